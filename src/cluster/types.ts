@@ -1,0 +1,119 @@
+/**
+ * The live model the UI and the CLI consume. Derived from cluster objects (and the
+ * desired state from git) by src/cluster; rendered by src/ui and src/cli without
+ * further business rules.
+ */
+
+/** One Knative traffic target as KServe reports it in status.components.predictor.traffic[]. */
+export interface TrafficTarget {
+  revisionName: string | undefined;
+  percent: number | undefined;
+  tag: string | undefined;
+  latestRevision: boolean;
+  /** Tagged URL, present only with tag routing. Read, never built. */
+  url: string | undefined;
+}
+
+/**
+ * One word for "does the cluster serve what git says":
+ * - live: git = cluster (Application synced at HEAD or absent, spec and traffic match);
+ * - syncing: pushed, not applied yet (Argo CD OutOfSync/operation running, or KServe rolling out);
+ * - drift: cluster differs from git and Argo CD says Synced or is absent;
+ * - unsupported: RawDeployment mode, canary is ignored;
+ * - not-ready: Ready is not True, or the newest revision is not ready;
+ * - unknown: not enough data yet (no status).
+ */
+export type Verdict = 'live' | 'syncing' | 'drift' | 'unsupported' | 'not-ready' | 'unknown';
+
+export interface ApplicationState {
+  name: string;
+  namespace: string;
+  /** Synced | OutOfSync | Unknown */
+  syncStatus: string | undefined;
+  /** status.sync.revision, or the first of status.sync.revisions[]. */
+  revision: string | undefined;
+  /** Healthy | Progressing | Degraded | Suspended | Missing | Unknown */
+  healthStatus: string | undefined;
+  healthMessage: string | undefined;
+  /** status.operationState.phase */
+  operationPhase: string | undefined;
+  operationMessage: string | undefined;
+}
+
+export interface DesiredState {
+  /** The canaryTrafficPercent git asks for; undefined = none (100% latest). */
+  percent: number | undefined;
+  version: string | undefined;
+  /** HEAD commit of the gitops checkout when read, if known. */
+  commit: string | undefined;
+}
+
+export interface ServiceState {
+  /** Stable identity: `<namespace>/<name>`. */
+  key: string;
+  env: string;
+  namespace: string;
+  name: string;
+  creationTimestamp: string | undefined;
+  url: string | undefined;
+  /** Ready condition: true / false / undefined (unknown). */
+  ready: boolean | undefined;
+  /** Message of the failing condition when not ready. */
+  readyMessage: string | undefined;
+  /** Printer columns, exactly as `oc get isvc` computes them. */
+  prevPercent: number | undefined;
+  latestPercent: number | undefined;
+  prevRevision: string | undefined;
+  latestRevision: string | undefined;
+  traffic: TrafficTarget[];
+  latestCreatedRevision: string | undefined;
+  latestReadyRevision: string | undefined;
+  /** latestCreatedRevision != latestReadyRevision */
+  newRevisionNotReady: boolean;
+  /** `Serverless`, `RawDeployment`, `ModelMesh`... */
+  deploymentMode: string;
+  canarySupported: boolean;
+  /** spec.predictor.canaryTrafficPercent as applied to the cluster. */
+  specPercent: number | undefined;
+  generation: number | undefined;
+  observedGeneration: number | undefined;
+  /** generation > observedGeneration */
+  rollingOut: boolean;
+  application: ApplicationState | undefined;
+  desired: DesiredState | undefined;
+  verdict: Verdict;
+  /** One sentence explaining the verdict, for tooltips and `status`. */
+  verdictReason: string;
+}
+
+export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'disconnected';
+
+/** Error classes, decided once per episode. */
+export type ClusterErrorKind =
+  | 'no-kubeconfig'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unreachable'
+  | 'tls'
+  | 'timeout'
+  | 'server-error'
+  | 'other';
+
+export interface ClusterProblem {
+  kind: ClusterErrorKind;
+  /** What happened, for the user. Never holds a token. */
+  message: string;
+  /** What to do about it. */
+  hint: string;
+  /** Namespace concerned (forbidden), when known. */
+  namespace?: string;
+}
+
+export interface ConnectionState {
+  phase: ConnectionPhase;
+  context: string | undefined;
+  server: string | undefined;
+  /** Since when the current phase holds (ISO string). */
+  since: string;
+  problem: ClusterProblem | undefined;
+}
