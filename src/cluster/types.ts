@@ -84,6 +84,10 @@ export interface ServiceState {
   verdict: Verdict;
   /** One sentence explaining the verdict, for tooltips and `status`. */
   verdictReason: string;
+  /** Model folder in the gitops checkout, when the service is in git (may differ from `name`). */
+  model?: string;
+  /** True when no InferenceService exists for it (known only from git). */
+  missing?: boolean;
 }
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'disconnected';
@@ -116,4 +120,11 @@ export interface ConnectionState {
   /** Since when the current phase holds (ISO string). */
   since: string;
   problem: ClusterProblem | undefined;
+  /**
+   * Increments when a new problem episode starts (a problem after a quiet period without
+   * errors). Notify the user when it changes, not on every phase flip.
+   */
+  episode?: number;
+  /** While disconnected: when the connection was last fine (ISO), for "disconnected since …". */
+  disconnectedSince?: string;
 }
