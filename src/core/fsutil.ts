@@ -1,0 +1,47 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Replaces `file` with `text` so that a reader (or a crash) sees either the old or the new
+ * content, never a mix: write a temporary file in the same folder, fsync it, give it the
+ * original file's mode, rename it over the original, then fsync the folder (best effort).
+ * On any failure the temporary file is removed and the original is left as it was.
+ */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let mode: number | undefined;
+  try {
+    mode = (await fs.stat(file)).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(tmp, 'wx', mode ?? 0o644);
+    await handle.writeFile(text, 'utf8');
+    if (mode !== undefined) await handle.chmod(mode);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(tmp, file);
+  } catch (e) {
+    if (handle) await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let h: fs.FileHandle | undefined;
+  try {
+    h = await fs.open(dir, 'r');
+    await h.sync();
+  } catch {
+    // Some platforms/filesystems refuse fsync on a folder; the rename itself is already atomic.
+  } finally {
+    await h?.close().catch(() => undefined);
+  }
+}
