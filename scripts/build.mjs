@@ -1,7 +1,7 @@
 // Bundles the extension and the CLI with esbuild (CommonJS, `vscode` external).
 // Type checking is separate: `npm run typecheck` (tsc --noEmit).
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -13,8 +13,19 @@ const watch = process.argv.includes('--watch');
 const entries = [
   { in: 'src/ui/extension.ts', out: 'extension' },
   { in: 'src/cli/main.ts', out: 'cli' },
-  { in: 'test/ui/exthost/index.ts', out: 'test/exthost' },
+  // Extension-host tests: the mocha runner plus one bundle per suite (dist/test/exthost/<name>.test.js),
+  // left out of the production build that goes into the .vsix.
+  ...(production ? [] : exthostEntries()),
 ].filter((e) => existsSync(path.join(root, e.in)));
+
+function exthostEntries() {
+  const dir = path.join(root, 'test', 'ui', 'exthost');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f === 'index.ts' || f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => ({ in: `test/ui/exthost/${f}`, out: `test/exthost/${f.slice(0, -'.ts'.length)}` }));
+}
 
 const options = {
   absWorkingDir: root,

@@ -1,0 +1,152 @@
+// Extension-host tests: mocha inside the real extension host of code-server, driven by headless
+// Debian chromium, against a fresh sandbox cluster.
+//
+//   node scripts/test-exthost.mjs [--grep RE] [--files smoke,tree] [--keep] [--no-sandbox]
+//
+// Steps: build (dev, with the suites) -> code-server (installed once) -> sandbox on an ephemeral
+// port -> code-server on an ephemeral port with KUBECONFIG and the sandbox's gitops clone as the
+// workspace -> chromium opens the page with extensionDevelopmentPath = repo root and
+// extensionTestsPath = dist/test/exthost/index.js -> test/ui/exthost/index.ts runs mocha and writes
+// the results; the page reports the exit code through window.codeAutomationExit.
+//
+// Inside the host the suites find: KSC_SANDBOX_JSON (the sandbox's ready file), KUBECONFIG,
+// KSC_EXTHOST_RESULTS. Results land in test-results/exthost-results.json and the summary in
+// $KSC_TEST_SUMMARY; logs of a failed run are copied to test-results/exthost-logs/.
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureCodeServer, startCodeServer } from './codeserver.mjs';
+import { checkChromium, launchChromium, workbenchUrl } from './lib/browser.mjs';
+import { freePort, runCommand } from './lib/proc.mjs';
+import { exitOnSignals, onShutdown, readJson, removeDir, root, secondsSince, shutdown, tempRunDir, writeSummary } from './lib/run.mjs';
+import { startSandbox } from './lib/sandbox.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    grep: { type: 'string' },
+    files: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'no-sandbox': { type: 'boolean', default: false },
+  },
+});
+const DEADLINE_MS = Number(process.env.KSC_EXTHOST_DEADLINE_MS ?? 8 * 60_000);
+const resultsDir = path.join(root, 'test-results');
+const resultsFile = path.join(resultsDir, 'exthost-results.json');
+const t0 = Date.now();
+const step = (msg) => console.log(`exthost: ${msg} (${secondsSince(t0)} s)`);
+
+async function main() {
+  checkChromium();
+  // 1. Build with the suites; stale bundles of deleted suites must not run.
+  removeDir(path.join(root, 'dist', 'test', 'exthost'));
+  const build = await runCommand(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, echo: true });
+  if (build.code !== 0) throw new Error('build failed');
+  const testsModule = path.join(root, 'dist', 'test', 'exthost', 'index.js');
+  if (!existsSync(testsModule)) throw new Error(`${testsModule} was not built (test/ui/exthost/index.ts missing?)`);
+  const suites = readdirSync(path.dirname(testsModule)).filter((f) => f.endsWith('.test.js'));
+  step(`built ${suites.length} suite(s): ${suites.join(', ')}`);
+
+  // 2. code-server, once.
+  await ensureCodeServer();
+
+  // 3. Run folder and sandbox.
+  const runDir = tempRunDir('exthost');
+  onShutdown(() => {
+    if (opts.keep) console.log(`exthost: kept ${runDir}`);
+    else removeDir(runDir);
+  });
+  const env = {
+    KSC_EXTHOST_RESULTS: path.join(runDir, 'results.json'),
+    ...(opts.grep ? { KSC_EXTHOST_GREP: opts.grep } : {}),
+    ...(opts.files ? { KSC_EXTHOST_FILES: opts.files } : {}),
+  };
+  let workspace;
+  if (opts['no-sandbox']) {
+    workspace = path.join(runDir, 'workspace');
+    mkdirSync(workspace, { recursive: true });
+  } else {
+    const sandbox = await startSandbox({
+      dir: path.join(runDir, 'sandbox'),
+      port: await freePort(),
+      readyFile: path.join(runDir, 'sandbox.json'),
+      logFile: path.join(runDir, 'sandbox.log'),
+    });
+    onShutdown(() => sandbox.stop());
+    step(`sandbox ready at ${sandbox.info.server}`);
+    workspace = sandbox.info.gitopsClone;
+    Object.assign(env, { KUBECONFIG: sandbox.info.kubeconfig, KSC_SANDBOX_JSON: path.join(runDir, 'sandbox.json') });
+  }
+  rmSync(resultsFile, { force: true });
+
+  // 4. code-server with an empty extensions folder: the extension under test loads in development mode.
+  const cs = await startCodeServer({ port: await freePort(), workspace, runDir: path.join(runDir, 'code-server'), env });
+  onShutdown(() => cs.stop());
+  step(`code-server ready at ${cs.url}`);
+
+  // 5. Chromium opens the page; the workbench runs the tests and calls codeAutomationExit.
+  const { browser, context } = await launchChromium(runDir);
+  onShutdown(() => browser.close().catch(() => {}));
+  const page = await context.newPage();
+  const pageLog = [];
+  page.on('console', (m) => pageLog.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`));
+  let settle;
+  const exitCode = new Promise((resolve) => { settle = resolve; });
+  await page.exposeFunction('codeAutomationExit', (code) => settle(Number(code)));
+  await page.exposeFunction('codeAutomationLog', (type, args) => pageLog.push(`[host ${type}] ${Array.isArray(args) ? args.join(' ') : args}`));
+  const url = workbenchUrl(cs.url, { folder: workspace, extensionDevelopmentPath: root, extensionTestsPath: testsModule });
+  await page.goto(url);
+  step('workbench opened; tests running in the extension host');
+  let timer;
+  const code = await Promise.race([
+    exitCode,
+    new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), DEADLINE_MS); }),
+  ]);
+  clearTimeout(timer);
+
+  // 6. Results.
+  const hostResults = env.KSC_EXTHOST_RESULTS;
+  let results = { passed: 0, failed: 0, skipped: 0, tests: [] };
+  if (existsSync(hostResults)) results = readJson(hostResults);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  for (const t of results.tests) {
+    const mark = t.state === 'passed' ? 'ok  ' : t.state === 'failed' ? 'FAIL' : 'skip';
+    console.log(`  ${mark} ${t.title}${t.state === 'passed' ? ` (${t.durationMs} ms)` : ''}`);
+    if (t.error) console.log(`       ${(t.error.stack ?? t.error.message).split('\n').slice(0, 8).join('\n       ')}`);
+  }
+  let problem;
+  if (code === 'timeout') problem = `the tests did not finish within ${DEADLINE_MS / 1000} s`;
+  else if (!existsSync(hostResults)) problem = `the extension host exited with ${code} without results (tests module failed to load?)`;
+  else if (code !== 0 && results.failed === 0) problem = `the extension host exited with ${code}`;
+  const failed = results.failed + (problem ? 1 : 0);
+  writeSummary({ passed: results.passed, failed, skipped: results.skipped });
+  if (problem || failed > 0) {
+    const logs = path.join(resultsDir, 'exthost-logs');
+    removeDir(logs);
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(path.join(logs, 'page-console.log'), `${pageLog.join('\n')}\n`);
+    await page.screenshot({ path: path.join(logs, 'workbench.png') }).catch(() => {});
+    for (const f of ['sandbox.log', 'code-server/code-server.log']) {
+      if (existsSync(path.join(runDir, f))) cpSync(path.join(runDir, f), path.join(logs, path.basename(f)));
+    }
+    const exthostLogs = path.join(runDir, 'code-server', 'user-data', 'logs');
+    if (existsSync(exthostLogs)) cpSync(exthostLogs, path.join(logs, 'vscode-logs'), { recursive: true });
+    if (problem) console.error(`exthost: ${problem}`);
+    console.error(`exthost: logs in ${path.relative(root, logs)}/`);
+  }
+  step(`${results.passed} passed, ${failed} failed, ${results.skipped} skipped`);
+  return failed > 0 ? 1 : 0;
+}
+
+exitOnSignals();
+let status = 1;
+try {
+  status = await main();
+} catch (err) {
+  console.error(`exthost: ${err.message}`);
+  writeSummary({ passed: 0, failed: 1, skipped: 0 });
+} finally {
+  await shutdown();
+}
+process.exit(status);
