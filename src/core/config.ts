@@ -11,8 +11,8 @@
  * Decisions (golden-tested in test/core/config.golden.test.ts):
  * - set N on `canary: {trafficPercent: M}` (block or flow) replaces only the M token; a
  *   comment on that line stays. Same value → unchanged, text identical.
- * - set N on a canary map without trafficPercent: flow map → `trafficPercent: N` is
- *   inserted right after `{`; block map → a `trafficPercent: N` line is added before its
+ * - set N on a canary map without trafficPercent: flow map → `, trafficPercent: N` is
+ *   added after its last item (inside `{}` when empty); block map → a `trafficPercent: N` line is added before its
  *   first key, at that key's indentation.
  * - set N on `canary:` with nothing after it (null, maybe a comment) → a child line
  *   `trafficPercent: N` under it, indented by the document's indentation unit (detected
@@ -21,7 +21,7 @@
  * - set N with no canary key → `canary:` + `  trafficPercent: N` appended as the last
  *   top-level key at the end of the file (after any trailing comments; before a `...`
  *   document end marker); a file without a final newline still has none afterwards. In a
- *   flow top-level map, `canary: {trafficPercent: N}` is inserted after `{`.
+ *   flow top-level map, `, canary: {trafficPercent: N}` is added after its last item.
  * - promote removes the whole `canary` pair: from the start of its key line to the end of
  *   the line where its value ends (end-of-line comments on those lines included); comment
  *   or blank lines after it stay. Promote of `canary: {}` / `canary:` removes them too
@@ -207,7 +207,7 @@ function analyze(text: string, file: string): Analysis {
         const n = isScalar(pv) ? pv.value : undefined;
         if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100) {
           const r = rangeOf(pv) ?? rangeOf(percentPair.key)!;
-          const shown = isScalar(pv) ? JSON.stringify(pv.source ?? pv.value) : 'a collection';
+          const shown = !isScalar(pv) ? 'a collection' : pv.value === null ? 'empty' : typeof pv.value === 'string' ? `the string ${JSON.stringify(pv.value)}` : String(pv.source ?? pv.value);
           throw refuse('bad-percent', file, lineOf(lines, r[0]), `canary.trafficPercent is ${shown}; it must be a whole number from 0 to 100.`);
         }
         canary = { kind: 'percent', trafficPercent: n };
@@ -305,23 +305,26 @@ function indentUnit(a: Analysis): number {
   return unit ?? 2;
 }
 
-/** Inserts `entry` (e.g. `trafficPercent: 20`) as the first item of the flow mapping `map`. */
-function insertIntoFlowMap(text: string, map: YAMLMap<unknown, unknown>, entry: string, file: string, lc: LineCounter): string {
+/**
+ * Adds `entry` (e.g. `trafficPercent: 20`) to the flow mapping `map`: after its last item's
+ * value (`{a: 1}` → `{a: 1, trafficPercent: 20}`), or inside an empty `{}` / `{ }`.
+ */
+function addToFlowMap(text: string, map: YAMLMap<unknown, unknown>, entry: string, file: string, lc: LineCounter): string {
   const r = rangeOf(map)!;
   const open = r[0];
   if (text[open] !== '{') throw refuse('unsafe-edit', file, lineOf(lc, open), 'unexpected flow mapping layout; not edited.', 'Edit the canary block by hand.');
   const after = open + 1;
-  if (map.items.length === 0) {
+  const last = map.items[map.items.length - 1];
+  if (!last) {
     const close = text.indexOf('}', after);
     const inner = text.slice(after, close);
     if (close > 0 && /^[ \t]*$/.test(inner)) return splice(text, after, close, `${inner}${entry}${inner}`);
     const next = text[after];
     return splice(text, after, after, next === ' ' || next === '\t' || next === '\r' || next === '\n' ? entry : `${entry} `);
   }
-  let q = after;
-  while (text[q] === ' ' || text[q] === '\t') q++;
-  if (text[q] === '\r' || text[q] === '\n' || text[q] === '#') return splice(text, after, after, `${entry},`);
-  return splice(text, q, q, `${entry}, `);
+  const end = (rangeOf(last.value) ?? rangeOf(last.key))?.[1];
+  if (end === undefined) throw refuse('unsafe-edit', file, lineOf(lc, open), 'unexpected flow mapping layout; not edited.', 'Edit the canary block by hand.');
+  return splice(text, end, end, `, ${entry}`);
 }
 
 // ---- the edits ---------------------------------------------------------------------------
@@ -331,7 +334,7 @@ function setPercent(a: Analysis, n: number): string {
   const entry = `trafficPercent: ${n}`;
   const pair = a.canaryPair;
   if (!pair) {
-    if (a.top.flow) return insertIntoFlowMap(text, a.top, `canary: {${entry}}`, file, lines);
+    if (a.top.flow) return addToFlowMap(text, a.top, `canary: {${entry}}`, file, lines);
     const firstKey = rangeOf(a.top.items[0]?.key);
     const indent = ' '.repeat(firstKey ? column(text, firstKey[0]) : 0);
     const unit = ' '.repeat(indentUnit(a));
@@ -352,7 +355,7 @@ function setPercent(a: Analysis, n: number): string {
     return splice(text, r[0], r[1], String(n));
   }
   if (isMap(v)) {
-    if (v.flow) return insertIntoFlowMap(text, v, entry, file, lines);
+    if (v.flow) return addToFlowMap(text, v, entry, file, lines);
     const firstKey = rangeOf(v.items[0]?.key);
     if (!firstKey) throw refuse('unsafe-edit', file, lineOf(lines, rangeOf(pair.key)![0]), 'unexpected canary layout; not edited.', 'Edit the canary block by hand.');
     const ls = lineStart(text, firstKey[0]);
