@@ -1,0 +1,116 @@
+/**
+ * Shared body of the commands that change a model (set, promote, rollback):
+ * parse, publish through the core, print what happened.
+ *
+ * Extension point: CHANGE_EXTENSIONS. An extension adds options to all three commands
+ * (and a paragraph to their --help) and runs after a successful publish with the
+ * result, e.g. `--wait` following the rollout until the cluster serves the new split.
+ * Add one by appending to the array below; the commands need no other change.
+ */
+import type { CanaryAction } from '../core/types';
+import { publishCanaryChange, type PublishResult } from '../core/publish';
+import { CHANGE_OPTIONS, parse, requireString, resolveGitopsRoot, type OptionSpec, type Parsed } from './args';
+import type { CliCommand, CliIO } from './command';
+import { usageError } from './output';
+
+export interface ChangeContext {
+  command: string;
+  root: string;
+  env: string;
+  model: string;
+  action: CanaryAction;
+  values: Parsed['values'];
+  io: CliIO;
+}
+
+export interface ChangeExtension {
+  options: OptionSpec;
+  /** Lines appended to the Options section of --help. */
+  usage: string;
+  /** Runs after publishing; returns an exit code to override 0, or undefined. */
+  afterPublish(result: PublishResult, ctx: ChangeContext): Promise<number | undefined>;
+}
+
+export const CHANGE_EXTENSIONS: ChangeExtension[] = [];
+
+const COMMON_USAGE = `Options:
+  -e, --env <env>        environment folder under model-deployments/ (required)
+      --gitops <dir>     gitops checkout (default: this folder or the nearest parent
+                         holding model-deployments/)
+      --no-push          commit only, do not push
+  -m, --message <text>   commit message (default: "Set canary traffic for <model> in <env> to N%")
+  -h, --help             show this help`;
+
+export function changeUsage(synopsis: string, description: string, example: string): string {
+  const extra = CHANGE_EXTENSIONS.map((x) => x.usage).filter(Boolean).join('\n');
+  return `Usage: kserve-canary ${synopsis}\n\n${description}\n\n${COMMON_USAGE}${extra ? `\n${extra}` : ''}\n\nExample:\n  ${example}\n`;
+}
+
+function pct(n: number | undefined): string {
+  return n === undefined ? 'no canary (100% latest)' : `${n}%`;
+}
+
+/** One line for the terminal: what changed and where it went. */
+export function summarize(r: PublishResult, env: string, model: string): string {
+  const where = `${env}/${model}`;
+  if (!r.changed) {
+    return `${where}: already ${pct(r.after.desiredPercent)}; ${r.pushed ? `pushed earlier local commit(s) to ${r.remote}/${r.branch}` : 'nothing to commit'}`;
+  }
+  const transition = `${pct(r.before.desiredPercent)} -> ${pct(r.after.desiredPercent)}`;
+  const sink = r.pushed ? `committed ${r.sha.slice(0, 10)} and pushed to ${r.remote}/${r.branch}` : `committed ${r.sha.slice(0, 10)} on ${r.branch} (not pushed)`;
+  return `${where}: canary ${transition}, ${sink}`;
+}
+
+export function makeChangeCommand(spec: {
+  name: string;
+  summary: string;
+  synopsis: string;
+  description: string;
+  example: string;
+  /** Positional arguments after <model>. */
+  extra: string[];
+  action(positionals: string[]): CanaryAction;
+}): CliCommand {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    get usage() {
+      return changeUsage(spec.synopsis, spec.description, spec.example);
+    },
+    async run(argv: string[], io: CliIO): Promise<number> {
+      const options = Object.assign({}, CHANGE_OPTIONS, ...CHANGE_EXTENSIONS.map((x) => x.options)) as OptionSpec;
+      const p = parse(spec.name, argv, options, 1 + spec.extra.length);
+      if (p.values.help) {
+        io.stdout(this.usage);
+        return 0;
+      }
+      const wanted = ['model', ...spec.extra];
+      if (p.positionals.length < wanted.length) {
+        const missing = wanted.slice(p.positionals.length).map((w) => `<${w}>`).join(' ');
+        throw usageError(`${spec.name}: missing ${missing}.`, `For example: ${spec.example}`);
+      }
+      const model = p.positionals[0]!;
+      const env = requireString(spec.name, p.values, 'env', spec.example.replace(/^kserve-canary /, ''));
+      const action = spec.action(p.positionals.slice(1));
+      const root = resolveGitopsRoot(p.values, io);
+      const message = typeof p.values.message === 'string' ? p.values.message : undefined;
+      const result = await publishCanaryChange({
+        root, env, model, action,
+        push: !p.values['no-push'],
+        ...(message !== undefined ? { message } : {}),
+        signal: io.signal,
+        processEnv: io.env,
+        log: () => undefined,
+      });
+      io.stdout(`${summarize(result, env, model)}\n`);
+      for (const s of result.steps) io.stdout(`  - ${s}\n`);
+      const ctx: ChangeContext = { command: spec.name, root, env, model, action, values: p.values, io };
+      let code = 0;
+      for (const ext of CHANGE_EXTENSIONS) {
+        const c = await ext.afterPublish(result, ctx);
+        if (c !== undefined && c !== 0) code = c;
+      }
+      return code;
+    },
+  };
+}

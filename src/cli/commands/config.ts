@@ -1,0 +1,111 @@
+/**
+ * `kserve-canary config [<model>] [--env <env>] [--json]`: the desired state in git.
+ *
+ * --json prints one object (stable shape, additive changes only):
+ *   {
+ *     "root": "/abs/gitops",                 // the gitops checkout
+ *     "deploymentsDir": "model-deployments",
+ *     "models": [                            // sorted by env, then model
+ *       { "env": "test", "model": "jukebox", "name": "jukebox", "version": "4562a17c17" | null,
+ *         "canary": { "kind": "absent" | "empty" } | { "kind": "percent", "trafficPercent": 20 },
+ *         "desiredPercent": 20 | null,       // canaryTrafficPercent the chart renders; null: none (100% latest)
+ *         "file": "/abs/.../config.yaml",
+ *         "error": { "code": "parse-error", "message": "..." }   // only when the file cannot be read
+ *       }
+ *     ]
+ *   }
+ * Exit code 1 when any listed config.yaml cannot be read (it is still listed, with "error").
+ */
+import { discoverLayout } from '../../core/layout';
+import { readModelConfig } from '../../core/config';
+import { CanaryError, isCanaryError } from '../../core/errors';
+import { validateName } from '../../core/names';
+import type { CanaryBlock } from '../../core/types';
+import { COMMON_OPTIONS, parse, resolveGitopsRoot } from '../args';
+import { formatTable } from '../output';
+import type { CliCommand, CliIO } from '../command';
+
+interface Row {
+  env: string;
+  model: string;
+  name: string;
+  version: string | null;
+  canary: CanaryBlock;
+  desiredPercent: number | null;
+  file: string;
+  error?: { code: string; message: string };
+}
+
+function canaryCell(c: CanaryBlock): string {
+  return c.kind === 'percent' ? `trafficPercent: ${c.trafficPercent}` : c.kind === 'empty' ? '{}' : '-';
+}
+
+function desiredCell(r: Row): string {
+  if (r.error) return 'error';
+  if (r.desiredPercent === null) return 'latest 100%';
+  return `latest ${r.desiredPercent}% / prev ${100 - r.desiredPercent}%`;
+}
+
+export const configCommand: CliCommand = {
+  name: 'config',
+  summary: 'Show the desired canary state in git (all models, or one)',
+  usage: `Usage: kserve-canary config [<model>] [--env <env>] [--gitops <dir>] [--json]
+
+Lists each model's version and canary block as committed in the gitops checkout,
+and the split the chart asks for.
+
+Options:
+  -e, --env <env>        only this environment
+      --gitops <dir>     gitops checkout (default: this folder or the nearest parent
+                         holding model-deployments/)
+      --json             machine-readable output (shape documented in src/cli/commands/config.ts)
+  -h, --help             show this help
+
+Example:
+  kserve-canary config jukebox --env test
+`,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const p = parse('config', argv, { ...COMMON_OPTIONS, env: { type: 'string', short: 'e' }, json: { type: 'boolean' } }, 1);
+    if (p.values.help) {
+      io.stdout(this.usage);
+      return 0;
+    }
+    const modelFilter = p.positionals[0] !== undefined ? validateName('model', p.positionals[0]) : undefined;
+    const envFilter = typeof p.values.env === 'string' ? validateName('environment', p.values.env) : undefined;
+    const root = resolveGitopsRoot(p.values, io);
+    const layout = await discoverLayout(root);
+    const envs = layout.environments.filter((e) => envFilter === undefined || e.name === envFilter);
+    if (envFilter !== undefined && envs.length === 0) {
+      throw new CanaryError('not-found', 'no-such-environment', `No environment "${envFilter}" under ${layout.deploymentsDir}/ in ${layout.root}.`,
+        `Environments found: ${layout.environments.map((e) => e.name).join(', ') || 'none'}.`);
+    }
+    const rows: Row[] = [];
+    for (const e of envs) {
+      for (const m of e.models) {
+        if (modelFilter !== undefined && m.name !== modelFilter) continue;
+        try {
+          const c = await readModelConfig(layout.root, e.name, m.name, { deploymentsDir: layout.deploymentsDir });
+          rows.push({ env: e.name, model: m.name, name: c.name, version: c.version ?? null, canary: c.canary, desiredPercent: c.desiredPercent ?? null, file: c.file });
+        } catch (err) {
+          if (!isCanaryError(err)) throw err;
+          rows.push({ env: e.name, model: m.name, name: m.name, version: null, canary: { kind: 'absent' }, desiredPercent: null, file: m.configPath, error: { code: err.code, message: err.message } });
+        }
+      }
+    }
+    if (modelFilter !== undefined && rows.length === 0) {
+      throw new CanaryError('not-found', 'no-such-model', `No model "${modelFilter}"${envFilter ? ` in environment "${envFilter}"` : ''} under ${layout.deploymentsDir}/ in ${layout.root}.`,
+        'Run `kserve-canary config` to list the models.');
+    }
+    if (p.values.json) {
+      io.stdout(`${JSON.stringify({ root: layout.root, deploymentsDir: layout.deploymentsDir, models: rows }, null, 2)}\n`);
+    } else if (rows.length === 0) {
+      io.stdout(`No models under ${layout.deploymentsDir}/ in ${layout.root}.\n`);
+    } else {
+      io.stdout(formatTable(['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED'],
+        rows.map((r) => [r.env, r.model, r.version ?? '-', r.error ? 'invalid' : canaryCell(r.canary), desiredCell(r)])));
+    }
+    const bad = rows.filter((r) => r.error);
+    for (const r of bad) io.stderr(`warning: ${r.error!.message}\n`);
+    return bad.length ? 1 : 0;
+  },
+};

@@ -1,0 +1,13 @@
+import { makeChangeCommand } from '../change';
+
+export const rollbackCommand = makeChangeCommand({
+  name: 'rollback',
+  summary: 'Roll back: canary traffic 0% (all traffic to the previous revision)',
+  synopsis: 'rollback <model> --env <env> [--gitops <dir>] [--no-push] [--message <text>]',
+  description: `Sets canary.trafficPercent to 0 in model-deployments/<env>/<model>/config.yaml:
+all traffic goes back to the previously rolled-out revision.
+Pulls first, commits only that file, pushes to the branch's upstream.`,
+  example: 'kserve-canary rollback jukebox --env test',
+  extra: [],
+  action: () => ({ kind: 'rollback' }),
+});

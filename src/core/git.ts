@@ -1,0 +1,217 @@
+/**
+ * The git side of publishing: one place that runs git (through simple-git) with a
+ * controlled environment, timeouts and error classification. No vscode here.
+ *
+ * Environment of every git child (see gitEnvironment):
+ * - GIT_TERMINAL_PROMPT=0: git never asks for a username/password on a terminal;
+ *   the CLI has no TTY prompting and the extension host has no terminal at all.
+ * - GIT_SSH_COMMAND: `ssh -o BatchMode=yes ...` unless the user set their own
+ *   GIT_SSH_COMMAND or GIT_SSH, so ssh never prompts either.
+ * - LC_ALL=C: git's messages in English, so they can be classified below. It does not
+ *   change commit content (messages are written as given, file content is bytes).
+ * - GIT_ASKPASS / SSH_ASKPASS: an inherited askpass program is KEPT, deliberately.
+ *   In code-server (and VS Code) these point at the workbench's askpass helper, which
+ *   shows the credential prompt inside the UI: that is the right way to ask, and it is
+ *   not a terminal prompt. simple-git (>= 3.3x) silently strips ambient GIT_* variables
+ *   and refuses askpass/ssh-command variables it is given unless they are named in
+ *   `allowEnvironment` and the matching `unsafe.allowUnsafeAskPass` /
+ *   `unsafe.allowUnsafeSshCommand` flags are set. We set exactly those flags for
+ *   exactly the variables listed in PASSED_GIT_VARIABLES, and drop every other GIT_*
+ *   variable (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE from a hook would otherwise
+ *   redirect us to another repository) and editor/pager variables (we never open one).
+ *   GIT_CONFIG_GLOBAL / GIT_CONFIG_SYSTEM are passed as well (allowUnsafeConfigPaths):
+ *   they come from the user's own environment, and dropping them would silently switch
+ *   git to another identity and credential configuration. We never pass --git-dir,
+ *   --work-tree or -C, the other things that flag permits.
+ *   Tested in test/core/publish-auth.test.ts (GIT_ASKPASS supplies the password of a
+ *   loopback http remote and the publish succeeds).
+ */
+import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import { CanaryError } from './errors';
+
+/** Variables passed through to git children when present (besides the ones we set). */
+const PASSED_GIT_VARIABLES = [
+  'GIT_ASKPASS',
+  'SSH_ASKPASS',
+  'GIT_SSH_COMMAND',
+  'GIT_SSH',
+  'GIT_TERMINAL_PROMPT',
+  'GIT_AUTHOR_NAME',
+  'GIT_AUTHOR_EMAIL',
+  'GIT_AUTHOR_DATE',
+  'GIT_COMMITTER_NAME',
+  'GIT_COMMITTER_EMAIL',
+  'GIT_COMMITTER_DATE',
+  'GIT_CONFIG_NOSYSTEM',
+  'GIT_CONFIG_GLOBAL',
+  'GIT_CONFIG_SYSTEM',
+  'GIT_HTTP_LOW_SPEED_LIMIT',
+  'GIT_HTTP_LOW_SPEED_TIME',
+  'GIT_TRACE',
+];
+
+/** Editor/pager variables simple-git treats as unsafe; git never needs them for what we run. */
+const DROPPED_VARIABLES = new Set(['editor', 'visual', 'pager', 'prefix']);
+
+/** The environment for git children, derived from the caller's environment. */
+export function gitEnvironment(base: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  const passed = new Set(PASSED_GIT_VARIABLES.map((v) => v.toLowerCase()));
+  for (const [key, value] of Object.entries(base)) {
+    if (value === undefined) continue;
+    const k = key.toLowerCase();
+    if (DROPPED_VARIABLES.has(k)) continue;
+    if ((k.startsWith('git_') || k === 'ssh_askpass') && !passed.has(k)) continue;
+    env[key] = value;
+  }
+  env.GIT_TERMINAL_PROMPT = '0';
+  if (!env.GIT_SSH_COMMAND && !env.GIT_SSH) {
+    env.GIT_SSH_COMMAND = 'ssh -o BatchMode=yes -o ConnectTimeout=15 -o ServerAliveInterval=10 -o ServerAliveCountMax=2';
+  }
+  env.LC_ALL = 'C';
+  env.LANGUAGE = 'C';
+  return env;
+}
+
+export interface GitRunnerOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Per network operation (fetch, push): git is killed after this long without output. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Called when a git child is spawned (test fault hooks). */
+  onSpawn?: (command: string, args: string[]) => void;
+}
+
+/** What one git invocation is for, used to word errors. */
+export type GitOp = 'local' | 'fetch' | 'push';
+
+/**
+ * Thin wrapper over two simple-git instances: one for local commands and one with the
+ * network timeout for fetch/push. Every failure becomes a CanaryError of kind 'git'.
+ */
+export class GitRunner {
+  private readonly local: SimpleGit;
+  private readonly network: SimpleGit;
+  readonly timeoutMs: number;
+
+  constructor(private readonly opts: GitRunnerOptions) {
+    this.timeoutMs = opts.timeoutMs;
+    const env = gitEnvironment(opts.env);
+    const allowEnvironment = Object.keys(env).filter((k) => /^(git_|ssh_askpass$)/i.test(k));
+    const seconds = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
+    const base: Partial<SimpleGitOptions> = {
+      baseDir: opts.cwd,
+      maxConcurrentProcesses: 1,
+      trimmed: false,
+      allowEnvironment,
+      unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeConfigPaths: true },
+      // A stalled http transfer aborts on its own too, so no git-remote-http is left behind.
+      config: ['http.lowSpeedLimit=1', `http.lowSpeedTime=${seconds}`],
+      ...(opts.signal ? { abort: opts.signal } : {}),
+    };
+    this.local = simpleGit(base).env(env);
+    this.network = simpleGit({ ...base, timeout: { block: opts.timeoutMs } }).env(env);
+    if (opts.onSpawn) {
+      const hook = opts.onSpawn;
+      const handler = (command: string, _o: NodeJS.ReadableStream, _e: NodeJS.ReadableStream, args: string[]) => hook(command, args);
+      this.local.outputHandler(handler);
+      this.network.outputHandler(handler);
+    }
+  }
+
+  /** Runs `git <args>` and returns stdout. Throws a classified CanaryError on failure. */
+  async run(args: string[], op: GitOp = 'local'): Promise<string> {
+    const git = op === 'local' ? this.local : this.network;
+    try {
+      return await git.raw(args);
+    } catch (e) {
+      throw classifyGitError(e, args, op, this.opts.timeoutMs);
+    }
+  }
+
+  /** Like run, but returns undefined instead of throwing (for probes such as `rev-parse --verify`). */
+  async probe(args: string[]): Promise<string | undefined> {
+    try {
+      return await this.local.raw(args);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** The text git wrote (stderr, plus stdout for push --porcelain), from a simple-git error. */
+export function gitErrorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+function pluginOf(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'plugin' in e ? String((e as { plugin?: unknown }).plugin) : undefined;
+}
+
+/** First `fatal:`/`error:` line (or the first line), trimmed, for the user-facing message. */
+export function firstGitLine(text: string): string {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const fatal = lines.find((l) => /^(fatal|error):/.test(l));
+  return (fatal ?? lines[0] ?? '').replace(/^(fatal|error):\s*/, '').slice(0, 300);
+}
+
+/** Removes user:password@ from URLs so no credential ever reaches a message. */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+}
+
+/**
+ * Maps git's failure text (LC_ALL=C) to a CanaryError with a stable code:
+ * timeout, aborted, auth-failed, remote-unreachable, remote-not-found, push-rejected,
+ * push-refused, index-locked, no-identity, git-failed.
+ */
+export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutMs: number): CanaryError {
+  if (e instanceof CanaryError) return e;
+  const plugin = pluginOf(e);
+  const text = redactUrls(gitErrorText(e));
+  const cmd = `git ${args[0] ?? ''}`;
+  if (plugin === 'timeout') {
+    return new CanaryError('git', 'timeout',
+      `${cmd} got no answer from the remote for ${Math.round(timeoutMs / 1000)} s and was stopped.`,
+      'Check your network/VPN and that the remote is up, then run the command again (nothing was lost; a change already committed is pushed by the re-run).',
+      { cause: e });
+  }
+  if (plugin === 'abort') {
+    return new CanaryError('git', 'aborted', `${cmd} was cancelled.`, 'Run the command again when you are ready; a re-run finishes what was started.', { cause: e });
+  }
+  const detail = firstGitLine(text);
+  const t = text.toLowerCase();
+  if (/could not read (username|password)|terminal prompts disabled|authentication failed|access denied|permission denied \(publickey|http basic|requested url returned error: 40[13]|invalid credentials|invalid username or password/.test(t)) {
+    return new CanaryError('git', 'auth-failed',
+      `The remote refused the credentials (${detail}).`,
+      'Sign in to the git server: set up a credential helper, an SSH key, or run `git push` once in a terminal to store credentials, then retry.',
+      { cause: e });
+  }
+  if (/index\.lock/.test(t)) {
+    return new CanaryError('git', 'index-locked', `Another git process holds the index lock (${detail}).`,
+      'Wait for the other git command to finish; if none is running, delete the .git/index.lock file named above and retry.', { cause: e });
+  }
+  if (/please tell me who you are|unable to auto-detect email address|empty ident name/.test(t)) {
+    return new CanaryError('git', 'no-identity', 'git does not know who you are, so it cannot commit.',
+      'Run `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`, then retry.', { cause: e });
+  }
+  if (/\[rejected\]|non-fast-forward|fetch first|failed to push some refs|\[remote rejected\]|stale info/.test(t)) {
+    const refused = /\[remote rejected\]|hook declined|protected branch/.test(t);
+    return new CanaryError('git', refused ? 'push-refused' : 'push-rejected',
+      refused ? `The remote refused the push (${detail}).` : `The remote rejected the push because it has commits you do not have (${detail}).`,
+      refused ? 'The branch may be protected: push to another branch and open a pull request, or ask for access.' : 'Run the command again: it pulls first and pushes again.',
+      { cause: e });
+  }
+  if (/does not appear to be a git repository|repository .* not found|not found|no such file or directory|could not read from remote repository/.test(t) && op !== 'local') {
+    return new CanaryError('git', 'remote-not-found', `The remote repository cannot be read (${detail}).`,
+      'Check the remote URL with `git remote -v` and that you have access to it.', { cause: e });
+  }
+  if (/could not resolve host|connection refused|failed to connect|couldn't connect|connection timed out|network is unreachable|unable to access|empty reply|connection reset|operation too slow|early eof|the remote end hung up/.test(t)) {
+    return new CanaryError('git', 'remote-unreachable', `The remote could not be reached (${detail}).`,
+      'Check your network/VPN and the remote URL (`git remote -v`), then retry.', { cause: e });
+  }
+  return new CanaryError('git', 'git-failed', `${cmd} failed: ${detail || 'unknown error'}`,
+    'Run `git status` in the gitops folder to see what git reports, fix it, then retry.', { cause: e });
+}
