@@ -135,6 +135,7 @@ export function snapshot(root: string): Map<string, string> {
 export function pushFromOther(sb: Sandbox, name: string, rel: string, edit: (text: string) => string, message: string): string {
   const other = sb.clone(name);
   writeFile(other, rel, edit(safeRead(other, rel)));
+  git(other, ['add', '--', rel]);
   git(other, ['commit', '--quiet', '-m', message, '--', rel]);
   git(other, ['push', '--quiet', 'origin', 'main']);
   const sha = git(other, ['rev-parse', 'HEAD']).trim();
