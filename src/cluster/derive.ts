@@ -81,7 +81,6 @@ export function printerColumns(isvc: unknown): PrinterColumns {
 export type IsvcObservation = Omit<ServiceState, 'env' | 'application' | 'desired' | 'verdict' | 'verdictReason' | 'model' | 'missing'> & {
   /** False when the object has no status at all yet. */
   hasStatus: boolean;
-  previousRolledoutRevision: string | undefined;
   /** resourceVersion, to skip re-deriving identical objects. */
   resourceVersion: string | undefined;
 };
@@ -157,6 +156,7 @@ export function observeInferenceService(isvc: unknown): IsvcObservation {
     rollingOut: generation !== undefined && hasStatus && (observedGeneration === undefined || generation > observedGeneration),
     hasStatus,
     previousRolledoutRevision: str(predictor?.previousRolledoutRevision),
+    latestRolledoutRevision: str(predictor?.latestRolledoutRevision),
     resourceVersion: str(meta.resourceVersion),
   };
 }
@@ -208,7 +208,7 @@ export function shortSha(sha: string | undefined): string {
  * mode; PREV empty or 0 are both accepted at 100).
  */
 export function liveMatches(
-  s: Pick<IsvcObservation, 'specPercent' | 'rollingOut' | 'canarySupported' | 'traffic' | 'prevPercent' | 'latestPercent' | 'previousRolledoutRevision' | 'observedGeneration' | 'generation'>,
+  s: Pick<ServiceState, 'specPercent' | 'rollingOut' | 'canarySupported' | 'traffic' | 'prevPercent' | 'latestPercent' | 'latestRevision' | 'latestRolledoutRevision' | 'generation'>,
   percent: number | undefined,
 ): { ok: boolean; specOk: boolean; why: string } {
   if (s.specPercent !== percent) {
@@ -221,7 +221,11 @@ export function liveMatches(
   if (s.traffic.length === 0) return { ok: false, specOk: true, why: 'KServe reports no traffic yet' };
   const prev = s.prevPercent ?? 0;
   const latest = s.latestPercent ?? 0;
-  const noPrevious = s.prevPercent === undefined && s.previousRolledoutRevision === undefined;
+  // No earlier rolled-out revision (first deployment): KServe has nothing to split with.
+  const noPrevious =
+    s.prevPercent === undefined &&
+    s.traffic.every((t) => t.latestRevision) &&
+    (s.latestRolledoutRevision === undefined || s.latestRolledoutRevision === s.latestRevision);
   let ok: boolean;
   if (percent === undefined || percent >= 100) ok = latest === 100 && prev === 0;
   else if (noPrevious) ok = latest === 100; // nothing to split with yet: KServe serves the only revision
@@ -302,9 +306,11 @@ export function joinService(obs: IsvcObservation | undefined, input: JoinInput):
         application: app,
         desired,
       };
-  const extra: Pick<ServiceState, 'model' | 'missing'> = {};
+  const extra: Pick<ServiceState, 'model' | 'missing' | 'latestRolledoutRevision' | 'previousRolledoutRevision'> = {};
   if (input.model !== undefined) extra.model = input.model;
   if (!obs) extra.missing = true;
+  if (obs?.latestRolledoutRevision !== undefined) extra.latestRolledoutRevision = obs.latestRolledoutRevision;
+  if (obs?.previousRolledoutRevision !== undefined) extra.previousRolledoutRevision = obs.previousRolledoutRevision;
   const { verdict, reason } = decide(obs, app, desired, input.namespace);
   return { ...base, ...extra, verdict, verdictReason: reason };
 }

@@ -88,6 +88,9 @@ export interface ServiceState {
   model?: string;
   /** True when no InferenceService exists for it (known only from git). */
   missing?: boolean;
+  /** status.components.predictor.latestRolledoutRevision / previousRolledoutRevision. */
+  latestRolledoutRevision?: string;
+  previousRolledoutRevision?: string;
 }
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'disconnected';

@@ -1,0 +1,56 @@
+/**
+ * The desired state from the gitops checkout: every model's canaryTrafficPercent as the chart
+ * renders it (through src/core), plus the checkout's HEAD commit.
+ */
+import { execFile } from 'node:child_process';
+import { readModelConfig } from '../core/config';
+import { discoverLayout } from '../core/layout';
+import type { GitopsSource } from './api';
+
+export interface DesiredEntry {
+  env: string;
+  /** Folder name. */
+  model: string;
+  /** InferenceService name (`name` key, or the folder). */
+  name: string;
+  percent: number | undefined;
+  version: string | undefined;
+}
+
+export interface DesiredSnapshot {
+  environments: string[];
+  entries: DesiredEntry[];
+  commit: string | undefined;
+  /** Configs that could not be read (shown in the log, the model falls back to "unknown"). */
+  problems: { env: string; model: string; message: string }[];
+}
+
+export function headCommit(root: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', ['-C', root, 'rev-parse', '--verify', '-q', 'HEAD'], { timeout: 10000, windowsHide: true }, (err, stdout) => {
+      const sha = String(stdout).trim();
+      resolve(!err && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined);
+    });
+  });
+}
+
+export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
+  const opts = src.deploymentsDir ? { deploymentsDir: src.deploymentsDir } : undefined;
+  const [layout, commit] = await Promise.all([discoverLayout(src.root, opts), headCommit(src.root)]);
+  const entries: DesiredEntry[] = [];
+  const problems: DesiredSnapshot['problems'] = [];
+  await Promise.all(
+    layout.environments.flatMap((env) =>
+      env.models.map(async (m) => {
+        try {
+          const cfg = await readModelConfig(src.root, env.name, m.name, opts);
+          entries.push({ env: env.name, model: m.name, name: cfg.name || m.name, percent: cfg.desiredPercent, version: cfg.version });
+        } catch (e) {
+          problems.push({ env: env.name, model: m.name, message: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    ),
+  );
+  entries.sort((a, b) => a.env.localeCompare(b.env) || a.model.localeCompare(b.model));
+  return { environments: layout.environments.map((e) => e.name), entries, commit, problems };
+}

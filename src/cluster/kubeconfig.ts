@@ -1,0 +1,184 @@
+/**
+ * Finding and loading the kubeconfig (explicit path(s), $KUBECONFIG with several files,
+ * ~/.kube/config, the in-cluster service account), noticing when it changes, and mapping
+ * environments to namespaces.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CanaryError } from '../core/errors';
+
+type ClientModule = typeof import('@kubernetes/client-node');
+let clientModule: Promise<ClientModule> | undefined;
+
+/** @kubernetes/client-node is ESM-only and heavy: loaded on first use only. */
+export function loadClient(): Promise<ClientModule> {
+  clientModule ??= import('@kubernetes/client-node');
+  return clientModule;
+}
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface KubeconfigSource {
+  kind: 'files' | 'in-cluster';
+  /** The files read (kind files), in precedence order. */
+  files: string[];
+}
+
+/** Which kubeconfig applies: explicit path(s), else $KUBECONFIG, else ~/.kube/config, else in-cluster. */
+export function findKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv, serviceAccountDir = SERVICE_ACCOUNT_DIR): KubeconfigSource | undefined {
+  const split = (v: string) => v.split(path.delimiter).filter((f) => f.length > 0);
+  if (explicit && explicit.trim()) return { kind: 'files', files: split(explicit.trim()) };
+  if (env.KUBECONFIG && split(env.KUBECONFIG).length > 0) {
+    // kubectl ignores files of the list that do not exist
+    const files = split(env.KUBECONFIG).filter((f) => fs.existsSync(f));
+    if (files.length > 0) return { kind: 'files', files };
+  }
+  const home = env.HOME ?? env.USERPROFILE;
+  if (home) {
+    const f = path.join(home, '.kube', 'config');
+    if (fs.existsSync(f)) return { kind: 'files', files: [f] };
+  }
+  if (env.KUBERNETES_SERVICE_HOST && fs.existsSync(path.join(serviceAccountDir, 'token'))) return { kind: 'in-cluster', files: [] };
+  return undefined;
+}
+
+/**
+ * Loads the kubeconfig. Several files merge like kubectl: the first file that sets a
+ * current-context wins, and for clusters/users/contexts of the same name the first wins.
+ */
+export async function loadKubeconfig(source: KubeconfigSource, context: string | undefined): Promise<KubeConfig> {
+  const k8s = await loadClient();
+  const kc = new k8s.KubeConfig();
+  if (source.kind === 'in-cluster') {
+    kc.loadFromCluster();
+  } else {
+    const clusters: KubeConfig['clusters'] = [];
+    const users: KubeConfig['users'] = [];
+    const contexts: KubeConfig['contexts'] = [];
+    let current = '';
+    for (const file of source.files) {
+      const one = new k8s.KubeConfig();
+      try {
+        one.loadFromFile(file);
+      } catch (e) {
+        throw new CanaryError(
+          'cluster',
+          'bad-kubeconfig',
+          `Could not read the kubeconfig ${file}: ${e instanceof Error ? e.message.split('\n')[0].slice(0, 200) : String(e)}`,
+          'Fix or remove the file, or point the kubeconfig setting / --kubeconfig at another one.',
+          { cause: e },
+        );
+      }
+      for (const c of one.clusters) if (!clusters.some((x) => x.name === c.name)) clusters.push(c);
+      for (const u of one.users) if (!users.some((x) => x.name === u.name)) users.push(u);
+      for (const c of one.contexts) if (!contexts.some((x) => x.name === c.name)) contexts.push(c);
+      if (!current && one.currentContext) current = one.currentContext;
+    }
+    kc.loadFromOptions({ clusters, users, contexts, currentContext: current });
+  }
+  if (context) {
+    if (!kc.getContextObject(context)) {
+      throw new CanaryError('cluster', 'unknown-context', `The kubeconfig has no context named "${context}".`, `Use one of: ${kc.contexts.map((c) => c.name).join(', ') || '(none)'}.`);
+    }
+    kc.setCurrentContext(context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new CanaryError('cluster', 'no-current-context', 'The kubeconfig has no current context (or it names a missing cluster).', 'Log in (oc login) or run `kubectl config use-context <name>`, or pass --context.');
+  }
+  return kc;
+}
+
+/** The namespace of the current context (in-cluster: the pod's namespace). */
+export function contextNamespace(kc: KubeConfig): string | undefined {
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  const ns = ctx?.namespace?.trim();
+  return ns || undefined;
+}
+
+/** Name of the user of the current context, without OpenShift's `/cluster` suffix. */
+export function contextUserName(kc: KubeConfig): string | undefined {
+  const u = kc.getCurrentUser()?.name;
+  return u ? u.split('/')[0] : undefined;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `{user}-{env}` with user1/test → `user1-test`. */
+export function namespaceFor(pattern: string, user: string, env: string): string {
+  return pattern.split('{user}').join(user).split('{env}').join(env);
+}
+
+/**
+ * Reads `{user}` (and `{env}`) back from a namespace with the pattern: `user1-test` → user1/test.
+ * With known environments, a namespace ending in one of them wins (users may contain dashes).
+ */
+export function parseNamespace(pattern: string, namespace: string, knownEnvs: string[] = []): { user: string; env: string } | undefined {
+  const seg = pattern.split(/(\{user\}|\{env\})/).filter((x) => x !== '');
+  const build = (envAlt: string) =>
+    new RegExp(
+      '^' +
+        seg
+          .map((x) => (x === '{user}' ? '(?<user>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)' : x === '{env}' ? `(?<env>${envAlt})` : escapeRe(x)))
+          .join('') +
+        '$',
+    );
+  const tries = knownEnvs.length ? [knownEnvs.map(escapeRe).join('|'), '[a-z0-9]+'] : ['[a-z0-9]+'];
+  for (const alt of tries) {
+    const m = build(alt).exec(namespace);
+    if (m?.groups?.user !== undefined || m?.groups?.env !== undefined) return { user: m.groups?.user ?? '', env: m.groups?.env ?? '' };
+  }
+  return undefined;
+}
+
+export function hashFiles(files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) {
+    h.update(f);
+    try {
+      h.update(fs.readFileSync(f));
+    } catch {
+      h.update('\0missing');
+    }
+  }
+  return h.digest('hex');
+}
+
+/**
+ * Calls onChange (debounced) when any of the files changes content. Watches their folders, so
+ * files replaced by rename (how `oc login` and editors write) and files created later are seen.
+ */
+export function watchKubeconfigFiles(files: string[], debounceMs: number, onChange: () => void): () => void {
+  let last = hashFiles(files);
+  let timer: NodeJS.Timeout | undefined;
+  const watchers: fs.FSWatcher[] = [];
+  const dirs = new Set(files.map((f) => path.dirname(path.resolve(f))));
+  const fire = () => {
+    timer = undefined;
+    const now = hashFiles(files);
+    if (now !== last) {
+      last = now;
+      onChange();
+    }
+  };
+  for (const dir of dirs) {
+    try {
+      // Any change in the folder (rename, lock file, the file itself) re-hashes after the burst.
+      const w = fs.watch(dir, { persistent: false }, () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(fire, debounceMs);
+      });
+      w.on('error', () => undefined);
+      watchers.push(w);
+    } catch {
+      // a folder that does not exist (yet): nothing to watch
+    }
+  }
+  return () => {
+    if (timer) clearTimeout(timer);
+    for (const w of watchers) w.close();
+  };
+}
