@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runCommand, sleep, startProcess } from './lib/proc.mjs';
+import { onPath, runCommand, sleep, startProcess } from './lib/proc.mjs';
 
 export const CODE_SERVER_VERSION = '4.100.3';
 // The ripgrep build @vscode/ripgrep 1.15.11 (code-server 4.100.x) downloads in its postinstall.
@@ -72,15 +72,21 @@ async function withLock(fn) {
   }
 }
 
-function checkPrerequisites() {
+/** What this machine lacks to install code-server: one line per missing piece, saying what to install. */
+export function codeServerPrerequisites() {
+  if (installed()) return [];
   const missing = [];
   if (!existsSync('/usr/include/gssapi/gssapi.h')) {
     missing.push('the GSSAPI headers, for its kerberos module: apt-get install -y libkrb5-dev');
   }
   for (const [tool, pkg] of [['g++', 'g++'], ['make', 'make'], ['python3', 'python3'], ['tar', 'tar']]) {
-    const found = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, tool)));
-    if (!found) missing.push(`${tool}, to build its native modules: apt-get install -y ${pkg}`);
+    if (!onPath(tool)) missing.push(`${tool}, to build its native modules: apt-get install -y ${pkg}`);
   }
+  return missing;
+}
+
+function checkPrerequisites() {
+  const missing = codeServerPrerequisites();
   if (missing.length) {
     throw new Error(`code-server ${CODE_SERVER_VERSION} cannot be installed; this machine lacks:\n  - ${missing.join('\n  - ')}\nInstall them (as root) and run again.`);
   }

@@ -12,14 +12,14 @@
 // Inside the host the suites find: KSC_SANDBOX_JSON (the sandbox's ready file), KUBECONFIG,
 // KSC_EXTHOST_RESULTS. Results land in test-results/exthost-results.json and the summary in
 // $KSC_TEST_SUMMARY; logs of a failed run are copied to test-results/exthost-logs/.
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, startCodeServer } from './codeserver.mjs';
 import { checkChromium, launchChromium, workbenchUrl } from './lib/browser.mjs';
-import { freePort, runCommand } from './lib/proc.mjs';
-import { exitOnSignals, onShutdown, readJson, removeDir, root, secondsSince, shutdown, tempRunDir, writeSummary } from './lib/run.mjs';
-import { startSandbox } from './lib/sandbox.mjs';
+import { buildSuites, printResults, testSandbox, testsModule } from './lib/exthost.mjs';
+import { freePort } from './lib/proc.mjs';
+import { exitOnSignals, onShutdown, removeDir, root, secondsSince, shutdown, tempRunDir, writeSummary } from './lib/run.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -37,13 +37,8 @@ const step = (msg) => console.log(`exthost: ${msg} (${secondsSince(t0)} s)`);
 
 async function main() {
   checkChromium();
-  // 1. Build with the suites; stale bundles of deleted suites must not run.
-  removeDir(path.join(root, 'dist', 'test', 'exthost'));
-  const build = await runCommand(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, echo: true });
-  if (build.code !== 0) throw new Error('build failed');
-  const testsModule = path.join(root, 'dist', 'test', 'exthost', 'index.js');
-  if (!existsSync(testsModule)) throw new Error(`${testsModule} was not built (test/ui/exthost/index.ts missing?)`);
-  const suites = readdirSync(path.dirname(testsModule)).filter((f) => f.endsWith('.test.js'));
+  // 1. Build with the suites.
+  const suites = await buildSuites();
   step(`built ${suites.length} suite(s): ${suites.join(', ')}`);
 
   // 2. code-server, once.
@@ -55,28 +50,12 @@ async function main() {
     if (opts.keep) console.log(`exthost: kept ${runDir}`);
     else removeDir(runDir);
   });
-  const env = {
-    KSC_EXTHOST_RESULTS: path.join(runDir, 'results.json'),
-    ...(opts.grep ? { KSC_EXTHOST_GREP: opts.grep } : {}),
-    ...(opts.files ? { KSC_EXTHOST_FILES: opts.files } : {}),
-  };
-  let workspace;
-  if (opts['no-sandbox']) {
-    workspace = path.join(runDir, 'workspace');
-    mkdirSync(workspace, { recursive: true });
-  } else {
-    const sandbox = await startSandbox({
-      dir: path.join(runDir, 'sandbox'),
-      port: await freePort(),
-      readyFile: path.join(runDir, 'sandbox.json'),
-      logFile: path.join(runDir, 'sandbox.log'),
-    });
-    onShutdown(() => sandbox.stop());
-    step(`sandbox ready at ${sandbox.info.server}`);
-    workspace = sandbox.info.gitopsClone;
-    Object.assign(env, { KUBECONFIG: sandbox.info.kubeconfig, KSC_SANDBOX_JSON: path.join(runDir, 'sandbox.json') });
-  }
+  const { workspace, env, sandbox } = await testSandbox(runDir, { none: opts['no-sandbox'] });
+  if (sandbox) step(`sandbox ready at ${sandbox.info.server}`);
+  if (opts.grep) env.KSC_EXTHOST_GREP = opts.grep;
+  if (opts.files) env.KSC_EXTHOST_FILES = opts.files;
   rmSync(resultsFile, { force: true });
+  removeDir(path.join(resultsDir, 'exthost-logs'));
 
   // 4. code-server with an empty extensions folder: the extension under test loads in development mode.
   const cs = await startCodeServer({ port: await freePort(), workspace, runDir: path.join(runDir, 'code-server'), env });
@@ -106,15 +85,7 @@ async function main() {
 
   // 6. Results.
   const hostResults = env.KSC_EXTHOST_RESULTS;
-  let results = { passed: 0, failed: 0, skipped: 0, tests: [] };
-  if (existsSync(hostResults)) results = readJson(hostResults);
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  for (const t of results.tests) {
-    const mark = t.state === 'passed' ? 'ok  ' : t.state === 'failed' ? 'FAIL' : 'skip';
-    console.log(`  ${mark} ${t.title}${t.state === 'passed' ? ` (${t.durationMs} ms)` : ''}`);
-    if (t.error) console.log(`       ${(t.error.stack ?? t.error.message).split('\n').slice(0, 8).join('\n       ')}`);
-  }
+  const results = printResults(hostResults, resultsFile);
   let problem;
   if (code === 'timeout') problem = `the tests did not finish within ${DEADLINE_MS / 1000} s`;
   else if (!existsSync(hostResults)) problem = `the extension host exited with ${code} without results (tests module failed to load?)`;

@@ -1,8 +1,9 @@
 // Child-process helpers shared by start / test scripts: no shell, each long-lived child in
 // its own process group, and stop() that leaves no descendant behind.
 import { spawn } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 
 /** Parent pid of a process from /proc, or undefined when it is gone. */
 function parentOf(pid) {
@@ -215,3 +216,8 @@ export async function pollUntil(fn, timeoutMs, what, intervalMs = 200) {
 }
 
 export { sleep };
+
+/** True when `tool` is an executable file in a folder of PATH. */
+export function onPath(tool) {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, tool)));
+}

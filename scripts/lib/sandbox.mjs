@@ -43,6 +43,8 @@ export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPref
   return {
     get info() { return info; },
     get pid() { return proc.pid; },
+    /** Settles when the current sandbox process exits ({ code, signal }). */
+    get exited() { return proc.exited; },
     async stop() { await proc.stop(); },
     async restart() {
       await proc.stop();
