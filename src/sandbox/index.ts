@@ -1,0 +1,311 @@
+/**
+ * The sandbox: a local Kubernetes API server that behaves like KServe and Argo CD for the
+ * objects this product uses, for `npm start`, the CLI (`kserve-canary sandbox`) and tests.
+ *
+ *   const sb = await startSandbox();            // fresh temp dir, ephemeral port, seeded
+ *   process.env.KUBECONFIG = sb.kubeconfigPath; // context `sandbox`, namespace user1-test
+ *   ...
+ *   await sb.stop();                            // persists state to sb.dir; nothing left running
+ *
+ * Data dir layout: tls/ (CA + server cert, reused), token (0600), kubeconfig (0600),
+ * gitops.git (bare, branch main), mlops-gitops (working clone), state.json (on stop).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { ArgoController, type ArgoSnapshot } from './argocd';
+import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, type KServeSnapshot } from './kserve';
+import { newFaultState, type AccessList } from './faults';
+import { INFERENCE_SERVICES } from './resources';
+import { ApiServer } from './server';
+import { seedCluster, seedGitops, seedNamespaces } from './seed';
+import { Store, type StoreSnapshot } from './store';
+import { ensureTls } from './tls';
+import type { KObject } from './types';
+
+export { SEED_VERSION, OLD_VERSION, configYaml } from './seed';
+export { REFRESH_ANNOTATION } from './argocd';
+export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION } from './kserve';
+export type { KObject } from './types';
+
+export interface SandboxOptions {
+  /** Data dir; default: a fresh temp dir (removed by nobody: pass your own to clean it). */
+  dir?: string;
+  /** 0 = ephemeral. */
+  port?: number;
+  /** Argo CD: delay between noticing a commit (OutOfSync, Running) and Synced. Default 1500. */
+  syncDelayMs?: number;
+  /** KServe: delay between a spec change and the status catching up. Default 1000. */
+  rolloutDelayMs?: number;
+  /** Argo CD: how often the branch head is read. Default 200. */
+  pollMs?: number;
+  /** Seed namespaces, repo and objects on a new dir. Default true. */
+  seed?: boolean;
+  /** User name (namespaces `<user>-test` etc.). Default `user1`. */
+  user?: string;
+  /** Namespaces answered with 403. */
+  forbiddenNamespaces?: string[];
+  /** Watch window: events kept for watches from an older resourceVersion. Default 1000. */
+  watchWindow?: number;
+  /** BOOKMARK interval on watches that allow bookmarks. Default 5000. */
+  bookmarkMs?: number;
+  /** Argo CD selfHeal. Default true. */
+  selfHeal?: boolean;
+}
+
+export interface SandboxFaults {
+  /** End every open watch (abrupt: reset the connection instead of ending the stream). */
+  dropWatches(opts?: { abrupt?: boolean }): void;
+  /** Answer every request with 500 for `seconds`. */
+  failRequests(seconds: number): void;
+  /** Delay every answer by `ms` (0 to stop). */
+  setDelay(ms: number): void;
+  /** Compact the watch history: watches from any version before now get 410 Gone. */
+  expireResourceVersions(opts?: { dropWatches?: boolean }): void;
+  /** New watches stay open but never send anything (on) or behave (off). */
+  silentWatches(on: boolean): void;
+  /** Write one line that is not JSON into every open watch stream. */
+  injectMalformedWatchEvent(): void;
+  /** Create an InferenceService of about `bytes` (big annotation), returns it. */
+  addLargeObject(namespace: string, name: string, bytes?: number): KObject;
+  /** Stop answering for `ms` (server down, port closed), then come back with the same data. */
+  outage(ms: number): Promise<void>;
+  readonly openWatches: number;
+  /** Clear delay, failures and silent watches. */
+  reset(): void;
+}
+
+export interface SandboxControls {
+  kserve: KServeController;
+  argo: ArgoController;
+  store: Store;
+  /** New revisions of this service fail readiness (the unrolled latest one too). */
+  failRevision(namespace: string, name: string, message?: string): void;
+  /** Undo failRevision: failed revisions become ready. */
+  healRevision(namespace: string, name: string): void;
+  /** Set or clear (undefined) annotation serving.kserve.io/deploymentMode. */
+  setDeploymentMode(namespace: string, name: string, mode: string | undefined): void;
+  /** Set or clear annotation serving.kserve.io/enable-tag-routing. */
+  setTagRouting(namespace: string, name: string, on: boolean): void;
+  /** 403 for this namespace (true) or not (false). */
+  forbid(namespace: string, on?: boolean): void;
+  /** Allow or refuse cluster-wide lists. */
+  allowClusterWide(on: boolean): void;
+  /** Read the gitops head now instead of waiting for the next poll. */
+  pollGit(): Promise<void>;
+  /** Pause (or resume) the Argo CD controller entirely, like Argo CD being down. */
+  pauseArgo(on: boolean): void;
+}
+
+export interface Sandbox {
+  server: string;
+  port: number;
+  dir: string;
+  kubeconfigPath: string;
+  tokenFile: string;
+  caFile: string;
+  gitopsRemote: string;
+  gitopsClone: string;
+  user: string;
+  context: string;
+  faults: SandboxFaults;
+  controller: SandboxControls;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+interface PersistedState {
+  store: StoreSnapshot;
+  kserve: KServeSnapshot;
+  argo: ArgoSnapshot;
+}
+
+const DOMAIN = 'apps.sandbox.example';
+
+function ensureToken(file: string): string {
+  if (existsSync(file)) {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t) return t;
+  }
+  const token = `sha256~${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+function writeKubeconfig(file: string, server: string, caPem: string, token: string, user: string): void {
+  const cfg = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user, namespace: `${user}-test` } }],
+    'current-context': 'sandbox',
+    preferences: {},
+  };
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, toYaml(cfg), { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const dir = path.resolve(opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kserve-canary-sandbox-')));
+  mkdirSync(dir, { recursive: true });
+  const user = opts.user ?? 'user1';
+  const tls = ensureTls(dir);
+  const caFile = path.join(dir, 'tls', 'ca.crt');
+  const tokenFile = path.join(dir, 'token');
+  const token = ensureToken(tokenFile);
+  const kubeconfigPath = path.join(dir, 'kubeconfig');
+  const stateFile = path.join(dir, 'state.json');
+  const gitopsRemote = path.join(dir, 'gitops.git');
+  const gitopsClone = path.join(dir, 'mlops-gitops');
+  const faults = newFaultState();
+  const access: AccessList = { forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []), clusterWide: true };
+
+  let store!: Store;
+  let kserve!: KServeController;
+  let argo!: ArgoController;
+  let api!: ApiServer;
+  let running = false;
+
+  const boot = async (port: number): Promise<number> => {
+    store = new Store(opts.watchWindow ?? 1000);
+    kserve = new KServeController(store, { rolloutDelayMs: opts.rolloutDelayMs ?? 1000, domain: DOMAIN });
+    argo = new ArgoController(store, {
+      bareRepo: gitopsRemote,
+      branch: 'main',
+      toolingsNamespace: `${user}-toolings`,
+      user,
+      pollMs: opts.pollMs ?? 200,
+      syncDelayMs: opts.syncDelayMs ?? 1500,
+      selfHeal: opts.selfHeal ?? true,
+    });
+    if (existsSync(stateFile)) {
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState;
+      store.load(state.store);
+      kserve.load(state.kserve);
+      argo.load(state.argo);
+      if (existsSync(gitopsRemote)) {
+        const sha = argo.revision;
+        if (sha) await argo.syncAllNow(sha).catch(() => undefined);
+      }
+    } else if (opts.seed ?? true) {
+      await seedGitops(dir, user, gitopsRemote, gitopsClone);
+      seedNamespaces(store, user, DOMAIN);
+      await seedCluster(gitopsRemote, 'main', argo, kserve, store);
+    }
+    api = new ApiServer({ tls, token, user, store, faults, access, bookmarkMs: opts.bookmarkMs ?? 5000 });
+    const p = await api.listen(port);
+    kserve.start();
+    if (existsSync(gitopsRemote)) argo.start();
+    running = true;
+    return p;
+  };
+
+  const shutdown = async (): Promise<void> => {
+    if (!running) return;
+    running = false;
+    await argo.stop();
+    kserve.stop();
+    await api.close();
+    const state: PersistedState = { store: store.snapshot(), kserve: kserve.snapshot(), argo: argo.snapshot() };
+    writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
+    renameSync(`${stateFile}.tmp`, stateFile);
+  };
+
+  const port = await boot(opts.port ?? 0);
+  const server = `https://127.0.0.1:${port}`;
+  writeKubeconfig(kubeconfigPath, server, tls.caCert, token, user);
+
+  const sandbox: Sandbox = {
+    server,
+    port,
+    dir,
+    kubeconfigPath,
+    tokenFile,
+    caFile,
+    gitopsRemote,
+    gitopsClone,
+    user,
+    context: 'sandbox',
+    faults: {
+      dropWatches: (o) => api.dropWatches(o?.abrupt ?? false),
+      failRequests: (seconds) => {
+        faults.failUntil = Date.now() + seconds * 1000;
+      },
+      setDelay: (ms) => {
+        faults.delayMs = ms;
+      },
+      expireResourceVersions: (o) => {
+        store.expire();
+        if (o?.dropWatches ?? true) api.dropWatches(false);
+      },
+      silentWatches: (on) => {
+        faults.silentWatches = on;
+      },
+      injectMalformedWatchEvent: () => api.injectWatchGarbage(),
+      addLargeObject: (namespace, name, bytes = 1024 * 1024) =>
+        store.create(INFERENCE_SERVICES, {
+          metadata: { name, namespace, annotations: { 'sandbox.example/padding': 'x'.repeat(bytes) } },
+          spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: `oci://example.invalid/${name}:0000000000` } } },
+        }),
+      outage: async (ms) => {
+        await shutdown();
+        await new Promise((r) => setTimeout(r, ms));
+        await boot(port);
+      },
+      get openWatches() {
+        return api.openWatches;
+      },
+      reset: () => {
+        faults.delayMs = 0;
+        faults.failUntil = 0;
+        faults.silentWatches = false;
+      },
+    },
+    controller: {
+      get kserve() {
+        return kserve;
+      },
+      get argo() {
+        return argo;
+      },
+      get store() {
+        return store;
+      },
+      failRevision: (ns, name, message) => kserve.failRevisions(ns, name, message),
+      healRevision: (ns, name) => kserve.healRevisions(ns, name),
+      setDeploymentMode: (ns, name, mode) => annotate(store, ns, name, DEPLOYMENT_MODE_ANNOTATION, mode),
+      setTagRouting: (ns, name, on) => annotate(store, ns, name, TAG_ROUTING_ANNOTATION, on ? 'true' : undefined),
+      forbid: (ns, on = true) => {
+        if (on) access.forbiddenNamespaces.add(ns);
+        else access.forbiddenNamespaces.delete(ns);
+      },
+      allowClusterWide: (on) => {
+        access.clusterWide = on;
+      },
+      pollGit: () => argo.poll(),
+      pauseArgo: (on) => {
+        argo.paused = on;
+      },
+    },
+    stop: shutdown,
+    restart: async () => {
+      await shutdown();
+      await boot(port);
+    },
+  };
+  return sandbox;
+}
+
+function annotate(store: Store, ns: string, name: string, key: string, value: string | undefined): void {
+  const o = store.mustGet(INFERENCE_SERVICES, ns, name);
+  const a = { ...(o.metadata.annotations ?? {}) };
+  if (value === undefined) delete a[key];
+  else a[key] = value;
+  o.metadata.annotations = a;
+  delete o.metadata.resourceVersion;
+  store.update(INFERENCE_SERVICES, o, ns);
+}

@@ -1,0 +1,553 @@
+/**
+ * The sandbox's Kubernetes API server: HTTPS on 127.0.0.1, bearer-token auth, discovery,
+ * CRUD + patch + status subresource, watch streams, server-side tables and Status errors.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { ApiError, badRequest, gone, qualified } from './errors';
+import type { AccessList, FaultState } from './faults';
+import { PatchError, jsonPatch, mergePatch } from './patch';
+import { NAMESPACES, RESOURCE_TYPES, apiVersionOf, findType, type ResourceType } from './resources';
+import { SelectorError, matches, parseSelector, type Requirement } from './selectors';
+import type { Store, StoreEvent } from './store';
+import { toTable, type TableOptions } from './table';
+import type { TlsMaterial } from './tls';
+import { isPlainObject, type KObject } from './types';
+
+export interface ApiServerOptions {
+  tls: TlsMaterial;
+  token: string;
+  user: string;
+  store: Store;
+  faults: FaultState;
+  access: AccessList;
+  /** Interval of BOOKMARK events on watches that allow them. */
+  bookmarkMs: number;
+}
+
+const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-sandbox', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64' };
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+interface WatchConn {
+  res: ServerResponse;
+  close(abrupt: boolean): void;
+}
+
+interface Route {
+  resource: ResourceType;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+function verbsOf(): string[] {
+  return ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+}
+
+function tableOptions(accept: string | undefined, query: URLSearchParams): TableOptions | undefined {
+  if (!accept) return undefined;
+  for (const part of accept.split(',')) {
+    const params = new Map(
+      part
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
+    if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') {
+      const v = params.get('v') === 'v1beta1' ? 'v1beta1' : 'v1';
+      const inc = query.get('includeObject');
+      return { version: v, includeObject: inc === 'Object' ? 'Object' : inc === 'None' ? 'None' : 'Metadata' };
+    }
+  }
+  return undefined;
+}
+
+function fieldLookup(o: KObject): (k: string) => string | undefined {
+  return (k) => (k === 'metadata.name' ? o.metadata.name : k === 'metadata.namespace' ? (o.metadata.namespace ?? '') : undefined);
+}
+
+export class ApiServer {
+  private server: https.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly watches = new Set<WatchConn>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  port = 0;
+
+  constructor(private readonly o: ApiServerOptions) {}
+
+  async listen(port: number): Promise<number> {
+    const server = https.createServer({ key: this.o.tls.key, cert: this.o.tls.cert, keepAliveTimeout: 5000 }, (req, res) => {
+      this.handle(req, res).catch((e: unknown) => this.fail(res, e));
+    });
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : port;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.dropWatches(true);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  get openWatches(): number {
+    return this.watches.size;
+  }
+
+  /** End every open watch: cleanly (end of stream) or abruptly (socket reset). */
+  dropWatches(abrupt = false): void {
+    for (const w of [...this.watches]) w.close(abrupt);
+  }
+
+  /** Write a line that is not JSON into every open watch stream. */
+  injectWatchGarbage(): void {
+    for (const w of this.watches) w.res.write('{"type":"MODIFIED","object":{"kind":"InferenceService","metadata":\n');
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private send(res: ServerResponse, code: number, body: unknown): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+    res.end(text);
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    if (e instanceof ApiError) this.send(res, e.code, e.toStatus());
+    else this.send(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`).toStatus());
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const h = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(h);
+    if (!m) return false;
+    const a = Buffer.from(m[1]!.trim());
+    const b = Buffer.from(this.o.token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://sandbox.invalid');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
+    if (!this.authorized(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const f = this.o.faults;
+    if (f.delayMs > 0) await new Promise<void>((r) => this.later(f.delayMs, r));
+    if (Date.now() < f.failUntil) {
+      throw new ApiError(500, 'InternalError', 'Internal error occurred: the sandbox was told to fail (fault injection)');
+    }
+    const method = req.method ?? 'GET';
+    const discovery = this.discovery(path);
+    if (discovery !== undefined) {
+      if (method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      this.send(res, 200, discovery);
+      return;
+    }
+    const route = this.route(path);
+    if (!route) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    await this.serveResource(req, res, route, url.searchParams, method);
+  }
+
+  // ---------------------------------------------------------------- discovery
+
+  private discovery(path: string): unknown {
+    if (path === '/version') return KUBE_VERSION;
+    if (path === '/api') {
+      return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }] };
+    }
+    const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group).map((t) => t.group))];
+    const groupInfo = (g: string) => {
+      const v = RESOURCE_TYPES.find((t) => t.group === g)!.version;
+      const gv = { groupVersion: `${g}/${v}`, version: v };
+      return { name: g, versions: [gv], preferredVersion: gv };
+    };
+    if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupInfo) };
+    const resourceList = (g: string, v: string) => {
+      const types = RESOURCE_TYPES.filter((t) => t.group === g && t.version === v);
+      if (!types.length) return undefined;
+      const resources: unknown[] = [];
+      for (const t of types) {
+        const r: Record<string, unknown> = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: verbsOf() };
+        if (t.shortNames.length) r.shortNames = t.shortNames;
+        if (t.categories.length) r.categories = t.categories;
+        resources.push(r);
+        if (t.statusSubresource) resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+      }
+      return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: g ? `${g}/${v}` : v, resources };
+    };
+    if (path === '/api/v1') return resourceList('', 'v1');
+    let m = /^\/apis\/([^/]+)$/.exec(path);
+    if (m && groups.includes(m[1]!)) return { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo(m[1]!) };
+    m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m) return resourceList(m[1]!, m[2]!);
+    if (path === '/openapi/v3') {
+      const paths: Record<string, unknown> = {};
+      for (const t of RESOURCE_TYPES) {
+        const key = t.group ? `apis/${t.group}/${t.version}` : 'api/v1';
+        paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=sandbox0` };
+      }
+      return { paths };
+    }
+    m = /^\/openapi\/v3\/(api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (m) return this.openApiV3(m[2] ?? '', m[3] ?? 'v1');
+    return undefined;
+  }
+
+  /**
+   * A minimal OpenAPI v3 document per group-version: enough for kubectl to see that the
+   * server does field validation (the PATCH operations declare `fieldValidation`).
+   */
+  private openApiV3(group: string, version: string): unknown {
+    const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+    if (!types.length) return undefined;
+    const paths: Record<string, unknown> = {};
+    for (const t of types) {
+      const base = t.group ? `/apis/${t.group}/${t.version}` : '/api/v1';
+      const item = t.namespaced ? `${base}/namespaces/{namespace}/${t.plural}/{name}` : `${base}/${t.plural}/{name}`;
+      const gvk = { group: t.group, version: t.version, kind: t.kind };
+      const op = (id: string) => ({
+        operationId: `${id}${t.kind}`,
+        'x-kubernetes-group-version-kind': gvk,
+        parameters: [
+          { name: 'dryRun', in: 'query', schema: { type: 'string' } },
+          { name: 'fieldManager', in: 'query', schema: { type: 'string' } },
+          { name: 'fieldValidation', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { '200': { description: 'OK' } },
+      });
+      paths[item] = { get: op('read'), put: op('replace'), patch: op('patch'), delete: op('delete') };
+    }
+    return { openapi: '3.0.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths, components: { schemas: {} } };
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  private route(path: string): Route | undefined {
+    const seg = path.split('/').filter(Boolean);
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (seg[0] === 'api' && seg[1] === 'v1') {
+      group = '';
+      version = 'v1';
+      rest = seg.slice(2);
+    } else if (seg[0] === 'apis' && seg.length >= 4) {
+      group = seg[1]!;
+      version = seg[2]!;
+      rest = seg.slice(3);
+    } else return undefined;
+    const decode = (s: string | undefined) => (s === undefined ? undefined : decodeURIComponent(s));
+    // namespaces/{ns}/{plural}[/{name}[/{sub}]]  — unless it is the namespaces resource itself
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      const t = findType(group, version, rest[2]!);
+      if (!t || !t.namespaced || rest.length > 5) return undefined;
+      return { resource: t, namespace: decode(rest[1]), name: decode(rest[3]), subresource: rest[4] };
+    }
+    const t = findType(group, version, rest[0] ?? '');
+    if (!t || rest.length > 3) return undefined;
+    if (t.namespaced && rest.length > 1) return undefined;
+    return { resource: t, namespace: undefined, name: decode(rest[1]), subresource: rest[2] };
+  }
+
+  private authorize(verb: string, t: ResourceType, ns: string | undefined, name: string | undefined): void {
+    const a = this.o.access;
+    const scopeNs = t === NAMESPACES ? name : ns;
+    const res = t.group ? `resource "${t.plural}" in API group "${t.group}"` : `resource "${t.plural}" in API group ""`;
+    if (scopeNs !== undefined && a.forbiddenNamespaces.has(scopeNs)) {
+      const what = name ? `${qualified(t)} "${name}"` : qualified(t);
+      throw new ApiError(403, 'Forbidden', `${what} is forbidden: User "${this.o.user}" cannot ${verb} ${res} in the namespace "${scopeNs}"`, {
+        name,
+        group: t.group,
+        kind: t.plural,
+      });
+    }
+    if (scopeNs === undefined && t.namespaced && !a.clusterWide) {
+      throw new ApiError(403, 'Forbidden', `${qualified(t)} is forbidden: User "${this.o.user}" cannot ${verb} ${res} at the cluster scope`, {
+        group: t.group,
+        kind: t.plural,
+      });
+    }
+  }
+
+  private async readBody(req: IncomingMessage): Promise<{ text: string; type: string }> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+      chunks.push(c as Buffer);
+    }
+    return { text: Buffer.concat(chunks).toString('utf8'), type: (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim() };
+  }
+
+  private parseBody(text: string, type: string): unknown {
+    try {
+      return type.includes('yaml') ? parseYaml(text) : JSON.parse(text);
+    } catch (e) {
+      throw badRequest(`the body of the request could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async serveResource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, method: string): Promise<void> {
+    const t = r.resource;
+    const store = this.o.store;
+    if (r.subresource !== undefined && (r.subresource !== 'status' || !t.statusSubresource || !r.name)) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const sub = r.subresource as 'status' | undefined;
+    const watch = q.get('watch') === '1' || q.get('watch') === 'true';
+    const table = tableOptions(req.headers.accept, q);
+    if (!r.name) {
+      if (method === 'GET') {
+        this.authorize(watch ? 'watch' : 'list', t, r.namespace, undefined);
+        if (watch) return this.serveWatch(req, res, t, r.namespace, q, table);
+        const labels = this.selector(q.get('labelSelector'));
+        const fields = this.fieldSelector(q.get('fieldSelector'));
+        const items = store.list(t, r.namespace).filter((o) => matches(labels, (k) => o.metadata.labels?.[k]) && matches(fields, fieldLookup(o)));
+        const rv = String(store.resourceVersion);
+        if (table) return this.send(res, 200, toTable(t, items, rv, table));
+        return this.send(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: rv }, items });
+      }
+      if (method === 'POST') {
+        if (t.namespaced && r.namespace === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        this.authorize('create', t, r.namespace, undefined);
+        const b = await this.readBody(req);
+        const body = this.parseBody(b.text, b.type);
+        if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
+        if (!isPlainObject(body.metadata)) body.metadata = {};
+        const created = store.create(t, body as KObject, r.namespace);
+        return this.send(res, 201, table ? toTable(t, [created], String(store.resourceVersion), table) : created);
+      }
+      throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
+    const name = r.name;
+    switch (method) {
+      case 'GET': {
+        this.authorize(watch ? 'watch' : 'get', t, r.namespace, name);
+        if (watch) {
+          q.set('fieldSelector', `metadata.name=${name}`);
+          return this.serveWatch(req, res, t, r.namespace, q, table);
+        }
+        const o = store.mustGet(t, r.namespace, name);
+        return this.send(res, 200, table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
+      }
+      case 'PUT': {
+        this.authorize('update', t, r.namespace, name);
+        const b = await this.readBody(req);
+        const body = this.parseBody(b.text, b.type);
+        if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('the body of the request must be an object with metadata');
+        if (body.metadata.name !== name) throw badRequest('the name of the object does not match the name on the URL');
+        return this.send(res, 200, store.update(t, body as KObject, r.namespace, sub));
+      }
+      case 'PATCH': {
+        this.authorize('patch', t, r.namespace, name);
+        const b = await this.readBody(req);
+        const existing = store.mustGet(t, r.namespace, name);
+        let patched: unknown;
+        try {
+          patched = this.applyPatch(t, existing, b.type, b.text);
+        } catch (e) {
+          if (e instanceof PatchError) throw new ApiError(422, 'Invalid', e.message);
+          throw e;
+        }
+        if (!isPlainObject(patched) || !isPlainObject(patched.metadata)) throw badRequest('the patch removed the object metadata');
+        if (patched.metadata.name !== name) throw badRequest('the patch changed the object name');
+        return this.send(res, 200, store.update(t, patched as KObject, r.namespace, sub));
+      }
+      case 'DELETE': {
+        if (sub) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        this.authorize('delete', t, r.namespace, name);
+        const b = await this.readBody(req);
+        let precondition: string | undefined;
+        if (b.text.trim()) {
+          const opts = this.parseBody(b.text, b.type);
+          if (isPlainObject(opts) && isPlainObject(opts.preconditions) && typeof opts.preconditions.resourceVersion === 'string') {
+            precondition = opts.preconditions.resourceVersion;
+          }
+        }
+        const { object, finished } = store.delete(t, r.namespace, name, precondition);
+        if (!finished || !t.custom) return this.send(res, 200, object);
+        return this.send(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name, group: t.group, kind: t.plural, uid: object.metadata.uid },
+        });
+      }
+      default:
+        throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
+  }
+
+  private applyPatch(t: ResourceType, existing: KObject, type: string, text: string): unknown {
+    switch (type) {
+      case 'application/merge-patch+json':
+        return mergePatch(existing, this.parseBody(text, 'application/json'));
+      case 'application/json-patch+json':
+        return jsonPatch(existing, this.parseBody(text, 'application/json'));
+      case 'application/strategic-merge-patch+json':
+        if (!t.custom) return mergePatch(existing, this.parseBody(text, 'application/json'));
+        break;
+      case 'application/apply-patch+yaml': {
+        const body = this.parseBody(text, 'application/yaml');
+        return mergePatch(existing, body);
+      }
+    }
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+    );
+  }
+
+  private selector(text: string | null): Requirement[] {
+    try {
+      return parseSelector(text ?? undefined);
+    } catch (e) {
+      throw badRequest(e instanceof SelectorError ? e.message : String(e));
+    }
+  }
+
+  private fieldSelector(text: string | null): Requirement[] {
+    const reqs = this.selector(text);
+    for (const r of reqs) {
+      if (r.key !== 'metadata.name' && r.key !== 'metadata.namespace') throw badRequest(`field label not supported: ${r.key}`);
+    }
+    return reqs;
+  }
+
+  // ---------------------------------------------------------------- watch
+
+  private serveWatch(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams, table: TableOptions | undefined): void {
+    const store = this.o.store;
+    const labels = this.selector(q.get('labelSelector'));
+    const fields = this.fieldSelector(q.get('fieldSelector'));
+    const rvParam = q.get('resourceVersion') ?? '';
+    if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
+    const timeoutS = Number(q.get('timeoutSeconds') ?? '0');
+    const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
+    const initialEvents = q.get('sendInitialEvents');
+    const want = (o: KObject | undefined) =>
+      !!o &&
+      (ns === undefined || o.metadata.namespace === ns) &&
+      matches(labels, (k) => o.metadata.labels?.[k]) &&
+      matches(fields, fieldLookup(o));
+
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    const render = (o: KObject): unknown => (table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
+    const write = (type: string, object: unknown) => {
+      if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify({ type, object }) + '\n');
+    };
+    let unsubscribe = () => undefined as unknown;
+    let bookmarkTimer: NodeJS.Timeout | undefined;
+    let timeoutTimer: NodeJS.Timeout | undefined;
+    const conn: WatchConn = {
+      res,
+      close: (abrupt) => {
+        cleanup();
+        if (abrupt) res.destroy();
+        else res.end();
+      },
+    };
+    const cleanup = () => {
+      this.watches.delete(conn);
+      unsubscribe();
+      if (bookmarkTimer) clearInterval(bookmarkTimer);
+      if (timeoutTimer) {
+        clearTimeout(timeoutTimer);
+        this.timers.delete(timeoutTimer);
+      }
+    };
+    this.watches.add(conn);
+    req.on('close', cleanup);
+    res.on('close', cleanup);
+    if (timeoutS > 0) timeoutTimer = this.later(timeoutS * 1000, () => conn.close(false));
+    if (this.o.faults.silentWatches) return;
+
+    const deliver = (e: StoreEvent) => {
+      if (e.resource !== t) return;
+      const now = want(e.object);
+      const before = want(e.previous);
+      if (e.type === 'ADDED' && now) write('ADDED', render(e.object));
+      else if (e.type === 'DELETED' && (now || before)) write('DELETED', render(e.object));
+      else if (e.type === 'MODIFIED') {
+        if (now && before) write('MODIFIED', render(e.object));
+        else if (now) write('ADDED', render(e.object));
+        else if (before) write('DELETED', render(e.object));
+      }
+    };
+    const bookmark = () => {
+      write('BOOKMARK', { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(store.resourceVersion) } });
+    };
+
+    if (rvParam === '' || rvParam === '0' || initialEvents === 'true') {
+      if (initialEvents !== 'false') {
+        for (const o of store.list(t, ns)) if (want(o)) write('ADDED', render(o));
+      }
+      if (initialEvents === 'true') {
+        write('BOOKMARK', {
+          kind: t.kind,
+          apiVersion: apiVersionOf(t),
+          metadata: { resourceVersion: String(store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } },
+        });
+      }
+    } else {
+      const from = Number(rvParam);
+      const backlog = store.eventsSince(from);
+      if (!backlog) {
+        const err = gone(`too old resource version: ${from} (${store.oldestWatchableVersion + 1})`);
+        write('ERROR', err.toStatus());
+        conn.close(false);
+        return;
+      }
+      for (const e of backlog) deliver(e);
+    }
+    unsubscribe = store.subscribe(deliver);
+    if (bookmarks) {
+      bookmarkTimer = setInterval(bookmark, this.o.bookmarkMs);
+      bookmarkTimer.unref();
+    }
+  }
+}
