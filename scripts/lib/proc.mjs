@@ -221,3 +221,19 @@ export { sleep };
 export function onPath(tool) {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && existsSync(path.join(d, tool)));
 }
+
+/**
+ * Safety net after a child died without cleaning up: stops every process whose command line
+ * mentions `marker` (a run folder), with its descendants. Returns how many it found.
+ */
+export async function killProcessesMentioning(marker) {
+  const found = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) found.push(Number(name));
+    } catch { /* gone */ }
+  }
+  for (const pid of found) await killTree(pid, 2000);
+  return found.length;
+}

@@ -1,0 +1,22 @@
+// Types of scripts/lib/sandbox.mjs.
+export interface SandboxInfo {
+  server: string;
+  port: number;
+  kubeconfig: string;
+  gitopsClone: string;
+  gitopsRemote: string;
+  tokenFile: string;
+  dir: string;
+  pid: number;
+}
+
+export interface SandboxHandle {
+  readonly info: SandboxInfo;
+  readonly pid: number | undefined;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  stop(): Promise<void>;
+  /** Stops it and starts it again on the same port and folder. */
+  restart(): Promise<SandboxInfo>;
+}
+
+export function startSandbox(options: { dir: string; port?: number; readyFile: string; logFile?: string; echoPrefix?: string; timeoutMs?: number }): Promise<SandboxHandle>;

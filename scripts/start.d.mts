@@ -1,0 +1,14 @@
+// Types of scripts/start.mjs for the TypeScript browser tests (test/e2e).
+import type { SandboxHandle } from './lib/sandbox.mjs';
+
+export interface Launched {
+  url: string;
+  workspace: string;
+  sandbox: SandboxHandle;
+  codeServer: { url: string; port: number; stop(): Promise<void> };
+  vsix: string;
+  runDir: string;
+}
+
+export function prerequisites(): string[];
+export function launch(options: { runDir: string; port: number; sandboxPort?: number; log?: (msg: string) => void; echo?: boolean }): Promise<Launched>;

@@ -1,0 +1,152 @@
+// A newcomer's session in the browser, against the same setup `npm start` makes (in a fresh temporary
+// run folder, on ephemeral ports): the view, setting a canary, Grafana, a refused value, promote,
+// losing the cluster and getting it back. Run by scripts/test-browser.mjs; screenshots of each step
+// go to test-results/screenshots/.
+import * as assert from 'node:assert/strict';
+import { copyFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium, workbenchUrl } from '../../scripts/lib/browser.mjs';
+import { freePort, runCommand } from '../../scripts/lib/proc.mjs';
+import { exitOnSignals, onShutdown, removeDir, root, shutdown, tempRunDir } from '../../scripts/lib/run.mjs';
+import { launch, type Launched } from '../../scripts/start.mjs';
+import { poll, Workbench } from './workbench';
+
+const STEP_TIMEOUT_MS = 180_000;
+const screenshotDir = path.join(root, 'test-results', 'screenshots');
+const configPath = 'model-deployments/test/jukebox/config.yaml';
+
+// Ctrl-C / SIGTERM: stop code-server, the sandbox and chromium before exiting.
+exitOnSignals();
+
+let env: Launched;
+let wb: Workbench;
+let browser: Browser;
+const externalRequests: string[] = [];
+
+async function git(...args: string[]): Promise<string> {
+  const res = await runCommand('git', args);
+  if (res.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${res.output}`);
+  return res.output.trim();
+}
+
+const remoteHead = () => git('--git-dir', env.sandbox.info.gitopsRemote, 'rev-parse', 'HEAD');
+const remoteCommitCount = async () => Number(await git('--git-dir', env.sandbox.info.gitopsRemote, 'rev-list', '--count', 'HEAD'));
+const remoteConfig = () => git('--git-dir', env.sandbox.info.gitopsRemote, 'show', `HEAD:${configPath}`);
+
+/** Runs a palette command that may ask for the service first. */
+async function runOnJukeboxTest(title: string): Promise<void> {
+  await wb.runCommand(title);
+  await wb.pick(/jukebox/, /\btest\b/);
+}
+
+describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, () => {
+  before(async () => {
+    const runDir = tempRunDir('browser');
+    onShutdown(() => removeDir(runDir));
+    env = await launch({ runDir, port: await freePort(), log: (m) => console.log(`# ${m}`) });
+    const chromium = await launchChromium(runDir);
+    browser = chromium.browser;
+    onShutdown(() => browser.close().catch(() => {}));
+    const context = chromium.context;
+    // No network but loopback: anything else (the Grafana dashboard) gets a stub page, and is recorded.
+    await context.route(
+      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
+      (route) => {
+        externalRequests.push(route.request().url());
+        return route.fulfill({ status: 200, contentType: 'text/html', body: '<title>stub</title>stub' });
+      },
+    );
+    const page = await context.newPage();
+    wb = new Workbench(page, context, screenshotDir);
+    await page.goto(workbenchUrl(env.url, { folder: env.workspace }));
+    await wb.waitReady();
+  });
+
+  after(async () => {
+    await shutdown();
+  });
+
+  it('shows test and prod, and jukebox at prev 80% · latest 20% in test', { timeout: STEP_TIMEOUT_MS }, async () => {
+    await wb.openView();
+    await poll('environments test and prod in the tree', async () => (await wb.envRow('test')) && (await wb.envRow('prod')));
+    const row = await wb.waitForService('test', 'jukebox', (d) => d.includes('prev 80% · latest 20%'), 'at prev 80% · latest 20%');
+    await wb.selectRow(row);
+    await wb.waitForStatusBar(/jukebox · test 80\/20/);
+    const shot = await wb.screenshot('tree-and-status-bar');
+    if (process.env.KSC_UPDATE_SCREENSHOT === '1') copyFileSync(shot, path.join(root, 'media', 'screenshot.png'));
+  });
+
+  it('sets the canary to 35: one commit on the remote, then tree and status bar at 65/35', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const before = await remoteCommitCount();
+    await runOnJukeboxTest('KServe Canary: Set canary traffic');
+    await poll('the input box prefilled with 20', async () => (await wb.inputValue()) === '20');
+    await wb.typeInInput('35');
+    await wb.screenshot('set-traffic-35');
+    await wb.pressEnter();
+    await wb.waitForService('test', 'jukebox', (d) => d === 'prev 65% · latest 35%', 'at prev 65% · latest 35%');
+    await wb.waitForStatusBar(/jukebox · test 65\/35/);
+    assert.equal(await remoteCommitCount(), before + 1, 'exactly one new commit on the remote');
+    assert.match(await remoteConfig(), /trafficPercent:\s*35\b/);
+    await wb.screenshot('live-65-35');
+  });
+
+  it('opens the Grafana dashboard of jukebox', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const popup = wb.context.waitForEvent('page', { timeout: 60_000 });
+    await wb.runCommand('KServe Canary: Open Grafana dashboard');
+    // The service is asked for unless the command knows it (jukebox is selected in the tree), and
+    // the workbench may ask before it opens an outside link: answer whichever shows up.
+    let opened = false;
+    const page = popup.finally(() => { opened = true; });
+    await poll('the dashboard to open', async () => {
+      if (opened) return true;
+      if (await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().isVisible().catch(() => false)) {
+        await wb.pick(/jukebox/, /\btest\b/);
+      }
+      await wb.clickDialogButton(/^Open$/);
+      return false;
+    }, 60_000);
+    const dashboard = await page;
+    await poll('the dashboard page to load', async () => dashboard.url().startsWith('http'));
+    const url = new URL(dashboard.url());
+    assert.match(url.pathname, /^\/d\/[^/]+/, `dashboard path in ${url}`);
+    assert.equal(url.searchParams.get('var-model_name'), 'jukebox');
+    assert.ok(externalRequests.some((r) => r.startsWith(`${url.origin}/d/`)), 'the dashboard was requested (and stubbed)');
+    await wb.screenshot('grafana-opened');
+    await dashboard.close();
+  });
+
+  it('refuses 150 with a message and changes nothing', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const head = await remoteHead();
+    const file = readFileSync(path.join(env.workspace, configPath), 'utf8');
+    await runOnJukeboxTest('KServe Canary: Set canary traffic');
+    await wb.typeInInput('150');
+    const message = await poll('the validation message', async () => wb.quickInputMessage());
+    assert.match(message, /100/, `validation message: ${message}`);
+    await wb.screenshot('refused-150');
+    await wb.pressEnter(); // refused while invalid
+    await wb.closeQuickInput();
+    assert.equal(await remoteHead(), head, 'no commit on the remote');
+    assert.equal(readFileSync(path.join(env.workspace, configPath), 'utf8'), file, 'config.yaml untouched');
+    await wb.waitForStatusBar(/jukebox · test 65\/35/);
+  });
+
+  it('promotes: latest 100% in the tree and the status bar', { timeout: STEP_TIMEOUT_MS }, async () => {
+    await runOnJukeboxTest('KServe Canary: Promote canary');
+    await wb.waitForService('test', 'jukebox', (d) => d === 'latest 100%', 'at latest 100%');
+    await wb.waitForStatusBar(/jukebox · test latest 100%/);
+    assert.doesNotMatch(await remoteConfig(), /trafficPercent/);
+    await wb.screenshot('promoted');
+  });
+
+  it('shows that the cluster is lost when the sandbox stops, and recovers when it is back', { timeout: STEP_TIMEOUT_MS }, async () => {
+    await env.sandbox.stop();
+    await poll('the view to say the cluster is lost', async () => /cannot be reached|unreachable|disconnected/i.test(await wb.sidebarText()));
+    await wb.screenshot('cluster-lost');
+    await env.sandbox.restart();
+    await poll('the view to drop the lost-cluster message', async () => !/cannot be reached|unreachable|disconnected/i.test(await wb.sidebarText()));
+    await wb.waitForService('test', 'jukebox', (d) => d === 'latest 100%', 'at latest 100% again');
+    await wb.screenshot('cluster-back');
+  });
+});
