@@ -99,7 +99,8 @@ export class GitRunner {
     this.timeoutMs = opts.timeoutMs;
     const env = gitEnvironment(opts.env);
     const allowEnvironment = Object.keys(env).filter((k) => /^(git_|ssh_askpass$)/i.test(k));
-    const seconds = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
+    // curl's own stall limit is a backstop a few seconds after ours.
+    const seconds = Math.ceil(opts.timeoutMs / 1000) + 5;
     const base: Partial<SimpleGitOptions> = {
       baseDir: opts.cwd,
       maxConcurrentProcesses: 1,
@@ -172,7 +173,7 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
   const plugin = pluginOf(e);
   const text = redactUrls(gitErrorText(e));
   const cmd = `git ${args[0] ?? ''}`;
-  if (plugin === 'timeout') {
+  if (plugin === 'timeout' || /operation too slow/i.test(text)) {
     return new CanaryError('git', 'timeout',
       `${cmd} got no answer from the remote for ${Math.round(timeoutMs / 1000)} s and was stopped.`,
       'Check your network/VPN and that the remote is up, then run the command again (nothing was lost; a change already committed is pushed by the re-run).',
@@ -208,7 +209,7 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
     return new CanaryError('git', 'remote-not-found', `The remote repository cannot be read (${detail}).`,
       'Check the remote URL with `git remote -v` and that you have access to it.', { cause: e });
   }
-  if (/could not resolve host|connection refused|failed to connect|couldn't connect|connection timed out|network is unreachable|unable to access|empty reply|connection reset|operation too slow|early eof|the remote end hung up/.test(t)) {
+  if (/could not resolve host|connection refused|failed to connect|couldn't connect|connection timed out|network is unreachable|unable to access|empty reply|connection reset|early eof|the remote end hung up/.test(t)) {
     return new CanaryError('git', 'remote-unreachable', `The remote could not be reached (${detail}).`,
       'Check your network/VPN and the remote URL (`git remote -v`), then retry.', { cause: e });
   }
