@@ -287,7 +287,7 @@ describe('publish: races with the remote', () => {
     assert.ok(r.steps.some((s) => /push rejected/.test(s)), r.steps.join('\n'));
     assert.equal(head(sb.remote, 'main'), r.sha);
     const text = remoteFile(sb);
-    assert.match(text, /version: abcdef0123  # set by the pipeline/);
+    assert.match(text, /version: abcdef0123 {2}# set by the pipeline/);
     assert.match(text, /trafficPercent: 20 # share/);
     assert.deepEqual(filesOf(c, 'HEAD'), [TEST_CONFIG_REL]);
     assert.deepEqual(changedLines(c, 'HEAD'), ['-  trafficPercent: 10 # share of the new revision', '+  trafficPercent: 20 # share of the new revision']);
