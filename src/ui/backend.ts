@@ -1,0 +1,37 @@
+/**
+ * The heavy half of the extension, bundled separately (dist/backend.js) and loaded after
+ * activate() returns: the cluster layer (@kubernetes/client-node), git publishing
+ * (simple-git) and config editing (yaml). Loading it costs tens of milliseconds, which
+ * activation must not pay. Nothing here imports vscode.
+ */
+import { findKubeconfig, loadKubeconfig } from '../cluster/kubeconfig';
+
+export { createClusterStore } from '../cluster';
+export { publishCanaryChange } from '../core/publish';
+export { readModelConfig } from '../core/config';
+
+export interface ContextList {
+  /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */
+  files: string[];
+  contexts: { name: string; cluster: string; namespace: string | undefined }[];
+  current: string | undefined;
+}
+
+/** The contexts of the kubeconfig the extension would use (for "Select context"). */
+export async function listContexts(kubeconfig: string | undefined, env: NodeJS.ProcessEnv): Promise<ContextList> {
+  const source = findKubeconfig(kubeconfig, env);
+  if (!source || source.kind !== 'files') return { files: [], contexts: [], current: undefined };
+  const kc = await loadKubeconfig(source, undefined).catch(async (e: unknown) => {
+    // A kubeconfig without a usable current context still lists its contexts.
+    if ((e as { code?: string }).code !== 'no-current-context') throw e;
+    const k8s = await import('@kubernetes/client-node');
+    const one = new k8s.KubeConfig();
+    one.loadFromFile(source.files[0]!);
+    return one;
+  });
+  return {
+    files: source.files,
+    contexts: kc.getContexts().map((c) => ({ name: c.name, cluster: c.cluster, namespace: c.namespace })),
+    current: kc.getCurrentContext() || undefined,
+  };
+}

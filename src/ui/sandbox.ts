@@ -1,0 +1,88 @@
+/**
+ * "Start sandbox": runs dist/sandbox.js as a detached child (see sandbox-main.ts), waits for
+ * its ready file, then points the view at it (its kubeconfig; its gitops clone when the
+ * workspace has no checkout) and offers to open the clone. A running sandbox is found again
+ * after a window reload through globalState.
+ */
+import * as vscode from 'vscode';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CanaryError } from '../core/errors';
+import type { Controller } from './controller';
+import type { Log } from './log';
+import { processAlive } from './pid';
+
+const STATE_KEY = 'kserveCanary.sandbox';
+
+export interface SandboxInfo {
+  server: string;
+  port: number;
+  kubeconfig: string;
+  context: string;
+  gitopsClone: string;
+  gitopsRemote: string;
+  dir: string;
+  pid: number;
+}
+
+function readInfo(file: string): SandboxInfo | undefined {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as SandboxInfo;
+    return typeof v.kubeconfig === 'string' && typeof v.pid === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sandbox this extension started earlier, if it still runs. */
+export function runningSandbox(ctx: vscode.ExtensionContext): SandboxInfo | undefined {
+  const info = ctx.globalState.get<SandboxInfo>(STATE_KEY);
+  return info && processAlive(info.pid) && existsSync(info.kubeconfig) ? info : undefined;
+}
+
+export function overrideFor(info: SandboxInfo): { kubeconfig: string; context: string; gitopsRoot: string } {
+  return { kubeconfig: info.kubeconfig, context: info.context, gitopsRoot: info.gitopsClone };
+}
+
+export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller, log: Log): Promise<void> {
+  let info = runningSandbox(ctx);
+  if (!info) {
+    const script = path.join(ctx.extensionPath, 'dist', 'sandbox.js');
+    if (!existsSync(script)) throw new CanaryError('internal', 'no-sandbox-bundle', `The sandbox is missing from this installation (${script}).`, 'Reinstall the extension, or run `npm run build` in a development checkout.');
+    const dir = path.join(ctx.globalStorageUri.fsPath, 'sandbox');
+    mkdirSync(dir, { recursive: true });
+    const readyFile = path.join(dir, 'ready.json');
+    rmSync(readyFile, { force: true });
+    const out = openSync(path.join(dir, 'sandbox.log'), 'a');
+    const child = spawn(process.execPath, [script, '--dir', dir, '--ready-file', readyFile, '--owner-pid', String(process.ppid)], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    closeSync(out);
+    let exited: number | null | undefined;
+    child.on('exit', (code) => { exited = code; });
+    child.unref();
+    log.info(`sandbox: starting (pid ${child.pid}, data in ${dir})`);
+    info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the KServe Canary sandbox…' }, async () => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const got = readInfo(readyFile);
+        if (got) return got;
+        if (exited !== undefined) throw new CanaryError('internal', 'sandbox-exited', `The sandbox stopped while starting (exit ${exited}).`, `See ${path.join(dir, 'sandbox.log')}.`);
+        if (Date.now() > deadline) throw new CanaryError('timeout', 'sandbox-timeout', 'The sandbox did not start within 60 s.', `See ${path.join(dir, 'sandbox.log')}.`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    await ctx.globalState.update(STATE_KEY, info);
+  }
+  log.info(`sandbox: serving at ${info.server}, gitops clone ${info.gitopsClone}`);
+  await ctl.setOverride(overrideFor(info));
+  const open = 'Open its gitops clone';
+  void vscode.window
+    .showInformationMessage(`The sandbox runs at ${info.server}. The view now shows it.`, ...(ctl.root === info.gitopsClone ? [] : [open]))
+    .then((choice) => {
+      if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
+    });
+}

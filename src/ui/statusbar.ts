@@ -1,0 +1,66 @@
+/**
+ * Status bar item `$(icon) jukebox · test 80/20` for the pinned service, else the one
+ * selected in the tree. Clicking it runs Set canary traffic on that service.
+ */
+import * as vscode from 'vscode';
+import type { Controller } from './controller';
+import { statusBarAccessibility, statusBarText, statusBarTooltip, statusBarWarning, verdictIcon } from './present';
+
+const PIN_KEY = 'kserveCanary.pinned';
+
+export class CanaryStatusBar implements vscode.Disposable {
+  readonly item: vscode.StatusBarItem;
+  private selected: string | undefined;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly ctl: Controller,
+    private readonly memento: vscode.Memento,
+  ) {
+    this.item = vscode.window.createStatusBarItem('kserveCanary.status', vscode.StatusBarAlignment.Left, 40);
+    this.item.name = 'KServe Canary';
+    this.subscription = ctl.onDidChange((e) => {
+      const key = this.key();
+      if (!e.keys || (key && e.keys.includes(key))) this.update();
+    });
+  }
+
+  /** The service shown: pinned, else selected. */
+  key(): string | undefined {
+    return this.memento.get<string>(PIN_KEY) ?? this.selected;
+  }
+
+  async pin(key: string | undefined): Promise<void> {
+    await this.memento.update(PIN_KEY, key);
+    this.update();
+  }
+
+  select(key: string | undefined): void {
+    this.selected = key;
+    this.update();
+  }
+
+  update(): void {
+    const key = this.key();
+    const s = key ? this.ctl.get(key) : undefined;
+    if (!s || !this.ctl.settings.statusBarVisible) {
+      this.item.hide();
+      return;
+    }
+    const c = this.ctl.connection();
+    const offline = c?.phase === 'disconnected';
+    this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${statusBarText(s)}`;
+    const md = new vscode.MarkdownString(statusBarTooltip(s) + (offline ? '\n\n_Disconnected: this is the last known state._' : ''));
+    md.isTrusted = false;
+    this.item.tooltip = md;
+    this.item.backgroundColor = statusBarWarning(s) || offline ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.item.command = { command: 'kserveCanary.setTraffic', title: 'Set canary traffic', arguments: [s.key] };
+    this.item.accessibilityInformation = { label: statusBarAccessibility(s), role: 'button' };
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What activate() returns. TEST-ONLY: the extension-host tests read the tree and the status
+ * bar through it; it is not a public API and may change without notice.
+ */
+import type { ConnectionState, ServiceState } from '../cluster';
+
+export interface TreeRow {
+  id: string;
+  /** 0 = root (environment or context). */
+  depth: number;
+  label: string;
+  description: string | undefined;
+  contextValue: string | undefined;
+  /** Markdown source or plain text. */
+  tooltip: string | undefined;
+  /** Codicon id of a ThemeIcon. */
+  icon: string | undefined;
+}
+
+export interface StatusBarSnapshot {
+  text: string;
+  visible: boolean;
+  tooltip: string | undefined;
+  warning: boolean;
+  accessibility: string | undefined;
+  command: string | undefined;
+}
+
+export interface KserveCanaryApi {
+  /** Test-only hooks. */
+  test: {
+    whenStarted(): Promise<void>;
+    /** The welcome-view state (`kserveCanary.state` context key). */
+    state(): string;
+    connection(): ConnectionState | undefined;
+    /** Every row of the tree, depth-first, expanded 4 levels deep. */
+    rows(): Promise<TreeRow[]>;
+    viewMessage(): string | undefined;
+    statusBar(): StatusBarSnapshot;
+    /** As if this service's row were selected in the tree. */
+    select(key: string | undefined): void;
+    /** Pretend the workspace is (un)trusted; undefined = the real value. */
+    setTrustOverride(v: boolean | undefined): void;
+    services(): ServiceState[];
+    gitopsRoot(): string | undefined;
+  };
+}
