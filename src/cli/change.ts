@@ -8,6 +8,7 @@
  * Add one by appending to the array below; the commands need no other change.
  */
 import type { CanaryAction } from '../core/types';
+import { validateName } from '../core/names';
 import { publishCanaryChange, type PublishResult } from '../core/publish';
 import { CHANGE_OPTIONS, parse, requireString, resolveGitopsRoot, type OptionSpec, type Parsed } from './args';
 import type { CliCommand, CliIO } from './command';
@@ -89,8 +90,8 @@ export function makeChangeCommand(spec: {
         const missing = wanted.slice(p.positionals.length).map((w) => `<${w}>`).join(' ');
         throw usageError(`${spec.name}: missing ${missing}.`, `For example: ${spec.example}`);
       }
-      const model = p.positionals[0]!;
-      const env = requireString(spec.name, p.values, 'env', spec.example.replace(/^kserve-canary /, ''));
+      const model = validateName('model', p.positionals[0]!);
+      const env = validateName('environment', requireString(spec.name, p.values, 'env', spec.example.replace(/^kserve-canary /, '')));
       const action = spec.action(p.positionals.slice(1));
       const root = resolveGitopsRoot(p.values, io);
       const message = typeof p.values.message === 'string' ? p.values.message : undefined;
