@@ -60,8 +60,12 @@ export class Store {
     return this.objects.get(typeKey(t))!;
   }
 
-  /** Forget all events so far: a watch from any older version gets 410 Gone. */
+  /**
+   * Forget all events so far, as if unrelated writes had pushed them out of the window:
+   * the version moves on by one and a watch from any version before it gets 410 Gone.
+   */
   expire(): void {
+    this.rv++;
     this.compactedRv = this.rv;
     this.log.length = 0;
   }
