@@ -99,9 +99,9 @@ describe('@kubernetes/client-node against the sandbox', () => {
       return api.listNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P }) as never;
     });
     const events: string[] = [];
-    informer.on('add', (o: KObject) => events.push(`add ${o.metadata.name}`));
-    informer.on('update', (o: KObject) => events.push(`update ${o.metadata.name} ${o.metadata.resourceVersion}`));
-    informer.on('delete', (o: KObject) => events.push(`delete ${o.metadata.name}`));
+    informer.on('add', (o) => events.push(`add ${o.metadata?.name}`));
+    informer.on('update', (o) => events.push(`update ${o.metadata?.name} ${o.metadata?.resourceVersion}`));
+    informer.on('delete', (o) => events.push(`delete ${o.metadata?.name}`));
     const errors: unknown[] = [];
     informer.on('error', (e: unknown) => errors.push(e));
     await informer.start();
@@ -121,7 +121,7 @@ describe('@kubernetes/client-node against the sandbox', () => {
       await api.createNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P, body: demo('inf2') });
       await waitFor('add inf2 after relist', () => events.includes('add inf2'));
       assert.deepEqual(errors, []);
-      assert.ok(informer.list('user1-test').some((o: KObject) => o.metadata.name === 'inf2'));
+      assert.ok(informer.list('user1-test').some((o) => o.metadata?.name === 'inf2'));
     } finally {
       await informer.stop();
     }
