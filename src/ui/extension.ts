@@ -87,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       viewMessage: () => view.message,
       statusBar: () => ({
         text: statusBar.item.text,
-        visible: ctl.settings.statusBarVisible && !!statusBar.key() && !!ctl.get(statusBar.key()!),
+        visible: statusBar.visible,
         tooltip: statusBar.item.tooltip instanceof vscode.MarkdownString ? statusBar.item.tooltip.value : statusBar.item.tooltip,
         warning: statusBar.item.backgroundColor !== undefined,
         accessibility: statusBar.item.accessibilityInformation?.label,

@@ -3,7 +3,7 @@
  * "Start sandbox" command, so it survives the window reload that opening its gitops clone
  * causes, and never slows the extension host. No vscode here.
  *
- *   node dist/sandbox.js --dir <dir> --ready-file <file> [--owner-pid <pid>]
+ *   node dist/sandbox.js --dir <dir> --ready-file <file> [--port <n>] [--owner-pid <pid>]
  *
  * Writes the ready file (JSON: server, port, kubeconfig, context, gitopsClone, gitopsRemote,
  * dir, pid) once serving; stops (persisting its state) on SIGTERM/SIGINT, or when the owner
@@ -26,10 +26,10 @@ async function main(): Promise<void> {
     process.stderr.write('usage: sandbox.js --dir <dir> --ready-file <file> [--owner-pid <pid>]\n');
     process.exit(2);
   }
-  const sb = await startSandbox({ dir });
+  const sb = await startSandbox({ dir, port: Number(arg('--port') ?? 0) });
   const info = {
     server: sb.server, port: sb.port, kubeconfig: sb.kubeconfigPath, context: sb.context,
-    gitopsClone: sb.gitopsClone, gitopsRemote: sb.gitopsRemote, dir: sb.dir, pid: process.pid,
+    gitopsClone: sb.gitopsClone, gitopsRemote: sb.gitopsRemote, tokenFile: sb.tokenFile, dir: sb.dir, pid: process.pid,
   };
   writeFileSync(`${readyFile}.tmp`, JSON.stringify(info, null, 2) + '\n');
   renameSync(`${readyFile}.tmp`, readyFile);

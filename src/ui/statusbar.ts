@@ -11,6 +11,8 @@ const PIN_KEY = 'kserveCanary.pinned';
 export class CanaryStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private selected: string | undefined;
+  /** Whether the item is shown (StatusBarItem has no getter for it). */
+  visible = false;
   private readonly subscription: vscode.Disposable;
 
   constructor(
@@ -45,6 +47,7 @@ export class CanaryStatusBar implements vscode.Disposable {
     const s = key ? this.ctl.get(key) : undefined;
     if (!s || !this.ctl.settings.statusBarVisible) {
       this.item.hide();
+      this.visible = false;
       return;
     }
     const c = this.ctl.connection();
@@ -57,6 +60,7 @@ export class CanaryStatusBar implements vscode.Disposable {
     this.item.command = { command: 'kserveCanary.setTraffic', title: 'Set canary traffic', arguments: [s.key] };
     this.item.accessibilityInformation = { label: statusBarAccessibility(s), role: 'button' };
     this.item.show();
+    this.visible = true;
   }
 
   dispose(): void {

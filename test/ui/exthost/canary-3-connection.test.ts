@@ -1,0 +1,71 @@
+// Losing the cluster and getting it back: a kubeconfig pointing at a closed port (chosen
+// through "Select kubeconfig") empties the tree into the "cannot be reached" welcome view,
+// and going back to the sandbox's kubeconfig brings the rows back.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { api, serviceRow, Stubs, until, type Api } from './canary-helpers';
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('connection loss', () => {
+  let a: Api;
+  let dir: string;
+  const stubs = new Stubs();
+  before(async () => {
+    a = await api();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-exthost-'));
+  });
+  after(async () => {
+    stubs.restore();
+    await vscode.workspace.getConfiguration('kserveCanary').update('kubeconfig', undefined, vscode.ConfigurationTarget.Global);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an unreachable cluster shows the welcome content, once notified, and the tree recovers', async () => {
+    const warnings: string[] = [];
+    stubs.set(vscode.window, 'showWarningMessage', (async (m: string) => {
+      warnings.push(m);
+      return undefined;
+    }) as typeof vscode.window.showWarningMessage);
+    const port = await closedPort();
+    const kubeconfig = path.join(dir, 'unreachable.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- name: gone\n  cluster:\n    server: https://127.0.0.1:${port}`,
+        'users:',
+        '- name: someone\n  user:\n    token: not-a-real-token',
+        'contexts:',
+        '- name: gone\n  context:\n    cluster: gone\n    user: someone\n    namespace: user1-test',
+        'current-context: gone',
+        '',
+      ].join('\n'),
+    );
+    await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', kubeconfig);
+    await until('the unreachable welcome state', () => a.state() === 'unreachable', 60_000);
+    assert.deepEqual(await a.rows(), [], 'no rows: the welcome content shows');
+    assert.equal(a.connection()?.phase, 'disconnected');
+    await until('one warning about the cluster', () => warnings.length >= 1);
+    assert.ok(warnings.every((w) => !w.includes('not-a-real-token')), 'no token in notifications');
+
+    await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', '');
+    await until('the rows back', async () => a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
+    assert.equal(warnings.length, 1, `one notification per episode: ${JSON.stringify(warnings)}`);
+  });
+});

@@ -1,0 +1,103 @@
+// Shared helpers of the KServe Canary extension-host suites (bundled into each suite).
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { KserveCanaryApi, TreeRow } from '../../../src/ui/testapi';
+
+export const EXT_ID = 'kserve-canary.kserve-canary';
+export type Api = KserveCanaryApi['test'];
+
+export interface SandboxInfo {
+  server: string;
+  port: number;
+  kubeconfig: string;
+  gitopsClone: string;
+  gitopsRemote: string;
+  tokenFile: string;
+  dir: string;
+}
+
+export function sandbox(): SandboxInfo {
+  const file = process.env.KSC_SANDBOX_JSON;
+  assert.ok(file, 'KSC_SANDBOX_JSON is not set: run through scripts/test-exthost.mjs');
+  return JSON.parse(readFileSync(file, 'utf8')) as SandboxInfo;
+}
+
+/** The extension's test API, once it has finished starting. */
+export async function api(): Promise<Api> {
+  const ext = vscode.extensions.getExtension<KserveCanaryApi>(EXT_ID);
+  assert.ok(ext, `extension ${EXT_ID} not found`);
+  const exp = await ext.activate();
+  await exp.test.whenStarted();
+  return exp.test;
+}
+
+/** Polls `fn` until it returns a truthy value; fails with `what` and the last value seen. */
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 45_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function git(args: string[], cwd?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim())));
+  });
+}
+
+export async function remoteCommits(): Promise<number> {
+  return Number(await git(['--git-dir', sandbox().gitopsRemote, 'rev-list', '--count', 'main']));
+}
+
+export async function remoteHeadMessage(): Promise<string> {
+  return git(['--git-dir', sandbox().gitopsRemote, 'log', '-1', '--format=%s', 'main']);
+}
+
+/** Replaces vscode.window.<name> (or vscode.env.<name>) until restore() is called. */
+export class Stubs {
+  private restores: (() => void)[] = [];
+
+  set<O extends object, K extends keyof O>(obj: O, name: K, impl: O[K]): void {
+    const original = obj[name];
+    (obj as Record<K, O[K]>)[name] = impl;
+    this.restores.push(() => {
+      (obj as Record<K, O[K]>)[name] = original;
+    });
+  }
+
+  restore(): void {
+    for (const r of this.restores.reverse()) r();
+    this.restores = [];
+  }
+}
+
+export function row(rows: TreeRow[], label: string, parentLabel?: string): TreeRow | undefined {
+  if (!parentLabel) return rows.find((r) => r.label === label);
+  const p = rows.findIndex((r) => r.label === parentLabel);
+  if (p < 0) return undefined;
+  for (let i = p + 1; i < rows.length && rows[i]!.depth > rows[p]!.depth; i++) {
+    if (rows[i]!.label === label && rows[i]!.depth === rows[p]!.depth + 1) return rows[i];
+  }
+  return undefined;
+}
+
+/** The service row of a model in an environment. */
+export async function serviceRow(a: Api, env: string, model: string): Promise<TreeRow | undefined> {
+  return row(await a.rows(), model, env);
+}
+
+export function keyOf(a: Api, env: string, model: string): string {
+  const s = a.services().find((x) => x.env === env && (x.model ?? x.name) === model);
+  assert.ok(s, `no service ${model} in ${env}; known: ${a.services().map((x) => x.key).join(', ')}`);
+  return s.key;
+}
