@@ -4,10 +4,12 @@ import { setCommand } from './set';
 import { promoteCommand } from './promote';
 import { rollbackCommand } from './rollback';
 import { configCommand } from './config';
+import { sandboxCommand } from './sandbox';
 
 export const COMMANDS: CliCommand[] = [
   setCommand,
   promoteCommand,
   rollbackCommand,
   configCommand,
+  sandboxCommand,
 ];
