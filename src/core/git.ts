@@ -199,7 +199,9 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
       'Run `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`, then retry.', { cause: e });
   }
   if (/\[rejected\]|non-fast-forward|fetch first|failed to push some refs|\[remote rejected\]|stale info/.test(t)) {
-    const refused = /\[remote rejected\]|hook declined|protected branch/.test(t);
+    // A ref update lost to a concurrent push ("cannot lock ref", "failed to update ref") is a race, not a refusal.
+    const raced = /cannot lock ref|failed to update ref|incorrect old value|but expected/.test(t);
+    const refused = !raced && /\[remote rejected\]|hook declined|protected branch/.test(t);
     return new CanaryError('git', refused ? 'push-refused' : 'push-rejected',
       refused ? `The remote refused the push (${detail}).` : `The remote rejected the push because it has commits you do not have (${detail}).`,
       refused ? 'The branch may be protected: push to another branch and open a pull request, or ask for access.' : 'Run the command again: it pulls first and pushes again.',

@@ -2,7 +2,7 @@
  * Reading the state of a checkout before publishing: where the repository is, which
  * branch and upstream, what is dirty, and whether git is in the middle of something.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CanaryError } from './errors';
 import type { GitRunner } from './git';
@@ -24,12 +24,14 @@ export interface RepoStatus {
   /** Branch name, or undefined when HEAD is detached. */
   branch: string | undefined;
   upstream: string | undefined;
+  /** Commits ahead of / behind the upstream as of the last fetch (when there is an upstream). */
+  ab: { ahead: number; behind: number } | undefined;
   entries: StatusEntry[];
 }
 
 /** Parses `git status --porcelain=v2 --branch -z`. */
 export function parseStatusV2(out: string): RepoStatus {
-  const status: RepoStatus = { oid: undefined, branch: undefined, upstream: undefined, entries: [] };
+  const status: RepoStatus = { oid: undefined, branch: undefined, upstream: undefined, ab: undefined, entries: [] };
   const fields = out.split('\0');
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
@@ -40,6 +42,10 @@ export function parseStatusV2(out: string): RepoStatus {
       if (key === 'branch.oid') status.oid = value === '(initial)' ? undefined : value;
       else if (key === 'branch.head') status.branch = value === '(detached)' ? undefined : value;
       else if (key === 'branch.upstream') status.upstream = value;
+      else if (key === 'branch.ab') {
+        const m = /^\+(\d+) -(\d+)$/.exec(value);
+        if (m) status.ab = { ahead: Number(m[1]), behind: Number(m[2]) };
+      }
       continue;
     }
     const type = f[0];
@@ -65,12 +71,23 @@ export function parseStatusV2(out: string): RepoStatus {
   return status;
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export interface RepoInfo {
   gitDir: string;
   topLevel: string;
 }
 
 export async function repoInfo(git: GitRunner, root: string): Promise<RepoInfo> {
+  // Fast path: the gitops root is the top of a normal clone (saves one git process).
+  const dotGit = path.join(root, '.git');
+  if (isDirectory(dotGit) && existsSync(path.join(dotGit, 'HEAD'))) return { gitDir: dotGit, topLevel: root };
   const out = await git.probe(['rev-parse', '--absolute-git-dir', '--show-toplevel']);
   const lines = out?.split('\n').map((l) => l.trim()).filter(Boolean) ?? [];
   if (lines.length < 2) {
@@ -132,6 +149,27 @@ export async function readUpstream(git: GitRunner, branch: string): Promise<Upst
   }
   throw new CanaryError('git', 'no-upstream', `Branch ${branch} has no upstream branch, so it is unclear where to push.`,
     `Run \`git push -u ${remotes[0]} ${branch}\` once (or \`git branch --set-upstream-to ${remotes[0]}/${branch}\`), or use --no-push to commit only.`);
+}
+
+/**
+ * Fetches the upstream branch into its remote-tracking ref. Returns false when git said
+ * the tracking ref was already up to date (so ahead/behind from before still hold).
+ */
+export async function fetchUpstream(git: GitRunner, upstream: Upstream): Promise<boolean> {
+  // -v: git always reports the ref (and simple-git does not wait on a silent process).
+  const out = await git.run(['fetch', '-v', '--no-tags', upstream.remote, `+${upstream.remoteRef}:${upstream.trackingRef}`], 'fetch');
+  return !/^\s*=\s+\[up to date\]/m.test(out);
+}
+
+/** The commit a branch points at, read from its loose ref when there is one (else git). */
+export async function branchSha(git: GitRunner, gitDir: string, branch: string): Promise<string> {
+  try {
+    const sha = readFileSync(path.join(gitDir, 'refs', 'heads', ...branch.split('/')), 'utf8').trim();
+    if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return sha;
+  } catch {
+    // packed or unusual ref: ask git
+  }
+  return (await git.run(['rev-parse', `refs/heads/${branch}`])).trim();
 }
 
 export async function aheadBehind(git: GitRunner, trackingRef: string): Promise<{ ahead: number; behind: number }> {

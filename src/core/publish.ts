@@ -33,7 +33,7 @@ import path from 'node:path';
 import { CanaryError } from './errors';
 import { GitRunner } from './git';
 import {
-  aheadBehind, checkNotBusy, incomingFiles, localCommits, readStatus, readUpstream, repoInfo, showFile,
+  aheadBehind, branchSha, checkNotBusy, fetchUpstream, incomingFiles, localCommits, readStatus, readUpstream, repoInfo, showFile,
   type RepoStatus, type StatusEntry, type Upstream,
 } from './gitstate';
 import { DEFAULT_DEPLOYMENTS_DIR, modelConfigPath } from './layout';
@@ -176,8 +176,8 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
 
   let localAhead = 0;
   if (upstream) {
-    await git.run(['fetch', '--no-tags', upstream.remote, `+${upstream.remoteRef}:${upstream.trackingRef}`], 'fetch');
-    const ab = await aheadBehind(git, upstream.trackingRef);
+    const updated = await fetchUpstream(git, upstream);
+    const ab = !updated && status.ab ? status.ab : await aheadBehind(git, upstream.trackingRef);
     localAhead = ab.ahead;
     if (ab.ahead > 0) await checkLocalCommits(ctx, upstream, deploymentsDir);
     if (ab.behind > 0) {
@@ -209,7 +209,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
     await commitOnly(ctx, message);
     if (fault === 'after-commit') killSelf();
   }
-  let sha = (await git.run(['rev-parse', 'HEAD'])).trim();
+  let sha = await branchSha(git, info.gitDir, branch);
 
   let pushed = false;
   if (upstream && (changed || localAhead > 0)) {
@@ -220,7 +220,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
       after = again.after ?? after;
     }
     pushed = again ? again.pushed : true;
-    sha = (await git.run(['rev-parse', 'HEAD'])).trim();
+    sha = await branchSha(git, info.gitDir, branch);
   } else if (upstream) {
     step(ctx, `${upstream.short} already has it`);
   }
@@ -372,7 +372,8 @@ async function hashWorktree(ctx: Ctx, paths: string[]): Promise<string[]> {
 
 /** Commits the one file, whatever else is staged or dirty. */
 async function commitOnly(ctx: Ctx, message: string): Promise<void> {
-  await ctx.git.run(['commit', '--only', '--quiet', '-m', message, '--', ctx.rel]);
+  // Not --quiet: the summary line also keeps simple-git from waiting on a silent process.
+  await ctx.git.run(['commit', '--only', '-m', message, '--', ctx.rel]);
   step(ctx, `committed ${ctx.rel}: "${message}"`);
 }
 
@@ -400,7 +401,7 @@ async function pushWithRetry(ctx: Ctx, upstream: Upstream, message: string, ahea
     if (!(e instanceof CanaryError) || e.code !== 'push-rejected') throw notPushed(e, committed);
   }
   step(ctx, 'push rejected: the remote has new commits; fetching and retrying once');
-  await git.run(['fetch', '--no-tags', upstream.remote, `+${upstream.remoteRef}:${upstream.trackingRef}`], 'fetch');
+  await fetchUpstream(git, upstream);
   const status = await readStatus(git);
   let outcome: RetryOutcome = { changed: committed, pushed: true };
   if (committed && aheadBeforeCommit === 0) {

@@ -5,17 +5,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import { buildCliBundle } from './bundle';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import {
   changedLines, filesOf, git, head, makeSandbox, testGitEnv, TEST_CONFIG_REL, type Sandbox,
 } from '../core/git-helpers';
-
-const repoRoot = path.resolve(__dirname, '..', '..');
 
 async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = testGitEnv()) {
   let stdout = '';
@@ -152,19 +150,13 @@ describe('cli: set / promote / rollback on a clone of a bare remote', () => {
 });
 
 describe('cli: as a real process (bundled, through bin/kserve-canary.js)', () => {
-  let dir: string;
+  let bundle: { bin: string; cleanup(): void };
   let bin: string;
   before(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-cli-'));
-    mkdirSync(path.join(dir, 'bin'));
-    copyFileSync(path.join(repoRoot, 'bin', 'kserve-canary.js'), path.join(dir, 'bin', 'kserve-canary.js'));
-    await esbuild.build({
-      absWorkingDir: repoRoot, entryPoints: ['src/cli/main.ts'], outfile: path.join(dir, 'dist', 'cli.js'),
-      bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error',
-    });
-    bin = path.join(dir, 'bin', 'kserve-canary.js');
+    bundle = await buildCliBundle();
+    bin = bundle.bin;
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => bundle.cleanup());
 
   const exec = (args: string[], cwd: string) => spawnSync(process.execPath, [bin, ...args], { cwd, env: testGitEnv(), encoding: 'utf8', timeout: 60000 });
 

@@ -1,0 +1,22 @@
+/**
+ * Builds the CLI like `npm run build` does, but into a temporary folder (so tests never
+ * race with a build of dist/), with a copy of bin/kserve-canary.js beside it.
+ * Returns the path of the launcher to run with node.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+
+export async function buildCliBundle(): Promise<{ bin: string; cleanup(): void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-cli-'));
+  mkdirSync(path.join(dir, 'bin'));
+  copyFileSync(path.join(repoRoot, 'bin', 'kserve-canary.js'), path.join(dir, 'bin', 'kserve-canary.js'));
+  await esbuild.build({
+    absWorkingDir: repoRoot, entryPoints: ['src/cli/main.ts'], outfile: path.join(dir, 'dist', 'cli.js'),
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error',
+  });
+  return { bin: path.join(dir, 'bin', 'kserve-canary.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
