@@ -139,7 +139,7 @@ const canaryArb: fc.Arbitrary<CanaryShape> = fc.oneof(
       befores: fc.array(fillerLines, { minLength: 4, maxLength: 4 }),
       order: fc.integer({ min: 0, max: 3 }),
     }).map(({ keyComment, anchor, percent, extras, comments, befores, order }) => {
-      const items = extras.map((x) => ({ ...x }));
+      const items: { key: string; value: string }[] = extras.map((x) => ({ ...x }));
       if (percent) items.splice(Math.min(order, items.length), 0, { key: percent[0], value: percent[1] === '' ? '' : ` ${percent[1]}` });
       if (items.length === 0) items.push({ key: 'note', value: ' x' });
       return {
