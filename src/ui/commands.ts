@@ -27,7 +27,7 @@ export interface CommandDeps {
   ctl: Controller;
   log: Log;
   statusBar: CanaryStatusBar;
-  startSandbox: () => Promise<void>;
+  startSandbox: () => Promise<unknown>;
   /** Test-only override of vscode.workspace.isTrusted. */
   trusted: () => boolean;
 }

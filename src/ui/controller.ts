@@ -12,6 +12,7 @@ import type { Layout } from '../core/types';
 import type { Backend } from './load';
 import { loadBackend } from './load';
 import type { Log } from './log';
+import { processAlive } from './pid';
 import { connectionText, errorText, welcomeState, type WelcomeState } from './present';
 import { CONNECTION_KEYS, readSettings, type Settings } from './settings';
 
@@ -27,6 +28,8 @@ export interface ConnectionOverride {
   kubeconfig: string;
   context?: string;
   gitopsRoot?: string;
+  /** The sandbox process: when it is gone, the override is dropped (back to the default kubeconfig). */
+  pid?: number;
 }
 
 export class Controller implements vscode.Disposable {
@@ -206,6 +209,12 @@ export class Controller implements vscode.Disposable {
   }
 
   private onConnection(c: ConnectionState): void {
+    if (c.phase === 'disconnected' && this.override?.pid && !processAlive(this.override.pid)) {
+      this.log.info(`the sandbox (pid ${this.override.pid}) has stopped: back to the default kubeconfig`);
+      this.override = undefined;
+      void this.restart();
+      return;
+    }
     void vscode.commands.executeCommand('setContext', 'kserveCanary.connected', c.phase === 'connected');
     if (c.phase === 'disconnected' && c.problem) {
       const key = `${c.problem.kind}:${c.problem.message}`;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { CanaryError } from '../core/errors';
-import type { Controller } from './controller';
+import type { ConnectionOverride, Controller } from './controller';
 import type { Log } from './log';
 import { processAlive } from './pid';
 
@@ -41,11 +41,12 @@ export function runningSandbox(ctx: vscode.ExtensionContext): SandboxInfo | unde
   return info && processAlive(info.pid) && existsSync(info.kubeconfig) ? info : undefined;
 }
 
-export function overrideFor(info: SandboxInfo): { kubeconfig: string; context: string; gitopsRoot: string } {
-  return { kubeconfig: info.kubeconfig, context: info.context, gitopsRoot: info.gitopsClone };
+export function overrideFor(info: SandboxInfo): ConnectionOverride {
+  return { kubeconfig: info.kubeconfig, context: info.context, gitopsRoot: info.gitopsClone, pid: info.pid };
 }
 
-export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller, log: Log): Promise<void> {
+/** Starts (or finds) the sandbox and points the view at it; returns its ready-file content. */
+export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller, log: Log): Promise<SandboxInfo> {
   let info = runningSandbox(ctx);
   if (!info) {
     const script = path.join(ctx.extensionPath, 'dist', 'sandbox.js');
@@ -85,4 +86,5 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
     .then((choice) => {
       if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
     });
+  return info;
 }

@@ -1,0 +1,70 @@
+// The UI half of package.json: commands, menus, views, settings, walkthrough, trust.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const c = pkg.contributes;
+const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback'];
+
+test('commands: exact titles, one category', () => {
+  assert.deepEqual(
+    c.commands.map((x: { title: string }) => x.title),
+    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Start sandbox', 'Show log'],
+  );
+  for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
+});
+
+test('menus name only contributed commands; writing commands need a trusted workspace on rows', () => {
+  const ids = new Set(c.commands.map((x: { command: string }) => x.command));
+  for (const [menu, items] of Object.entries(c.menus) as [string, { command: string; when?: string }[]][]) {
+    for (const it of items) assert.ok(ids.has(it.command), `${menu}: ${it.command}`);
+    if (menu === 'commandPalette') continue;
+    for (const it of items.filter((i) => WRITE.includes(i.command))) assert.match(it.when ?? '', /isWorkspaceTrusted/, `${menu}: ${it.command}`);
+  }
+});
+
+test('welcome content for each state the view can be in without rows', () => {
+  const states = c.viewsWelcome.map((w: { when: string }) => /kserveCanary\.state == ([a-z-]+)/.exec(w.when)?.[1]);
+  for (const s of ['loading', 'no-gitops', 'no-kubeconfig', 'unreachable', 'unauthorized', 'ok']) assert.ok(states.includes(s), s);
+  for (const w of c.viewsWelcome) {
+    assert.equal(w.view, 'kserveCanary.deployments');
+    for (const m of (w.contents as string).matchAll(/\(command:([a-zA-Z.]+)/g)) {
+      const id = m[1]!;
+      assert.ok(id.startsWith('kserveCanary.') ? c.commands.some((x: { command: string }) => x.command === id) : ['vscode.openFolder', 'workbench.action.openSettings'].includes(id), id);
+    }
+  }
+});
+
+test('every setting has a markdown description and a default', () => {
+  const props = c.configuration.properties as Record<string, { markdownDescription?: string; default?: unknown }>;
+  for (const k of ['gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context', 'grafanaUrlTemplate', 'grafanaDashboardUid', 'commitMessageTemplate', 'pushMode', 'confirmEnvironments', 'followTimeoutSeconds', 'statusBar.visible']) {
+    const p = props[`kserveCanary.${k}`];
+    assert.ok(p, k);
+    assert.ok(p.markdownDescription && p.markdownDescription.length > 20, k);
+    assert.ok('default' in p, k);
+  }
+  assert.deepEqual(props['kserveCanary.confirmEnvironments']!.default, ['prod']);
+});
+
+test('untrusted workspaces: limited support, connection and URL settings restricted', () => {
+  const u = pkg.capabilities.untrustedWorkspaces;
+  assert.equal(u.supported, 'limited');
+  for (const k of ['kserveCanary.kubeconfig', 'kserveCanary.context', 'kserveCanary.grafanaUrlTemplate']) assert.ok(u.restrictedConfigurations.includes(k), k);
+});
+
+test('lazy activation; icons and walkthrough media exist', () => {
+  assert.ok(!pkg.activationEvents.includes('*') && !pkg.activationEvents.includes('onStartupFinished'));
+  assert.ok(pkg.activationEvents.includes('onView:kserveCanary.deployments'));
+  assert.ok(pkg.activationEvents.includes('workspaceContains:model-deployments/*/*/config.yaml'));
+  for (const f of [pkg.icon, c.viewsContainers.activitybar[0].icon]) assert.ok(existsSync(path.join(root, f)), f);
+  assert.match(readFileSync(path.join(root, c.viewsContainers.activitybar[0].icon), 'utf8'), /currentColor/);
+  const png = readFileSync(path.join(root, pkg.icon));
+  assert.equal(png.readUInt32BE(16), 128);
+  assert.equal(png.readUInt32BE(20), 128);
+  const steps = c.walkthroughs[0].steps;
+  assert.equal(steps.length, 3);
+  for (const s of steps) assert.ok(existsSync(path.join(root, s.media.markdown)), s.media.markdown);
+});
