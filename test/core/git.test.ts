@@ -1,0 +1,86 @@
+/** The git environment, error classification and status parsing, without running git. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyGitError, gitEnvironment, redactUrls } from '../../src/core/git';
+import { parseStatusV2 } from '../../src/core/gitstate';
+
+describe('gitEnvironment', () => {
+  it('never prompts on a terminal, keeps askpass, drops variables that redirect git', () => {
+    const env = gitEnvironment({ PATH: '/bin', HOME: '/h', GIT_ASKPASS: '/askpass', GIT_DIR: '/elsewhere', GIT_INDEX_FILE: '/x', GIT_TERMINAL_PROMPT: '1', EDITOR: 'vim', LANG: 'de_DE.UTF-8' });
+    assert.equal(env.GIT_TERMINAL_PROMPT, '0');
+    assert.equal(env.GIT_ASKPASS, '/askpass');
+    assert.equal(env.GIT_DIR, undefined);
+    assert.equal(env.GIT_INDEX_FILE, undefined);
+    assert.equal(env.EDITOR, undefined);
+    assert.equal(env.LC_ALL, 'C');
+    assert.equal(env.PATH, '/bin');
+    assert.match(env.GIT_SSH_COMMAND!, /BatchMode=yes/);
+  });
+
+  it("keeps the user's own ssh command", () => {
+    assert.equal(gitEnvironment({ GIT_SSH_COMMAND: 'ssh -i key' }).GIT_SSH_COMMAND, 'ssh -i key');
+    assert.equal(gitEnvironment({ GIT_SSH: '/usr/bin/plink' }).GIT_SSH_COMMAND, undefined);
+  });
+});
+
+describe('classifyGitError', () => {
+  const cases: [string, string][] = [
+    ["fatal: could not read Username for 'https://git.example': terminal prompts disabled", 'auth-failed'],
+    ["remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://git.example/x.git/'", 'auth-failed'],
+    ['git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'auth-failed'],
+    ["To x\n ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to 'x'", 'push-rejected'],
+    ['! [remote rejected] HEAD -> main (cannot lock ref \'refs/heads/main\': is at 1 but expected 2)', 'push-rejected'],
+    ['! [remote rejected] HEAD -> main (pre-receive hook declined)', 'push-refused'],
+    ["fatal: unable to access 'https://git.example/': Could not resolve host: git.example", 'remote-unreachable'],
+    ["fatal: Unable to create '/r/.git/index.lock': File exists.", 'index-locked'],
+    ['*** Please tell me who you are.', 'no-identity'],
+    ["fatal: unable to access 'http://h/': Operation too slow. Less than 1 bytes/sec", 'timeout'],
+  ];
+  for (const [text, code] of cases) {
+    it(`${code}: ${text.slice(0, 50)}`, () => {
+      const e = classifyGitError(new Error(text), ['push'], 'push', 30000);
+      assert.equal(e.code, code);
+      assert.equal(e.kind, 'git');
+      assert.ok(e.hint);
+    });
+  }
+
+  it('a simple-git timeout becomes a timeout error', () => {
+    const err = Object.assign(new Error('block timeout reached'), { plugin: 'timeout' });
+    const e = classifyGitError(err, ['fetch'], 'fetch', 1500);
+    assert.equal(e.code, 'timeout');
+    assert.match(e.message, /2 s/);
+  });
+
+  it('credentials in URLs are redacted', () => {
+    assert.equal(redactUrls("fatal: Authentication failed for 'https://bob:hunter2@git.example/x.git/'"), "fatal: Authentication failed for 'https://***@git.example/x.git/'");
+    const e = classifyGitError(new Error("fatal: unable to access 'https://tok3n@git.example/': Could not resolve host"), ['fetch'], 'fetch', 1000);
+    assert.ok(!e.message.includes('tok3n'));
+  });
+});
+
+describe('parseStatusV2', () => {
+  it('reads branch, upstream, ahead/behind and entries', () => {
+    const out = [
+      '# branch.oid 0123456789012345678901234567890123456789',
+      '# branch.head main',
+      '# branch.upstream origin/main',
+      '# branch.ab +1 -2',
+      '1 M. N... 100644 100644 100644 aaaa bbbb dir/a file.txt',
+      '2 R. N... 100644 100644 100644 cccc dddd R100 new.txt',
+      'old.txt',
+      '? notes.txt',
+      '',
+    ].join('\0');
+    const s = parseStatusV2(out);
+    assert.equal(s.branch, 'main');
+    assert.equal(s.upstream, 'origin/main');
+    assert.deepEqual(s.ab, { ahead: 1, behind: 2 });
+    assert.deepEqual(s.entries.map((e) => [e.kind, e.path]), [['changed', 'dir/a file.txt'], ['renamed', 'new.txt'], ['renamed', 'old.txt'], ['untracked', 'notes.txt']]);
+    assert.equal(s.entries[0]!.indexOid, 'bbbb');
+  });
+
+  it('detached HEAD has no branch', () => {
+    assert.equal(parseStatusV2('# branch.oid 01\0# branch.head (detached)\0').branch, undefined);
+  });
+});
