@@ -78,7 +78,7 @@ describe('cluster store resilience against the sandbox', () => {
     // the restarts' episode must be over first (quiet period), or this one would join it
     await until(() => {
       const lastWarn = ctx.log.lines.map((l) => l.level).lastIndexOf('warn');
-      const lastFine = ctx.log.lines.findLastIndex((l) => /fine again/.test(l.message));
+      const lastFine = ctx.log.lines.map((l) => /fine again/.test(l.message)).lastIndexOf(true);
       return lastFine > lastWarn;
     }, 'the previous episode to end');
     const episode = ctx.store.connection().episode ?? 0;
