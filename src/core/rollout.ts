@@ -1,0 +1,524 @@
+/**
+ * The progressive rollout engine: walks a plan (src/core/plan.ts) one git commit per step.
+ *
+ * For each step: commit + push the new canary percent (message naming the step, with a
+ * `Canary-Rollout:` trailer), follow it until the cluster serves it, watch the metric gates
+ * over the pause, then advance, wait for an approval (manual gate, or gates that could not
+ * be measured), or roll back with a commit to 0% that says which gate failed and by how much.
+ * The last step (100) is a promotion (the canary block is removed).
+ *
+ * Everything the engine touches goes through injected ports (publish, follow, gates, clock,
+ * approval), so it runs the same in the CLI, the extension and the tests.
+ *
+ * Resumable: the engine keeps no state of its own between runs. On start it reads the
+ * desired percent and the last commit message of the model's config.yaml from git
+ * (`readGit`), finds its step from the trailer (or, without one, from the percent), and
+ * continues there: a restart in the middle re-follows the current step, watches its gates
+ * again for the whole pause and goes on. Someone changing the percent meanwhile (another
+ * terminal's abort/promote, a manual `set`) stops the run instead of fighting it.
+ */
+import { CanaryError, isCanaryError } from './errors';
+import type { CanaryAction } from './types';
+import { describeGates, describePlan, formatDuration, formatPercent, hasGates, planHash, type Gates, type PlanStep, type RolloutPlan } from './plan';
+
+/** What git says, read freshly (after a fetch) each time the engine needs it. */
+export interface GitSnapshot {
+  /** canaryTrafficPercent the chart renders; undefined = none (100% latest, promoted). */
+  percent: number | undefined;
+  /** Full message of the last commit that touched the model's config.yaml. */
+  message: string | undefined;
+  /** Tip of the branch the cluster follows (what Argo CD will sync to). */
+  headSha: string | undefined;
+}
+
+export interface GateReading {
+  revision: string;
+  window: string;
+  rps: number | undefined;
+  errorRate: number | undefined;
+  p95Ms: number | undefined;
+  problem: string | undefined;
+}
+
+export interface LiveInfo {
+  namespace?: string;
+  /** The revision that receives the canary share (gates are measured on it). */
+  latestRevision?: string;
+}
+
+export type ApprovalReason = 'manual' | 'inconclusive';
+
+export interface ApprovalRequest {
+  step: number;
+  of: number;
+  percent: number;
+  next: number;
+  reason: ApprovalReason;
+  message: string;
+}
+
+/** `approve`: go on; `rollback`: roll back now; `wait`: nobody can approve now, end the run (it resumes later). */
+export type ApprovalAnswer = 'approve' | 'rollback' | 'wait';
+
+export interface RolloutPorts {
+  readGit(signal?: AbortSignal): Promise<GitSnapshot>;
+  publish(action: CanaryAction, message: string, signal?: AbortSignal): Promise<{ sha: string; changed: boolean }>;
+  follow(req: { sha: string; percent: number | undefined; onProgress?: (line: string) => void }, signal: AbortSignal): Promise<LiveInfo>;
+  /** Undefined when no metrics source is configured. */
+  gates?: (q: { namespace: string; revision: string; windowMs: number }, signal: AbortSignal) => Promise<GateReading>;
+  /** Resolves after ms, or early when the signal aborts (it may reject then). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  now(): number;
+  /** Asks someone (terminal prompt, notification). Absent: only RolloutRun.approve() approves. */
+  approve?: (req: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalAnswer>;
+}
+
+export interface RolloutOptions {
+  env: string;
+  model: string;
+  plan: RolloutPlan;
+  ports: RolloutPorts;
+  /** Gates are checked this often during a pause (default 15 s, never more often than the pause). */
+  checkEveryMs?: number;
+  /** Start over from step 1 even when git says this plan already completed. */
+  restart?: boolean;
+  /** Run without metric gates even though the plan has thresholds (an explicit choice). */
+  ignoreGates?: boolean;
+  /** Stops the run where it stands (no commit); it resumes on the next start. */
+  signal?: AbortSignal;
+  onEvent?: (e: RolloutEvent) => void;
+}
+
+export type RolloutEventKind =
+  | 'plan' | 'resume' | 'publish' | 'published' | 'follow' | 'live' | 'gates' | 'waiting' | 'approved'
+  | 'rollback' | 'promote' | 'done';
+
+export interface RolloutEvent {
+  kind: RolloutEventKind;
+  /** One line for the user. */
+  message: string;
+  /** 1-based step concerned, when any. */
+  step?: number;
+  reading?: GateReading;
+  evaluation?: GateEvaluation;
+}
+
+export type RolloutOutcome =
+  /** Every step passed; the last commit promoted the canary. */
+  | 'completed'
+  /** A gate failed (or a step never went live): rolled back to 0% with a commit. */
+  | 'rolled-back'
+  /** Rolled back on request (abort). */
+  | 'aborted'
+  /** Promoted on request before the end of the plan. */
+  | 'promoted'
+  /** Waiting for an approval nobody could give here; run again to continue. */
+  | 'awaiting-approval'
+  /** Stopped by the signal; nothing rolled back; run again to resume. */
+  | 'stopped'
+  /** git changed under the rollout (someone else set the percent): stopped without touching it. */
+  | 'changed-outside';
+
+export interface RolloutResult {
+  outcome: RolloutOutcome;
+  /** 1-based step reached. */
+  step: number;
+  of: number;
+  /** Why it ended so, one sentence. */
+  reason: string;
+  /** Commits made by this run. */
+  commits: { sha: string; message: string }[];
+}
+
+export interface GateEvaluation {
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  /** The failed gate, named like in commit messages: `error-rate`, `p95-latency`. */
+  failed?: { gate: 'error-rate' | 'p95-latency'; detail: string };
+  summary: string;
+}
+
+/** Judges one reading against the gates. No traffic or a failed query is inconclusive, never a pass. */
+export function evaluateGates(g: Gates, r: GateReading): GateEvaluation {
+  const parts: string[] = [];
+  if (r.errorRate !== undefined) parts.push(`error rate ${formatPercent(r.errorRate)}`);
+  if (r.p95Ms !== undefined) parts.push(`p95 ${formatMs(r.p95Ms)}`);
+  if (r.rps !== undefined) parts.push(`${Math.round(r.rps * 100) / 100} req/s`);
+  const measured = parts.length ? `${parts.join(', ')} on ${r.revision} over ${r.window}` : `on ${r.revision} over ${r.window}`;
+  if (g.maxErrorRate !== undefined && r.errorRate !== undefined && r.errorRate > g.maxErrorRate) {
+    const detail = `${formatPercent(r.errorRate)} > ${formatPercent(g.maxErrorRate)}`;
+    return { verdict: 'fail', failed: { gate: 'error-rate', detail }, summary: `gate error-rate failed (${detail}): ${measured}` };
+  }
+  if (g.maxP95Ms !== undefined && r.p95Ms !== undefined && r.p95Ms > g.maxP95Ms) {
+    const detail = `${formatMs(r.p95Ms)} > ${formatMs(g.maxP95Ms)}`;
+    return { verdict: 'fail', failed: { gate: 'p95-latency', detail }, summary: `gate p95-latency failed (${detail}): ${measured}` };
+  }
+  if (r.problem) return { verdict: 'inconclusive', summary: `metrics could not be read: ${r.problem}` };
+  if (!(r.rps !== undefined && r.rps > 0)) return { verdict: 'inconclusive', summary: `no traffic reached ${r.revision} over ${r.window}, so the gates cannot be judged` };
+  if (g.maxP95Ms !== undefined && r.p95Ms === undefined) return { verdict: 'inconclusive', summary: `no latency histogram for ${r.revision} over ${r.window}` };
+  return { verdict: 'pass', summary: `gates passed: ${measured}` };
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${Math.round(ms)}ms`;
+}
+
+export interface RolloutTrailer {
+  kind: 'step' | 'rollback' | 'promote';
+  step: number;
+  of: number;
+  plan: string;
+}
+
+export const TRAILER_KEY = 'Canary-Rollout';
+
+export function formatTrailer(t: RolloutTrailer): string {
+  return `${TRAILER_KEY}: ${t.kind === 'step' ? '' : `${t.kind} `}step=${t.step}/${t.of} plan=${t.plan}`;
+}
+
+/** The last `Canary-Rollout:` trailer of a commit message, if any. */
+export function parseTrailer(message: string | undefined): RolloutTrailer | undefined {
+  if (!message) return undefined;
+  let found: RolloutTrailer | undefined;
+  for (const line of message.split(/\r?\n/)) {
+    const m = /^Canary-Rollout:\s*(?:(rollback|promote)\s+)?step=(\d+)\/(\d+)\s+plan=([0-9a-f]{8})\s*$/.exec(line.trim());
+    if (m) found = { kind: (m[1] as 'rollback' | 'promote' | undefined) ?? 'step', step: Number(m[2]), of: Number(m[3]), plan: m[4]! };
+  }
+  return found;
+}
+
+/** Where a (re)started rollout begins. */
+export interface StartPoint {
+  /** 0-based index of the step to work on. */
+  index: number;
+  /** True when git already holds that step's percent (no commit needed; follow and watch it). */
+  committed: boolean;
+  /** The plan already completed (the step is the last and it is live in git). */
+  completed: boolean;
+  resumed: boolean;
+  why: string;
+}
+
+const effective = (p: number | undefined) => p ?? 100;
+
+/**
+ * Decides the start from git: a trailer of this plan whose step matches the current percent
+ * resumes exactly there; otherwise a percent strictly between 0 and 100 resumes at the step
+ * holding it (or the first step above it); 0, 100 or no canary start from step 1.
+ */
+export function startPoint(plan: RolloutPlan, git: GitSnapshot, restart = false): StartPoint {
+  const hash = planHash(plan);
+  const n = plan.steps.length;
+  const now = effective(git.percent);
+  const t = parseTrailer(git.message);
+  const fresh = (why: string): StartPoint => ({ index: 0, committed: false, completed: false, resumed: false, why });
+  if (restart) return fresh('starting over (restart requested)');
+  if (t && t.plan === hash && t.of === n) {
+    if (t.kind === 'step' && t.step >= 1 && t.step <= n && plan.steps[t.step - 1]!.percent === now) {
+      const last = t.step === n;
+      return last
+        ? { index: n - 1, committed: true, completed: true, resumed: true, why: `the last commit of ${n}/${n} (promotion) is already in git` }
+        : { index: t.step - 1, committed: true, completed: false, resumed: true, why: `git is at step ${t.step}/${n} (${now}%) of this plan` };
+    }
+    if (t.kind === 'promote' && now === 100) {
+      return { index: n - 1, committed: true, completed: true, resumed: true, why: 'the rollout was promoted already' };
+    }
+  }
+  if (now > 0 && now < 100) {
+    const at = plan.steps.findIndex((s) => s.percent === now);
+    if (at >= 0) return { index: at, committed: true, completed: false, resumed: true, why: `git already asks for ${now}%, which is step ${at + 1}/${n}` };
+    const above = plan.steps.findIndex((s) => s.percent > now);
+    return { index: above, committed: false, completed: false, resumed: true, why: `git asks for ${now}%, the next step of the plan is ${plan.steps[above]!.percent}%` };
+  }
+  return fresh(now === 0 ? 'starting from 0% (rolled back)' : 'starting from the promoted state');
+}
+
+type Request = 'promote' | 'abort' | 'approve';
+
+class Interrupted extends Error {
+  constructor(readonly by: 'stop' | 'request') {
+    super('interrupted');
+  }
+}
+
+/**
+ * One run of a plan. `result` settles when the run ends; promote(), abort() and approve()
+ * may be called at any time (from a button, a second command...).
+ */
+export class RolloutRun {
+  readonly result: Promise<RolloutResult>;
+  private readonly requests: Request[] = [];
+  private readonly wakers = new Set<() => void>();
+  private readonly commits: { sha: string; message: string }[] = [];
+  private readonly hash: string;
+  private readonly n: number;
+  private stepNo = 1;
+
+  constructor(private readonly o: RolloutOptions) {
+    this.hash = planHash(o.plan);
+    this.n = o.plan.steps.length;
+    this.result = this.run();
+  }
+
+  /** Finish now: promote (100% latest) with a commit. */
+  promote(): void {
+    this.request('promote');
+  }
+
+  /** Roll back now (0%) with a commit. */
+  abort(): void {
+    this.request('abort');
+  }
+
+  /** Approve the step waiting for an approval (ignored otherwise). */
+  approve(): void {
+    this.request('approve');
+  }
+
+  private request(r: Request): void {
+    this.requests.push(r);
+    for (const w of [...this.wakers]) w();
+  }
+
+  private emit(e: RolloutEvent): void {
+    try {
+      this.o.onEvent?.(e);
+    } catch {
+      // a listener's failure does not stop the rollout
+    }
+  }
+
+  private get stopped(): boolean {
+    return this.o.signal?.aborted ?? false;
+  }
+
+  private takeRequest(accept: Request[]): Request | undefined {
+    const i = this.requests.findIndex((r) => accept.includes(r));
+    if (i < 0) return undefined;
+    const [r] = this.requests.splice(i, 1);
+    return r;
+  }
+
+  /**
+   * Runs one interruptible wait: settles with the port's value, or throws Interrupted when
+   * the run is stopped or a request arrives (even if the port ignores its signal).
+   */
+  private async wait<T>(fn: (signal: AbortSignal) => Promise<T>, interruptBy: Request[]): Promise<T> {
+    if (this.stopped) throw new Interrupted('stop');
+    if (this.requests.some((r) => interruptBy.includes(r))) throw new Interrupted('request');
+    const ctl = new AbortController();
+    const onStop = () => ctl.abort();
+    const onWake = () => {
+      if (this.requests.some((r) => interruptBy.includes(r))) ctl.abort();
+    };
+    this.o.signal?.addEventListener('abort', onStop, { once: true });
+    this.wakers.add(onWake);
+    let rejectInterrupt!: (e: Error) => void;
+    const interrupted = new Promise<never>((_, rej) => (rejectInterrupt = rej));
+    ctl.signal.addEventListener('abort', () => rejectInterrupt(new Interrupted(this.stopped ? 'stop' : 'request')), { once: true });
+    try {
+      return await Promise.race([fn(ctl.signal), interrupted]);
+    } catch (e) {
+      if (ctl.signal.aborted) throw new Interrupted(this.stopped ? 'stop' : 'request');
+      throw e;
+    } finally {
+      this.o.signal?.removeEventListener('abort', onStop);
+      this.wakers.delete(onWake);
+      interrupted.catch(() => undefined);
+      ctl.abort();
+    }
+  }
+
+  private end(outcome: RolloutOutcome, reason: string): RolloutResult {
+    const r: RolloutResult = { outcome, step: this.stepNo, of: this.n, reason, commits: [...this.commits] };
+    this.emit({ kind: 'done', message: reason, step: this.stepNo });
+    return r;
+  }
+
+  private async run(): Promise<RolloutResult> {
+    const { plan, ports, model, env } = this.o;
+    const gatesOn = hasGates(plan.gates) && !this.o.ignoreGates;
+    if (gatesOn && !ports.gates) {
+      throw new CanaryError('invalid-input', 'no-metrics', `The plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured to measure them.`,
+        'Configure the Prometheus URL (setting or --prometheus), or run without gates on purpose (--no-gates).');
+    }
+    const git = await ports.readGit(this.o.signal);
+    const start = startPoint(plan, git, this.o.restart);
+    this.stepNo = start.index + 1;
+    this.emit({ kind: 'plan', message: `Plan for ${model} in ${env} (${plan.source}): ${describePlan(plan)}; ${gatesOn ? describeGates(plan.gates) : 'no metric gates'} [plan ${this.hash}]` });
+    if (start.completed) {
+      return this.end('completed', `Nothing to do: ${start.why}. Run with --restart to start over.`);
+    }
+    if (start.resumed) this.emit({ kind: 'resume', step: this.stepNo, message: `Resuming at step ${this.stepNo}/${this.n}: ${start.why}.` });
+    let expected: number | undefined = git.percent;
+    let headSha = git.headSha;
+    let committed = start.committed;
+    try {
+      for (let i = start.index; i < this.n; i++) {
+        this.stepNo = i + 1;
+        const step = plan.steps[i]!;
+        const last = i === this.n - 1;
+        const early = this.takeRequest(['promote', 'abort']);
+        if (early) return await this.finishOnRequest(early);
+        if (!committed) {
+          if (i !== start.index) {
+            const now = await ports.readGit(this.o.signal);
+            if (effective(now.percent) !== effective(expected)) {
+              return this.end('changed-outside', `Stopped: git now asks for ${describePercent(now.percent)} instead of ${describePercent(expected)}; someone else changed ${model} in ${env}. Nothing was committed.`);
+            }
+          }
+          const action: CanaryAction = last ? { kind: 'promote' } : { kind: 'set', percent: step.percent };
+          const message = `Progressive rollout of ${model} in ${env}: step ${i + 1}/${this.n}, ${step.percent}%${last ? ' (promote)' : ''}\n\n${formatTrailer({ kind: 'step', step: i + 1, of: this.n, plan: this.hash })}`;
+          this.emit({ kind: 'publish', step: i + 1, message: `Step ${i + 1}/${this.n}: ${last ? 'promoting (100% latest)' : `setting canary traffic to ${step.percent}%`}` });
+          const res = await ports.publish(action, message, this.o.signal);
+          this.commits.push({ sha: res.sha, message });
+          headSha = res.sha;
+          expected = last ? undefined : step.percent;
+          this.emit({ kind: 'published', step: i + 1, message: res.changed ? `Committed and pushed ${res.sha.slice(0, 10)}` : `Already at ${step.percent}% in git (${res.sha.slice(0, 10)})` });
+        }
+        committed = false;
+        const live = await this.followStep(headSha, last ? undefined : step.percent, i);
+        if (live.kind === 'ended') return live.result;
+        if (last) return this.end('completed', `Rollout of ${model} in ${env} completed: promoted, 100% to the latest revision.`);
+        const watched = await this.watch(step, i, live.info);
+        if (watched) return watched;
+      }
+    } catch (e) {
+      if (e instanceof Interrupted) {
+        if (e.by === 'stop') return this.end('stopped', `Stopped at step ${this.stepNo}/${this.n}; git keeps ${describePercent(expected)}. Run the rollout again to resume.`);
+        const r = this.takeRequest(['promote', 'abort']);
+        if (r) return await this.finishOnRequest(r);
+      }
+      throw e;
+    }
+    return this.end('completed', `Rollout of ${model} in ${env} completed.`);
+  }
+
+  private async followStep(sha: string | undefined, percent: number | undefined, i: number): Promise<{ kind: 'live'; info: LiveInfo } | { kind: 'ended'; result: RolloutResult }> {
+    const { ports } = this.o;
+    if (!sha) throw new CanaryError('git', 'no-head', 'Could not tell which commit the cluster should serve (no HEAD).', 'Check the gitops checkout.');
+    try {
+      const info = await this.wait((signal) => ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: i + 1, message: line }) }, signal), ['promote', 'abort']);
+      this.emit({ kind: 'live', step: i + 1, message: `Step ${i + 1}/${this.n} is live: ${percent === undefined ? '100% latest' : `latest ${percent}%`}` });
+      return { kind: 'live', info };
+    } catch (e) {
+      if (e instanceof Interrupted) throw e;
+      if (isCanaryError(e) && e.kind === 'timeout') {
+        const result = await this.rollback(`step ${i + 1}/${this.n} did not go live (${e.message.replace(/\.$/, '')})`, 'rolled-back');
+        return { kind: 'ended', result };
+      }
+      throw e;
+    }
+  }
+
+  /** Watches the gates over the pause, then waits for an approval when needed. Returns a result when the run ends here. */
+  private async watch(step: PlanStep, i: number, info: LiveInfo): Promise<RolloutResult | undefined> {
+    const { plan, ports } = this.o;
+    const gatesOn = hasGates(plan.gates) && !this.o.ignoreGates && !!ports.gates;
+    const next = plan.steps[i + 1]!.percent;
+    const windowMs = plan.gates.windowMs ?? Math.max(step.pauseMs, 30000);
+    let lastEval: GateEvaluation | undefined;
+    if (gatesOn && (!info.namespace || !info.latestRevision)) {
+      lastEval = { verdict: 'inconclusive', summary: 'the cluster did not say which revision is the canary, so the gates cannot be measured' };
+    }
+    const measure = async (): Promise<GateEvaluation> => {
+      const reading = await this.wait((signal) => ports.gates!({ namespace: info.namespace!, revision: info.latestRevision!, windowMs }, signal), ['promote', 'abort']);
+      const ev = evaluateGates(plan.gates, reading);
+      this.emit({ kind: 'gates', step: i + 1, message: `Step ${i + 1}/${this.n}: ${ev.summary}`, reading, evaluation: ev });
+      return ev;
+    };
+    if (step.pauseMs > 0) {
+      this.emit({ kind: 'waiting', step: i + 1, message: `Step ${i + 1}/${this.n}: watching for ${formatDuration(step.pauseMs)}${gatesOn ? ` (${describeGates(plan.gates)})` : ''}` });
+      const until = ports.now() + step.pauseMs;
+      const every = Math.max(1000, Math.min(this.o.checkEveryMs ?? 15000, step.pauseMs));
+      while (ports.now() < until) {
+        await this.wait((signal) => ports.sleep(Math.min(every, until - ports.now()), signal), ['promote', 'abort']);
+        if (gatesOn && info.namespace && info.latestRevision) {
+          lastEval = await measure();
+          if (lastEval.verdict === 'fail') return this.rollback(lastEval.summary.replace(/:.*$/, ''), 'rolled-back', lastEval.summary);
+        }
+      }
+    } else if (gatesOn && info.namespace && info.latestRevision) {
+      lastEval = await measure();
+      if (lastEval.verdict === 'fail') return this.rollback(lastEval.summary.replace(/:.*$/, ''), 'rolled-back', lastEval.summary);
+    }
+    const inconclusive = gatesOn && lastEval?.verdict !== 'pass';
+    if (!inconclusive && !step.manual) return undefined;
+    const reason: ApprovalReason = inconclusive ? 'inconclusive' : 'manual';
+    const message = inconclusive
+      ? `Step ${i + 1}/${this.n} (${step.percent}%): ${lastEval?.summary ?? 'no gate reading'}. Approve to go on to ${next}%, or abort.`
+      : `Step ${i + 1}/${this.n} (${step.percent}%) waits for approval before ${next}%.`;
+    return this.awaitApproval({ step: i + 1, of: this.n, percent: step.percent, next, reason, message });
+  }
+
+  private async awaitApproval(req: ApprovalRequest): Promise<RolloutResult | undefined> {
+    const { ports } = this.o;
+    this.emit({ kind: 'waiting', step: req.step, message: req.message });
+    if (this.takeRequest(['approve'])) {
+      this.emit({ kind: 'approved', step: req.step, message: `Step ${req.step}/${req.of} approved.` });
+      return undefined;
+    }
+    let answer: ApprovalAnswer;
+    try {
+      answer = await this.wait(
+        (signal) => (ports.approve ? ports.approve(req, signal) : new Promise<ApprovalAnswer>(() => undefined)),
+        ['promote', 'abort', 'approve'],
+      );
+    } catch (e) {
+      if (e instanceof Interrupted && e.by === 'request' && this.takeRequest(['approve'])) answer = 'approve';
+      else throw e;
+    }
+    if (answer === 'approve') {
+      this.emit({ kind: 'approved', step: req.step, message: `Step ${req.step}/${req.of} approved.` });
+      return undefined;
+    }
+    if (answer === 'rollback') return this.rollback(`step ${req.step}/${req.of} rejected at approval`, 'aborted');
+    return this.end('awaiting-approval', `Waiting for approval at step ${req.step}/${req.of} (${req.percent}%); git keeps ${req.percent}%. Run the rollout again with --approve to go on, or --abort to roll back.`);
+  }
+
+  private async finishOnRequest(r: Request): Promise<RolloutResult> {
+    if (r === 'abort') return this.rollback(`rollout aborted at step ${this.stepNo}/${this.n} (requested)`, 'aborted');
+    const { model, env, ports } = this.o;
+    const message = `Promote ${model} in ${env}: rollout finished early at step ${this.stepNo}/${this.n} (requested)\n\n${formatTrailer({ kind: 'promote', step: this.stepNo, of: this.n, plan: this.hash })}`;
+    this.emit({ kind: 'promote', step: this.stepNo, message: `Promoting ${model} in ${env} now (100% latest).` });
+    const res = await ports.publish({ kind: 'promote' }, message, this.o.signal);
+    this.commits.push({ sha: res.sha, message });
+    await this.followQuietly(res.sha, undefined);
+    return this.end('promoted', `Promoted ${model} in ${env} at step ${this.stepNo}/${this.n} on request (${res.sha.slice(0, 10)}).`);
+  }
+
+  /** Commits 0% with the reason in the message, follows it, and ends the run. */
+  private async rollback(why: string, outcome: 'rolled-back' | 'aborted', detail?: string): Promise<RolloutResult> {
+    const { model, env, ports } = this.o;
+    const message = `Roll back ${model} in ${env}: ${why}${detail && detail !== why ? `\n\n${detail}` : ''}\n\n${formatTrailer({ kind: 'rollback', step: this.stepNo, of: this.n, plan: this.hash })}`;
+    this.emit({ kind: 'rollback', step: this.stepNo, message: `Rolling back ${model} in ${env} to 0%: ${why}` });
+    const res = await ports.publish({ kind: 'rollback' }, message, undefined);
+    this.commits.push({ sha: res.sha, message });
+    await this.followQuietly(res.sha, 0);
+    return this.end(outcome, `Rolled back ${model} in ${env} to 0% (${res.sha.slice(0, 10)}): ${why}.`);
+  }
+
+  /** Follows a final commit; its failure is reported but does not undo the commit. */
+  private async followQuietly(sha: string, percent: number | undefined): Promise<void> {
+    if (this.stopped) return;
+    const ctl = new AbortController();
+    const onStop = () => ctl.abort();
+    this.o.signal?.addEventListener('abort', onStop, { once: true });
+    try {
+      await this.o.ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: this.stepNo, message: line }) }, ctl.signal);
+      this.emit({ kind: 'live', step: this.stepNo, message: `Live: ${describePercent(percent)}` });
+    } catch (e) {
+      this.emit({ kind: 'follow', step: this.stepNo, message: `Pushed ${sha.slice(0, 10)}, but could not confirm it is live: ${e instanceof Error ? e.message : String(e)}` });
+    } finally {
+      this.o.signal?.removeEventListener('abort', onStop);
+    }
+  }
+}
+
+function describePercent(p: number | undefined): string {
+  return p === undefined ? 'no canary (100% latest)' : `${p}%`;
+}
+
+/** Starts a run. */
+export function startRollout(o: RolloutOptions): RolloutRun {
+  return new RolloutRun(o);
+}
