@@ -55,7 +55,7 @@ interface Entry { key: string; val: Val; comment: string; before: string[] }
 type CanaryShape =
   | { kind: 'absent' }
   | { kind: 'block'; keyComment: string; items: { key: string; value: string; comment: string; before: string[] }[]; anchor: boolean }
-  | { kind: 'flow'; text: string; comment: string }
+  | { kind: 'flow'; text: string; comment: string; parts: string[]; multiline: boolean; innerComments: string[] }
   | { kind: 'null'; token: string; comment: string }
   | { kind: 'other'; inline: string; below: string[] };
 interface Doc {
@@ -158,11 +158,13 @@ const canaryArb: fc.Arbitrary<CanaryShape> = fc.oneof(
       sp: fc.constantFrom('', ' '),
       trailingComma: fc.constantFrom(false, false, false, true),
       comment: eolComment,
-    }).map(({ percent, extras, sp, trailingComma, comment }) => {
+      multiline: fc.constantFrom(false, false, false, true),
+      innerComments: fc.array(eolComment, { minLength: 4, maxLength: 4 }),
+    }).map(({ percent, extras, sp, trailingComma, comment, multiline, innerComments }) => {
       const parts = extras.map((x) => `${x.key}:${x.value}`);
       if (percent !== null) parts.push(`trafficPercent: ${percent}`);
       const body = parts.join(', ') + (trailingComma && parts.length ? ',' : '');
-      return { kind: 'flow' as const, text: `{${sp}${body}${sp}}`, comment };
+      return { kind: 'flow' as const, text: `{${sp}${body}${sp}}`, comment, parts, multiline, innerComments };
     }),
   },
   { weight: 2, arbitrary: fc.record({ token: fc.constantFrom('', '', '~', 'null', 'Null', '!!null'), comment: eolComment }).map((x) => ({ kind: 'null' as const, ...x })) },
@@ -244,6 +246,11 @@ function renderDoc(d: Doc): Rendered {
         for (const b of it.before) lines.push(b === '' ? '' : `${ind(1)}${b}`);
         lines.push(`${ind(1)}${it.key}:${it.value}${it.comment}`);
       });
+    } else if (c.kind === 'flow' && c.multiline) {
+      // canary: {            one item per line, comments after the commas, closing brace indented
+      lines.push(`${top}${key}${key.endsWith(':') ? '' : ':'} {${c.innerComments[3]}`);
+      c.parts.forEach((p, i) => lines.push(`${ind(1)}${p}${i < c.parts.length - 1 ? ',' : ''}${c.innerComments[i] ?? ''}`));
+      lines.push(`${ind(1)}}${c.comment}`);
     } else if (c.kind === 'flow') {
       lines.push(`${top}${key}${key.endsWith(':') ? '' : ':'} ${c.text}${c.comment}`);
     } else if (c.kind === 'null') {

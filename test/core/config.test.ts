@@ -127,3 +127,17 @@ test('editModelConfig writes through a symlinked config.yaml inside the reposito
   const { lstatSync } = await import('node:fs');
   assert.ok(lstatSync(file).isSymbolicLink());
 });
+
+test('an edit that would change another value is refused (unsafe-edit), the rest still works', () => {
+  // `|+` keeps trailing blank lines: removing the canary line would glue the blank line
+  // below it to the block scalar above, changing its value.
+  const text = 'notes: |+\n  keep\ncanary: {trafficPercent: 5}\n\nchart_path: x\n';
+  assert.throws(() => applyCanaryAction(text, { kind: 'promote' }, 'c.yaml'), (e: unknown) => {
+    assert.ok(e instanceof CanaryError);
+    assert.equal(e.code, 'unsafe-edit');
+    assert.match(e.message, /^c\.yaml:3: .*another value would have changed/);
+    assert.match(e.hint ?? '', /by hand/);
+    return true;
+  });
+  assert.equal(applyCanaryAction(text, { kind: 'set', percent: 6 }, 'c.yaml').text, text.replace('5}', '6}'));
+});
