@@ -97,19 +97,7 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
     );
   }
 
-  /** Classifies one entry: a folder inside the root, or a reason to skip it. */
-  const folderOrReason = async (p: string): Promise<string | undefined> => {
-    let st;
-    try {
-      st = await fs.stat(p);
-    } catch {
-      return 'unreadable or a broken link';
-    }
-    if (!st.isDirectory()) return 'not a folder';
-    const real = await realOrUndefined(p);
-    if (real === undefined || !isInside(realRoot, real)) return 'a link leading outside the gitops repository';
-    return undefined;
-  };
+  const folderOrReason = (p: string): Promise<string | undefined> => entryOrReason(p, realRoot, 'folder');
 
   for (const envName of envNames.sort()) {
     const envDir = path.join(base, envName);
@@ -132,7 +120,7 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
       if (mwhy) { ignored.push({ path: mrel, reason: mwhy }); continue; }
       if (!isDnsLabel(modelName)) { ignored.push({ path: mrel, reason: 'model name is not a DNS-1123 label' }); continue; }
       const configPath = path.join(modelDir, CONFIG_FILE);
-      const cwhy = await fileOrReason(configPath, realRoot);
+      const cwhy = await entryOrReason(configPath, realRoot, 'file');
       if (cwhy) { ignored.push({ path: mrel, reason: cwhy }); continue; }
       models.push({ name: modelName, configPath });
     }
@@ -141,16 +129,22 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
   return { root: absRoot, deploymentsDir: dd, environments: environments.sort(byName), ignored };
 }
 
-async function fileOrReason(p: string, realRoot: string): Promise<string | undefined> {
+/**
+ * Why an entry is skipped (undefined when it is usable): missing or unreadable, the wrong
+ * kind (a file where a folder is expected or the reverse), or a link leading outside the
+ * gitops repository.
+ */
+async function entryOrReason(p: string, realRoot: string, want: 'folder' | 'file'): Promise<string | undefined> {
+  const what = want === 'file' ? `${CONFIG_FILE} ` : '';
   let st;
   try {
     st = await fs.stat(p);
   } catch {
-    return `no ${CONFIG_FILE}`;
+    return want === 'file' ? `no ${CONFIG_FILE}` : 'unreadable or a broken link';
   }
-  if (!st.isFile()) return `${CONFIG_FILE} is not a file`;
+  if (want === 'folder' ? !st.isDirectory() : !st.isFile()) return `${what}${want === 'file' ? 'is not a file' : 'not a folder'}`;
   const real = await realOrUndefined(p);
-  if (real === undefined || !isInside(realRoot, real)) return `${CONFIG_FILE} is a link leading outside the gitops repository`;
+  if (real === undefined || !isInside(realRoot, real)) return `${what}${want === 'file' ? 'is ' : ''}a link leading outside the gitops repository`;
   return undefined;
 }
 
