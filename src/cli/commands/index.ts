@@ -5,11 +5,18 @@ import { promoteCommand } from './promote';
 import { rollbackCommand } from './rollback';
 import { configCommand } from './config';
 import { sandboxCommand } from './sandbox';
+import { statusCommand } from './status';
+import { CHANGE_EXTENSIONS } from '../change';
+import { waitExtension } from '../wait';
+
+// --wait on set / promote / rollback (follows the change in the cluster).
+if (!CHANGE_EXTENSIONS.includes(waitExtension)) CHANGE_EXTENSIONS.push(waitExtension);
 
 export const COMMANDS: CliCommand[] = [
   setCommand,
   promoteCommand,
   rollbackCommand,
   configCommand,
+  statusCommand,
   sandboxCommand,
 ];

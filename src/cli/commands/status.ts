@@ -1,0 +1,275 @@
+/**
+ * `kserve-canary status`: what each model serves, in each environment, and whether the
+ * cluster agrees with git. Columns of `oc get isvc` plus ENV, DESIRED, SYNC and STATE.
+ */
+import path from 'node:path';
+import { CanaryError } from '../../core/errors';
+import { findGitopsRoot } from '../../core/layout';
+import { validateName } from '../../core/names';
+import { createClusterStore } from '../../cluster/index';
+import { shortSha } from '../../cluster/derive';
+import type { ClusterLogger } from '../../cluster/api';
+import type { Store } from '../../cluster/store';
+import type { ConnectionState, ServiceState } from '../../cluster/types';
+import { COMMON_OPTIONS, parse, type OptionSpec, type Parsed } from '../args';
+import type { CliCommand, CliIO } from '../command';
+import { formatTable, usageError } from '../output';
+
+export const CLUSTER_OPTIONS: OptionSpec = {
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+};
+
+export const CLUSTER_USAGE = `      --kubeconfig <f>   kubeconfig file(s) (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+      --context <c>      kubeconfig context (default: its current-context)`;
+
+const USAGE = `Usage: kserve-canary status [<model>] [--env <env>] [--json] [--watch]
+                             [--kubeconfig <f>] [--context <c>] [--gitops <dir>]
+
+Shows every InferenceService of every environment (namespace {user}-{env}) with the columns
+of \`oc get isvc\`, plus:
+  ENV       the environment
+  DESIRED   the canaryTrafficPercent git asks for (none = no canary, 100% latest)
+  SYNC      the Argo CD Application's sync status and revision
+  STATE     live | syncing | drift | unsupported | not-ready | unknown
+and, under the table, why each service that is not live is so.
+
+Options:
+  -e, --env <env>        only this environment
+      --json             print JSON (shape below) instead of the table
+  -w, --watch            redraw on every change until Ctrl-C
+      --gitops <dir>     gitops checkout for DESIRED (default: this folder or the nearest
+                         parent holding model-deployments/; without one DESIRED is empty)
+${CLUSTER_USAGE}
+  -h, --help             show this help
+
+JSON (schemaVersion 1; absent values are null, never omitted; no credentials, ever):
+  { "schemaVersion": 1,
+    "connection": { "phase", "context", "server", "since", "problem": null | { "kind", "message", "hint", "namespace" } },
+    "services": [ { "env", "namespace", "name", "model", "url", "ready", "readyMessage",
+                    "prev", "latest", "prevRevision", "latestRevision", "creationTimestamp",
+                    "traffic": [ { "revisionName", "percent", "tag", "latestRevision", "url" } ],
+                    "latestCreatedRevision", "latestReadyRevision", "newRevisionNotReady",
+                    "deploymentMode", "canarySupported", "specPercent", "rollingOut",
+                    "desired": null | { "percent", "version", "commit" },
+                    "application": null | { "name", "syncStatus", "revision", "healthStatus", "healthMessage", "operationPhase" },
+                    "state", "reason" } ] }
+  With --watch --json: one such document per line, on every change.
+
+Exit codes: 0 shown, 1 not connected / not found, 2 bad input.
+
+Examples:
+  kserve-canary status
+  kserve-canary status jukebox --env test --watch
+`;
+
+/** A CLI logger: warnings on stderr (one per problem episode), info only when asked. */
+export function cliLogger(io: CliIO, verbose = false): ClusterLogger {
+  return {
+    info: (m) => {
+      if (verbose) io.stderr(`${m}\n`);
+    },
+    warn: (m) => io.stderr(`warning: ${m}\n`),
+    error: (m) => io.stderr(`error: ${m}\n`),
+  };
+}
+
+/** Opens a store for a CLI command (kubeconfig/context options, gitops root if any). */
+export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger): Promise<Store> {
+  const settings: { kubeconfigPath?: string; context?: string } = {};
+  if (typeof values.kubeconfig === 'string' && values.kubeconfig) settings.kubeconfigPath = path.resolve(io.cwd, values.kubeconfig);
+  if (typeof values.context === 'string' && values.context) settings.context = values.context;
+  return createClusterStore({
+    settings,
+    ...(gitopsRoot ? { gitops: { root: gitopsRoot } } : {}),
+    log,
+    env: io.env,
+    tuning: { watchKubeconfig: false, requestTimeoutMs: 15000 },
+  });
+}
+
+/** Throws the connection's problem as a CanaryError when there is one that cuts everything off. */
+export function connectionError(c: ConnectionState): CanaryError | undefined {
+  if (!c.problem || c.phase === 'connected') return undefined;
+  return new CanaryError('cluster', c.problem.kind, c.problem.message, c.problem.hint);
+}
+
+/** kubectl's short ages: 45s, 3m20s, 17m, 5h3m, 20h, 3d4h, 30d, 2y. */
+export function humanAge(from: string | undefined, now = Date.now()): string {
+  if (!from) return '<unknown>';
+  const t = Date.parse(from);
+  if (Number.isNaN(t)) return '<unknown>';
+  const s = Math.max(0, Math.floor((now - t) / 1000));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const d = Math.floor(h / 24);
+  if (s < 120) return `${s}s`;
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (h < 3) return `${m}m`;
+  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  if (h < 48) return `${h}h`;
+  if (d < 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+  if (d < 365 * 2) return `${d}d`;
+  return `${Math.floor(d / 365)}y`;
+}
+
+const HEADER = ['ENV', 'NAME', 'URL', 'READY', 'PREV', 'LATEST', 'PREVROLLEDOUTREVISION', 'LATESTREADYREVISION', 'AGE', 'DESIRED', 'SYNC', 'STATE'];
+
+function cell(v: string | number | boolean | undefined): string {
+  if (v === undefined) return '';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return String(v);
+}
+
+export function statusRow(s: ServiceState, now = Date.now()): string[] {
+  const d = s.desired;
+  const desired = d ? (d.percent === undefined ? 'none' : String(d.percent)) : '';
+  const app = s.application;
+  const sync = app ? `${app.syncStatus ?? 'Unknown'}${app.revision ? `@${shortSha(app.revision)}` : ''}` : '';
+  return [
+    s.env,
+    s.name,
+    cell(s.url),
+    cell(s.ready),
+    cell(s.prevPercent),
+    cell(s.latestPercent),
+    cell(s.prevRevision),
+    cell(s.latestRevision),
+    s.missing ? '' : humanAge(s.creationTimestamp, now),
+    desired,
+    sync,
+    s.verdict,
+  ];
+}
+
+export function renderTable(services: ServiceState[], conn: ConnectionState, now = Date.now()): string {
+  let out = formatTable(HEADER, services.map((s) => statusRow(s, now)));
+  const notes = services.filter((s) => s.verdict !== 'live').map((s) => `  ${s.env}/${s.name}: ${s.verdictReason}`);
+  if (notes.length) out += `\n${notes.join('\n')}\n`;
+  if (conn.problem) {
+    out += `\n${conn.phase === 'disconnected' ? `disconnected since ${conn.disconnectedSince ?? conn.since}: ` : ''}${conn.problem.message}\n`;
+  }
+  return out;
+}
+
+const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+/** The stable --json shape (see the usage text). Built field by field: nothing else leaks in. */
+export function statusJson(services: ServiceState[], conn: ConnectionState): unknown {
+  return {
+    schemaVersion: 1,
+    connection: {
+      phase: conn.phase,
+      context: nul(conn.context),
+      server: nul(conn.server),
+      since: conn.since,
+      problem: conn.problem ? { kind: conn.problem.kind, message: conn.problem.message, hint: conn.problem.hint, namespace: nul(conn.problem.namespace) } : null,
+    },
+    services: services.map((s) => ({
+      env: s.env,
+      namespace: s.namespace,
+      name: s.name,
+      model: nul(s.model),
+      url: nul(s.url),
+      ready: nul(s.ready),
+      readyMessage: nul(s.readyMessage),
+      prev: nul(s.prevPercent),
+      latest: nul(s.latestPercent),
+      prevRevision: nul(s.prevRevision),
+      latestRevision: nul(s.latestRevision),
+      creationTimestamp: nul(s.creationTimestamp),
+      traffic: s.traffic.map((t) => ({ revisionName: nul(t.revisionName), percent: nul(t.percent), tag: nul(t.tag), latestRevision: t.latestRevision, url: nul(t.url) })),
+      latestCreatedRevision: nul(s.latestCreatedRevision),
+      latestReadyRevision: nul(s.latestReadyRevision),
+      newRevisionNotReady: s.newRevisionNotReady,
+      deploymentMode: s.deploymentMode,
+      canarySupported: s.canarySupported,
+      specPercent: nul(s.specPercent),
+      rollingOut: s.rollingOut,
+      desired: s.desired ? { percent: nul(s.desired.percent), version: nul(s.desired.version), commit: nul(s.desired.commit) } : null,
+      application: s.application
+        ? {
+            name: s.application.name,
+            syncStatus: nul(s.application.syncStatus),
+            revision: nul(s.application.revision),
+            healthStatus: nul(s.application.healthStatus),
+            healthMessage: nul(s.application.healthMessage),
+            operationPhase: nul(s.application.operationPhase),
+          }
+        : null,
+      state: s.verdict,
+      reason: s.verdictReason,
+    })),
+  };
+}
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: 'Show what each model serves in the cluster and whether it matches git',
+  usage: USAGE,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const p = parse('status', argv, { ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, watch: { type: 'boolean', short: 'w' } }, 1);
+    if (p.values.help) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    const model = p.positionals[0] !== undefined ? validateName('model', p.positionals[0]) : undefined;
+    const env = typeof p.values.env === 'string' ? validateName('environment', p.values.env) : undefined;
+    if (p.values.env === '') throw usageError('status: --env needs a value.', 'For example: kserve-canary status --env test');
+    const gitops = typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd);
+    const json = p.values.json === true;
+    const watch = p.values.watch === true;
+    const store = await openStore(p.values, io, gitops, cliLogger(io));
+    try {
+      await Promise.race([store.ready(), new Promise((r) => setTimeout(r, 20000))]);
+      const pick = () => store.services().filter((s) => (!env || s.env === env) && (!model || s.name === model || s.model === model));
+      const draw = (): void => {
+        const services = pick();
+        if (json) io.stdout(`${JSON.stringify(statusJson(services, store.connection()), null, watch ? 0 : 2)}\n`);
+        else io.stdout(renderTable(services, store.connection()));
+      };
+      if (!watch) {
+        const err = connectionError(store.connection());
+        if (err && !json) throw err;
+        const services = pick();
+        if (!json && services.length === 0) {
+          const where = env ? ` in environment ${env}` : '';
+          throw new CanaryError(
+            'not-found',
+            'no-service',
+            model ? `No InferenceService or model named ${model}${where}.` : `No InferenceService found${where}.`,
+            `Watched namespaces: ${store.environments().map((e) => e.namespace).join(', ') || 'none'}. Check --env, --context, or the gitops checkout.`,
+          );
+        }
+        draw();
+        return err ? 1 : 0;
+      }
+      // --watch: redraw on changes (coalesced) until Ctrl-C.
+      const clear = () => {
+        if (io.isTTY && !json) io.stdout('\x1b[H\x1b[2J');
+      };
+      let scheduled: NodeJS.Timeout | undefined;
+      const redraw = () => {
+        scheduled ??= setTimeout(() => {
+          scheduled = undefined;
+          clear();
+          draw();
+        }, 100);
+      };
+      clear();
+      draw();
+      const offS = store.onDidChangeServices(redraw);
+      const offC = store.onDidChangeConnection(redraw);
+      await new Promise<void>((resolve) => {
+        if (io.signal.aborted) return resolve();
+        io.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      offS();
+      offC();
+      if (scheduled) clearTimeout(scheduled);
+      return 0;
+    } finally {
+      store.dispose();
+    }
+  },
+};

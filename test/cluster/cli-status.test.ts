@@ -1,0 +1,153 @@
+/**
+ * `kserve-canary status` and `set … --wait` against the sandbox, in-process through main().
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/command';
+import { humanAge } from '../../src/cli/commands/status';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { patchSpec, until } from './sandbox-helpers';
+
+function io(opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const value: CliIO = {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    cwd: opts.cwd ?? os.tmpdir(),
+    env: opts.env ?? { HOME: path.join(os.tmpdir(), 'ksc-no-home'), PATH: process.env.PATH },
+    signal: opts.signal ?? new AbortController().signal,
+    isTTY: false,
+  };
+  return { io: value, out: () => out.join(''), err: () => err.join('') };
+}
+
+describe('kserve-canary status / --wait against the sandbox', () => {
+  let sb: Sandbox;
+  let token: string;
+  before(async () => {
+    sb = await startSandbox({ syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 });
+    token = fs.readFileSync(sb.tokenFile, 'utf8').trim();
+  });
+  after(async () => {
+    await sb?.stop();
+    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+  });
+  const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];
+
+  it('prints the oc get isvc columns plus ENV, DESIRED, SYNC, STATE', async () => {
+    const r = io();
+    const code = await main(['status', ...common()], r.io);
+    assert.equal(code, 0, r.err());
+    const lines = r.out().trim().split('\n');
+    assert.match(lines[0] ?? '', /^ENV\s+NAME\s+URL\s+READY\s+PREV\s+LATEST\s+PREVROLLEDOUTREVISION\s+LATESTREADYREVISION\s+AGE\s+DESIRED\s+SYNC\s+STATE$/);
+    const test = lines.find((l) => l.startsWith('test '));
+    assert.match(test ?? '', /^test\s+jukebox\s+https:\/\/\S+\s+True\s+80\s+20\s+jukebox-predictor-\d+\s+jukebox-predictor-\d+\s+\S+\s+20\s+Synced@[0-9a-f]{7}\s+live$/);
+    const prod = lines.find((l) => l.startsWith('prod '));
+    assert.match(prod ?? '', /\s+none\s+Synced@[0-9a-f]{7}\s+live$/);
+    assert.ok(!r.out().includes(token) && !r.err().includes(token));
+  });
+
+  it('filters by model and --env; --json has the documented shape and no credentials', async () => {
+    const r = io();
+    assert.equal(await main(['status', 'jukebox', '--env', 'test', '--json', ...common()], r.io), 0, r.err());
+    const doc = JSON.parse(r.out());
+    assert.equal(doc.schemaVersion, 1);
+    assert.equal(doc.connection.phase, 'connected');
+    assert.equal(doc.connection.problem, null);
+    assert.equal(doc.services.length, 1);
+    const s = doc.services[0];
+    assert.deepEqual(Object.keys(s), [
+      'env', 'namespace', 'name', 'model', 'url', 'ready', 'readyMessage', 'prev', 'latest', 'prevRevision', 'latestRevision', 'creationTimestamp',
+      'traffic', 'latestCreatedRevision', 'latestReadyRevision', 'newRevisionNotReady', 'deploymentMode', 'canarySupported', 'specPercent', 'rollingOut',
+      'desired', 'application', 'state', 'reason',
+    ]);
+    assert.equal(s.prev, 80);
+    assert.equal(s.latest, 20);
+    assert.equal(s.state, 'live');
+    assert.equal(s.desired.percent, 20);
+    assert.ok(!r.out().includes(token));
+  });
+
+  it('a model that does not exist: exit 1 with a hint', async () => {
+    const r = io();
+    assert.equal(await main(['status', 'nope', ...common()], r.io), 1);
+    assert.match(r.err(), /error: No InferenceService or model named nope/);
+    assert.match(r.err(), /hint: Watched namespaces: user1-prod, user1-test/);
+  });
+
+  it('no kubeconfig anywhere: exit 1 saying what to do', async () => {
+    const r = io();
+    assert.equal(await main(['status', '--gitops', sb.gitopsClone], r.io), 1);
+    assert.match(r.err(), /No kubeconfig found/);
+    assert.match(r.err(), /oc login/);
+  });
+
+  it('bad input: exit 2', async () => {
+    const r = io();
+    assert.equal(await main(['status', '../x', ...common()], r.io), 2);
+    assert.equal(await main(['status', '--bogus'], io().io), 2);
+  });
+
+  it('--watch redraws on change until Ctrl-C', async () => {
+    const ac = new AbortController();
+    const r = io({ signal: ac.signal });
+    const done = main(['status', 'jukebox', '--env', 'test', '--watch', ...common()], r.io);
+    await until(() => /live/.test(r.out()), 'first table');
+    sb.controller.pauseArgo(true);
+    try {
+      patchSpec(sb, 'user1-test', 'jukebox', 60);
+      await until(() => /\s40\s+60\s.*drift/.test(r.out()), 'the redraw showing 40/60 drift');
+    } finally {
+      sb.controller.pauseArgo(false);
+      await sb.controller.argo.refresh('jukebox-test');
+    }
+    ac.abort();
+    assert.equal(await done, 0);
+  });
+
+  it('set jukebox 50 --env test --wait: prints the steps and ends at prev 50 / latest 50, Synced at the pushed sha', async () => {
+    const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
+    const code = await main(['set', 'jukebox', '50', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], r.io);
+    assert.equal(code, 0, r.err() + r.out());
+    const sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const out = r.out();
+    const pushed = out.indexOf('✓ Pushed');
+    const synced = out.indexOf('✓ Argo CD synced jukebox-test');
+    const rolled = out.indexOf('✓ KServe serves prev 50% · latest 50%');
+    assert.ok(pushed >= 0 && synced > pushed && rolled > synced, out);
+    assert.ok(out.trimEnd().endsWith(`jukebox in test: prev 50% · latest 50%, Synced at ${sha.slice(0, 7)}`), out);
+  });
+
+  it('--wait times out naming the stuck step', async () => {
+    await sb.controller.argo.stop(); // Argo CD down: the push is never synced
+    try {
+      const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
+      const code = await main(['set', 'jukebox', '30', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '2'], r.io);
+      assert.equal(code, 1);
+      assert.match(r.err(), /Timed out after 2 s: Argo CD has not synced jukebox-test to [0-9a-f]{7}: it reports Synced at [0-9a-f]{7}/);
+      assert.match(r.err(), /hint: Check the Application in Argo CD/);
+    } finally {
+      sb.controller.argo.start();
+    }
+  });
+
+  it('ages like kubectl', () => {
+    const now = Date.parse('2026-01-10T00:00:00Z');
+    const ago = (s: number) => new Date(now - s * 1000).toISOString();
+    assert.equal(humanAge(ago(45), now), '45s');
+    assert.equal(humanAge(ago(200), now), '3m20s');
+    assert.equal(humanAge(ago(17 * 60), now), '17m');
+    assert.equal(humanAge(ago(5 * 3600 + 180), now), '5h3m');
+    assert.equal(humanAge(ago(20 * 3600), now), '20h');
+    assert.equal(humanAge(ago(3 * 86400 + 4 * 3600), now), '3d4h');
+    assert.equal(humanAge(ago(30 * 86400), now), '30d');
+    assert.equal(humanAge(ago(800 * 86400), now), '2y');
+    assert.equal(humanAge(undefined, now), '<unknown>');
+  });
+});
