@@ -44,7 +44,8 @@ function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv)
 
 async function mainBench(): Promise<void> {
   const env = testGitEnv();
-  let cliJs = path.join(repoRoot, 'dist', 'cli.js');
+  // KSC_BENCH_CLI: measure another build of the CLI (e.g. one with cluster code left external).
+  let cliJs = process.env.KSC_BENCH_CLI ?? path.join(repoRoot, 'dist', 'cli.js');
   let cleanupBundle = () => undefined as void;
   if (!existsSync(cliJs)) {
     const b = await buildCliBundle();
