@@ -82,6 +82,8 @@ export interface RolloutOptions {
   checkEveryMs?: number;
   /** Start over from step 1 even when git says this plan already completed. */
   restart?: boolean;
+  /** Do this at once instead of walking the plan (promote / abort from another terminal or a button). */
+  action?: 'promote' | 'abort';
   /** Run without metric gates even though the plan has thresholds (an explicit choice). */
   ignoreGates?: boolean;
   /** Stops the run where it stands (no commit); it resumes on the next start. */
@@ -337,13 +339,14 @@ export class RolloutRun {
   private async run(): Promise<RolloutResult> {
     const { plan, ports, model, env } = this.o;
     const gatesOn = hasGates(plan.gates) && !this.o.ignoreGates;
-    if (gatesOn && !ports.gates) {
+    if (gatesOn && !ports.gates && !this.o.action) {
       throw new CanaryError('invalid-input', 'no-metrics', `The plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured to measure them.`,
         'Configure the Prometheus URL (setting or --prometheus), or run without gates on purpose (--no-gates).');
     }
     const git = await ports.readGit(this.o.signal);
     const start = startPoint(plan, git, this.o.restart);
     this.stepNo = start.index + 1;
+    if (this.o.action) return this.finishOnRequest(this.o.action);
     this.emit({ kind: 'plan', message: `Plan for ${model} in ${env} (${plan.source}): ${describePlan(plan)}; ${gatesOn ? describeGates(plan.gates) : 'no metric gates'} [plan ${this.hash}]` });
     if (start.completed) {
       return this.end('completed', `Nothing to do: ${start.why}. Run with --restart to start over.`);

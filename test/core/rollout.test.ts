@@ -331,3 +331,17 @@ test('trailers round-trip and only well-formed ones are read', () => {
   assert.equal(parseTrailer('Canary-Rollout: step=two/4 plan=a1b2c3d4'), undefined);
   assert.equal(parseTrailer(undefined), undefined);
 });
+
+test('promote / abort at once (another terminal, a button): one commit, no gates needed', async () => {
+  const w = new World();
+  w.percent = 25;
+  w.message = `Progressive rollout of jukebox in test: step 2/4, 25%\n\n${formatTrailer({ kind: 'step', step: 2, of: 4, plan: planHash(plan()) })}`;
+  const a = await startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports({ gates: false }), action: 'abort' }).result;
+  assert.equal(a.outcome, 'aborted');
+  assert.deepEqual(firstLines(w), ['Roll back jukebox in test: rollout aborted at step 2/4 (requested)']);
+  assert.equal(w.percent, 0);
+  const p = await startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports({ gates: false }), action: 'promote' }).result;
+  assert.equal(p.outcome, 'promoted');
+  assert.equal(firstLines(w)[1], 'Promote jukebox in test: rollout finished early at step 1/4 (requested)');
+  assert.equal(w.percent, undefined);
+});
