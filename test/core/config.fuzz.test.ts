@@ -24,7 +24,9 @@
  *      middle has no stray line break characters, is empty for promote, and for set holds
  *      at most 2 lines more than the old block; the presence of a final line break and of a
  *      BOM (set aside before splitting) is kept.
- * Anything else (another exception type, a wrong value, a changed line) fails the test.
+ * Reading (parseModelConfig) of every document must also give a CanaryError or the
+ * reference parser's canary state. Anything else (another exception type, a wrong value,
+ * a changed line) fails the test.
  * Fixed seed, 10,000 documents; counts go to test-results/fuzz.json.
  */
 import { test } from 'node:test';
@@ -34,7 +36,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { parseDocument } from 'yaml';
-import { applyCanaryAction } from '../../src/core/config';
+import { applyCanaryAction, parseModelConfig } from '../../src/core/config';
 import { CanaryError } from '../../src/core/errors';
 import type { CanaryAction } from '../../src/core/types';
 
@@ -344,7 +346,7 @@ function without<T extends Record<string, unknown>>(o: T | undefined, key: strin
   return c;
 }
 
-const counts = { documents: 0, actions: 0, changed: 0, unchanged: 0, refused: 0, lineChecked: 0, refusedByCode: {} as Record<string, number>, seed: SEED, durationMs: 0 };
+const counts = { documents: 0, reads: 0, actions: 0, changed: 0, unchanged: 0, refused: 0, lineChecked: 0, refusedByCode: {} as Record<string, number>, seed: SEED, durationMs: 0 };
 
 function checkOne(r: Rendered, action: CanaryAction): void {
   counts.actions++;
@@ -354,7 +356,8 @@ function checkOne(r: Rendered, action: CanaryAction): void {
     out = applyCanaryAction(input, action, 'model-deployments/test/m/config.yaml');
   } catch (e) {
     if (!(e instanceof CanaryError)) throw new Error(`not a CanaryError for ${JSON.stringify(input)} ${action.kind}`, { cause: e });
-    assert.match(e.message, /^model-deployments\/test\/m\/config\.yaml:\d+: /, 'refusal names file:line');
+    const line = Number(/^model-deployments\/test\/m\/config\.yaml:(\d+): /.exec(e.message)?.[1]);
+    assert.ok(line >= 1 && line <= input.split('\n').length, `refusal names file:line inside the file: ${e.message}`);
     counts.refused++;
     counts.refusedByCode[e.code] = (counts.refusedByCode[e.code] ?? 0) + 1;
     if (process.env.KSC_FUZZ_SHOW === e.code) console.log(JSON.stringify({ input, action, message: e.message, damaged: !r.lineChecks }));
@@ -402,12 +405,31 @@ function checkOne(r: Rendered, action: CanaryAction): void {
   assert.equal(out.text.endsWith(r.eol), input.endsWith(r.eol), `final newline changed: ${ctx()}`);
 }
 
+/** Reading never throws anything but a CanaryError, and agrees with the reference parser. */
+function checkRead(r: Rendered): void {
+  let m;
+  try {
+    m = parseModelConfig(r.text, 'config.yaml', 'test', 'm');
+  } catch (e) {
+    if (!(e instanceof CanaryError)) throw new Error(`read: not a CanaryError for ${JSON.stringify(r.text)}`, { cause: e });
+    return;
+  }
+  counts.reads++;
+  const js = (r.parsed ??= plain(r.text));
+  assert.ok(js !== undefined, `read a document the reference parser refuses: ${JSON.stringify(r.text)}`);
+  const c = js.canary as Record<string, unknown> | null | undefined;
+  const want = c && typeof c === 'object' ? (c.trafficPercent as number | undefined) : undefined;
+  assert.equal(m.desiredPercent, want, `desiredPercent of ${JSON.stringify(r.text)}`);
+  assert.equal(m.canary.kind, !('canary' in js) ? 'absent' : want === undefined ? 'empty' : 'percent');
+}
+
 test(`canary edits under fuzz: ${DOCUMENTS} generated config.yaml documents × set/promote/rollback`, () => {
   const started = Date.now();
   fc.assert(
     fc.property(docArb, fc.integer({ min: 0, max: 100 }), (d, n) => {
       const r = renderDoc(d);
       counts.documents++;
+      checkRead(r);
       checkOne(r, { kind: 'set', percent: n });
       checkOne(r, { kind: 'promote' });
       checkOne(r, { kind: 'rollback' });
