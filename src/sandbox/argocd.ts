@@ -82,7 +82,7 @@ export class ArgoController {
   private chain: Promise<void> = Promise.resolve();
   private stopped = true;
   private polling = false;
-  paused = false;
+  private pausedFlag = false;
 
   constructor(
     private readonly store: Store,
@@ -91,6 +91,33 @@ export class ArgoController {
 
   get revision(): string | undefined {
     return this.lastSha;
+  }
+
+  /** A paused controller neither polls git nor reacts to changes, like Argo CD being down. */
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  set paused(on: boolean) {
+    const resumed = this.pausedFlag && !on;
+    this.pausedFlag = on;
+    if (resumed && !this.stopped) void this.resync();
+  }
+
+  /** Catch up with everything: the branch head, then a comparison of every Application. */
+  async resync(): Promise<void> {
+    await this.enqueue(async () => {
+      if (this.stopped || this.pausedFlag) return;
+      const sha = await readBranchHead(this.options.bareRepo, this.options.branch);
+      if (sha && sha !== this.lastSha) await this.processCommit(sha);
+      else if (this.lastSha) for (const d of this.desired.values()) this.compare(d, this.lastSha, false);
+    });
+  }
+
+  /** Take `sha` as the state already synced (after a restart): read it, apply nothing. */
+  async adopt(sha: string): Promise<void> {
+    this.desired = await this.readDesired(sha);
+    this.lastSha = sha;
   }
 
   snapshot(): ArgoSnapshot {
@@ -271,7 +298,9 @@ export class ArgoController {
       const app = this.ensureApplication(d);
       const status = clone((app.status ?? {}) as Record<string, unknown>);
       mutate(status, app);
-      if (deepEqual(status, app.status ?? {})) return;
+      const { reconciledAt: _a, ...next } = status;
+      const { reconciledAt: _b, ...prev } = (app.status ?? {}) as Record<string, unknown>;
+      if (deepEqual(next, prev)) return;
       app.status = status;
       delete app.metadata.resourceVersion;
       this.store.update(APPLICATIONS, app);
@@ -283,6 +312,7 @@ export class ArgoController {
    * automated (or forced by a refresh), a sync `syncDelayMs` later.
    */
   private compare(d: Desired, sha: string, forceSync: boolean): void {
+    if (this.pausedFlag) return;
     const source = { repoURL: this.options.bareRepo, path: path.posix.dirname(d.configPath), targetRevision: this.options.branch };
     const destination = { server: 'https://kubernetes.default.svc', namespace: d.namespace };
     if (d.error) {
@@ -327,7 +357,8 @@ export class ArgoController {
     if (running) clearTimeout(this.syncTimers.get(d.app));
     const t = setTimeout(() => {
       this.syncTimers.delete(d.app);
-      if (this.stopped) return;
+      // a paused controller leaves the operation Running; resuming compares again
+      if (this.stopped || this.pausedFlag) return;
       const current = this.desired.get(d.app);
       if (current) this.applyNow(current, this.lastSha ?? sha);
     }, this.options.syncDelayMs);

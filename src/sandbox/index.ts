@@ -187,10 +187,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       store.load(state.store);
       kserve.load(state.kserve);
       argo.load(state.argo);
-      if (existsSync(gitopsRemote)) {
-        const sha = argo.revision;
-        if (sha) await argo.syncAllNow(sha).catch(() => undefined);
-      }
+      const sha = argo.revision;
+      if (sha && existsSync(gitopsRemote)) await argo.adopt(sha).catch(() => undefined);
     } else if (opts.seed ?? true) {
       await seedGitops(dir, user, gitopsRemote, gitopsClone);
       seedNamespaces(store, user, DOMAIN);
@@ -199,7 +197,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     api = new ApiServer({ tls, token, user, store, faults, access, bookmarkMs: opts.bookmarkMs ?? 5000 });
     const p = await api.listen(port);
     kserve.start();
-    if (existsSync(gitopsRemote)) argo.start();
+    if (existsSync(gitopsRemote)) {
+      argo.start();
+      // finish what a stop interrupted (a sync in progress, drift): compare every Application
+      void argo.resync();
+    }
     running = true;
     return p;
   };

@@ -26,6 +26,12 @@ function splitTopLevel(s: string): string[] {
 }
 
 const KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/;
+const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function checkValue(v: string, whole: string): string {
+  if (!VALUE.test(v)) throw new SelectorError(`unable to parse requirement: invalid value "${v}" in "${whole}"`);
+  return v;
+}
 
 function checkKey(k: string, whole: string): string {
   if (!KEY.test(k)) throw new SelectorError(`unable to parse requirement: invalid label key "${k}" in "${whole}"`);
@@ -38,13 +44,13 @@ export function parseSelector(text: string | undefined): Requirement[] {
   for (const part of splitTopLevel(text)) {
     let m = /^(\S+?)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
     if (m) {
-      const values = m[3]!.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+      const values = m[3]!.split(',').map((v) => checkValue(v.trim(), text)).filter((v) => v.length > 0);
       out.push({ key: checkKey(m[1]!, text), op: m[2] as 'in' | 'notin', values });
       continue;
     }
     m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
     if (m) {
-      out.push({ key: checkKey(m[1]!, text), op: m[2] === '!=' ? 'neq' : 'eq', value: m[3]! });
+      out.push({ key: checkKey(m[1]!, text), op: m[2] === '!=' ? 'neq' : 'eq', value: checkValue(m[3]!, text) });
       continue;
     }
     m = /^(!?)\s*([^=!\s()]+)$/.exec(part);

@@ -358,6 +358,16 @@ export class ApiServer {
         const created = store.create(t, body as KObject, r.namespace);
         return this.send(res, 201, table ? toTable(t, [created], String(store.resourceVersion), table) : created);
       }
+      if (method === 'DELETE') {
+        this.authorize('deletecollection', t, r.namespace, undefined);
+        const labels = this.selector(q.get('labelSelector'));
+        const fields = this.fieldSelector(q.get('fieldSelector'));
+        const items = store
+          .list(t, r.namespace)
+          .filter((o) => matches(labels, (k) => o.metadata.labels?.[k]) && matches(fields, fieldLookup(o)))
+          .map((o) => store.delete(t, o.metadata.namespace, o.metadata.name!).object);
+        return this.send(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: String(store.resourceVersion) }, items });
+      }
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
     const name = r.name;
@@ -382,6 +392,17 @@ export class ApiServer {
       case 'PATCH': {
         this.authorize('patch', t, r.namespace, name);
         const b = await this.readBody(req);
+        if (b.type === 'application/apply-patch+yaml') {
+          if (!q.get('fieldManager')) throw badRequest('PATCH requests using apply-patch must include fieldManager');
+          if (!sub && !store.get(t, r.namespace, name)) {
+            // server-side apply creates what does not exist yet
+            const body = this.parseBody(b.text, 'application/yaml');
+            if (!isPlainObject(body) || !isPlainObject(body.metadata) || body.metadata.name !== name) {
+              throw badRequest('the applied object must name the object of the URL');
+            }
+            return this.send(res, 201, store.create(t, body as KObject, r.namespace));
+          }
+        }
         const existing = store.mustGet(t, r.namespace, name);
         let patched: unknown;
         try {
