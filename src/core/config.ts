@@ -12,8 +12,8 @@
  * - set N on `canary: {trafficPercent: M}` (block or flow) replaces only the M token; a
  *   comment on that line stays. Same value → unchanged, text identical.
  * - set N on a canary map without trafficPercent: flow map → `, trafficPercent: N` is
- *   added after its last item (inside `{}` when empty); block map → a `trafficPercent: N` line is added before its
- *   first key, at that key's indentation.
+ *   added after its last item (inside `{}` when empty); block map → a `trafficPercent: N`
+ *   line is added before its first key, at that key's indentation.
  * - set N on `canary:` with nothing after it (null, maybe a comment) → a child line
  *   `trafficPercent: N` under it, indented by the document's indentation unit (detected
  *   from its nested block maps, default 2); on `canary: ~` / `canary: null` the null token
@@ -28,12 +28,16 @@
  *   (same rendering, tidier file); promote with no canary → unchanged.
  * - rollback is set 0.
  * Refused with CanaryError kind `invalid-config` and the file:line in the message:
- * `parse-error` (yaml errors: syntax, tab indentation...), `duplicate-key`, `multiple-documents`,
- * `not-a-map` (empty document or top level not a mapping), `bad-canary` (canary is a
- * scalar or a list), `bad-percent` (trafficPercent not an integer 0..100, on reading AND on
- * editing: a file the chart would not render as intended is for a human to fix), `anchored-canary`
- * (an anchor or alias on or inside canary, or the top-level map anchored), `merged-canary`
- * (a `<<` merge key brings in a canary), `unsafe-edit` (re-parse check failed).
+ * `parse-error` (yaml errors: syntax, tab indentation...), `duplicate-key`,
+ * `multiple-documents`, `not-a-map` (empty document or top level not a mapping),
+ * `bad-canary` (canary is a scalar or a list), `bad-percent` (trafficPercent not an
+ * integer 0..100, on reading AND on editing: a file the chart would not render as intended
+ * is for a human to fix), `anchored-canary` (an anchor or alias on or inside canary, or
+ * the top-level map anchored), `merged-canary` (a `<<` merge key brings in a canary),
+ * `unsafe-edit` (an empty `canary: !!null` or one in a flow top-level map, or the re-parse
+ * check failed, e.g. a `|+` block scalar just above a removed canary would grow).
+ * On disk also: `not-found`/`no-config`, `invalid-config`/`not-utf8`, `unreadable`,
+ * `changed-on-disk`; names are checked first (`invalid-input`/`invalid-name`).
  */
 import { promises as fs } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
