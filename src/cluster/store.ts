@@ -87,7 +87,8 @@ export class Store implements ClusterStore {
   private readonly states = new Map<string, ServiceState>();
   private sorted: ServiceState[] | undefined;
   private readonly pending = new Set<string>();
-  private flushTimer: NodeJS.Timeout | undefined;
+  private flushTimer: { cancel(): void } | undefined;
+  private lastFlush = 0;
   private readonly serviceListeners = new Set<(keys: string[]) => void>();
   private readonly connectionListeners = new Set<(s: ConnectionState) => void>();
 
@@ -228,7 +229,7 @@ export class Store implements ClusterStore {
   dispose(): void {
     this.disposed = true;
     this.teardown();
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer?.cancel();
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.serviceListeners.clear();
     this.connectionListeners.clear();
@@ -564,11 +565,29 @@ export class Store implements ClusterStore {
     else this.states.delete(key);
     this.sorted = undefined;
     this.pending.add(key);
-    this.flushTimer ??= setTimeout(() => this.flush(), this.tuning.coalesceMs);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Leading edge: the first change after a quiet window goes out on the next turn of the
+   * event loop (a single change is not delayed); changes within the window after a flush
+   * are collected and go out together at its end (a burst becomes a few events, not thousands).
+   */
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    const since = Date.now() - this.lastFlush;
+    if (since >= this.tuning.coalesceMs) {
+      const imm = setImmediate(() => this.flush());
+      this.flushTimer = { cancel: () => clearImmediate(imm) };
+    } else {
+      const t = setTimeout(() => this.flush(), this.tuning.coalesceMs - since);
+      this.flushTimer = { cancel: () => clearTimeout(t) };
+    }
   }
 
   private flush(): void {
     this.flushTimer = undefined;
+    this.lastFlush = Date.now();
     if (this.pending.size === 0) return;
     const keys = [...this.pending];
     this.pending.clear();

@@ -221,7 +221,9 @@ export const statusCommand: CliCommand = {
     const watch = p.values.watch === true;
     const store = await openStore(p.values, io, gitops, cliLogger(io));
     try {
-      await Promise.race([store.ready(), new Promise((r) => setTimeout(r, 20000))]);
+      let readyTimer: NodeJS.Timeout | undefined;
+      await Promise.race([store.ready(), new Promise((r) => (readyTimer = setTimeout(r, 20000)))]);
+      clearTimeout(readyTimer);
       const pick = () => store.services().filter((s) => (!env || s.env === env) && (!model || s.name === model || s.model === model));
       const draw = (): void => {
         const services = pick();
