@@ -341,6 +341,15 @@ export class ApiServer {
       if (method === 'GET') {
         this.authorize(watch ? 'watch' : 'list', t, r.namespace, undefined);
         if (watch) return this.serveWatch(req, res, t, r.namespace, q, table);
+        const rvMatch = q.get('resourceVersionMatch');
+        if (rvMatch) {
+          const rv = q.get('resourceVersion');
+          if (!rv) throw new ApiError(422, 'Invalid', `resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided`);
+          if (rvMatch !== 'Exact' && rvMatch !== 'NotOlderThan') throw new ApiError(422, 'Invalid', `resourceVersionMatch: Unsupported value: "${rvMatch}"`);
+          if (rvMatch === 'Exact' && /^\d+$/.test(rv) && Number(rv) < store.oldestWatchableVersion) {
+            throw gone(`The resourceVersion for the provided list is too old.`);
+          }
+        }
         const labels = this.selector(q.get('labelSelector'));
         const fields = this.fieldSelector(q.get('fieldSelector'));
         const items = store.list(t, r.namespace).filter((o) => matches(labels, (k) => o.metadata.labels?.[k]) && matches(fields, fieldLookup(o)));

@@ -139,6 +139,24 @@ describe('Argo CD controller', () => {
     }
   });
 
+  test('a config the API server rejects fails the sync operation and leaves the service alone', async () => {
+    const sb = await openSandbox();
+    try {
+      const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8');
+      const sha = push(sb, { [TEST_CONFIG]: cfg.replace('trafficPercent: 20', 'trafficPercent: 150') });
+      await waitFor('operation failed', () => {
+        const s = appStatus(sb, 'jukebox-test');
+        return s.operationState?.phase === 'Failed' && s.sync.revision === sha;
+      });
+      const s = appStatus(sb, 'jukebox-test') as { sync: { status: string }; operationState: { message: string } };
+      assert.equal(s.sync.status, 'OutOfSync');
+      assert.match(s.operationState.message, /canaryTrafficPercent.*less than or equal to 100/);
+      assert.equal(split(sb), 'latest:20:00002 prev:80:00001');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
   test('self-heal reverts a manual patch of the InferenceService spec', async () => {
     const sb = await openSandbox();
     try {
