@@ -112,6 +112,8 @@ export interface Sandbox {
   context: string;
   faults: SandboxFaults;
   controller: SandboxControls;
+  /** The object store (same as controller.store; replaced by restart()). */
+  readonly store: Store;
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -232,6 +234,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     gitopsClone,
     user,
     context: 'sandbox',
+    get store() {
+      return store;
+    },
     faults: {
       dropWatches: (o) => api.dropWatches(o?.abrupt ?? false),
       failRequests: (seconds) => {

@@ -148,7 +148,7 @@ describe('Argo CD controller', () => {
         const s = appStatus(sb, 'jukebox-test');
         return s.operationState?.phase === 'Failed' && s.sync.revision === sha;
       });
-      const s = appStatus(sb, 'jukebox-test') as { sync: { status: string }; operationState: { message: string } };
+      const s = appStatus(sb, 'jukebox-test') as unknown as { sync: { status: string }; operationState: { message: string } };
       assert.equal(s.sync.status, 'OutOfSync');
       assert.match(s.operationState.message, /canaryTrafficPercent.*less than or equal to 100/);
       assert.equal(split(sb), 'latest:20:00002 prev:80:00001');
