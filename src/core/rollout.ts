@@ -525,3 +525,18 @@ function describePercent(p: number | undefined): string {
 export function startRollout(o: RolloutOptions): RolloutRun {
   return new RolloutRun(o);
 }
+
+/** The real clock for the engine (tests inject a fake one). */
+export const systemClock: Pick<RolloutPorts, 'sleep' | 'now'> = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  }),
+};

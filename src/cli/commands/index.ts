@@ -4,6 +4,8 @@ import { setCommand } from './set';
 import { promoteCommand } from './promote';
 import { rollbackCommand } from './rollback';
 import { configCommand } from './config';
+import { trafficCommand } from './traffic';
+import { rolloutCommand } from './rollout';
 import { sandboxCommand } from './sandbox';
 import { statusCommand } from './status';
 import { CHANGE_EXTENSIONS } from '../change';
@@ -19,4 +21,6 @@ export const COMMANDS: CliCommand[] = [
   configCommand,
   statusCommand,
   sandboxCommand,
+  trafficCommand,
+  rolloutCommand,
 ];

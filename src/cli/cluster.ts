@@ -1,0 +1,78 @@
+/**
+ * Cluster and Prometheus access for the CLI commands that need them (traffic, rollout):
+ * options, connecting a ClusterStore with a bounded wait, and the Prometheus client from
+ * --prometheus / environment variables. Tokens are read from the environment or the
+ * kubeconfig, never from the command line (it would end up in shell history and `ps`).
+ */
+import { CanaryError } from '../core/errors';
+import { parseDuration } from '../core/plan';
+import type { ClusterStore } from '../cluster/api';
+import { metricsFromSettings, type MetricsClient } from '../cluster/metrics';
+import type { Parsed } from './args';
+import { cliLogger, CLUSTER_OPTIONS, CLUSTER_USAGE, connectionError, openStore } from './commands/status';
+import type { CliIO } from './command';
+import { usageError } from './output';
+
+export { CLUSTER_OPTIONS, CLUSTER_USAGE };
+
+export const PROMETHEUS_ENV = { url: 'KSERVE_CANARY_PROMETHEUS_URL', token: 'KSERVE_CANARY_PROMETHEUS_TOKEN', ca: 'KSERVE_CANARY_PROMETHEUS_CA' } as const;
+
+function str(values: Parsed['values'], name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** A duration option (`30s`, `2m`), or `fallback` when absent; bad text is a usage error. */
+export function durationOption(command: string, values: Parsed['values'], name: string, fallback: number | undefined): number | undefined {
+  const v = str(values, name);
+  if (v === undefined) return fallback;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) throw usageError(`${command}: --${name} ${JSON.stringify(v)} is not a duration.`, 'Write the unit: 500ms, 30s, 2m, 1h.');
+  return ms;
+}
+
+export function numberOption(command: string, values: Parsed['values'], name: string, fallback: number | undefined): number | undefined {
+  const v = str(values, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw usageError(`${command}: --${name} ${JSON.stringify(v)} is not a number.`, `For example --${name} 10.`);
+  return n;
+}
+
+/**
+ * Connects to the cluster (status's openStore: kubeconfig/context options) and waits at
+ * most `waitMs` for the first listing. Refuses with the connection problem when there is one.
+ */
+export async function connectStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, waitMs = 30000): Promise<ClusterStore> {
+  const store = await openStore(values, io, gitopsRoot, cliLogger(io));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([store.ready(), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+  clearTimeout(timer);
+  const err = connectionError(store.connection());
+  if (err) {
+    store.dispose();
+    throw err;
+  }
+  return store;
+}
+
+/** The Prometheus client from --prometheus or $KSERVE_CANARY_PROMETHEUS_URL; undefined when neither is set. */
+export async function prometheusFrom(values: Parsed['values'], io: CliIO): Promise<MetricsClient | undefined> {
+  const url = str(values, 'prometheus') ?? io.env[PROMETHEUS_ENV.url];
+  if (!url) return undefined;
+  const token = io.env[PROMETHEUS_ENV.token];
+  const ca = io.env[PROMETHEUS_ENV.ca];
+  let caText: string | undefined;
+  if (ca) {
+    const { readFile } = await import('node:fs/promises');
+    caText = await readFile(ca, 'utf8').catch(() => {
+      throw new CanaryError('invalid-input', 'bad-prometheus-ca', `Could not read the Prometheus CA file ${ca} ($${PROMETHEUS_ENV.ca}).`, 'Point it at a PEM file.');
+    });
+  }
+  const kubeconfigPath = str(values, 'kubeconfig');
+  const context = str(values, 'context');
+  return metricsFromSettings(
+    { url, ...(token ? { token } : {}), ...(caText ? { ca: caText } : {}) },
+    { ...(kubeconfigPath ? { kubeconfigPath } : {}), ...(context ? { context } : {}), env: io.env },
+  );
+}

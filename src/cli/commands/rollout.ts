@@ -1,0 +1,186 @@
+/**
+ * `kserve-canary rollout <model> --env <env> [--plan …]`: the progressive rollout engine
+ * (src/core/rollout.ts) in a terminal or a CI pipeline. Each step is a pushed commit; the
+ * state lives in git, so running the command again resumes where it stopped.
+ */
+import { createInterface } from 'node:readline/promises';
+import { CanaryError } from '../../core/errors';
+import { validateName } from '../../core/names';
+import { describeGates, describePlan, hasGates, resolvePlan, type PlanDefaults } from '../../core/plan';
+import { gitRolloutPorts } from '../../core/rollout-git';
+import { startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts } from '../../core/rollout';
+import { clusterRolloutPorts } from '../../cluster/rollout-ports';
+import type { ClusterStore } from '../../cluster/api';
+import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, durationOption, prometheusFrom } from '../cluster';
+import type { CliCommand, CliIO } from '../command';
+import { usageError } from '../output';
+
+const EXAMPLE = 'rollout jukebox --env test --plan 10,25,50,100 --pause 2m';
+
+const EXIT: Record<RolloutOutcome, number> = {
+  completed: 0,
+  promoted: 0,
+  aborted: 0,
+  'rolled-back': 1,
+  'awaiting-approval': 1,
+  stopped: 1,
+  'changed-outside': 1,
+};
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question(question)).trim().toLowerCase();
+  } finally {
+    rl.close();
+  }
+}
+
+export const rolloutCommand: CliCommand = {
+  name: 'rollout',
+  summary: 'Progressive rollout: step the canary up in commits, gated by metrics',
+  usage: `Usage: kserve-canary rollout <model> --env <env> [options]
+
+Walks the canary of <model> through a plan (e.g. 10 -> 25 -> 50 -> 100): each step is a
+commit pushed to the gitops repository (message "Progressive rollout of <model> in <env>:
+step 2/4, 25%"), followed until the cluster serves it, then watched for the pause while
+the gates (error rate, p95 latency of the new revision, from Prometheus) are checked.
+A failing gate rolls back with a commit to 0% naming the gate. The last step promotes.
+The state lives in git: run the command again to resume after a stop or a crash.
+
+Plan: --plan, else model-deployments/<env>/<model>/canary-plan.yaml, else the defaults.
+
+Options:
+  -e, --env <env>            environment (required)
+      --plan <steps|file>    steps like 10,25:2m,50:manual,100 (percent[:pause|:manual])
+                             or a YAML plan file
+      --pause <d>            pause of the steps that name none (default 1m)
+      --max-error-rate <r>   highest share of 5xx answers, 0.05 or 5% (default 5%)
+      --max-p95 <d>          highest p95 latency, e.g. 500ms (default: no latency gate)
+      --window <d>           Prometheus range of the gate queries (default: the pause)
+      --no-gates             no metric gates: walk the plan on time only
+      --prometheus <url>     Prometheus / Thanos base URL (or $${PROMETHEUS_ENV.url});
+                             token from $${PROMETHEUS_ENV.token}, else the kubeconfig's
+      --approve              approve the manual gate the rollout waits at
+      --promote              finish now: promote (100% to the latest revision)
+      --abort                roll back now (0%)
+      --restart              start over even if this plan already completed
+      --timeout <d>          how long each step may take to go live (default 5m)
+  -y, --yes                  do not ask before starting (never asked without a terminal)
+      --gitops <dir>         gitops checkout
+${CLUSTER_USAGE}
+  -h, --help                 show this help
+
+Exit codes: 0 completed, promoted or aborted on request; 1 rolled back, waiting for
+approval, stopped or failed; 2 bad input.
+
+Examples:
+  kserve-canary ${EXAMPLE}
+  kserve-canary rollout jukebox --env test --approve
+  kserve-canary rollout jukebox --env test --abort
+`,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const p = parse('rollout', argv, {
+      ...COMMON_OPTIONS, ...CLUSTER_OPTIONS,
+      env: { type: 'string', short: 'e' },
+      plan: { type: 'string' },
+      pause: { type: 'string' },
+      'max-error-rate': { type: 'string' },
+      'max-p95': { type: 'string' },
+      window: { type: 'string' },
+      'no-gates': { type: 'boolean' },
+      prometheus: { type: 'string' },
+      approve: { type: 'boolean' },
+      promote: { type: 'boolean' },
+      abort: { type: 'boolean' },
+      restart: { type: 'boolean' },
+      timeout: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+    }, 1);
+    if (p.values.help) {
+      io.stdout(this.usage);
+      return 0;
+    }
+    const model = validateName('model', requirePositional('rollout', p, 0, 'model', EXAMPLE));
+    const env = validateName('environment', requireString('rollout', p.values, 'env', EXAMPLE));
+    if (p.values.promote && p.values.abort) throw usageError('rollout: --promote and --abort exclude each other.', 'Give one of them.');
+    const action = p.values.promote ? 'promote' : p.values.abort ? 'abort' : undefined;
+    const followTimeoutMs = durationOption('rollout', p.values, 'timeout', 300000)!;
+    const s = (k: string) => (typeof p.values[k] === 'string' ? (p.values[k] as string) : undefined);
+    const defaults: PlanDefaults = {
+      ...(s('pause') ? { pause: s('pause')! } : {}),
+      ...(s('max-error-rate') ? { maxErrorRate: s('max-error-rate')! } : {}),
+      ...(s('max-p95') ? { maxP95: s('max-p95')! } : {}),
+      ...(s('window') ? { window: s('window')! } : {}),
+    };
+    const root = resolveGitopsRoot(p.values, io);
+    let plan;
+    try {
+      plan = await resolvePlan({ root, env, model, cwd: io.cwd, defaults, ...(s('plan') ? { explicit: s('plan')! } : {}) });
+    } catch (e) {
+      // a plan the user typed is bad input (exit 2); a bad file stays invalid-config (exit 1)
+      if (e instanceof CanaryError && e.code === 'invalid-plan' && (e.message.startsWith('--plan') || e.message.startsWith('settings'))) {
+        throw new CanaryError('invalid-input', e.code, e.message, e.hint);
+      }
+      throw e;
+    }
+    const noGates = !!p.values['no-gates'];
+    const metrics = noGates || action ? undefined : await prometheusFrom(p.values, io);
+    if (!action && !noGates && hasGates(plan.gates) && !metrics) {
+      throw usageError(`rollout: the plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured.`,
+        `Pass --prometheus <url> (or set $${PROMETHEUS_ENV.url}), or --no-gates to walk the plan on time only.`);
+    }
+    const interactive = io.isTTY && !!process.stdin.isTTY;
+    if (!action && !p.values.yes && interactive) {
+      io.stdout(`Plan for ${model} in ${env}: ${describePlan(plan)}; ${noGates ? 'no metric gates' : describeGates(plan.gates)}\n`);
+      if (!['y', 'yes'].includes(await ask('Start (or resume) the rollout? Every step is pushed. [y/N] '))) {
+        io.stdout('Nothing done.\n');
+        return 1;
+      }
+    }
+
+    let store: ClusterStore | undefined;
+    try {
+      store = await connectStore(p.values, io, root);
+    } catch (e) {
+      if (!action) throw e;
+      io.stderr(`warning: ${(e as Error).message} The ${action} commit is pushed anyway; it cannot be followed.\n`);
+    }
+    try {
+      let approvals = p.values.approve ? 1 : 0;
+      const approve = async (req: ApprovalRequest): Promise<ApprovalAnswer> => {
+        if (approvals > 0) {
+          approvals--;
+          return 'approve';
+        }
+        if (!interactive) return 'wait';
+        const a = await ask(`${req.message}\nApprove ${req.next}%? [y = go on, r = roll back, N = stop here] `);
+        return a === 'y' || a === 'yes' ? 'approve' : a === 'r' ? 'rollback' : 'wait';
+      };
+      const unfollowable: Pick<RolloutPorts, 'follow'> = {
+        follow: async () => {
+          throw new CanaryError('cluster', 'no-cluster', 'No cluster connection to follow the commit.');
+        },
+      };
+      const ports: RolloutPorts = {
+        ...gitRolloutPorts({ root, env, model, processEnv: io.env }),
+        ...(store ? clusterRolloutPorts(store, { env, model, followTimeoutMs }, metrics) : unfollowable),
+        ...systemClock,
+        approve,
+      };
+      const run = startRollout({
+        env, model, plan, ports,
+        ignoreGates: noGates,
+        restart: !!p.values.restart,
+        signal: io.signal,
+        ...(action ? { action } : {}),
+        onEvent: (e) => io.stdout(`${e.kind === 'follow' || e.kind === 'gates' || e.kind === 'published' ? '  ' : ''}${e.message}\n`),
+      });
+      const result = await run.result;
+      return EXIT[result.outcome];
+    } finally {
+      store?.dispose();
+    }
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * `kserve-canary traffic <model> --env <env> --rps N --duration D [--payload file]`:
+ * sends V2 inference requests to the model (src/core/loadgen.ts) and prints what came back.
+ */
+import { readModelConfig } from '../../core/config';
+import { CanaryError } from '../../core/errors';
+import { findGitopsRoot } from '../../core/layout';
+import { DEFAULT_PAYLOAD, describeTraffic, formatStatusCounts, inferUrl, readPayloadFile, sendTraffic, type TrafficProgress } from '../../core/loadgen';
+import { isLoopbackHost } from '../../core/http';
+import { validateName } from '../../core/names';
+import { COMMON_OPTIONS, parse, requirePositional, requireString } from '../args';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore, durationOption, numberOption } from '../cluster';
+import type { CliCommand, CliIO } from '../command';
+import { usageError } from '../output';
+import path from 'node:path';
+
+const EXAMPLE = 'traffic jukebox --env test --rps 10 --duration 1m';
+
+function progressLine(p: TrafficProgress): string {
+  const pct = Math.floor(((p.sent + p.skipped) / p.total) * 100);
+  return `sent ${p.sent}/${p.total} (${pct}%) · answers ${formatStatusCounts(p.byStatus)}${p.errors ? ` · no answer ${p.errors}` : ''} · in flight ${p.inFlight}`;
+}
+
+export const trafficCommand: CliCommand = {
+  name: 'traffic',
+  summary: 'Send test inference traffic to a model and count the answers',
+  usage: `Usage: kserve-canary traffic <model> --env <env> --rps <n> --duration <d> [options]
+
+POSTs V2 inference requests (/v2/models/<model>/infer) to the model's InferenceService
+URL at a fixed rate for a fixed time, then prints the answers by status code, the
+latency (p50/p95) and, when the answers say so, which revision served them.
+Ctrl-C stops at once and still prints what came back.
+
+Options:
+  -e, --env <env>            environment (required)
+      --rps <n>              requests per second (required, up to 1000)
+      --duration <d>         how long, e.g. 30s, 2m (required, up to 1h)
+      --payload <file>       JSON request body (default: ${DEFAULT_PAYLOAD})
+      --url <url>            send here instead of the URL the cluster reports: the
+                             service's own URL or a loopback port-forward only
+      --concurrency <n>      most requests in flight (default 2 x rps, at least 8)
+      --timeout <d>          per request (default 10s)
+      --json                 print the result as JSON
+      --gitops <dir>         gitops checkout (to read the model's InferenceService name)
+${CLUSTER_USAGE}
+  -h, --help                 show this help
+
+Example:
+  kserve-canary ${EXAMPLE}
+`,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const p = parse('traffic', argv, {
+      ...COMMON_OPTIONS, ...CLUSTER_OPTIONS,
+      env: { type: 'string', short: 'e' },
+      rps: { type: 'string' },
+      duration: { type: 'string' },
+      payload: { type: 'string' },
+      url: { type: 'string' },
+      concurrency: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+    }, 1);
+    if (p.values.help) {
+      io.stdout(this.usage);
+      return 0;
+    }
+    const model = validateName('model', requirePositional('traffic', p, 0, 'model', EXAMPLE));
+    const env = validateName('environment', requireString('traffic', p.values, 'env', EXAMPLE));
+    const rps = numberOption('traffic', p.values, 'rps', undefined);
+    if (rps === undefined) throw usageError('traffic: --rps is required.', `For example: kserve-canary ${EXAMPLE}`);
+    const durationMs = durationOption('traffic', p.values, 'duration', undefined);
+    if (durationMs === undefined) throw usageError('traffic: --duration is required.', `For example: kserve-canary ${EXAMPLE}`);
+    const concurrency = numberOption('traffic', p.values, 'concurrency', undefined);
+    const timeoutMs = durationOption('traffic', p.values, 'timeout', 10000)!;
+    const payload = typeof p.values.payload === 'string' ? await readPayloadFile(path.resolve(io.cwd, p.values.payload)) : DEFAULT_PAYLOAD;
+
+    // The InferenceService name (the model name KServe serves) from git when there is a checkout.
+    const root = typeof p.values.gitops === 'string' ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd);
+    let name = model;
+    if (root) {
+      try {
+        name = (await readModelConfig(root, env, model)).name;
+      } catch {
+        // no such model in git: the folder name is the service name
+      }
+    }
+
+    const given = typeof p.values.url === 'string' ? p.values.url : undefined;
+    let base: string;
+    let serviceUrl: string | undefined;
+    if (given !== undefined && (() => { try { return isLoopbackHost(new URL(given).hostname); } catch { return false; } })()) {
+      base = given;
+    } else {
+      const store = await connectStore(p.values, io, root);
+      try {
+        const s = store.find(env, model) ?? store.find(env, name);
+        if (!s || s.missing) {
+          throw new CanaryError('not-found', 'no-such-service', `No InferenceService ${name} in environment ${env} on the cluster.`, 'Check --env and the model name, or give --url of a port-forward.');
+        }
+        if (!s.url) {
+          throw new CanaryError('cluster', 'no-service-url', `InferenceService ${s.name} in ${s.namespace} has no status.url yet (not ready?).`, 'Wait until it is Ready, or give --url of a port-forward.');
+        }
+        serviceUrl = s.url;
+        base = given ?? s.url;
+        name = s.name;
+      } finally {
+        store.dispose();
+      }
+    }
+    const target = inferUrl(base, name, serviceUrl);
+    if (!p.values.json) io.stdout(`Sending ${rps} req/s for ${Math.round(durationMs / 1000)} s to ${target}\n`);
+    const result = await sendTraffic({
+      url: base, model: name, rps, durationMs, payload, timeoutMs,
+      ...(serviceUrl ? { serviceUrl } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      signal: io.signal,
+      progressEveryMs: io.isTTY ? 500 : 5000,
+      onProgress: p.values.json ? undefined : (pr) => {
+        if (pr.phase === 'done') {
+          if (io.isTTY) io.stdout('\r\x1b[K');
+          return;
+        }
+        io.stdout(io.isTTY ? `\r\x1b[K${progressLine(pr)}` : `${progressLine(pr)}\n`);
+      },
+    });
+    if (p.values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    else for (const line of describeTraffic(result)) io.stdout(`${line}\n`);
+    const answered = Object.values(result.byStatus).reduce((a, b) => a + b, 0);
+    if (answered === 0 && result.sent > 0) {
+      io.stderr('error: no request got an answer.\n');
+      return 1;
+    }
+    return result.aborted ? 1 : 0;
+  },
+};

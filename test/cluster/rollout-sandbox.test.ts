@@ -1,0 +1,145 @@
+/**
+ * `kserve-canary rollout` against the sandbox (real git remote, Argo CD and KServe
+ * controllers, real client), in-process through main(). The sandbox has no Prometheus yet,
+ * so the gates are read from a small loopback fake of /api/v1/query.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/command';
+import { parseTrailer } from '../../src/core/rollout';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const value: CliIO = {
+    stdout: (t) => void out.push(t),
+    stderr: (t) => void err.push(t),
+    cwd: os.tmpdir(),
+    env: { HOME: path.join(os.tmpdir(), 'ksc-no-home'), PATH: process.env.PATH, ...env },
+    signal: new AbortController().signal,
+    isTTY: false,
+  };
+  return { io: value, out: () => out.join(''), err: () => err.join('') };
+}
+
+/** A loopback Prometheus answering the gate queries: `errorRate()` decides the 5xx share. */
+async function fakeGates(errorRate: () => number) {
+  const auth: (string | undefined)[] = [];
+  const server = http.createServer((req, res) => {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+    auth.push(req.headers.authorization);
+    let v = '0';
+    if (q.startsWith('histogram_quantile')) v = '80';
+    else if (q.includes('response_code_class="5xx"')) v = String(10 * errorRate());
+    else if (q.startsWith('sum(rate(revision_request_count')) v = '10';
+    res.writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, v] }] } }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    auth,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+const gitEnv = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
+
+describe('kserve-canary rollout against the sandbox', () => {
+  let sb: Sandbox;
+  let token: string;
+  before(async () => {
+    sb = await startSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50 });
+    token = fs.readFileSync(sb.tokenFile, 'utf8').trim();
+  });
+  after(async () => {
+    await sb?.stop();
+    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+  });
+  const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];
+  const subjects = (n: number) => execFileSync('git', ['log', `-${n}`, '--format=%s'], { cwd: sb.gitopsClone, encoding: 'utf8', env: { ...process.env, ...gitEnv } }).trim().split('\n').reverse();
+  const lastMessage = () => execFileSync('git', ['log', '-1', '--format=%B'], { cwd: sb.gitopsClone, encoding: 'utf8' });
+  const isvcPercent = () => {
+    const o = sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { spec?: { predictor?: { canaryTrafficPercent?: number } } } | undefined;
+    return o?.spec?.predictor?.canaryTrafficPercent;
+  };
+
+  it('a healthy canary goes 10 → 50 → 100 in pushed commits, each live before the next', async () => {
+    const prom = await fakeGates(() => 0.01);
+    try {
+      const r = io();
+      const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:1s,50:1s,100', '--prometheus', prom.url, '--restart', ...common()], r.io);
+      if (process.env.KSC_TEST_VERBOSE) console.log(r.out());
+      assert.equal(code, 0, r.out() + r.err());
+      assert.deepEqual(subjects(3), [
+        'Progressive rollout of jukebox in test: step 1/3, 10%',
+        'Progressive rollout of jukebox in test: step 2/3, 50%',
+        'Progressive rollout of jukebox in test: step 3/3, 100% (promote)',
+      ]);
+      assert.match(r.out(), /Step 1\/3 is live: latest 10%/);
+      assert.match(r.out(), /Step 2\/3: gates passed: error rate 1%, p95 80ms/);
+      assert.match(r.out(), /completed: promoted, 100% to the latest revision/);
+      assert.equal(isvcPercent(), undefined);
+      // the kubeconfig's token authenticated the Prometheus queries, and was never printed
+      assert.ok(prom.auth.length > 0 && prom.auth.every((a) => a === `Bearer ${token}`));
+      assert.ok(!r.out().includes(token) && !r.err().includes(token));
+    } finally {
+      await prom.close();
+    }
+  });
+
+  it('a canary answering 23% errors is rolled back to 0% with a commit naming the gate', async () => {
+    const prom = await fakeGates(() => 0.23);
+    try {
+      const r = io();
+      const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:1s,50:1s,100', '--prometheus', prom.url, '--restart', ...common()], r.io);
+      assert.equal(code, 1, r.out() + r.err());
+      assert.deepEqual(subjects(2), [
+        'Progressive rollout of jukebox in test: step 1/3, 10%',
+        'Roll back jukebox in test: gate error-rate failed (23% > 5%)',
+      ]);
+      assert.equal(parseTrailer(lastMessage())?.kind, 'rollback');
+      assert.equal(isvcPercent(), 0);
+      assert.match(r.out(), /Rolled back jukebox in test to 0% \([0-9a-f]{10}\): gate error-rate failed \(23% > 5%\)/);
+    } finally {
+      await prom.close();
+    }
+  });
+
+  it('a manual gate stops the run; running again with --approve resumes at that step', async () => {
+    const r1 = io();
+    const plan = '20:manual,100';
+    assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--plan', plan, '--no-gates', ...common()], r1.io), 1, r1.out() + r1.err());
+    assert.match(r1.out(), /Waiting for approval at step 1\/2 \(20%\)/);
+    assert.equal(isvcPercent(), 20);
+    const r2 = io();
+    assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--plan', plan, '--no-gates', '--approve', ...common()], r2.io), 0, r2.out() + r2.err());
+    assert.match(r2.out(), /Resuming at step 1\/2: git is at step 1\/2 \(20%\)/);
+    assert.deepEqual(subjects(2), [
+      'Progressive rollout of jukebox in test: step 1/2, 20%',
+      'Progressive rollout of jukebox in test: step 2/2, 100% (promote)',
+    ]);
+    assert.equal(isvcPercent(), undefined);
+  });
+
+  it('--abort rolls back at once; gates without Prometheus are refused before any commit', async () => {
+    const before = subjects(1);
+    const r = io();
+    assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10,100', ...common()], r.io), 2);
+    assert.match(r.err(), /^error: rollout: the plan has metric gates \(error rate ≤ 5%\) but no Prometheus is configured/);
+    assert.deepEqual(subjects(1), before);
+    const a = io();
+    assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--abort', ...common()], a.io), 0, a.out() + a.err());
+    assert.match(subjects(1)[0]!, /^Roll back jukebox in test: rollout aborted at step \d\/4 \(requested\)$/);
+    assert.equal(isvcPercent(), 0);
+  });
+});
