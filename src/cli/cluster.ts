@@ -44,7 +44,15 @@ export function numberOption(command: string, values: Parsed['values'], name: st
  * most `waitMs` for the first listing. Refuses with the connection problem when there is one.
  */
 export async function connectStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, waitMs = 30000): Promise<ClusterStore> {
-  const store = await openStore(values, io, gitopsRoot, cliLogger(io));
+  // Problems while connecting are thrown once below, not also logged as warnings.
+  const log = cliLogger(io);
+  let connecting = true;
+  const store = await openStore(values, io, gitopsRoot, {
+    ...log,
+    warn: (m) => {
+      if (!connecting) log.warn(m);
+    },
+  });
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([store.ready(), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
   clearTimeout(timer);
@@ -53,6 +61,7 @@ export async function connectStore(values: Parsed['values'], io: CliIO, gitopsRo
     store.dispose();
     throw err;
   }
+  connecting = false;
   return store;
 }
 
