@@ -83,3 +83,32 @@ test('kserve-canary set pushes to the sandbox remote; traffic and the sync revis
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('sandbox command as a process: SIGTERM stops it cleanly with exit 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-sig-'));
+  const root = path.resolve(__dirname, '..', '..');
+  try {
+    const ready = path.join(tmp, 'ready.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'sandbox', '--dir', path.join(tmp, 'data'), '--ready-file', ready], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (out += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    try {
+      const info = await waitFor('ready file', () => existsSync(ready) && JSON.parse(readFileSync(ready, 'utf8')), 60_000);
+      assert.equal(info.pid, child.pid);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, out);
+      assert.match(out, /Sandbox stopped/);
+      assert.equal(existsSync(ready), false);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
