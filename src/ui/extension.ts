@@ -56,7 +56,8 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       void ctl.restart();
     }
   });
-  log.info(`activated in ${(performance.now() - t0).toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'}`);
+  const activateMs = performance.now() - t0;
+  log.info(`activated in ${activateMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'}`);
 
   const rows = async (parent: Node | undefined, depth: number): Promise<TreeRow[]> => {
     const out: TreeRow[] = [];
@@ -80,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
 
   return {
     test: {
+      activateMs: () => activateMs,
       whenStarted: () => ctl.whenStarted(),
       state: () => ctl.state(),
       connection: () => ctl.connection(),

@@ -29,6 +29,8 @@ export interface StatusBarSnapshot {
 export interface KserveCanaryApi {
   /** Test-only hooks. */
   test: {
+    /** Duration of the activate() call itself (module loading excluded). */
+    activateMs(): number;
     whenStarted(): Promise<void>;
     /** The welcome-view state (`kserveCanary.state` context key). */
     state(): string;
