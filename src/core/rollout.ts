@@ -254,6 +254,8 @@ export class RolloutRun {
   private readonly hash: string;
   private readonly n: number;
   private stepNo = 1;
+  /** The percent this run last saw or put in git. */
+  private expected: number | undefined;
 
   constructor(private readonly o: RolloutOptions) {
     this.hash = planHash(o.plan);
@@ -352,7 +354,7 @@ export class RolloutRun {
       return this.end('completed', `Nothing to do: ${start.why}. Run with --restart to start over.`);
     }
     if (start.resumed) this.emit({ kind: 'resume', step: this.stepNo, message: `Resuming at step ${this.stepNo}/${this.n}: ${start.why}.` });
-    let expected: number | undefined = git.percent;
+    this.expected = git.percent;
     let headSha = git.headSha;
     let committed = start.committed;
     try {
@@ -365,9 +367,8 @@ export class RolloutRun {
         if (!committed) {
           if (i !== start.index) {
             const now = await ports.readGit(this.o.signal);
-            if (effective(now.percent) !== effective(expected)) {
-              return this.end('changed-outside', `Stopped: git now asks for ${describePercent(now.percent)} instead of ${describePercent(expected)}; someone else changed ${model} in ${env}. Nothing was committed.`);
-            }
+            const moved = this.movedOutside(now);
+            if (moved) return moved;
           }
           const action: CanaryAction = last ? { kind: 'promote' } : { kind: 'set', percent: step.percent };
           const message = `Progressive rollout of ${model} in ${env}: step ${i + 1}/${this.n}, ${step.percent}%${last ? ' (promote)' : ''}\n\n${formatTrailer({ kind: 'step', step: i + 1, of: this.n, plan: this.hash })}`;
@@ -375,7 +376,7 @@ export class RolloutRun {
           const res = await ports.publish(action, message, this.o.signal);
           this.commits.push({ sha: res.sha, message });
           headSha = res.sha;
-          expected = last ? undefined : step.percent;
+          this.expected = last ? undefined : step.percent;
           this.emit({ kind: 'published', step: i + 1, message: res.changed ? `Committed and pushed ${res.sha.slice(0, 10)}` : `Already at ${step.percent}% in git (${res.sha.slice(0, 10)})` });
         }
         committed = false;
@@ -387,13 +388,20 @@ export class RolloutRun {
       }
     } catch (e) {
       if (e instanceof Interrupted) {
-        if (e.by === 'stop') return this.end('stopped', `Stopped at step ${this.stepNo}/${this.n}; git keeps ${describePercent(expected)}. Run the rollout again to resume.`);
+        if (e.by === 'stop') return this.end('stopped', `Stopped at step ${this.stepNo}/${this.n}; git keeps ${describePercent(this.expected)}. Run the rollout again to resume.`);
         const r = this.takeRequest(['promote', 'abort']);
         if (r) return await this.finishOnRequest(r);
       }
       throw e;
     }
     return this.end('completed', `Rollout of ${model} in ${env} completed.`);
+  }
+
+  /** Ends the run when git no longer holds what this run put there (another terminal's abort, a manual set). */
+  private movedOutside(now: GitSnapshot): RolloutResult | undefined {
+    if (effective(now.percent) === effective(this.expected)) return undefined;
+    const { model, env } = this.o;
+    return this.end('changed-outside', `Stopped: git now asks for ${describePercent(now.percent)} instead of ${describePercent(this.expected)}; someone else changed ${model} in ${env}. Nothing was committed.`);
   }
 
   private async followStep(sha: string | undefined, percent: number | undefined, i: number): Promise<{ kind: 'live'; info: LiveInfo } | { kind: 'ended'; result: RolloutResult }> {
@@ -435,6 +443,15 @@ export class RolloutRun {
       const every = Math.max(1000, Math.min(this.o.checkEveryMs ?? 15000, step.pauseMs));
       while (ports.now() < until) {
         await this.wait((signal) => ports.sleep(Math.min(every, until - ports.now()), signal), ['promote', 'abort']);
+        let snapshot: GitSnapshot | undefined;
+        try {
+          snapshot = await this.wait((signal) => ports.readGit(signal), ['promote', 'abort']);
+        } catch (e) {
+          if (e instanceof Interrupted) throw e;
+          this.emit({ kind: 'follow', step: i + 1, message: `Could not re-read git (${e instanceof Error ? e.message : String(e)}); going on.` });
+        }
+        const moved = snapshot && this.movedOutside(snapshot);
+        if (moved) return moved;
         if (gatesOn && info.namespace && info.latestRevision) {
           lastEval = await measure();
           if (lastEval.verdict === 'fail') return this.rollback(lastEval.summary.replace(/:.*$/, ''), 'rolled-back', lastEval.summary);

@@ -345,3 +345,15 @@ test('promote / abort at once (another terminal, a button): one commit, no gates
   assert.equal(firstLines(w)[1], 'Promote jukebox in test: rollout finished early at step 1/4 (requested)');
   assert.equal(w.percent, undefined);
 });
+
+test('an abort from another terminal during a pause stops this run instead of going on', async () => {
+  const w = new World();
+  const r = await startRollout({
+    env: 'test', model: 'jukebox', plan: plan('10,100'), ports: w.ports({ gates: false }), ignoreGates: true,
+    onEvent: (e) => { if (e.kind === 'waiting' && e.step === 1) w.percent = 0; },
+  }).result;
+  assert.equal(r.outcome, 'changed-outside');
+  assert.equal(r.step, 1);
+  assert.match(r.reason, /git now asks for 0% instead of 10%/);
+  assert.deepEqual(firstLines(w), ['Progressive rollout of jukebox in test: step 1/2, 10%']);
+});

@@ -28,10 +28,17 @@ const EXIT: Record<RolloutOutcome, number> = {
   'changed-outside': 1,
 };
 
-async function ask(question: string): Promise<string> {
+/** One question on the terminal; Ctrl-C at the prompt stops the command like anywhere else. */
+async function ask(question: string, signal?: AbortSignal): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.emit('SIGINT');
+  });
   try {
-    return (await rl.question(question)).trim().toLowerCase();
+    return (await rl.question(question, { signal: signal ?? new AbortController().signal })).trim().toLowerCase();
+  } catch {
+    return '';
   } finally {
     rl.close();
   }
@@ -134,7 +141,7 @@ Examples:
     const interactive = io.isTTY && !!process.stdin.isTTY;
     if (!action && !p.values.yes && interactive) {
       io.stdout(`Plan for ${model} in ${env}: ${describePlan(plan)}; ${noGates ? 'no metric gates' : describeGates(plan.gates)}\n`);
-      if (!['y', 'yes'].includes(await ask('Start (or resume) the rollout? Every step is pushed. [y/N] '))) {
+      if (!['y', 'yes'].includes(await ask('Start (or resume) the rollout? Every step is pushed. [y/N] ', io.signal))) {
         io.stdout('Nothing done.\n');
         return 1;
       }
@@ -149,13 +156,13 @@ Examples:
     }
     try {
       let approvals = p.values.approve ? 1 : 0;
-      const approve = async (req: ApprovalRequest): Promise<ApprovalAnswer> => {
+      const approve = async (req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> => {
         if (approvals > 0) {
           approvals--;
           return 'approve';
         }
         if (!interactive) return 'wait';
-        const a = await ask(`${req.message}\nApprove ${req.next}%? [y = go on, r = roll back, N = stop here] `);
+        const a = await ask(`${req.message}\nApprove ${req.next}%? [y = go on, r = roll back, N = stop here] `, signal);
         return a === 'y' || a === 'yes' ? 'approve' : a === 'r' ? 'rollback' : 'wait';
       };
       const unfollowable: Pick<RolloutPorts, 'follow'> = {
