@@ -20,6 +20,7 @@ import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, t
 import { newFaultState, type AccessList } from './faults';
 import { INFERENCE_SERVICES } from './resources';
 import { ApiServer } from './server';
+import { pipelinePush, type PipelineChange } from './pipeline';
 import { seedCluster, seedGitops, seedNamespaces } from './seed';
 import { Store, type StoreSnapshot } from './store';
 import { ensureTls } from './tls';
@@ -29,6 +30,7 @@ export { SEED_VERSION, OLD_VERSION, configYaml } from './seed';
 export { REFRESH_ANNOTATION } from './argocd';
 export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION } from './kserve';
 export type { KObject } from './types';
+export type { PipelineChange } from './pipeline';
 
 export interface SandboxOptions {
   /** Data dir; default: a fresh temp dir (removed by nobody: pass your own to clean it). */
@@ -97,6 +99,11 @@ export interface SandboxControls {
   pollGit(): Promise<void>;
   /** Pause (or resume) the Argo CD controller entirely, like Argo CD being down. */
   pauseArgo(on: boolean): void;
+  /**
+   * The CI pipeline's commit from its own clone: set `version` (and/or image fields) of
+   * `model-deployments/<env>/<model>/config.yaml` in place and push to main. Returns the sha.
+   */
+  pipelinePush(env: string, model: string, change: PipelineChange): Promise<string>;
 }
 
 export interface Sandbox {
@@ -297,6 +304,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       pauseArgo: (on) => {
         argo.paused = on;
       },
+      pipelinePush: (env, model, change) => pipelinePush(dir, gitopsRemote, env, model, change),
     },
     stop: shutdown,
     restart: async () => {

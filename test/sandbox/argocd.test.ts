@@ -157,6 +157,24 @@ describe('Argo CD controller', () => {
     }
   });
 
+  test('a CI pipeline commit (new version) concurrent with a user commit: both land, a new revision gets the canary share', async () => {
+    const sb = await openSandbox();
+    try {
+      const ciSha = await sb.controller.pipelinePush('test', 'jukebox', { version: 'abcdef0123' });
+      // the user's clone is now behind: pull (rebase) and push a percentage change on another line
+      git(sb.gitopsClone, ['pull', '-q', '--rebase']);
+      const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8');
+      assert.match(cfg, /^version: abcdef0123$/m);
+      assert.match(cfg, /canary: +# 👈 add this/, 'comments survive the pipeline edit');
+      const sha = push(sb, { [TEST_CONFIG]: cfg.replace('trafficPercent: 20', 'trafficPercent: 25') });
+      assert.notEqual(sha, ciSha);
+      await waitFor('new revision at 25%', () => split(sb) === 'latest:25:00003 prev:75:00001');
+      assert.equal(appStatus(sb, 'jukebox-test').sync.revision, sha);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
   test('self-heal reverts a manual patch of the InferenceService spec', async () => {
     const sb = await openSandbox();
     try {
