@@ -13,7 +13,7 @@ import type { Backend } from './load';
 import { loadBackend } from './load';
 import type { Log } from './log';
 import { processAlive } from './pid';
-import { connectionText, errorText, welcomeState, type WelcomeState } from './present';
+import { connectionText, errorText, redact, welcomeState, type WelcomeState } from './present';
 import { CONNECTION_KEYS, readSettings, type Settings } from './settings';
 
 export type ViewState = WelcomeState | 'loading';
@@ -223,7 +223,7 @@ export class Controller implements vscode.Disposable {
       const episode = c.episode ?? 0;
       if (this.notifiedEpisode !== episode) {
         this.notifiedEpisode = episode;
-        void vscode.window.showWarningMessage(`KServe Canary: ${c.problem.message} ${c.problem.hint}`, 'Show log').then((choice) => {
+        void vscode.window.showWarningMessage(redact(`KServe Canary: ${c.problem.message} ${c.problem.hint}`), 'Show log').then((choice) => {
           if (choice === 'Show log') this.log.show();
         });
       }

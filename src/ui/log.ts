@@ -3,15 +3,7 @@
  * the layers below promise never to hand us a secret, and this is the second lock.
  */
 import * as vscode from 'vscode';
-
-/** Secrets that may hide in text: bearer tokens, `token=`/`password:` values, credentials in URLs, PEM blocks. */
-export function redact(text: string): string {
-  return text
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]')
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
-    .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-}
+import { redact } from './present';
 
 export interface Log {
   readonly channel: vscode.LogOutputChannel;

@@ -253,11 +253,24 @@ export function welcomeState(hasGitops: boolean, c: ConnectionState, hasServices
   }
 }
 
+/**
+ * Hides secrets that may hide in text before it reaches the log or a notification: bearer
+ * tokens, `token=`/`password:` values, credentials in URLs, PEM private keys. The layers below
+ * promise never to hand over a secret; this is the second lock.
+ */
+export function redact(text: string): string {
+  return text
+    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]')
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
+    .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+}
+
 /** User-facing text of any failure: CanaryError message + hint; other errors with a generic hint. */
 export function errorText(e: unknown): string {
-  if (isCanaryError(e)) return e.hint ? `${e.message} ${e.hint}` : e.message;
+  if (isCanaryError(e)) return redact(e.hint ? `${e.message} ${e.hint}` : e.message);
   const msg = e instanceof Error ? e.message : String(e);
-  return `Unexpected error: ${msg}. See the KServe Canary log for details.`;
+  return `Unexpected error: ${redact(msg)}. See the KServe Canary log for details.`;
 }
 
 /** Final notification after a change went live. */

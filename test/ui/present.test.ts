@@ -6,6 +6,7 @@ import {
   errorText,
   liveSplit,
   mdEscape,
+  redact,
   serviceContextValue,
   serviceDescription,
   servicePickItem,
@@ -169,4 +170,21 @@ test('connection text and welcome state', () => {
 test('errorText: message and hint of a CanaryError; other errors point at the log', () => {
   assert.equal(errorText(new CanaryError('git', 'push-rejected', 'The push was rejected.', 'Pull and retry.')), 'The push was rejected. Pull and retry.');
   assert.match(errorText(new Error('boom')), /^Unexpected error: boom\. See the KServe Canary log/);
+});
+
+test('redact hides tokens, passwords, URL credentials and private keys', () => {
+  const token = 'sha256~AbCdEf0123456789_-xyz';
+  const text = [
+    `Authorization: Bearer ${token}`,
+    `token=${token}`,
+    `"password": "hunter2"`,
+    'https://alice:s3cret@git.example.com/repo.git',
+    'client-key-data: LS0tLS1CRUdJTi',
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----',
+  ].join('\n');
+  const out = redact(text);
+  for (const secret of [token, 'hunter2', 's3cret', 'LS0tLS1CRUdJTi', 'MIIEow']) assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+  assert.match(out, /https:\/\/\*\*\*@git\.example\.com/);
+  assert.equal(redact('jukebox · test 80/20'), 'jukebox · test 80/20');
+  assert.ok(!errorText(new Error(`request failed with Bearer ${token}`)).includes(token));
 });
