@@ -569,16 +569,20 @@ export class Store implements ClusterStore {
   }
 
   /**
-   * Leading edge: the first change after a quiet window goes out on the next turn of the
-   * event loop (a single change is not delayed); changes within the window after a flush
+   * Leading edge: the first change after a quiet window goes out as soon as the current
+   * batch of watch events is processed (a single change is not delayed); changes within the window after a flush
    * are collected and go out together at its end (a burst becomes a few events, not thousands).
    */
   private scheduleFlush(): void {
     if (this.flushTimer) return;
     const since = Date.now() - this.lastFlush;
     if (since >= this.tuning.coalesceMs) {
-      const imm = setImmediate(() => this.flush());
-      this.flushTimer = { cancel: () => clearImmediate(imm) };
+      // after the current batch of watch events (one network chunk) is processed
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) this.flush();
+      });
+      this.flushTimer = { cancel: () => (cancelled = true) };
     } else {
       const t = setTimeout(() => this.flush(), this.tuning.coalesceMs - since);
       this.flushTimer = { cancel: () => clearTimeout(t) };
