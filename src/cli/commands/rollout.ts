@@ -12,7 +12,9 @@ import { startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, t
 import { clusterRolloutPorts } from '../../cluster/rollout-ports';
 import type { ClusterStore } from '../../cluster/api';
 import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
-import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, durationOption, prometheusFrom } from '../cluster';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, durationOption, numberOption, prometheusFrom } from '../cluster';
+import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile, sendTraffic, type TrafficResult } from '../../core/loadgen';
+import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
 
@@ -74,6 +76,9 @@ Options:
       --abort                roll back now (0%)
       --restart              start over even if this plan already completed
       --timeout <d>          how long each step may take to go live (default 5m)
+      --traffic <rps>        send test inference traffic at this rate during the whole
+                             rollout (to the service URL), so the gates have data
+      --payload <file>       JSON body of that traffic (default: a one-value V2 request)
   -y, --yes                  do not ask before starting (never asked without a terminal)
       --gitops <dir>         gitops checkout
 ${CLUSTER_USAGE}
@@ -104,6 +109,8 @@ Examples:
       restart: { type: 'boolean' },
       timeout: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
+      traffic: { type: 'string' },
+      payload: { type: 'string' },
     }, 1);
     if (p.values.help) {
       io.stdout(this.usage);
@@ -132,6 +139,9 @@ Examples:
       }
       throw e;
     }
+    const trafficRps = numberOption('rollout', p.values, 'traffic', undefined);
+    if (trafficRps !== undefined && !(trafficRps > 0 && trafficRps <= LIMITS.maxRps)) throw usageError(`rollout: --traffic ${trafficRps} is outside 0..${LIMITS.maxRps} req/s.`, 'For example --traffic 5.');
+    const payload = typeof p.values.payload === 'string' ? await readPayloadFile(path.resolve(io.cwd, p.values.payload)) : DEFAULT_PAYLOAD;
     const noGates = !!p.values['no-gates'];
     const metrics = noGates || action ? undefined : await prometheusFrom(p.values, io);
     if (!action && !noGates && hasGates(plan.gates) && !metrics) {
@@ -153,6 +163,19 @@ Examples:
     } catch (e) {
       if (!action) throw e;
       io.stderr(`warning: ${(e as Error).message} The ${action} commit is pushed anyway; it cannot be followed.\n`);
+    }
+    // --traffic: test traffic for the whole run, so the gates have something to measure.
+    const trafficStop = new AbortController();
+    let traffic: Promise<TrafficResult> | undefined;
+    if (trafficRps !== undefined && store && !action) {
+      const svc = store.find(env, model);
+      if (!svc?.url) {
+        store.dispose();
+        throw new CanaryError('cluster', 'no-service-url', `--traffic: InferenceService ${model} in ${env} has no URL to send to (missing or not ready).`, 'Leave --traffic out and send traffic another way, or wait until it is Ready.');
+      }
+      io.stdout(`Sending test traffic at ${trafficRps} req/s to ${svc.url} during the rollout\n`);
+      traffic = sendTraffic({ url: svc.url, serviceUrl: svc.url, model: svc.name, rps: trafficRps, durationMs: LIMITS.maxDurationMs, payload, signal: trafficStop.signal });
+      traffic.catch(() => undefined);
     }
     try {
       let approvals = p.values.approve ? 1 : 0;
@@ -185,8 +208,15 @@ Examples:
         onEvent: (e) => io.stdout(`${e.kind === 'follow' || e.kind === 'gates' || e.kind === 'published' ? '  ' : ''}${e.message}\n`),
       });
       const result = await run.result;
+      if (traffic) {
+        trafficStop.abort();
+        const t = await traffic;
+        io.stdout(`Test traffic during the rollout: ${t.sent} requests, answers ${formatStatusCounts(t.byStatus)}${t.errors ? `, no answer ${t.errors}` : ''}\n`);
+      }
       return EXIT[result.outcome];
     } finally {
+      trafficStop.abort();
+      await traffic?.catch(() => undefined);
       store?.dispose();
     }
   },
