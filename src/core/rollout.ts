@@ -511,7 +511,15 @@ export class RolloutRun {
     const { model, env, ports } = this.o;
     const message = `Roll back ${model} in ${env}: ${why}${detail && detail !== why ? `\n\n${detail}` : ''}\n\n${formatTrailer({ kind: 'rollback', step: this.stepNo, of: this.n, plan: this.hash })}`;
     this.emit({ kind: 'rollback', step: this.stepNo, message: `Rolling back ${model} in ${env} to 0%: ${why}` });
-    const res = await ports.publish({ kind: 'rollback' }, message, undefined);
+    let res: { sha: string; changed: boolean };
+    try {
+      res = await ports.publish({ kind: 'rollback' }, message, undefined);
+    } catch (e) {
+      const m = e instanceof Error ? e.message : String(e);
+      throw new CanaryError(isCanaryError(e) ? e.kind : 'internal', isCanaryError(e) ? e.code : 'rollback-failed',
+        `The rollback of ${model} in ${env} (${why}) could not be pushed: ${m}`,
+        `${isCanaryError(e) && e.hint ? `${e.hint} ` : ''}Then roll back by hand: kserve-canary rollback ${model} --env ${env}.`, { cause: e });
+    }
     this.commits.push({ sha: res.sha, message });
     await this.followQuietly(res.sha, 0);
     return this.end(outcome, `Rolled back ${model} in ${env} to 0% (${res.sha.slice(0, 10)}): ${why}.`);

@@ -357,3 +357,21 @@ test('an abort from another terminal during a pause stops this run instead of go
   assert.match(r.reason, /git now asks for 0% instead of 10%/);
   assert.deepEqual(firstLines(w), ['Progressive rollout of jukebox in test: step 1/2, 10%']);
 });
+
+test('a rollback that cannot be pushed says so loudly, with what to do', async () => {
+  const w = new World();
+  w.errorRateAt = () => 0.5;
+  const ports = w.ports();
+  const publish = ports.publish;
+  ports.publish = async (action, message, signal) => {
+    if (action.kind === 'rollback') throw new CanaryError('git', 'push-rejected', 'The remote refused the push.', 'Pull and try again.');
+    return publish(action, message, signal);
+  };
+  await assert.rejects(startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports }).result, (e: unknown) => {
+    assert.ok(e instanceof CanaryError);
+    assert.equal(e.code, 'push-rejected');
+    assert.match(e.message, /^The rollback of jukebox in test \(gate error-rate failed \(50% > 5%\)\) could not be pushed: The remote refused the push\.$/);
+    assert.match(e.hint ?? '', /Pull and try again\. Then roll back by hand: kserve-canary rollback jukebox --env test\./);
+    return true;
+  });
+});
