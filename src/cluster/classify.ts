@@ -82,6 +82,13 @@ export function classifyError(e: unknown, server: string | undefined): ClusterPr
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'ABORT_ERR' || code === 'TimeoutError' || (e instanceof Error && e.name === 'TimeoutError')) {
     return mk('timeout', `The cluster${where} did not answer in time.`, 'Check the VPN or network; the extension keeps retrying.');
   }
+  if (code === 'EBADJSON' || code === 'ETOOBIG') {
+    return mk(
+      'other',
+      `The cluster${where} sent data that could not be read (${code === 'EBADJSON' ? 'not valid JSON' : 'too large'}); re-listing.`,
+      'Nothing to do unless it keeps happening; then check proxies between you and the cluster.',
+    );
+  }
   if (code && TLS_CODES.has(code)) {
     return mk(
       'tls',
