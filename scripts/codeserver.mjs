@@ -187,6 +187,26 @@ function baseArgs({ runDir, extensionsDir, userDataDir }) {
   ];
 }
 
+/**
+ * A quiet first window, kept offline: no welcome page, no telemetry, no marketplace checks.
+ * Written only when the user-data folder has no settings yet (a reused run keeps the user's).
+ */
+function writeDefaultSettings(userDataDir) {
+  const file = path.join(userDataDir, 'User', 'settings.json');
+  if (existsSync(file)) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const settings = {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'update.mode': 'none',
+  };
+  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
+}
+
 /** Installs a .vsix into `extensionsDir` (offline). */
 export async function installExtension({ vsix, extensionsDir, userDataDir, runDir }) {
   const { entry } = await ensureCodeServer();
@@ -214,7 +234,7 @@ export async function startCodeServer({ port, workspace, extensionsDir, userData
   extensionsDir ??= path.join(runDir, 'extensions');
   userDataDir ??= path.join(runDir, 'user-data');
   mkdirSync(extensionsDir, { recursive: true });
-  mkdirSync(userDataDir, { recursive: true });
+  writeDefaultSettings(userDataDir);
   const argv = [
     entry,
     '--auth', 'none', // loopback only, see --bind-addr
@@ -245,12 +265,13 @@ export async function startCodeServer({ port, workspace, extensionsDir, userData
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // No top-level await: CommonJS code (the browser tests, through start.mjs) loads this module.
   const started = Date.now();
-  try {
-    const { dir, version } = await ensureCodeServer();
-    say(`${version} ready in ${path.relative(root, dir) || dir} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    console.error(`code-server: ${err.message}`);
-    process.exit(1);
-  }
+  ensureCodeServer().then(
+    ({ dir, version }) => say(`${version} ready in ${path.relative(root, dir) || dir} (${((Date.now() - started) / 1000).toFixed(1)} s)`),
+    (err) => {
+      console.error(`code-server: ${err.message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -91,6 +91,8 @@ function previousSandboxPort(runDir) {
   }
 }
 
+let stopping = false;
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -137,18 +139,21 @@ KServe Canary is running in code-server (ready in ${secondsSince(started)} s):
     env.codeServer.process.exited.then((e) => ['code-server', e]),
     env.sandbox.exited.then((e) => ['the sandbox', e]),
   ]);
+  if (stopping) return new Promise(() => {}); // the signal handler is shutting down and exits
   throw new Error(`${died[0]} stopped unexpectedly (exit ${died[1].code ?? died[1].signal}); see the logs in .run/`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  exitOnSignals(() => console.log('\nstart: stopping sandbox and code-server...'));
-  try {
-    await main();
-    await shutdown();
-    process.exit(0);
-  } catch (err) {
-    console.error(`start: ${err.message}`);
-    await shutdown();
-    process.exit(1);
-  }
+  exitOnSignals(() => {
+    stopping = true;
+    console.log('\nstart: stopping sandbox and code-server...');
+  });
+  // No top-level await: the browser tests load this module from CommonJS.
+  main().then(
+    () => shutdown().then(() => process.exit(0)),
+    (err) => {
+      console.error(`start: ${err.message}`);
+      return shutdown().then(() => process.exit(1));
+    },
+  );
 }

@@ -4,9 +4,11 @@
 // go to test-results/screenshots/.
 import * as assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { parse as parseYaml } from 'yaml';
 import { launchChromium, workbenchUrl } from '../../scripts/lib/browser.mjs';
 import { freePort, runCommand } from '../../scripts/lib/proc.mjs';
 import { exitOnSignals, onShutdown, removeDir, root, shutdown, tempRunDir } from '../../scripts/lib/run.mjs';
@@ -35,10 +37,25 @@ const remoteHead = () => git('--git-dir', env.sandbox.info.gitopsRemote, 'rev-pa
 const remoteCommitCount = async () => Number(await git('--git-dir', env.sandbox.info.gitopsRemote, 'rev-list', '--count', 'HEAD'));
 const remoteConfig = () => git('--git-dir', env.sandbox.info.gitopsRemote, 'show', `HEAD:${configPath}`);
 
-/** Runs a palette command that may ask for the service first. */
-async function runOnJukeboxTest(title: string): Promise<void> {
-  await wb.runCommand(title);
-  await wb.pick(/jukebox/, /\btest\b/);
+/** GET on the sandbox's Kubernetes API with the kubeconfig's CA and the sandbox token. */
+async function sandboxGet(apiPath: string): Promise<unknown> {
+  const kubeconfig = parseYaml(readFileSync(env.sandbox.info.kubeconfig, 'utf8')) as { clusters: { cluster: { 'certificate-authority-data': string } }[] };
+  const ca = Buffer.from(kubeconfig.clusters[0].cluster['certificate-authority-data'], 'base64');
+  const token = readFileSync(env.sandbox.info.tokenFile, 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const req = https.get(new URL(apiPath, env.sandbox.info.server), { ca, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`GET ${apiPath}: HTTP ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Runs Set canary traffic on jukebox/test from the palette, up to its input box. */
+async function openSetTraffic(): Promise<void> {
+  await wb.runCommand('KServe Canary: Set canary traffic');
+  await wb.pickServiceUntil('jukebox', 'test', 'the traffic input box', () => wb.inputBoxShowing());
 }
 
 describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, () => {
@@ -70,6 +87,7 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
 
   it('shows test and prod, and jukebox at prev 80% · latest 20% in test', { timeout: STEP_TIMEOUT_MS }, async () => {
     await wb.openView();
+    await wb.widenSidebar(460);
     await poll('environments test and prod in the tree', async () => (await wb.envRow('test')) && (await wb.envRow('prod')));
     const row = await wb.waitForService('test', 'jukebox', (d) => d.includes('prev 80% · latest 20%'), 'at prev 80% · latest 20%');
     await wb.selectRow(row);
@@ -80,7 +98,7 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
 
   it('sets the canary to 35: one commit on the remote, then tree and status bar at 65/35', { timeout: STEP_TIMEOUT_MS }, async () => {
     const before = await remoteCommitCount();
-    await runOnJukeboxTest('KServe Canary: Set canary traffic');
+    await openSetTraffic();
     await poll('the input box prefilled with 20', async () => (await wb.inputValue()) === '20');
     await wb.typeInInput('35');
     await wb.screenshot('set-traffic-35');
@@ -93,23 +111,23 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
   });
 
   it('opens the Grafana dashboard of jukebox', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const popup = wb.context.waitForEvent('page', { timeout: 60_000 });
+    const popup = wb.page.waitForEvent('popup', { timeout: 60_000 });
     await wb.runCommand('KServe Canary: Open Grafana dashboard');
     // The service is asked for unless the command knows it (jukebox is selected in the tree), and
     // the workbench may ask before it opens an outside link: answer whichever shows up.
     let opened = false;
     const page = popup.finally(() => { opened = true; });
-    await poll('the dashboard to open', async () => {
-      if (opened) return true;
-      if (await wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().isVisible().catch(() => false)) {
-        await wb.pick(/jukebox/, /\btest\b/);
-      }
+    await wb.pickServiceUntil('jukebox', 'test', 'the dashboard to open', async () => {
       await wb.clickDialogButton(/^Open$/);
-      return false;
-    }, 60_000);
+      return opened;
+    });
     const dashboard = await page;
     await poll('the dashboard page to load', async () => dashboard.url().startsWith('http'));
     const url = new URL(dashboard.url());
+    const routes = (await sandboxGet('/apis/route.openshift.io/v1/routes')) as { items: { metadata: { name: string }; spec: { host: string } }[] };
+    const route = routes.items.find((r) => r.metadata.name === 'jukebox-grafana-route');
+    assert.ok(route, 'the sandbox has the Grafana Route');
+    assert.equal(url.hostname, route.spec.host, 'the dashboard is on the Route host');
     assert.match(url.pathname, /^\/d\/[^/]+/, `dashboard path in ${url}`);
     assert.equal(url.searchParams.get('var-model_name'), 'jukebox');
     assert.ok(externalRequests.some((r) => r.startsWith(`${url.origin}/d/`)), 'the dashboard was requested (and stubbed)');
@@ -120,10 +138,11 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
   it('refuses 150 with a message and changes nothing', { timeout: STEP_TIMEOUT_MS }, async () => {
     const head = await remoteHead();
     const file = readFileSync(path.join(env.workspace, configPath), 'utf8');
-    await runOnJukeboxTest('KServe Canary: Set canary traffic');
+    await openSetTraffic();
+    assert.equal(await wb.validationError(), '', 'the prefilled value is valid');
     await wb.typeInInput('150');
-    const message = await poll('the validation message', async () => wb.quickInputMessage());
-    assert.match(message, /100/, `validation message: ${message}`);
+    const message = await poll('the validation error', () => wb.validationError());
+    assert.match(message, /\b0\b.*\b100\b/, `validation message: ${message}`);
     await wb.screenshot('refused-150');
     await wb.pressEnter(); // refused while invalid
     await wb.closeQuickInput();
@@ -133,19 +152,21 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
   });
 
   it('promotes: latest 100% in the tree and the status bar', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await runOnJukeboxTest('KServe Canary: Promote canary');
-    await wb.waitForService('test', 'jukebox', (d) => d === 'latest 100%', 'at latest 100%');
+    await wb.runCommand('KServe Canary: Promote canary');
+    await wb.pickServiceUntil('jukebox', 'test', 'jukebox in test at latest 100%', async () => (await wb.serviceRow('test', 'jukebox'))?.description === 'latest 100%');
     await wb.waitForStatusBar(/jukebox · test latest 100%/);
     assert.doesNotMatch(await remoteConfig(), /trafficPercent/);
     await wb.screenshot('promoted');
   });
 
   it('shows that the cluster is lost when the sandbox stops, and recovers when it is back', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const lost = /cannot be reached|unreachable|disconnected/i;
+    assert.doesNotMatch(await wb.sidebarText(), lost, 'connected before the sandbox stops');
     await env.sandbox.stop();
-    await poll('the view to say the cluster is lost', async () => /cannot be reached|unreachable|disconnected/i.test(await wb.sidebarText()));
+    await poll('the view to say the cluster is lost', async () => lost.test(await wb.sidebarText()));
     await wb.screenshot('cluster-lost');
     await env.sandbox.restart();
-    await poll('the view to drop the lost-cluster message', async () => !/cannot be reached|unreachable|disconnected/i.test(await wb.sidebarText()));
+    await poll('the view to drop the lost-cluster message', async () => !lost.test(await wb.sidebarText()));
     await wb.waitForService('test', 'jukebox', (d) => d === 'latest 100%', 'at latest 100% again');
     await wb.screenshot('cluster-back');
   });

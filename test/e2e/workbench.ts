@@ -15,6 +15,7 @@ export interface TreeRow {
 const SIDEBAR = '#workbench\\.parts\\.sidebar';
 const STATUSBAR = '#workbench\\.parts\\.statusbar';
 const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 
 /** Generous: the workbench, the extension host and the sandbox all run on a 2-core machine. */
 export const UI_TIMEOUT_MS = 60_000;
@@ -68,6 +69,17 @@ export class Workbench {
     const open = (await title.count()) > 0 && /KServe Canary/i.test(await title.first().innerText().catch(() => ''));
     if (!open) await item.click();
     await poll('the KServe Canary side bar', async () => /KServe Canary|Canary Deployments/i.test(await this.sidebarText()));
+  }
+
+  /** Drags the side bar's edge so tree descriptions fit (screenshots read better). */
+  async widenSidebar(width: number): Promise<void> {
+    const box = await this.page.locator(SIDEBAR).boundingBox();
+    if (!box || box.width >= width) return;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width - 1, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 5 });
+    await this.page.mouse.up();
   }
 
   async sidebarText(): Promise<string> {
@@ -144,9 +156,8 @@ export class Workbench {
   /** F1, then runs the command with this palette title. */
   async runCommand(title: string): Promise<void> {
     await this.closeQuickInput();
-    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => {});
     await this.page.keyboard.press('F1');
-    const input = this.page.locator(`${QUICK_INPUT} input`);
+    const input = this.page.locator(QUICK_INPUT_BOX);
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     await input.fill(`>${title}`);
     const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
@@ -154,20 +165,48 @@ export class Workbench {
     await row.click();
   }
 
-  /** Picks the quick pick row whose text matches every pattern. */
+  /** Screen-reader labels of the quick pick rows (label, description, detail joined by commas). */
+  private async pickRows(): Promise<{ rows: Locator; labels: string[] }> {
+    const rows = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`);
+    // A closed quick input (or a list hidden behind an input box) keeps its last rows in the DOM.
+    if (!(await this.page.locator(QUICK_INPUT).isVisible().catch(() => false))) return { rows, labels: [] };
+    const labels = await rows.evaluateAll((els) => els.map((e) => (e.checkVisibility() ? e.getAttribute('aria-label') ?? e.textContent ?? '' : '')));
+    return { rows, labels };
+  }
+
+  /** Picks the quick pick row whose label matches every pattern. */
   async pick(...patterns: RegExp[]): Promise<void> {
     const row = await poll(`a quick pick row matching ${patterns.join(' and ')}`, async () => {
-      const rows = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`);
-      const texts = await rows.evaluateAll((els) => els.map((e) => e.textContent ?? ''));
-      const i = texts.findIndex((t) => patterns.every((p) => p.test(t)));
+      const { rows, labels } = await this.pickRows();
+      const i = labels.findIndex((t) => patterns.every((p) => p.test(t)));
       return i >= 0 ? rows.nth(i) : undefined;
     });
     await row.click();
   }
 
+  /**
+   * A command on a service asks which one unless it knows (e.g. the row selected in the tree).
+   * Until `next()` holds (the command's next prompt or its effect), picks `model` in `env`
+   * whenever the service list shows.
+   */
+  async pickServiceUntil(model: string, env: string, what: string, next: () => Promise<boolean>): Promise<void> {
+    await poll(what, async () => {
+      const { rows, labels } = await this.pickRows();
+      const i = labels.findIndex((t) => t.startsWith(`${model}, ${env} ·`));
+      if (i >= 0) await rows.nth(i).click();
+      return next();
+    });
+  }
+
+  /** True when an input box (not a list) waits for text. */
+  async inputBoxShowing(): Promise<boolean> {
+    if (!(await this.page.locator(QUICK_INPUT_BOX).isVisible().catch(() => false))) return false;
+    return (await this.pickRows()).labels.every((l) => l === '');
+  }
+
   /** Replaces the input box's value with `text` (typed key by key, as a person would). */
   async typeInInput(text: string): Promise<void> {
-    const input = this.page.locator(`${QUICK_INPUT} input`);
+    const input = this.page.locator(QUICK_INPUT_BOX);
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT_MS });
     await input.press('Control+A');
     await input.press('Backspace');
@@ -175,15 +214,17 @@ export class Workbench {
   }
 
   async inputValue(): Promise<string> {
-    return this.page.locator(`${QUICK_INPUT} input`).inputValue();
+    return this.page.locator(QUICK_INPUT_BOX).inputValue();
   }
 
-  async quickInputMessage(): Promise<string> {
+  /** The input box's validation error, or '' while the value is accepted (the prompt shows then). */
+  async validationError(): Promise<string> {
+    if (!(await this.page.locator(`${QUICK_INPUT} .quick-input-box .monaco-inputbox.error`).isVisible().catch(() => false))) return '';
     return (await this.page.locator(`${QUICK_INPUT} .quick-input-message`).innerText().catch(() => '')).trim();
   }
 
   async pressEnter(): Promise<void> {
-    await this.page.locator(`${QUICK_INPUT} input`).press('Enter');
+    await this.page.locator(QUICK_INPUT_BOX).press('Enter');
   }
 
   async closeQuickInput(): Promise<void> {
