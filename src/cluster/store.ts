@@ -261,8 +261,6 @@ export class Store implements ClusterStore {
     this.teardown();
     this.problems.clear();
     this.healthy.clear();
-    this.listedNamespaces.clear();
-    this.appsListed = false;
     const source = findKubeconfig(this.settings.kubeconfigPath, this.env);
     if (this.tuning.watchKubeconfig && source?.kind === 'files') {
       this.stopKubeconfigWatch = watchKubeconfigFiles(source.files, this.tuning.kubeconfigDebounceMs, () => {
@@ -308,15 +306,22 @@ export class Store implements ClusterStore {
     this.setConnection({ phase: 'connecting', context: kc.getCurrentContext(), server: transport.server, problem: undefined });
     this.log.info(`Connecting to ${transport.server} (context ${kc.getCurrentContext()}), watching ${this.envs.map((e) => e.namespace).join(', ') || 'no namespace'}.`);
 
-    // Everything observed under the previous connection is stale now.
-    const keys = new Set([...this.isvcs.keys(), ...this.states.keys()]);
-    this.isvcs.clear();
-    const appNames = [...this.apps.keys()];
-    this.apps.clear();
-    this.routes.clear();
-    for (const k of keys) this.recompute(k);
-    for (const a of appNames) this.recomputeApp(a);
-    for (const e of this.envs) for (const d of this.desired.values()) if (d.env === e.env) this.recompute(`${e.namespace}/${d.name}`);
+    // Same cluster, user and namespaces (a token refresh, an unrelated kubeconfig edit): keep
+    // what is known, the relists correct it without flicker. Otherwise it is stale: drop it.
+    const identity = [transport.server, kc.getCurrentContext(), kc.getCurrentUser()?.name, ...this.envs.map((e) => e.namespace)].join('\n');
+    if (identity !== this.identity) {
+      this.identity = identity;
+      this.listedNamespaces.clear();
+      this.appsListed = false;
+      const keys = new Set([...this.isvcs.keys(), ...this.states.keys()]);
+      this.isvcs.clear();
+      const appNames = [...this.apps.keys()];
+      this.apps.clear();
+      this.routes.clear();
+      for (const k of keys) this.recompute(k);
+      for (const a of appNames) this.recomputeApp(a);
+      for (const e of this.envs) for (const d of this.desired.values()) if (d.env === e.env) this.recompute(`${e.namespace}/${d.name}`);
+    }
 
     this.toolings = this.settings.toolingsNamespace ?? (await this.pickToolings(transport));
     if (gen !== this.generation || this.disposed) return;
@@ -338,6 +343,8 @@ export class Store implements ClusterStore {
   }
 
   private userName = '';
+  /** server + context + user + namespaces of the current connection. */
+  private identity = '';
 
   private async pickToolings(transport: Transport): Promise<string> {
     const primary = `${this.userName}-toolings`;
