@@ -3,8 +3,29 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 const noShell = {
-  selector: "Property[key.name='shell'][value.value=true]",
+  // any `shell` option that is not literally false: true, '/bin/sh', a variable, `{ shell }`
+  selector: "Property[key.name='shell']:not([value.value=false])",
   message: 'No shell: give child processes an argument array (spawn/execFile without shell).',
+};
+// spawn('sh', ['-c', …]), execFile('/bin/bash', …), cp.spawn('cmd.exe', …): a shell by another door.
+const SHELL_PROGRAM = '/^(.*[^a-z])?(sh|bash|dash|zsh|ksh|csh|tcsh|fish|cmd|cmd[.]exe|powershell|powershell[.]exe|pwsh)$/i';
+const CHILD_PROCESS = '/^(node:)?child_process$/';
+const noShellProgram = {
+  selector: `CallExpression[arguments.0.value=${SHELL_PROGRAM}]:matches([callee.name=/^(spawn|spawnSync|execFile|execFileSync)$/], [callee.property.name=/^(spawn|spawnSync|execFile|execFileSync)$/])`,
+  message: 'No shell: run the program itself with an argument array, not sh/bash/cmd.',
+};
+// `import cp from 'child_process'` and `const { exec } = await import('child_process')` reach exec too.
+const noChildProcessDefault = {
+  selector: `ImportDeclaration[source.value=${CHILD_PROCESS}] > ImportDefaultSpecifier`,
+  message: 'No shell: import spawn/execFile by name from child_process, not the whole module.',
+};
+const noChildProcessModule = {
+  selector: `VariableDeclarator[id.type='Identifier'][init.argument.source.value=${CHILD_PROCESS}]`,
+  message: 'No shell: take spawn/execFile by name from child_process, not the whole module.',
+};
+const noDynamicExec = {
+  selector: `VariableDeclarator[init.argument.source.value=${CHILD_PROCESS}] > ObjectPattern > Property[key.name=/^exec(Sync)?$/]`,
+  message: 'No shell: use spawn/execFile with an argument array.',
 };
 const noExecImport = {
   name: 'child_process',
@@ -21,7 +42,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', noShell],
+      'no-restricted-syntax': ['error', noShell, noShellProgram, noChildProcessDefault, noChildProcessModule, noDynamicExec],
       'no-restricted-imports': ['error', { paths: [noExecImport, noExecImportNode] }],
     },
   },
