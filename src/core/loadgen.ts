@@ -84,6 +84,8 @@ export interface TrafficResult {
   /** Answers per revision, when the answers said which revision served them. */
   byRevision: Record<string, number>;
   elapsedMs: number;
+  /** From the start to the moment the last request left (the offered rate is (sent - 1) / sendMs). */
+  sendMs: number;
   /** Stopped by the signal before the end. */
   aborted: boolean;
 }
@@ -208,6 +210,7 @@ export async function sendTraffic(o: TrafficOptions): Promise<TrafficResult> {
   let inFlight = 0;
   let phase: TrafficProgress['phase'] = 'sending';
   let lastProgress = 0;
+  let lastSend = started;
   const every = o.progressEveryMs ?? 250;
   const progress = (force: boolean) => {
     if (!o.onProgress) return;
@@ -223,6 +226,7 @@ export async function sendTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const pending = new Set<Promise<void>>();
   const fire = () => {
     sent++;
+    lastSend = Date.now();
     inFlight++;
     const t0 = performance.now();
     const p = httpRequest({ url: target, method: 'POST', headers, body, timeoutMs, signal: stop.signal, agent, maxBodyBytes: 1024 * 1024 })
@@ -291,6 +295,7 @@ export async function sendTraffic(o: TrafficOptions): Promise<TrafficResult> {
     maxMs: round(sorted[sorted.length - 1]),
     byRevision,
     elapsedMs: Date.now() - started,
+    sendMs: lastSend - started,
     aborted: o.signal?.aborted ?? false,
   };
 }
