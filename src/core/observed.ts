@@ -114,3 +114,14 @@ export function observedMatches(o: ObservedSplit | undefined, configuredLatest: 
 export function windowText(ms: number): string {
   return formatDuration(ms);
 }
+
+/**
+ * Configured and observed side by side, for `status` and tooltips:
+ * `configured 80/20 · observed 79/21 over 5 min`, with ` (differs)` appended when they are
+ * more than `tolerance` points apart.
+ */
+export function formatConfiguredVsObserved(configuredPrev: number | undefined, configuredLatest: number | undefined, o: ObservedSplit | undefined, tolerance = 10): string {
+  const configured = configuredPrev !== undefined && configuredPrev > 0 ? `${configuredPrev}/${configuredLatest ?? 0}` : String(configuredLatest ?? 100);
+  const differs = observedMatches(o, configuredLatest, tolerance) === false ? ' (differs)' : '';
+  return `configured ${configured} · ${formatObserved(o)}${differs}`;
+}
