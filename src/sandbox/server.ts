@@ -301,7 +301,9 @@ export class ApiServer {
         kind: t.plural,
       });
     }
-    if (scopeNs === undefined && t.namespaced && !a.clusterWide) {
+    // RBAC cannot grant a cluster-wide list minus some namespaces: a forbidden namespace
+    // means no cluster-wide access either.
+    if (scopeNs === undefined && t.namespaced && (!a.clusterWide || a.forbiddenNamespaces.size > 0)) {
       throw new ApiError(403, 'Forbidden', `${qualified(t)} is forbidden: User "${this.o.user}" cannot ${verb} ${res} at the cluster scope`, {
         group: t.group,
         kind: t.plural,

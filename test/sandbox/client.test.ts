@@ -84,6 +84,11 @@ describe('@kubernetes/client-node against the sandbox', () => {
         return (e as { code?: number }).code === 403 && body.reason === 'Forbidden' && /cannot list resource "inferenceservices".*"user1-prod"/.test(body.message);
       });
       await api.listNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P });
+      // no cluster-wide list either: RBAC cannot grant "all namespaces but one"
+      await assert.rejects(api.listClusterCustomObject({ group: G, version: V, plural: P }), (e: unknown) => {
+        const body = JSON.parse(String((e as { body?: string }).body));
+        return (e as { code?: number }).code === 403 && /at the cluster scope/.test(body.message);
+      });
     } finally {
       sb.controller.forbid('user1-prod', false);
     }
