@@ -219,7 +219,9 @@ export const statusCommand: CliCommand = {
     const gitops = typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd);
     const json = p.values.json === true;
     const watch = p.values.watch === true;
-    const store = await openStore(p.values, io, gitops, cliLogger(io));
+    // Without --watch a connection problem ends the command as an error: not also a warning.
+    const log = cliLogger(io);
+    const store = await openStore(p.values, io, gitops, watch ? log : { ...log, warn: () => undefined });
     try {
       let readyTimer: NodeJS.Timeout | undefined;
       await Promise.race([store.ready(), new Promise((r) => (readyTimer = setTimeout(r, 20000)))]);
