@@ -11,7 +11,7 @@
  * gitops.git (bare, branch main), mlops-gitops (working clone), state.json (on stop).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -72,6 +72,14 @@ export interface SandboxFaults {
   injectMalformedWatchEvent(): void;
   /** Create an InferenceService of about `bytes` (big annotation), returns it. */
   addLargeObject(namespace: string, name: string, bytes?: number): KObject;
+  /**
+   * A new token (the old one gets 401, like an expired login). The token file is rewritten;
+   * the kubeconfig too unless `rewriteKubeconfig: false` (then clients stay logged out until
+   * `refreshKubeconfig()`, like `oc login`).
+   */
+  rotateToken(opts?: { rewriteKubeconfig?: boolean }): void;
+  /** Write the kubeconfig again with the current token. */
+  refreshKubeconfig(): void;
   /** Stop answering for `ms` (server down, port closed), then come back with the same data. */
   outage(ms: number): Promise<void>;
   readonly openWatches: number;
@@ -165,7 +173,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const tls = ensureTls(dir);
   const caFile = path.join(dir, 'tls', 'ca.crt');
   const tokenFile = path.join(dir, 'token');
-  const token = ensureToken(tokenFile);
+  let token = ensureToken(tokenFile);
   const kubeconfigPath = path.join(dir, 'kubeconfig');
   const stateFile = path.join(dir, 'state.json');
   const gitopsRemote = path.join(dir, 'gitops.git');
@@ -203,7 +211,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       seedNamespaces(store, user, DOMAIN);
       await seedCluster(gitopsRemote, 'main', argo, kserve, store);
     }
-    api = new ApiServer({ tls, token, user, store, faults, access, bookmarkMs: opts.bookmarkMs ?? 5000 });
+    api = new ApiServer({ tls, token: () => token, user, store, faults, access, bookmarkMs: opts.bookmarkMs ?? 5000 });
     const p = await api.listen(port);
     kserve.start();
     if (existsSync(gitopsRemote)) {
@@ -260,6 +268,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         faults.silentWatches = on;
       },
       injectMalformedWatchEvent: () => api.injectWatchGarbage(),
+      rotateToken: (o) => {
+        rmSync(tokenFile, { force: true });
+        token = ensureToken(tokenFile);
+        if (o?.rewriteKubeconfig ?? true) writeKubeconfig(kubeconfigPath, server, tls.caCert, token, user);
+      },
+      refreshKubeconfig: () => writeKubeconfig(kubeconfigPath, server, tls.caCert, token, user),
       addLargeObject: (namespace, name, bytes = 1024 * 1024) =>
         store.create(INFERENCE_SERVICES, {
           metadata: { name, namespace, annotations: { 'sandbox.example/padding': 'x'.repeat(bytes) } },

@@ -19,7 +19,8 @@ import { isPlainObject, type KObject } from './types';
 
 export interface ApiServerOptions {
   tls: TlsMaterial;
-  token: string;
+  /** Read on every request, so that the token can be rotated while running. */
+  token: () => string;
   user: string;
   store: Store;
   faults: FaultState;
@@ -158,7 +159,7 @@ export class ApiServer {
     const m = /^Bearer\s+(.+)$/i.exec(h);
     if (!m) return false;
     const a = Buffer.from(m[1]!.trim());
-    const b = Buffer.from(this.o.token);
+    const b = Buffer.from(this.o.token());
     return a.length === b.length && timingSafeEqual(a, b);
   }
 

@@ -160,6 +160,25 @@ describe('sandbox faults', () => {
     assert.equal(JSON.parse(r.body).metadata.labels.bump, 'before-outage');
   });
 
+  test('rotateToken: the old token gets 401; the rewritten kubeconfig and token file work', async () => {
+    const old = readFileSync(sb.tokenFile, 'utf8').trim();
+    assert.equal((await request(sb, ISVC)).status, 200);
+    sb.faults.rotateToken({ rewriteKubeconfig: false });
+    const fresh = readFileSync(sb.tokenFile, 'utf8').trim();
+    assert.notEqual(fresh, old);
+    assert.ok(readFileSync(sb.kubeconfigPath, 'utf8').includes(old), 'kubeconfig left stale');
+    const denied = await new Promise<number>((resolve, reject) => {
+      https.get(`${sb.server}${ISVC}`, { ca: readFileSync(sb.caFile), headers: { Authorization: `Bearer ${old}` } }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    assert.equal(denied, 401);
+    assert.equal((await request(sb, ISVC)).status, 200, 'the token file has the new token');
+    sb.faults.refreshKubeconfig();
+    assert.ok(readFileSync(sb.kubeconfigPath, 'utf8').includes(fresh));
+  });
+
   test('deletecollection honours the label selector', async () => {
     const store = sb.controller.store;
     for (const name of ['dc1', 'dc2']) {
