@@ -63,6 +63,17 @@ describe('@kubernetes/client-node against the sandbox', () => {
       (e: unknown) => (e as { code?: number }).code === 404,
     );
     await api.deleteNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P, name: 'c1' });
+
+    const invalid = async (body: object, pattern: RegExp) =>
+      assert.rejects(api.createNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P, body }), (e: unknown) => {
+        const status = JSON.parse(String((e as { body?: string }).body));
+        return (e as { code?: number }).code === 422 && status.reason === 'Invalid' && pattern.test(status.message);
+      });
+    await invalid({ ...demo('x'), metadata: {} }, /metadata.name: Required value/);
+    await invalid({ ...demo('x'), kind: 'Pod' }, /kind: Invalid value: "Pod"/);
+    await invalid({ ...demo('Bad_Name') }, /metadata.name: Invalid value: "Bad_Name"/);
+    await invalid({ ...demo('x'), spec: { predictor: { canaryTrafficPercent: 101 } } }, /less than or equal to 100/);
+    await invalid({ ...demo('x'), spec: { predictor: { canaryTrafficPercent: 'ten' } } }, /must be of type integer/);
   });
 
   test('401 without the token, 403 for a forbidden namespace', async () => {
