@@ -133,7 +133,7 @@ export class ArgoController {
     this.unsubscribe = this.store.subscribe((e) => this.onEvent(e));
     const tick = () => {
       this.poller = setTimeout(async () => {
-        await this.poll();
+        await this.poll().catch(() => undefined);
         if (!this.stopped) tick();
       }, this.options.pollMs);
     };

@@ -10,8 +10,6 @@ import type { KObject } from './types';
 export interface TableOptions {
   version: 'v1' | 'v1beta1';
   includeObject: 'None' | 'Object' | 'Metadata';
-  /** Leave out columnDefinitions (watch events after the first). */
-  noHeaders?: boolean;
 }
 
 /** Same buckets as Kubernetes' HumanDuration. */
@@ -97,7 +95,7 @@ export function toTable(t: ResourceType, objects: KObject[], resourceVersion: st
     kind: 'Table',
     apiVersion: `meta.k8s.io/${opts.version}`,
     metadata: { resourceVersion },
-    columnDefinitions: opts.noHeaders ? [] : columnDefinitions(t),
+    columnDefinitions: columnDefinitions(t),
     rows: objects.map((o) => row(t, o, opts, now)),
   };
   return table;

@@ -23,8 +23,6 @@ export interface KMeta {
   [key: string]: unknown;
 }
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
 export function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
