@@ -45,4 +45,4 @@ export { createMetricsClient, metricsFromSettings, observedSplit, readGates, kub
 export type { MetricsClient, PrometheusSettings, ServiceRef } from './metrics';
 export { createObservedTracker } from './observed';
 export type { ObservedTracker, ObservedTrackerOptions } from './observed';
-export { clusterRolloutPorts } from './rollout-ports';
+export { clusterRolloutPorts, rolloutPorts } from './rollout-ports';

@@ -3,7 +3,8 @@
  * step with the ClusterStore until the InferenceService serves it, and reading the gates
  * of the canary revision from Prometheus. Used by the CLI and the extension alike.
  */
-import type { RolloutPorts } from '../core/rollout';
+import { systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutPorts } from '../core/rollout';
+import { gitRolloutPorts, type GitPortOptions } from '../core/rollout-git';
 import type { ClusterStore } from './api';
 import { readGates, type MetricsClient } from './metrics';
 
@@ -34,3 +35,22 @@ export function clusterRolloutPorts(store: ClusterStore, o: ClusterPortOptions, 
   return ports;
 }
 
+
+/**
+ * Every port the engine needs, for the CLI and the workbench alike: git (read state, publish
+ * steps), the cluster (follow until live), Prometheus (gates; undefined = none), the real
+ * clock, and how to ask for an approval (absent: only RolloutRun.approve() approves).
+ */
+export function rolloutPorts(o: GitPortOptions & {
+  store: ClusterStore;
+  metrics: MetricsClient | undefined;
+  followTimeoutMs?: number;
+  approve?: (req: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalAnswer>;
+}): RolloutPorts {
+  return {
+    ...gitRolloutPorts(o),
+    ...clusterRolloutPorts(o.store, { env: o.env, model: o.model, ...(o.followTimeoutMs ? { followTimeoutMs: o.followTimeoutMs } : {}) }, o.metrics),
+    ...systemClock,
+    ...(o.approve ? { approve: o.approve } : {}),
+  };
+}

@@ -4,7 +4,7 @@ import {
   describeObserved, formatConfiguredVsObserved, formatObserved, formatRps, humanWindow, type ObservedSplit,
 } from '../../src/core/observed';
 
-const seen = (prev: number | undefined, latest: number | undefined, byRevision: Record<string, number> = { a: 1 }): ObservedSplit => ({
+const seen = (prev: number | undefined, latest: number | undefined, byRevision: Record<string, number> = { a: 1 }): Extract<ObservedSplit, { kind: 'observed' }> => ({
   kind: 'observed', window: '5m', byRevision, prevPercent: prev, latestPercent: latest, totalRps: Object.values(byRevision).reduce((x, y) => x + y, 0), source: 'knative', at: '2026-11-26T10:00:00.000Z',
 });
 const absent = (reason: Extract<ObservedSplit, { kind: 'absent' }>['reason'], message = 'why'): ObservedSplit => ({ kind: 'absent', window: '5m', reason, message, at: '' });

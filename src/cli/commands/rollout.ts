@@ -9,7 +9,7 @@ import { validateName } from '../../core/names';
 import { describeGates, describePlan, hasGates, resolvePlan, type PlanDefaults } from '../../core/plan';
 import { gitRolloutPorts } from '../../core/rollout-git';
 import { startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts } from '../../core/rollout';
-import { clusterRolloutPorts } from '../../cluster/rollout-ports';
+import { rolloutPorts } from '../../cluster/rollout-ports';
 import type { ClusterStore } from '../../cluster/api';
 import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, durationOption, numberOption, prometheusFrom } from '../cluster';
@@ -188,17 +188,15 @@ Examples:
         const a = await ask(`${req.message}\nApprove ${req.next}%? [y = go on, r = roll back, N = stop here] `, signal);
         return a === 'y' || a === 'yes' ? 'approve' : a === 'r' ? 'rollback' : 'wait';
       };
-      const unfollowable: Pick<RolloutPorts, 'follow'> = {
-        follow: async () => {
-          throw new CanaryError('cluster', 'no-cluster', 'No cluster connection to follow the commit.');
-        },
-      };
-      const ports: RolloutPorts = {
-        ...gitRolloutPorts({ root, env, model, processEnv: io.env }),
-        ...(store ? clusterRolloutPorts(store, { env, model, followTimeoutMs }, metrics) : unfollowable),
-        ...systemClock,
-        approve,
-      };
+      const ports: RolloutPorts = store
+        ? rolloutPorts({ root, env, model, processEnv: io.env, store, metrics, followTimeoutMs, approve })
+        : {
+            ...gitRolloutPorts({ root, env, model, processEnv: io.env }),
+            ...systemClock,
+            follow: async () => {
+              throw new CanaryError('cluster', 'no-cluster', 'No cluster connection to follow the commit.');
+            },
+          };
       const run = startRollout({
         env, model, plan, ports,
         ignoreGates: noGates,
