@@ -64,6 +64,8 @@ export interface ClusterStoreOptions {
     clusterWideFrom?: number;
     /** Watch kubeconfig files for changes, default true. */
     watchKubeconfig?: boolean;
+    /** Re-read the desired state when the gitops checkout changes (edits, commits, pulls), default true. */
+    watchGitops?: boolean;
   };
 }
 

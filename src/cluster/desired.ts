@@ -3,6 +3,8 @@
  * renders it (through src/core), plus the checkout's HEAD commit.
  */
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { readModelConfig } from '../core/config';
 import { discoverLayout } from '../core/layout';
 import type { GitopsSource } from './api';
@@ -53,4 +55,43 @@ export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
   );
   entries.sort((a, b) => a.env.localeCompare(b.env) || a.model.localeCompare(b.model));
   return { environments: layout.environments.map((e) => e.name), entries, commit, problems };
+}
+
+/**
+ * Calls onChange (debounced) when the checkout changes: a config.yaml edited, a model or
+ * environment folder added, a commit, pull or checkout (HEAD and branch refs). Best effort:
+ * folders that cannot be watched are skipped.
+ */
+export function watchGitops(src: GitopsSource, debounceMs: number, onChange: () => void): () => void {
+  const dirs: { dir: string; recursive: boolean }[] = [
+    { dir: path.join(src.root, src.deploymentsDir ?? 'model-deployments'), recursive: true },
+    { dir: path.join(src.root, '.git'), recursive: false },
+    { dir: path.join(src.root, '.git', 'refs', 'heads'), recursive: true },
+  ];
+  let timer: NodeJS.Timeout | undefined;
+  const watchers: fs.FSWatcher[] = [];
+  const kick = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      onChange();
+    }, debounceMs);
+  };
+  for (const { dir, recursive } of dirs) {
+    try {
+      const w = fs.watch(dir, { persistent: false, recursive }, (_e, name) => {
+        // in .git itself only HEAD and packed-refs matter (index and logs change on every status)
+        if (!recursive && name && !/^(HEAD|packed-refs)$/.test(String(name))) return;
+        kick();
+      });
+      w.on('error', () => undefined);
+      watchers.push(w);
+    } catch {
+      // not there (a worktree's .git file, no deployments folder yet): nothing to watch
+    }
+  }
+  return () => {
+    if (timer) clearTimeout(timer);
+    for (const w of watchers) w.close();
+  };
 }

@@ -19,7 +19,7 @@ import type {
 } from './api';
 import { classifyError, isDisconnecting, problemKey, RequestError } from './classify';
 import { observeApplication, observeInferenceService, joinService, type IsvcObservation } from './derive';
-import { loadDesired, type DesiredEntry } from './desired';
+import { loadDesired, watchGitops, type DesiredEntry } from './desired';
 import { followChange } from './follow';
 import {
   contextNamespace,
@@ -70,6 +70,7 @@ export class Store implements ClusterStore {
   private transport: Transport | undefined;
   private reflectors: Reflector[] = [];
   private stopKubeconfigWatch: (() => void) | undefined;
+  private stopGitopsWatch: (() => void) | undefined;
   private toolings: string | undefined;
   private envs: EnvironmentInfo[] = [];
   private nsToEnv = new Map<string, string>();
@@ -117,6 +118,7 @@ export class Store implements ClusterStore {
       episodeQuietMs: t.episodeQuietMs ?? 15000,
       clusterWideFrom: t.clusterWideFrom ?? 4,
       watchKubeconfig: t.watchKubeconfig ?? true,
+      watchGitops: t.watchGitops ?? true,
     };
   }
 
@@ -178,8 +180,17 @@ export class Store implements ClusterStore {
     }
   }
 
-  async reloadDesired(): Promise<void> {
-    if (!this.gitops) return;
+  reloadDesired(): Promise<void> {
+    // one at a time, in order: a slow read never overwrites a newer one
+    const next = this.desiredChain.then(() => this.readDesired());
+    this.desiredChain = next.catch(() => undefined);
+    return next;
+  }
+
+  private desiredChain: Promise<void> = Promise.resolve();
+
+  private async readDesired(): Promise<void> {
+    if (!this.gitops || this.disposed) return;
     let snap;
     try {
       snap = await loadDesired(this.gitops);
@@ -229,6 +240,7 @@ export class Store implements ClusterStore {
   dispose(): void {
     this.disposed = true;
     this.teardown();
+    this.stopGitopsWatch?.();
     this.flushTimer?.cancel();
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.serviceListeners.clear();
@@ -243,7 +255,14 @@ export class Store implements ClusterStore {
   // ---- connection ----
 
   async start(): Promise<void> {
-    if (this.gitops) await this.reloadDesired();
+    if (this.gitops) {
+      await this.reloadDesired();
+      if (this.tuning.watchGitops) {
+        this.stopGitopsWatch = watchGitops(this.gitops, this.tuning.kubeconfigDebounceMs, () => {
+          if (!this.disposed) void this.reloadDesired();
+        });
+      }
+    }
     if (!this.kc) await this.connect();
   }
 

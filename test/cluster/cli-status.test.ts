@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import { humanAge } from '../../src/cli/commands/status';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { REFRESH_ANNOTATION, startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { APPLICATIONS } from '../../src/sandbox/resources';
 import { patchSpec, until } from './sandbox-helpers';
 
 function io(opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
@@ -113,8 +114,14 @@ describe('kserve-canary status / --wait against the sandbox', () => {
 
   it('set jukebox 50 --env test --wait: prints the steps and ends at prev 50 / latest 50, Synced at the pushed sha', async () => {
     const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
+    const refreshes: string[] = [];
+    const unsubscribe = sb.controller.store.subscribe((e) => {
+      if (e.resource === APPLICATIONS && e.object.metadata.annotations?.[REFRESH_ANNOTATION] && !e.previous?.metadata.annotations?.[REFRESH_ANNOTATION]) refreshes.push(e.object.metadata.name ?? '');
+    });
     const code = await main(['set', 'jukebox', '50', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], r.io);
+    unsubscribe();
     assert.equal(code, 0, r.err() + r.out());
+    assert.deepEqual(refreshes, ['jukebox-test'], 'Argo CD was asked to refresh the Application once');
     const sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
     const out = r.out();
     const pushed = out.indexOf('✓ Pushed');
@@ -122,6 +129,16 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const rolled = out.indexOf('✓ KServe serves prev 50% · latest 50%');
     assert.ok(pushed >= 0 && synced > pushed && rolled > synced, out);
     assert.ok(out.trimEnd().endsWith(`jukebox in test: prev 50% · latest 50%, Synced at ${sha.slice(0, 7)}`), out);
+  });
+
+  it('promote --wait ends at latest 100%; rollback --wait at prev 100% · latest 0%', async () => {
+    const env = { ...process.env, KUBECONFIG: sb.kubeconfigPath };
+    const p = io({ env });
+    assert.equal(await main(['promote', 'jukebox', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], p.io), 0, p.err());
+    assert.match(p.out(), /jukebox in test: latest 100%, Synced at [0-9a-f]{7}\n$/);
+    const r = io({ env });
+    assert.equal(await main(['rollback', 'jukebox', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], r.io), 0, r.err());
+    assert.match(r.out(), /jukebox in test: prev 100% · latest 0%, Synced at [0-9a-f]{7}\n$/);
   });
 
   it('--wait times out naming the stuck step', async () => {

@@ -69,6 +69,16 @@ describe('cluster store against the sandbox: every state', () => {
     assert.equal(live.application?.revision, sha);
   });
 
+  it('an edit committed in the checkout is picked up by itself (no reload call)', async () => {
+    const before = state()?.desired?.commit;
+    const r = await publishCanaryChange({ root: ctx.sb.gitopsClone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 45 }, push: false, processEnv: process.env });
+    const s = await waitFor((x) => x.desired?.percent === 45 && x.desired.commit === r.sha, 'the new desired state');
+    assert.notEqual(s.desired?.commit, before);
+    assert.equal(s.verdict, 'syncing', 'committed, not pushed: the cluster cannot have it yet');
+    await publish({ kind: 'set', percent: 45 }); // pushes the commit
+    await waitFor((x) => x.verdict === 'live' && x.latestPercent === 45, 'live at 45');
+  });
+
   it('100 through git: live, PREV empty or 0', async () => {
     await publish({ kind: 'set', percent: 100 });
     const s = await waitFor((x) => x.verdict === 'live' && x.latestPercent === 100 && x.desired?.percent === 100, 'live at 100');

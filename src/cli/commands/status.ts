@@ -75,7 +75,7 @@ export function cliLogger(io: CliIO, verbose = false): ClusterLogger {
 }
 
 /** Opens a store for a CLI command (kubeconfig/context options, gitops root if any). */
-export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger): Promise<Store> {
+export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger, watchGitops = false): Promise<Store> {
   const settings: { kubeconfigPath?: string; context?: string } = {};
   if (typeof values.kubeconfig === 'string' && values.kubeconfig) settings.kubeconfigPath = path.resolve(io.cwd, values.kubeconfig);
   if (typeof values.context === 'string' && values.context) settings.context = values.context;
@@ -84,7 +84,7 @@ export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot:
     ...(gitopsRoot ? { gitops: { root: gitopsRoot } } : {}),
     log,
     env: io.env,
-    tuning: { watchKubeconfig: false, requestTimeoutMs: 15000 },
+    tuning: { watchKubeconfig: false, watchGitops, requestTimeoutMs: 15000 },
   });
 }
 
@@ -221,7 +221,7 @@ export const statusCommand: CliCommand = {
     const watch = p.values.watch === true;
     // Without --watch a connection problem ends the command as an error: not also a warning.
     const log = cliLogger(io);
-    const store = await openStore(p.values, io, gitops, watch ? log : { ...log, warn: () => undefined });
+    const store = await openStore(p.values, io, gitops, watch ? log : { ...log, warn: () => undefined }, watch);
     try {
       let readyTimer: NodeJS.Timeout | undefined;
       await Promise.race([store.ready(), new Promise((r) => (readyTimer = setTimeout(r, 20000)))]);
