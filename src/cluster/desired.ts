@@ -3,11 +3,11 @@
  * renders it (through src/core), plus the checkout's HEAD commit.
  */
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readModelConfig } from '../core/config';
 import { discoverLayout } from '../core/layout';
 import type { GitopsSource } from './api';
+import { watchFolders } from './fswatch';
 
 export interface DesiredEntry {
   env: string;
@@ -63,35 +63,15 @@ export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
  * folders that cannot be watched are skipped.
  */
 export function watchGitops(src: GitopsSource, debounceMs: number, onChange: () => void): () => void {
-  const dirs: { dir: string; recursive: boolean }[] = [
-    { dir: path.join(src.root, src.deploymentsDir ?? 'model-deployments'), recursive: true },
-    { dir: path.join(src.root, '.git'), recursive: false },
-    { dir: path.join(src.root, '.git', 'refs', 'heads'), recursive: true },
-  ];
-  let timer: NodeJS.Timeout | undefined;
-  const watchers: fs.FSWatcher[] = [];
-  const kick = () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      onChange();
-    }, debounceMs);
-  };
-  for (const { dir, recursive } of dirs) {
-    try {
-      const w = fs.watch(dir, { persistent: false, recursive }, (_e, name) => {
-        // in .git itself only HEAD and packed-refs matter (index and logs change on every status)
-        if (!recursive && name && !/^(HEAD|packed-refs)$/.test(String(name))) return;
-        kick();
-      });
-      w.on('error', () => undefined);
-      watchers.push(w);
-    } catch {
-      // not there (a worktree's .git file, no deployments folder yet): nothing to watch
-    }
-  }
-  return () => {
-    if (timer) clearTimeout(timer);
-    for (const w of watchers) w.close();
-  };
+  const git = path.join(src.root, '.git');
+  return watchFolders(
+    [
+      { dir: path.join(src.root, src.deploymentsDir ?? 'model-deployments'), recursive: true },
+      // in .git itself only HEAD and packed-refs matter (index and logs change on every status)
+      { dir: git, names: /^(HEAD|packed-refs)$/ },
+      { dir: path.join(git, 'refs', 'heads'), recursive: true },
+    ],
+    debounceMs,
+    onChange,
+  );
 }

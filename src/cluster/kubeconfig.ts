@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CanaryError } from '../core/errors';
+import { watchFolders } from './fswatch';
 
 type ClientModule = typeof import('@kubernetes/client-node');
 let clientModule: Promise<ClientModule> | undefined;
@@ -153,32 +154,13 @@ export function hashFiles(files: string[]): string {
  */
 export function watchKubeconfigFiles(files: string[], debounceMs: number, onChange: () => void): () => void {
   let last = hashFiles(files);
-  let timer: NodeJS.Timeout | undefined;
-  const watchers: fs.FSWatcher[] = [];
-  const dirs = new Set(files.map((f) => path.dirname(path.resolve(f))));
-  const fire = () => {
-    timer = undefined;
+  // Any change in the folders (rename, lock file, the file itself) re-hashes after the burst.
+  const dirs = [...new Set(files.map((f) => path.dirname(path.resolve(f))))];
+  return watchFolders(dirs.map((dir) => ({ dir })), debounceMs, () => {
     const now = hashFiles(files);
     if (now !== last) {
       last = now;
       onChange();
     }
-  };
-  for (const dir of dirs) {
-    try {
-      // Any change in the folder (rename, lock file, the file itself) re-hashes after the burst.
-      const w = fs.watch(dir, { persistent: false }, () => {
-        if (timer) clearTimeout(timer);
-        timer = setTimeout(fire, debounceMs);
-      });
-      w.on('error', () => undefined);
-      watchers.push(w);
-    } catch {
-      // a folder that does not exist (yet): nothing to watch
-    }
-  }
-  return () => {
-    if (timer) clearTimeout(timer);
-    for (const w of watchers) w.close();
-  };
+  });
 }
