@@ -166,6 +166,42 @@ function writeKubeconfig(file: string, server: string, caPem: string, token: str
   renameSync(tmp, file);
 }
 
+/** Thrown when another live process already runs a sandbox on the same data dir. */
+export class SandboxBusyError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`A sandbox is already running on ${dir} (pid ${pid}).`);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One process per data dir: `<dir>/sandbox.pid`, taken over when its process is gone. */
+function lockDir(dir: string): () => void {
+  const file = path.join(dir, 'sandbox.pid');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new SandboxBusyError(dir, pid);
+  }
+  writeFileSync(file, `${process.pid}\n`);
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const dir = path.resolve(opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kserve-canary-sandbox-')));
   mkdirSync(dir, { recursive: true });
@@ -178,6 +214,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const stateFile = path.join(dir, 'state.json');
   const gitopsRemote = path.join(dir, 'gitops.git');
   const gitopsClone = path.join(dir, 'mlops-gitops');
+  const unlock = lockDir(dir);
   const faults = newFaultState();
   const access: AccessList = { forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []), clusterWide: true };
 
@@ -234,7 +271,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     renameSync(`${stateFile}.tmp`, stateFile);
   };
 
-  const port = await boot(opts.port ?? 0);
+  let port: number;
+  try {
+    port = await boot(opts.port ?? 0);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const server = `https://127.0.0.1:${port}`;
   writeKubeconfig(kubeconfigPath, server, tls.caCert, token, user);
 
@@ -320,7 +363,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       },
       pipelinePush: (env, model, change) => pipelinePush(dir, gitopsRemote, env, model, change),
     },
-    stop: shutdown,
+    stop: async () => {
+      await shutdown();
+      unlock();
+    },
     restart: async () => {
       await shutdown();
       await boot(port);

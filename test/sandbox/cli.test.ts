@@ -101,6 +101,11 @@ test('sandbox command as a process: SIGTERM stops it cleanly with exit 0', async
     try {
       const info = await waitFor('ready file', () => existsSync(ready) && JSON.parse(readFileSync(ready, 'utf8')), 60_000);
       assert.equal(info.pid, child.pid);
+      // a second sandbox on the same data folder is refused while the first one lives
+      const second = io(tmp);
+      assert.equal(await main(['sandbox', '--dir', path.join(tmp, 'data')], second.io), 2);
+      assert.match(second.out.stderr, new RegExp(`already running .*\\(pid ${child.pid}\\)`));
+      assert.match(second.out.stderr, /hint: Stop that one first/);
       child.kill('SIGTERM');
       assert.equal(await exited, 0, out);
       assert.match(out, /Sandbox stopped/);

@@ -76,12 +76,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const readyFile = typeof values['ready-file'] === 'string' && values['ready-file'] ? path.resolve(io.cwd, values['ready-file']) : undefined;
   if (io.signal.aborted) return 0;
 
-  const { startSandbox } = await import('../../sandbox/index');
+  const { startSandbox, SandboxBusyError } = await import('../../sandbox/index');
   let sb: Awaited<ReturnType<typeof startSandbox>>;
   try {
     sb = await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof SandboxBusyError) {
+      throw new CanaryError('invalid-input', 'sandbox-busy', msg, `Stop that one first (kill ${e.pid}), or pass another --dir.`);
+    }
     if (/EADDRINUSE/.test(msg)) {
       throw new CanaryError('invalid-input', 'port-in-use', `Port ${port} on 127.0.0.1 is already in use.`, 'Pick another --port, or leave it out to use any free port.');
     }
