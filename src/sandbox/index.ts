@@ -8,7 +8,8 @@
  *   await sb.stop();                            // persists state to sb.dir; nothing left running
  *
  * Data dir layout: tls/ (CA + server cert, reused), token (0600), kubeconfig (0600),
- * gitops.git (bare, branch main), mlops-gitops (working clone), state.json (on stop).
+ * gitops.git (bare, branch main), mlops-gitops (working clone), state.json (on stop),
+ * sandbox.pid (one live process per dir), ci-clone (pipelinePush, created on first use).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
