@@ -51,7 +51,7 @@ export function kubectl(sb: Sandbox, args: string[], opts: { input?: string; tim
 }
 
 /** Poll `fn` until it returns a truthy value or the (generous) deadline passes. */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15000): Promise<NonNullable<T>> {
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30000): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
