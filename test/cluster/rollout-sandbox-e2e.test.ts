@@ -30,11 +30,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/command';
+import { memoryIO } from './cli-io';
 import { createMetricsClient, observedSplit } from '../../src/cluster/metrics';
 import { observedMatches, formatObserved } from '../../src/core/observed';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
@@ -45,19 +43,7 @@ interface InferenceSandbox {
   controller: { setRevisionBehavior?: (namespace: string, revision: string, b: { errorRate?: number; latencyMs?: number }) => void };
 }
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    cwd: os.tmpdir(),
-    env: { HOME: path.join(os.tmpdir(), 'ksc-no-home'), PATH: process.env.PATH },
-    signal: new AbortController().signal,
-    isTTY: false,
-  };
-  return { io: value, out: () => out.join(''), err: () => err.join('') };
-}
+const io = memoryIO;
 
 describe('progressive rollout end to end on the sandbox (inference + Prometheus API)', () => {
   let sb: Sandbox | undefined;

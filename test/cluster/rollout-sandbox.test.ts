@@ -8,28 +8,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/command';
+import { memoryIO } from './cli-io';
 import { parseTrailer } from '../../src/core/rollout';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (t) => void out.push(t),
-    stderr: (t) => void err.push(t),
-    cwd: os.tmpdir(),
-    env: { HOME: path.join(os.tmpdir(), 'ksc-no-home'), PATH: process.env.PATH, ...env },
-    signal: new AbortController().signal,
-    isTTY: false,
-  };
-  return { io: value, out: () => out.join(''), err: () => err.join('') };
-}
+const io = memoryIO;
 
 /** A loopback Prometheus answering the gate queries: `errorRate()` decides the 5xx share. */
 async function fakeGates(errorRate: () => number) {
