@@ -15,7 +15,9 @@ export async function packageVsix(out, { logFile, allowWarnings = false } = {}) 
     npm_config_logs_max: '0', // npm run (the prepublish step) writes no log file into ~/.npm
     npm_config_update_notifier: 'false',
   };
-  const res = await runCommand(process.execPath, [vsce, 'package', '--no-dependencies', '--out', out], { cwd: root, env, logFile });
+  // --no-rewrite-relative-links: the README's media/screenshot.png ships inside the .vsix and
+  // resolves there; rewriting would need the public repository's URL.
+  const res = await runCommand(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out], { cwd: root, env, logFile });
   if (res.code !== 0 || !existsSync(out)) {
     throw new Error(`vsce package failed (exit ${res.code})${logFile ? `; log: ${logFile}` : ''}\n${res.output.trim().split('\n').slice(-20).join('\n')}`);
   }
