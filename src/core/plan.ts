@@ -240,8 +240,8 @@ export function parsePlanFile(text: string, file: string, defaults: PlanDefaults
     const node = item as YamlNode;
     stepNodes.push(node);
     if (isScalar(node)) {
-      const n = typeof node.value === 'number' ? node.value : Number.NaN;
-      return { percent: n, pauseMs: defaultPause, manual: false };
+      if (typeof node.value !== 'number') throw problem(at(node), `step ${i + 1}: ${JSON.stringify(node.value)} is not a percent (a whole number from 1 to 100).`);
+      return { percent: node.value, pauseMs: defaultPause, manual: false };
     }
     if (!isMap(node)) throw problem(at(node), `step ${i + 1} must be a mapping like {percent: 10, pause: 1m} or a number.`);
     const m = node as YAMLMap;

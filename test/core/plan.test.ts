@@ -108,6 +108,7 @@ test('plan file mistakes are reported as file:line with what is wrong', () => {
     ['pause: 1m\n', /^f\.yaml:1: the plan has no "steps" list/],
     ['steps: 10\n', /^f\.yaml:1: "steps" must be a list/],
     ['steps: []\n', /^f\.yaml:1: the plan has no steps/],
+    ['steps:\n  - 10\n  - "50"\n  - 100\n', /^f\.yaml:3: step 2: "50" is not a percent/],
     ['- 10\n- 100\n', /^f\.yaml:1: the plan must be a mapping/],
     ['steps: [10, 100\n', /^f\.yaml:\d+: not valid YAML/],
     ['steps: [10, 100]\nsteps: [20, 100]\n', /^f\.yaml:\d+: not valid YAML/],
