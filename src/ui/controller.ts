@@ -198,6 +198,9 @@ export class Controller implements vscode.Disposable {
       return;
     }
     this.store = store;
+    // Episodes are counted per store: a new store (new settings) may notify again.
+    this.notifiedEpisode = undefined;
+    this.lastProblemKey = undefined;
     this.storeSubscriptions.push(
       store.onDidChangeServices((keys) => {
         this.updateViewState();

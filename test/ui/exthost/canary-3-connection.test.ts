@@ -2,12 +2,12 @@
 // through "Select kubeconfig") empties the tree into the "cannot be reached" welcome view,
 // and going back to the sandbox's kubeconfig brings the rows back.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { api, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,9 +30,15 @@ describe('connection loss', () => {
   });
   after(async () => {
     stubs.restore();
-    await vscode.workspace.getConfiguration('kserveCanary').update('kubeconfig', undefined, vscode.ConfigurationTarget.Global);
+    const cfg = vscode.workspace.getConfiguration('kserveCanary');
+    await cfg.update('kubeconfig', undefined, vscode.ConfigurationTarget.Global);
+    await cfg.update('gitopsRoot', undefined, vscode.ConfigurationTarget.Global);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  const backToNormal = async () => {
+    await until('the rows back', async () => a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
+  };
 
   it('an unreachable cluster shows the welcome content, once notified, and the tree recovers', async () => {
     const warnings: string[] = [];
@@ -65,7 +71,38 @@ describe('connection loss', () => {
     assert.ok(warnings.every((w) => !w.includes('not-a-real-token')), 'no token in notifications');
 
     await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', '');
-    await until('the rows back', async () => a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
+    await backToNormal();
     assert.equal(warnings.length, 1, `one notification per episode: ${JSON.stringify(warnings)}`);
+  });
+
+  it('credentials the cluster refuses show the "not logged in" welcome, and no token anywhere', async () => {
+    const warnings: string[] = [];
+    stubs.set(vscode.window, 'showWarningMessage', (async (m: string) => {
+      warnings.push(m);
+      return undefined;
+    }) as typeof vscode.window.showWarningMessage);
+    const stale = 'sha256~expired-token-0123456789';
+    const text = readFileSync(sandbox().kubeconfig, 'utf8').replace(/(token:\s*)\S+/, `$1${stale}`);
+    assert.ok(text.includes(stale), 'the sandbox kubeconfig holds a token');
+    const kubeconfig = path.join(dir, 'expired.kubeconfig');
+    writeFileSync(kubeconfig, text);
+    await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', kubeconfig);
+    await until('the unauthorized welcome state', () => a.state() === 'unauthorized', 60_000);
+    assert.deepEqual(await a.rows(), []);
+    await until('a warning', () => warnings.length >= 1);
+    for (const w of warnings) assert.ok(!w.includes(stale), `token in a notification: ${w}`);
+    await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', '');
+    await backToNormal();
+  });
+
+  it('no gitops checkout shows the "open folder" welcome', async () => {
+    const empty = path.join(dir, 'not-a-checkout');
+    mkdirSync(empty);
+    await vscode.workspace.getConfiguration('kserveCanary').update('gitopsRoot', empty, vscode.ConfigurationTarget.Global);
+    await until('the no-gitops welcome state', () => a.state() === 'no-gitops');
+    assert.deepEqual(await a.rows(), []);
+    assert.equal(a.gitopsRoot(), undefined);
+    await vscode.workspace.getConfiguration('kserveCanary').update('gitopsRoot', undefined, vscode.ConfigurationTarget.Global);
+    await backToNormal();
   });
 });
