@@ -565,3 +565,30 @@ export const systemClock: Pick<RolloutPorts, 'sleep' | 'now'> = {
     signal.addEventListener('abort', done, { once: true });
   }),
 };
+
+export interface RolloutState {
+  state: 'none' | 'in-progress' | 'completed' | 'rolled-back' | 'promoted';
+  step?: number;
+  of?: number;
+  /** True when the trailer belongs to this plan (same steps, pauses and gates). */
+  samePlan?: boolean;
+  /** One line: `step 2/4 (25%) of plan 1a2b3c4d`, `rolled back at step 2/4`, `no rollout in git`. */
+  text: string;
+}
+
+/**
+ * Where a rollout stands according to git alone (the last commit of the model's config.yaml),
+ * for a tree item, a tooltip or `rollout --status`. Nothing is guessed: a percent set by
+ * hand (no trailer) is "no rollout".
+ */
+export function rolloutState(plan: Pick<RolloutPlan, 'steps' | 'gates'>, git: GitSnapshot): RolloutState {
+  const t = parseTrailer(git.message);
+  if (!t) return { state: 'none', text: `no rollout in git (canary at ${describePercent(git.percent)})` };
+  const samePlan = t.plan === planHash(plan);
+  const base = { step: t.step, of: t.of, samePlan };
+  const plan8 = `plan ${t.plan}${samePlan ? '' : ', not the current plan'}`;
+  if (t.kind === 'rollback') return { ...base, state: 'rolled-back', text: `rolled back at step ${t.step}/${t.of} (${plan8}); canary at ${describePercent(git.percent)}` };
+  if (t.kind === 'promote') return { ...base, state: 'promoted', text: `promoted early at step ${t.step}/${t.of} (${plan8})` };
+  if (t.step === t.of) return { ...base, state: 'completed', text: `completed: step ${t.step}/${t.of}, promoted (${plan8})` };
+  return { ...base, state: 'in-progress', text: `in progress: step ${t.step}/${t.of} at ${describePercent(git.percent)} (${plan8})` };
+}

@@ -150,4 +150,13 @@ describe('cli rollout without a cluster', () => {
     assert.equal(head(root), before);
     assert.equal(git(root, ['status', '--porcelain', '--untracked-files=no']).trim(), '');
   });
+
+  it('--status says where the rollout stands from git alone, without a cluster', async () => {
+    const sb = makeSandbox();
+    sandboxes.push(sb);
+    const root = sb.clone('a');
+    const r = await run(['rollout', 'jukebox', '--env', 'test', '--status', '--gitops', root], os.tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'jukebox in test: no rollout in git (canary at 10%)\n');
+  });
 });

@@ -107,6 +107,9 @@ describe('kserve-canary rollout against the sandbox', () => {
     assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--plan', plan, '--no-gates', ...common()], r1.io), 1, r1.out() + r1.err());
     assert.match(r1.out(), /Waiting for approval at step 1\/2 \(20%\)/);
     assert.equal(isvcPercent(), 20);
+    const st = io();
+    assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--plan', plan, '--status', ...common()], st.io), 0, st.err());
+    assert.match(st.out(), /^jukebox in test: in progress: step 1\/2 at 20% \(plan [0-9a-f]{8}\)\n$/);
     const r2 = io();
     assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--plan', plan, '--no-gates', '--approve', ...common()], r2.io), 0, r2.out() + r2.err());
     assert.match(r2.out(), /Resuming at step 1\/2: git is at step 1\/2 \(20%\)/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CanaryError } from '../../src/core/errors';
 import { parseInlineSteps, planFromDefaults, planHash, type RolloutPlan } from '../../src/core/plan';
 import {
-  evaluateGates, formatTrailer, parseTrailer, startPoint, startRollout,
+  evaluateGates, formatTrailer, parseTrailer, rolloutState, startPoint, startRollout,
   type ApprovalAnswer, type ApprovalRequest, type GateReading, type RolloutEvent, type RolloutPorts,
 } from '../../src/core/rollout';
 import type { CanaryAction } from '../../src/core/types';
@@ -374,4 +374,15 @@ test('a rollback that cannot be pushed says so loudly, with what to do', async (
     assert.match(e.hint ?? '', /Pull and try again\. Then roll back by hand: kserve-canary rollback jukebox --env test\./);
     return true;
   });
+});
+
+test('rolloutState reads where a rollout stands from git alone', () => {
+  const p = plan();
+  const h = planHash(p);
+  const at = (percent: number | undefined, trailer?: string) => rolloutState(p, { percent, message: trailer ? `subject\n\n${trailer}` : 'Set canary traffic to 30%', headSha: 'x' });
+  assert.deepEqual(at(30), { state: 'none', text: 'no rollout in git (canary at 30%)' });
+  assert.deepEqual(at(25, formatTrailer({ kind: 'step', step: 2, of: 4, plan: h })), { state: 'in-progress', step: 2, of: 4, samePlan: true, text: `in progress: step 2/4 at 25% (plan ${h})` });
+  assert.equal(at(undefined, formatTrailer({ kind: 'step', step: 4, of: 4, plan: h })).state, 'completed');
+  assert.equal(at(0, formatTrailer({ kind: 'rollback', step: 2, of: 4, plan: 'deadbeef' })).text, 'rolled back at step 2/4 (plan deadbeef, not the current plan); canary at 0%');
+  assert.equal(at(undefined, formatTrailer({ kind: 'promote', step: 3, of: 4, plan: h })).state, 'promoted');
 });

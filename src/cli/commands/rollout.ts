@@ -7,8 +7,8 @@ import { createInterface } from 'node:readline/promises';
 import { CanaryError } from '../../core/errors';
 import { validateName } from '../../core/names';
 import { describeGates, describePlan, hasGates, resolvePlan, type PlanDefaults } from '../../core/plan';
-import { gitRolloutPorts } from '../../core/rollout-git';
-import { startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts } from '../../core/rollout';
+import { gitRolloutPorts, readGitSnapshot } from '../../core/rollout-git';
+import { rolloutState, startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts } from '../../core/rollout';
 import { rolloutPorts } from '../../cluster/rollout-ports';
 import type { ClusterStore } from '../../cluster/api';
 import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
@@ -75,6 +75,7 @@ Options:
       --promote              finish now: promote (100% to the latest revision)
       --abort                roll back now (0%)
       --restart              start over even if this plan already completed
+      --status               say where the rollout stands in git, change nothing
       --timeout <d>          how long each step may take to go live (default 5m)
       --traffic <rps>        send test inference traffic at this rate during the whole
                              rollout (to the service URL), so the gates have data
@@ -111,6 +112,7 @@ Examples:
       yes: { type: 'boolean', short: 'y' },
       traffic: { type: 'string' },
       payload: { type: 'string' },
+      status: { type: 'boolean' },
     }, 1);
     if (p.values.help) {
       io.stdout(this.usage);
@@ -142,6 +144,12 @@ Examples:
     const trafficRps = numberOption('rollout', p.values, 'traffic', undefined);
     if (trafficRps !== undefined && !(trafficRps > 0 && trafficRps <= LIMITS.maxRps)) throw usageError(`rollout: --traffic ${trafficRps} is outside 0..${LIMITS.maxRps} req/s.`, 'For example --traffic 5.');
     const payload = typeof p.values.payload === 'string' ? await readPayloadFile(path.resolve(io.cwd, p.values.payload)) : DEFAULT_PAYLOAD;
+    if (p.values.status) {
+      // where the rollout stands, from git alone (no cluster, nothing changed)
+      const snap = await readGitSnapshot({ root, env, model, processEnv: io.env });
+      io.stdout(`${model} in ${env}: ${rolloutState(plan, snap).text}\n`);
+      return 0;
+    }
     const noGates = !!p.values['no-gates'];
     const metrics = noGates || action ? undefined : await prometheusFrom(p.values, io);
     if (!action && !noGates && hasGates(plan.gates) && !metrics) {
