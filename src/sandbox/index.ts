@@ -20,6 +20,7 @@ import { ArgoController, type ArgoSnapshot } from './argocd';
 import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, type KServeSnapshot } from './kserve';
 import { newFaultState, type AccessList } from './faults';
 import { INFERENCE_SERVICES } from './resources';
+import { InferenceServer, type RevisionBehavior } from './inference';
 import { ApiServer } from './server';
 import { pipelinePush, type PipelineChange } from './pipeline';
 import { seedCluster, seedGitops, seedNamespaces } from './seed';
@@ -32,6 +33,7 @@ export { REFRESH_ANNOTATION } from './argocd';
 export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION } from './kserve';
 export type { KObject } from './types';
 export type { PipelineChange } from './pipeline';
+export type { RevisionBehavior } from './inference';
 
 export interface SandboxOptions {
   /** Data dir; default: a fresh temp dir (removed by nobody: pass your own to clean it). */
@@ -56,6 +58,12 @@ export interface SandboxOptions {
   bookmarkMs?: number;
   /** Argo CD selfHeal. Default true. */
   selfHeal?: boolean;
+  /**
+   * Serve inference (`POST <status.url>/v2/models/<name>/infer`, status.url then being a
+   * loopback http URL) and a Prometheus query API over the requests served
+   * (`prometheusUrl`). Default false: status.url is `https://<name>-<ns>.apps.sandbox.example`.
+   */
+  inference?: boolean;
 }
 
 export interface SandboxFaults {
@@ -104,6 +112,11 @@ export interface SandboxControls {
   forbid(namespace: string, on?: boolean): void;
   /** Allow or refuse cluster-wide lists. */
   allowClusterWide(on: boolean): void;
+  /**
+   * Inference only: how a revision answers (`errorRate` 0..1: every round(1/errorRate)-th
+   * request is a 500; `latencyMs` before each answer).
+   */
+  setRevisionBehavior(namespace: string, revision: string, behavior: RevisionBehavior): void;
   /** Read the gitops head now instead of waiting for the next poll. */
   pollGit(): Promise<void>;
   /** Pause (or resume) the Argo CD controller entirely, like Argo CD being down. */
@@ -130,6 +143,8 @@ export interface Sandbox {
   controller: SandboxControls;
   /** The object store (same as controller.store; replaced by restart()). */
   readonly store: Store;
+  /** With `inference: true`: base URL of the Prometheus query API (needs the sandbox token). */
+  readonly prometheusUrl: string | undefined;
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -138,6 +153,7 @@ interface PersistedState {
   store: StoreSnapshot;
   kserve: KServeSnapshot;
   argo: ArgoSnapshot;
+  inferencePort?: number;
 }
 
 const DOMAIN = 'apps.sandbox.example';
@@ -224,10 +240,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let argo!: ArgoController;
   let api!: ApiServer;
   let running = false;
+  const inference = opts.inference ? new InferenceServer(() => store, () => token) : undefined;
+  let inferencePort = 0;
 
   const boot = async (port: number): Promise<number> => {
+    const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState) : undefined;
+    if (inference) {
+      // the same port as before when possible, so that status.url stays valid
+      inferencePort = await inference.listen(inferencePort || saved?.inferencePort || 0).catch(() => inference.listen(0));
+    }
     store = new Store(opts.watchWindow ?? 1000);
-    kserve = new KServeController(store, { rolloutDelayMs: opts.rolloutDelayMs ?? 1000, domain: DOMAIN });
+    kserve = new KServeController(store, {
+      rolloutDelayMs: opts.rolloutDelayMs ?? 1000,
+      domain: DOMAIN,
+      ...(inference ? { serviceUrl: (ns: string, name: string) => inference.serviceUrl(ns, name) } : {}),
+    });
     argo = new ArgoController(store, {
       bareRepo: gitopsRemote,
       branch: 'main',
@@ -237,8 +264,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       syncDelayMs: opts.syncDelayMs ?? 1500,
       selfHeal: opts.selfHeal ?? true,
     });
-    if (existsSync(stateFile)) {
-      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState;
+    if (saved) {
+      const state = saved;
       store.load(state.store);
       kserve.load(state.kserve);
       argo.load(state.argo);
@@ -267,7 +294,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await argo.stop();
     kserve.stop();
     await api.close();
-    const state: PersistedState = { store: store.snapshot(), kserve: kserve.snapshot(), argo: argo.snapshot() };
+    await inference?.close();
+    const state: PersistedState = { store: store.snapshot(), kserve: kserve.snapshot(), argo: argo.snapshot(), ...(inference ? { inferencePort } : {}) };
     writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
     renameSync(`${stateFile}.tmp`, stateFile);
   };
@@ -276,6 +304,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   try {
     port = await boot(opts.port ?? 0);
   } catch (e) {
+    await inference?.close();
     unlock();
     throw e;
   }
@@ -295,6 +324,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     context: 'sandbox',
     get store() {
       return store;
+    },
+    get prometheusUrl() {
+      return inference?.prometheusUrl;
     },
     faults: {
       dropWatches: (o) => api.dropWatches(o?.abrupt ?? false),
@@ -363,6 +395,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         argo.paused = on;
       },
       pipelinePush: (env, model, change) => pipelinePush(dir, gitopsRemote, env, model, change),
+      setRevisionBehavior: (ns, revision, behavior) => {
+        if (!inference) throw new Error('setRevisionBehavior needs a sandbox started with inference: true');
+        inference.setRevisionBehavior(ns, revision, behavior);
+      },
     },
     stop: async () => {
       await shutdown();

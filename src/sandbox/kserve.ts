@@ -44,6 +44,8 @@ export interface KServeOptions {
   rolloutDelayMs: number;
   /** Base domain for URLs; never resolves. */
   domain: string;
+  /** `status.url` override (the sandbox's loopback inference endpoint), when serving inference. */
+  serviceUrl?: (namespace: string, name: string) => string;
 }
 
 type Condition = { type: string; status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; lastTransitionTime?: string; severity?: string };
@@ -139,7 +141,8 @@ export class KServeController {
   private fingerprint(o: KObject): string {
     const a = o.metadata.annotations ?? {};
     const key = `${o.metadata.namespace}/${o.metadata.name}`;
-    return [o.metadata.generation, a[DEPLOYMENT_MODE_ANNOTATION] ?? '', a[TAG_ROUTING_ANNOTATION] ?? '', this.failing.get(key) ?? ''].join('|');
+    const url = this.options.serviceUrl?.(o.metadata.namespace!, o.metadata.name!) ?? '';
+    return [o.metadata.generation, a[DEPLOYMENT_MODE_ANNOTATION] ?? '', a[TAG_ROUTING_ANNOTATION] ?? '', this.failing.get(key) ?? '', url].join('|');
   }
 
   private consider(o: KObject): void {
@@ -203,7 +206,7 @@ export class KServeController {
     const name = o.metadata.name!;
     const d = this.options.domain;
     return {
-      url: `https://${name}-${ns}.${d}`,
+      url: this.options.serviceUrl?.(ns, name) ?? `https://${name}-${ns}.${d}`,
       address: `http://${name}.${ns}.svc.cluster.local`,
       predictorUrl: `https://${name}-predictor-${ns}.${d}`,
       predictorAddress: `http://${name}-predictor.${ns}.svc.cluster.local`,
