@@ -76,9 +76,19 @@ export class Controller implements vscode.Disposable {
     return this.viewState;
   }
 
-  /** Resolves when the current start attempt has finished (connected or not). */
-  whenStarted(): Promise<void> {
-    return this.starting ?? this.restart();
+  /** Whether a start has been asked for already. */
+  isStarting(): boolean {
+    return this.starting !== undefined;
+  }
+
+  /** Resolves when the latest start attempt has finished (connected or not), starting if needed. */
+  async whenStarted(): Promise<void> {
+    if (!this.starting) void this.restart();
+    let p: Promise<void> | undefined;
+    do {
+      p = this.starting;
+      await p;
+    } while (p !== this.starting);
   }
 
   connection(): ConnectionState | undefined {

@@ -55,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
     if (sb) {
       log.info(`sandbox still running at ${sb.server}: using it`);
       void ctl.setOverride(overrideFor(sb));
-    } else {
+    } else if (!ctl.isStarting()) {
       void ctl.restart();
     }
   });

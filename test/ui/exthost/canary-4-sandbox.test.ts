@@ -25,7 +25,9 @@ describe('Start sandbox', () => {
     if (pid && alive(pid)) process.kill(pid, 'SIGTERM');
   });
 
-  it('starts a sandbox process, shows its cluster, and falls back when it stops', async () => {
+  it('starts a sandbox process, shows its cluster, and falls back when it stops', async function () {
+    // Starting a second cluster (TLS material, git repo, seeding) takes a while on a loaded machine.
+    this.timeout(180_000);
     const infos: string[] = [];
     stubs.set(vscode.window, 'showInformationMessage', (async (m: string) => {
       infos.push(m);
