@@ -5,7 +5,9 @@ import * as vscode from 'vscode';
 import { api, keyOf, row, serviceRow, until, type Api } from './canary-helpers';
 
 
-describe('Canary Deployments tree', () => {
+describe('Canary Deployments tree', function () {
+  // Each test waits on git, Argo CD and KServe round trips: generous on a loaded machine.
+  this.timeout(150_000);
   let a: Api;
   before(async () => {
     a = await api();

@@ -7,7 +7,9 @@ import { api, keyOf, remoteCommits, remoteHeadMessage, sandbox, serviceRow, Stub
 
 type Validate = NonNullable<vscode.InputBoxOptions['validateInput']>;
 
-describe('KServe Canary commands', () => {
+describe('KServe Canary commands', function () {
+  // Each test waits on git, Argo CD and KServe round trips: generous on a loaded machine.
+  this.timeout(150_000);
   let a: Api;
   const stubs = new Stubs();
   before(async () => {

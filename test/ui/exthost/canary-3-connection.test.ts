@@ -20,7 +20,9 @@ function closedPort(): Promise<number> {
   });
 }
 
-describe('connection loss', () => {
+describe('connection loss', function () {
+  // Each test waits on git, Argo CD and KServe round trips: generous on a loaded machine.
+  this.timeout(150_000);
   let a: Api;
   let dir: string;
   const stubs = new Stubs();

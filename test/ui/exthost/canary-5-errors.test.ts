@@ -8,7 +8,9 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { api, git, keyOf, remoteCommits, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
-describe('publish failures', () => {
+describe('publish failures', function () {
+  // Each test waits on git, Argo CD and KServe round trips: generous on a loaded machine.
+  this.timeout(150_000);
   let a: Api;
   const stubs = new Stubs();
   const hook = () => path.join(sandbox().gitopsRemote, 'hooks', 'pre-receive');
