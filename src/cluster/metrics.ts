@@ -203,7 +203,9 @@ function observedFrom(byRevision: Record<string, number>, svc: ServiceRef, windo
   if (!(totalRps > 0)) {
     return absent(window, 'no-traffic', `No requests reached ${svc.name} in ${svc.namespace} over the last ${window} (${source === 'knative' ? 'revision_request_count' : 'ovms_requests_success'} is 0).`, now);
   }
-  const prevRps = svc.prevRevision !== undefined ? (byRevision[svc.prevRevision] ?? 0) : undefined;
+  // KServe may point `prev` at the latest revision itself (a canary percent without a new
+  // revision): then there is one revision, and it is the latest.
+  const prevRps = svc.prevRevision !== undefined && svc.prevRevision !== svc.latestRevision ? (byRevision[svc.prevRevision] ?? 0) : undefined;
   const latestRps = svc.latestRevision !== undefined ? (byRevision[svc.latestRevision] ?? 0) : undefined;
   const s = sharesOf(prevRps, latestRps, totalRps);
   return { kind: 'observed', window, byRevision, prevPercent: s.prev, latestPercent: s.latest, totalRps, source, at: now.toISOString() };

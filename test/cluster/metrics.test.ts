@@ -228,6 +228,13 @@ test('bad Prometheus URLs are refused up front; no URL means no client', async (
   assert.equal(c?.baseUrl, 'https://thanos.example.com');
 });
 
+test('prev and latest naming the same revision is one revision, the latest', async (t) => {
+  const prom = await fakePrometheus((q) => q.includes('revision_request_count') ? vector([{ metric: { revision_name: 'jukebox-predictor-00002' }, v: '4' }]) : empty);
+  t.after(prom.close);
+  const o = await observedSplit(createMetricsClient({ url: prom.url }), { ...svc, prevRevision: 'jukebox-predictor-00002' });
+  assert.equal(formatObserved(o), 'observed 100 over 5 min');
+});
+
 test('pods map to revisions; shares round to 100', () => {
   assert.equal(revisionOfPod('jukebox-predictor-00003-deployment-77f9-abcde'), 'jukebox-predictor-00003');
   assert.equal(revisionOfPod('my-model-v2-predictor-00012-deployment-x-y'), 'my-model-v2-predictor-00012');
