@@ -56,16 +56,22 @@ export class Reflector {
 
   stop(): void {
     this.abort.abort();
+    this.wake?.abort();
   }
 
   /** Cut the current wait or watch short and list again now. */
   relist(): void {
+    this.relistRequested = true;
     this.wake?.abort();
   }
 
+  private relistRequested = false;
+
+  /** A wait that stop() and relist() cut short (one short-lived controller, no listener left on long-lived signals). */
   private async pause(ms: number): Promise<void> {
     this.wake = new AbortController();
-    await sleep(ms, AbortSignal.any([this.abort.signal, this.wake.signal]));
+    if (this.abort.signal.aborted) return;
+    await sleep(ms, this.wake.signal);
   }
 
   private async run(): Promise<void> {
@@ -97,10 +103,10 @@ export class Reflector {
         continue;
       }
       // Watch until something forces a relist.
-      let relistNow = false;
-      this.wake = new AbortController();
-      const watchSignal = AbortSignal.any([signal, this.wake.signal]);
-      while (!signal.aborted && !watchSignal.aborted) {
+      this.relistRequested = false;
+      while (!signal.aborted && !this.relistRequested) {
+        this.wake = new AbortController();
+        const watchSignal = this.wake.signal; // stop() and relist() abort it
         const started = Date.now();
         let sawEvent = false;
         this.stats.watches++;
@@ -118,16 +124,12 @@ export class Reflector {
           { idleMs: this.opts.watchIdleMs, timeoutSeconds: 240 + Math.floor(Math.random() * 60), signal: watchSignal },
         );
         const lived = Date.now() - started;
-        if (end.kind === 'aborted') {
-          relistNow = !signal.aborted; // relist() was called
-          break;
-        }
+        if (end.kind === 'aborted') break; // stop() or relist()
         if (end.kind === 'gone') {
           this.stats.relistsOnGone++;
           // Two 410s in a row within a second: slow down instead of hammering the server.
           if (Date.now() - lastGone < 1000) await this.pause(this.backoff.next());
           lastGone = Date.now();
-          relistNow = true;
           break;
         }
         if (end.kind === 'error') {
@@ -135,21 +137,18 @@ export class Reflector {
           this.sink.health({ ok: false, error: end.error });
           this.opts.debug?.(`${this.id}: watch failed, relisting after backoff`);
           await this.pause(this.backoff.next());
-          relistNow = true;
           break;
         }
         if (end.kind === 'idle') {
           this.stats.idleRestarts++;
           this.opts.debug?.(`${this.id}: watch silent for ${this.opts.watchIdleMs} ms, restarting it`);
           // A silent watch may have lost events: relist to be sure.
-          relistNow = true;
           break;
         }
         // closed normally: a healthy, long-lived watch resets the backoff; a quick close waits.
         if (lived >= 5000 || sawEvent) this.backoff.reset();
         if (lived < 1000 && !sawEvent) await this.pause(this.backoff.next());
       }
-      if (!relistNow && signal.aborted) break;
     }
   }
 }

@@ -114,15 +114,18 @@ export class Transport {
     return new Promise((resolve, reject) => {
       let settled = false;
       const timeoutMs = opts.headerTimeoutMs ?? this.requestTimeoutMs;
+      const onAbort = () => fail(new RequestError('aborted', undefined, 'ABORTED', opts.namespace));
       const req = mod.request(target, { method, headers, agent }, (res) => {
         settled = true;
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         resolve(res);
       });
       const fail = (e: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         req.destroy();
         reject(e);
       };
@@ -131,10 +134,8 @@ export class Transport {
         timeoutMs,
       );
       req.on('error', (e) => fail(e));
-      if (opts.signal) {
-        if (opts.signal.aborted) fail(new RequestError('aborted', undefined, 'ABORTED', opts.namespace));
-        opts.signal.addEventListener('abort', () => fail(new RequestError('aborted', undefined, 'ABORTED', opts.namespace)), { once: true });
-      }
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       req.end(opts.body);
     });
   }
