@@ -74,8 +74,8 @@ export function serviceDescription(s: ServiceState): string {
 
 /**
  * contextValue of a service row: `service.<canary|nocanary>.<verdict>` plus `.split` while a
- * previous revision still gets traffic (promote / roll back make sense) and `.missing` when
- * only git knows it. `when` clauses match with regular expressions, e.g.
+ * previous revision still gets traffic or git holds a canary percent (promote makes sense;
+ * roll back is offered on every canary row) and `.missing` when only git knows it. `when` clauses match with regular expressions, e.g.
  * `viewItem =~ /^service\.canary\./`.
  */
 export function serviceContextValue(s: ServiceState): string {

@@ -26,6 +26,12 @@ test('menus name only contributed commands; writing commands need a trusted work
   }
 });
 
+test('row menus: promote only on split rows, roll back and set on every canary row', () => {
+  const when = (cmd: string) => (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === cmd).map((i) => i.when);
+  for (const w of when('kserveCanary.promote')) assert.match(w, /\\\.split/);
+  for (const cmd of ['kserveCanary.rollback', 'kserveCanary.setTraffic']) for (const w of when(cmd)) assert.ok(w.includes('viewItem =~ /^service\\.canary\\./'), `${cmd}: ${w}`);
+});
+
 test('welcome content for each state the view can be in without rows', () => {
   const states = c.viewsWelcome.map((w: { when: string }) => /kserveCanary\.state == ([a-z-]+)/.exec(w.when)?.[1]);
   for (const s of ['loading', 'no-gitops', 'no-kubeconfig', 'unreachable', 'unauthorized', 'ok']) assert.ok(states.includes(s), s);
