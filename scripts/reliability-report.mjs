@@ -56,6 +56,16 @@ export function tapTests(text) {
   return out;
 }
 
+/** Why a TAP file cannot be trusted (written by two runs at once, cut short), or undefined. */
+export function tapDamage(text) {
+  if (text.includes('\0')) return 'it holds NUL bytes (two runs wrote it at once?)';
+  const plan = /^1\.\.(\d+)$/m.exec(text);
+  if (!plan) return 'it has no plan line (the run did not finish?)';
+  const top = text.split('\n').filter((l) => /^(not ok|ok) \d+ - /.test(l)).length;
+  if (top !== Number(plan[1])) return `it plans ${plan[1]} top-level tests but reports ${top} (overwritten by another run?)`;
+  return undefined;
+}
+
 function tapSummary(text) {
   const n = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
   return { tests: n('tests'), pass: n('pass'), fail: n('fail') + n('cancelled'), skipped: n('skipped') + n('todo') };
@@ -87,6 +97,8 @@ function generate(doc, tapText) {
   const problems = [];
   const refs = tableReferences(doc);
   if (refs.length === 0) problems.push('the table names no test (`file` «title»)');
+  const damage = tapText === undefined ? undefined : tapDamage(tapText);
+  if (damage) problems.push(`${path.relative(root, tapFile)} cannot be used: ${damage}; run the unit tests again`);
   const tests = tapText === undefined ? [] : tapTests(tapText);
   const rows = [];
   for (const ref of refs) {

@@ -40,7 +40,7 @@ describe('scripts/reliability-report.mjs', () => {
 
   it('fills the block from the JSON files and the TAP, leaves everything else as it was', () => {
     const text = doc(`| Fuzz | exact or refused | \`test/security/urls.test.ts\` «${TITLE}» | [fuzz] |`);
-    const r = run('ok', text, tap([`    ok 1 - ${TITLE}`]), {
+    const r = run('ok', text, tap([`    ok 1 - ${TITLE}`, 'ok 1 - only http(s) URLs'], { tests: 1, pass: 1, fail: 0 }).replace('1..2', '1..1'), {
       fuzz: { documents: 1234, reads: 5, actions: 3702, changed: 7, unchanged: 8, refused: 9, lineChecked: 6, seed: 42, refusedByCode: { 'parse-error': 9 } },
       'git-faults': { kills: 3, kills_recovered: 3, concurrent_runs: 17, both_landed: 17 },
       secrets: { outputs_scanned: 11, bytes_scanned: 999, secrets_checked: 4, secrets_found: 0 },
@@ -56,7 +56,7 @@ describe('scripts/reliability-report.mjs', () => {
     assert.match(block, /\[cluster\][^\n]*no cluster-faults\.json/);
   });
 
-  it('fails on a test that is not in its file, did not run, or did not pass', () => {
+  it('fails on a test that is not in its file, did not run, or did not pass, and on a damaged TAP file', () => {
     const missing = run('missing', doc('| X | y | `test/security/urls.test.ts` «no such test anywhere» | |'), tap(['ok 1 - no such test anywhere']), {});
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /has no test «no such test anywhere»/);
@@ -65,6 +65,11 @@ describe('scripts/reliability-report.mjs', () => {
     assert.equal(notRun.code, 1);
     assert.match(notRun.stderr, /did not run/);
     assert.match(notRun.out, /Problems in the last run/);
+    const clobbered = run('clobbered', doc(row), `${tap([`ok 1 - ${TITLE}`])}`.replace('1..1', '1..40') + '\0\0', {});
+    assert.equal(clobbered.code, 1);
+    assert.match(clobbered.stderr, /cannot be used: it holds NUL bytes/);
+    const cut = run('cut', doc(row), tap([`ok 1 - ${TITLE}`]).replace('1..1', '1..2'), {});
+    assert.match(cut.stderr, /plans 2 top-level tests but reports 1/);
     const failed = run('failed', doc(row), tap([`not ok 1 - ${TITLE}`], { tests: 1, pass: 0, fail: 1 }), {});
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /1 of 1 did not pass/);
