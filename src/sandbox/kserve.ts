@@ -5,8 +5,10 @@
  * sandbox the chart's `version` lands in `spec.predictor.model.storageUri` as the image
  * tag) creates a revision `<name>-predictor-000NN`. Traffic follows KServe's rule:
  * with `canaryTrafficPercent` P set and a rolled-out revision R, `{latestRevision: true, P}`
- * plus `{tag: prev, revisionName: R, 100-P}`; otherwise 100% to the latest ready revision.
- * A revision that takes 100% becomes the latest rolled-out one. Revisions can be made to
+ * plus (P < 100) `{tag: prev, revisionName: R, 100-P}`; otherwise 100% to the latest ready
+ * revision. R is the latest rolled-out revision, or the one rolled out before it when the
+ * latest ready revision is already rolled out (a canary or a rollback after a promotion).
+ * A latest revision that takes 100% becomes the latest rolled-out one. Revisions can be made to
  * fail readiness; RawDeployment services get no revisions and no split.
  * Status lags spec by `rolloutDelayMs` (generation > observedGeneration meanwhile).
  */
@@ -242,28 +244,40 @@ export class KServeController {
     const traffic: Array<Record<string, unknown>> = [];
     const configurationName = `${o.metadata.name}-predictor`;
     if (ready) {
+      // KServe's rule: split against the last rolled-out revision; when the latest ready one
+      // already is that (rolled out with 100%, then a canary again: a rollback), against the
+      // one rolled out before it.
+      let stable = mem.latestRolledout;
+      if (stable === ready.name && percent !== undefined && percent < 100) stable = mem.previousRolledout;
       const latestTarget: Record<string, unknown> = { revisionName: ready.name, configurationName, latestRevision: true };
-      if (percent !== undefined && percent !== 100 && mem.latestRolledout) {
+      if (tagRouting) {
+        latestTarget.tag = 'latest';
+        latestTarget.url = u.tagged('latest');
+      }
+      if (percent !== undefined && stable) {
         latestTarget.percent = percent;
-        const prev: Record<string, unknown> = { tag: 'prev', revisionName: mem.latestRolledout, latestRevision: false, percent: 100 - percent };
-        if (tagRouting) {
-          latestTarget.tag = 'latest';
-          latestTarget.url = u.tagged('latest');
-          prev.url = u.tagged('prev');
+        traffic.push(latestTarget);
+        if (percent < 100) {
+          const prev: Record<string, unknown> = { tag: 'prev', revisionName: stable, latestRevision: false, percent: 100 - percent };
+          if (tagRouting) prev.url = u.tagged('prev');
+          traffic.push(prev);
         }
-        traffic.push(latestTarget, prev);
       } else {
         latestTarget.percent = 100;
-        if (tagRouting) {
-          latestTarget.tag = 'latest';
-          latestTarget.url = u.tagged('latest');
-        }
         traffic.push(latestTarget);
       }
-      const toReady = traffic.filter((t) => t.revisionName === ready.name).reduce((s, t) => s + Number(t.percent), 0);
-      if (toReady === 100 && mem.latestRolledout !== ready.name) {
-        if (mem.latestRolledout) mem.previousRolledout = mem.latestRolledout;
-        mem.latestRolledout = ready.name;
+      // status propagation: a latest ready revision that takes 100% is rolled out
+      const byRevision = new Map<string, number>();
+      for (const t of traffic) byRevision.set(String(t.revisionName), (byRevision.get(String(t.revisionName)) ?? 0) + Number(t.percent));
+      const latestPercent = Number(latestTarget.percent);
+      if (mem.latestRolledout !== ready.name) {
+        if (latestPercent === 100) {
+          mem.previousRolledout = mem.latestRolledout;
+          mem.latestRolledout = ready.name;
+        }
+      } else if (ready === latest && latestPercent < 100 && byRevision.get(ready.name) === 100 && mem.previousRolledout) {
+        // traffic split over the same revision after a rollback: the rolled-out one is the previous
+        mem.latestRolledout = mem.previousRolledout;
       }
     }
     const latestOk = latest.ready;

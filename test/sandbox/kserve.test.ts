@@ -132,6 +132,28 @@ describe('KServe controller rules', () => {
     assert.deepEqual(f.columns(), { ready: 'True', prev: 90, latest: 10, prevRev: rev(2), latestRev: rev(3) });
   });
 
+  test('after a promotion, a canary or a rollback splits against the revision rolled out before', () => {
+    const f = fixture();
+    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    f.set({ canaryTrafficPercent: 100 });
+    assert.equal(f.predictorStatus().latestRolledoutRevision, rev(2));
+    f.set({ canaryTrafficPercent: 30 });
+    assert.deepEqual(f.columns(), { ready: 'True', prev: 70, latest: 30, prevRev: rev(1), latestRev: rev(2) });
+    f.set({ canaryTrafficPercent: 0 });
+    assert.deepEqual(f.columns(), { ready: 'True', prev: 100, latest: 0, prevRev: rev(1), latestRev: rev(2) });
+    assert.equal(f.predictorStatus().latestRolledoutRevision, rev(2), 'a rollback does not move the rolled-out revision');
+    f.set({ canaryTrafficPercent: null });
+    assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(2) });
+  });
+
+  test('a canary with a single rolled-out revision has nothing to split against: 100% latest', () => {
+    const f = fixture();
+    f.set({ canaryTrafficPercent: 20 });
+    assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(1) });
+    const traffic = f.predictorStatus().traffic as Array<{ percent: number }>;
+    assert.deepEqual(traffic.map((t) => t.percent), [100]);
+  });
+
   test('a failing revision gets no traffic, Ready is False with a message, created != ready', () => {
     const f = fixture();
     f.kserve.failRevisions(NS, 'jukebox', 'image pull back-off');
