@@ -364,21 +364,24 @@ export class RolloutRun {
         const last = i === this.n - 1;
         const early = this.takeRequest(['promote', 'abort']);
         if (early) return await this.finishOnRequest(early);
-        if (!committed) {
-          if (i !== start.index) {
-            const now = await ports.readGit(this.o.signal);
-            const moved = this.movedOutside(now);
-            if (moved) return moved;
-          }
-          const action: CanaryAction = last ? { kind: 'promote' } : { kind: 'set', percent: step.percent };
-          const message = `Progressive rollout of ${model} in ${env}: step ${i + 1}/${this.n}, ${step.percent}%${last ? ' (promote)' : ''}\n\n${formatTrailer({ kind: 'step', step: i + 1, of: this.n, plan: this.hash })}`;
-          this.emit({ kind: 'publish', step: i + 1, message: `Step ${i + 1}/${this.n}: ${last ? 'promoting (100% latest)' : `setting canary traffic to ${step.percent}%`}` });
-          const res = await ports.publish(action, message, this.o.signal);
-          this.commits.push({ sha: res.sha, message });
-          headSha = res.sha;
-          this.expected = last ? undefined : step.percent;
-          this.emit({ kind: 'published', step: i + 1, message: res.changed ? `Committed and pushed ${res.sha.slice(0, 10)}` : `Already at ${step.percent}% in git (${res.sha.slice(0, 10)})` });
+        if (!committed && i !== start.index) {
+          const now = await ports.readGit(this.o.signal);
+          const moved = this.movedOutside(now);
+          if (moved) return moved;
         }
+        const action: CanaryAction = last ? { kind: 'promote' } : { kind: 'set', percent: step.percent };
+        const message = `Progressive rollout of ${model} in ${env}: step ${i + 1}/${this.n}, ${step.percent}%${last ? ' (promote)' : ''}\n\n${formatTrailer({ kind: 'step', step: i + 1, of: this.n, plan: this.hash })}`;
+        if (!committed) this.emit({ kind: 'publish', step: i + 1, message: `Step ${i + 1}/${this.n}: ${last ? 'promoting (100% latest)' : `setting canary traffic to ${step.percent}%`}` });
+        // Resuming publishes too: a no-op when the step is pushed, and it pushes a step commit
+        // an interrupted run made but did not push (publish finishes interrupted runs).
+        const res = await ports.publish(action, message, this.o.signal);
+        if (res.changed) this.commits.push({ sha: res.sha, message });
+        headSha = res.sha;
+        this.expected = last ? undefined : step.percent;
+        this.emit({
+          kind: 'published', step: i + 1,
+          message: res.changed ? `Committed and pushed ${res.sha.slice(0, 10)}` : `Already at ${last ? '100% latest' : `${step.percent}%`} in git (${res.sha.slice(0, 10)}, pushed)`,
+        });
         committed = false;
         const live = await this.followStep(headSha, last ? undefined : step.percent, i);
         if (live.kind === 'ended') return live.result;

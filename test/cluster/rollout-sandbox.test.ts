@@ -4,7 +4,10 @@
  * so the gates are read from a small loopback fake of /api/v1/query.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildCliBundle } from '../cli/bundle';
 import * as fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -130,5 +133,44 @@ describe('kserve-canary rollout against the sandbox', () => {
     assert.equal(await main(['rollout', 'jukebox', '--env', 'test', '--abort', ...common()], a.io), 0, a.out() + a.err());
     assert.match(subjects(1)[0]!, /^Roll back jukebox in test: rollout aborted at step \d\/4 \(requested\)$/);
     assert.equal(isvcPercent(), 0);
+  });
+
+  it('a rollout killed right after committing a step (not pushed) resumes at that step when run again', async () => {
+    const bundle = await buildCliBundle();
+    try {
+      const plan = ['--plan', '10:1s,50:1s,100', '--no-gates'];
+      // async: the sandbox answers from this process's event loop
+      const killed = await new Promise<{ signal: NodeJS.Signals | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, [bundle.bin, 'rollout', 'jukebox', '--env', 'test', ...plan, ...common()], {
+          env: { HOME: path.join(os.tmpdir(), 'ksc-no-home'), PATH: process.env.PATH, KSC_FAULT_KILL_AT: 'after-commit' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d));
+        child.stderr.on('data', (d: Buffer) => (output += d));
+        const timer = setTimeout(() => child.kill('SIGTERM'), 120000);
+        child.on('exit', (_code, signal) => {
+          clearTimeout(timer);
+          resolve({ signal, output });
+        });
+      });
+      assert.equal(killed.signal, 'SIGKILL', killed.output);
+      const git = (args: string[]) => execFileSync('git', args, { cwd: sb.gitopsClone, encoding: 'utf8' }).trim();
+      assert.equal(git(['log', '-1', '--format=%s']), 'Progressive rollout of jukebox in test: step 1/3, 10%');
+      assert.equal(git(['rev-list', '--count', '@{upstream}..HEAD']), '1', 'the step commit is local only');
+
+      const r = io();
+      assert.equal(await main(['rollout', 'jukebox', '--env', 'test', ...plan, ...common()], r.io), 0, r.out() + r.err());
+      assert.match(r.out(), /Resuming at step 1\/3: git is at step 1\/3 \(10%\)/);
+      assert.deepEqual(subjects(3), [
+        'Progressive rollout of jukebox in test: step 1/3, 10%',
+        'Progressive rollout of jukebox in test: step 2/3, 50%',
+        'Progressive rollout of jukebox in test: step 3/3, 100% (promote)',
+      ]);
+      assert.equal(git(['rev-list', '--count', '@{upstream}..HEAD']), '0');
+      assert.equal(isvcPercent(), undefined);
+    } finally {
+      bundle.cleanup();
+    }
   });
 });

@@ -97,3 +97,21 @@ test('a rollout stopped on one machine resumes on another at the step git holds'
     'Progressive rollout of jukebox in test: step 4/4, 100% (promote)',
   ]);
 });
+
+test('the state is read from HEAD when a step commit is local only, and from upstream when it is ahead', async () => {
+  const { sb, root } = await freshClone();
+  const local = gitRolloutPorts({ root, env: 'test', model: 'jukebox', processEnv: testGitEnv(), push: false });
+  await local.publish({ kind: 'set', percent: 25 }, 'Progressive rollout of jukebox in test: step 2/4, 25%\n\nCanary-Rollout: step=2/4 plan=0123abcd', undefined);
+  const mine = await readGitSnapshot({ root, env: 'test', model: 'jukebox', processEnv: testGitEnv() });
+  assert.equal(mine.percent, 25);
+  assert.equal(parseTrailer(mine.message)?.step, 2);
+  assert.equal(mine.headSha, git(root, ['rev-parse', 'HEAD']).trim());
+  // another machine pushes 50%: a clone that is behind reads it after fetching
+  const other = sb.clone('c');
+  await publishCanaryChange({ root: other, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 50 }, processEnv: testGitEnv() });
+  const behind = sb.clone('d');
+  git(behind, ['reset', '-q', '--hard', 'HEAD~1']);
+  const seen = await readGitSnapshot({ root: behind, env: 'test', model: 'jukebox', processEnv: testGitEnv() });
+  assert.equal(seen.percent, 50);
+  assert.equal(seen.headSha, git(sb.remote, ['rev-parse', 'main']).trim());
+});
