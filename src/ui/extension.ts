@@ -104,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       },
       services: () => ctl.services(),
       gitopsRoot: () => ctl.root,
+      logDir: () => context.logUri.fsPath,
     },
   };
 }

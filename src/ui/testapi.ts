@@ -45,5 +45,7 @@ export interface KserveCanaryApi {
     setTrustOverride(v: boolean | undefined): void;
     services(): ServiceState[];
     gitopsRoot(): string | undefined;
+    /** Folder of the extension's log files (the "KServe Canary" LogOutputChannel writes there). */
+    logDir(): string;
   };
 }
