@@ -582,7 +582,9 @@ export class Store implements ClusterStore {
         ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit } } : {}),
       });
       if (!obs && !this.listedNamespaces.has(ns)) {
-        next = { ...next, verdict: 'unknown', verdictReason: `Not seen in the cluster yet (${this.conn.phase === 'disconnected' ? 'disconnected' : 'connecting'}).` };
+        const forbidden = [...this.problems.values()].find((p) => p.kind === 'forbidden' && p.namespace === ns);
+        const why = forbidden ? forbidden.message : `Not seen in the cluster yet (${this.conn.phase === 'disconnected' ? 'disconnected' : 'connecting'}).`;
+        next = { ...next, verdict: 'unknown', verdictReason: why };
       }
     }
     const prev = this.states.get(key);
@@ -671,8 +673,8 @@ export class Store implements ClusterStore {
     const phase = disconnected ? 'disconnected' : this.healthy.size > 0 ? 'connected' : 'connecting';
     const wasListedAll = this.conn.phase;
     this.setConnection({ phase, problem: active[0] });
-    if (wasListedAll !== phase) {
-      // "Not seen yet (connecting/disconnected)" reasons depend on the phase.
+    if (wasListedAll !== phase || !h.ok) {
+      // "Not seen yet (connecting/disconnected/forbidden)" reasons depend on the phase and problems.
       for (const [k, s] of this.states) if (s.missing && !this.listedNamespaces.has(s.namespace)) this.recompute(k);
     }
   }

@@ -148,6 +148,7 @@ describe('cluster store resilience against the sandbox', () => {
       assert.equal(log.problems().length, 1, log.problems().join('\n'));
       assert.match(log.problems()[0], /user1-prod/);
       assert.equal(store.get('user1-prod/jukebox')?.verdict, 'unknown', 'not seen: unknown, not drift');
+      assert.match(store.get('user1-prod/jukebox')?.verdictReason ?? '', /Forbidden: .* user1-prod/);
       ctx.sb.controller.forbid('user1-prod', false);
       await until(() => store.connection().problem === undefined, 'problem cleared');
       await converged(ctx.sb, store);
