@@ -51,6 +51,7 @@ export class Controller implements vscode.Disposable {
   private storeSubscriptions: (() => void)[] = [];
   private notifiedEpisode: number | undefined;
   private lastProblemKey: string | undefined;
+  private lastPhase: ConnectionState['phase'] | undefined;
   private override: ConnectionOverride | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -211,6 +212,7 @@ export class Controller implements vscode.Disposable {
     // Episodes are counted per store: a new store (new settings) may notify again.
     this.notifiedEpisode = undefined;
     this.lastProblemKey = undefined;
+    this.lastPhase = undefined;
     this.storeSubscriptions.push(
       store.onDidChangeServices((keys) => {
         this.updateViewState();
@@ -248,7 +250,11 @@ export class Controller implements vscode.Disposable {
       this.lastProblemKey = undefined;
     }
     this.updateViewState();
-    this.changeEmitter.fire({});
+    // Rows show the connection (view message, status bar): redraw when the phase changes only.
+    if (c.phase !== this.lastPhase) {
+      this.lastPhase = c.phase;
+      this.changeEmitter.fire({});
+    }
   }
 
   private updateViewState(): void {

@@ -105,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       services: () => ctl.services(),
       gitopsRoot: () => ctl.root,
       logDir: () => context.logUri.fsPath,
+      refreshes: () => [...tree.refreshes],
     },
   };
 }

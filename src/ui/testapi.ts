@@ -47,5 +47,7 @@ export interface KserveCanaryApi {
     gitopsRoot(): string | undefined;
     /** Folder of the extension's log files (the "KServe Canary" LogOutputChannel writes there). */
     logDir(): string;
+    /** The last refreshes the tree asked for: `*` = whole tree, else the ids of the rows refreshed. */
+    refreshes(): string[];
   };
 }

@@ -53,6 +53,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   private readonly shown = new Map<string, string[]>();
   private readonly subscription: vscode.Disposable;
   view: vscode.TreeView<Node> | undefined;
+  /** Test-only: the last refreshes asked of the view, `*` for the whole tree, else row ids. */
+  readonly refreshes: string[] = [];
 
   constructor(private readonly ctl: Controller) {
     this.subscription = ctl.onDidChange((e) => this.onChange(e.keys));
@@ -69,10 +71,16 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     return `env:${context ?? ''}/${env}`;
   }
 
+  private fire(nodes: Node[] | undefined): void {
+    this.refreshes.push(...(nodes ? nodes.map((n) => n.id) : ['*']));
+    if (this.refreshes.length > 200) this.refreshes.splice(0, this.refreshes.length - 200);
+    this.emitter.fire(nodes);
+  }
+
   private onChange(keys: string[] | undefined): void {
     this.updateMessage();
     if (!keys) {
-      this.emitter.fire(undefined);
+      this.fire(undefined);
       return;
     }
     const changed: Node[] = [];
@@ -87,12 +95,12 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       // Added or removed: refresh its environment (or everything when that row is not shown).
       const env = this.nodes.get(shownIn ?? this.envNodeId(s?.env ?? '', this.contextOf(s?.env)));
       if (!env) {
-        this.emitter.fire(undefined);
+        this.fire(undefined);
         return;
       }
       changed.push(env);
     }
-    if (changed.length) this.emitter.fire([...new Set(changed)]);
+    if (changed.length) this.fire([...new Set(changed)]);
   }
 
   private contextOf(env: string | undefined): string | undefined {

@@ -33,6 +33,7 @@ describe('KServe Canary commands', function () {
       inputOptions = o;
       return '50';
     }) as typeof vscode.window.showInputBox);
+    const refreshesBefore = a.refreshes().length;
     await vscode.commands.executeCommand('kserveCanary.setTraffic');
     assert.ok(pickedFrom.some((i) => i.description === 'test · prev 80% · latest 20%'), JSON.stringify(pickedFrom));
     assert.ok(pickedFrom.some((i) => i.description === 'prod · latest 100%'), JSON.stringify(pickedFrom));
@@ -40,6 +41,10 @@ describe('KServe Canary commands', function () {
     assert.equal(await remoteCommits(), before + 1, 'exactly one commit on the remote');
     assert.match(await remoteHeadMessage(), /jukebox.*test.*50%/);
     await until('the tree at 50/50', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 50% · latest 50%');
+    // Live updates refresh that row, not the whole tree.
+    const refreshes = a.refreshes().slice(refreshesBefore);
+    assert.ok(refreshes.includes('svc:user1-test/jukebox'), JSON.stringify(refreshes));
+    assert.ok(!refreshes.includes('*'), `the whole tree was refreshed: ${JSON.stringify(refreshes)}`);
     a.select(keyOf(a, 'test', 'jukebox'));
     await until('the status bar at 50/50', () => a.statusBar().text.endsWith('jukebox · test 50/50'));
   });
