@@ -10,7 +10,7 @@ import { parse, COMMON_OPTIONS } from '../args';
 import { usageError } from '../output';
 import type { CliCommand, CliIO } from '../command';
 
-const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay MS] [--rollout-delay MS] [--ready-file F]
+const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay MS] [--rollout-delay MS] [--inference] [--ready-file F]
 
 Starts a local Kubernetes API (HTTPS on 127.0.0.1) that behaves like KServe and Argo CD for
 InferenceServices, Applications and Routes, seeded with the workshop's jukebox model
@@ -24,8 +24,10 @@ Options:
   --sync-delay MS     Argo CD: time from noticing a push to Synced (default 1500)
   --rollout-delay MS  KServe: time from a spec change to the new status (default 1000)
   --poll MS           Argo CD: how often the gitops branch is read (default 200)
+  --inference         serve inference per revision (status.url becomes a loopback http URL)
+                      and a Prometheus query API over the requests served
   --ready-file F      when ready, write {server, port, kubeconfig, gitopsClone, gitopsRemote,
-                      tokenFile, dir, pid} as JSON to F
+                      tokenFile, dir, pid} as JSON to F (plus prometheusUrl with --inference)
   -h, --help          show this help
 
 Example:
@@ -61,6 +63,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       'rollout-delay': { type: 'string' },
       poll: { type: 'string' },
       'ready-file': { type: 'string' },
+      inference: { type: 'boolean' },
     },
     0,
   );
@@ -79,7 +82,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const { startSandbox, SandboxBusyError } = await import('../../sandbox/index');
   let sb: Awaited<ReturnType<typeof startSandbox>>;
   try {
-    sb = await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs });
+    sb = await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SandboxBusyError) {
@@ -104,6 +107,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         `  gitops clone:  ${sb.gitopsClone}`,
         `  gitops remote: ${sb.gitopsRemote}`,
         `  data folder:   ${sb.dir}`,
+        ...(sb.prometheusUrl ? [`  prometheus:    ${sb.prometheusUrl}   (bearer token: the token file)`] : []),
         '',
         'Try:',
         `  export KUBECONFIG=${sb.kubeconfigPath}`,
@@ -124,6 +128,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
         tokenFile: sb.tokenFile,
         dir: sb.dir,
         pid: process.pid,
+        ...(sb.prometheusUrl ? { prometheusUrl: sb.prometheusUrl } : {}),
       });
     }
     await stopped;
