@@ -368,6 +368,13 @@ function decide(
     };
   }
   if (pending) return { verdict: 'syncing', reason: `Git asks for ${describeDesired(desired.percent)}; ${pending}.` };
+  const unpushed = desired.upstream !== undefined && desired.commit !== undefined && desired.upstream !== desired.commit;
+  if (unpushed && app?.revision === desired.upstream) {
+    return {
+      verdict: 'drift',
+      reason: `Git asks for ${describeDesired(desired.percent)} but that commit is not pushed (HEAD ${shortSha(desired.commit)}, pushed ${shortSha(desired.upstream)}); the cluster serves ${describeLive(obs)}.`,
+    };
+  }
   if (app && desired.commit && app.revision && app.revision !== desired.commit) {
     return {
       verdict: 'syncing',

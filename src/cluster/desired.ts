@@ -23,22 +23,27 @@ export interface DesiredSnapshot {
   environments: string[];
   entries: DesiredEntry[];
   commit: string | undefined;
+  /** The upstream of HEAD's branch (what was last pushed or fetched), when it has one. */
+  upstream: string | undefined;
   /** Configs that could not be read (shown in the log, the model falls back to "unknown"). */
   problems: { env: string; model: string; message: string }[];
 }
 
-export function headCommit(root: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile('git', ['-C', root, 'rev-parse', '--verify', '-q', 'HEAD'], { timeout: 10000, windowsHide: true }, (err, stdout) => {
-      const sha = String(stdout).trim();
-      resolve(!err && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined);
+/** HEAD and its upstream (`@{u}`, the last fetched/pushed state of the tracked branch), when known. */
+export function headCommits(root: string): Promise<{ head: string | undefined; upstream: string | undefined }> {
+  const rev = (ref: string) =>
+    new Promise<string | undefined>((resolve) => {
+      execFile('git', ['-C', root, 'rev-parse', '--verify', '-q', ref], { timeout: 10000, windowsHide: true }, (err, stdout) => {
+        const sha = String(stdout).trim();
+        resolve(!err && /^[0-9a-f]{40,64}$/.test(sha) ? sha : undefined);
+      });
     });
-  });
+  return Promise.all([rev('HEAD'), rev('@{upstream}')]).then(([head, upstream]) => ({ head, upstream }));
 }
 
 export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
   const opts = src.deploymentsDir ? { deploymentsDir: src.deploymentsDir } : undefined;
-  const [layout, commit] = await Promise.all([discoverLayout(src.root, opts), headCommit(src.root)]);
+  const [layout, { head: commit, upstream }] = await Promise.all([discoverLayout(src.root, opts), headCommits(src.root)]);
   const entries: DesiredEntry[] = [];
   const problems: DesiredSnapshot['problems'] = [];
   await Promise.all(
@@ -54,7 +59,7 @@ export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
     ),
   );
   entries.sort((a, b) => a.env.localeCompare(b.env) || a.model.localeCompare(b.model));
-  return { environments: layout.environments.map((e) => e.name), entries, commit, problems };
+  return { environments: layout.environments.map((e) => e.name), entries, commit, upstream, problems };
 }
 
 /**

@@ -84,6 +84,7 @@ export class Store implements ClusterStore {
   private desiredByModel = new Map<string, DesiredEntry>();
   private desiredEnvs: string[] = [];
   private desiredCommit: string | undefined;
+  private desiredUpstream: string | undefined;
 
   private readonly states = new Map<string, ServiceState>();
   private sorted: ServiceState[] | undefined;
@@ -203,8 +204,9 @@ export class Store implements ClusterStore {
     const oldDesired = this.desired;
     this.desired = new Map(snap.entries.map((d) => [`${d.env}\0${d.name}`, d]));
     this.desiredByModel = new Map(snap.entries.map((d) => [`${d.env}\0${d.model}`, d]));
-    const commitChanged = this.desiredCommit !== snap.commit;
+    const commitChanged = this.desiredCommit !== snap.commit || this.desiredUpstream !== snap.upstream;
     this.desiredCommit = snap.commit;
+    this.desiredUpstream = snap.upstream;
     const envsChanged = snap.environments.join('\0') !== this.desiredEnvs.join('\0');
     this.desiredEnvs = snap.environments;
     if (envsChanged && !this.settings.environments && this.kc) {
@@ -579,7 +581,7 @@ export class Store implements ClusterStore {
         name,
         ...(d ? { model: d.model } : {}),
         ...(app ? { application: app } : {}),
-        ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit } } : {}),
+        ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit, ...(this.desiredUpstream ? { upstream: this.desiredUpstream } : {}) } } : {}),
       });
       if (!obs && !this.listedNamespaces.has(ns)) {
         const forbidden = [...this.problems.values()].find((p) => p.kind === 'forbidden' && p.namespace === ns);

@@ -46,6 +46,8 @@ export interface DesiredState {
   version: string | undefined;
   /** HEAD commit of the gitops checkout when read, if known. */
   commit: string | undefined;
+  /** Upstream of HEAD's branch (last pushed/fetched), when known: HEAD != upstream means local commits not pushed. */
+  upstream?: string;
 }
 
 export interface ServiceState {

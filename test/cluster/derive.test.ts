@@ -218,6 +218,13 @@ describe('verdicts', () => {
     assert.equal(verdict, 'drift');
     assert.match(reason, /canaryTrafficPercent 20, git asks for 50/);
   });
+  it('drift: committed locally but not pushed (Argo CD at the upstream)', () => {
+    const [verdict, reason] = v(split(20), { percent: 50, version: 'v1', commit: SHA_B, upstream: SHA_A }, app({ revision: SHA_A }));
+    assert.equal(verdict, 'drift');
+    assert.match(reason, /not pushed \(HEAD bbbbbbb, pushed aaaaaaa\)/);
+    // pushed (HEAD = upstream) and Argo CD behind: syncing
+    assert.equal(v(split(20), { percent: 50, version: 'v1', commit: SHA_B, upstream: SHA_B }, app({ revision: SHA_A }))[0], 'syncing');
+  });
   it('drift: cluster differs and there is no Application', () => {
     const [verdict, reason] = v(split(20), desired(50));
     assert.equal(verdict, 'drift');

@@ -74,7 +74,8 @@ describe('cluster store against the sandbox: every state', () => {
     const r = await publishCanaryChange({ root: ctx.sb.gitopsClone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 45 }, push: false, processEnv: process.env });
     const s = await waitFor((x) => x.desired?.percent === 45 && x.desired.commit === r.sha, 'the new desired state');
     assert.notEqual(s.desired?.commit, before);
-    assert.equal(s.verdict, 'syncing', 'committed, not pushed: the cluster cannot have it yet');
+    assert.equal(s.verdict, 'drift', 'committed, not pushed: the cluster cannot have it');
+    assert.match(s.verdictReason, /not pushed \(HEAD [0-9a-f]{7}, pushed [0-9a-f]{7}\)/);
     await publish({ kind: 'set', percent: 45 }); // pushes the commit
     await waitFor((x) => x.verdict === 'live' && x.latestPercent === 45, 'live at 45');
   });
