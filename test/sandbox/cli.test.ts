@@ -117,3 +117,21 @@ test('sandbox command as a process: SIGTERM stops it cleanly with exit 0', async
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('sandbox --inference: the ready file names the Prometheus API, status.url is the loopback endpoint', async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-inf-'));
+  try {
+    const ac = new AbortController();
+    const { io: cli, out } = io(tmp, ac.signal);
+    const ready = path.join(tmp, 'ready.json');
+    const running = main(['sandbox', '--dir', 'data', '--inference', '--ready-file', ready], cli);
+    const info = await waitFor('ready file', () => existsSync(ready) && JSON.parse(readFileSync(ready, 'utf8')));
+    assert.match(info.prometheusUrl, /^http:\/\/127\.0\.0\.1:\d+\/prometheus$/);
+    assert.ok(out.stdout.includes(info.prometheusUrl));
+    assert.equal((await fetch(`${info.prometheusUrl}/api/v1/query?query=x`)).status, 401);
+    ac.abort();
+    assert.equal(await running, 0);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
