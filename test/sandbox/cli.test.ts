@@ -118,7 +118,7 @@ test('sandbox command as a process: SIGTERM stops it cleanly with exit 0', async
   }
 });
 
-test('sandbox --inference: the ready file names the Prometheus API, status.url is the loopback endpoint', async () => {
+test('sandbox --inference: the ready file and the output name the Prometheus API, which needs the token', async () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-inf-'));
   try {
     const ac = new AbortController();
