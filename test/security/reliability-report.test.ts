@@ -84,4 +84,10 @@ describe('scripts/reliability-report.mjs', () => {
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.out, /\[restarts\] sandbox restarts survived\*\*: 7 restarts, converged every time/);
   });
+
+  it('RELIABILITY.md names only tests that exist in their files', () => {
+    const r = spawnSync(process.execPath, [SCRIPT, '--source-only'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\(0 problems\)/);
+  });
 });
