@@ -207,7 +207,7 @@ export class InferenceServer {
     if (model !== name) return this.json(res, 404, { error: `Model with name ${model} does not exist.` });
     if (!mm[2]) {
       if (req.method !== 'GET') return this.json(res, 405, { error: 'method not allowed' });
-      return this.json(res, 200, { name, platform: 'onnx', versions: this.weights(isvc).map(([r]) => r), inputs: [], outputs: [] });
+      return this.json(res, 200, { name, platform: 'onnx', versions: this.weights(isvc, name).map(([r]) => r), inputs: [], outputs: [] });
     }
     if (req.method !== 'POST') return this.json(res, 405, { error: 'method not allowed' });
     const chunks: Buffer[] = [];
@@ -250,19 +250,21 @@ export class InferenceServer {
   }
 
   /** Revisions and their percents from the live status (duplicates merged), or the latest ready one. */
-  private weights(isvc: { status?: Record<string, unknown> }): Array<[string, number]> {
+  private weights(isvc: { status?: Record<string, unknown> }, name?: string): Array<[string, number]> {
     const pred = (isvc.status?.components as { predictor?: { traffic?: Array<{ revisionName?: string; percent?: number }>; latestReadyRevision?: string } } | undefined)?.predictor;
     const w = new Map<string, number>();
     for (const t of pred?.traffic ?? []) {
       if (t.revisionName && typeof t.percent === 'number' && t.percent > 0) w.set(t.revisionName, (w.get(t.revisionName) ?? 0) + t.percent);
     }
     if (!w.size && pred?.latestReadyRevision) w.set(pred.latestReadyRevision, 100);
+    // RawDeployment: one Deployment, no revisions
+    if (!w.size && isvc.status?.deploymentMode === 'RawDeployment' && name) w.set(`${name}-predictor`, 100);
     return [...w.entries()].sort(([a], [b]) => a.localeCompare(b));
   }
 
   /** Smooth weighted round robin (as nginx does it): exact proportions, evenly spread. */
   private pick(ns: string, name: string, isvc: { status?: Record<string, unknown> }): string | undefined {
-    const weights = this.weights(isvc);
+    const weights = this.weights(isvc, name);
     if (!weights.length) return undefined;
     const key = `${ns}/${name}`;
     const fingerprint = JSON.stringify(weights);

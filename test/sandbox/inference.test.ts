@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createMetricsClient, gateQueries, knativeSplitQuery, observedSplit, ovmsSplitQuery, readGates } from '../../src/cluster/metrics';
 import { histogramQuantile } from '../../src/sandbox/inference';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
-import { openSandbox, type TestSandbox } from './helpers';
+import { openSandbox, waitFor, type TestSandbox } from './helpers';
 
 async function infer(url: string, body: string): Promise<{ status: number; revision: string | null; json: Record<string, unknown> }> {
   const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
@@ -91,6 +91,16 @@ describe('sandbox inference and Prometheus API', () => {
     const b = (await r.json()) as { status: string; errorType: string };
     assert.equal(b.status, 'error');
     assert.equal(b.errorType, 'bad_data');
+  });
+
+  test('RawDeployment serves from the one predictor deployment', async () => {
+    sb.controller.setDeploymentMode('user1-prod', 'jukebox', 'RawDeployment');
+    const url = (sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-prod', 'jukebox').status as { url: string }).url;
+    await waitFor('raw mode', () => (sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-prod', 'jukebox').status as { deploymentMode: string }).deploymentMode === 'RawDeployment');
+    const r = await infer(`${url}/v2/models/jukebox/infer`, payload);
+    assert.equal(r.status, 200);
+    assert.equal(r.revision, 'jukebox-predictor');
+    sb.controller.setDeploymentMode('user1-prod', 'jukebox', undefined);
   });
 
   test('restart keeps the inference port, so status.url stays valid', async () => {
