@@ -8,7 +8,7 @@
 // .run/ (git-ignored); --fresh starts from an empty one. Ctrl-C stops every process it started.
 //
 // test-browser.mjs uses launch() to get the same setup in a temporary folder.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -81,16 +81,6 @@ export async function launch({ runDir, port, sandboxPort, log = (m) => console.l
   return { url: codeServer.url, workspace: sandbox.info.gitopsClone, sandbox, codeServer, vsix, runDir };
 }
 
-/** The port the sandbox used last time in this run folder, to keep its kubeconfig valid. */
-function previousSandboxPort(runDir) {
-  try {
-    const p = JSON.parse(readFileSync(path.join(runDir, 'sandbox.json'), 'utf8')).port;
-    return Number.isInteger(p) && p > 0 ? p : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 let stopping = false;
 
 async function main() {
@@ -112,11 +102,10 @@ async function main() {
 
   const runDir = path.join(root, '.run');
   if (values.fresh) removeDir(runDir);
-  let sandboxPort = previousSandboxPort(runDir);
-  if (sandboxPort && (await portInUse(sandboxPort))) sandboxPort = undefined;
 
   const started = Date.now();
-  const env = await launch({ runDir, port, sandboxPort });
+  // The sandbox takes any free port; it rewrites .run/sandbox/kubeconfig on every start.
+  const env = await launch({ runDir, port });
   const kubeconfig = env.sandbox.info.kubeconfig;
   console.log(`
 KServe Canary is running in code-server (ready in ${secondsSince(started)} s):
