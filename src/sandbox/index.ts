@@ -272,6 +272,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const sha = argo.revision;
       if (sha && existsSync(gitopsRemote)) await argo.adopt(sha).catch(() => undefined);
     } else if (opts.seed ?? true) {
+      // state lost (killed without stop) but the repo is there: rebuild from git with versions
+      // above any a client may still hold, so that their watches get 410 and relist
+      if (existsSync(gitopsRemote)) store.advanceTo(Date.now());
       await seedGitops(dir, user, gitopsRemote, gitopsClone);
       seedNamespaces(store, user, DOMAIN);
       await seedCluster(gitopsRemote, 'main', argo, kserve, store);

@@ -70,6 +70,17 @@ export class Store {
     this.log.length = 0;
   }
 
+  /**
+   * Jump the version counter forward (never back) and forget history: used when the state
+   * was lost (crash) and rebuilt, so that versions clients still hold are all older.
+   */
+  advanceTo(rv: number): void {
+    if (rv <= this.rv) return;
+    this.rv = rv;
+    this.compactedRv = rv;
+    this.log.length = 0;
+  }
+
   subscribe(fn: (e: StoreEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

@@ -109,3 +109,25 @@ test('a push made while the sandbox was stopped is synced after the restart', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('killed without stop (no state.json): the cluster is rebuilt from git, with versions above the old ones', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-crash-'));
+  try {
+    const sb = await startSandbox({ dir, pollMs: 50, syncDelayMs: 50, rolloutDelayMs: 50 });
+    const oldRv = sb.controller.store.resourceVersion;
+    await sb.stop();
+    rmSync(path.join(dir, 'state.json'));
+    const again = await startSandbox({ dir });
+    try {
+      assert.ok(again.controller.store.resourceVersion > oldRv);
+      const r = await kubectl(again, ['get', 'isvc', '-n', 'user1-test', '-o', 'jsonpath={.items[0].status.components.predictor.traffic[*].percent}']);
+      assert.equal(r.stdout, '20 80');
+      const w = await kubectl(again, ['get', '--raw', `/apis/serving.kserve.io/v1beta1/inferenceservices?watch=1&resourceVersion=${oldRv}&timeoutSeconds=1`]);
+      assert.match(w.stdout, /"type":"ERROR".*"code":410/);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
