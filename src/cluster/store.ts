@@ -85,6 +85,9 @@ export class Store implements ClusterStore {
   private desiredEnvs: string[] = [];
   private desiredCommit: string | undefined;
   private desiredUpstream: string | undefined;
+  private desiredProblems = new Set<string>();
+  /** `<env>\0<model folder>` → why its config.yaml could not be read. */
+  private brokenConfigs = new Map<string, string>();
 
   private readonly states = new Map<string, ServiceState>();
   private sorted: ServiceState[] | undefined;
@@ -199,7 +202,12 @@ export class Store implements ClusterStore {
       this.log.warn(`Could not read the gitops checkout ${this.gitops.root}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    for (const p of snap.problems) this.log.warn(`Skipped ${p.env}/${p.model}: ${p.message}`);
+    // each unreadable config is reported once (the checkout is re-read on every change)
+    const problems = new Set(snap.problems.map((p) => `Skipped ${p.env}/${p.model}: ${p.message}`));
+    for (const line of problems) if (!this.desiredProblems.has(line)) this.log.warn(line);
+    this.desiredProblems = problems;
+    const brokenBefore = this.brokenConfigs;
+    this.brokenConfigs = new Map(snap.problems.map((p) => [`${p.env}\0${p.model}`, p.message]));
     const before = new Set(this.desired.keys());
     const oldDesired = this.desired;
     this.desired = new Map(snap.entries.map((d) => [`${d.env}\0${d.name}`, d]));
@@ -215,7 +223,7 @@ export class Store implements ClusterStore {
       return;
     }
     const touched = new Set<string>();
-    for (const k of new Set([...before, ...this.desired.keys()])) {
+    for (const k of new Set([...before, ...this.desired.keys(), ...brokenBefore.keys(), ...this.brokenConfigs.keys()])) {
       const a = oldDesired.get(k);
       const b = this.desired.get(k);
       if (commitChanged || JSON.stringify(a) !== JSON.stringify(b)) {
@@ -583,6 +591,8 @@ export class Store implements ClusterStore {
         ...(app ? { application: app } : {}),
         ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit, ...(this.desiredUpstream ? { upstream: this.desiredUpstream } : {}) } } : {}),
       });
+      const broken = !d && this.brokenConfigs.get(`${env}\0${name}`);
+      if (broken) next = { ...next, verdict: 'unknown', verdictReason: `Its config.yaml in git could not be read: ${broken}` };
       if (!obs && !this.listedNamespaces.has(ns)) {
         const forbidden = [...this.problems.values()].find((p) => p.kind === 'forbidden' && p.namespace === ns);
         const why = forbidden ? forbidden.message : `Not seen in the cluster yet (${this.conn.phase === 'disconnected' ? 'disconnected' : 'connecting'}).`;

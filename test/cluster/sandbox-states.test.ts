@@ -3,6 +3,8 @@
  * and Argo CD-like controllers) and read through the real client: the right model and verdict.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { publishCanaryChange } from '../../src/core/publish';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
@@ -78,6 +80,23 @@ describe('cluster store against the sandbox: every state', () => {
     assert.match(s.verdictReason, /not pushed \(HEAD [0-9a-f]{7}, pushed [0-9a-f]{7}\)/);
     await publish({ kind: 'set', percent: 45 }); // pushes the commit
     await waitFor((x) => x.verdict === 'live' && x.latestPercent === 45, 'live at 45');
+  });
+
+  it('a config.yaml that does not parse: unknown with the reason, reported once; fixed, back to live', async () => {
+    const file = path.join(ctx.sb.gitopsClone, 'model-deployments', 'test', 'jukebox', 'config.yaml');
+    const good = fs.readFileSync(file, 'utf8');
+    const warned = ctx.log.problems().length;
+    try {
+      fs.writeFileSync(file, 'canary: [unclosed\n');
+      const s = await waitFor((x) => x.verdict === 'unknown' && /could not be read/.test(x.verdictReason), 'unknown (broken config)');
+      assert.equal(s.desired, undefined);
+      await ctx.store.reloadDesired(); // again: no second warning
+      assert.equal(ctx.log.problems().slice(warned).length, 1, ctx.log.problems().slice(warned).join('\n'));
+      assert.match(ctx.log.problems()[warned]!, /Skipped test\/jukebox/);
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+    await waitFor((x) => x.verdict === 'live' && x.desired !== undefined, 'live again');
   });
 
   it('100 through git: live, PREV empty or 0', async () => {
