@@ -16,6 +16,7 @@ import { testGitEnv } from '../core/git-helpers';
 import { publishCanaryChange } from '../../src/core/publish';
 import { isCanaryError } from '../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { main } from '../../src/cli/main';
 import { cliEnv, runCli } from './helpers';
 
 /** Every file under `dir` (including .git) → sha256 of its bytes. */
@@ -76,9 +77,35 @@ describe('names are validated before they touch the disk, git or a command line'
   };
 
   /** Runs each refused command line (four at a time), checks exit 2 and the message, then that nothing changed. */
+  /** The real CLI process for the command lines of the issue; the same main() in-process for the rest (faster). */
+  const inProcess = async (argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      cwd: clone,
+      env: cliEnv(home),
+      signal: new AbortController().signal,
+      isTTY: false,
+    });
+    return { code, stdout, stderr };
+  };
+  const PROCESS_CASES = new Set([
+    JSON.stringify(['set', '../prod', '20', '--env', 'test']),
+    JSON.stringify(['set', 'jukebox', '20', '--env=../../etc']),
+    JSON.stringify(['set', 'a b', '20', '--env', 'test']),
+    JSON.stringify(['set', 'JUKEBOX', '20', '--env', 'test']),
+    JSON.stringify(['promote', '../prod', '--env', 'test']),
+    JSON.stringify(['status', '--env', '../../etc', '--kubeconfig', '<kubeconfig>']),
+  ]);
+
+  const usedProcessCases = new Set<string>();
   const expectRefused = async (cases: [string[], 'model' | 'environment'][]) => {
     const one = async ([args, what]: [string[], 'model' | 'environment']) => {
-      const r = await runCli(bundle.bin, [args[0]!, '--gitops', clone, ...args.slice(1)], { env: cliEnv(home), cwd: clone });
+      const argv = [args[0]!, '--gitops', clone, ...args.slice(1)];
+      const asProcess = PROCESS_CASES.has(JSON.stringify(args.map((a) => (a === sb.kubeconfigPath ? '<kubeconfig>' : a))));
+      const r = asProcess ? await runCli(bundle.bin, argv, { env: cliEnv(home), cwd: clone }) : await inProcess(argv);
       const label = JSON.stringify(args);
       assert.equal(r.code, 2, `${label}: exit 2\n${r.stdout}\n${r.stderr}`);
       if (args.some((a) => a === '')) assert.match(r.stderr, /error: /, label);
@@ -87,6 +114,7 @@ describe('names are validated before they touch the disk, git or a command line'
       assert.equal(r.stdout, '', `${label}: nothing on stdout`);
     };
     const queue = [...cases];
+    for (const [args] of cases) usedProcessCases.add(JSON.stringify(args.map((a) => (a === sb.kubeconfigPath ? '<kubeconfig>' : a))));
     await Promise.all([1, 2, 3, 4].map(async () => {
       for (let c = queue.shift(); c; c = queue.shift()) await one(c);
     }));
@@ -120,6 +148,7 @@ describe('names are validated before they touch the disk, git or a command line'
   });
 
   it('a good name still works after all that (the refusals were about the names)', async () => {
+    for (const c of PROCESS_CASES) assert.ok(usedProcessCases.has(c), `ran as a real process: ${c}`);
     const r = await runCli(bundle.bin, ['set', 'jukebox', '35', '--env', 'test', '--no-push', '--gitops', clone], { env: cliEnv(home), cwd: clone });
     assert.equal(r.code, 0, r.stderr);
     assert.notEqual(snapshot().head, before0.head);
