@@ -167,6 +167,12 @@ export function serviceTooltip(s: ServiceState): string {
   return lines.join('\n').trimEnd();
 }
 
+/** Traffic targets in reading order, like the description: the previous revision first, then the latest. */
+export function orderedTraffic(s: ServiceState): TrafficTarget[] {
+  const rank = (t: TrafficTarget) => (t.tag === 'prev' ? 0 : t.latestRevision ? 2 : 1);
+  return [...s.traffic].sort((a, b) => rank(a) - rank(b));
+}
+
 /** One row per traffic target: label = revision, description = `80% · prev`. */
 export function trafficTargetRow(t: TrafficTarget): { label: string; description: string; tooltip: string } {
   const role = t.tag ?? (t.latestRevision ? 'latest' : undefined);

@@ -14,6 +14,7 @@ import {
   applicationIcon,
   applicationSummary,
   connectionText,
+  orderedTraffic,
   serviceContextValue,
   serviceDescription,
   serviceLabel,
@@ -28,7 +29,7 @@ export type Node =
   | { kind: 'context'; id: string; context: string }
   | { kind: 'env'; id: string; env: string; context: string | undefined }
   | { kind: 'service'; id: string; key: string }
-  | { kind: 'traffic'; id: string; key: string; index: number }
+  | { kind: 'traffic'; id: string; key: string; revision: string | undefined; index: number }
   | { kind: 'url'; id: string; key: string }
   | { kind: 'app'; id: string; key: string }
   | { kind: 'config'; id: string; key: string };
@@ -153,7 +154,9 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   private detailNodes(key: string): Node[] {
     const s = this.ctl.get(key);
     if (!s) return [];
-    const out: Node[] = s.traffic.map((_t, index) => this.node({ kind: 'traffic', id: `svc:${key}/traffic/${index}`, key, index }));
+    const out: Node[] = orderedTraffic(s).map((t, index) =>
+      this.node({ kind: 'traffic', id: `svc:${key}/traffic/${t.revisionName ?? `#${index}`}`, key, revision: t.revisionName, index }),
+    );
     if (s.url) out.push(this.node({ kind: 'url', id: `svc:${key}/url`, key }));
     if (s.application) out.push(this.node({ kind: 'app', id: `svc:${key}/app`, key }));
     if (this.ctl.configPath(s.env, serviceLabel(s))) out.push(this.node({ kind: 'config', id: `svc:${key}/config`, key }));
@@ -209,7 +212,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (!s) return withId(new vscode.TreeItem('…'), n);
     switch (n.kind) {
       case 'traffic': {
-        const t = s.traffic[n.index];
+        const ordered = orderedTraffic(s);
+        const t = (n.revision !== undefined ? ordered.find((x) => x.revisionName === n.revision) : undefined) ?? ordered[n.index];
         const row = t ? trafficTargetRow(t) : { label: '…', description: '', tooltip: '' };
         const item = new vscode.TreeItem(row.label);
         item.description = row.description;

@@ -6,6 +6,7 @@ import {
   errorText,
   liveSplit,
   mdEscape,
+  orderedTraffic,
   redact,
   serviceContextValue,
   serviceDescription,
@@ -187,4 +188,8 @@ test('redact hides tokens, passwords, URL credentials and private keys', () => {
   assert.match(out, /https:\/\/\*\*\*@git\.example\.com/);
   assert.equal(redact('jukebox · test 80/20'), 'jukebox · test 80/20');
   assert.ok(!errorText(new Error(`request failed with Bearer ${token}`)).includes(token));
+});
+
+test('traffic rows read like the description: prev first, then latest', () => {
+  assert.deepEqual(orderedTraffic(svc()).map((t) => t.revisionName), ['jukebox-predictor-00002', 'jukebox-predictor-00003']);
 });
