@@ -204,18 +204,22 @@ describe('secrets never leak into anything the product prints', () => {
   it('failing cluster commands: wrong context, unreachable, 401 (token, client cert, basic auth), 403 namespace', async () => {
     const wrongCtx = await cli('status --context nope', ['status', '--kubeconfig', kc.token, '--context', 'nope']);
     assert.equal(wrongCtx.code, 1, show(wrongCtx));
-    for (const [label, file, kind] of [
+    const failing = [
       ['unreachable', kc.unreachable, /unreachable/],
       ['wrong token', kc.badToken, /refused the credentials/],
       ['client certificate', kc.cert, /refused the credentials/],
       ['basic auth', kc.basic, /refused the credentials/],
-    ] as const) {
+    ] as const;
+    // Read-only commands side by side; the ones that push (set --wait) one after the other.
+    await Promise.all(failing.map(async ([label, file, kind]) => {
       const table = await cli(`status (${label})`, ['status', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
       assert.equal(table.code, 1, `${label}: ${show(table)}`);
       assert.match(table.stderr, kind, label);
       const json = await cli(`status --json (${label})`, ['status', '--json', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
       assert.equal(json.code, 1, `${label}: ${show(json)}`);
       assert.ok(JSON.parse(json.stdout).connection.problem, label);
+    }));
+    for (const [label, file] of failing) {
       const wait = await cli(`set --wait (${label})`, ['set', 'jukebox', '20', '--env', 'test', '--wait', '--timeout', '1', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
       assert.equal(wait.code, 1, `${label}: ${show(wait)}`);
     }
