@@ -141,7 +141,15 @@ export interface Upstream {
 export async function readUpstream(git: GitRunner, branch: string): Promise<Upstream> {
   const out = await git.run(['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)%00%(upstream)%00%(upstream:short)', `refs/heads/${branch}`]);
   const [remote = '', remoteRef = '', trackingRef = '', short = ''] = out.trim().split('\0');
-  if (remote && remoteRef && trackingRef && remote !== '.') return { remote, remoteRef, trackingRef, short };
+  if (remote && remoteRef && trackingRef && remote !== '.') {
+    // The remote name becomes a git argument (fetch/push <remote>): one that git would read as an option is refused.
+    if (remote.startsWith('-')) {
+      throw new CanaryError('git', 'unsafe-remote',
+        `The upstream remote of ${branch} is named ${JSON.stringify(remote.slice(0, 80))}, which git would read as an option; refusing to run git with it.`,
+        `Fix the remote's name in .git/config (branch.${branch}.remote and its [remote "…"] section), then retry.`);
+    }
+    return { remote, remoteRef, trackingRef, short };
+  }
   const remotes = (await git.run(['remote'])).split('\n').map((r) => r.trim()).filter(Boolean);
   if (remotes.length === 0) {
     throw new CanaryError('git', 'no-remote', 'This repository has no remote, so there is nowhere to push the change.',
