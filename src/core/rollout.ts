@@ -355,7 +355,6 @@ export class RolloutRun {
     }
     if (start.resumed) this.emit({ kind: 'resume', step: this.stepNo, message: `Resuming at step ${this.stepNo}/${this.n}: ${start.why}.` });
     this.expected = git.percent;
-    let headSha = git.headSha;
     let committed = start.committed;
     try {
       for (let i = start.index; i < this.n; i++) {
@@ -376,7 +375,7 @@ export class RolloutRun {
         // an interrupted run made but did not push (publish finishes interrupted runs).
         const res = await ports.publish(action, message, this.o.signal);
         if (res.changed) this.commits.push({ sha: res.sha, message });
-        headSha = res.sha;
+        const headSha = res.sha;
         this.expected = last ? undefined : step.percent;
         this.emit({
           kind: 'published', step: i + 1,
