@@ -9,6 +9,8 @@
  *   KSC_FAULT_DELAY_MS (default 10000, as in the issue).
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import type { ConnectionState } from '../../src/cluster/types';
@@ -17,6 +19,9 @@ import { converged, sandboxAndStore, until } from './sandbox-helpers';
 const OUTAGE_S = Number(process.env.KSC_FAULT_OUTAGE_SECONDS ?? 10);
 const FLAP_S = Number(process.env.KSC_FAULT_FLAP_SECONDS ?? 20);
 const DELAY_MS = Number(process.env.KSC_FAULT_DELAY_MS ?? 10000);
+
+/** What each scenario ran with and how it ended; written to test-results/cluster-faults.json for RELIABILITY.md. */
+const figures: Record<string, number> = {};
 
 let n = 0;
 function touch(ctx: Awaited<ReturnType<typeof sandboxAndStore>>, name = 'fault-probe'): void {
@@ -38,7 +43,12 @@ describe('cluster store under faults (sandbox switches)', () => {
     await ctx.store.ready();
     await converged(ctx.sb, ctx.store);
   });
-  after(async () => ctx?.close());
+  after(async () => {
+    await ctx?.close();
+    const dir = path.join(__dirname, '..', '..', 'test-results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'cluster-faults.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  });
 
   /** Waits for the previous episode's quiet period to pass, then returns the marks to compare with. */
   async function quiet() {
@@ -71,6 +81,7 @@ describe('cluster store under faults (sandbox switches)', () => {
     const lines = noRepeatedProblems(mark.warned);
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0]!, /unreachable/);
+    Object.assign(figures, { outage_seconds: OUTAGE_S, outage_episodes: 1, outage_problems_logged: lines.length, outage_converged: 1 });
   });
 
   it(`flapping every 2 s for ${FLAP_S} s: one episode, "disconnected since" stays put, converges`, async () => {
@@ -79,9 +90,11 @@ describe('cluster store under faults (sandbox switches)', () => {
     const off = ctx.store.onDidChangeConnection((c: ConnectionState) => {
       if (c.phase === 'disconnected' && c.disconnectedSince) since.add(c.disconnectedSince);
     });
+    let flaps = 0;
     try {
       const end = Date.now() + FLAP_S * 1000;
       while (Date.now() < end) {
+        flaps++;
         await ctx.sb.faults.outage(2000);
         touch(ctx);
         await new Promise((r) => setTimeout(r, 2000));
@@ -93,7 +106,8 @@ describe('cluster store under faults (sandbox switches)', () => {
     }
     assert.equal(ctx.store.connection().episode, mark.episode + 1, 'one episode for the whole flapping');
     assert.equal(since.size, 1, `disconnected since: ${[...since].join(', ')}`);
-    noRepeatedProblems(mark.warned);
+    const lines = noRepeatedProblems(mark.warned);
+    Object.assign(figures, { flapping_seconds: FLAP_S, flapping_outages: flaps, flapping_episodes: 1, flapping_problems_logged: lines.length, flapping_converged: 1 });
   });
 
   it(`answers slowed to ${DELAY_MS} ms: no timeout storm, converges`, async () => {
@@ -104,6 +118,7 @@ describe('cluster store under faults (sandbox switches)', () => {
       touch(ctx);
       await converged(ctx.sb, ctx.store, DELAY_MS * 4 + 10000);
       assert.equal(ctx.log.problems().length, mark.warned, 'slow is not broken');
+      Object.assign(figures, { slowed_answer_ms: DELAY_MS, slowed_problems_logged: 0, slowed_converged: 1 });
     } finally {
       ctx.sb.faults.setDelay(0);
     }
@@ -119,6 +134,7 @@ describe('cluster store under faults (sandbox switches)', () => {
     const lines = noRepeatedProblems(mark.warned);
     assert.ok(lines.length <= 1);
     for (const l of lines) assert.match(l, /not valid JSON/);
+    Object.assign(figures, { malformed_json_problems_logged: lines.length, malformed_json_converged: 1 });
   });
 
   it('an object of 1 MB: read and shown like any other', async () => {
@@ -129,6 +145,7 @@ describe('cluster store under faults (sandbox switches)', () => {
     // and through a relist too
     await ctx.store.refresh();
     assert.ok(ctx.store.get('user1-test/huge'));
+    Object.assign(figures, { large_object_bytes: 1024 * 1024, large_object_converged: 1 });
   });
 
   it('a watch that goes silent: detected as stale, re-listed, converges', async () => {
@@ -141,6 +158,7 @@ describe('cluster store under faults (sandbox switches)', () => {
       touch(ctx); // only a relist can see this: every watch is silent
       await converged(ctx.sb, ctx.store);
       assert.ok(idle() > before, 'a stale watch was restarted');
+      Object.assign(figures, { silent_watch_stale_restarts: idle() - before, silent_watch_converged: 1 });
     } finally {
       ctx.sb.faults.silentWatches(false);
     }
