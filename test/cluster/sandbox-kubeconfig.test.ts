@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { createClusterStore } from '../../src/cluster/index';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { APPLICATIONS, NAMESPACES } from '../../src/sandbox/resources';
 import { converged, recordingLog, TEST_TUNING, until } from './sandbox-helpers';
 
 interface Kc {
@@ -96,6 +97,42 @@ describe('kubeconfig and TLS against the sandbox', () => {
       await until(() => store.get('user1-test/jukebox') === undefined, 'user1 services gone');
     } finally {
       store.dispose();
+    }
+  });
+
+  it('toolings namespace: {user}-toolings, falling back to {user}-mlops (older workshops)', async () => {
+    await sb.controller.argo.stop();
+    const st = sb.controller.store;
+    const moved: string[] = [];
+    try {
+      if (!st.get(NAMESPACES, undefined, 'user1-mlops')) st.create(NAMESPACES, { metadata: { name: 'user1-mlops' } });
+      for (const a of st.list(APPLICATIONS, 'user1-toolings')) {
+        const copy = structuredClone(a);
+        copy.metadata = { name: a.metadata.name, namespace: 'user1-mlops' };
+        const created = st.create(APPLICATIONS, copy);
+        created.status = a.status;
+        st.update(APPLICATIONS, created, 'user1-mlops', 'status');
+        st.delete(APPLICATIONS, 'user1-toolings', a.metadata.name!);
+        moved.push(a.metadata.name!);
+      }
+      assert.ok(moved.includes('jukebox-test'));
+      const log = recordingLog();
+      const store = await open(sb.kubeconfigPath, log);
+      try {
+        assert.equal(store.toolingsNamespace(), 'user1-mlops');
+        const s = await until(() => store.get('user1-test/jukebox')?.application, 'the Application from user1-mlops');
+        assert.equal(s.namespace, 'user1-mlops');
+        assert.ok(log.lines.some((l) => /Using user1-mlops as the toolings namespace/.test(l.message)));
+      } finally {
+        store.dispose();
+      }
+    } finally {
+      for (const name of moved) {
+        const a = st.get(APPLICATIONS, 'user1-mlops', name);
+        if (a) st.delete(APPLICATIONS, 'user1-mlops', name);
+      }
+      sb.controller.argo.start();
+      await sb.controller.pollGit();
     }
   });
 
