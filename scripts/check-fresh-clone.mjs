@@ -1,0 +1,82 @@
+// Checks the README's two commands the way a newcomer runs them: clones the committed HEAD into
+// a temporary folder, `npm ci`, then `npm start`, and measures the time until Chromium shows the
+// Canary Deployments view with jukebox at `prev 80% · latest 20%`. Then Ctrl-C (SIGINT) and a
+// check that no process of the clone is left.
+//
+//   node scripts/check-fresh-clone.mjs [--install-code-server] [--keep]
+//
+// By default the clone gets a copy of this checkout's .cache/code-server (the one-time install
+// done); --install-code-server lets `npm start` install it as a first run does.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { cacheDir } from './codeserver.mjs';
+import { launchChromium } from './lib/browser.mjs';
+import { freePort, killProcessesMentioning, runCommand, sleep } from './lib/proc.mjs';
+import { removeDir, root, secondsSince } from './lib/run.mjs';
+
+const { values: opts } = parseArgs({
+  options: { 'install-code-server': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } },
+});
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-clone-'));
+  const clone = path.join(dir, 'kserve-canary');
+  try {
+    const git = await runCommand('git', ['clone', '--quiet', root, clone]);
+    if (git.code !== 0) throw new Error(`git clone failed: ${git.output}`);
+    let t = Date.now();
+    const ci = await runCommand('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone, env: { ...process.env, npm_config_logs_max: '0' } });
+    if (ci.code !== 0) throw new Error(`npm ci failed:\n${ci.output.split('\n').slice(-20).join('\n')}`);
+    console.log(`check: npm ci in ${secondsSince(t)} s`);
+    if (!opts['install-code-server'] && existsSync(cacheDir)) {
+      cpSync(cacheDir, path.join(clone, '.cache', 'code-server'), { recursive: true });
+      console.log('check: code-server cache copied (the one-time install done)');
+    }
+
+    const port = await freePort();
+    t = Date.now();
+    const start = spawn('npm', ['start', '--', '--port', String(port)], { cwd: clone, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    start.stdout.on('data', (d) => { out += d; });
+    start.stderr.on('data', (d) => { out += d; });
+    const deadline = Date.now() + 10 * 60_000;
+    while (!/code-server serving/.test(out)) {
+      if (start.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${out}`);
+      await sleep(200);
+    }
+    const serving = secondsSince(t);
+    const { browser, context } = await launchChromium(dir);
+    let seen;
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.locator('.part.activitybar [aria-label^="KServe Canary"]').first().click({ timeout: 120_000 });
+      await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: 'prev 80% · latest 20%' }).first().waitFor({ timeout: 120_000 });
+      seen = secondsSince(t);
+    } finally {
+      await browser.close();
+    }
+    console.log(out.split('\n').filter((l) => l.startsWith('start:')).join('\n'));
+    console.log(`check: code-server serving after ${serving} s; the view with jukebox 80/20 after ${seen} s`);
+
+    process.kill(-start.pid, 'SIGINT');
+    const exit = await Promise.race([new Promise((r) => start.on('exit', (c, s) => r(c ?? s))), sleep(30_000).then(() => 'still running after 30 s')]);
+    const left = await killProcessesMentioning(clone);
+    console.log(`check: npm start after Ctrl-C: ${exit}; processes left behind: ${left}`);
+    return left === 0 && Number(seen) <= 60 ? 0 : 1;
+  } finally {
+    if (opts.keep) console.log(`check: kept ${dir}`);
+    else removeDir(dir);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`check: ${err.message}`);
+    process.exit(1);
+  },
+);
