@@ -115,7 +115,7 @@ KServe Canary is running in code-server (ready in ${secondsSince(started)} s):
   The workspace is the sandbox's gitops checkout: ${path.relative(root, env.workspace)}
   Things to try:
     - open the "KServe Canary" view in the activity bar: environments test and prod,
-      jukebox at "prev 80% · latest 20%"
+      jukebox at "prev 80% · latest 20%"; click it to follow it in the status bar
     - F1 -> "KServe Canary: Set canary traffic" -> jukebox / test -> 35, and watch the
       status bar follow the change through git and the cluster
     - from a terminal:  KUBECONFIG=${path.relative(process.cwd(), kubeconfig)} node bin/kserve-canary.js status --gitops ${path.relative(process.cwd(), env.workspace)}
