@@ -12,8 +12,9 @@ const watch = process.argv.includes('--watch');
 /** Entry points that exist in this checkout (others are skipped, not fatal). */
 const entries = [
   { in: 'src/ui/extension.ts', out: 'extension' },
-  // Loaded by the extension after activate() (Kubernetes client, git, yaml) and the sandbox
-  // process of its "Start sandbox" command: kept out of extension.js so activation stays cheap.
+  // Loaded by the extension after activate() (the UI; then the Kubernetes client, git, yaml) and
+  // the sandbox process of its "Start sandbox" command: kept out of extension.js so activation stays cheap.
+  { in: 'src/ui/main.ts', out: 'ui' },
   { in: 'src/ui/backend.ts', out: 'backend' },
   { in: 'src/ui/sandbox-main.ts', out: 'sandbox' },
   // Extension-host tests: the mocha runner plus one bundle per suite (dist/test/exthost/<name>.test.js),

@@ -12,6 +12,7 @@ import { dashboardUrl } from '../core/grafana';
 import { actionPercent, describeAction, parsePercent, percentInputError } from '../core/traffic';
 import type { CanaryAction } from '../core/types';
 import type { Controller } from './controller';
+import type { CommandId } from './ids';
 import { loadBackend } from './load';
 import type { Log } from './log';
 import { errorText, liveText, serviceLabel, servicePickItem } from './present';
@@ -35,7 +36,7 @@ export interface CommandDeps {
   trusted: () => boolean;
 }
 
-export const WRITE_COMMANDS = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback'];
+type Handler = (...args: unknown[]) => unknown;
 
 function isNode(arg: unknown): arg is Node {
   return typeof arg === 'object' && arg !== null && 'kind' in arg && 'id' in arg;
@@ -46,21 +47,24 @@ export class Commands {
 
   constructor(private readonly d: CommandDeps) {}
 
-  register(): vscode.Disposable[] {
-    const r = (id: string, fn: (...args: unknown[]) => unknown) => vscode.commands.registerCommand(id, fn);
-    return [
-      r('kserveCanary.setTraffic', (arg) => this.setTraffic(arg)),
-      r('kserveCanary.promote', (arg) => this.change(arg, { kind: 'promote' })),
-      r('kserveCanary.rollback', (arg) => this.change(arg, { kind: 'rollback' })),
-      r('kserveCanary.openGrafana', (arg) => this.openGrafana(arg)),
-      r('kserveCanary.openConfig', (arg) => this.openConfig(arg)),
-      r('kserveCanary.refresh', () => this.guard('Refresh', () => this.d.ctl.refresh())),
-      r('kserveCanary.selectKubeconfig', (arg) => this.selectKubeconfig(arg)),
-      r('kserveCanary.selectContext', (arg) => this.selectContext(arg)),
-      r('kserveCanary.pin', (arg) => this.pin(arg)),
-      r('kserveCanary.startSandbox', () => this.guard('Start sandbox', () => this.d.startSandbox())),
-      r('kserveCanary.showLog', () => this.d.log.show()),
-    ];
+  /** Handlers by command id (ids.ts lists them; extension.ts registers them). */
+  handlers(): Record<CommandId, Handler> {
+    const out = {} as Record<CommandId, Handler>;
+    const r = (id: CommandId, fn: Handler) => {
+      out[id] = fn;
+    };
+    r('kserveCanary.setTraffic', (arg) => this.setTraffic(arg));
+    r('kserveCanary.promote', (arg) => this.change(arg, { kind: 'promote' }));
+    r('kserveCanary.rollback', (arg) => this.change(arg, { kind: 'rollback' }));
+    r('kserveCanary.openGrafana', (arg) => this.openGrafana(arg));
+    r('kserveCanary.openConfig', (arg) => this.openConfig(arg));
+    r('kserveCanary.refresh', () => this.guard('Refresh', () => this.d.ctl.refresh()));
+    r('kserveCanary.selectKubeconfig', (arg) => this.selectKubeconfig(arg));
+    r('kserveCanary.selectContext', (arg) => this.selectContext(arg));
+    r('kserveCanary.pin', (arg) => this.pin(arg));
+    r('kserveCanary.startSandbox', () => this.guard('Start sandbox', () => this.d.startSandbox()));
+    r('kserveCanary.showLog', () => this.d.log.show());
+    return out;
   }
 
   /** Runs `fn`, turning a failure into an error notification with a "Show log" button. */

@@ -1,31 +1,42 @@
 /**
- * Entry point of the extension (dist/extension.js). activate() only registers: the view,
- * the status bar item and the commands. Everything with I/O (finding the gitops checkout,
- * loading dist/backend.js with the Kubernetes client, connecting) starts right after it
- * returns. It logs its own duration.
+ * The workbench UI proper (dist/ui.js), loaded by extension.ts right after activate() has
+ * returned: the log, the controller (gitops checkout + cluster store), the tree provider
+ * behind the view's proxy, the status bar item and the command handlers.
  */
 // `import =` compiles to a plain require: `import * as` would make esbuild copy every property
-// of the vscode API into a namespace object per module, which costs milliseconds at activation.
+// of the vscode API into a namespace object per module, which costs milliseconds at load.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import { Commands } from './commands';
 import { Controller } from './controller';
+import type { CommandId } from './ids';
 import { createLog } from './log';
 import { runningSandbox, overrideFor, startSandbox } from './sandbox';
 import { CanaryStatusBar } from './statusbar';
 import type { KserveCanaryApi, TreeRow } from './testapi';
 import { CanaryTreeProvider, type Node } from './tree';
 
-let controller: Controller | undefined;
+/** What extension.ts hands over: the view it created in activate() and its provider proxy. */
+export interface Shell {
+  view: vscode.TreeView<unknown>;
+  attach(provider: vscode.TreeDataProvider<unknown>): void;
+  /** Duration of activate() itself. */
+  activateMs: number;
+}
 
-export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
+export interface Ui extends vscode.Disposable {
+  run(id: CommandId, args: unknown[]): unknown;
+  test: Omit<KserveCanaryApi['test'], 'activateMs'>;
+}
+
+export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   const t0 = performance.now();
   const log = createLog();
   const ctl = new Controller(log);
-  controller = ctl;
   const tree = new CanaryTreeProvider(ctl);
-  const view = vscode.window.createTreeView('kserveCanary.deployments', { treeDataProvider: tree, showCollapseAll: true });
+  const view = shell.view as vscode.TreeView<Node>;
   tree.view = view;
+  shell.attach(tree as vscode.TreeDataProvider<unknown>);
   const statusBar = new CanaryStatusBar(ctl, context.workspaceState);
   let trustOverride: boolean | undefined;
   const commands = new Commands({
@@ -35,32 +46,29 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
     startSandbox: () => startSandbox(context, ctl, log),
     trusted: () => trustOverride ?? vscode.workspace.isTrusted,
   });
-  context.subscriptions.push(
+  const handlers = commands.handlers();
+  const disposables: vscode.Disposable[] = [
     log.channel,
     ctl,
     tree,
-    view,
     statusBar,
-    ...commands.register(),
     view.onDidChangeSelection((e) => {
       const n = e.selection[0];
       statusBar.select(n && 'key' in n ? n.key : undefined);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: canary changes enabled')),
+  ];
+  const sb = runningSandbox(context);
+  if (sb) {
+    log.info(`sandbox still running at ${sb.server}: using it`);
+    void ctl.setOverride(overrideFor(sb));
+  } else {
+    void ctl.restart();
+  }
+  log.info(
+    `activated in ${shell.activateMs.toFixed(1)} ms; UI loaded in ${(performance.now() - t0).toFixed(1)} ms after it` +
+      (vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'),
   );
-  void vscode.commands.executeCommand('setContext', 'kserveCanary.state', 'loading');
-  // I/O starts after activation.
-  setImmediate(() => {
-    const sb = runningSandbox(context);
-    if (sb) {
-      log.info(`sandbox still running at ${sb.server}: using it`);
-      void ctl.setOverride(overrideFor(sb));
-    } else if (!ctl.isStarting()) {
-      void ctl.restart();
-    }
-  });
-  const activateMs = performance.now() - t0;
-  log.info(`activated in ${activateMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'}`);
 
   const rows = async (parent: Node | undefined, depth: number): Promise<TreeRow[]> => {
     const out: TreeRow[] = [];
@@ -83,8 +91,11 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
   };
 
   return {
+    run: (id, args) => handlers[id](...args),
+    dispose: () => {
+      for (const d of disposables) d.dispose();
+    },
     test: {
-      activateMs: () => activateMs,
       whenStarted: () => ctl.whenStarted(),
       state: () => ctl.state(),
       connection: () => ctl.connection(),
@@ -108,9 +119,4 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       refreshes: () => [...tree.refreshes],
     },
   };
-}
-
-export function deactivate(): void {
-  controller?.dispose();
-  controller = undefined;
 }

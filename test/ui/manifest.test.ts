@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { COMMAND_IDS, VIEW_ID } from '../../src/ui/ids';
 
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -15,6 +16,11 @@ test('commands: exact titles, one category', () => {
     ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Start sandbox', 'Show log'],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
+});
+
+test('the commands activate() registers are exactly the contributed ones; the view id matches', () => {
+  assert.deepEqual([...COMMAND_IDS], c.commands.map((x: { command: string }) => x.command));
+  assert.equal(c.views.kserveCanary[0].id, VIEW_ID);
 });
 
 test('menus name only contributed commands; writing commands need a trusted workspace on rows', () => {

@@ -1,0 +1,21 @@
+/**
+ * Ids of the contributed commands (package.json contributes.commands, same order). They are
+ * registered by extension.ts during activate(), before the rest of the UI has loaded. No vscode.
+ */
+export const COMMAND_IDS = [
+  'kserveCanary.setTraffic',
+  'kserveCanary.promote',
+  'kserveCanary.rollback',
+  'kserveCanary.openGrafana',
+  'kserveCanary.openConfig',
+  'kserveCanary.refresh',
+  'kserveCanary.selectKubeconfig',
+  'kserveCanary.selectContext',
+  'kserveCanary.pin',
+  'kserveCanary.startSandbox',
+  'kserveCanary.showLog',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
+
+export const VIEW_ID = 'kserveCanary.deployments';
