@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ESLint } from 'eslint';
+import ts from 'typescript';
 import { repoRoot } from '../cli/bundle';
 
 const SHELL_PROGRAMS = 'sh|bash|dash|zsh|ksh|csh|tcsh|fish|cmd|cmd\\.exe|powershell|powershell\\.exe|pwsh';
@@ -28,39 +29,57 @@ function sourceFiles(): string[] {
   return out;
 }
 
-/** Code lines only: comment lines (`//`, `/*`, ` *`) say "no shell" a lot and are not code. */
-function codeLines(text: string): { line: string; n: number }[] {
-  return text
-    .split('\n')
-    .map((line, i) => ({ line, n: i + 1 }))
-    .filter(({ line }) => !/^\s*(\/\/|\/\*|\*)/.test(line));
-}
+const SHELL_PROGRAM = new RegExp(`^(?:.*[/\\\\])?(?:${SHELL_PROGRAMS})$`, 'i');
+const SHELL_COMMAND_LINE = new RegExp(`^(?:.*/)?(?:${SHELL_PROGRAMS})\\s+(?:-\\w*c|/c)\\b`, 'i');
+const SPAWNERS = new Set(['spawn', 'spawnSync', 'execFile', 'execFileSync']);
+const CHILD_PROCESS = /^(node:)?child_process$/;
 
-/** Every place in `text` that reaches a shell, as `line: reason`. */
-function shellUses(text: string): string[] {
+/**
+ * Every place in `text` that reaches a shell, as `line: reason`, found on the syntax tree
+ * (TypeScript's parser, so comments, strings and type annotations are told apart from code).
+ */
+function shellUses(text: string, fileName = 'probe.ts'): string[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS);
   const found: string[] = [];
-  const lines = codeLines(text);
-  // Names bound to the whole child_process module (default, namespace, require, dynamic import).
+  const at = (n: ts.Node, why: string) => found.push(`${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${why}: ${n.getText(sf).split('\n')[0]}`);
+  // Names bound to the whole child_process module: default/namespace import, require(), import().
   const moduleNames = new Set<string>();
-  const cp = `['"](?:node:)?child_process['"]`;
-  for (const re of [
-    new RegExp(`import\\s+(?:\\*\\s+as\\s+)?([\\w$]+)\\s+from\\s+${cp}`, 'g'),
-    new RegExp(`(?:const|let|var)\\s+([\\w$]+)\\s*=\\s*(?:await\\s+)?(?:import|require)\\(\\s*${cp}\\s*\\)`, 'g'),
-  ]) {
-    for (const m of text.matchAll(re)) moduleNames.add(m[1]!);
+  const isChildProcess = (e: ts.Node | undefined): boolean => !!e && ts.isStringLiteralLike(e) && CHILD_PROCESS.test(e.text);
+  const unwrap = (e: ts.Expression): ts.Expression => (ts.isAwaitExpression(e) ? unwrap(e.expression) : ts.isParenthesizedExpression(e) ? unwrap(e.expression) : e);
+  const visit = (n: ts.Node): void => {
+    if (ts.isImportDeclaration(n) && isChildProcess(n.moduleSpecifier) && n.importClause) {
+      const c = n.importClause;
+      if (c.name) moduleNames.add(c.name.text);
+      if (c.namedBindings && ts.isNamespaceImport(c.namedBindings)) moduleNames.add(c.namedBindings.name.text);
+    }
+    if (ts.isVariableDeclaration(n) && n.initializer && ts.isIdentifier(n.name)) {
+      const init = unwrap(n.initializer);
+      if (ts.isCallExpression(init) && (init.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(init.expression) && init.expression.text === 'require')) && isChildProcess(init.arguments[0])) {
+        moduleNames.add(n.name.text);
+      }
+    }
+    if (ts.isPropertyAssignment(n) && n.name.getText(sf) === 'shell' && n.initializer.kind !== ts.SyntaxKind.FalseKeyword) at(n, 'a shell option that is not false');
+    if (ts.isShorthandPropertyAssignment(n) && n.name.text === 'shell') at(n, 'a shell option given by shorthand');
+    if (ts.isCallExpression(n)) {
+      const callee = n.expression;
+      const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+      if (ts.isIdentifier(callee) && (name === 'exec' || name === 'execSync')) at(n, 'exec()/execSync() run a command line through a shell');
+      if (ts.isPropertyAccessExpression(callee) && (name === 'exec' || name === 'execSync') && ts.isIdentifier(callee.expression) && moduleNames.has(callee.expression.text)) {
+        at(n, `${callee.expression.text}.${name}() through the whole child_process module`);
+      }
+      const first = n.arguments[0];
+      if (SPAWNERS.has(name) && first && ts.isStringLiteralLike(first) && SHELL_PROGRAM.test(first.text)) at(n, 'spawns a shell program');
+    }
+    if (ts.isStringLiteralLike(n) && SHELL_COMMAND_LINE.test(n.text)) at(n, 'a "sh -c" / "bash -c" / "cmd /c" command line');
+    ts.forEachChild(n, visit);
+  };
+  // Two passes: module bindings first (an import may come after a use in the tree order).
+  visit(sf);
+  if (moduleNames.size) {
+    found.length = 0;
+    visit(sf);
   }
-  const checks: [RegExp, string][] = [
-    [/(?<![.\w$])exec(?:Sync)?\s*\(/, 'exec()/execSync() run a command line through a shell'],
-    [/\bshell\s*:(?!\s*false\b)/, 'a shell option that is not false'],
-    [/[{,]\s*shell\s*[,}]/, 'a shell option given by shorthand'],
-    [new RegExp(`\\b(?:spawn|spawnSync|execFile|execFileSync)\\s*\\(\\s*['"\`](?:[^'"\`]*[/\\\\])?(?:${SHELL_PROGRAMS})['"\`]`, 'i'), 'spawns a shell program'],
-    [new RegExp(`['"\`](?:[^'"\`]*/)?(?:${SHELL_PROGRAMS})\\s+(?:-\\w*c|/c)\\b`, 'i'), 'a "sh -c" / "bash -c" / "cmd /c" command line'],
-  ];
-  for (const name of moduleNames) checks.push([new RegExp(`(?<![.\\w$])${name.replace(/\$/g, '\\$')}\\.exec(?:Sync)?\\s*\\(`), `${name}.exec() through the whole child_process module`]);
-  for (const { line, n } of lines) {
-    for (const [re, why] of checks) if (re.test(line)) found.push(`${n}: ${why}: ${line.trim()}`);
-  }
-  return found;
+  return [...new Set(found)];
 }
 
 /** Probes that must each be reported, and the rule that reports them. */
@@ -87,7 +106,7 @@ describe('no shell anywhere', () => {
   it('the product\'s sources reach no shell (exec, shell option, sh -c, whole child_process module)', () => {
     const files = sourceFiles();
     assert.ok(files.length > 50, `scanned ${files.length} files`);
-    const problems = files.flatMap((f) => shellUses(readFileSync(f, 'utf8')).map((p) => `${path.relative(repoRoot, f)}:${p}`));
+    const problems = files.flatMap((f) => shellUses(readFileSync(f, 'utf8'), f).map((p) => `${path.relative(repoRoot, f)}:${p}`));
     assert.deepEqual(problems, []);
   });
 
@@ -106,6 +125,7 @@ describe('no shell anywhere', () => {
     for (const c of cases) assert.notDeepEqual(shellUses(c), [], c);
     assert.deepEqual(shellUses(GOOD_PROBE), []);
     assert.deepEqual(shellUses("// never use exec('x') or shell: true\nconst r = /x/.exec(s);\nconst o = { shell: false };"), []);
+    assert.deepEqual(shellUses('interface O { shell: Shell }\nexport function boot(shell: Shell): void { shell.run(); }\nconst s = "no shell: true here";'), []);
   });
 
   it('eslint.config.mjs declares the rules (shell option, exec imports) for every layer', async () => {
