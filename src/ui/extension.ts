@@ -97,6 +97,6 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
 }
 
 export function deactivate(): void {
-  ui?.dispose();
+  // The UI is in context.subscriptions: VS Code disposes it (store, watches, log) after this.
   ui = undefined;
 }
