@@ -37,6 +37,7 @@ import type { ApplicationState, ClusterProblem, ConnectionState, ServiceState } 
 
 const DEFAULT_PATTERN = '{user}-{env}';
 const DEFAULT_ROUTE = 'jukebox-grafana-route';
+const READING_APPS = 'Reading the Argo CD Applications before judging drift.';
 const SEVERITY: ClusterProblem['kind'][] = ['no-kubeconfig', 'unauthorized', 'tls', 'unreachable', 'timeout', 'server-error', 'forbidden', 'other'];
 
 const silentLog: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -172,8 +173,12 @@ export class Store implements ClusterStore {
   }
 
   async ready(): Promise<void> {
+    await this.connecting;
     await Promise.all(this.reflectors.map((r) => r.firstAttempt));
   }
+
+  /** The running connection attempt (loading the kubeconfig and the client, starting the watches). */
+  private connecting: Promise<void> = Promise.resolve();
 
   async refresh(): Promise<void> {
     const before = this.reflectors.map((r) => r.stats.lists);
@@ -273,7 +278,8 @@ export class Store implements ClusterStore {
         });
       }
     }
-    if (!this.kc) await this.connect();
+    // Connecting (loading the client, the first lists) goes on in the background: ready() waits for it.
+    if (!this.kc) void this.connect();
   }
 
   private teardown(): void {
@@ -285,7 +291,13 @@ export class Store implements ClusterStore {
     this.stopKubeconfigWatch = undefined;
   }
 
-  private async connect(): Promise<void> {
+  private connect(): Promise<void> {
+    const p = this.doConnect();
+    this.connecting = p.catch(() => undefined);
+    return p;
+  }
+
+  private async doConnect(): Promise<void> {
     const gen = ++this.generation;
     this.teardown();
     this.problems.clear();
@@ -352,10 +364,16 @@ export class Store implements ClusterStore {
       for (const e of this.envs) for (const d of this.desired.values()) if (d.env === e.env) this.recompute(`${e.namespace}/${d.name}`);
     }
 
+    // InferenceServices first; the toolings namespace (Applications, Route) once it is known.
+    this.appsPending = true;
+    this.startIsvcReflectors(transport);
     this.toolings = this.settings.toolingsNamespace ?? (await this.pickToolings(transport));
     if (gen !== this.generation || this.disposed) return;
-    this.startReflectors(transport);
+    this.startToolingsReflectors(transport);
   }
+
+  /** Until the Applications were read (or failed to be), "no Application" proves nothing. */
+  private appsPending = false;
 
   private mapNamespaces(kc: KubeConfig): void {
     const pattern = this.settings.namespacePattern ?? DEFAULT_PATTERN;
@@ -403,7 +421,7 @@ export class Store implements ClusterStore {
     };
   }
 
-  private startReflectors(transport: Transport): void {
+  private startIsvcReflectors(transport: Transport): void {
     const namespaces = this.envs.map((e) => e.namespace);
     if (namespaces.length >= this.tuning.clusterWideFrom) {
       const wide = new Reflector(transport, ISVC, undefined, this.isvcSink(undefined, transport), this.reflectorOptions(false));
@@ -411,10 +429,18 @@ export class Store implements ClusterStore {
     } else {
       for (const ns of namespaces) this.addReflector(new Reflector(transport, ISVC, ns, this.isvcSink(ns, transport), this.reflectorOptions(false)));
     }
-    if (this.toolings) {
-      this.addReflector(new Reflector(transport, APPLICATION, this.toolings, this.appSink(), this.reflectorOptions(true)));
-      this.addReflector(new Reflector(transport, ROUTE, this.toolings, this.routeSink(), this.reflectorOptions(true)));
-    }
+  }
+
+  private startToolingsReflectors(transport: Transport): void {
+    if (!this.toolings) return this.appsSettled();
+    this.addReflector(new Reflector(transport, APPLICATION, this.toolings, this.appSink(), this.reflectorOptions(true)));
+    this.addReflector(new Reflector(transport, ROUTE, this.toolings, this.routeSink(), this.reflectorOptions(true)));
+  }
+
+  private appsSettled(): void {
+    if (!this.appsPending) return;
+    this.appsPending = false;
+    for (const [k, st] of this.states) if (st.verdict === 'unknown' && st.verdictReason === READING_APPS) this.recompute(k);
   }
 
   private addReflector(r: Reflector): void {
@@ -514,6 +540,7 @@ export class Store implements ClusterStore {
         for (const [n, a] of next) this.apps.set(n, a);
         const firstList = !this.appsListed;
         this.appsListed = true;
+        this.appsPending = false;
         for (const n of changed) this.recomputeApp(n);
         if (firstList) for (const k of [...this.states.keys()]) this.recompute(k);
       },
@@ -530,7 +557,9 @@ export class Store implements ClusterStore {
         if (this.apps.delete(name)) this.recomputeApp(name);
       },
       health: (h) => {
-        if (gen === this.generation) this.health(id, h);
+        if (gen !== this.generation) return;
+        this.health(id, h);
+        if (!h.ok) this.appsSettled();
       },
     };
   }
@@ -591,6 +620,7 @@ export class Store implements ClusterStore {
         ...(app ? { application: app } : {}),
         ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit, ...(this.desiredUpstream ? { upstream: this.desiredUpstream } : {}) } } : {}),
       });
+      if (next.verdict === 'drift' && !app && this.appsPending) next = { ...next, verdict: 'unknown', verdictReason: READING_APPS };
       const broken = !d && this.brokenConfigs.get(`${env}\0${name}`);
       if (broken) next = { ...next, verdict: 'unknown', verdictReason: `Its config.yaml in git could not be read: ${broken}` };
       if (!obs && !this.listedNamespaces.has(ns)) {
@@ -724,6 +754,7 @@ export class Store implements ClusterStore {
   // ---- Argo CD ----
 
   private async requestArgoRefresh(appName: string): Promise<void> {
+    await this.connecting; // right after creation the toolings namespace is not known yet
     if (!this.transport || !this.toolings) return;
     try {
       await this.transport.mergePatch(APPLICATION, this.toolings, appName, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });

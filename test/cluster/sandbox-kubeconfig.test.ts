@@ -119,6 +119,7 @@ describe('kubeconfig and TLS against the sandbox', () => {
       const log = recordingLog();
       const store = await open(sb.kubeconfigPath, log);
       try {
+        await store.ready();
         assert.equal(store.toolingsNamespace(), 'user1-mlops');
         const s = await until(() => store.get('user1-test/jukebox')?.application, 'the Application from user1-mlops');
         assert.equal(s.namespace, 'user1-mlops');
