@@ -122,7 +122,12 @@ export interface ClusterStore {
   /** Keys of the services that changed (added, updated or removed), coalesced. */
   onDidChangeServices(listener: (keys: string[]) => void): () => void;
   onDidChangeConnection(listener: (s: ConnectionState) => void): () => void;
-  /** Resolves once every watch has listed at least once (or failed once). */
+  /**
+   * Resolves once connected (kubeconfig and client loaded, watches started) and every watch has
+   * listed once or failed once. createClusterStore() returns before that: call ready() before
+   * reading a snapshot that must reflect the cluster (the CLI does); a UI can render at once and
+   * follow the change events instead.
+   */
   ready(): Promise<void>;
   /** Relist everything now. */
   refresh(): Promise<void>;

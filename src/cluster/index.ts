@@ -12,6 +12,9 @@
  * - `follow()` waits for a pushed commit to be live (Argo CD synced at the sha, KServe split
  *   equal to the new value) with progress steps and a timeout naming the stuck step.
  *
+ * - `createClusterStore()` resolves once git is read; connecting goes on in the background
+ *   (`connection().phase` 'connecting' → 'connected'); `ready()` waits for the first lists.
+ *
  * Nothing here imports `vscode`; `@kubernetes/client-node` is loaded with a dynamic import on
  * first connection only.
  */
