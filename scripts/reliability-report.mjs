@@ -96,6 +96,27 @@ function figures(label, json, known) {
   return `- **${label}** (${day(json.at)}): ${text}.`;
 }
 
+/** test/cluster/sandbox-faults.test.ts's figures as prose; keys this script does not know are listed as they are. */
+function clusterFigures(d) {
+  const used = new Set();
+  const get = (k) => {
+    used.add(k);
+    return d[k];
+  };
+  const has = (prefix) => Object.keys(d).some((k) => k.startsWith(prefix));
+  const end = (prefix) => (get(`${prefix}_converged`) ? 'converged' : '**did not converge**');
+  const problems = (prefix) => `${fmt(get(`${prefix}_problems_logged`))} problem(s) logged`;
+  const parts = [];
+  if (has('outage_')) parts.push(`down ${fmt(get('outage_seconds'))} s: ${fmt(get('outage_episodes'))} episode(s), ${problems('outage')}, ${end('outage')}`);
+  if (has('flapping_')) parts.push(`flapping for ${fmt(get('flapping_seconds'))} s (${fmt(get('flapping_outages'))} outages): ${fmt(get('flapping_episodes'))} episode(s), ${problems('flapping')}, ${end('flapping')}`);
+  if (has('slowed_')) parts.push(`answers slowed to ${fmt(get('slowed_answer_ms'))} ms: ${problems('slowed')}, ${end('slowed')}`);
+  if (has('malformed_json_')) parts.push(`malformed JSON in a watch: ${problems('malformed_json')}, ${end('malformed_json')}`);
+  if (has('large_object_')) parts.push(`an object of ${fmt(get('large_object_bytes'))} bytes: ${end('large_object')}`);
+  if (has('silent_watch_')) parts.push(`a silent watch: ${fmt(get('silent_watch_stale_restarts'))} stale-watch restart(s), ${end('silent_watch')}`);
+  const rest = Object.entries(d).filter(([k, v]) => !used.has(k) && typeof v !== 'object').map(([k, v]) => `${k.replace(/_/g, ' ')} ${fmt(v)}`);
+  return [...parts, ...rest].join('; ');
+}
+
 function generate(doc, tapText) {
   const problems = [];
   const refs = tableReferences(doc);
@@ -147,7 +168,7 @@ function generate(doc, tapText) {
     `both changes landed in ${fmt(d.both_landed)} of ${fmt(d.concurrent_runs)} concurrent rounds`));
   const cluster = readJson('cluster-faults');
   if (cluster) {
-    lines.push(figures('[cluster] cluster under faults', cluster));
+    lines.push(figures('[cluster] cluster under faults', cluster, clusterFigures));
   } else {
     // The titles as they ran carry the durations and sizes used.
     const carried = rows.filter((r) => r.file.startsWith('test/cluster/') && r.values.length).flatMap((r) => r.ran);

@@ -85,6 +85,15 @@ describe('scripts/reliability-report.mjs', () => {
     assert.match(r2.out, /\[restarts\] sandbox restarts survived\*\*: 7 restarts, converged every time/);
   });
 
+  it('cluster-faults.json: known figures as prose, a non-converged scenario stands out, unknown keys kept', () => {
+    const row = `| X | y | \`test/security/urls.test.ts\` «${TITLE}» | [cluster] |`;
+    const r = run('cluster', doc(row), tap([`ok 1 - ${TITLE}`]), {
+      'cluster-faults': { outage_seconds: 12, outage_episodes: 1, outage_problems_logged: 1, outage_converged: 1, silent_watch_stale_restarts: 3, silent_watch_converged: 0, new_thing: 5 },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.out, /\[cluster\][^\n]*down 12 s: 1 episode\(s\), 1 problem\(s\) logged, converged; a silent watch: 3 stale-watch restart\(s\), \*\*did not converge\*\*; new thing 5\./);
+  });
+
   it('RELIABILITY.md names only tests that exist in their files', () => {
     const r = spawnSync(process.execPath, [SCRIPT, '--source-only'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
