@@ -4,6 +4,7 @@ import * as esbuild from 'esbuild';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { cliBuildOptions } from './lib/cli-build.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
@@ -48,15 +49,14 @@ const options = {
   banner: { js: '' },
 };
 
-// The CLI is an npm package with its dependencies installed next to it, so its bundle leaves the
-// big ones out: @kubernetes/client-node (14 MB, ESM-only, reached only through `await import()`
-// by the commands that talk to a cluster) and node-forge (the sandbox's certificates). A command
-// like `set` then starts without parsing either (see bench/publish.bench.ts).
-const cliOptions = {
-  ...options,
-  entryPoints: [{ in: 'src/cli/main.ts', out: 'cli' }],
-  external: [...options.external, '@kubernetes/client-node', 'node-forge'],
-};
+// The CLI: a small dispatcher plus one bundle per command group, its big dependencies left
+// external (see scripts/lib/cli-build.mjs and bench/publish.bench.ts).
+const cliOptions = cliBuildOptions({ absWorkingDir: root, outdir: 'dist' }, {
+  external: options.external,
+  sourcemap: options.sourcemap,
+  minify: options.minify,
+  logLevel: options.logLevel,
+});
 const builds = [options, cliOptions];
 
 if (watch) {

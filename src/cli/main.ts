@@ -1,14 +1,15 @@
 /**
  * The `kserve-canary` CLI: dispatches on the first word to src/cli/commands/*.
+ * Only the chosen command's module is loaded (src/cli/commands/index.ts).
  * `main(argv, io)` is the whole program, testable in-process; the bottom of this file
  * runs it when this module is the entry point (node dist/cli.js, bin/kserve-canary.js,
  * or tsx src/cli/main.ts).
  */
 import path from 'node:path';
-import pkg from '../../package.json';
-import { COMMANDS } from './commands';
+import { version } from '../../package.json';
+import { COMMANDS, type CommandEntry } from './commands';
 import { reportError, usageError } from './output';
-import type { CliCommand, CliIO } from './command';
+import type { CliIO } from './command';
 
 function topUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -30,7 +31,7 @@ Exit codes: 0 success, 2 bad input, 1 any other failure.
 `;
 }
 
-function find(name: string): CliCommand | undefined {
+function find(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
@@ -50,7 +51,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return 0;
     }
     if (first === '--version' || first === '-v') {
-      io.stdout(`${pkg.version}\n`);
+      io.stdout(`${version}\n`);
       return 0;
     }
     if (first === 'help') {
@@ -60,7 +61,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       }
       const cmd = find(rest[0]);
       if (!cmd) throw unknownCommand(rest[0]);
-      io.stdout(cmd.usage);
+      io.stdout((await cmd.load()).usage);
       return 0;
     }
     if (first.startsWith('-')) {
@@ -68,7 +69,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
     const cmd = find(first);
     if (!cmd) throw unknownCommand(first);
-    return await cmd.run(rest, io);
+    return await (await cmd.load()).run(rest, io);
   } catch (e) {
     return reportError(io, e);
   }

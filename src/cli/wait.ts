@@ -1,12 +1,12 @@
 /**
  * `--wait` for set / promote / rollback: after the push, follow the change until the cluster
  * serves it (Argo CD synced at the pushed sha, KServe split equal to the new value), printing
- * each step. Registered as a change extension (src/cli/change.ts).
+ * each step. Registered as a change extension (src/cli/groups/git.ts). The following itself
+ * (src/cli/wait-follow.ts) comes with the cluster commands and is loaded only with --wait.
  */
 import { CanaryError } from '../core/errors';
-import { describeLive, shortSha } from '../cluster/derive';
 import type { ChangeExtension } from './change';
-import { cliLogger, CLUSTER_OPTIONS, CLUSTER_USAGE, openStore } from './commands/status';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE } from './cluster-options';
 
 const DEFAULT_TIMEOUT_S = 300;
 
@@ -30,23 +30,7 @@ ${CLUSTER_USAGE}`,
       io.stderr('warning: --wait: the change was committed but not pushed; the cluster cannot see it.\n');
       return 1;
     }
-    const store = await openStore(values, io, ctx.root, cliLogger(io));
-    try {
-      const final = await store.follow({
-        env: ctx.env,
-        model: ctx.model,
-        sha: result.sha,
-        percent: result.after.desiredPercent,
-        timeoutMs: timeoutS * 1000,
-        signal: io.signal,
-        onStep: (s) => io.stdout(`  ✓ ${s.message}\n`),
-      });
-      const app = final.application;
-      const sync = app ? `, ${app.syncStatus} at ${shortSha(app.revision)}` : '';
-      io.stdout(`${ctx.model} in ${ctx.env}: ${describeLive(final)}${sync}\n`);
-      return 0;
-    } finally {
-      store.dispose();
-    }
+    const { followChange } = await import('./groups/cluster');
+    return followChange(result, ctx, timeoutS);
   },
 };

@@ -1,12 +1,14 @@
 /**
- * Builds the CLI like `npm run build` does, but into a temporary folder (so tests never
- * race with a build of dist/), with a copy of bin/kserve-canary.js beside it.
+ * Builds the CLI like `npm run build` does (the dispatcher dist/cli.js and its group bundles),
+ * but into a temporary folder (so tests never race with a build of dist/), with a copy of
+ * bin/kserve-canary.js beside it and its dependencies bundled in (no node_modules there).
  * Returns the path of the launcher to run with node.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { cliBuildOptions } from '../../scripts/lib/cli-build.mjs';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -14,9 +16,6 @@ export async function buildCliBundle(): Promise<{ bin: string; cleanup(): void }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-cli-'));
   mkdirSync(path.join(dir, 'bin'));
   copyFileSync(path.join(repoRoot, 'bin', 'kserve-canary.js'), path.join(dir, 'bin', 'kserve-canary.js'));
-  await esbuild.build({
-    absWorkingDir: repoRoot, entryPoints: ['src/cli/main.ts'], outfile: path.join(dir, 'dist', 'cli.js'),
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error',
-  });
+  await esbuild.build(cliBuildOptions({ absWorkingDir: repoRoot, outdir: path.join(dir, 'dist'), bundleDeps: true }, { logLevel: 'error' }));
   return { bin: path.join(dir, 'bin', 'kserve-canary.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -24,6 +24,7 @@ import type { CanaryBlock } from '../../core/types';
 import { COMMON_OPTIONS, parse, resolveGitopsRoot } from '../args';
 import { formatTable } from '../output';
 import type { CliCommand, CliIO } from '../command';
+import { SUMMARIES } from './summaries';
 
 interface Row {
   env: string;
@@ -48,7 +49,7 @@ function desiredCell(r: Row): string {
 
 export const configCommand: CliCommand = {
   name: 'config',
-  summary: 'Show the desired canary state in git (all models, or one)',
+  summary: SUMMARIES.config,
   usage: `Usage: kserve-canary config [<model>] [--env <env>] [--gitops <dir>] [--json]
 
 Lists each model's version and canary block as committed in the gitops checkout,

@@ -1,8 +1,9 @@
 import { makeChangeCommand } from '../change';
+import { SUMMARIES } from './summaries';
 
 export const promoteCommand = makeChangeCommand({
   name: 'promote',
-  summary: 'Promote the latest revision: remove the canary block (100% to latest)',
+  summary: SUMMARIES.promote,
   synopsis: 'promote <model> --env <env> [--gitops <dir>] [--no-push] [--message <text>]',
   description: `Removes the canary block from model-deployments/<env>/<model>/config.yaml, so the
 chart renders no canaryTrafficPercent and 100% of the traffic goes to the latest revision.

@@ -1,8 +1,9 @@
 import { makeChangeCommand } from '../change';
+import { SUMMARIES } from './summaries';
 
 export const rollbackCommand = makeChangeCommand({
   name: 'rollback',
-  summary: 'Roll back: canary traffic 0% (all traffic to the previous revision)',
+  summary: SUMMARIES.rollback,
   synopsis: 'rollback <model> --env <env> [--gitops <dir>] [--no-push] [--message <text>]',
   description: `Sets canary.trafficPercent to 0 in model-deployments/<env>/<model>/config.yaml:
 all traffic goes back to the previously rolled-out revision.

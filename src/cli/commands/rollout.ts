@@ -17,6 +17,7 @@ import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile, sendTraff
 import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
+import { SUMMARIES } from './summaries';
 
 const EXAMPLE = 'rollout jukebox --env test --plan 10,25,50,100 --pause 2m';
 
@@ -48,7 +49,7 @@ async function ask(question: string, signal?: AbortSignal): Promise<string> {
 
 export const rolloutCommand: CliCommand = {
   name: 'rollout',
-  summary: 'Progressive rollout: step the canary up in commits, gated by metrics',
+  summary: SUMMARIES.rollout,
   usage: `Usage: kserve-canary rollout <model> --env <env> [options]
 
 Walks the canary of <model> through a plan (e.g. 10 -> 25 -> 50 -> 100): each step is a

@@ -9,6 +9,7 @@ import { CanaryError } from '../../core/errors';
 import { parse, COMMON_OPTIONS } from '../args';
 import { usageError } from '../output';
 import type { CliCommand, CliIO } from '../command';
+import { SUMMARIES } from './summaries';
 
 const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay MS] [--rollout-delay MS] [--inference] [--ready-file F]
 
@@ -142,7 +143,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
 export const sandboxCommand: CliCommand = {
   name: 'sandbox',
-  summary: 'Run a local fake cluster (KServe + Argo CD) with a gitops repo, for trying things out',
+  summary: SUMMARIES.sandbox,
   usage: USAGE,
   run,
 };

@@ -1,9 +1,10 @@
 import { parsePercent } from '../../core/traffic';
 import { makeChangeCommand } from '../change';
+import { SUMMARIES } from './summaries';
 
 export const setCommand = makeChangeCommand({
   name: 'set',
-  summary: 'Set the canary traffic percent of a model in git and push it',
+  summary: SUMMARIES.set,
   synopsis: 'set <model> <percent> --env <env> [--gitops <dir>] [--no-push] [--message <text>]',
   description: `Sets canary.trafficPercent to <percent> (a whole number 0-100) in
 model-deployments/<env>/<model>/config.yaml, creating the canary block when missing.

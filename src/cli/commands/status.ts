@@ -11,17 +11,13 @@ import { shortSha } from '../../cluster/derive';
 import type { ClusterLogger } from '../../cluster/api';
 import type { Store } from '../../cluster/store';
 import type { ConnectionState, ServiceState } from '../../cluster/types';
-import { COMMON_OPTIONS, parse, type OptionSpec, type Parsed } from '../args';
+import { COMMON_OPTIONS, parse, type Parsed } from '../args';
 import type { CliCommand, CliIO } from '../command';
 import { formatTable, usageError } from '../output';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE } from '../cluster-options';
+import { SUMMARIES } from './summaries';
 
-export const CLUSTER_OPTIONS: OptionSpec = {
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-};
-
-export const CLUSTER_USAGE = `      --kubeconfig <f>   kubeconfig file(s) (default: $KUBECONFIG, ~/.kube/config, in-cluster)
-      --context <c>      kubeconfig context (default: its current-context)`;
+export { CLUSTER_OPTIONS, CLUSTER_USAGE };
 
 const USAGE = `Usage: kserve-canary status [<model>] [--env <env>] [--json] [--watch]
                              [--kubeconfig <f>] [--context <c>] [--gitops <dir>]
@@ -205,7 +201,7 @@ export function statusJson(services: ServiceState[], conn: ConnectionState): unk
 
 export const statusCommand: CliCommand = {
   name: 'status',
-  summary: 'Show what each model serves in the cluster and whether it matches git',
+  summary: SUMMARIES.status,
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
     const p = parse('status', argv, { ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, watch: { type: 'boolean', short: 'w' } }, 1);

@@ -13,6 +13,7 @@ import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore, durationOption, numberOpt
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
 import path from 'node:path';
+import { SUMMARIES } from './summaries';
 
 const EXAMPLE = 'traffic jukebox --env test --rps 10 --duration 1m';
 
@@ -23,7 +24,7 @@ function progressLine(p: TrafficProgress): string {
 
 export const trafficCommand: CliCommand = {
   name: 'traffic',
-  summary: 'Send test inference traffic to a model and count the answers',
+  summary: SUMMARIES.traffic,
   usage: `Usage: kserve-canary traffic <model> --env <env> --rps <n> --duration <d> [options]
 
 POSTs V2 inference requests (/v2/models/<model>/infer) to the model's InferenceService

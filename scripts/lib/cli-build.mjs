@@ -1,0 +1,69 @@
+// esbuild options of the CLI, shared by scripts/build.mjs and test/cli/bundle.ts (which builds it
+// into a temporary folder). CommonJS files side by side:
+//   cli.js          the dispatcher: argument dispatch, --help, --version (src/cli/main.ts)
+//   cli-git.js      set, promote, rollback, config (src/cli/groups/git.ts)
+//   cli-cluster.js  status, sandbox, traffic, rollout, and --wait's following (src/cli/groups/cluster.ts)
+//   cli-errors.js   CanaryError (src/core/errors.ts), one class for all of them, so an error
+//                   thrown in a group is still a CanaryError where the dispatcher reports it
+// An import of one of these modules from another file becomes a plain require('./cli-<x>.js')
+// evaluated when reached (src/cli/commands/index.ts loads the group of the command that runs),
+// so `set` never parses the cluster, sandbox or Kubernetes client code.
+import path from 'node:path';
+
+/** Source (relative to the repository, no extension) → bundle name, for the shared modules. */
+const SPLIT = {
+  'src/cli/groups/git': 'cli-git',
+  'src/cli/groups/cluster': 'cli-cluster',
+  'src/core/errors': 'cli-errors',
+};
+const SPLIT_IMPORT = /(^|\/)(groups\/git|groups\/cluster|errors)$/;
+const SPLIT_FILE = /^\.\/cli-[a-z]+\.js$/;
+
+function splitModules(root) {
+  return {
+    name: 'kserve-canary-cli-split',
+    setup(build) {
+      build.onResolve({ filter: SPLIT_IMPORT }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
+        const rel = path.relative(root, path.resolve(args.resolveDir, args.path)).split(path.sep).join('/');
+        const out = SPLIT[rel];
+        return out ? { path: out, namespace: 'cli-split' } : undefined;
+      });
+      // A CommonJS shim, so an import() becomes a synchronous require() in the output
+      // (an external import() would go through Node's ESM loader).
+      build.onLoad({ filter: /.*/, namespace: 'cli-split' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`,
+        loader: 'js',
+        resolveDir: root,
+      }));
+      build.onResolve({ filter: SPLIT_FILE }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/**
+ * @param {{ absWorkingDir: string, outdir: string, bundleDeps?: boolean }} where bundleDeps: bundle
+ *   the big dependencies too (a build that runs away from node_modules, e.g. in a temp folder)
+ * @param {object} base other esbuild options (sourcemap, minify, ...)
+ */
+export function cliBuildOptions(where, base = {}) {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    legalComments: 'none',
+    ...base,
+    absWorkingDir: where.absWorkingDir,
+    outdir: where.outdir,
+    entryPoints: [
+      { in: 'src/cli/main.ts', out: 'cli' },
+      ...Object.entries(SPLIT).map(([src, out]) => ({ in: `${src}.ts`, out })),
+    ],
+    // The CLI is an npm package with its dependencies installed next to it, so its bundles leave
+    // the big ones out: @kubernetes/client-node (14 MB, ESM-only, reached only through `await
+    // import()` by the commands that talk to a cluster) and node-forge (the sandbox's certificates).
+    external: [...(base.external ?? []), ...(where.bundleDeps ? [] : ['@kubernetes/client-node', 'node-forge'])],
+    plugins: [...(base.plugins ?? []), splitModules(where.absWorkingDir)],
+  };
+}
