@@ -53,6 +53,7 @@ export class Controller implements vscode.Disposable {
   private lastProblemKey: string | undefined;
   private lastPhase: ConnectionState['phase'] | undefined;
   private override: ConnectionOverride | undefined;
+  private overrideWatch: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly log: Log) {
@@ -127,6 +128,18 @@ export class Controller implements vscode.Disposable {
   /** Uses a sandbox's kubeconfig (and its gitops clone when the workspace has none) until cleared. */
   setOverride(o: ConnectionOverride | undefined): Promise<void> {
     this.override = o;
+    clearInterval(this.overrideWatch);
+    this.overrideWatch = undefined;
+    const pid = o?.pid;
+    if (pid) {
+      // When the sandbox process is gone, go back to the default kubeconfig.
+      this.overrideWatch = setInterval(() => {
+        if (processAlive(pid) || this.override !== o) return;
+        this.log.info(`the sandbox (pid ${pid}) has stopped: back to the default kubeconfig`);
+        void this.setOverride(undefined);
+      }, 1000);
+      this.overrideWatch.unref?.();
+    }
     return this.restart();
   }
 
@@ -227,12 +240,6 @@ export class Controller implements vscode.Disposable {
   }
 
   private onConnection(c: ConnectionState): void {
-    if (c.phase === 'disconnected' && this.override?.pid && !processAlive(this.override.pid)) {
-      this.log.info(`the sandbox (pid ${this.override.pid}) has stopped: back to the default kubeconfig`);
-      this.override = undefined;
-      void this.restart();
-      return;
-    }
     void vscode.commands.executeCommand('setContext', 'kserveCanary.connected', c.phase === 'connected');
     if (c.phase === 'disconnected' && c.problem) {
       const key = `${c.problem.kind}:${c.problem.message}`;
@@ -284,6 +291,7 @@ export class Controller implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.overrideWatch);
     this.generation++;
     this.disposeStore();
     for (const d of this.disposables) d.dispose();
