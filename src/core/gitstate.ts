@@ -160,23 +160,38 @@ export async function readUpstream(git: GitRunner, branch: string): Promise<Upst
 }
 
 /**
- * Fetches the upstream branch into its remote-tracking ref. Returns false when git said
- * the tracking ref was already up to date (so ahead/behind from before still hold).
+ * Fetches the upstream branch into its remote-tracking ref. Returns false only when the
+ * tracking ref provably did not move (so ahead/behind read before still hold): git said
+ * it was up to date, or, with `gitDir`, the ref is a loose file holding the same commit
+ * before and after. true otherwise (moved, or cannot tell).
  */
-export async function fetchUpstream(git: GitRunner, upstream: Upstream): Promise<boolean> {
+export async function fetchUpstream(git: GitRunner, upstream: Upstream, gitDir?: string): Promise<boolean> {
+  const before = gitDir ? looseRef(gitDir, upstream.trackingRef) : undefined;
   // -v: git always reports the ref (and simple-git does not wait on a silent process).
   const out = await git.run(['fetch', '-v', '--no-tags', upstream.remote, `+${upstream.remoteRef}:${upstream.trackingRef}`], 'fetch');
-  return !/^\s*=\s+\[up to date\]/m.test(out);
+  if (/^\s*=\s+\[up to date\]/m.test(out)) return false;
+  // git writes that report on stderr, which simple-git does not return: compare the ref itself.
+  return before === undefined || gitDir === undefined || looseRef(gitDir, upstream.trackingRef) !== before;
+}
+
+/**
+ * The commit a ref points at, read from its loose ref file; undefined when there is none
+ * (a packed ref, a linked worktree whose refs live in the common folder, anything unusual).
+ */
+function looseRef(gitDir: string, ref: string): string | undefined {
+  try {
+    const sha = readFileSync(path.join(gitDir, ...ref.split('/')), 'utf8').trim();
+    return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The commit a branch points at, read from its loose ref when there is one (else git). */
 export async function branchSha(git: GitRunner, gitDir: string, branch: string): Promise<string> {
-  try {
-    const sha = readFileSync(path.join(gitDir, 'refs', 'heads', ...branch.split('/')), 'utf8').trim();
-    if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return sha;
-  } catch {
-    // packed or unusual ref: ask git
-  }
+  const sha = looseRef(gitDir, `refs/heads/${branch}`);
+  if (sha) return sha;
+  // packed or unusual ref: ask git
   return (await git.run(['rev-parse', `refs/heads/${branch}`])).trim();
 }
 

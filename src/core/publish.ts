@@ -176,7 +176,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
 
   let localAhead = 0;
   if (upstream) {
-    const updated = await fetchUpstream(git, upstream);
+    const updated = await fetchUpstream(git, upstream, info.gitDir);
     const ab = !updated && status.ab ? status.ab : await aheadBehind(git, upstream.trackingRef);
     localAhead = ab.ahead;
     if (ab.ahead > 0) await checkLocalCommits(ctx, upstream, deploymentsDir);

@@ -1,8 +1,10 @@
-/** The git environment, error classification and status parsing, without running git. */
+/** The git environment, error classification and status parsing (without running git); fetchUpstream against a real bare remote. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyGitError, gitEnvironment, redactUrls } from '../../src/core/git';
-import { parseStatusV2 } from '../../src/core/gitstate';
+import path from 'node:path';
+import { classifyGitError, gitEnvironment, GitRunner, redactUrls } from '../../src/core/git';
+import { fetchUpstream, parseStatusV2, readUpstream } from '../../src/core/gitstate';
+import { head, makeSandbox, pushFromOther, testGitEnv, TEST_CONFIG_REL } from './git-helpers';
 
 describe('gitEnvironment', () => {
   it('never prompts on a terminal, keeps askpass, drops variables that redirect git', () => {
@@ -82,5 +84,30 @@ describe('parseStatusV2', () => {
 
   it('detached HEAD has no branch', () => {
     assert.equal(parseStatusV2('# branch.oid 01\0# branch.head (detached)\0').branch, undefined);
+  });
+});
+
+describe('fetchUpstream', () => {
+  it('says the tracking ref did not move only when it provably did not', async () => {
+    const sb = makeSandbox();
+    try {
+      const clone = sb.clone('user');
+      const runner = new GitRunner({ cwd: clone, env: testGitEnv(), timeoutMs: 30000 });
+      const up = await readUpstream(runner, 'main');
+      const gitDir = path.join(clone, '.git');
+      // A fresh clone keeps origin/main in packed-refs: no loose file to compare, so "moved".
+      assert.equal(await fetchUpstream(runner, up, gitDir), true);
+      pushFromOther(sb, 'ci', TEST_CONFIG_REL, (t) => t.replace('version: ', 'version: x'), 'CI bump');
+      const before = head(clone, 'origin/main');
+      assert.equal(await fetchUpstream(runner, up, gitDir), true, 'the remote moved');
+      assert.notEqual(head(clone, 'origin/main'), before);
+      // The fetch above wrote the ref as a loose file: an idle fetch is recognized now.
+      assert.equal(await fetchUpstream(runner, up, gitDir), false, 'nothing new');
+      assert.equal(await fetchUpstream(runner, up), true, 'without the git folder it cannot tell');
+      pushFromOther(sb, 'ci2', TEST_CONFIG_REL, (t) => t.replace('version: ', 'version: y'), 'CI bump 2');
+      assert.equal(await fetchUpstream(runner, up, gitDir), true, 'the remote moved again');
+    } finally {
+      sb.cleanup();
+    }
   });
 });
