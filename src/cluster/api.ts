@@ -107,6 +107,13 @@ export interface FollowRequest {
   onStep?: (s: FollowStep) => void;
   /** Ask Argo CD to refresh the Application once (annotation), default true. */
   requestRefresh?: boolean;
+  /**
+   * A connection problem that may be a blip (unreachable, timeout, server error) ends the
+   * follow when it lasts this long (ms), default 10000. Problems that waiting does not cure
+   * (unauthorized, forbidden, TLS, no kubeconfig, invalid settings) end it at once. Either
+   * way the error says what happened, what to do, and that the commit is pushed.
+   */
+  problemGraceMs?: number;
 }
 
 export interface ClusterStore {

@@ -7,13 +7,35 @@
 import { CanaryError } from '../core/errors';
 import type { ClusterStore, FollowRequest, FollowStep, FollowStepName } from './api';
 import { describeDesired, describeLive, liveMatches, shortSha } from './derive';
-import type { ServiceState } from './types';
+import type { ClusterErrorKind, ClusterProblem, ServiceState } from './types';
 
 export interface FollowHooks {
   /** Asks Argo CD to refresh the Application (once). */
   requestRefresh?: (appName: string) => Promise<void>;
   /** True once the Applications were listed (an absent Application then means "no Argo CD"). */
   applicationsKnown?: () => boolean;
+  /** Every active connection problem (default: the connection's one). */
+  problems?: () => ClusterProblem[];
+  /** The toolings namespace in use (a forbidden one hides the Application). */
+  toolingsNamespace?: () => string | undefined;
+}
+
+/** Problems that will not go away by waiting: the follow ends at once. */
+const DEFINITE: ReadonlySet<ClusterErrorKind> = new Set(['no-kubeconfig', 'unauthorized', 'tls', 'forbidden', 'invalid-settings']);
+/** Problems that may be a blip: the follow ends when they last longer than the grace. */
+const TRANSIENT: ReadonlySet<ClusterErrorKind> = new Set(['unreachable', 'timeout', 'server-error']);
+const DEFAULT_PROBLEM_GRACE_MS = 10000;
+
+/**
+ * The connection problem that keeps a follow from ever seeing its change, if any: a problem
+ * cutting off the cluster, or a namespace the service or its Application lives in being forbidden.
+ */
+export function blockingProblem(problems: ClusterProblem[], namespaces: (string | undefined)[]): ClusterProblem | undefined {
+  const relevant = problems.filter((p) => {
+    if (p.kind === 'forbidden') return !p.namespace || namespaces.includes(p.namespace);
+    return DEFINITE.has(p.kind) || TRANSIENT.has(p.kind);
+  });
+  return relevant.find((p) => DEFINITE.has(p.kind)) ?? relevant[0];
 }
 
 function sameSha(a: string | undefined, b: string): boolean {
@@ -63,11 +85,48 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
         // a listener's failure does not stop the follow
       }
     };
+    // The refresh request is awaited before resolving: nothing is left in flight (and cut off
+    // by a dispose right after) once the follow is over.
+    let refreshing: Promise<void> = Promise.resolve();
+    let graceTimer: NodeJS.Timeout | undefined;
+    let troubleSince: number | undefined;
     const cleanup = () => {
       finished = true;
       unsubscribe();
+      unsubscribeConn();
       clearTimeout(timer);
+      clearTimeout(graceTimer);
       req.signal?.removeEventListener('abort', onAbort);
+    };
+    const checkConnection = () => {
+      if (finished) return;
+      const conn = store.connection();
+      const ns = store.environments().find((e) => e.env === req.env)?.namespace;
+      const p = blockingProblem(hooks.problems?.() ?? (conn.problem ? [conn.problem] : []), [ns, hooks.toolingsNamespace?.()]);
+      if (!p) {
+        troubleSince = undefined;
+        clearTimeout(graceTimer);
+        graceTimer = undefined;
+        return;
+      }
+      troubleSince ??= Date.now();
+      const left = DEFINITE.has(p.kind) ? 0 : troubleSince + (req.problemGraceMs ?? DEFAULT_PROBLEM_GRACE_MS) - Date.now();
+      if (left > 0) {
+        graceTimer ??= setTimeout(() => {
+          graceTimer = undefined;
+          checkConnection();
+        }, left);
+        return;
+      }
+      cleanup();
+      reject(
+        new CanaryError(
+          'cluster',
+          p.kind,
+          `Cannot follow ${req.model} in ${req.env}: ${p.message} The change itself is pushed (commit ${shortSha(req.sha)}): nothing is lost.`,
+          `${p.hint} Then \`kserve-canary status ${req.model} --env ${req.env}\` shows whether it is live.`,
+        ),
+      );
     };
     const argoExpected = () => {
       const s = store.find(req.env, req.model);
@@ -84,7 +143,7 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
       if (!isRolledOut(s, req.percent) || !s) return;
       step('rolled-out', `KServe serves ${describeLive(s)}`, s);
       cleanup();
-      resolve(s);
+      void refreshing.then(() => resolve(s));
     };
     const onAbort = () => {
       if (finished) return;
@@ -94,7 +153,9 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
     const unsubscribe = store.onDidChangeServices((keys) => {
       const s = store.find(req.env, req.model);
       if (!s || keys.includes(s.key)) evaluate();
+      checkConnection();
     });
+    const unsubscribeConn = store.onDidChangeConnection(() => checkConnection());
     const timer = setTimeout(() => {
       if (finished) return;
       const s = store.find(req.env, req.model);
@@ -118,7 +179,8 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
     }
     req.signal?.addEventListener('abort', onAbort, { once: true });
     step('pushed', `Pushed ${shortSha(req.sha)}: ${describeDesired(req.percent)}`, store.find(req.env, req.model));
-    if (req.requestRefresh !== false && hooks.requestRefresh) void hooks.requestRefresh(appName);
+    if (req.requestRefresh !== false && hooks.requestRefresh) refreshing = hooks.requestRefresh(appName).catch(() => undefined);
     evaluate();
+    checkConnection();
   });
 }

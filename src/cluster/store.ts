@@ -38,7 +38,7 @@ import type { ApplicationState, ClusterProblem, ConnectionState, ServiceState } 
 const DEFAULT_PATTERN = '{user}-{env}';
 const DEFAULT_ROUTE = 'jukebox-grafana-route';
 const READING_APPS = 'Reading the Argo CD Applications before judging drift.';
-const SEVERITY: ClusterProblem['kind'][] = ['no-kubeconfig', 'unauthorized', 'tls', 'unreachable', 'timeout', 'server-error', 'forbidden', 'other'];
+const SEVERITY: ClusterProblem['kind'][] = ['no-kubeconfig', 'invalid-settings', 'unauthorized', 'tls', 'unreachable', 'timeout', 'server-error', 'forbidden', 'other'];
 
 const silentLog: ClusterLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -249,6 +249,8 @@ export class Store implements ClusterStore {
     return followChange(this, req, {
       requestRefresh: (appName) => this.requestArgoRefresh(appName),
       applicationsKnown: () => this.appsListed,
+      problems: () => [...this.problems.values()],
+      toolingsNamespace: () => this.toolings,
     });
   }
 

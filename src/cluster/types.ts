@@ -106,6 +106,8 @@ export type ClusterErrorKind =
   | 'tls'
   | 'timeout'
   | 'server-error'
+  /** A setting (environments, user, namespace pattern, toolings namespace) gives no valid namespace. */
+  | 'invalid-settings'
   | 'other';
 
 export interface ClusterProblem {

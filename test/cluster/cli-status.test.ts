@@ -141,6 +141,24 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     assert.match(r.out(), /jukebox in test: prev 100% · latest 0%, Synced at [0-9a-f]{7}\n$/);
   });
 
+  it('--wait with credentials the cluster refuses (401): fails with the problem and the pushed commit, not a timeout', async () => {
+    sb.faults.rotateToken({ rewriteKubeconfig: false }); // the kubeconfig's token is now refused, like an expired login
+    try {
+      const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
+      const code = await main(['set', 'jukebox', '40', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '30'], r.io);
+      assert.equal(code, 1, r.out() + r.err());
+      const sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+      assert.match(r.out(), new RegExp(`✓ Pushed ${sha.slice(0, 7)}`));
+      assert.match(r.err(), new RegExp(`error: Cannot follow jukebox in test: The cluster at \\S+ refused the credentials.* The change itself is pushed \\(commit ${sha.slice(0, 7)}\\): nothing is lost\\.`));
+      assert.match(r.err(), /hint: Log in again/);
+      assert.doesNotMatch(r.err(), /Timed out|has no Application/);
+      const rotated = fs.readFileSync(sb.tokenFile, 'utf8').trim();
+      assert.ok(!r.out().includes(rotated) && !r.err().includes(rotated) && !r.err().includes(token));
+    } finally {
+      sb.faults.refreshKubeconfig();
+    }
+  });
+
   it('--wait times out naming the stuck step', async () => {
     await sb.controller.argo.stop(); // Argo CD down: the push is never synced
     try {

@@ -14,6 +14,7 @@ import { application, split, SHA_A, SHA_B } from './builders';
 class FakeStore {
   state: ServiceState | undefined;
   listeners = new Set<(keys: string[]) => void>();
+  connListeners = new Set<(c: ConnectionState) => void>();
   conn: ConnectionState = { phase: 'connected', context: 'c', server: 'https://x', since: new Date(0).toISOString(), problem: undefined };
   find(): ServiceState | undefined {
     return this.state;
@@ -21,9 +22,20 @@ class FakeStore {
   connection(): ConnectionState {
     return this.conn;
   }
+  environments() {
+    return [{ env: 'test', namespace: 'user1-test' }, { env: 'prod', namespace: 'user1-prod' }];
+  }
   onDidChangeServices(l: (keys: string[]) => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
+  }
+  onDidChangeConnection(l: (c: ConnectionState) => void): () => void {
+    this.connListeners.add(l);
+    return () => this.connListeners.delete(l);
+  }
+  setConnection(c: Partial<ConnectionState>): void {
+    this.conn = { ...this.conn, ...c };
+    for (const l of this.connListeners) l(this.conn);
   }
   set(s: ServiceState): void {
     this.state = s;
@@ -67,6 +79,86 @@ describe('follow', () => {
     assert.match(steps[2]!.message, /KServe serves prev 50% · latest 50%/);
     assert.deepEqual(refreshed, ['jukebox-test']);
     assert.equal(store.listeners.size, 0, 'unsubscribed');
+  });
+
+  it('resolves only once the refresh request to Argo CD is answered (nothing left in flight for a dispose to cut)', async () => {
+    const store = new FakeStore();
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    let answer: () => void = () => undefined;
+    const refreshing = new Promise<void>((r) => (answer = r));
+    let resolved = false;
+    const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000 }, { requestRefresh: () => refreshing, applicationsKnown: () => true });
+    void done.then(() => (resolved = true));
+    // Argo CD synced by itself (its own poll) before the refresh request was answered
+    store.set(svc(split(50), application({ revision: SHA_B })));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(resolved, false, 'the follow waits for the refresh request');
+    answer();
+    assert.equal((await done).latestPercent, 50);
+  });
+
+  it('a failed refresh request does not fail the follow', async () => {
+    const store = new FakeStore();
+    store.set(svc(split(50), application({ revision: SHA_B })));
+    const final = await followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000 }, { requestRefresh: () => Promise.reject(new Error('boom')), applicationsKnown: () => true });
+    assert.equal(final.latestPercent, 50);
+  });
+
+  it('unauthorized: ends at once with the problem, its hint, and the pushed commit', async () => {
+    const store = new FakeStore();
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    const p = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 });
+    store.setConnection({ phase: 'disconnected', problem: { kind: 'unauthorized', message: 'The cluster at https://x refused the credentials: not logged in, or the token expired.', hint: 'Log in again (oc login / kubectl config).' } });
+    await assert.rejects(p, (e: Error & { code?: string; hint?: string }) => {
+      assert.equal(e.code, 'unauthorized');
+      assert.match(e.message, /^Cannot follow jukebox in test: The cluster at https:\/\/x refused the credentials.* The change itself is pushed \(commit bbbbbbb\): nothing is lost\.$/);
+      assert.match(e.hint ?? '', /^Log in again .*kserve-canary status jukebox --env test/);
+      return true;
+    });
+    assert.equal(store.listeners.size + store.connListeners.size, 0, 'unsubscribed');
+  });
+
+  it('a problem already there when following starts (no kubeconfig) ends it at once', async () => {
+    const store = new FakeStore();
+    store.conn = { ...store.conn, phase: 'idle', problem: { kind: 'no-kubeconfig', message: 'No kubeconfig found.', hint: 'Log in with `oc login`.' } };
+    await assert.rejects(followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }), /No kubeconfig found\. The change itself is pushed \(commit bbbbbbb\)/);
+  });
+
+  it('unreachable: ends after the grace unless the connection comes back within it', async () => {
+    const unreachable = { phase: 'disconnected' as const, problem: { kind: 'unreachable' as const, message: 'The cluster at https://x is unreachable (ECONNREFUSED).', hint: 'Check the VPN.' } };
+    // back within the grace: the follow goes on and resolves
+    const store = new FakeStore();
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    const ok = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000, problemGraceMs: 600000 });
+    store.setConnection(unreachable);
+    store.setConnection({ phase: 'connected', problem: undefined });
+    store.set(svc(split(50), application({ revision: SHA_B })));
+    assert.equal((await ok).latestPercent, 50);
+    // lasting longer than the grace: fails with the problem, not a timeout
+    const store2 = new FakeStore();
+    store2.set(svc(split(20), application({ revision: SHA_A })));
+    const p = followChange(store2 as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000, problemGraceMs: 30 });
+    store2.setConnection(unreachable);
+    await assert.rejects(p, (e: Error & { code?: string }) => e.code === 'unreachable' && /unreachable \(ECONNREFUSED\)\. The change itself is pushed/.test(e.message));
+  });
+
+  it('forbidden: only a namespace the service or its Application lives in stops it', async () => {
+    const forbidden = (namespace: string) => ({ kind: 'forbidden' as const, message: `Forbidden: the current user may not watch this in namespace ${namespace}.`, hint: `Ask for view access to ${namespace}.`, namespace });
+    const store = new FakeStore();
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    const hooks = (ps: ReturnType<typeof forbidden>[]) => ({ problems: () => ps, toolingsNamespace: () => 'user1-toolings' });
+    const other = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }, hooks([forbidden('user1-prod')]));
+    store.set(svc(split(50), application({ revision: SHA_B })));
+    assert.equal((await other).latestPercent, 50);
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    await assert.rejects(
+      followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }, hooks([forbidden('user1-prod'), forbidden('user1-toolings')])),
+      /namespace user1-toolings\. The change itself is pushed/,
+    );
+    await assert.rejects(
+      followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }, hooks([forbidden('user1-test')])),
+      /namespace user1-test\./,
+    );
   });
 
   it('without Argo CD (Applications listed, none for it): waits for the cluster only', async () => {
