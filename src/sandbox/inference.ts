@@ -19,6 +19,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { listenOnLoopback } from './listen';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { INFERENCE_SERVICES } from './resources';
 import type { Store } from './store';
@@ -150,20 +151,8 @@ export class InferenceServer {
     const server = http.createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => this.json(res, 500, { error: e instanceof Error ? e.message : String(e) }));
     });
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    this.port = await listenOnLoopback(server, port, this.sockets);
     this.server = server;
-    const a = server.address();
-    this.port = typeof a === 'object' && a ? a.port : port;
     return this.port;
   }
 

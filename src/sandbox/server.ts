@@ -5,6 +5,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { listenOnLoopback } from './listen';
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, gone, qualified } from './errors';
@@ -84,21 +85,9 @@ export class ApiServer {
     const server = https.createServer({ key: this.o.tls.key, cert: this.o.tls.cert, keepAliveTimeout: 5000 }, (req, res) => {
       this.handle(req, res).catch((e: unknown) => this.fail(res, e));
     });
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
     server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    this.port = await listenOnLoopback(server, port, this.sockets);
     this.server = server;
-    const addr = server.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : port;
     return this.port;
   }
 
