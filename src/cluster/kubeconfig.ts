@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CanaryError } from '../core/errors';
+import { isDnsLabel } from '../core/names';
 import { watchFolders } from './fswatch';
 
 type ClientModule = typeof import('@kubernetes/client-node');
@@ -106,6 +107,21 @@ export function contextUserName(kc: KubeConfig): string | undefined {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Refuses a name that is about to become a namespace (a path segment of every request) when it
+ * is not a DNS-1123 label: `..`, `a/b`, `kube:admin-test`, upper case, too long. `from` says
+ * where it came from, e.g. `the toolingsNamespace setting`; `fix` what to change.
+ */
+export function checkNamespaceName(ns: string, from: string, fix: string): string {
+  if (isDnsLabel(ns)) return ns;
+  throw new CanaryError(
+    'invalid-input',
+    'invalid-settings',
+    `Invalid namespace ${JSON.stringify(ns).slice(0, 80)} (${from}): a namespace is a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters). Nothing was asked of the cluster.`,
+    fix,
+  );
 }
 
 /** `{user}-{env}` with user1/test → `user1-test`. */

@@ -7,6 +7,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { isCanaryError } from '../core/errors';
+import { isDnsLabel } from '../core/names';
 import type {
   ClusterLogger,
   ClusterSettings,
@@ -22,6 +23,7 @@ import { observeApplication, observeInferenceService, joinService, type IsvcObse
 import { loadDesired, watchGitops, type DesiredEntry } from './desired';
 import { followChange } from './follow';
 import {
+  checkNamespaceName,
   contextNamespace,
   contextUserName,
   findKubeconfig,
@@ -336,6 +338,20 @@ export class Store implements ClusterStore {
     }
     if (gen !== this.generation || this.disposed) return;
     this.kc = kc;
+    try {
+      this.mapNamespaces(kc);
+    } catch (e) {
+      this.envs = [];
+      this.nsToEnv = new Map();
+      this.toolings = undefined;
+      this.setProblemOnly({
+        kind: 'invalid-settings',
+        message: e instanceof Error ? e.message : String(e),
+        hint: isCanaryError(e) && e.hint ? e.hint : 'Check the environments, user, namespace pattern and toolings namespace settings.',
+      });
+      for (const k of [...this.states.keys()]) this.recompute(k);
+      return;
+    }
     let transport: Transport;
     try {
       transport = new Transport(kc, this.tuning.requestTimeoutMs);
@@ -345,7 +361,6 @@ export class Store implements ClusterStore {
     }
     this.transport = transport;
     if (transport.insecure) this.log.warn(`TLS verification is OFF for ${transport.server}: the kubeconfig sets insecure-skip-tls-verify.`);
-    this.mapNamespaces(kc);
     this.setConnection({ phase: 'connecting', context: kc.getCurrentContext(), server: transport.server, problem: undefined });
     this.log.info(`Connecting to ${transport.server} (context ${kc.getCurrentContext()}), watching ${this.envs.map((e) => e.namespace).join(', ') || 'no namespace'}.`);
 
@@ -369,7 +384,7 @@ export class Store implements ClusterStore {
     // InferenceServices first; the toolings namespace (Applications, Route) once it is known.
     this.appsPending = true;
     this.startIsvcReflectors(transport);
-    this.toolings = this.settings.toolingsNamespace ?? (await this.pickToolings(transport));
+    this.toolings = this.toolingsChoice.length > 1 ? await this.pickToolings(transport, this.toolingsChoice) : this.toolingsChoice[0];
     if (gen !== this.generation || this.disposed) return;
     this.startToolingsReflectors(transport);
   }
@@ -377,27 +392,50 @@ export class Store implements ClusterStore {
   /** Until the Applications were read (or failed to be), "no Application" proves nothing. */
   private appsPending = false;
 
+  /**
+   * Environments → namespaces, and the toolings namespace candidates. Every name that becomes
+   * a namespace (a path segment of the requests) is checked first: a setting giving `..` or
+   * `kube:admin-test` is refused here (CanaryError) and never reaches a URL.
+   */
   private mapNamespaces(kc: KubeConfig): void {
     const pattern = this.settings.namespacePattern ?? DEFAULT_PATTERN;
     const ctxNs = contextNamespace(kc);
+    for (const env of this.settings.environments ?? []) {
+      if (!isDnsLabel(env)) checkNamespaceName(env, 'an entry of the environments setting', 'Fix the environments setting: environment names are folder names under model-deployments/, e.g. "test".');
+    }
+    if (this.settings.user !== undefined && !isDnsLabel(this.settings.user)) {
+      checkNamespaceName(this.settings.user, 'the user setting', 'Fix the user setting: it is the {user} part of namespaces like user1-test.');
+    }
     const known = this.settings.environments ?? this.desiredEnvs;
     const parsed = ctxNs ? parseNamespace(pattern, ctxNs, known) : undefined;
     const user = this.settings.user ?? (parsed?.user || undefined) ?? contextUserName(kc) ?? '';
-    this.userName = user;
+    const userFrom = this.settings.user !== undefined ? 'the user setting' : parsed?.user ? `the context namespace ${ctxNs}` : `the kubeconfig user ${JSON.stringify(user)}`;
     let envs = this.settings.environments ?? (this.desiredEnvs.length ? this.desiredEnvs : parsed?.env ? [parsed.env] : []);
     envs = [...new Set(envs)];
     const context = kc.getCurrentContext();
-    this.envs = envs.map((env) => ({ env, namespace: namespaceFor(pattern, user, env), context }));
+    const fixPattern = 'Check the namespace pattern and user settings (e.g. pattern {user}-{env}, user user1).';
+    this.envs = envs.map((env) => ({
+      env,
+      namespace: checkNamespaceName(namespaceFor(pattern, user, env), `pattern ${pattern} with user from ${userFrom}, environment ${env}`, fixPattern),
+      context,
+    }));
     this.nsToEnv = new Map(this.envs.map((e) => [e.namespace, e.env]));
+    if (this.settings.toolingsNamespace !== undefined) {
+      this.toolingsChoice = [checkNamespaceName(this.settings.toolingsNamespace, 'the toolingsNamespace setting', 'Fix the toolings namespace setting (the namespace of the Argo CD Applications, e.g. user1-toolings), or clear it.')];
+    } else if (user) {
+      const fix = 'Set the toolings namespace setting (the namespace of the Argo CD Applications), or the user setting.';
+      this.toolingsChoice = [checkNamespaceName(`${user}-toolings`, `the default {user}-toolings with user from ${userFrom}`, fix), `${user}-mlops`].filter(isDnsLabel);
+    } else {
+      this.toolingsChoice = [];
+    }
   }
 
-  private userName = '';
+  /** The toolings namespace, or the candidates probed in order (`{user}-toolings`, `{user}-mlops`). */
+  private toolingsChoice: string[] = [];
   /** server + context + user + namespaces of the current connection. */
   private identity = '';
 
-  private async pickToolings(transport: Transport): Promise<string> {
-    const primary = `${this.userName}-toolings`;
-    const legacy = `${this.userName}-mlops`;
+  private async pickToolings(transport: Transport, [primary, legacy]: string[]): Promise<string> {
     const has = async (ns: string) => {
       try {
         return (await transport.list(APPLICATION, ns)).items.length > 0;

@@ -20,7 +20,15 @@ export const ISVC: ResourceType = { group: 'serving.kserve.io', version: 'v1beta
 export const APPLICATION: ResourceType = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' };
 export const ROUTE: ResourceType = { group: 'route.openshift.io', version: 'v1', plural: 'routes' };
 
+/**
+ * The API path of a resource type, in a namespace (undefined: cluster-wide), of one object.
+ * A namespace or name that would be read as a path step (`.`, `..`) is refused: the
+ * store checks the settings first, this is the second lock.
+ */
 export function resourcePath(r: ResourceType, namespace: string | undefined, name?: string): string {
+  for (const [what, v] of [['namespace', namespace], ['name', name]] as const) {
+    if (v === '.' || v === '..') throw new RequestError(`Refusing the ${what} ${JSON.stringify(v)}: it would change the request's path.`, undefined, 'INVALID_NAME');
+  }
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;

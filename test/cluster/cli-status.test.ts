@@ -143,11 +143,12 @@ describe('kserve-canary status / --wait against the sandbox', () => {
 
   it('--wait with credentials the cluster refuses (401): fails with the problem and the pushed commit, not a timeout', async () => {
     sb.faults.rotateToken({ rewriteKubeconfig: false }); // the kubeconfig's token is now refused, like an expired login
+    let sha = '';
     try {
       const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
       const code = await main(['set', 'jukebox', '40', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '30'], r.io);
       assert.equal(code, 1, r.out() + r.err());
-      const sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+      sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
       assert.match(r.out(), new RegExp(`✓ Pushed ${sha.slice(0, 7)}`));
       assert.match(r.err(), new RegExp(`error: Cannot follow jukebox in test: The cluster at \\S+ refused the credentials.* The change itself is pushed \\(commit ${sha.slice(0, 7)}\\): nothing is lost\\.`));
       assert.match(r.err(), /hint: Log in again/);
@@ -156,6 +157,9 @@ describe('kserve-canary status / --wait against the sandbox', () => {
       assert.ok(!r.out().includes(rotated) && !r.err().includes(rotated) && !r.err().includes(token));
     } finally {
       sb.faults.refreshKubeconfig();
+      // the next test stops Argo CD: let it finish syncing this push first
+      const app = () => sb.controller.store.get(APPLICATIONS, 'user1-toolings', 'jukebox-test') as { status?: { sync?: { status?: string; revision?: string } } } | undefined;
+      if (sha) await until(() => app()?.status?.sync?.status === 'Synced' && app()?.status?.sync?.revision === sha, `jukebox-test Synced at ${sha}`);
     }
   });
 
