@@ -66,7 +66,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     assert.deepEqual(Object.keys(s), [
       'env', 'namespace', 'name', 'model', 'url', 'ready', 'readyMessage', 'prev', 'latest', 'prevRevision', 'latestRevision', 'creationTimestamp',
       'traffic', 'latestCreatedRevision', 'latestReadyRevision', 'newRevisionNotReady', 'deploymentMode', 'canarySupported', 'specPercent', 'rollingOut',
-      'desired', 'application', 'state', 'reason',
+      'desired', 'application', 'state', 'reason', 'observed',
     ]);
     assert.equal(s.prev, 80);
     assert.equal(s.latest, 20);

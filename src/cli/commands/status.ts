@@ -11,6 +11,9 @@ import { shortSha } from '../../cluster/derive';
 import type { ClusterLogger } from '../../cluster/api';
 import type { Store } from '../../cluster/store';
 import type { ConnectionState, ServiceState } from '../../cluster/types';
+import { createObservedTracker, type ObservedTracker } from '../../cluster/observed';
+import type { ObservedSplit } from '../../core/observed';
+import { durationOption, prometheusFrom } from '../cluster';
 import { COMMON_OPTIONS, parse, type Parsed } from '../args';
 import type { CliCommand, CliIO } from '../command';
 import { formatTable, usageError } from '../output';
@@ -20,6 +23,7 @@ import { SUMMARIES } from './summaries';
 export { CLUSTER_OPTIONS, CLUSTER_USAGE };
 
 const USAGE = `Usage: kserve-canary status [<model>] [--env <env>] [--json] [--watch]
+                             [--prometheus <url>] [--window <d>]
                              [--kubeconfig <f>] [--context <c>] [--gitops <dir>]
 
 Shows every InferenceService of every environment (namespace {user}-{env}) with the columns
@@ -28,7 +32,10 @@ of \`oc get isvc\`, plus:
   DESIRED   the canaryTrafficPercent git asks for (none = no canary, 100% latest)
   SYNC      the Argo CD Application's sync status and revision
   STATE     live | syncing | drift | unsupported | not-ready | unknown
-and, under the table, why each service that is not live is so.
+and, under the table, why each service that is not live is so. With Prometheus configured,
+an OBSERVED column beside PREV/LATEST: the split the revisions really served over the window
+(\`79/21 5m\` prev/latest, \`100 5m\` latest only), \`no traffic\` when no request was
+counted, \`no metrics\` when the query failed (why, under the table); never guessed.
 
 Options:
   -e, --env <env>        only this environment
@@ -36,6 +43,10 @@ Options:
   -w, --watch            redraw on every change until Ctrl-C
       --gitops <dir>     gitops checkout for DESIRED (default: this folder or the nearest
                          parent holding model-deployments/; without one DESIRED is empty)
+      --prometheus <url> Prometheus / Thanos base URL for OBSERVED (or
+                         $KSERVE_CANARY_PROMETHEUS_URL); token from
+                         $KSERVE_CANARY_PROMETHEUS_TOKEN, else the kubeconfig's
+      --window <d>       range of the observed split (default 5m)
 ${CLUSTER_USAGE}
   -h, --help             show this help
 
@@ -49,7 +60,12 @@ JSON (schemaVersion 1; absent values are null, never omitted; no credentials, ev
                     "deploymentMode", "canarySupported", "specPercent", "rollingOut",
                     "desired": null | { "percent", "version", "commit" },
                     "application": null | { "name", "syncStatus", "revision", "healthStatus", "healthMessage", "operationPhase" },
-                    "state", "reason" } ] }
+                    "state", "reason",
+                    "observed": null | { "kind": "observed" | "absent", "window", "prev", "latest",
+                                         "totalRps", "byRevision", "source",
+                                         "reason": null | "no-data" | "no-traffic" | "query-failed",
+                                         "message", "at" } } ] }
+  "observed" is null without Prometheus (and for a service with no InferenceService).
   With --watch --json: one such document per line, on every change.
 
 Exit codes: 0 shown, 1 not connected / not found, 2 bad input.
@@ -110,6 +126,20 @@ export function humanAge(from: string | undefined, now = Date.now()): string {
 }
 
 const HEADER = ['ENV', 'NAME', 'URL', 'READY', 'PREV', 'LATEST', 'PREVROLLEDOUTREVISION', 'LATESTREADYREVISION', 'AGE', 'DESIRED', 'SYNC', 'STATE'];
+const OBSERVED_AT = HEADER.indexOf('LATEST') + 1;
+
+/** The observation of a service, when Prometheus is configured; undefined otherwise. */
+export type ObservedOf = (s: ServiceState) => ObservedSplit | undefined;
+
+/** The OBSERVED cell: `79/21 5m`, `100 5m`, `no traffic`, `no metrics`, `-` (no InferenceService / not measured yet). */
+export function observedCell(s: ServiceState, o: ObservedSplit | undefined): string {
+  if (s.missing || !o) return '-';
+  if (o.kind === 'absent') return o.reason === 'no-data' || o.reason === 'no-traffic' ? 'no traffic' : 'no metrics';
+  if (o.prevPercent === undefined && o.latestPercent === undefined) return `other ${o.window}`;
+  const prev = o.prevPercent ?? 0;
+  const latest = o.latestPercent ?? 0;
+  return `${prev === 0 && latest === 100 ? '100' : `${prev}/${latest}`} ${o.window}`;
+}
 
 function cell(v: string | number | boolean | undefined): string {
   if (v === undefined) return '';
@@ -138,9 +168,14 @@ export function statusRow(s: ServiceState, now = Date.now()): string[] {
   ];
 }
 
-export function renderTable(services: ServiceState[], conn: ConnectionState, now = Date.now()): string {
-  let out = formatTable(HEADER, services.map((s) => statusRow(s, now)));
+export function renderTable(services: ServiceState[], conn: ConnectionState, now = Date.now(), observed?: ObservedOf): string {
+  const withObserved = <T>(row: T[], cell: (i: number) => T): T[] => (observed ? [...row.slice(0, OBSERVED_AT), cell(0), ...row.slice(OBSERVED_AT)] : row);
+  const header = withObserved(HEADER, () => 'OBSERVED');
+  let out = formatTable(header, services.map((s) => withObserved(statusRow(s, now), () => observedCell(s, observed?.(s)))));
   const notes = services.filter((s) => s.verdict !== 'live').map((s) => `  ${s.env}/${s.name}: ${s.verdictReason}`);
+  // why metrics are missing, once per distinct reason
+  const failures = new Set(services.map((s) => observed?.(s)).flatMap((o) => (o?.kind === 'absent' && o.reason === 'query-failed' ? [o.message] : [])));
+  for (const m of failures) notes.push(`  observed: ${m}`);
   if (notes.length) out += `\n${notes.join('\n')}\n`;
   if (conn.problem) {
     out += `\n${conn.phase === 'disconnected' ? `disconnected since ${conn.disconnectedSince ?? conn.since}: ` : ''}${conn.problem.message}\n`;
@@ -151,7 +186,25 @@ export function renderTable(services: ServiceState[], conn: ConnectionState, now
 const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 /** The stable --json shape (see the usage text). Built field by field: nothing else leaks in. */
-export function statusJson(services: ServiceState[], conn: ConnectionState): unknown {
+function observedJson(o: ObservedSplit | undefined): unknown {
+  if (!o) return null;
+  const observed = o.kind === 'observed' ? o : undefined;
+  const absent = o.kind === 'absent' ? o : undefined;
+  return {
+    kind: o.kind,
+    window: o.window,
+    prev: nul(observed?.prevPercent),
+    latest: nul(observed?.latestPercent),
+    totalRps: nul(observed?.totalRps),
+    byRevision: observed ? { ...observed.byRevision } : null,
+    source: nul(observed?.source),
+    reason: nul(absent?.reason),
+    message: nul(absent?.message),
+    at: o.at,
+  };
+}
+
+export function statusJson(services: ServiceState[], conn: ConnectionState, observed?: ObservedOf): unknown {
   return {
     schemaVersion: 1,
     connection: {
@@ -195,6 +248,7 @@ export function statusJson(services: ServiceState[], conn: ConnectionState): unk
         : null,
       state: s.verdict,
       reason: s.verdictReason,
+      observed: s.missing ? null : observedJson(observed?.(s)),
     })),
   };
 }
@@ -204,7 +258,11 @@ export const statusCommand: CliCommand = {
   summary: SUMMARIES.status,
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const p = parse('status', argv, { ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, watch: { type: 'boolean', short: 'w' } }, 1);
+    const p = parse('status', argv, {
+      ...COMMON_OPTIONS, ...CLUSTER_OPTIONS,
+      env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, watch: { type: 'boolean', short: 'w' },
+      prometheus: { type: 'string' }, window: { type: 'string' },
+    }, 1);
     if (p.values.help) {
       io.stdout(USAGE);
       return 0;
@@ -215,18 +273,28 @@ export const statusCommand: CliCommand = {
     const gitops = typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd);
     const json = p.values.json === true;
     const watch = p.values.watch === true;
+    const windowMs = durationOption('status', p.values, 'window', 300000) ?? 300000;
+    const metrics = await prometheusFrom(p.values, io);
     // Without --watch a connection problem ends the command as an error: not also a warning.
     const log = cliLogger(io);
     const store = await openStore(p.values, io, gitops, watch ? log : { ...log, warn: () => undefined }, watch);
+    let tracker: ObservedTracker | undefined;
     try {
       let readyTimer: NodeJS.Timeout | undefined;
       await Promise.race([store.ready(), new Promise((r) => (readyTimer = setTimeout(r, 20000)))]);
       clearTimeout(readyTimer);
       const pick = () => store.services().filter((s) => (!env || s.env === env) && (!model || s.name === model || s.model === model));
+      let observed: ObservedOf | undefined;
+      if (metrics) {
+        const t = createObservedTracker(store, metrics, { windowMs, intervalMs: watch ? 30000 : 3600000 });
+        tracker = t;
+        await t.refresh(pick().map((s) => s.key));
+        observed = (s) => t.get(s.key);
+      }
       const draw = (): void => {
         const services = pick();
-        if (json) io.stdout(`${JSON.stringify(statusJson(services, store.connection()), null, watch ? 0 : 2)}\n`);
-        else io.stdout(renderTable(services, store.connection()));
+        if (json) io.stdout(`${JSON.stringify(statusJson(services, store.connection(), observed), null, watch ? 0 : 2)}\n`);
+        else io.stdout(renderTable(services, store.connection(), Date.now(), observed));
       };
       if (!watch) {
         const err = connectionError(store.connection());
@@ -260,15 +328,18 @@ export const statusCommand: CliCommand = {
       draw();
       const offS = store.onDidChangeServices(redraw);
       const offC = store.onDidChangeConnection(redraw);
+      const offO = tracker?.onDidChange(redraw);
       await new Promise<void>((resolve) => {
         if (io.signal.aborted) return resolve();
         io.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       offS();
       offC();
+      offO?.();
       if (scheduled) clearTimeout(scheduled);
       return 0;
     } finally {
+      tracker?.dispose();
       store.dispose();
     }
   },
