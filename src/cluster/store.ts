@@ -251,7 +251,8 @@ export class Store implements ClusterStore {
     return followChange(this, req, {
       requestRefresh: (appName) => this.requestArgoRefresh(appName),
       applicationsKnown: () => this.appsListed,
-      problems: () => [...this.problems.values()],
+      // the Grafana Route is not needed to follow a change
+      problems: () => [...this.problems].filter(([id]) => !id.startsWith(`${ROUTE.plural}@`)).map(([, p]) => p),
       toolingsNamespace: () => this.toolings,
     });
   }
