@@ -9,6 +9,13 @@ import { findKubeconfig, loadKubeconfig } from '../cluster/kubeconfig';
 export { createClusterStore } from '../cluster';
 export { publishCanaryChange } from '../core/publish';
 export { readModelConfig } from '../core/config';
+export { createObservedTracker } from '../cluster/observed';
+export { metricsFromSettings } from '../cluster/metrics';
+export { rolloutPorts } from '../cluster/rollout-ports';
+export { startRollout } from '../core/rollout';
+export { resolvePlan, describePlan, describeGates, parseDuration, formatDuration } from '../core/plan';
+export { sendTraffic, describeTraffic, readPayloadFile, checkPayload, LIMITS as TRAFFIC_LIMITS } from '../core/loadgen';
+export { formatObserved, describeObserved, formatConfiguredVsObserved } from '../core/observed';
 
 export interface ContextList {
   /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */

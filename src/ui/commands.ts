@@ -11,6 +11,9 @@ import { CanaryError } from '../core/errors';
 import { dashboardUrl } from '../core/grafana';
 import { actionPercent, describeAction, parsePercent, percentInputError } from '../core/traffic';
 import type { CanaryAction } from '../core/types';
+import type { ApprovalAnswer, ApprovalRequest, RolloutResult } from '../core/rollout';
+import type { TrafficResult } from '../core/loadgen';
+import path from 'node:path';
 import type { Controller } from './controller';
 import type { CommandId } from './ids';
 import { loadBackend } from './load';
@@ -42,6 +45,13 @@ function isNode(arg: unknown): arg is Node {
   return typeof arg === 'object' && arg !== null && 'kind' in arg && 'id' in arg;
 }
 
+/** Canary splitting only works in Serverless mode: say so instead of editing a number KServe ignores. */
+function requireCanary(target: Target): void {
+  if (target.state && !target.state.canarySupported) {
+    throw new CanaryError('invalid-input', 'canary-unsupported', `${target.model} in ${target.env} runs in ${target.state.deploymentMode} mode, where KServe ignores canaryTrafficPercent.`, 'Canary splitting needs Serverless (Knative) mode.');
+  }
+}
+
 export class Commands {
   private busy = false;
 
@@ -64,6 +74,8 @@ export class Commands {
     r('kserveCanary.pin', (arg) => this.pin(arg));
     r('kserveCanary.startSandbox', () => this.guard('Start sandbox', () => this.d.startSandbox()));
     r('kserveCanary.showLog', () => this.d.log.show());
+    r('kserveCanary.sendTraffic', (arg) => this.sendTraffic(arg));
+    r('kserveCanary.startRollout', (arg) => this.startRollout(arg));
     return out;
   }
 
@@ -138,9 +150,7 @@ export class Commands {
     await this.guard('Set canary traffic', async () => {
       const target = await this.resolveTarget(arg, 'Set canary traffic', (s) => s.canarySupported);
       if (!target) return;
-      if (target.state && !target.state.canarySupported) {
-        throw new CanaryError('invalid-input', 'canary-unsupported', `${target.model} in ${target.env} runs in ${target.state.deploymentMode} mode, where KServe ignores canaryTrafficPercent.`, 'Canary splitting needs Serverless (Knative) mode.');
-      }
+      requireCanary(target);
       const current = target.state?.desired ? (target.state.desired.percent ?? 100) : target.state?.latestPercent;
       const input = await vscode.window.showInputBox({
         title: `Set canary traffic · ${target.model} in ${target.env}`,
@@ -252,6 +262,181 @@ export class Commands {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The loaded backend and gitops checkout, or a clear error. */
+  private need(): { backend: NonNullable<Controller['backend']>; root: string } {
+    const { backend, root } = this.d.ctl;
+    if (!root || !backend) throw new CanaryError('not-found', 'no-gitops', 'No gitops checkout is open.', 'Open the folder holding model-deployments/.');
+    return { backend, root };
+  }
+
+  /** The request body from kserveCanary.traffic.payload: inline JSON, a file (relative to the checkout), or the default. */
+  private async payload(backend: NonNullable<Controller['backend']>, root: string): Promise<string | undefined> {
+    const p = this.d.ctl.settings.trafficPayload;
+    if (!p) return undefined;
+    if (p.startsWith('{') || p.startsWith('[')) return backend.checkPayload(p, 'the setting kserveCanary.traffic.payload');
+    return backend.readPayloadFile(path.resolve(root, p));
+  }
+
+  async sendTraffic(arg: unknown): Promise<TrafficResult | undefined> {
+    if (!this.checkTrusted('Send test traffic')) return undefined;
+    return this.guard('Send test traffic', async () => {
+      const target = await this.resolveTarget(arg, 'Send test traffic', (s) => !s.missing && !!s.url);
+      if (!target) return undefined;
+      const { backend, root } = this.need();
+      const st = target.state;
+      if (!st?.url) {
+        throw new CanaryError('not-found', 'no-url', `${target.model} in ${target.env} has no URL on the cluster (status.url), so there is nowhere to send requests.`, 'Wait until the InferenceService is ready, then try again.');
+      }
+      const max = backend.TRAFFIC_LIMITS;
+      const rpsText = await vscode.window.showInputBox({
+        title: `Send test traffic · ${target.model} in ${target.env}`,
+        prompt: `Requests per second (up to ${max.maxRps})`,
+        value: '10',
+        validateInput: (v) => {
+          const n = Number(v.trim());
+          return v.trim() !== '' && Number.isFinite(n) && n > 0 && n <= max.maxRps ? undefined : `A number of requests per second, more than 0 and at most ${max.maxRps}.`;
+        },
+        ignoreFocusOut: true,
+      });
+      if (rpsText === undefined) return undefined;
+      const durText = await vscode.window.showInputBox({
+        title: `Send test traffic · ${target.model} in ${target.env}`,
+        prompt: 'For how long, e.g. 30s, 2m',
+        value: '30s',
+        validateInput: (v) => {
+          const ms = backend.parseDuration(v.trim());
+          return ms !== undefined && ms > 0 && ms <= max.maxDurationMs ? undefined : `A duration such as 30s or 2m, at most ${backend.formatDuration(max.maxDurationMs)}.`;
+        },
+        ignoreFocusOut: true,
+      });
+      if (durText === undefined) return undefined;
+      const rps = Number(rpsText.trim());
+      const durationMs = backend.parseDuration(durText.trim())!;
+      const payload = await this.payload(backend, root);
+      const label = `${target.model} · ${target.env}`;
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Test traffic to ${label}`, cancellable: true },
+        async (progress, token) => {
+          const abort = new AbortController();
+          const sub = token.onCancellationRequested(() => abort.abort());
+          let done = 0;
+          try {
+            return await backend.sendTraffic({
+              url: st.url!,
+              serviceUrl: st.url!,
+              model: st.name,
+              rps,
+              durationMs,
+              ...(payload ? { payload } : {}),
+              signal: abort.signal,
+              onProgress: (p) => {
+                const pct = p.total ? Math.floor((p.completed / p.total) * 100) : 0;
+                progress.report({ increment: Math.max(0, pct - done), message: `${p.completed}/${p.total} answered · ${p.errors} without answer${p.phase === 'draining' ? ' · waiting for the last answers' : ''}` });
+                done = Math.max(done, pct);
+              },
+            });
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+      const lines = backend.describeTraffic(result);
+      for (const l of lines) this.d.log.info(`traffic ${label}: ${l}`);
+      void vscode.window.showInformationMessage(`${label}: ${lines.join(' · ')}`);
+      return result;
+    });
+  }
+
+  /** Asks for an approval with a notification (manual gate, or gates that could not be judged). */
+  private askApproval(label: string, req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> {
+    return new Promise<ApprovalAnswer>((resolve) => {
+      const onAbort = () => resolve('wait');
+      signal.addEventListener('abort', onAbort, { once: true });
+      void vscode.window.showInformationMessage(`${label}: ${req.message}`, 'Approve', 'Roll back').then((choice) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(choice === 'Approve' ? 'approve' : choice === 'Roll back' ? 'rollback' : 'wait');
+      });
+    });
+  }
+
+  async startRollout(arg: unknown): Promise<RolloutResult | undefined> {
+    if (!this.checkTrusted('Start progressive rollout')) return undefined;
+    return this.guard('Start progressive rollout', async () => {
+      const target = await this.resolveTarget(arg, 'Start progressive rollout', (s) => s.canarySupported);
+      if (!target) return undefined;
+      requireCanary(target);
+      const { ctl, log } = this.d;
+      const { backend, root } = this.need();
+      const store = ctl.store;
+      if (!store) throw new CanaryError('cluster', 'not-connected', 'Not connected to a cluster: a rollout follows every step until it is live.', 'Check the connection (Show log), then try again.');
+      if (this.busy) throw new CanaryError('invalid-input', 'busy', 'Another canary change is still being published.', 'Wait for its notification, then try again.');
+      const s = ctl.settings;
+      const defaults = {
+        ...(s.rolloutSteps ? { steps: s.rolloutSteps } : {}),
+        ...(s.rolloutPause ? { pause: s.rolloutPause } : {}),
+        ...(s.rolloutMaxErrorRate ? { maxErrorRate: s.rolloutMaxErrorRate } : {}),
+      };
+      const plan = await backend.resolvePlan({ root, env: target.env, model: target.model, deploymentsDir: s.deploymentsDir, defaults });
+      const metrics = await ctl.metricsClient();
+      const gates = backend.describeGates(plan.gates);
+      const gatesText = metrics ? `Gates: ${gates}, measured from ${s.prometheusUrl}.` : 'No metric gates: no Prometheus URL is configured (kserveCanary.prometheus.url), so each step only waits for its pause (and manual gates).';
+      const go = 'Start rollout';
+      const choice = await vscode.window.showWarningMessage(
+        `Start a progressive rollout of ${target.model} in ${target.env}: ${backend.describePlan(plan)}?`,
+        { modal: true, detail: `Plan from ${plan.source}. Each step edits config.yaml and commits${s.pushMode === 'push' ? ' and pushes' : ''}, then follows it until live. ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.` },
+        go,
+      );
+      if (choice !== go) return undefined;
+      const label = `${target.model} · ${target.env}`;
+      this.busy = true;
+      try {
+        const result = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: `Rollout ${label}`, cancellable: true },
+          async (progress, token) => {
+            const abort = new AbortController();
+            const sub = token.onCancellationRequested(() => abort.abort());
+            try {
+              const run = backend.startRollout({
+                env: target.env,
+                model: target.model,
+                plan,
+                ignoreGates: !metrics,
+                signal: abort.signal,
+                ports: backend.rolloutPorts({
+                  root,
+                  env: target.env,
+                  model: target.model,
+                  deploymentsDir: s.deploymentsDir,
+                  push: s.pushMode === 'push',
+                  log: (line) => log.info(`git: ${line}`),
+                  store,
+                  metrics,
+                  followTimeoutMs: s.followTimeoutSeconds * 1000,
+                  approve: (req, signal) => this.askApproval(label, req, signal),
+                }),
+                onEvent: (e) => {
+                  log.info(`rollout ${target.model}/${target.env}: ${e.message}`);
+                  progress.report({ message: e.step ? `step ${e.step}/${plan.steps.length}: ${e.message}` : e.message });
+                },
+              });
+              return await run.result;
+            } finally {
+              sub.dispose();
+            }
+          },
+        );
+        await store.reloadDesired().catch(() => undefined);
+        const text = `${label}: rollout ${result.outcome} at step ${result.step}/${result.of}. ${result.reason}`;
+        log.info(text);
+        if (result.outcome === 'rolled-back' || result.outcome === 'changed-outside') void vscode.window.showWarningMessage(text);
+        else void vscode.window.showInformationMessage(text);
+        return result;
+      } finally {
+        this.busy = false;
+      }
+    });
   }
 
   async openGrafana(arg: unknown): Promise<string | undefined> {

@@ -13,11 +13,12 @@ import type { ClusterStore, ConnectionState, EnvironmentInfo, ServiceState } fro
 import { discoverLayout, findGitopsRoot } from '../core/layout';
 import type { Layout } from '../core/types';
 import type { Backend } from './load';
+import type { ObservedTracker } from '../cluster/observed';
 import { loadBackend } from './load';
 import type { Log } from './log';
 import { processAlive } from './pid';
-import { connectionText, errorText, redact, welcomeState, type WelcomeState } from './present';
-import { CONNECTION_KEYS, readSettings, type Settings } from './settings';
+import { connectionText, errorText, observedView, redact, welcomeState, type ObservedView, type WelcomeState } from './present';
+import { CONNECTION_KEYS, METRICS_KEYS, readSettings, type Settings } from './settings';
 
 export type ViewState = WelcomeState | 'loading';
 
@@ -55,6 +56,9 @@ export class Controller implements vscode.Disposable {
   private override: ConnectionOverride | undefined;
   private overrideWatch: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Observed split per service; undefined when no Prometheus URL is configured. */
+  private observed: ObservedTracker | undefined;
+  private observedGeneration = 0;
 
   constructor(private readonly log: Log) {
     this.disposables.push(
@@ -68,6 +72,10 @@ export class Controller implements vscode.Disposable {
           void this.restart();
         } else if (before.statusBarVisible !== this.settings.statusBarVisible) {
           this.changeEmitter.fire({});
+        }
+        if (!CONNECTION_KEYS.some((k) => e.affectsConfiguration(k)) && METRICS_KEYS.some((k) => e.affectsConfiguration(k))) {
+          this.log.info('Prometheus settings changed');
+          void this.startObserved();
         }
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.restart()),
@@ -165,7 +173,53 @@ export class Controller implements vscode.Disposable {
     return this.override?.gitopsRoot ? findGitopsRoot(this.override.gitopsRoot, s.deploymentsDir) : undefined;
   }
 
+  /** The observed split of a service for the views; undefined when not configured or not measured yet. */
+  observedView(key: string): ObservedView | undefined {
+    return observedView(this.observed?.get(key), this.get(key), this.backend);
+  }
+
+  /** The Prometheus client the settings describe (undefined: no URL), with the kubeconfig's token when allowed. */
+  async metricsClient(): Promise<Awaited<ReturnType<Backend['metricsFromSettings']>>> {
+    const s = this.settings;
+    if (!s.prometheusUrl) return undefined;
+    const backend = (this.backend ??= await loadBackend());
+    const useOverride = this.override && !s.kubeconfig;
+    return backend.metricsFromSettings(
+      { url: s.prometheusUrl, useKubeconfigToken: s.prometheusUseKubeconfigToken },
+      { kubeconfigPath: useOverride ? this.override!.kubeconfig : s.kubeconfig || undefined, context: s.context || (useOverride ? this.override!.context : undefined) || undefined, env: process.env },
+    );
+  }
+
+  private stopObserved(): void {
+    this.observedGeneration++;
+    this.observed?.dispose();
+    this.observed = undefined;
+  }
+
+  /** (Re)creates the observed-split tracker for the current store when a Prometheus URL is set. */
+  private async startObserved(): Promise<void> {
+    const had = this.observed !== undefined;
+    this.stopObserved();
+    const gen = this.observedGeneration;
+    const store = this.store;
+    if (had) this.changeEmitter.fire({});
+    if (!store || !this.backend || !this.settings.prometheusUrl) return;
+    let client;
+    try {
+      client = await this.metricsClient();
+    } catch (e) {
+      this.log.warn(`observed split: ${errorText(e)}`);
+      return;
+    }
+    if (gen !== this.observedGeneration || store !== this.store || !client) return;
+    const tracker = this.backend.createObservedTracker(store, client);
+    this.observed = tracker;
+    tracker.onDidChange((keys) => this.changeEmitter.fire({ keys }));
+    this.log.info(`observed split from ${this.settings.prometheusUrl}`);
+  }
+
   private disposeStore(): void {
+    this.stopObserved();
     for (const off of this.storeSubscriptions) off();
     this.storeSubscriptions = [];
     this.store?.dispose();
@@ -235,6 +289,7 @@ export class Controller implements vscode.Disposable {
     );
     this.onConnection(store.connection());
     this.log.info(`backend loaded and store created in ${Date.now() - t0} ms`);
+    void this.startObserved();
     await store.ready().catch(() => undefined);
     if (gen === this.generation) this.updateViewState();
   }

@@ -14,6 +14,8 @@ export const COMMAND_IDS = [
   'kserveCanary.pin',
   'kserveCanary.startSandbox',
   'kserveCanary.showLog',
+  'kserveCanary.sendTraffic',
+  'kserveCanary.startRollout',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -6,6 +6,7 @@
  */
 import type { ApplicationState, ConnectionState, ServiceState, TrafficTarget, Verdict } from '../cluster/types';
 import { isCanaryError } from '../core/errors';
+import type { ObservedSplit } from '../core/observed';
 import { formatSplit, shortSplit } from '../core/traffic';
 
 export interface IconSpec {
@@ -56,7 +57,58 @@ export function desiredLatest(s: ServiceState): number | undefined {
  * Tree description: `prev 80% · latest 20%`, `latest 100%`; while syncing, where it is going
  * (`prev 80% · latest 20% → 50%`); on drift, what git says; RawDeployment says canary is ignored.
  */
-export function serviceDescription(s: ServiceState): string {
+export function serviceDescription(s: ServiceState, observed?: ObservedView): string {
+  return serviceSplitDescription(s) + observedSuffix(observed);
+}
+
+/**
+ * The observed split as the UI shows it (texts made by src/core/observed.ts formatters in the
+ * controller): `short` = `observed 79/21 over 5 min`, `versus` = `configured 80/20 · observed
+ * 79/21 over 5 min`, `detail` = rates per revision or why it is absent. Undefined when no
+ * Prometheus URL is configured (or before the first measurement): nothing is shown then.
+ */
+export interface ObservedView {
+  /** True when a split was measured (not absent). */
+  measured: boolean;
+  short: string;
+  versus: string;
+  detail: string;
+}
+
+/** The formatters of src/core/observed.ts (handed in from the lazily loaded backend). */
+export interface ObservedFormatters {
+  formatObserved(o: ObservedSplit): string;
+  formatConfiguredVsObserved(prev: number | undefined, latest: number | undefined, o: ObservedSplit): string;
+  describeObserved(o: ObservedSplit): string;
+}
+
+/** The view of one observation of a service, configured split beside it. */
+export function observedView(o: ObservedSplit | undefined, s: ServiceState | undefined, f: ObservedFormatters | undefined): ObservedView | undefined {
+  if (!o || !f) return undefined;
+  return {
+    measured: o.kind === 'observed',
+    short: f.formatObserved(o),
+    versus: f.formatConfiguredVsObserved(s?.prevPercent, s?.latestPercent, o),
+    detail: f.describeObserved(o),
+  };
+}
+
+/** Longest observed text that still goes into the tree row's description. */
+export const OBSERVED_SUFFIX_MAX = 28;
+
+/** ` · observed 79/21 over 5 min` for the tree row when measured and short; else nothing. */
+export function observedSuffix(o: ObservedView | undefined): string {
+  if (!o?.measured || o.short.length > OBSERVED_SUFFIX_MAX) return '';
+  return ` · ${o.short}`;
+}
+
+/** Tooltip paragraph of the observed split; empty when not configured. */
+export function observedTooltip(o: ObservedView | undefined): string {
+  if (!o) return '';
+  return `${mdEscape(o.versus)}  \n${mdEscape(o.detail)}`;
+}
+
+function serviceSplitDescription(s: ServiceState): string {
   if (s.missing) {
     const want = desiredLatest(s);
     return want === undefined ? 'not on the cluster' : `not on the cluster · git latest ${want}%`;
@@ -118,7 +170,7 @@ export function applicationIcon(app: ApplicationState): IconSpec {
 }
 
 /** Markdown tooltip of a service row: verdict, revisions and shares, git vs cluster, Argo CD, URL. */
-export function serviceTooltip(s: ServiceState): string {
+export function serviceTooltip(s: ServiceState, observed?: ObservedView): string {
   const lines: string[] = [];
   lines.push(`**${mdEscape(serviceLabel(s))}** · ${mdEscape(s.env)} (\`${s.namespace.replace(/`/g, '')}\`)`);
   lines.push('');
@@ -132,6 +184,8 @@ export function serviceTooltip(s: ServiceState): string {
     lines.push(`| prev | ${mdEscape(s.prevRevision ?? '–')} | ${pct(prev)} |`);
     lines.push(`| latest | ${mdEscape(s.latestRevision ?? s.latestReadyRevision ?? '–')} | ${pct(latest)} |`);
     lines.push('');
+    const obs = observedTooltip(observed);
+    if (obs) lines.push(obs, '');
     if (s.newRevisionNotReady) {
       lines.push(`New revision ${mdEscape(s.latestCreatedRevision ?? '?')} is not ready: it gets no traffic.`);
       lines.push('');
@@ -207,8 +261,8 @@ export function statusBarAccessibility(s: ServiceState): string {
 }
 
 /** Status bar tooltip: the service tooltip plus what a click does. */
-export function statusBarTooltip(s: ServiceState): string {
-  return `${serviceTooltip(s)}\n\n---\n\nClick to set canary traffic.`;
+export function statusBarTooltip(s: ServiceState, observed?: ObservedView): string {
+  return `${serviceTooltip(s, observed)}\n\n---\n\nClick to set canary traffic.`;
 }
 
 /** A quick pick row: `jukebox` / `test · prev 80% · latest 20%` / verdict reason. */

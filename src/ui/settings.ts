@@ -27,6 +27,12 @@ export interface Settings {
   confirmEnvironments: string[];
   followTimeoutSeconds: number;
   statusBarVisible: boolean;
+  prometheusUrl: string;
+  prometheusUseKubeconfigToken: boolean;
+  trafficPayload: string;
+  rolloutSteps: string;
+  rolloutPause: string;
+  rolloutMaxErrorRate: string;
 }
 
 function str(c: vscode.WorkspaceConfiguration, key: string, dflt = ''): string {
@@ -58,6 +64,12 @@ export function readSettings(): Settings {
     confirmEnvironments: list(c, 'confirmEnvironments', ['prod']),
     followTimeoutSeconds: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
     statusBarVisible: c.get<unknown>('statusBar.visible') !== false,
+    prometheusUrl: str(c, 'prometheus.url'),
+    prometheusUseKubeconfigToken: c.get<unknown>('prometheus.useKubeconfigToken') !== false,
+    trafficPayload: str(c, 'traffic.payload'),
+    rolloutSteps: str(c, 'rollout.steps'),
+    rolloutPause: str(c, 'rollout.pause'),
+    rolloutMaxErrorRate: str(c, 'rollout.maxErrorRate'),
   };
 }
 
@@ -65,3 +77,6 @@ export function readSettings(): Settings {
 export const CONNECTION_KEYS = [
   'gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context',
 ].map((k) => `${SECTION}.${k}`);
+
+/** Settings whose change needs a new Prometheus client for the observed split. */
+export const METRICS_KEYS = ['prometheus.url', 'prometheus.useKubeconfigToken'].map((k) => `${SECTION}.${k}`);

@@ -56,7 +56,7 @@ export class CanaryStatusBar implements vscode.Disposable {
     const c = this.ctl.connection();
     const offline = c?.phase === 'disconnected';
     this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${statusBarText(s)}`;
-    const md = new vscode.MarkdownString(statusBarTooltip(s) + (offline ? '\n\n_Disconnected: this is the last known state._' : ''));
+    const md = new vscode.MarkdownString(statusBarTooltip(s, this.ctl.observedView(s.key)) + (offline ? '\n\n_Disconnected: this is the last known state._' : ''));
     md.isTrusted = false;
     this.item.tooltip = md;
     this.item.backgroundColor = statusBarWarning(s) || offline ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

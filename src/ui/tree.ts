@@ -199,8 +199,9 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const s = this.ctl.get(n.key);
     if (!s) return withId(new vscode.TreeItem(n.key.split('/').pop() ?? n.key), n);
     const item = new vscode.TreeItem(serviceLabel(s), vscode.TreeItemCollapsibleState.Collapsed);
-    item.description = serviceDescription(s);
-    item.tooltip = markdown(serviceTooltip(s));
+    const observed = this.ctl.observedView(s.key);
+    item.description = serviceDescription(s, observed);
+    item.tooltip = markdown(serviceTooltip(s, observed));
     item.iconPath = themeIcon(verdictIcon(s.verdict));
     item.contextValue = serviceContextValue(s);
     item.accessibilityInformation = { label: `${serviceLabel(s)} in ${s.env}: ${serviceDescription(s)}, ${verdictTitle(s.verdict)}` };

@@ -8,12 +8,12 @@ import { COMMAND_IDS, VIEW_ID } from '../../src/ui/ids';
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const c = pkg.contributes;
-const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback'];
+const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback', 'kserveCanary.sendTraffic', 'kserveCanary.startRollout'];
 
 test('commands: exact titles, one category', () => {
   assert.deepEqual(
     c.commands.map((x: { title: string }) => x.title),
-    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Start sandbox', 'Show log'],
+    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Start sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout'],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
 });
@@ -52,7 +52,7 @@ test('welcome content for each state the view can be in without rows', () => {
 
 test('every setting has a markdown description and a default', () => {
   const props = c.configuration.properties as Record<string, { markdownDescription?: string; default?: unknown }>;
-  for (const k of ['gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context', 'grafanaUrlTemplate', 'grafanaDashboardUid', 'commitMessageTemplate', 'pushMode', 'confirmEnvironments', 'followTimeoutSeconds', 'statusBar.visible']) {
+  for (const k of ['gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context', 'grafanaUrlTemplate', 'grafanaDashboardUid', 'commitMessageTemplate', 'pushMode', 'confirmEnvironments', 'followTimeoutSeconds', 'statusBar.visible', 'prometheus.url', 'prometheus.useKubeconfigToken', 'traffic.payload', 'rollout.steps', 'rollout.pause', 'rollout.maxErrorRate']) {
     const p = props[`kserveCanary.${k}`];
     assert.ok(p, k);
     assert.ok(p.markdownDescription && p.markdownDescription.length > 20, k);
@@ -79,4 +79,13 @@ test('lazy activation; icons and walkthrough media exist', () => {
   const steps = c.walkthroughs[0].steps;
   assert.equal(steps.length, 3);
   for (const s of steps) assert.ok(existsSync(path.join(root, s.media.markdown)), s.media.markdown);
+});
+
+test('rollout and traffic settings: no plain-text token setting; the rollout command sits on canary rows', () => {
+  const props = Object.keys(c.configuration.properties as Record<string, unknown>);
+  assert.ok(!props.some((k) => /token/i.test(k) && k !== 'kserveCanary.prometheus.useKubeconfigToken'), props.join(', '));
+  assert.equal((c.configuration.properties as Record<string, { default: unknown }>)['kserveCanary.prometheus.useKubeconfigToken']!.default, true);
+  const rows = (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.startRollout');
+  assert.ok(rows.length > 0);
+  for (const r of rows) assert.ok(r.when.includes('viewItem =~ /^service\\.canary\\./') && r.when.includes('isWorkspaceTrusted'), r.when);
 });
