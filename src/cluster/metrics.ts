@@ -17,6 +17,7 @@ import { CanaryError } from '../core/errors';
 import { HttpFailure, httpRequest } from '../core/http';
 import { sharesOf, type AbsentReason, type ObservedSplit } from '../core/observed';
 import { formatDuration, promRange } from '../core/plan';
+import type { GateReading } from '../core/rollout';
 import { findKubeconfig, loadKubeconfig } from './kubeconfig';
 
 export interface PrometheusSettings {
@@ -244,19 +245,8 @@ export async function observedSplit(client: MetricsClient | undefined, svc: Serv
   }
 }
 
-/** What the gates of one revision measured over a window. Undefined values: not measurable. */
-export interface GateReading {
-  revision: string;
-  window: string;
-  /** Requests per second that reached the revision (all status codes). */
-  rps: number | undefined;
-  /** Share 0..1 of 5xx answers; undefined when there was no traffic. */
-  errorRate: number | undefined;
-  /** 95th percentile latency in ms; undefined without traffic / histogram. */
-  p95Ms: number | undefined;
-  /** Why a value is missing (query failed), for the user. */
-  problem: string | undefined;
-}
+/** What the gates of one revision measured over a window (the engine's type, src/core/rollout.ts). */
+export type { GateReading };
 
 export function revisionSelector(namespace: string, revision: string): string {
   return `namespace_name=${promString(namespace)},revision_name=${promString(revision)}`;

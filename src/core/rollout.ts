@@ -31,12 +31,17 @@ export interface GitSnapshot {
   headSha: string | undefined;
 }
 
+/** What the gates of one revision measured over a window. Undefined values: not measurable. */
 export interface GateReading {
   revision: string;
   window: string;
+  /** Requests per second that reached the revision (all status codes). */
   rps: number | undefined;
+  /** Share 0..1 of 5xx answers; undefined when there was no traffic. */
   errorRate: number | undefined;
+  /** 95th percentile latency in ms; undefined without traffic / histogram. */
   p95Ms: number | undefined;
+  /** Why a value is missing (query failed), for the user. */
   problem: string | undefined;
 }
 
