@@ -35,6 +35,8 @@ export async function testSandbox(runDir, { none = false } = {}) {
     port: await freePort(),
     readyFile,
     logFile: path.join(runDir, 'sandbox.log'),
+    // Inference endpoints and Prometheus for the traffic / observed split suites (status.url on loopback).
+    inference: true,
   });
   onShutdown(() => sandbox.stop());
   return { workspace: sandbox.info.gitopsClone, env: { ...env, KUBECONFIG: sandbox.info.kubeconfig, KSC_SANDBOX_JSON: readyFile }, sandbox };

@@ -8,6 +8,8 @@ export interface SandboxInfo {
   tokenFile: string;
   dir: string;
   pid: number;
+  /** With `inference: true`: the Prometheus query API (bearer token: the token file). */
+  prometheusUrl?: string;
 }
 
 export interface SandboxHandle {
@@ -19,4 +21,4 @@ export interface SandboxHandle {
   restart(): Promise<SandboxInfo>;
 }
 
-export function startSandbox(options: { dir: string; port?: number; readyFile: string; logFile?: string; echoPrefix?: string; timeoutMs?: number }): Promise<SandboxHandle>;
+export function startSandbox(options: { dir: string; port?: number; readyFile: string; logFile?: string; echoPrefix?: string; timeoutMs?: number; inference?: boolean }): Promise<SandboxHandle>;

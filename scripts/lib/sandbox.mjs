@@ -10,9 +10,10 @@ const cli = path.join(root, 'dist', 'cli.js');
 
 /**
  * Starts the sandbox. Returns { info, stop(), restart() } where info is the ready file's content.
- * `port` 0 lets the sandbox pick one; restart() reuses the port it reported.
+ * `port` 0 lets the sandbox pick one; restart() reuses the port it reported. `inference`: serve
+ * inference per revision and a Prometheus query API (status.url on loopback; see `sandbox --inference`).
  */
-export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPrefix, timeoutMs = 60_000 }) {
+export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPrefix, timeoutMs = 60_000, inference = false }) {
   if (!existsSync(cli)) {
     throw new Error(`${path.relative(root, cli)} is missing: build first (node scripts/build.mjs).`);
   }
@@ -20,7 +21,7 @@ export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPref
   let info;
   const launch = async (p) => {
     rmSync(readyFile, { force: true });
-    proc = startProcess(process.execPath, [cli, 'sandbox', '--dir', dir, '--port', String(p), '--ready-file', readyFile], {
+    proc = startProcess(process.execPath, [cli, 'sandbox', '--dir', dir, '--port', String(p), '--ready-file', readyFile, ...(inference ? ['--inference'] : [])], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1' },
       logFile,

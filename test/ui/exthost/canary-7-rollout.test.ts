@@ -17,7 +17,7 @@ describe('KServe Canary progressive rollout', function () {
   afterEach(async () => {
     stubs.restore();
     a.setTrustOverride(undefined);
-    for (const k of ['rollout.steps', 'rollout.pause']) await cfg().update(k, undefined, vscode.ConfigurationTarget.Global);
+    for (const k of ['rollout.steps', 'rollout.pause', 'prometheus.url']) await cfg().update(k, undefined, vscode.ConfigurationTarget.Global);
   });
 
   it('is refused in an untrusted workspace, with nothing committed', async () => {
@@ -82,5 +82,43 @@ describe('KServe Canary progressive rollout', function () {
     for (const good of ['1', '10', '0.5']) assert.ok(!(await text(0, good)), `rate ${good} must be accepted`);
     for (const bad of ['abc', '0s', '', '10 parsecs']) assert.ok(await text(1, bad), `duration ${JSON.stringify(bad)} must be refused`);
     for (const good of ['30s', '2m']) assert.ok(!(await text(1, good)), `duration ${good} must be accepted`);
+  });
+
+  it('Send test traffic to the sandbox inference endpoint: a notification with counts by status and p50/p95', async () => {
+    assert.ok(sandbox().prometheusUrl, 'the harness starts the sandbox with --inference');
+    const answers = ['20', '2s'];
+    stubs.set(vscode.window, 'showInputBox', (async () => answers.shift()) as typeof vscode.window.showInputBox);
+    const infos: string[] = [];
+    stubs.set(vscode.window, 'showInformationMessage', (async (m: string) => {
+      infos.push(m);
+      return undefined;
+    }) as typeof vscode.window.showInformationMessage);
+    const res = (await vscode.commands.executeCommand('kserveCanary.sendTraffic', keyOf(a, 'test', 'jukebox'))) as { sent: number; byStatus: Record<string, number> } | undefined;
+    assert.ok(res, 'the command returns its result');
+    assert.equal(res.sent, 40);
+    assert.ok((res.byStatus['200'] ?? 0) > 0, JSON.stringify(res));
+    const note = infos.find((m) => m.startsWith('jukebox · test'));
+    assert.ok(note, JSON.stringify(infos));
+    assert.match(note, /200: \d+/);
+    assert.match(note, /p50 [\d.]+ ms, p95 [\d.]+ ms/);
+  });
+
+  it('with kserveCanary.prometheus.url set, the row and its tooltip show the observed split', async () => {
+    const url = sandbox().prometheusUrl;
+    assert.ok(url);
+    const before = await serviceRow(a, 'test', 'jukebox');
+    assert.doesNotMatch(before?.tooltip ?? '', /observed/, 'nothing observed while not configured');
+    await cfg().update('prometheus.url', url, vscode.ConfigurationTarget.Global);
+    const r = await until('the observed split in the tree', async () => {
+      const row = await serviceRow(a, 'test', 'jukebox');
+      return row?.description?.includes('observed') ? row : undefined;
+    });
+    assert.match(r.description ?? '', /^latest 100% · observed 100 over 5 min$/);
+    assert.match(r.tooltip ?? '', /observed 100 over 5 min/);
+    // canary-2 pinned prod/jukebox: pin this one so the status bar shows it.
+    await vscode.commands.executeCommand('kserveCanary.pin', keyOf(a, 'test', 'jukebox'));
+    await until('the observed split in the status bar tooltip', () => /observed 100 over 5 min/.test(a.statusBar().tooltip ?? ''));
+    await cfg().update('prometheus.url', undefined, vscode.ConfigurationTarget.Global);
+    await until('the observed split gone once unset', async () => !(await serviceRow(a, 'test', 'jukebox'))?.tooltip?.includes('observed'));
   });
 });

@@ -16,6 +16,8 @@ export interface SandboxInfo {
   gitopsRemote: string;
   tokenFile: string;
   dir: string;
+  /** Set when the harness started the sandbox with inference (scripts/lib/exthost.mjs does). */
+  prometheusUrl?: string;
 }
 
 export function sandbox(): SandboxInfo {
