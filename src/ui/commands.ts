@@ -385,7 +385,7 @@ export class Commands {
       const go = 'Start rollout';
       const choice = await vscode.window.showWarningMessage(
         `Start a progressive rollout of ${target.model} in ${target.env}: ${backend.describePlan(plan)}?`,
-        { modal: true, detail: `Plan from ${plan.source}. Each step edits config.yaml and commits${s.pushMode === 'push' ? ' and pushes' : ''}, then follows it until live. ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.` },
+        { modal: true, detail: `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. Each step edits config.yaml and commits${s.pushMode === 'push' ? ' and pushes' : ''}, then follows it until live. ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.` },
         go,
       );
       if (choice !== go) return undefined;

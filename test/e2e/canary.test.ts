@@ -3,7 +3,7 @@
 // losing the cluster and getting it back. Run by scripts/test-browser.mjs; screenshots of each step
 // go to test-results/screenshots/.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -167,6 +167,35 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     await wb.waitForStatusBar(/jukebox · test latest 100%/);
     assert.doesNotMatch(await remoteConfig(), /trafficPercent/);
     await wb.screenshot('promoted');
+  });
+
+  it('runs a 2-step progressive rollout (canary-plan.yaml 50 → 100): one commit per step, latest 100% at the end', { timeout: STEP_TIMEOUT_MS }, async () => {
+    // The model's plan next to config.yaml (the chart does not read it), committed like any change.
+    const planFile = path.join(env.workspace, 'model-deployments/test/jukebox/canary-plan.yaml');
+    writeFileSync(planFile, 'steps:\n  - percent: 50\n    pause: 1s\n  - percent: 100\n');
+    const inClone = (...args: string[]) => git('-C', env.workspace, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', ...args);
+    await inClone('add', 'model-deployments/test/jukebox/canary-plan.yaml');
+    await inClone('commit', '-m', 'jukebox/test: rollout plan 50 → 100');
+    await inClone('push');
+    // A known start: rolled back to 0%.
+    await wb.runCommand('KServe Canary: Roll back canary');
+    await wb.pickServiceUntil('jukebox', 'test', 'jukebox in test at prev 100% · latest 0%', async () => (await wb.serviceRow('test', 'jukebox'))?.description === 'prev 100% · latest 0%');
+    const before = await remoteCommitCount();
+    await wb.runCommand('KServe Canary: Start progressive rollout');
+    let dialog = '';
+    await wb.pickServiceUntil('jukebox', 'test', 'the rollout confirmation', async () => {
+      dialog = await wb.page.locator('.monaco-dialog-box').innerText().catch(() => '');
+      if (!/Start rollout/.test(dialog)) return false;
+      await wb.screenshot('rollout-confirm');
+      return wb.clickDialogButton(/^Start rollout$/);
+    });
+    assert.match(dialog, /jukebox in test/);
+    assert.match(dialog, /50/);
+    await wb.waitForService('test', 'jukebox', (d) => d === 'latest 100%', 'at latest 100% after the rollout');
+    await poll('two rollout commits on the remote', async () => (await remoteCommitCount()) === before + 2);
+    assert.doesNotMatch(await remoteConfig(), /trafficPercent/);
+    assert.match(await git('--git-dir', env.sandbox.info.gitopsRemote, 'log', '-1', '--format=%B', 'HEAD'), /Canary-Rollout:/);
+    await wb.screenshot('rollout-done');
   });
 
   it('shows that the cluster is lost when the sandbox stops, and recovers when it is back', { timeout: STEP_TIMEOUT_MS }, async () => {
