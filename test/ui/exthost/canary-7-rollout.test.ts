@@ -63,6 +63,30 @@ describe('KServe Canary progressive rollout', function () {
     await until('the tree at latest 100%', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'latest 100%');
   });
 
+  it('a manual gate asks with Approve / Roll back; Roll back commits 0% and says so', async () => {
+    await cfg().update('rollout.steps', '50:manual,100', vscode.ConfigurationTarget.Global);
+    await cfg().update('rollout.pause', '1s', vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('kserveCanary.rollback', keyOf(a, 'test', 'jukebox'));
+    await until('the tree at 100/0', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 100% · latest 0%');
+    const before = await remoteCommits();
+    stubs.set(vscode.window, 'showWarningMessage', (async (_m: string, ...rest: unknown[]) => {
+      const opts = rest[0] as vscode.MessageOptions | undefined;
+      return typeof opts === 'object' && opts !== null && opts.modal === true ? 'Start rollout' : undefined;
+    }) as typeof vscode.window.showWarningMessage);
+    const asked: { message: string; buttons: unknown[] }[] = [];
+    stubs.set(vscode.window, 'showInformationMessage', (async (message: string, ...buttons: unknown[]) => {
+      asked.push({ message, buttons });
+      return buttons.includes('Roll back') ? 'Roll back' : undefined;
+    }) as typeof vscode.window.showInformationMessage);
+    const result = (await vscode.commands.executeCommand('kserveCanary.startRollout', keyOf(a, 'test', 'jukebox'))) as { outcome: string } | undefined;
+    const gate = asked.find((x) => x.buttons.includes('Approve'));
+    assert.ok(gate, JSON.stringify(asked));
+    assert.deepEqual(gate.buttons, ['Approve', 'Roll back']);
+    assert.ok(result && ['rolled-back', 'aborted'].includes(result.outcome), JSON.stringify(result));
+    assert.equal(await remoteCommits(), before + 2, 'the 50% step, then the roll back to 0%');
+    await until('the tree back at 100/0', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 100% · latest 0%');
+  });
+
   it('Send test traffic validates the rate and the duration; a cancelled input sends nothing', async () => {
     const validators: NonNullable<vscode.InputBoxOptions['validateInput']>[] = [];
     let calls = 0;
@@ -113,11 +137,12 @@ describe('KServe Canary progressive rollout', function () {
       const row = await serviceRow(a, 'test', 'jukebox');
       return row?.description?.includes('observed') ? row : undefined;
     });
-    assert.match(r.description ?? '', /^latest 100% · observed 100 over 5 min$/);
-    assert.match(r.tooltip ?? '', /observed 100 over 5 min/);
+    // All the test traffic went where the split sent it: one revision here.
+    assert.match(r.description ?? '', /^(prev 100% · latest 0% · observed 100\/0|latest 100% · observed 100) over 5 min$/);
+    assert.match(r.tooltip ?? '', /configured [\d/]+ · observed [\d/]+ over 5 min/);
     // canary-2 pinned prod/jukebox: pin this one so the status bar shows it.
     await vscode.commands.executeCommand('kserveCanary.pin', keyOf(a, 'test', 'jukebox'));
-    await until('the observed split in the status bar tooltip', () => /observed 100 over 5 min/.test(a.statusBar().tooltip ?? ''));
+    await until('the observed split in the status bar tooltip', () => /observed [\d/]+ over 5 min/.test(a.statusBar().tooltip ?? ''));
     await cfg().update('prometheus.url', undefined, vscode.ConfigurationTarget.Global);
     await until('the observed split gone once unset', async () => !(await serviceRow(a, 'test', 'jukebox'))?.tooltip?.includes('observed'));
   });
