@@ -322,7 +322,7 @@ export class Controller implements vscode.Disposable {
   private updateViewState(): void {
     const c = this.store?.connection();
     if (!this.root) return this.setViewState('no-gitops');
-    if (!c || c.phase === 'idle' || (c.phase === 'connecting' && this.services().length === 0)) return this.setViewState('loading');
+    if (!c || (c.phase === 'idle' && !c.problem) || (c.phase === 'connecting' && this.services().length === 0)) return this.setViewState('loading');
     const hasLive = this.services().some((s) => !s.missing);
     this.setViewState(welcomeState(true, c, hasLive));
   }

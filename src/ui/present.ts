@@ -295,16 +295,19 @@ export function connectionText(c: ConnectionState): string {
 
 /**
  * The welcome-view state of the tree, one of the `kserveCanary.state` context key values:
- * `no-gitops` (no checkout found), `no-kubeconfig`, `unreachable`, `unauthorized`, or `ok`.
+ * `no-gitops` (no checkout found), `no-kubeconfig`, `invalid-settings`, `unreachable`, `unauthorized`, or `ok`.
  */
-export type WelcomeState = 'no-gitops' | 'no-kubeconfig' | 'unreachable' | 'unauthorized' | 'ok';
+export type WelcomeState = 'no-gitops' | 'no-kubeconfig' | 'invalid-settings' | 'unreachable' | 'unauthorized' | 'ok';
 
 export function welcomeState(hasGitops: boolean, c: ConnectionState, hasServices: boolean): WelcomeState {
   if (!hasGitops) return 'no-gitops';
-  if (c.phase !== 'disconnected' || hasServices) return 'ok';
+  if (hasServices) return 'ok';
+  // Problems found before any request (no kubeconfig, settings that make no valid namespace)
+  // leave the connection idle rather than disconnected: they have their own welcome content.
+  if (c.problem?.kind === 'no-kubeconfig') return 'no-kubeconfig';
+  if (c.problem?.kind === 'invalid-settings') return 'invalid-settings';
+  if (c.phase !== 'disconnected') return 'ok';
   switch (c.problem?.kind) {
-    case 'no-kubeconfig':
-      return 'no-kubeconfig';
     case 'unauthorized':
     case 'forbidden':
       return 'unauthorized';

@@ -40,7 +40,7 @@ test('row menus: promote only on split rows, roll back and set on every canary r
 
 test('welcome content for each state the view can be in without rows', () => {
   const states = c.viewsWelcome.map((w: { when: string }) => /kserveCanary\.state == ([a-z-]+)/.exec(w.when)?.[1]);
-  for (const s of ['loading', 'no-gitops', 'no-kubeconfig', 'unreachable', 'unauthorized', 'ok']) assert.ok(states.includes(s), s);
+  for (const s of ['loading', 'no-gitops', 'no-kubeconfig', 'invalid-settings', 'unreachable', 'unauthorized', 'ok']) assert.ok(states.includes(s), s);
   for (const w of c.viewsWelcome) {
     assert.equal(w.view, 'kserveCanary.deployments');
     for (const m of (w.contents as string).matchAll(/\(command:([a-zA-Z.]+)/g)) {

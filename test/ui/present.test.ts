@@ -166,6 +166,10 @@ test('connection text and welcome state', () => {
   assert.equal(welcomeState(true, down, true), 'ok', 'known rows stay visible (marked disconnected) once loaded');
   assert.equal(welcomeState(true, { ...down, problem: { kind: 'no-kubeconfig', message: 'm', hint: 'h' } }, false), 'no-kubeconfig');
   assert.equal(welcomeState(true, { ...down, problem: { kind: 'unauthorized', message: 'm', hint: 'h' } }, false), 'unauthorized');
+  // The store reports problems found before any request with an idle connection (src/cluster/store.ts).
+  const idle: ConnectionState = { ...base, phase: 'idle', server: undefined };
+  assert.equal(welcomeState(true, { ...idle, problem: { kind: 'no-kubeconfig', message: 'm', hint: 'h' } }, false), 'no-kubeconfig');
+  assert.equal(welcomeState(true, { ...idle, problem: { kind: 'invalid-settings', message: 'm', hint: 'h' } }, false), 'invalid-settings');
 });
 
 test('errorText: message and hint of a CanaryError; other errors point at the log', () => {

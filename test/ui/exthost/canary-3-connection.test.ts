@@ -98,6 +98,29 @@ describe('connection loss', function () {
     await backToNormal();
   });
 
+  it('a kubeconfig that is missing shows the "no kubeconfig" welcome, and the tree recovers', async () => {
+    stubs.set(vscode.window, 'showWarningMessage', (async () => undefined) as typeof vscode.window.showWarningMessage);
+    await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', path.join(dir, 'no-such.kubeconfig'));
+    await until('the no-kubeconfig welcome state', () => a.state() === 'no-kubeconfig', 60_000);
+    assert.deepEqual(await a.rows(), [], 'no rows: the welcome content shows');
+    await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', '');
+    await backToNormal();
+  });
+
+  it('a user setting that makes no valid namespace shows the "invalid settings" welcome, asks nothing of the cluster, and recovers', async () => {
+    stubs.set(vscode.window, 'showWarningMessage', (async () => undefined) as typeof vscode.window.showWarningMessage);
+    const config = vscode.workspace.getConfiguration('kserveCanary');
+    await config.update('user', 'Not A Label', vscode.ConfigurationTarget.Workspace);
+    try {
+      await until('the invalid-settings welcome state', () => a.state() === 'invalid-settings', 60_000);
+      assert.deepEqual(await a.rows(), []);
+      assert.equal(a.connection()?.problem?.kind, 'invalid-settings');
+    } finally {
+      await config.update('user', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await backToNormal();
+  });
+
   it('no gitops checkout shows the "open folder" welcome', async () => {
     const empty = path.join(dir, 'not-a-checkout');
     mkdirSync(empty);
