@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { pollUntil } from '../../scripts/lib/proc.mjs';
 
 export interface TreeRow {
   index: number;
@@ -21,20 +22,7 @@ const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 export const UI_TIMEOUT_MS = 60_000;
 
 export async function poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = UI_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return (await pollUntil(fn, timeoutMs, what, 250)) as T;
 }
 
 export class Workbench {
