@@ -19,7 +19,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { listenOnLoopback } from './listen';
+import { closeServer, listenOnLoopback } from './listen';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { INFERENCE_SERVICES } from './resources';
 import type { Store } from './store';
@@ -162,11 +162,7 @@ export class InferenceServer {
     for (const t of this.pending) clearTimeout(t);
     this.pending.clear();
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await closed;
+    await closeServer(server, this.sockets);
   }
 
   private json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -21,3 +21,12 @@ export async function listenOnLoopback(server: Server, port: number, sockets: Se
   const addr = server.address();
   return typeof addr === 'object' && addr ? addr.port : port;
 }
+
+/** Stops accepting, ends every open connection (watches, keep-alive) and waits for the close. */
+export async function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  await closed;
+}

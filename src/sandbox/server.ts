@@ -5,7 +5,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { listenOnLoopback } from './listen';
+import { closeServer, listenOnLoopback } from './listen';
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, gone, qualified } from './errors';
@@ -98,11 +98,7 @@ export class ApiServer {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await closed;
+    await closeServer(server, this.sockets);
   }
 
   get openWatches(): number {

@@ -8,17 +8,9 @@ import type { KserveCanaryApi, TreeRow } from '../../../src/ui/testapi';
 export const EXT_ID = 'kserve-canary.kserve-canary';
 export type Api = KserveCanaryApi['test'];
 
-export interface SandboxInfo {
-  server: string;
-  port: number;
-  kubeconfig: string;
-  gitopsClone: string;
-  gitopsRemote: string;
-  tokenFile: string;
-  dir: string;
-  /** Set when the harness started the sandbox with inference (scripts/lib/exthost.mjs does). */
-  prometheusUrl?: string;
-}
+import type { SandboxInfo } from '../../../scripts/lib/sandbox.mjs';
+
+export type { SandboxInfo };
 
 export function sandbox(): SandboxInfo {
   const file = process.env.KSC_SANDBOX_JSON;
