@@ -25,6 +25,13 @@ const stampFile = path.join(installDir, '.installed');
 const lockDir = path.join(cacheDir, '.lock');
 const entryFile = path.join(installDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 
+// What the install scripts build; the workbench's terminal, logs and file watching need them.
+const NATIVE_MODULES = [
+  'node_modules/argon2/lib/binding/napi-v3/argon2.node',
+  ...['node-pty/build/Release/pty.node', '@vscode/spdlog/build/Release/spdlog.node', 'native-watchdog/build/Release/watchdog.node']
+    .map((f) => `node_modules/code-server/lib/vscode/node_modules/${f}`),
+];
+
 const say = (msg) => console.log(`code-server: ${msg}`);
 
 function installed() {
@@ -72,13 +79,14 @@ async function withLock(fn) {
   }
 }
 
-/** What this machine lacks to install code-server: one line per missing piece, saying what to install. */
+/**
+ * What this machine lacks to install code-server: one line per missing piece, saying what to
+ * install. Only a C++ toolchain: the install leaves out code-server's kerberos module (see
+ * dropKerberos), the one native module that needs system headers (GSSAPI, libkrb5-dev).
+ */
 export function codeServerPrerequisites() {
   if (installed()) return [];
   const missing = [];
-  if (!existsSync('/usr/include/gssapi/gssapi.h')) {
-    missing.push('the GSSAPI headers, for its kerberos module: apt-get install -y libkrb5-dev');
-  }
   for (const [tool, pkg] of [['g++', 'g++'], ['make', 'make'], ['python3', 'python3'], ['tar', 'tar']]) {
     if (!onPath(tool)) missing.push(`${tool}, to build its native modules: apt-get install -y ${pkg}`);
   }
@@ -102,16 +110,74 @@ function npmCommand() {
   return existsSync(cli) ? [process.execPath, [cli]] : ['npm', []];
 }
 
-async function npmInstall(prefix, spec, env, logFile) {
+/** Runs npm with `args` in `cwd`; throws with the log's tail when it fails. */
+async function npm(cwd, args, env, logFile) {
+  const [cmd, pre] = npmCommand();
+  const res = await runCommand(cmd, [...pre, ...args], { cwd, env, logFile });
+  if (res.code !== 0) {
+    const tailText = res.output.trimEnd().split('\n').slice(-25).join('\n');
+    throw new Error(`npm ${args.join(' ')} failed (exit ${res.code}). Full log: ${logFile}\n${tailText}`);
+  }
+}
+
+async function npmInstall(prefix, spec, env, logFile, extraArgs = []) {
   mkdirSync(prefix, { recursive: true });
   // An own package.json keeps npm from walking up into the project.
   writeFileSync(path.join(prefix, 'package.json'), `${JSON.stringify({ name: 'ksc-cache', private: true }, null, 2)}\n`);
-  const [cmd, pre] = npmCommand();
-  const res = await runCommand(cmd, [...pre, 'install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--prefix', prefix, spec], { cwd: prefix, env, logFile });
-  if (res.code !== 0) {
-    const tailText = res.output.trimEnd().split('\n').slice(-25).join('\n');
-    throw new Error(`npm install ${spec} failed (exit ${res.code}). Full log: ${logFile}\n${tailText}`);
+  await npm(prefix, ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock', '--prefix', prefix, ...extraArgs, spec], env, logFile);
+}
+
+/**
+ * Package paths of a lockfile (`packages` keys) that `deps` of the root reach, following node's
+ * lookup: a package's dependency is the nearest `node_modules/<name>` above it.
+ */
+function reachable(packages, deps) {
+  const resolve = (from, name) => {
+    for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
+      const candidate = `${base ? `${base}/` : ''}node_modules/${name}`;
+      if (candidate in packages) return candidate;
+      if (!base) return undefined;
+    }
+  };
+  const seen = new Set();
+  const queue = deps.map((name) => resolve('', name)).filter(Boolean);
+  while (queue.length) {
+    const at = queue.shift();
+    if (seen.has(at)) continue;
+    seen.add(at);
+    const meta = packages[at];
+    for (const name of Object.keys({ ...meta.dependencies, ...meta.optionalDependencies, ...meta.peerDependencies })) {
+      const found = resolve(at, name);
+      if (found) queue.push(found);
+    }
   }
+  return seen;
+}
+
+/**
+ * Takes `kerberos` out of the VS Code server's dependencies (lib/vscode: package.json and
+ * npm-shrinkwrap.json, with the packages only it needed) before code-server's postinstall
+ * installs them. kerberos is the one native module that needs system headers (GSSAPI, from
+ * libkrb5-dev); VS Code imports it lazily, only to answer a proxy's Kerberos (Negotiate)
+ * challenge, so without it everything else works and only that proxy authentication is refused.
+ */
+function dropKerberos(vscodeDir) {
+  const pkgFile = path.join(vscodeDir, 'package.json');
+  const lockFile = path.join(vscodeDir, 'npm-shrinkwrap.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
+  if (!pkg.dependencies?.kerberos) throw new Error(`${pkgFile} does not list kerberos; this install step expects code-server ${CODE_SERVER_VERSION}`);
+  const rootDeps = (meta) => Object.keys({ ...meta.dependencies, ...meta.optionalDependencies, ...meta.devDependencies });
+  const before = reachable(lock.packages, rootDeps(lock.packages['']));
+  delete pkg.dependencies.kerberos;
+  delete lock.packages[''].dependencies?.kerberos;
+  for (const key of Object.keys(pkg.overrides ?? {})) if (/^kerberos(@|$)/.test(key)) delete pkg.overrides[key];
+  const after = reachable(lock.packages, rootDeps(lock.packages['']));
+  const dropped = [...before].filter((p) => !after.has(p));
+  for (const p of dropped) delete lock.packages[p];
+  writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
+  writeFileSync(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
+  return dropped;
 }
 
 /** Installs code-server once; returns { version, dir, entry }. */
@@ -150,8 +216,16 @@ export async function ensureCodeServer() {
     const tar = await runCommand('tar', ['-czf', path.join(seed, RIPGREP_ASSET), '-C', stage, 'rg'], { logFile });
     if (tar.code !== 0) throw new Error(`could not pack ripgrep for the cache: ${tar.output}`);
 
-    await npmInstall(installDir, `code-server@${CODE_SERVER_VERSION}`, env, logFile);
+    // Unpack code-server and its own dependencies without running their scripts, leave kerberos
+    // out of the VS Code server's dependencies, then run every install script (code-server's
+    // postinstall installs lib/vscode and its extensions, building node-pty, spdlog, watcher, ...).
+    await npmInstall(installDir, `code-server@${CODE_SERVER_VERSION}`, env, logFile, ['--ignore-scripts']);
+    const dropped = dropKerberos(path.join(installDir, 'node_modules', 'code-server', 'lib', 'vscode'));
+    say(`left out kerberos and ${dropped.length - 1} packages only it needed (Kerberos proxy authentication, which would need libkrb5-dev to build)`);
+    await npm(installDir, ['rebuild', '--foreground-scripts', '--no-audit', '--no-fund'], env, logFile);
     if (!existsSync(entryFile)) throw new Error(`code-server installed but ${entryFile} is missing; see ${logFile}`);
+    const unbuilt = NATIVE_MODULES.filter((f) => !existsSync(path.join(installDir, f)));
+    if (unbuilt.length) throw new Error(`code-server installed but its native modules were not built (${unbuilt.join(', ')}); see ${logFile}`);
     writeFileSync(stampFile, `${CODE_SERVER_VERSION}\n`);
     rmSync(tmp, { recursive: true, force: true });
     say(`installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
