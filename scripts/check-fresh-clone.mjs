@@ -3,12 +3,15 @@
 // Canary Deployments view with jukebox at `prev 80% · latest 20%`. Then Ctrl-C (SIGINT) and a
 // check that no process of the clone is left.
 //
-//   node scripts/check-fresh-clone.mjs [--install-code-server] [--keep]
+//   node scripts/check-fresh-clone.mjs [--install-code-server] [--cold-npm-cache] [--keep]
 //
 // By default the clone gets a copy of this checkout's .cache/code-server (the one-time install
-// done); --install-code-server lets `npm start` install it as a first run does.
+// done); --install-code-server lets `npm start` install it as a first run does (no system
+// headers needed: see scripts/codeserver.mjs). --cold-npm-cache gives both commands an empty
+// npm cache, so every package comes from the registry as on a new machine. It passes when the
+// view shows the split within 60 s of `npm start`, not counting the one-time code-server install.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +21,11 @@ import { freePort, killProcessesMentioning, runCommand, sleep } from './lib/proc
 import { removeDir, root, secondsSince } from './lib/run.mjs';
 
 const { values: opts } = parseArgs({
-  options: { 'install-code-server': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } },
+  options: {
+    'install-code-server': { type: 'boolean', default: false },
+    'cold-npm-cache': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
 });
 
 async function main() {
@@ -27,18 +34,26 @@ async function main() {
   try {
     const git = await runCommand('git', ['clone', '--quiet', root, clone]);
     if (git.code !== 0) throw new Error(`git clone failed: ${git.output}`);
+    const npmEnv = { ...process.env, npm_config_logs_max: '0' };
+    if (opts['cold-npm-cache']) {
+      npmEnv.npm_config_cache = path.join(dir, 'npm-cache');
+      mkdirSync(npmEnv.npm_config_cache);
+    }
+    const cache = opts['cold-npm-cache'] ? 'an empty npm cache' : "this machine's npm cache";
     let t = Date.now();
-    const ci = await runCommand('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone, env: { ...process.env, npm_config_logs_max: '0' } });
+    const ci = await runCommand('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone, env: npmEnv });
     if (ci.code !== 0) throw new Error(`npm ci failed:\n${ci.output.split('\n').slice(-20).join('\n')}`);
-    console.log(`check: npm ci in ${secondsSince(t)} s`);
+    console.log(`check: npm ci in ${secondsSince(t)} s, with ${cache}`);
     if (!opts['install-code-server'] && existsSync(cacheDir)) {
       cpSync(cacheDir, path.join(clone, '.cache', 'code-server'), { recursive: true });
       console.log('check: code-server cache copied (the one-time install done)');
+    } else {
+      console.log(`check: npm start installs code-server, with ${cache}`);
     }
 
     const port = await freePort();
     t = Date.now();
-    const start = spawn('npm', ['start', '--', '--port', String(port)], { cwd: clone, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const start = spawn('npm', ['start', '--', '--port', String(port)], { cwd: clone, env: npmEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     start.stdout.on('data', (d) => { out += d; });
     start.stderr.on('data', (d) => { out += d; });
@@ -59,14 +74,16 @@ async function main() {
     } finally {
       await browser.close();
     }
-    console.log(out.split('\n').filter((l) => l.startsWith('start:')).join('\n'));
-    console.log(`check: code-server serving after ${serving} s; the view with jukebox 80/20 after ${seen} s`);
+    console.log(out.split('\n').filter((l) => /^(start|code-server):/.test(l)).join('\n'));
+    // The one-time install, as codeserver.mjs reports it; the verdict does not count it.
+    const install = Number(/^code-server: installed in ([\d.]+) s/m.exec(out)?.[1] ?? 0);
+    console.log(`check: code-server serving after ${serving} s; the view with jukebox 80/20 after ${seen} s${install ? ` (${install} s of it the one-time code-server install)` : ''}`);
 
     process.kill(-start.pid, 'SIGINT');
     const exit = await Promise.race([new Promise((r) => start.on('exit', (c, s) => r(c ?? s))), sleep(30_000).then(() => 'still running after 30 s')]);
     const left = await killProcessesMentioning(clone);
     console.log(`check: npm start after Ctrl-C: ${exit}; processes left behind: ${left}`);
-    return left === 0 && Number(seen) <= 60 ? 0 : 1;
+    return left === 0 && Number(seen) - install <= 60 ? 0 : 1;
   } finally {
     if (opts.keep) console.log(`check: kept ${dir}`);
     else removeDir(dir);
