@@ -4,7 +4,8 @@
 //   node scripts/test-browser.mjs [--update-screenshot] [test/e2e/<file>.test.ts ...]
 //
 // --update-screenshot copies the sidebar + status bar screenshot to media/screenshot.png (README).
-// Screenshots of every step: test-results/screenshots/. TAP: test-results/browser.tap.
+// Screenshots of every step: test-results/screenshots/; what a failed step saw and the logs:
+// test-results/browser-failures/<step>/. TAP: test-results/browser.tap.
 // Summary {passed, failed, skipped} -> $KSC_TEST_SUMMARY.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -39,6 +40,7 @@ async function main() {
     : readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('test', 'e2e', f));
   if (files.length === 0) throw new Error('no test/e2e/*.test.ts files');
   removeDir(path.join(resultsDir, 'screenshots'));
+  removeDir(path.join(resultsDir, 'browser-failures'));
   mkdirSync(resultsDir, { recursive: true });
   const tap = path.join(resultsDir, 'browser.tap');
   removeDir(tap);

@@ -3,10 +3,10 @@
 // losing the cluster and getting it back. Run by scripts/test-browser.mjs; screenshots of each step
 // go to test-results/screenshots/.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { launchChromium, workbenchUrl } from '../../scripts/lib/browser.mjs';
@@ -17,6 +17,7 @@ import { poll, Workbench } from './workbench';
 
 const STEP_TIMEOUT_MS = 180_000;
 const screenshotDir = path.join(root, 'test-results', 'screenshots');
+const failureDir = path.join(root, 'test-results', 'browser-failures');
 const configPath = 'model-deployments/test/jukebox/config.yaml';
 
 // Ctrl-C / SIGTERM: stop code-server, the sandbox and chromium before exiting.
@@ -79,6 +80,29 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     wb = new Workbench(page, context, screenshotDir);
     await page.goto(workbenchUrl(env.url, { folder: env.workspace }));
     await wb.waitReady();
+  });
+
+  // A failed step leaves what it saw: a screenshot, the notifications, side bar and status bar
+  // texts, and the logs of the sandbox, code-server and the extension host.
+  afterEach(async (t) => {
+    // TestContext.passed (Node 20.12+; not in this @types/node yet)
+    if ((t as { passed?: boolean }).passed !== false || !wb) return;
+    const slug = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    const dir = path.join(failureDir, slug);
+    mkdirSync(dir, { recursive: true });
+    await wb.page.screenshot({ path: path.join(dir, 'screen.png') }).catch(() => {});
+    const seen = {
+      notifications: await wb.notifications().catch((e) => [`(${e})`]),
+      sidebar: await wb.sidebarText().catch((e) => `(${e})`),
+      statusBar: await wb.statusBarItems().catch((e) => [`(${e})`]),
+      remoteLog: await git('--git-dir', env.sandbox.info.gitopsRemote, 'log', '-8', '--format=%h %s').catch((e) => `(${e})`),
+    };
+    writeFileSync(path.join(dir, 'seen.json'), `${JSON.stringify(seen, null, 2)}\n`);
+    for (const from of ['logs', path.join('code-server', 'code-server.log'), path.join('code-server', 'user-data', 'logs')]) {
+      const src = path.join(env.runDir, from);
+      if (existsSync(src)) cpSync(src, path.join(dir, from), { recursive: true });
+    }
+    console.log(`# failure details in ${path.relative(root, dir)}`);
   });
 
   after(async () => {
