@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheDir } from './codeserver.mjs';
 import { launchChromium } from './lib/browser.mjs';
-import { freePort, killProcessesMentioning, runCommand, sleep } from './lib/proc.mjs';
+import { killProcessesMentioning, runCommand, sleep } from './lib/proc.mjs';
 import { removeDir, root, secondsSince } from './lib/run.mjs';
 
 const { values: opts } = parseArgs({
@@ -51,14 +51,15 @@ async function main() {
       console.log(`check: npm start installs code-server, with ${cache}`);
     }
 
-    const port = await freePort();
     t = Date.now();
-    const start = spawn('npm', ['start', '--', '--port', String(port)], { cwd: clone, env: npmEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // --port 0: code-server binds a port the system picks, and says which.
+    const start = spawn('npm', ['start', '--', '--port', '0'], { cwd: clone, env: npmEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     start.stdout.on('data', (d) => { out += d; });
     start.stderr.on('data', (d) => { out += d; });
     const deadline = Date.now() + 10 * 60_000;
-    while (!/code-server serving/.test(out)) {
+    let url;
+    while (!(url = /code-server serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1])) {
       if (start.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${out}`);
       await sleep(200);
     }
@@ -67,7 +68,7 @@ async function main() {
     let seen;
     try {
       const page = await context.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.goto(url);
       await page.locator('.part.activitybar [aria-label^="KServe Canary"]').first().click({ timeout: 120_000 });
       await page.locator('#workbench\\.parts\\.sidebar .monaco-list-row', { hasText: 'prev 80% · latest 20%' }).first().waitFor({ timeout: 120_000 });
       seen = secondsSince(t);

@@ -6,7 +6,8 @@
 // As a module:
 //   ensureCodeServer()  -> { version, dir, entry }         idempotent, locked against concurrent runs
 //   startCodeServer({ port, workspace, extensionsDir, userDataDir, env, runDir, args })
-//                       -> { url, port, process, stop() }   loopback only, --auth none
+//                       -> { url, port, process, stop() }   loopback only, --auth none; port 0
+//                          (the default): the port the system gives it when it binds
 //   installExtension({ vsix, extensionsDir, userDataDir, runDir })
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -300,9 +301,8 @@ export async function installExtension({ vsix, extensionsDir, userDataDir, runDi
  * runDir (config, user data and extensions unless given, TMPDIR, XDG_*). stop() ends every
  * process it started.
  */
-export async function startCodeServer({ port, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000 }) {
+export async function startCodeServer({ port = 0, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000 }) {
   if (!runDir) throw new Error('startCodeServer: runDir is required');
-  if (!port) throw new Error('startCodeServer: port is required');
   const { entry } = await ensureCodeServer();
   mkdirSync(runDir, { recursive: true });
   extensionsDir ??= path.join(runDir, 'extensions');
@@ -329,13 +329,17 @@ export async function startCodeServer({ port, workspace, extensionsDir, userData
     echoPrefix,
     name: 'code-server',
   });
+  let bound;
   try {
-    await proc.waitFor(/HTTP server listening on/, readyTimeoutMs, "'HTTP server listening on'");
+    // The address it bound (with port 0, the one the system picked: no other process can take it
+    // between choosing and binding, as with a port probed free beforehand).
+    const [, url] = await proc.waitFor(/HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)\//, readyTimeoutMs, "'HTTP server listening on'");
+    bound = Number(new URL(url).port);
   } catch (err) {
     await proc.stop();
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}/`, port, process: proc, stop: () => proc.stop() };
+  return { url: `http://127.0.0.1:${bound}/`, port: bound, process: proc, stop: () => proc.stop() };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

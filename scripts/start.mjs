@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { codeServerPrerequisites, ensureCodeServer, installExtension, startCodeServer } from './codeserver.mjs';
 import { packageVsix } from './lib/package.mjs';
-import { freePort, onPath, portInUse } from './lib/proc.mjs';
+import { onPath, portInUse } from './lib/proc.mjs';
 import { exitOnSignals, onShutdown, removeDir, root, secondsSince, shutdown, useRunTmp } from './lib/run.mjs';
 import { startSandbox } from './lib/sandbox.mjs';
 
@@ -41,7 +41,8 @@ export async function launch({ runDir, port, sandboxPort, log = (m) => console.l
   const logs = path.join(runDir, 'logs');
   mkdirSync(logs, { recursive: true });
 
-  if (await portInUse(port)) {
+  // port 0: code-server binds whatever port the system gives it (the tests; `--port 0`).
+  if (port !== 0 && (await portInUse(port))) {
     throw new Error(`port ${port} on 127.0.0.1 is taken; stop what uses it or pick another: npm start -- --port <N>`);
   }
 
@@ -56,7 +57,7 @@ export async function launch({ runDir, port, sandboxPort, log = (m) => console.l
   const readyFile = path.join(runDir, 'sandbox.json');
   const sandbox = await startSandbox({
     dir: sandboxDir,
-    port: sandboxPort ?? (await freePort()),
+    port: sandboxPort ?? 0, // 0: the sandbox binds a port the system picks, and reports it
     readyFile,
     logFile: path.join(logs, 'sandbox.log'),
     echoPrefix: echo ? 'sandbox | ' : undefined,
@@ -92,11 +93,11 @@ async function main() {
     },
   });
   if (values.help) {
-    console.log('usage: npm start [-- --port N] [-- --fresh]\n  --port N   serve code-server on 127.0.0.1:N (default 8080)\n  --fresh    forget the previous run (sandbox state, workbench settings) in .run/');
+    console.log('usage: npm start [-- --port N] [-- --fresh]\n  --port N   serve code-server on 127.0.0.1:N (default 8080; 0: any free port)\n  --fresh    forget the previous run (sandbox state, workbench settings) in .run/');
     return 0;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be a TCP port number (1-65535), got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number (1-65535, or 0 for any free one), got ${values.port}`);
   const missing = prerequisites();
   if (missing.length) throw new Error(`this machine lacks what npm start needs:\n  - ${missing.join('\n  - ')}\nInstall them and run npm start again.`);
 

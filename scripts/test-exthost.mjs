@@ -18,7 +18,6 @@ import { parseArgs } from 'node:util';
 import { ensureCodeServer, startCodeServer } from './codeserver.mjs';
 import { checkChromium, launchChromium, workbenchUrl } from './lib/browser.mjs';
 import { buildSuites, printResults, testSandbox, testsModule } from './lib/exthost.mjs';
-import { freePort } from './lib/proc.mjs';
 import { exitOnSignals, onShutdown, removeDir, root, secondsSince, shutdown, tempRunDir, writeSummary } from './lib/run.mjs';
 
 const { values: opts } = parseArgs({
@@ -58,7 +57,7 @@ async function main() {
   removeDir(path.join(resultsDir, 'exthost-logs'));
 
   // 4. code-server with an empty extensions folder: the extension under test loads in development mode.
-  const cs = await startCodeServer({ port: await freePort(), workspace, runDir: path.join(runDir, 'code-server'), env });
+  const cs = await startCodeServer({ workspace, runDir: path.join(runDir, 'code-server'), env });
   onShutdown(() => cs.stop());
   step(`code-server ready at ${cs.url}`);
 

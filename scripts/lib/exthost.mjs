@@ -2,7 +2,7 @@
 // test-desktop.mjs): building the suites, the sandbox they run against, printing the results.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, runCommand } from './proc.mjs';
+import { runCommand } from './proc.mjs';
 import { onShutdown, readJson, removeDir, root } from './run.mjs';
 import { startSandbox } from './sandbox.mjs';
 
@@ -32,7 +32,7 @@ export async function testSandbox(runDir, { none = false } = {}) {
   const readyFile = path.join(runDir, 'sandbox.json');
   const sandbox = await startSandbox({
     dir: path.join(runDir, 'sandbox'),
-    port: await freePort(),
+    port: 0, // the sandbox binds a port the system picks
     readyFile,
     logFile: path.join(runDir, 'sandbox.log'),
     // Inference endpoints and Prometheus for the traffic / observed split suites (status.url on loopback).
