@@ -29,6 +29,11 @@ export interface Ui extends vscode.Disposable {
   test: Omit<KserveCanaryApi['test'], 'activateMs'>;
 }
 
+/** The service a tree row belongs to (a service row or one of its detail rows). */
+function serviceKey(n: Node | undefined): string | undefined {
+  return n && 'key' in n ? n.key : undefined;
+}
+
 export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   const t0 = performance.now();
   const log = createLog();
@@ -52,9 +57,11 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
     ctl,
     tree,
     statusBar,
-    view.onDidChangeSelection((e) => {
-      const n = e.selection[0];
-      statusBar.select(n && 'key' in n ? n.key : undefined);
+    view.onDidChangeSelection((e) => statusBar.select(serviceKey(e.selection[0]))),
+    // A row clicked while a refresh had the host forget it arrives above as no selection.
+    tree.onDidFetchRows(() => {
+      const key = serviceKey(view.selection[0]);
+      if (key && key !== statusBar.selected) statusBar.select(key);
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: canary changes enabled')),
   ];

@@ -13,7 +13,7 @@ const PIN_KEY = 'kserveCanary.pinned';
 
 export class CanaryStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
-  private selected: string | undefined;
+  private selectedKey: string | undefined;
   /** Whether the item is shown (StatusBarItem has no getter for it). */
   visible = false;
   private readonly subscription: vscode.Disposable;
@@ -32,7 +32,7 @@ export class CanaryStatusBar implements vscode.Disposable {
 
   /** The service shown: pinned, else selected. */
   key(): string | undefined {
-    return this.memento.get<string>(PIN_KEY) ?? this.selected;
+    return this.memento.get<string>(PIN_KEY) ?? this.selectedKey;
   }
 
   async pin(key: string | undefined): Promise<void> {
@@ -40,8 +40,13 @@ export class CanaryStatusBar implements vscode.Disposable {
     this.update();
   }
 
+  /** The service selected in the tree, if any. */
+  get selected(): string | undefined {
+    return this.selectedKey;
+  }
+
   select(key: string | undefined): void {
-    this.selected = key;
+    this.selectedKey = key;
     this.update();
   }
 

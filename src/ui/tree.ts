@@ -53,6 +53,15 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   /** Service keys shown under each environment node id, to tell updates from additions/removals. */
   private readonly shown = new Map<string, string[]>();
   private readonly subscription: vscode.Disposable;
+  private readonly fetched = new vscode.EventEmitter<void>();
+  private fetchedTimer: NodeJS.Timeout | undefined;
+  /**
+   * After the view fetched rows again (once the extension host has registered them). A refresh
+   * makes the extension host forget the rows below what it refreshes until the view asks for them
+   * again; a row clicked in that gap reaches onDidChangeSelection as an empty selection, while
+   * `view.selection` (read from the clicked row's id) resolves once the rows are back.
+   */
+  readonly onDidFetchRows = this.fetched.event;
   view: vscode.TreeView<Node> | undefined;
   /** Test-only: the last refreshes asked of the view, `*` for the whole tree, else row ids. */
   readonly refreshes: string[] = [];
@@ -116,6 +125,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 
   getChildren(element?: Node): Node[] {
+    // The host registers these rows after this call returns (through promises): a timer runs after.
+    this.fetchedTimer ??= setTimeout(() => {
+      this.fetchedTimer = undefined;
+      this.fetched.fire();
+    }, 0);
     if (!element) return this.roots();
     switch (element.kind) {
       case 'context':
@@ -257,6 +271,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   dispose(): void {
     this.subscription.dispose();
     this.emitter.dispose();
+    clearTimeout(this.fetchedTimer);
+    this.fetched.dispose();
   }
 }
 
