@@ -1,7 +1,7 @@
 // A newcomer's session in the browser, against the same setup `npm start` makes (in a fresh temporary
 // run folder, on ephemeral ports): the view, setting a canary, Grafana, a refused value, promote,
-// losing the cluster and getting it back. Run by scripts/test-browser.mjs; screenshots of each step
-// go to test-results/screenshots/.
+// a progressive rollout, the CLI in the integrated terminal, losing the cluster and getting it
+// back. Run by scripts/test-browser.mjs; screenshots of each step go to test-results/screenshots/.
 import * as assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -10,7 +10,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { launchChromium, workbenchUrl } from '../../scripts/lib/browser.mjs';
-import { freePort, runCommand } from '../../scripts/lib/proc.mjs';
+import { runCommand } from '../../scripts/lib/proc.mjs';
 import { exitOnSignals, onShutdown, removeDir, root, shutdown, tempRunDir } from '../../scripts/lib/run.mjs';
 import { launch, type Launched } from '../../scripts/start.mjs';
 import { poll, Workbench } from './workbench';
@@ -63,7 +63,9 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
   before(async () => {
     const runDir = tempRunDir('browser');
     onShutdown(() => removeDir(runDir));
-    env = await launch({ runDir, port: await freePort(), log: (m) => console.log(`# ${m}`) });
+    // port 0: code-server and the sandbox bind ports the system picks (a port probed free
+    // beforehand can be taken by another process during the build).
+    env = await launch({ runDir, port: 0, log: (m) => console.log(`# ${m}`) });
     const chromium = await launchChromium(runDir);
     browser = chromium.browser;
     onShutdown(() => browser.close().catch(() => {}));
@@ -220,6 +222,23 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     assert.doesNotMatch(await remoteConfig(), /trafficPercent/);
     assert.match(await git('--git-dir', env.sandbox.info.gitopsRemote, 'log', '-1', '--format=%B', 'HEAD'), /Canary-Rollout:/);
     await wb.screenshot('rollout-done');
+  });
+
+  it('runs the CLI in the integrated terminal: `kserve-canary status` shows jukebox at latest 100% in test', { timeout: STEP_TIMEOUT_MS }, async () => {
+    // The terminal (node-pty in code-server) gets the server's KUBECONFIG, as README says.
+    const out = path.join(env.runDir, 'terminal-status.txt');
+    const quote = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+    await wb.runCommand('Terminal: Create New Terminal');
+    const terminal = wb.page.locator('.terminal-wrapper .xterm').first();
+    await terminal.waitFor({ timeout: 60_000 });
+    await terminal.click();
+    // Written under another name and renamed: the file appears complete or not at all.
+    await wb.page.keyboard.type(`${quote(process.execPath)} ${quote(path.join(root, 'bin', 'kserve-canary.js'))} status --gitops . > ${quote(`${out}.part`)} 2>&1; mv ${quote(`${out}.part`)} ${quote(out)}`);
+    await wb.page.keyboard.press('Enter');
+    await poll('the status the terminal wrote', async () => existsSync(out));
+    const text = readFileSync(out, 'utf8');
+    assert.match(text, /^test\s+jukebox\s.*\b100\b.*\blive\b/m, `status in the terminal:\n${text}`);
+    await wb.screenshot('terminal-status');
   });
 
   it('shows that the cluster is lost when the sandbox stops, and recovers when it is back', { timeout: STEP_TIMEOUT_MS }, async () => {
