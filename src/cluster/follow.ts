@@ -136,7 +136,9 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
       if (finished) return;
       const s = store.find(req.env, req.model);
       const argo = argoExpected();
-      if (argo && !isSynced(s, req.sha)) return;
+      // Synced at the sha is a milestone: Argo CD moving on to a later commit (pushed right after
+      // ours) reports that one from then on, and must not keep the follow waiting for ours.
+      if (argo && !reached.has('synced') && !isSynced(s, req.sha)) return;
       if (!reached.has('synced')) {
         step('synced', argo ? `Argo CD synced ${appName} at ${shortSha(req.sha)}` : `No Argo CD Application ${appName}: waiting for the cluster itself`, s);
       }

@@ -81,6 +81,21 @@ describe('follow', () => {
     assert.equal(store.listeners.size, 0, 'unsubscribed');
   });
 
+  it('a commit landing after the sync (Argo CD moves on to it) does not keep it waiting: resolves once rolled out', async () => {
+    // What the browser suite does: a commit pushed right after a canary change. Argo CD then
+    // reports Synced at that newer commit, never again at ours.
+    const SHA_C = 'c'.repeat(40);
+    const store = new FakeStore();
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    const steps: FollowStep[] = [];
+    const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 2000, onStep: (s) => steps.push(s) }, { applicationsKnown: () => true });
+    store.set(svc(split(20, { spec: 50, generation: 3, observedGeneration: 2 }), application({ revision: SHA_B })));
+    store.set(svc(split(20, { spec: 50, generation: 3, observedGeneration: 2 }), application({ revision: SHA_C })));
+    store.set(svc(split(50, { generation: 3, observedGeneration: 3 }), application({ revision: SHA_C })));
+    assert.equal((await done).latestPercent, 50);
+    assert.deepEqual(steps.map((s) => s.step), ['pushed', 'synced', 'rolled-out']);
+  });
+
   it('resolves only once the refresh request to Argo CD is answered (nothing left in flight for a dispose to cut)', async () => {
     const store = new FakeStore();
     store.set(svc(split(20), application({ revision: SHA_A })));
