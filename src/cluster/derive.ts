@@ -186,7 +186,8 @@ export function observeInferenceService(isvc: unknown): IsvcObservation {
   } else if (blocked) {
     readyMessage = describeModelFailure(model);
   } else if (ready !== true) {
-    const transition = model.transition && model.transition !== 'UpToDate' ? `model ${model.transition}` : undefined;
+    const transition =
+      model.transition && model.transition !== 'UpToDate' ? `the model is not loaded yet (${model.transition}${model.targetState ? `, target ${model.targetState}` : ''})` : undefined;
     readyMessage = readyText ?? failingMessage(conds) ?? transition;
   } else if (newRevisionNotReady) {
     readyMessage = failingMessage(conds, ['LatestDeploymentReady', 'PredictorConfigurationReady', 'PredictorReady']);
@@ -396,6 +397,11 @@ function appPending(app: ApplicationState | undefined): string | undefined {
   return undefined;
 }
 
+/** `text` ending with one full stop (or its own closing punctuation). */
+function sentence(text: string): string {
+  return /(?:[.!?]|\.\))$/.test(text) ? text : `${text}.`;
+}
+
 function decide(
   obs: IsvcObservation | undefined,
   app: ApplicationState | undefined,
@@ -417,7 +423,7 @@ function decide(
     };
   }
   if (!obs.hasStatus) return { verdict: 'unknown', reason: 'KServe has not reported a status yet.' };
-  const because = obs.readyMessage ? `: ${obs.readyMessage}` : '.';
+  const because = obs.readyMessage ? `: ${sentence(obs.readyMessage)}` : '.';
   if (obs.stopped) return { verdict: 'not-ready', reason: `Stopped (${obs.stopped}): the serving.kserve.io/stop annotation is set, nothing serves.` };
   if (obs.ready === false || obs.failed) {
     if (obs.newRevisionNotReady && obs.serving) {
@@ -427,7 +433,7 @@ function decide(
     return { verdict: 'not-ready', reason: `Not ready${because}` };
   }
   if (!obs.serving && (obs.ready === undefined || obs.newRevisionNotReady)) {
-    return { verdict: 'not-ready', reason: `Not ready, nothing serves yet: ${obs.readyMessage ?? 'KServe reports no Ready condition'}.` };
+    return { verdict: 'not-ready', reason: `Not ready, nothing serves yet: ${sentence(obs.readyMessage ?? 'KServe reports no Ready condition')}` };
   }
   const wantsCanary = (p: number | undefined) => p !== undefined && p < 100;
   if (!obs.canarySupported && (wantsCanary(desired?.percent) || wantsCanary(obs.specPercent))) {
