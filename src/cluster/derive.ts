@@ -449,12 +449,15 @@ function decide(
   const serves = obs.canarySupported ? describeLive(obs) : 'the latest deployment';
   if (blind) return { verdict: 'unknown', reason: `${blind}; the cluster serves ${serves}, git asks for ${describeDesired(desired.percent)}.` };
   const match = liveMatches(obs, desired.percent);
+  const unpushed = desired.upstream !== undefined && desired.commit !== undefined && desired.upstream !== desired.commit;
+  // Argo CD applied an older commit than the checkout's (one that is pushed, or could be)
+  const behind = app?.revision !== undefined && desired.commit !== undefined && app.revision !== desired.commit && !(unpushed && app.revision === desired.upstream);
   if (match.ok) {
     if (pending) return { verdict: 'syncing', reason: `The split matches git (${describeDesired(desired.percent)}) but ${pending}.` };
+    if (behind) return { verdict: 'syncing', reason: `The split matches git (${describeDesired(desired.percent)}) but Argo CD is at ${shortSha(app?.revision)}, git at ${shortSha(desired.commit)}.` };
     return { verdict: 'live', reason: `Serving ${serves} as git asks${app ? ` (${appSummary(app)})` : ''}.` };
   }
   if (pending) return { verdict: 'syncing', reason: `Git asks for ${describeDesired(desired.percent)}; ${pending}.` };
-  const unpushed = desired.upstream !== undefined && desired.commit !== undefined && desired.upstream !== desired.commit;
   if (unpushed && app?.revision === desired.upstream) {
     return {
       verdict: 'drift',
