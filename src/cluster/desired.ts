@@ -25,6 +25,8 @@ export interface DesiredSnapshot {
   commit: string | undefined;
   /** The upstream of HEAD's branch (what was last pushed or fetched), when it has one. */
   upstream: string | undefined;
+  /** URL of the remote HEAD's branch tracks (else origin), as git expands it; undefined without one. */
+  remote: string | undefined;
   /** Configs that could not be read (shown in the log, the model falls back to "unknown"). */
   problems: { env: string; model: string; message: string }[];
 }
@@ -41,9 +43,19 @@ export function headCommits(root: string): Promise<{ head: string | undefined; u
   return Promise.all([rev('HEAD'), rev('@{upstream}')]).then(([head, upstream]) => ({ head, upstream }));
 }
 
+/** `git ls-remote --get-url`: the URL of the current branch's remote (or origin), insteadOf applied. */
+export function remoteUrl(root: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', ['-C', root, 'ls-remote', '--get-url'], { timeout: 10000, windowsHide: true }, (err, stdout) => {
+      const url = String(stdout).trim();
+      resolve(!err && url ? url : undefined);
+    });
+  });
+}
+
 export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
   const opts = src.deploymentsDir ? { deploymentsDir: src.deploymentsDir } : undefined;
-  const [layout, { head: commit, upstream }] = await Promise.all([discoverLayout(src.root, opts), headCommits(src.root)]);
+  const [layout, { head: commit, upstream }, remote] = await Promise.all([discoverLayout(src.root, opts), headCommits(src.root), remoteUrl(src.root)]);
   const entries: DesiredEntry[] = [];
   const problems: DesiredSnapshot['problems'] = [];
   await Promise.all(
@@ -59,7 +71,7 @@ export async function loadDesired(src: GitopsSource): Promise<DesiredSnapshot> {
     ),
   );
   entries.sort((a, b) => a.env.localeCompare(b.env) || a.model.localeCompare(b.model));
-  return { environments: layout.environments.map((e) => e.name), entries, commit, upstream, problems };
+  return { environments: layout.environments.map((e) => e.name), entries, commit, upstream, remote, problems };
 }
 
 /**

@@ -88,6 +88,7 @@ export class Store implements ClusterStore {
   private desiredEnvs: string[] = [];
   private desiredCommit: string | undefined;
   private desiredUpstream: string | undefined;
+  private desiredRemote: string | undefined;
   private desiredProblems = new Set<string>();
   /** `<env>\0<model folder>` → why its config.yaml could not be read. */
   private brokenConfigs = new Map<string, string>();
@@ -219,9 +220,10 @@ export class Store implements ClusterStore {
     const oldDesired = this.desired;
     this.desired = new Map(snap.entries.map((d) => [`${d.env}\0${d.name}`, d]));
     this.desiredByModel = new Map(snap.entries.map((d) => [`${d.env}\0${d.model}`, d]));
-    const commitChanged = this.desiredCommit !== snap.commit || this.desiredUpstream !== snap.upstream;
+    const commitChanged = this.desiredCommit !== snap.commit || this.desiredUpstream !== snap.upstream || this.desiredRemote !== snap.remote;
     this.desiredCommit = snap.commit;
     this.desiredUpstream = snap.upstream;
+    this.desiredRemote = snap.remote;
     const envsChanged = snap.environments.join('\0') !== this.desiredEnvs.join('\0');
     this.desiredEnvs = snap.environments;
     if (envsChanged && !this.settings.environments && this.kc) {
@@ -659,7 +661,7 @@ export class Store implements ClusterStore {
         name,
         ...(d ? { model: d.model } : {}),
         ...(app ? { application: app } : {}),
-        ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit, ...(this.desiredUpstream ? { upstream: this.desiredUpstream } : {}) } } : {}),
+        ...(d ? { desired: { percent: d.percent, version: d.version, commit: this.desiredCommit, ...(this.desiredUpstream ? { upstream: this.desiredUpstream } : {}), ...(this.desiredRemote ? { remote: this.desiredRemote } : {}) } } : {}),
       });
       if (next.verdict === 'drift' && !app && this.appsPending) next = { ...next, verdict: 'unknown', verdictReason: READING_APPS };
       const broken = !d && this.brokenConfigs.get(`${env}\0${name}`);

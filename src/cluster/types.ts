@@ -19,9 +19,10 @@ export interface TrafficTarget {
  * - live: git = cluster (Application synced at HEAD or absent, spec and traffic match);
  * - syncing: pushed, not applied yet (Argo CD OutOfSync/operation running, or KServe rolling out);
  * - drift: cluster differs from git and Argo CD says Synced or is absent;
- * - unsupported: RawDeployment mode, canary is ignored;
- * - not-ready: Ready is not True, or the newest revision is not ready;
- * - unknown: not enough data yet (no status).
+ * - unsupported: Standard/RawDeployment or ModelMesh mode, canary is ignored;
+ * - not-ready: Ready False, nothing serves, the newest revision or model failed, or stopped;
+ * - unknown: not enough data yet (no status), or Argo CD cannot compare (sync missing/Unknown).
+ * The rules, per KServe and Argo CD version: src/cluster/derive.ts.
  */
 export type Verdict = 'live' | 'syncing' | 'drift' | 'unsupported' | 'not-ready' | 'unknown';
 
@@ -30,8 +31,17 @@ export interface ApplicationState {
   namespace: string;
   /** Synced | OutOfSync | Unknown */
   syncStatus: string | undefined;
-  /** status.sync.revision, or the first of status.sync.revisions[]. */
+  /**
+   * The commit Argo CD compared for the gitops checkout: status.sync.revision (single source),
+   * or revisions[i] of the source that is the checkout's remote (multi-source, once resolved).
+   */
   revision: string | undefined;
+  /** Multi-source Applications: each source (status.sync.comparedTo.sources / spec.sources) with its revision. */
+  sources?: { repoURL: string; revision: string | undefined }[];
+  /** Multi-source, resolved: index of the source that is the checkout's remote, -1 when none is. */
+  trackedSource?: number;
+  /** The first error condition (ComparisonError, InvalidSpecError, …) of status.conditions. */
+  condition?: { type: string; message: string };
   /** Healthy | Progressing | Degraded | Suspended | Missing | Unknown */
   healthStatus: string | undefined;
   healthMessage: string | undefined;
@@ -48,6 +58,8 @@ export interface DesiredState {
   commit: string | undefined;
   /** Upstream of HEAD's branch (last pushed/fetched), when known: HEAD != upstream means local commits not pushed. */
   upstream?: string;
+  /** URL of the checkout's remote (picks the source of a multi-source Application), when known. */
+  remote?: string;
 }
 
 export interface ServiceState {
@@ -72,14 +84,14 @@ export interface ServiceState {
   latestReadyRevision: string | undefined;
   /** latestCreatedRevision != latestReadyRevision */
   newRevisionNotReady: boolean;
-  /** `Serverless`, `RawDeployment`, `ModelMesh`... */
+  /** As the cluster spells it: `Knative`/`Serverless`, `Standard`/`RawDeployment`, `ModelMesh`. */
   deploymentMode: string;
   canarySupported: boolean;
   /** spec.predictor.canaryTrafficPercent as applied to the cluster. */
   specPercent: number | undefined;
   generation: number | undefined;
   observedGeneration: number | undefined;
-  /** generation > observedGeneration */
+  /** KServe is rolling out (decided from the status, not from generation vs observedGeneration). */
   rollingOut: boolean;
   application: ApplicationState | undefined;
   desired: DesiredState | undefined;

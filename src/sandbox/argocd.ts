@@ -473,16 +473,34 @@ export class ArgoController {
   }
 }
 
-/** Argo CD's health check for InferenceServices. */
+/**
+ * Argo CD's health check for InferenceServices (resource_customizations/serving.kserve.io/
+ * InferenceService/health.lua), message included: Stopped True → Suspended; all conditions
+ * True (Stopped aside) and the transition UpToDate → Healthy; a transition other than UpToDate
+ * or InProgress → Degraded; anything else → Progressing (False conditions too). It never looks
+ * at generations.
+ */
 export function health(isvc: KObject | undefined): { status: string; message?: string } {
   if (!isvc) return { status: 'Missing' };
-  const st = (isvc.status ?? {}) as Record<string, unknown>;
-  const gen = isvc.metadata.generation ?? 0;
-  const observed = typeof st.observedGeneration === 'number' ? st.observedGeneration : 0;
+  const st = isPlainObject(isvc.status) ? isvc.status : undefined;
+  if (!st) return { status: 'Progressing', message: 'Waiting for InferenceService to report status...' };
+  let degraded = false;
+  let settled = true;
+  let msg = '';
+  const transition = isPlainObject(st.modelStatus) ? st.modelStatus.transitionStatus : undefined;
+  if (isPlainObject(st.modelStatus) && transition !== 'UpToDate') {
+    settled = false;
+    degraded = transition !== 'InProgress';
+    msg += `0: transitionStatus | ${String(transition ?? '')}`;
+  }
   const conds = Array.isArray(st.conditions) ? (st.conditions as Array<Record<string, unknown>>) : [];
-  const ready = conds.find((c) => c.type === 'Ready');
-  if (!ready || observed < gen) return { status: 'Progressing', message: 'Waiting for InferenceService to be reconciled' };
-  if (ready.status === 'True') return { status: 'Healthy' };
-  if (ready.status === 'False') return { status: 'Degraded', message: String(ready.message ?? 'InferenceService is not ready') };
-  return { status: 'Progressing', message: String(ready.message ?? '') };
+  for (const [i, c] of conds.entries()) {
+    if (c.type === 'Stopped' && c.status === 'True') return { status: 'Suspended', message: 'InferenceService is Stopped' };
+    if (c.status === 'True' || c.type === 'Stopped') continue;
+    settled = false;
+    msg += ` | ${i + 1}: ${String(c.type)} | ${String(c.status)}`;
+    for (const part of [c.reason, c.message]) if (typeof part === 'string' && part !== '') msg += ` | ${part}`;
+  }
+  if (settled) return { status: 'Healthy', message: 'InferenceService is healthy.' };
+  return { status: degraded ? 'Degraded' : 'Progressing', message: msg };
 }

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { ArgoController, type ArgoSnapshot } from './argocd';
-import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, type KServeSnapshot } from './kserve';
+import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, type KServeDialect, type KServeSnapshot } from './kserve';
 import { newFaultState, type AccessList } from './faults';
 import { INFERENCE_SERVICES } from './resources';
 import { InferenceServer, type RevisionBehavior } from './inference';
@@ -30,7 +30,7 @@ import type { KObject } from './types';
 
 export { SEED_VERSION, OLD_VERSION, configYaml } from './seed';
 export { REFRESH_ANNOTATION } from './argocd';
-export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION } from './kserve';
+export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION, type KServeDialect } from './kserve';
 export type { KObject } from './types';
 export type { PipelineChange } from './pipeline';
 export type { RevisionBehavior } from './inference';
@@ -64,6 +64,12 @@ export interface SandboxOptions {
    * (`prometheusUrl`). Default false: status.url is `https://<name>-<ns>.apps.sandbox.example`.
    */
   inference?: boolean;
+  /**
+   * How KServe spells status.deploymentMode: `current` (0.16 and later: Knative, Standard,
+   * ModelMesh) or `legacy` (before 0.16: Serverless, RawDeployment, ModelMesh). The annotation
+   * is accepted in both spellings, in any case. Default `legacy`.
+   */
+  kserveDialect?: KServeDialect;
 }
 
 export interface SandboxFaults {
@@ -139,6 +145,8 @@ export interface Sandbox {
   gitopsClone: string;
   user: string;
   context: string;
+  /** How status.deploymentMode is spelled (SandboxOptions.kserveDialect). */
+  kserveDialect: KServeDialect;
   faults: SandboxFaults;
   controller: SandboxControls;
   /** The object store (same as controller.store; replaced by restart()). */
@@ -252,6 +260,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     store = new Store(opts.watchWindow ?? 1000);
     kserve = new KServeController(store, {
       rolloutDelayMs: opts.rolloutDelayMs ?? 1000,
+      dialect: opts.kserveDialect ?? 'legacy',
       domain: DOMAIN,
       ...(inference ? { serviceUrl: (ns: string, name: string) => inference.serviceUrl(ns, name) } : {}),
     });
@@ -325,6 +334,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     gitopsClone,
     user,
     context: 'sandbox',
+    kserveDialect: opts.kserveDialect ?? 'legacy',
     get store() {
       return store;
     },

@@ -9,9 +9,19 @@
  * revision. R is the latest rolled-out revision, or the one rolled out before it when the
  * latest ready revision is already rolled out (a canary or a rollback after a promotion).
  * A latest revision that takes 100% becomes the latest rolled-out one. Revisions can be made to
- * fail readiness; RawDeployment services get no revisions and no split.
+ * fail readiness; Standard (RawDeployment) services get no revisions and no split.
  * Status lags spec by `rolloutDelayMs` (generation > observedGeneration meanwhile).
+ *
+ * Deployment modes: the annotation is read case-insensitively in both spellings (`Knative` or
+ * `Serverless`, `Standard` or `RawDeployment`, `ModelMesh`); absent or unknown, the install's
+ * default (Knative: the sandbox stands for an install with Knative configured).
+ * `status.deploymentMode` is spelled in the dialect: `current` (KServe 0.16 and later:
+ * Knative / Standard / ModelMesh) or `legacy` (before 0.16: Serverless / RawDeployment /
+ * ModelMesh). ModelMesh services get modelmesh-serving's status: no revisions, the model's
+ * transition (BlockedByFailedLoad with lastFailureInfo while a failing model is the target; the
+ * previously loaded one keeps Ready True) and copies.
  */
+import { createHash } from 'node:crypto';
 import type { Store, StoreEvent } from './store';
 import { INFERENCE_SERVICES } from './resources';
 import { clone, deepEqual, isPlainObject, type KObject } from './types';
@@ -35,6 +45,8 @@ interface ServiceMemory {
   previousRolledout?: string;
   /** Inputs of the last reconcile (generation, mode, tag routing, failure). */
   fingerprint?: string;
+  /** ModelMesh: the predictor template whose model is loaded. */
+  loadedTemplate?: string;
 }
 
 export interface KServeSnapshot {
@@ -42,8 +54,29 @@ export interface KServeSnapshot {
   failing: Record<string, string>;
 }
 
+/** How status.deploymentMode is spelled: KServe 0.16+ (`current`) or before (`legacy`). */
+export type KServeDialect = 'legacy' | 'current';
+
+type Mode = 'knative' | 'standard' | 'modelmesh';
+
+const MODE_NAMES: Record<KServeDialect, Record<Mode, string>> = {
+  current: { knative: 'Knative', standard: 'Standard', modelmesh: 'ModelMesh' },
+  legacy: { knative: 'Serverless', standard: 'RawDeployment', modelmesh: 'ModelMesh' },
+};
+
+const MODE_BY_NAME = new Map<string, Mode>(
+  (Object.values(MODE_NAMES) as Array<Record<Mode, string>>).flatMap((names) => (Object.entries(names) as Array<[Mode, string]>).map(([m, n]) => [n.toLowerCase(), m])),
+);
+
+/** The mode an annotation value selects, in either spelling and any case (unknown: the default). */
+export function parseDeploymentMode(value: string | undefined): Mode {
+  return MODE_BY_NAME.get(value?.trim().toLowerCase() ?? '') ?? 'knative';
+}
+
 export interface KServeOptions {
   rolloutDelayMs: number;
+  /** Spelling of status.deploymentMode. Default `legacy`. */
+  dialect?: KServeDialect;
   /** Base domain for URLs; never resolves. */
   domain: string;
   /** `status.url` override (the sandbox's loopback inference endpoint), when serving inference. */
@@ -192,9 +225,10 @@ export class KServeController {
       mem = { uid: o.metadata.uid!, revisions: [] };
       this.memory.set(key, mem);
     }
-    const mode = o.metadata.annotations?.[DEPLOYMENT_MODE_ANNOTATION] ?? 'Serverless';
-    const status = mode === 'RawDeployment' ? this.rawStatus(o) : this.serverlessStatus(o, mem);
-    status.observedGeneration = o.metadata.generation;
+    const mode = parseDeploymentMode(o.metadata.annotations?.[DEPLOYMENT_MODE_ANNOTATION]);
+    const status = mode === 'standard' ? this.rawStatus(o) : mode === 'modelmesh' ? this.modelMeshStatus(o, mem) : this.serverlessStatus(o, mem);
+    status.deploymentMode = MODE_NAMES[this.options.dialect ?? 'legacy'][mode];
+    if (mode !== 'modelmesh') status.observedGeneration = o.metadata.generation;
     mem.fingerprint = this.fingerprint(o);
     const previous = (o.status ?? {}) as Record<string, unknown>;
     carryTransitionTimes(previous.conditions, status.conditions as Condition[]);
@@ -318,7 +352,39 @@ export class KServeController {
         copies: { failedCopies: latestOk ? 0 : 1, totalCopies: 1 },
         ...(latestOk ? {} : { lastFailureInfo: { reason: 'ModelLoadFailed', message: latest.failMessage ?? '' } }),
       },
-      deploymentMode: 'Serverless',
+    };
+  }
+
+  /** modelmesh-serving's status: the loaded model serves until a new target loads; a failing target blocks. */
+  private modelMeshStatus(o: KObject, mem: ServiceMemory): Record<string, unknown> {
+    const key = `${o.metadata.namespace}/${o.metadata.name}`;
+    const predictor = (isPlainObject(o.spec) && isPlainObject(o.spec.predictor) ? o.spec.predictor : {}) as Record<string, unknown>;
+    const { canaryTrafficPercent: _ignored, ...template } = predictor;
+    const fp = stable(template);
+    const failure = this.failing.get(key);
+    const blocked = failure !== undefined && mem.loadedTemplate !== fp;
+    if (!blocked) mem.loadedTemplate = fp;
+    const loaded = mem.loadedTemplate !== undefined;
+    const ns = o.metadata.namespace!;
+    const grpc = `grpc://modelmesh-serving.${ns}:8033`;
+    const rest = `http://modelmesh-serving.${ns}:8008/v2/models/${o.metadata.name}`;
+    const conditions: Condition[] = [
+      loaded ? { type: 'PredictorReady', status: 'True' } : { type: 'PredictorReady', status: 'False', reason: 'ModelLoadFailed', message: failure },
+      loaded ? { type: 'Ready', status: 'True' } : { type: 'Ready', status: 'False', reason: 'ModelLoadFailed', message: failure },
+    ];
+    return {
+      url: grpc,
+      address: { url: grpc },
+      conditions,
+      components: { predictor: { url: grpc, grpcUrl: grpc, restUrl: rest } },
+      modelStatus: {
+        transitionStatus: blocked ? 'BlockedByFailedLoad' : 'UpToDate',
+        states: { activeModelState: loaded ? 'Loaded' : 'FailedToLoad', targetModelState: blocked ? 'FailedToLoad' : 'Loaded' },
+        copies: { failedCopies: blocked ? 2 : 0, totalCopies: loaded ? 2 : 0 },
+        ...(blocked
+          ? { lastFailureInfo: { location: 'mm-7f9c4d-x2x9q', reason: 'ModelLoadFailed', message: failure, modelRevisionName: `${o.metadata.name}__isvc-${createHash('sha256').update(fp).digest('hex').slice(0, 10)}`, time: now() } }
+          : {}),
+      },
     };
   }
 
@@ -336,7 +402,6 @@ export class KServeController {
       conditions,
       components: { predictor: { url: u.predictorUrl, restUrl: u.predictorUrl, address: { url: u.predictorAddress } } },
       modelStatus: { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: 1 } },
-      deploymentMode: 'RawDeployment',
     };
   }
 }

@@ -84,18 +84,21 @@ describe('observation', () => {
     assert.equal(o.key, 'user1-test/jukebox');
     assert.equal(o.specPercent, 30);
   });
-  it('deployment mode: status, else annotation, else Serverless', () => {
+  it('deployment mode: status, else annotation, else the status shape (Knative traces: Serverless)', () => {
     assert.equal(observeInferenceService(rawDeployment()).deploymentMode, 'RawDeployment');
     assert.equal(observeInferenceService(rawDeployment()).canarySupported, false);
     assert.equal(observeInferenceService(isvc({ modeAnnotation: 'RawDeployment' })).deploymentMode, 'RawDeployment');
     assert.equal(observeInferenceService(isvc({ modeAnnotation: 'ModelMesh' })).canarySupported, false);
-    const s = observeInferenceService(isvc({}));
+    const s = observeInferenceService(split(20));
     assert.equal(s.deploymentMode, 'Serverless');
     assert.equal(s.canarySupported, true);
+    assert.equal(observeInferenceService(isvc({ noStatus: true })).canarySupported, true);
+    const plain = observeInferenceService(isvc({ ready: 'True' }));
+    assert.equal(plain.deploymentMode, 'RawDeployment', 'no mode written and no Knative trace: a raw Deployment');
   });
-  it('rolling out when generation > observedGeneration', () => {
-    assert.equal(observeInferenceService(split(20, { generation: 3, observedGeneration: 2 })).rollingOut, true);
-    assert.equal(observeInferenceService(split(20, { generation: 3, observedGeneration: 3 })).rollingOut, false);
+  it('rolling out is read from the status, not from generation vs observedGeneration', () => {
+    assert.equal(observeInferenceService(split(20, { generation: 3, observedGeneration: 2 })).rollingOut, false);
+    assert.equal(observeInferenceService(split(20, { spec: 50 })).rollingOut, true, 'applied spec not in the traffic yet');
   });
   it('new revision not ready, with the failing condition message', () => {
     const o = observeInferenceService(newRevisionFailing());
@@ -119,9 +122,10 @@ describe('observation', () => {
 });
 
 describe('application', () => {
-  it('single source revision, multi-source revisions[0], health, operation', () => {
+  it('single source revision, multi-source left to resolve, health, operation', () => {
     assert.equal(app().revision, SHA_A);
-    assert.equal(app({ revisions: [SHA_B, SHA_A] }).revision, SHA_B);
+    assert.equal(app({ revisions: [SHA_B, SHA_A] }).revision, undefined, 'never simply revisions[0]');
+    assert.deepEqual(app({ revisions: [SHA_B, SHA_A] }).sources?.map((s) => s.revision), [SHA_B, SHA_A]);
     const a = app({ sync: 'OutOfSync', health: 'Progressing', phase: 'Running' });
     assert.equal(a.syncStatus, 'OutOfSync');
     assert.equal(a.healthStatus, 'Progressing');
@@ -155,14 +159,14 @@ describe('liveMatches', () => {
     assert.equal(m(notFirst, 30), false, 'a rolled-out revision exists: the split must appear');
   });
   it('rolling out never matches', () => {
-    assert.equal(m(split(50, { generation: 4, observedGeneration: 3 }), 50), false);
+    assert.equal(m(split(50, { latestCreated: 'jukebox-predictor-00003' }), 50), false);
   });
   it('RawDeployment: spec only', () => {
     assert.equal(m(rawDeployment(), undefined), true);
     assert.equal(m(rawDeployment({ spec: 20 }), 20), true);
   });
   it('no traffic reported yet', () => {
-    assert.equal(m(isvc({ spec: 50, ready: 'True', traffic: [] }), 50), false);
+    assert.equal(m(isvc({ spec: 50, ready: 'True', traffic: [], mode: 'Serverless' }), 50), false);
   });
 });
 
@@ -204,10 +208,10 @@ describe('verdicts', () => {
   it('syncing: the split matches but Argo CD is still OutOfSync', () => {
     assert.equal(v(split(50), desired(50), app({ sync: 'OutOfSync' }))[0], 'syncing');
   });
-  it('syncing: KServe rolling out', () => {
-    const [verdict, reason] = v(split(50, { generation: 5, observedGeneration: 4 }), desired(50), app());
+  it('syncing: KServe rolling out a new revision', () => {
+    const [verdict, reason] = v(split(50, { generation: 5, latestCreated: 'jukebox-predictor-00003' }), desired(50), app());
     assert.equal(verdict, 'syncing');
-    assert.match(reason, /rolling out generation 5/);
+    assert.match(reason, /rolling out generation 5: new revision jukebox-predictor-00003 is not ready yet, traffic stays on jukebox-predictor-00002/);
   });
   it('syncing: spec applied, traffic not yet', () => {
     const o = split(50, { traffic: [{ revisionName: 'r2', percent: 20, latestRevision: true }, { revisionName: 'r1', percent: 80, tag: 'prev' }] });

@@ -57,7 +57,7 @@ describe('follow', () => {
   it('rolled out means the split and spec equal the new value', () => {
     assert.equal(isRolledOut(svc(split(50)), 50), true);
     assert.equal(isRolledOut(svc(split(20)), 50), false);
-    assert.equal(isRolledOut(svc(split(50, { generation: 3, observedGeneration: 2 })), 50), false);
+    assert.equal(isRolledOut(svc(split(50, { latestCreated: 'jukebox-predictor-00003' })), 50), false);
   });
 
   it('steps pushed → synced → rolled-out, resolving with the live state; refresh asked once', async () => {

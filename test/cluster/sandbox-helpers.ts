@@ -3,7 +3,7 @@
  * a recording logger, a poller, and "is the store equal to the sandbox's truth".
  */
 import { createClusterStore, type ClusterStoreOptions } from '../../src/cluster/index';
-import { observeApplication, observeInferenceService } from '../../src/cluster/derive';
+import { observeApplication, observeInferenceService, resolveApplication } from '../../src/cluster/derive';
 import type { Store } from '../../src/cluster/store';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
 import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
@@ -103,8 +103,8 @@ export function differenceFromTruth(sb: Sandbox, store: Store): string | undefin
   }
   const toolings = store.toolingsNamespace();
   for (const a of toolings ? sb.controller.store.list(APPLICATIONS, toolings) : []) {
-    const t = observeApplication(a);
-    const s = store.services().find((x) => x.application?.name === t.name);
+    const s = store.services().find((x) => x.application?.name === a.metadata.name);
+    const t = resolveApplication(observeApplication(a), s?.desired?.remote);
     if (s && JSON.stringify(s.application) !== JSON.stringify(t)) return `application ${t.name}: ${JSON.stringify(s.application)} in the store, ${JSON.stringify(t)} in the sandbox`;
   }
   return undefined;

@@ -11,7 +11,7 @@ import { usageError } from '../output';
 import type { CliCommand, CliIO } from '../command';
 import { SUMMARIES } from './summaries';
 
-const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay MS] [--rollout-delay MS] [--inference] [--ready-file F]
+const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay MS] [--rollout-delay MS] [--inference] [--kserve-dialect current|legacy] [--ready-file F]
 
 Starts a local Kubernetes API (HTTPS on 127.0.0.1) that behaves like KServe and Argo CD for
 InferenceServices, Applications and Routes, seeded with the workshop's jukebox model
@@ -27,6 +27,9 @@ Options:
   --poll MS           Argo CD: how often the gitops branch is read (default 200)
   --inference         serve inference per revision (status.url becomes a loopback http URL)
                       and a Prometheus query API over the requests served
+  --kserve-dialect D  how KServe names deployment modes in status.deploymentMode: current
+                      (0.16+: Knative, Standard) or legacy (Serverless, RawDeployment);
+                      the annotation accepts both (default legacy)
   --ready-file F      when ready, write {server, port, kubeconfig, gitopsClone, gitopsRemote,
                       tokenFile, dir, pid} as JSON to F (plus prometheusUrl with --inference)
   -h, --help          show this help
@@ -65,6 +68,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       poll: { type: 'string' },
       'ready-file': { type: 'string' },
       inference: { type: 'boolean' },
+      'kserve-dialect': { type: 'string' },
     },
     0,
   );
@@ -78,12 +82,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const pollMs = nonNegativeInt(values, 'poll', 3_600_000);
   const dir = typeof values.dir === 'string' && values.dir ? path.resolve(io.cwd, values.dir) : undefined;
   const readyFile = typeof values['ready-file'] === 'string' && values['ready-file'] ? path.resolve(io.cwd, values['ready-file']) : undefined;
+  const dialect = values['kserve-dialect'];
+  if (dialect !== undefined && dialect !== 'current' && dialect !== 'legacy') {
+    throw usageError(`sandbox: --kserve-dialect must be current or legacy, got ${JSON.stringify(dialect)}.`, 'Run `kserve-canary sandbox --help` for the options.');
+  }
   if (io.signal.aborted) return 0;
 
   const { startSandbox, SandboxBusyError } = await import('../../sandbox/index');
   let sb: Awaited<ReturnType<typeof startSandbox>>;
   try {
-    sb = await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true });
+    sb = await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SandboxBusyError) {
@@ -101,7 +109,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     io.stdout(
       [
-        `KServe Canary sandbox is running (user ${sb.user}).`,
+        `KServe Canary sandbox is running (user ${sb.user}, KServe ${sb.kserveDialect} mode names).`,
         `  server:        ${sb.server}`,
         `  kubeconfig:    ${sb.kubeconfigPath}   (context ${sb.context}, namespace ${sb.user}-test)`,
         `  token file:    ${sb.tokenFile}`,
