@@ -108,6 +108,12 @@ function addToFlowMap(text: string, map: YAMLMap<unknown, unknown>, entry: strin
 
 // ---- the edits ---------------------------------------------------------------------------
 
+/** Length of the blanks and `!tag` between a colon and an empty value (0 when there is no tag). */
+function emptyTagLength(text: string, from: number, to: number): number {
+  const m = /^[ \t]*![^ \t\r\n]*/.exec(text.slice(from, to));
+  return m ? m[0].length : 0;
+}
+
 /**
  * Replaces the trafficPercent value with N in the file's own style: a quoted value stays
  * quoted with the same quotes, a tag stays, a block scalar keeps its line break, an empty
@@ -121,7 +127,7 @@ function replacePercent(a: Analysis, pair: Pair<unknown, unknown>, n: number): s
   if (r[1] === r[0]) {
     // `trafficPercent:` or `trafficPercent: !!null`: N goes after the colon, instead of the tag.
     const colon = text.indexOf(':', rangeOf(pair.key)![1]);
-    return splice(text, colon + 1, r[1], ` ${n}`);
+    return splice(text, colon + 1, colon + 1 + emptyTagLength(text, colon + 1, r[1]), ` ${n}`);
   }
   if (isScalar(v) && v.type === 'QUOTE_DOUBLE') return splice(text, r[0], r[1], `"${n}"`);
   if (isScalar(v) && v.type === 'QUOTE_SINGLE') return splice(text, r[0], r[1], `'${n}'`);
@@ -176,7 +182,8 @@ function setPercent(a: Analysis, n: number): string {
   if (vr && vr[1] === vr[0] && isScalar(v) && v.tag && !a.top.flow) {
     // `canary: !!null`: the tag goes, the map takes its place.
     const colon = valueIndicator(a.top, pair);
-    if (colon !== undefined && /^[ \t]*![^ \t\r\n]*[ \t]*$/.test(text.slice(colon + 1, vr[1]))) return splice(text, colon + 1, vr[1], ` {${entry}}`);
+    const tagLength = colon === undefined ? 0 : emptyTagLength(text, colon + 1, vr[1]);
+    if (colon !== undefined && tagLength > 0) return splice(text, colon + 1, colon + 1 + tagLength, ` {${entry}}`);
   }
   if (a.top.flow || tagged) {
     throw refuse('unsafe-edit', file, lineOf(lines, keyR[0]), 'an empty canary in this layout is not edited automatically.', 'Write `canary: {trafficPercent: N}` by hand.');
@@ -187,9 +194,9 @@ function setPercent(a: Analysis, n: number): string {
   return splice(text, end, end, `${child}${eol}`);
 }
 
-function removeCanary(a: Analysis): string {
-  const { text, file, lines } = a;
-  const pair = a.canaryPair!;
+/** Removes one canary pair from `text` (a's text, or a's text with later parts already removed). */
+function removeCanary(a: Analysis, pair: Pair<unknown, unknown>, text: string): string {
+  const { file, lines } = a;
   const keyR = rangeOf(pair.key)!;
   const vr = rangeOf(pair.value);
   const valueEnd = Math.max(vr ? vr[1] : keyR[1], keyR[1] + 1, (valueIndicator(a.top, pair) ?? 0) + 1);
@@ -256,8 +263,8 @@ export function applyCanaryAction(text: string, action: CanaryAction, file: stri
   if (action.kind === 'promote') {
     if (!a.canaryPair) return { text, changed: false };
     // A repeated canary key: every copy goes, or an earlier one would start to count.
-    out = removeCanary(a);
-    for (let left = a.canaryPairs.length - 1; left > 0; left--) out = removeCanary(analyze(out, file));
+    out = text;
+    for (const pair of [...a.canaryPairs].reverse()) out = removeCanary(a, pair, out);
   } else {
     const n = action.kind === 'rollback' ? 0 : action.percent;
     if (a.canary.kind === 'percent' && a.canary.trafficPercent === n) return { text, changed: false };
