@@ -51,7 +51,7 @@ test('a refused edit names file and line and gives a hint', () => {
     assert.ok(e instanceof CanaryError);
     assert.equal(e.kind, 'invalid-config');
     assert.equal(e.code, 'bad-percent');
-    assert.equal(e.message, '/g/config.yaml:3: canary.trafficPercent is 12.5; it must be a whole number from 0 to 100.');
+    assert.equal(e.message, '/g/config.yaml:3: canary.trafficPercent "12.5" is not a whole number (Helm reads 12.5); it must be a whole number from 0 to 100.');
     assert.match(e.hint ?? '', /by hand/);
     return true;
   });
