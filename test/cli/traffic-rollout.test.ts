@@ -45,7 +45,7 @@ describe('cli traffic', () => {
       [['traffic', 'jukebox', '--env', 'test', '--duration', '1s'], /--rps is required/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', '5'], /--duration is required/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', 'many', '--duration', '1s'], /--rps "many" is not a number/],
-      [['traffic', 'jukebox', '--env', 'test', '--rps', '5', '--duration', '10'], /--duration "10" is not a duration/],
+      [['traffic', 'jukebox', '--env', 'test', '--rps', '5', '--duration', '10x'], /--duration "10x" is not a duration/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', '5000', '--duration', '1s', '--url', 'http://127.0.0.1:9'], /rps 5000 is outside/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', '5', '--duration', '1s', '--url', 'ftp://127.0.0.1/'], /http or https only/],
       [['traffic', '../x', '--env', 'test', '--rps', '5', '--duration', '1s'], /model/],
