@@ -194,6 +194,22 @@ describe('cli: good options in the new forms are accepted', () => {
     assert.deepEqual(fingerprint(clone), before);
   });
 
+  it('config -o wide adds NAME and FILE; -o yaml is the -o json document', async () => {
+    const w = await run(['config', '-o', 'wide']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.deepEqual(w.stdout.trimEnd().split('\n').map((l) => l.split(/\s{3,}/)), [
+      ['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED', 'NAME', 'FILE'],
+      ['prod', 'jukebox', '1111111111', '-', 'latest 100%', 'jukebox', 'model-deployments/prod/jukebox/config.yaml'],
+      ['test', 'jukebox', '4562a17c17', 'trafficPercent: 30', 'latest 30% / prev 70%', 'jukebox', 'model-deployments/test/jukebox/config.yaml'],
+    ]);
+    const j = await run(['config', '-o', 'json']);
+    const y = await run(['config', '-o', 'yaml']);
+    assert.equal(y.code, 0, y.stderr);
+    const { parse } = await import('yaml');
+    assert.deepEqual(parse(y.stdout), JSON.parse(j.stdout));
+    assert.deepEqual(JSON.parse((await run(['config', '--json'])).stdout), JSON.parse(j.stdout));
+  });
+
   it('--deployments-dir and $KSERVE_CANARY_DEPLOYMENTS_DIR find another folder', async () => {
     const other = makeSandbox({ 'deploy/envs/test/jukebox/config.yaml': 'name: jukebox\ncanary:\n  trafficPercent: 5\n' });
     try {

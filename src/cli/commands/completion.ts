@@ -51,7 +51,6 @@ export async function commandOptions(): Promise<CommandOptions[]> {
     }
     out.push({ name: entry.name, flags, valued });
   }
-  out.push({ name: 'completion', flags: ['--help', '-h'], valued: [] });
   return out;
 }
 
@@ -155,9 +154,9 @@ export const completionCommand: CliCommand = {
   name: 'completion',
   summary: SUMMARIES.completion,
   usage: USAGE,
-  options: COMMON_OPTIONS,
+  options: { help: COMMON_OPTIONS.help! },
   async run(argv: string[], io: CliIO): Promise<number> {
-    const p = parse('completion', argv, COMMON_OPTIONS, 1);
+    const p = parse('completion', argv, this.options, 1);
     if (p.values.help) {
       io.stdout(USAGE);
       return 0;
