@@ -59,7 +59,8 @@ function contextsOf(command: string, file: string, source: string): string[] {
 /**
  * Checks --kubeconfig and --context against the files (the same precedence as the cluster layer:
  * --kubeconfig, else the existing files of $KUBECONFIG, else ~/.kube/config, else in-cluster).
- * `needCluster`: refuse when no kubeconfig is found at all (for --wait, before the push).
+ * `needCluster`: refuse when no kubeconfig is found at all, or a found one is broken (for
+ * --wait, before the push).
  */
 export function checkClusterOptions(command: string, values: Parsed['values'], io: CliIO, needCluster = false): void {
   const explicit = given(values, 'kubeconfig', command);
@@ -79,6 +80,9 @@ export function checkClusterOptions(command: string, values: Parsed['values'], i
     throw usageError(`${command}: ${context !== undefined ? `--context ${context}` : '--wait'}: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not running in a pod.`,
       'Log in first (oc login), or pass --kubeconfig <file>.');
   }
+  // The files are read when the command names them or needs them (a broken $KUBECONFIG does
+  // not stop `set` without --wait).
+  if (explicit === undefined && context === undefined && !needCluster) return;
   const contexts = files.flatMap((f) => contextsOf(command, f.file, f.source));
   if (context !== undefined && !inCluster && !contexts.includes(context)) {
     throw usageError(`${command}: --context ${JSON.stringify(context).slice(0, 60)} is not a context of ${files.map((f) => f.file).join(', ')}.`,

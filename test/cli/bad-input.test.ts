@@ -110,6 +110,7 @@ const changeCases = (): Case[] => [
   { args: ['--wait', '--no-push'], why: /--wait and --no-push exclude each other/ },
   { args: ['--wait'], why: /--wait: no kubeconfig found/ },
   { args: ['--wait', '--kubeconfig', missing()], why: /--kubeconfig \S+: no such file/ },
+  { args: ['--wait'], env: { KUBECONFIG: notYaml }, why: /\$KUBECONFIG \S+not-a-kubeconfig: not a kubeconfig/ },
   { args: ['--message', ''], why: /--message is empty/ },
   { args: ['--message', '  '], why: /--message is empty/ },
   { args: ['--message', 'a\0b'], why: /--message contains a NUL character/ },
@@ -181,7 +182,8 @@ describe('cli: a bad option is refused before any write (exit 2, clone and remot
 
 describe('cli: good options in the new forms are accepted', () => {
   it('-n user1-test is --env test (the pattern {user}-{env}); --user must match it', async () => {
-    let r = await run(['set', 'jukebox', '30', '-n', 'user1-test', '--no-push']);
+    // without --wait the cluster is not needed: a broken $KUBECONFIG does not matter
+    let r = await run(['set', 'jukebox', '30', '-n', 'user1-test', '--no-push'], { KUBECONFIG: notYaml });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^test\/jukebox: canary 10% -> 30%, committed [0-9a-f]{10} on main \(not pushed\)/);
     r = await run(['promote', 'jukebox', '--namespace', 'team-prod', '--namespace-pattern', 'team-{env}']);
