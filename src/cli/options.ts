@@ -104,12 +104,18 @@ export const SCOPE_OPTIONS: OptionSpec = {
   'deployments-dir': { type: 'string' },
 };
 
-export const SCOPE_USAGE = `  -n, --namespace <ns>   the environment whose namespace this is (user1-test → test)
-      --namespace-pattern <p>  namespace of an environment (default {user}-{env}; $${SCOPE_ENV['namespace-pattern']})
-      --user <u>         {user} in namespaces (default: from the context's namespace; $${SCOPE_ENV.user})
-      --toolings-namespace <ns>  Argo CD Applications' namespace (default {user}-toolings, else
-                         {user}-mlops; $${SCOPE_ENV['toolings-namespace']})
-      --deployments-dir <d>  folder of <env>/<model>/config.yaml in the checkout
+export const SCOPE_USAGE = `  -n, --namespace <ns>   instead of --env: the environment whose namespace this is
+                         (user1-test → test, with the namespace pattern)
+      --namespace-pattern <p>
+                         namespace of an environment (default {user}-{env};
+                         $${SCOPE_ENV['namespace-pattern']})
+      --user <u>         {user} in namespaces (default: from the context's namespace;
+                         $${SCOPE_ENV.user})
+      --toolings-namespace <ns>
+                         namespace of the Argo CD Applications (default {user}-toolings,
+                         else {user}-mlops; $${SCOPE_ENV['toolings-namespace']})
+      --deployments-dir <d>
+                         folder of <env>/<model>/config.yaml in the checkout
                          (default ${DEFAULT_DEPLOYMENTS_DIR}; $${SCOPE_ENV['deployments-dir']})`;
 
 /** The settings the extension reads from kserveCanary.* (namespacePattern, user, ...), checked. */
