@@ -2,8 +2,8 @@
  * Checking option values, in one place, before a command writes anything (a commit, a push, a
  * request): durations (one syntax for every time option, src/core/duration.ts), numbers,
  * --message, -o/--output, and the settings that shape namespaces and paths (--namespace-pattern,
- * --user, --toolings-namespace, --deployments-dir and their KSERVE_CANARY_* variables) with
- * -n/--namespace mapped to its environment. Every refusal is a usage error (exit 2) naming the
+ * --user, --toolings-namespace, --deployments-dir, --environments and their KSERVE_CANARY_*
+ * variables) with -n/--namespace mapped to its environment. Every refusal is a usage error (exit 2) naming the
  * option and why. Reads files (the checkout's folders) but never writes and never reaches a cluster.
  */
 import { stringify as toYaml } from 'yaml';
@@ -94,6 +94,7 @@ export const SCOPE_ENV = {
   user: 'KSERVE_CANARY_USER',
   'toolings-namespace': 'KSERVE_CANARY_TOOLINGS_NAMESPACE',
   'deployments-dir': 'KSERVE_CANARY_DEPLOYMENTS_DIR',
+  environments: 'KSERVE_CANARY_ENVIRONMENTS',
 } as const;
 
 export const SCOPE_OPTIONS: OptionSpec = {
@@ -102,6 +103,7 @@ export const SCOPE_OPTIONS: OptionSpec = {
   user: { type: 'string' },
   'toolings-namespace': { type: 'string' },
   'deployments-dir': { type: 'string' },
+  environments: { type: 'string' },
 };
 
 export const SCOPE_USAGE = `  -n, --namespace <ns>   instead of --env: the environment whose namespace this is
@@ -116,7 +118,10 @@ export const SCOPE_USAGE = `  -n, --namespace <ns>   instead of --env: the envir
                          else {user}-mlops; $${SCOPE_ENV['toolings-namespace']})
       --deployments-dir <d>
                          folder of <env>/<model>/config.yaml in the checkout
-                         (default ${DEFAULT_DEPLOYMENTS_DIR}; $${SCOPE_ENV['deployments-dir']})`;
+                         (default ${DEFAULT_DEPLOYMENTS_DIR}; $${SCOPE_ENV['deployments-dir']})
+      --environments <a,b>
+                         the environments to watch and to map -n to (default: the
+                         checkout's folders; $${SCOPE_ENV.environments})`;
 
 /** The settings the extension reads from kserveCanary.* (namespacePattern, user, ...), checked. */
 export interface Scope {
@@ -124,6 +129,8 @@ export interface Scope {
   namespacePattern?: string;
   user?: string;
   toolingsNamespace?: string;
+  /** Environments to watch (the extension's `environments`); default: the checkout's folders. */
+  environments?: string[];
 }
 
 /** An option, else its KSERVE_CANARY_* variable; the name to blame when it is bad. */
@@ -139,6 +146,7 @@ export function readScope(command: string, values: Values, io: CliIO): Scope {
   const user = fromOptionOrEnv(values, io, 'user');
   const toolings = fromOptionOrEnv(values, io, 'toolings-namespace');
   const dd = fromOptionOrEnv(values, io, 'deployments-dir');
+  const envs = fromOptionOrEnv(values, io, 'environments');
   const scope: Scope = { deploymentsDir: DEFAULT_DEPLOYMENTS_DIR };
   if (pattern) {
     const problem = namespacePatternProblem(pattern.value);
@@ -161,6 +169,12 @@ export function readScope(command: string, values: Values, io: CliIO): Scope {
       throw usageError(`${command}: ${dd.source}: ${e.message}`, e.hint ?? 'Use a folder inside the gitops checkout.');
     }
   }
+  if (envs) {
+    const list = envs.value.split(',').map((e) => e.trim());
+    const bad = list.find((e) => !isDnsLabel(e));
+    if (bad !== undefined) throw usageError(`${command}: ${envs.source} ${JSON.stringify(envs.value).slice(0, 60)}: ${bad === '' ? 'an empty name' : `${JSON.stringify(bad).slice(0, 40)} is not an environment name`}.`, 'A comma-separated list of environment folder names, e.g. test,prod.');
+    scope.environments = [...new Set(list)];
+  }
   return scope;
 }
 
@@ -175,13 +189,15 @@ export async function environmentOption(command: string, values: Values, scope: 
   const ns = str(values, 'namespace');
   if (ns === undefined) return env;
   if (!isDnsLabel(ns)) throw usageError(`${command}: --namespace ${JSON.stringify(ns).slice(0, 60)} is not a namespace name.`, 'For example -n user1-test, or --env test.');
-  if (!root) throw usageError(`${command}: --namespace ${ns} needs the gitops checkout to know the environments.`, 'Run it inside the checkout, pass --gitops <dir>, or give --env.');
-  let envs: string[];
-  try {
-    envs = (await discoverLayout(root, { deploymentsDir: scope.deploymentsDir })).environments.map((e) => e.name);
-  } catch (e) {
-    if (!isCanaryError(e)) throw e;
-    throw new CanaryError('invalid-input', e.code, `${command}: --namespace ${ns}: ${e.message}`, e.hint);
+  let envs = scope.environments;
+  if (!envs) {
+    if (!root) throw usageError(`${command}: --namespace ${ns} needs the gitops checkout (or --environments) to know the environments.`, 'Run it inside the checkout, pass --gitops <dir> or --environments, or give --env.');
+    try {
+      envs = (await discoverLayout(root, { deploymentsDir: scope.deploymentsDir })).environments.map((e) => e.name);
+    } catch (e) {
+      if (!isCanaryError(e)) throw e;
+      throw new CanaryError('invalid-input', e.code, `${command}: --namespace ${ns}: ${e.message}`, e.hint);
+    }
   }
   let mapped: string;
   try {

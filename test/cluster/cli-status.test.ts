@@ -91,6 +91,10 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const lines = w.out().trim().split('\n');
     assert.match(lines[0] ?? '', /^ENV\s+NAMESPACE\s+NAME\s+URL\s.*\s+STATE\s+MODE\s+HEALTH\s+LATESTCREATEDREVISION$/);
     assert.match(lines.find((l) => l.startsWith('test ')) ?? '', /^test\s+user1-test\s+jukebox\s.*\slive\s+Serverless\s+Healthy\s+jukebox-predictor-\d+$/);
+    // no checkout: --environments says which environments there are
+    const e = io();
+    assert.equal(await main(['status', '-n', 'user1-prod', '--environments', 'test,prod', '--kubeconfig', sb.kubeconfigPath, '-o', 'json'], e.io), 0, e.err());
+    assert.deepEqual((JSON.parse(e.out()) as typeof fromJson).services.map((s) => [s.env, s.state]), [['prod', 'unknown']]);
     const bad = io();
     assert.equal(await main(['status', '-n', 'user1-staging', ...common()], bad.io), 2);
     assert.match(bad.err(), /--namespace: Namespace "user1-staging" is not the namespace of any environment/);

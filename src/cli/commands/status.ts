@@ -99,6 +99,7 @@ export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot:
     ...(scope.namespacePattern !== undefined ? { namespacePattern: scope.namespacePattern } : {}),
     ...(scope.user !== undefined ? { user: scope.user } : {}),
     ...(scope.toolingsNamespace !== undefined ? { toolingsNamespace: scope.toolingsNamespace } : {}),
+    ...(scope.environments !== undefined ? { environments: scope.environments } : {}),
   };
   if (typeof values.kubeconfig === 'string' && values.kubeconfig) {
     settings.kubeconfigPath = values.kubeconfig.split(path.delimiter).filter(Boolean).map((f) => path.resolve(io.cwd, f)).join(path.delimiter);
