@@ -7,6 +7,7 @@ import path from 'node:path';
 import { CanaryError } from '../core/errors';
 import { findGitopsRoot, DEFAULT_DEPLOYMENTS_DIR } from '../core/layout';
 import { usageError } from './output';
+import { SCOPE_OPTIONS } from './options';
 import type { CliIO } from './command';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -20,6 +21,7 @@ export const COMMON_OPTIONS: OptionSpec = {
 /** Options of the commands that change a model (set, promote, rollback). */
 export const CHANGE_OPTIONS: OptionSpec = {
   ...COMMON_OPTIONS,
+  ...SCOPE_OPTIONS,
   env: { type: 'string', short: 'e' },
   'no-push': { type: 'boolean' },
   message: { type: 'string', short: 'm' },
@@ -61,14 +63,14 @@ export function requirePositional(command: string, p: Parsed, index: number, wha
   return v;
 }
 
-/** --gitops, else the current folder or its nearest parent holding model-deployments/. */
-export function resolveGitopsRoot(values: Parsed['values'], io: CliIO): string {
+/** --gitops, else the current folder or its nearest parent holding model-deployments/ (or `deploymentsDir`). */
+export function resolveGitopsRoot(values: Parsed['values'], io: CliIO, deploymentsDir = DEFAULT_DEPLOYMENTS_DIR): string {
   const given = values.gitops;
   if (typeof given === 'string' && given !== '') return path.resolve(io.cwd, given);
-  const found = findGitopsRoot(io.cwd);
+  const found = findGitopsRoot(io.cwd, deploymentsDir);
   if (!found) {
     throw new CanaryError('not-found', 'no-gitops-root',
-      `No ${DEFAULT_DEPLOYMENTS_DIR}/ folder in ${io.cwd} or any parent folder.`,
+      `No ${deploymentsDir}/ folder in ${io.cwd} or any parent folder.`,
       'Run the command inside your gitops checkout, or pass --gitops <dir>.');
   }
   return found;

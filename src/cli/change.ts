@@ -13,6 +13,7 @@ import { publishCanaryChange, type PublishResult } from '../core/publish';
 import { CHANGE_OPTIONS, parse, requireString, resolveGitopsRoot, type OptionSpec, type Parsed } from './args';
 import type { CliCommand, CliIO } from './command';
 import { usageError } from './output';
+import { environmentOption, messageOption, readScope, SCOPE_USAGE } from './options';
 
 export interface ChangeContext {
   command: string;
@@ -28,6 +29,8 @@ export interface ChangeExtension {
   options: OptionSpec;
   /** Lines appended to the Options section of --help. */
   usage: string;
+  /** Checks its options before anything is written; throws a usage error (exit 2) for bad ones. */
+  check(command: string, values: Parsed['values'], io: CliIO): void;
   /** Runs after publishing; returns an exit code to override 0, or undefined. */
   afterPublish(result: PublishResult, ctx: ChangeContext): Promise<number | undefined>;
 }
@@ -39,7 +42,9 @@ const COMMON_USAGE = `Options:
       --gitops <dir>     gitops checkout (default: this folder or the nearest parent
                          holding model-deployments/)
       --no-push          commit only, do not push
-  -m, --message <text>   commit message (default: "Set canary traffic for <model> in <env> to N%")
+  -m, --message <text>   commit message, not empty (default: "Set canary traffic for <model>
+                         in <env> to N%")
+${SCOPE_USAGE}
   -h, --help             show this help`;
 
 export function changeUsage(synopsis: string, description: string, example: string): string {
@@ -78,9 +83,11 @@ export function makeChangeCommand(spec: {
     get usage() {
       return changeUsage(spec.synopsis, spec.description, spec.example);
     },
+    get options() {
+      return Object.assign({}, CHANGE_OPTIONS, ...CHANGE_EXTENSIONS.map((x) => x.options)) as OptionSpec;
+    },
     async run(argv: string[], io: CliIO): Promise<number> {
-      const options = Object.assign({}, CHANGE_OPTIONS, ...CHANGE_EXTENSIONS.map((x) => x.options)) as OptionSpec;
-      const p = parse(spec.name, argv, options, 1 + spec.extra.length);
+      const p = parse(spec.name, argv, this.options, 1 + spec.extra.length);
       if (p.values.help) {
         io.stdout(this.usage);
         return 0;
@@ -90,14 +97,20 @@ export function makeChangeCommand(spec: {
         const missing = wanted.slice(p.positionals.length).map((w) => `<${w}>`).join(' ');
         throw usageError(`${spec.name}: missing ${missing}.`, `For example: ${spec.example}`);
       }
+      // Every option is checked here, before the first git command (fetch, commit, push).
+      const example = spec.example.replace(/^kserve-canary /, '');
       const model = validateName('model', p.positionals[0]!);
-      const env = validateName('environment', requireString(spec.name, p.values, 'env', spec.example.replace(/^kserve-canary /, '')));
+      if (p.values.env === undefined && p.values.namespace === undefined) requireString(spec.name, p.values, 'env', example);
       const action = spec.action(p.positionals.slice(1));
-      const root = resolveGitopsRoot(p.values, io);
-      const message = typeof p.values.message === 'string' ? p.values.message : undefined;
+      const scope = readScope(spec.name, p.values, io);
+      const message = messageOption(spec.name, p.values);
+      for (const ext of CHANGE_EXTENSIONS) ext.check(spec.name, p.values, io);
+      const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
+      const env = (await environmentOption(spec.name, p.values, scope, root))!;
       const result = await publishCanaryChange({
         root, env, model, action,
         push: !p.values['no-push'],
+        deploymentsDir: scope.deploymentsDir,
         ...(message !== undefined ? { message } : {}),
         signal: io.signal,
         processEnv: io.env,

@@ -5,38 +5,18 @@
  * kubeconfig, never from the command line (it would end up in shell history and `ps`).
  */
 import { CanaryError } from '../core/errors';
-import { parseDuration } from '../core/plan';
 import type { ClusterStore } from '../cluster/api';
 import { metricsFromSettings, type MetricsClient } from '../cluster/metrics';
 import type { Parsed } from './args';
-import { cliLogger, CLUSTER_OPTIONS, CLUSTER_USAGE, connectionError, openStore } from './commands/status';
+import { cliLogger, connectionError, openStore } from './commands/status';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV } from './cluster-options';
 import type { CliIO } from './command';
-import { usageError } from './output';
 
-export { CLUSTER_OPTIONS, CLUSTER_USAGE };
-
-export const PROMETHEUS_ENV = { url: 'KSERVE_CANARY_PROMETHEUS_URL', token: 'KSERVE_CANARY_PROMETHEUS_TOKEN', ca: 'KSERVE_CANARY_PROMETHEUS_CA' } as const;
+export { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV };
 
 function str(values: Parsed['values'], name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** A duration option (`30s`, `2m`), or `fallback` when absent; bad text is a usage error. */
-export function durationOption(command: string, values: Parsed['values'], name: string, fallback: number | undefined): number | undefined {
-  const v = str(values, name);
-  if (v === undefined) return fallback;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) throw usageError(`${command}: --${name} ${JSON.stringify(v)} is not a duration.`, 'Write the unit: 500ms, 30s, 2m, 1h.');
-  return ms;
-}
-
-export function numberOption(command: string, values: Parsed['values'], name: string, fallback: number | undefined): number | undefined {
-  const v = str(values, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw usageError(`${command}: --${name} ${JSON.stringify(v)} is not a number.`, `For example --${name} 10.`);
-  return n;
 }
 
 /**

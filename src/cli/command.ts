@@ -2,6 +2,8 @@
  * The shape of one CLI sub-command. Each lives in src/cli/commands/<name>.ts and is
  * listed in src/cli/commands/index.ts; src/cli/main.ts dispatches on the first word.
  */
+import type { ParseArgsConfig } from 'node:util';
+
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -16,6 +18,8 @@ export interface CliIO {
 
 export interface CliCommand {
   name: string;
+  /** Every option it accepts (node:util parseArgs spec), for shell completion. */
+  options: NonNullable<ParseArgsConfig['options']>;
   /** One line for the top-level --help. */
   summary: string;
   /** Full text for `kserve-canary <name> --help`. */

@@ -4,7 +4,7 @@ import type { PublishResult } from '../core/publish';
 import type { ChangeContext } from './change';
 import { cliLogger, openStore } from './commands/status';
 
-export async function followChange(result: PublishResult, ctx: ChangeContext, timeoutS: number): Promise<number> {
+export async function followChange(result: PublishResult, ctx: ChangeContext, timeoutMs: number): Promise<number> {
   const { values, io } = ctx;
   const store = await openStore(values, io, ctx.root, cliLogger(io));
   try {
@@ -13,7 +13,7 @@ export async function followChange(result: PublishResult, ctx: ChangeContext, ti
       model: ctx.model,
       sha: result.sha,
       percent: result.after.desiredPercent,
-      timeoutMs: timeoutS * 1000,
+      timeoutMs,
       signal: io.signal,
       onStep: (s) => io.stdout(`  ✓ ${s.message}\n`),
     });

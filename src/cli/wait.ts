@@ -1,36 +1,39 @@
 /**
  * `--wait` for set / promote / rollback: after the push, follow the change until the cluster
  * serves it (Argo CD synced at the pushed sha, KServe split equal to the new value), printing
- * each step. Registered as a change extension (src/cli/groups/git.ts). The following itself
+ * each step. Registered as a change extension (src/cli/groups/git.ts). Its options (--timeout,
+ * --kubeconfig, --context) are checked before anything is written; the following itself
  * (src/cli/wait-follow.ts) comes with the cluster commands and is loaded only with --wait.
  */
-import { CanaryError } from '../core/errors';
 import type { ChangeExtension } from './change';
-import { CLUSTER_OPTIONS, CLUSTER_USAGE } from './cluster-options';
+import type { Parsed } from './args';
+import { checkClusterOptions, CLUSTER_OPTIONS, CLUSTER_USAGE } from './cluster-options';
+import { durationOption } from './options';
+import { usageError } from './output';
 
-const DEFAULT_TIMEOUT_S = 300;
+const DEFAULT_TIMEOUT_MS = 300_000;
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+
+function timeoutMs(command: string, values: Parsed['values']): number {
+  return durationOption(command, values, 'timeout', DEFAULT_TIMEOUT_MS, { min: 1000, max: MAX_TIMEOUT_MS })!;
+}
 
 export const waitExtension: ChangeExtension = {
   options: { ...CLUSTER_OPTIONS, wait: { type: 'boolean', short: 'w' }, timeout: { type: 'string' } },
   usage: `  -w, --wait             after pushing, follow until the cluster serves the change
                          (pushed → Argo CD synced → KServe rolled out)
-      --timeout <s>      how long --wait waits, in seconds (default ${DEFAULT_TIMEOUT_S})
+      --timeout <d>      how long --wait waits: 90 (seconds), 30s, 5m, 1h (default 5m)
 ${CLUSTER_USAGE}`,
+  check(command, values, io) {
+    const wait = values.wait === true;
+    timeoutMs(command, values);
+    if (!wait && values.timeout !== undefined) throw usageError(`${command}: --timeout only applies with --wait.`, 'Add --wait, or leave --timeout out.');
+    if (wait && values['no-push'] === true) throw usageError(`${command}: --wait and --no-push exclude each other: the cluster cannot see a commit that is not pushed.`, 'Leave one of them out.');
+    checkClusterOptions(command, values, io, wait);
+  },
   async afterPublish(result, ctx) {
-    const { values, io } = ctx;
-    if (values.wait !== true) return undefined;
-    let timeoutS = DEFAULT_TIMEOUT_S;
-    if (values.timeout !== undefined) {
-      timeoutS = Number(values.timeout);
-      if (!/^\d+$/.test(String(values.timeout)) || timeoutS <= 0) {
-        throw new CanaryError('invalid-input', 'usage', `${ctx.command}: --timeout must be a whole number of seconds, got ${JSON.stringify(values.timeout)}.`, 'For example: --timeout 600');
-      }
-    }
-    if (!result.pushed && result.changed) {
-      io.stderr('warning: --wait: the change was committed but not pushed; the cluster cannot see it.\n');
-      return 1;
-    }
+    if (ctx.values.wait !== true) return undefined;
     const { followChange } = await import('./groups/cluster');
-    return followChange(result, ctx, timeoutS);
+    return followChange(result, ctx, timeoutMs(ctx.command, ctx.values));
   },
 };

@@ -105,10 +105,6 @@ export function contextUserName(kc: KubeConfig): string | undefined {
   return u ? u.split('/')[0] : undefined;
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * Refuses a name that is about to become a namespace (a path segment of every request) when it
  * is not a DNS-1123 label: `..`, `a/b`, `kube:admin-test`, upper case, too long. `from` says
@@ -124,32 +120,8 @@ export function checkNamespaceName(ns: string, from: string, fix: string): strin
   );
 }
 
-/** `{user}-{env}` with user1/test → `user1-test`. */
-export function namespaceFor(pattern: string, user: string, env: string): string {
-  return pattern.split('{user}').join(user).split('{env}').join(env);
-}
-
-/**
- * Reads `{user}` (and `{env}`) back from a namespace with the pattern: `user1-test` → user1/test.
- * With known environments, a namespace ending in one of them wins (users may contain dashes).
- */
-export function parseNamespace(pattern: string, namespace: string, knownEnvs: string[] = []): { user: string; env: string } | undefined {
-  const seg = pattern.split(/(\{user\}|\{env\})/).filter((x) => x !== '');
-  const build = (envAlt: string) =>
-    new RegExp(
-      '^' +
-        seg
-          .map((x) => (x === '{user}' ? '(?<user>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)' : x === '{env}' ? `(?<env>${envAlt})` : escapeRe(x)))
-          .join('') +
-        '$',
-    );
-  const tries = knownEnvs.length ? [knownEnvs.map(escapeRe).join('|'), '[a-z0-9]+'] : ['[a-z0-9]+'];
-  for (const alt of tries) {
-    const m = build(alt).exec(namespace);
-    if (m?.groups?.user !== undefined || m?.groups?.env !== undefined) return { user: m.groups?.user ?? '', env: m.groups?.env ?? '' };
-  }
-  return undefined;
-}
+// Pure namespace <-> environment mapping lives in src/core/namespace.ts (the CLI uses it too).
+export { namespaceFor, parseNamespace } from '../core/namespace';
 
 export function hashFiles(files: string[]): string {
   const h = createHash('sha256');

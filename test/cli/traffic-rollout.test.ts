@@ -45,7 +45,7 @@ describe('cli traffic', () => {
       [['traffic', 'jukebox', '--env', 'test', '--duration', '1s'], /--rps is required/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', '5'], /--duration is required/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', 'many', '--duration', '1s'], /--rps "many" is not a number/],
-      [['traffic', 'jukebox', '--env', 'test', '--rps', '5', '--duration', '10'], /--duration "10" is not a duration/],
+      [['traffic', 'jukebox', '--env', 'test', '--rps', '5', '--duration', '10x'], /--duration "10x" is not a duration/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', '5000', '--duration', '1s', '--url', 'http://127.0.0.1:9'], /rps 5000 is outside/],
       [['traffic', 'jukebox', '--env', 'test', '--rps', '5', '--duration', '1s', '--url', 'ftp://127.0.0.1/'], /http or https only/],
       [['traffic', '../x', '--env', 'test', '--rps', '5', '--duration', '1s'], /model/],
@@ -90,6 +90,10 @@ describe('cli traffic', () => {
       const doc = JSON.parse(j.stdout);
       assert.equal(doc.sent, 5);
       assert.equal(doc.total, 5);
+      const y = await run(['traffic', 'jukebox', '--env', 'test', '--rps', '50', '--duration', '0.1', '--url', url, '-o', 'yaml'], dir);
+      assert.equal(y.code, 0, y.stderr);
+      const { parse } = await import('yaml');
+      assert.equal(parse(y.stdout).sent, 5, 'the same document as YAML (and --duration 0.1 is 100 ms)');
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -158,5 +162,8 @@ describe('cli rollout without a cluster', () => {
     const r = await run(['rollout', 'jukebox', '--env', 'test', '--status', '--gitops', root], os.tmpdir());
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'jukebox in test: no rollout in git (canary at 10%)\n');
+    const j = await run(['rollout', 'jukebox', '-n', 'user1-test', '--status', '-o', 'json', '--gitops', root], os.tmpdir());
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(JSON.parse(j.stdout), { schemaVersion: 1, env: 'test', model: 'jukebox', state: 'none', step: null, of: null, samePlan: null, desiredPercent: 10, text: 'no rollout in git (canary at 10%)' });
   });
 });

@@ -75,6 +75,31 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     assert.ok(!r.out().includes(token));
   });
 
+  it('-o yaml is the --json document as YAML; -o wide adds NAMESPACE, MODE, HEALTH, LATESTCREATEDREVISION; -n filters', async () => {
+    const j = io();
+    assert.equal(await main(['status', 'jukebox', '-n', 'user1-test', '--json', ...common()], j.io), 0, j.err());
+    const y = io();
+    assert.equal(await main(['status', 'jukebox', '--env', 'test', '-o', 'yaml', ...common()], y.io), 0, y.err());
+    const { parse } = await import('yaml');
+    const fromYaml = parse(y.out()) as { schemaVersion: number; services: { env: string; state: string }[] };
+    const fromJson = JSON.parse(j.out()) as typeof fromYaml;
+    assert.equal(fromYaml.schemaVersion, 1);
+    assert.deepEqual(fromYaml.services.map((s) => [s.env, s.state]), [['test', 'live']]);
+    assert.deepEqual({ ...fromYaml, connection: null }, { ...fromJson, connection: null });
+    const w = io();
+    assert.equal(await main(['status', '-o', 'wide', ...common()], w.io), 0, w.err());
+    const lines = w.out().trim().split('\n');
+    assert.match(lines[0] ?? '', /^ENV\s+NAMESPACE\s+NAME\s+URL\s.*\s+STATE\s+MODE\s+HEALTH\s+LATESTCREATEDREVISION$/);
+    assert.match(lines.find((l) => l.startsWith('test ')) ?? '', /^test\s+user1-test\s+jukebox\s.*\slive\s+Serverless\s+Healthy\s+jukebox-predictor-\d+$/);
+    // no checkout: --environments says which environments there are
+    const e = io();
+    assert.equal(await main(['status', '-n', 'user1-prod', '--environments', 'test,prod', '--kubeconfig', sb.kubeconfigPath, '-o', 'json'], e.io), 0, e.err());
+    assert.deepEqual((JSON.parse(e.out()) as typeof fromJson).services.map((s) => [s.env, s.state]), [['prod', 'unknown']]);
+    const bad = io();
+    assert.equal(await main(['status', '-n', 'user1-staging', ...common()], bad.io), 2);
+    assert.match(bad.err(), /--namespace: Namespace "user1-staging" is not the namespace of any environment/);
+  });
+
   it('a model that does not exist: exit 1 with a hint', async () => {
     const r = io();
     assert.equal(await main(['status', 'nope', ...common()], r.io), 1);
@@ -118,7 +143,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const unsubscribe = sb.controller.store.subscribe((e) => {
       if (e.resource === APPLICATIONS && e.object.metadata.annotations?.[REFRESH_ANNOTATION] && !e.previous?.metadata.annotations?.[REFRESH_ANNOTATION]) refreshes.push(e.object.metadata.name ?? '');
     });
-    const code = await main(['set', 'jukebox', '50', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], r.io);
+    const code = await main(['set', 'jukebox', '50', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '1m'], r.io);
     unsubscribe();
     assert.equal(code, 0, r.err() + r.out());
     assert.deepEqual(refreshes, ['jukebox-test'], 'Argo CD was asked to refresh the Application once');
@@ -134,7 +159,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
   it('promote --wait ends at latest 100%; rollback --wait at prev 100% · latest 0%', async () => {
     const env = { ...process.env, KUBECONFIG: sb.kubeconfigPath };
     const p = io({ env });
-    assert.equal(await main(['promote', 'jukebox', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], p.io), 0, p.err());
+    assert.equal(await main(['promote', 'jukebox', '-n', 'user1-test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], p.io), 0, p.err());
     assert.match(p.out(), /jukebox in test: latest 100%, Synced at [0-9a-f]{7}\n$/);
     const r = io({ env });
     assert.equal(await main(['rollback', 'jukebox', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '60'], r.io), 0, r.err());

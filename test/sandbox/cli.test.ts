@@ -29,7 +29,7 @@ test('sandbox command: ready file, paths printed (never the token), clean stop o
     const ac = new AbortController();
     const { io: cli, out } = io(tmp, ac.signal);
     const ready = path.join(tmp, 'ready.json');
-    const running = main(['sandbox', '--dir', 'data', '--ready-file', ready, '--sync-delay', '100', '--rollout-delay', '50'], cli);
+    const running = main(['sandbox', '--dir', 'data', '--ready-file', ready, '--sync-delay', '100ms', '--rollout-delay', '50ms'], cli);
     const info = await waitFor('ready file', () => existsSync(ready) && JSON.parse(readFileSync(ready, 'utf8')));
     assert.deepEqual(Object.keys(info).sort(), ['dir', 'gitopsClone', 'gitopsRemote', 'kubeconfig', 'pid', 'port', 'server', 'tokenFile'].sort());
     assert.equal(info.dir, path.join(tmp, 'data'));

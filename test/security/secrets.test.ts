@@ -203,7 +203,7 @@ describe('secrets never leak into anything the product prints', () => {
 
   it('failing cluster commands: wrong context, unreachable, 401 (token, client cert, basic auth), 403 namespace', async () => {
     const wrongCtx = await cli('status --context nope', ['status', '--kubeconfig', kc.token, '--context', 'nope']);
-    assert.equal(wrongCtx.code, 1, show(wrongCtx));
+    assert.equal(wrongCtx.code, 2, show(wrongCtx)); // a context missing from the kubeconfig is bad input, refused before connecting
     const failing = [
       ['unreachable', kc.unreachable, /unreachable/],
       ['wrong token', kc.badToken, /refused the credentials/],

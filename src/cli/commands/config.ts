@@ -1,7 +1,7 @@
 /**
- * `kserve-canary config [<model>] [--env <env>] [--json]`: the desired state in git.
+ * `kserve-canary config [<model>] [--env <env>] [-o json|yaml|wide]`: the desired state in git.
  *
- * --json prints one object (stable shape, additive changes only):
+ * --json (-o json; -o yaml the same document as YAML) prints one object (stable shape, additive changes only):
  *   {
  *     "root": "/abs/gitops",                 // the gitops checkout
  *     "deploymentsDir": "model-deployments",
@@ -23,6 +23,8 @@ import { validateName } from '../../core/names';
 import type { CanaryBlock } from '../../core/types';
 import { COMMON_OPTIONS, parse, resolveGitopsRoot } from '../args';
 import { formatTable } from '../output';
+import { environmentOption, formatDocument, outputOption, OUTPUT_OPTIONS, OUTPUT_USAGE, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
+import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { SUMMARIES } from './summaries';
 
@@ -50,7 +52,8 @@ function desiredCell(r: Row): string {
 export const configCommand: CliCommand = {
   name: 'config',
   summary: SUMMARIES.config,
-  usage: `Usage: kserve-canary config [<model>] [--env <env>] [--gitops <dir>] [--json]
+  options: { ...COMMON_OPTIONS, ...SCOPE_OPTIONS, ...OUTPUT_OPTIONS, env: { type: 'string', short: 'e' } },
+  usage: `Usage: kserve-canary config [<model>] [--env <env> | -n <namespace>] [--gitops <dir>] [-o json|yaml|wide]
 
 Lists each model's version and canary block as committed in the gitops checkout,
 and the split the chart asks for.
@@ -60,21 +63,26 @@ Options:
       --gitops <dir>     gitops checkout (default: this folder or the nearest parent
                          holding model-deployments/)
       --json             machine-readable output (shape documented in src/cli/commands/config.ts)
+${OUTPUT_USAGE}
+                         (wide: NAME, FILE; yaml: the JSON document as YAML)
+${SCOPE_USAGE}
   -h, --help             show this help
 
 Example:
   kserve-canary config jukebox --env test
 `,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const p = parse('config', argv, { ...COMMON_OPTIONS, env: { type: 'string', short: 'e' }, json: { type: 'boolean' } }, 1);
+    const p = parse('config', argv, this.options, 1);
     if (p.values.help) {
       io.stdout(this.usage);
       return 0;
     }
     const modelFilter = p.positionals[0] !== undefined ? validateName('model', p.positionals[0]) : undefined;
-    const envFilter = typeof p.values.env === 'string' ? validateName('environment', p.values.env) : undefined;
-    const root = resolveGitopsRoot(p.values, io);
-    const layout = await discoverLayout(root);
+    const scope = readScope('config', p.values, io);
+    const format = outputOption('config', p.values);
+    const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
+    const envFilter = await environmentOption('config', p.values, scope, root);
+    const layout = await discoverLayout(root, { deploymentsDir: scope.deploymentsDir });
     const envs = layout.environments.filter((e) => envFilter === undefined || e.name === envFilter);
     if (envFilter !== undefined && envs.length === 0) {
       throw new CanaryError('not-found', 'no-such-environment', `No environment "${envFilter}" under ${layout.deploymentsDir}/ in ${layout.root}.`,
@@ -97,13 +105,15 @@ Example:
       throw new CanaryError('not-found', 'no-such-model', `No model "${modelFilter}"${envFilter ? ` in environment "${envFilter}"` : ''} under ${layout.deploymentsDir}/ in ${layout.root}.`,
         'Run `kserve-canary config` to list the models.');
     }
-    if (p.values.json) {
-      io.stdout(`${JSON.stringify({ root: layout.root, deploymentsDir: layout.deploymentsDir, models: rows }, null, 2)}\n`);
+    if (format === 'json' || format === 'yaml') {
+      io.stdout(formatDocument(format, { root: layout.root, deploymentsDir: layout.deploymentsDir, models: rows }));
     } else if (rows.length === 0) {
       io.stdout(`No models under ${layout.deploymentsDir}/ in ${layout.root}.\n`);
     } else {
-      io.stdout(formatTable(['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED'],
-        rows.map((r) => [r.env, r.model, r.version ?? '-', r.error ? 'invalid' : canaryCell(r.canary), desiredCell(r)])));
+      const wide = format === 'wide';
+      // -o wide: the InferenceService name (when it differs from the folder) and the file
+      io.stdout(formatTable(['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED', ...(wide ? ['NAME', 'FILE'] : [])],
+        rows.map((r) => [r.env, r.model, r.version ?? '-', r.error ? 'invalid' : canaryCell(r.canary), desiredCell(r), ...(wide ? [r.name, path.relative(layout.root, r.file)] : [])])));
     }
     const bad = rows.filter((r) => r.error);
     for (const r of bad) io.stderr(`warning: ${r.error!.message}\n`);

@@ -39,4 +39,5 @@ export const COMMANDS: CommandEntry[] = [
   entry('sandbox', clusterGroup),
   entry('traffic', clusterGroup),
   entry('rollout', clusterGroup),
+  entry('completion', gitGroup),
 ];

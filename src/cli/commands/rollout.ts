@@ -8,11 +8,13 @@ import { CanaryError } from '../../core/errors';
 import { validateName } from '../../core/names';
 import { describeGates, describePlan, hasGates, resolvePlan, type PlanDefaults } from '../../core/plan';
 import { gitRolloutPorts, readGitSnapshot } from '../../core/rollout-git';
-import { rolloutState, startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts } from '../../core/rollout';
+import { rolloutState, startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts, type RolloutState } from '../../core/rollout';
 import { rolloutPorts } from '../../cluster/rollout-ports';
 import type { ClusterStore } from '../../cluster/api';
 import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
-import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, durationOption, numberOption, prometheusFrom } from '../cluster';
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, prometheusFrom } from '../cluster';
+import { checkClusterOptions, checkPrometheusOptions } from '../cluster-options';
+import { durationOption, environmentOption, formatDocument, numberOption, outputOption, OUTPUT_OPTIONS, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
 import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile, sendTraffic, type TrafficResult } from '../../core/loadgen';
 import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
@@ -30,6 +32,11 @@ const EXIT: Record<RolloutOutcome, number> = {
   stopped: 1,
   'changed-outside': 1,
 };
+
+/** `rollout --status -o json|yaml` (schemaVersion 1; absent values are null). */
+function statusDocument(env: string, model: string, st: RolloutState, percent: number | undefined): unknown {
+  return { schemaVersion: 1, env, model, state: st.state, step: st.step ?? null, of: st.of ?? null, samePlan: st.samePlan ?? null, desiredPercent: percent ?? null, text: st.text };
+}
 
 /** One question on the terminal; Ctrl-C at the prompt stops the command like anywhere else. */
 async function ask(question: string, signal?: AbortSignal): Promise<string> {
@@ -50,6 +57,26 @@ async function ask(question: string, signal?: AbortSignal): Promise<string> {
 export const rolloutCommand: CliCommand = {
   name: 'rollout',
   summary: SUMMARIES.rollout,
+  options: {
+    ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SCOPE_OPTIONS, ...OUTPUT_OPTIONS,
+    env: { type: 'string', short: 'e' },
+    plan: { type: 'string' },
+    pause: { type: 'string' },
+    'max-error-rate': { type: 'string' },
+    'max-p95': { type: 'string' },
+    window: { type: 'string' },
+    'no-gates': { type: 'boolean' },
+    prometheus: { type: 'string' },
+    approve: { type: 'boolean' },
+    promote: { type: 'boolean' },
+    abort: { type: 'boolean' },
+    restart: { type: 'boolean' },
+    timeout: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+    traffic: { type: 'string' },
+    payload: { type: 'string' },
+    status: { type: 'boolean' },
+  },
   usage: `Usage: kserve-canary rollout <model> --env <env> [options]
 
 Walks the canary of <model> through a plan (e.g. 10 -> 25 -> 50 -> 100): each step is a
@@ -62,7 +89,7 @@ The state lives in git: run the command again to resume after a stop or a crash.
 Plan: --plan, else model-deployments/<env>/<model>/canary-plan.yaml, else the defaults.
 
 Options:
-  -e, --env <env>            environment (required)
+  -e, --env <env>            environment (required, or -n <namespace>)
       --plan <steps|file>    steps like 10,25:2m,50:manual,100 (percent[:pause|:manual])
                              or a YAML plan file
       --pause <d>            pause of the steps that name none (default 1m)
@@ -77,6 +104,8 @@ Options:
       --abort                roll back now (0%)
       --restart              start over even if this plan already completed
       --status               say where the rollout stands in git, change nothing
+      --json, -o json|yaml   with --status: as a document { schemaVersion, env, model, state,
+                             step, of, samePlan, desiredPercent, text }
       --timeout <d>          how long each step may take to go live (default 5m)
       --traffic <rps>        send test inference traffic at this rate during the whole
                              rollout (to the service URL), so the gates have data
@@ -84,6 +113,9 @@ Options:
   -y, --yes                  do not ask before starting (never asked without a terminal)
       --gitops <dir>         gitops checkout
 ${CLUSTER_USAGE}
+${SCOPE_USAGE}
+
+Durations (--pause, --max-p95, --window, --timeout): 90 (seconds), 30s, 5m, 1h, 1h30m, 500ms.
   -h, --help                 show this help
 
 Exit codes: 0 completed, promoted or aborted on request; 1 rolled back, waiting for
@@ -95,46 +127,44 @@ Examples:
   kserve-canary rollout jukebox --env test --abort
 `,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const p = parse('rollout', argv, {
-      ...COMMON_OPTIONS, ...CLUSTER_OPTIONS,
-      env: { type: 'string', short: 'e' },
-      plan: { type: 'string' },
-      pause: { type: 'string' },
-      'max-error-rate': { type: 'string' },
-      'max-p95': { type: 'string' },
-      window: { type: 'string' },
-      'no-gates': { type: 'boolean' },
-      prometheus: { type: 'string' },
-      approve: { type: 'boolean' },
-      promote: { type: 'boolean' },
-      abort: { type: 'boolean' },
-      restart: { type: 'boolean' },
-      timeout: { type: 'string' },
-      yes: { type: 'boolean', short: 'y' },
-      traffic: { type: 'string' },
-      payload: { type: 'string' },
-      status: { type: 'boolean' },
-    }, 1);
+    const p = parse('rollout', argv, this.options, 1);
     if (p.values.help) {
       io.stdout(this.usage);
       return 0;
     }
+    // Every option is checked here, before the first commit (or request).
     const model = validateName('model', requirePositional('rollout', p, 0, 'model', EXAMPLE));
-    const env = validateName('environment', requireString('rollout', p.values, 'env', EXAMPLE));
+    if (p.values.env === undefined && p.values.namespace === undefined) requireString('rollout', p.values, 'env', EXAMPLE);
+    const scope = readScope('rollout', p.values, io);
     if (p.values.promote && p.values.abort) throw usageError('rollout: --promote and --abort exclude each other.', 'Give one of them.');
     const action = p.values.promote ? 'promote' : p.values.abort ? 'abort' : undefined;
-    const followTimeoutMs = durationOption('rollout', p.values, 'timeout', 300000)!;
+    const format = outputOption('rollout', p.values);
+    if (format !== 'text' && !p.values.status) throw usageError(`rollout: ${p.values.json ? '--json' : `-o ${format}`} only applies with --status.`, 'Add --status, or leave it out.');
+    if (format === 'wide') throw usageError('rollout: --status prints no table: -o wide does not apply.', 'Use -o json or -o yaml.');
+    const followTimeoutMs = durationOption('rollout', p.values, 'timeout', 300000, { min: 1000, max: 24 * 3_600_000 })!;
     const s = (k: string) => (typeof p.values[k] === 'string' ? (p.values[k] as string) : undefined);
-    const defaults: PlanDefaults = {
-      ...(s('pause') ? { pause: s('pause')! } : {}),
-      ...(s('max-error-rate') ? { maxErrorRate: s('max-error-rate')! } : {}),
-      ...(s('max-p95') ? { maxP95: s('max-p95')! } : {}),
-      ...(s('window') ? { window: s('window')! } : {}),
+    // The time options in the CLI's syntax (90 = seconds), handed to the plan with their unit.
+    const asMs = (k: string, min: number) => {
+      const ms = durationOption('rollout', p.values, k, undefined, { min, max: 24 * 3_600_000 });
+      return ms === undefined ? undefined : `${ms}ms`;
     };
-    const root = resolveGitopsRoot(p.values, io);
+    const pause = asMs('pause', 0);
+    const maxP95 = asMs('max-p95', 1);
+    const window = asMs('window', 1000);
+    const defaults: PlanDefaults = {
+      ...(pause ? { pause } : {}),
+      ...(s('max-error-rate') ? { maxErrorRate: s('max-error-rate')! } : {}),
+      ...(maxP95 ? { maxP95 } : {}),
+      ...(window ? { window } : {}),
+    };
+    const trafficRps = numberOption('rollout', p.values, 'traffic', undefined, { min: 0.01, max: LIMITS.maxRps });
+    checkClusterOptions('rollout', p.values, io);
+    if (!p.values['no-gates'] && !action) checkPrometheusOptions('rollout', p.values, io);
+    const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
+    const env = (await environmentOption('rollout', p.values, scope, root))!;
     let plan;
     try {
-      plan = await resolvePlan({ root, env, model, cwd: io.cwd, defaults, ...(s('plan') ? { explicit: s('plan')! } : {}) });
+      plan = await resolvePlan({ root, env, model, cwd: io.cwd, defaults, deploymentsDir: scope.deploymentsDir, ...(s('plan') ? { explicit: s('plan')! } : {}) });
     } catch (e) {
       // a plan the user typed is bad input (exit 2); a bad file stays invalid-config (exit 1)
       if (e instanceof CanaryError && e.code === 'invalid-plan' && (e.message.startsWith('--plan') || e.message.startsWith('settings'))) {
@@ -142,13 +172,13 @@ Examples:
       }
       throw e;
     }
-    const trafficRps = numberOption('rollout', p.values, 'traffic', undefined);
-    if (trafficRps !== undefined && !(trafficRps > 0 && trafficRps <= LIMITS.maxRps)) throw usageError(`rollout: --traffic ${trafficRps} is outside 0..${LIMITS.maxRps} req/s.`, 'For example --traffic 5.');
     const payload = typeof p.values.payload === 'string' ? await readPayloadFile(path.resolve(io.cwd, p.values.payload)) : DEFAULT_PAYLOAD;
     if (p.values.status) {
       // where the rollout stands, from git alone (no cluster, nothing changed)
-      const snap = await readGitSnapshot({ root, env, model, processEnv: io.env });
-      io.stdout(`${model} in ${env}: ${rolloutState(plan, snap).text}\n`);
+      const snap = await readGitSnapshot({ root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env });
+      const state = rolloutState(plan, snap);
+      if (format === 'json' || format === 'yaml') io.stdout(formatDocument(format, statusDocument(env, model, state, snap.percent)));
+      else io.stdout(`${model} in ${env}: ${state.text}\n`);
       return 0;
     }
     const noGates = !!p.values['no-gates'];
@@ -198,9 +228,9 @@ Examples:
         return a === 'y' || a === 'yes' ? 'approve' : a === 'r' ? 'rollback' : 'wait';
       };
       const ports: RolloutPorts = store
-        ? rolloutPorts({ root, env, model, processEnv: io.env, store, metrics, followTimeoutMs, approve })
+        ? rolloutPorts({ root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env, store, metrics, followTimeoutMs, approve })
         : {
-            ...gitRolloutPorts({ root, env, model, processEnv: io.env }),
+            ...gitRolloutPorts({ root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env }),
             ...systemClock,
             follow: async () => {
               throw new CanaryError('cluster', 'no-cluster', 'No cluster connection to follow the commit.');

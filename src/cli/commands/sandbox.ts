@@ -6,12 +6,13 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CanaryError } from '../../core/errors';
-import { parse, COMMON_OPTIONS } from '../args';
+import { parse, COMMON_OPTIONS, type OptionSpec } from '../args';
+import { durationOption } from '../options';
 import { usageError } from '../output';
 import type { CliCommand, CliIO } from '../command';
 import { SUMMARIES } from './summaries';
 
-const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay MS] [--rollout-delay MS] [--inference] [--kserve-dialect current|legacy] [--ready-file F]
+const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay D] [--rollout-delay D] [--inference] [--kserve-dialect current|legacy] [--ready-file F]
 
 Starts a local Kubernetes API (HTTPS on 127.0.0.1) that behaves like KServe and Argo CD for
 InferenceServices, Applications and Routes, seeded with the workshop's jukebox model
@@ -22,9 +23,10 @@ Options:
   --port N            port on 127.0.0.1 (default: any free port)
   --dir D             data folder: kubeconfig, token, CA, gitops repo and clone, state
                       (default: a new temporary folder)
-  --sync-delay MS     Argo CD: time from noticing a push to Synced (default 1500)
-  --rollout-delay MS  KServe: time from a spec change to the new status (default 1000)
-  --poll MS           Argo CD: how often the gitops branch is read (default 200)
+  --sync-delay D      Argo CD: time from noticing a push to Synced (default 1.5s)
+  --rollout-delay D   KServe: time from a spec change to the new status (default 1s)
+  --poll D            Argo CD: how often the gitops branch is read (default 200ms)
+                      (durations: 90 = seconds, 1.5s, 500ms, 2m; at most 1h)
   --inference         serve inference per revision (status.url becomes a loopback http URL)
                       and a Prometheus query API over the requests served
   --kserve-dialect D  how KServe names deployment modes in status.deploymentMode: current
@@ -49,6 +51,18 @@ function nonNegativeInt(values: Record<string, string | boolean | undefined>, na
   return Number(v);
 }
 
+const OPTIONS: OptionSpec = {
+  ...COMMON_OPTIONS,
+  port: { type: 'string' },
+  dir: { type: 'string' },
+  'sync-delay': { type: 'string' },
+  'rollout-delay': { type: 'string' },
+  poll: { type: 'string' },
+  'ready-file': { type: 'string' },
+  inference: { type: 'boolean' },
+  'kserve-dialect': { type: 'string' },
+};
+
 function writeReadyFile(file: string, info: Record<string, unknown>): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(info, null, 2) + '\n');
@@ -56,30 +70,16 @@ function writeReadyFile(file: string, info: Record<string, unknown>): void {
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parse(
-    'sandbox',
-    argv,
-    {
-      ...COMMON_OPTIONS,
-      port: { type: 'string' },
-      dir: { type: 'string' },
-      'sync-delay': { type: 'string' },
-      'rollout-delay': { type: 'string' },
-      poll: { type: 'string' },
-      'ready-file': { type: 'string' },
-      inference: { type: 'boolean' },
-      'kserve-dialect': { type: 'string' },
-    },
-    0,
-  );
+  const { values } = parse('sandbox', argv, OPTIONS, 0);
   if (values.help) {
     io.stdout(USAGE);
     return 0;
   }
   const port = nonNegativeInt(values, 'port', 65535);
-  const syncDelayMs = nonNegativeInt(values, 'sync-delay', 3_600_000);
-  const rolloutDelayMs = nonNegativeInt(values, 'rollout-delay', 3_600_000);
-  const pollMs = nonNegativeInt(values, 'poll', 3_600_000);
+  const delay = (name: string) => durationOption('sandbox', values, name, undefined, { min: 0, max: 3_600_000 });
+  const syncDelayMs = delay('sync-delay');
+  const rolloutDelayMs = delay('rollout-delay');
+  const pollMs = delay('poll');
   const dir = typeof values.dir === 'string' && values.dir ? path.resolve(io.cwd, values.dir) : undefined;
   const readyFile = typeof values['ready-file'] === 'string' && values['ready-file'] ? path.resolve(io.cwd, values['ready-file']) : undefined;
   const dialect = values['kserve-dialect'];
@@ -153,5 +153,6 @@ export const sandboxCommand: CliCommand = {
   name: 'sandbox',
   summary: SUMMARIES.sandbox,
   usage: USAGE,
+  options: OPTIONS,
   run,
 };

@@ -8,21 +8,22 @@ import { findGitopsRoot } from '../../core/layout';
 import { validateName } from '../../core/names';
 import { createClusterStore } from '../../cluster/index';
 import { shortSha } from '../../cluster/derive';
-import type { ClusterLogger } from '../../cluster/api';
+import type { ClusterLogger, ClusterSettings } from '../../cluster/api';
 import type { Store } from '../../cluster/store';
 import type { ConnectionState, ServiceState } from '../../cluster/types';
 import { createObservedTracker, type ObservedTracker } from '../../cluster/observed';
 import type { ObservedSplit } from '../../core/observed';
-import { durationOption, prometheusFrom } from '../cluster';
+import { prometheusFrom } from '../cluster';
+import { durationOption, environmentOption, formatDocument, outputOption, OUTPUT_OPTIONS, OUTPUT_USAGE, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
 import { COMMON_OPTIONS, parse, type Parsed } from '../args';
 import type { CliCommand, CliIO } from '../command';
-import { formatTable, usageError } from '../output';
-import { CLUSTER_OPTIONS, CLUSTER_USAGE } from '../cluster-options';
+import { formatTable } from '../output';
+import { checkClusterOptions, checkPrometheusOptions, CLUSTER_OPTIONS, CLUSTER_USAGE } from '../cluster-options';
 import { SUMMARIES } from './summaries';
 
 export { CLUSTER_OPTIONS, CLUSTER_USAGE };
 
-const USAGE = `Usage: kserve-canary status [<model>] [--env <env>] [--json] [--watch]
+const USAGE = `Usage: kserve-canary status [<model>] [--env <env> | -n <namespace>] [-o json|yaml|wide] [--watch]
                              [--prometheus <url>] [--window <d>]
                              [--kubeconfig <f>] [--context <c>] [--gitops <dir>]
 
@@ -40,14 +41,18 @@ counted, \`no metrics\` when the query failed (why, under the table); never gues
 Options:
   -e, --env <env>        only this environment
       --json             print JSON (shape below) instead of the table
+${OUTPUT_USAGE}
+                         (wide: NAMESPACE, MODE, HEALTH, LATESTCREATEDREVISION; yaml: the
+                         JSON document as YAML)
   -w, --watch            redraw on every change until Ctrl-C
       --gitops <dir>     gitops checkout for DESIRED (default: this folder or the nearest
                          parent holding model-deployments/; without one DESIRED is empty)
       --prometheus <url> Prometheus / Thanos base URL for OBSERVED (or
                          $KSERVE_CANARY_PROMETHEUS_URL); token from
                          $KSERVE_CANARY_PROMETHEUS_TOKEN, else the kubeconfig's
-      --window <d>       range of the observed split (default 5m)
+      --window <d>       range of the observed split: 90 (seconds), 30s, 5m, 1h (default 5m)
 ${CLUSTER_USAGE}
+${SCOPE_USAGE}
   -h, --help             show this help
 
 JSON (schemaVersion 1; absent values are null, never omitted; no credentials, ever):
@@ -66,7 +71,8 @@ JSON (schemaVersion 1; absent values are null, never omitted; no credentials, ev
                                          "reason": null | "no-data" | "no-traffic" | "query-failed",
                                          "message", "at" } } ] }
   "observed" is null without Prometheus (and for a service with no InferenceService).
-  With --watch --json: one such document per line, on every change.
+  With --watch --json: one such document per line, on every change (-o yaml: one YAML
+  document per change, each starting with ---).
 
 Exit codes: 0 shown, 1 not connected / not found, 2 bad input.
 
@@ -88,12 +94,20 @@ export function cliLogger(io: CliIO, verbose = false): ClusterLogger {
 
 /** Opens a store for a CLI command (kubeconfig/context options, gitops root if any). */
 export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger, watchGitops = false): Promise<Store> {
-  const settings: { kubeconfigPath?: string; context?: string } = {};
-  if (typeof values.kubeconfig === 'string' && values.kubeconfig) settings.kubeconfigPath = path.resolve(io.cwd, values.kubeconfig);
+  const scope = readScope('kserve-canary', values, io);
+  const settings: ClusterSettings = {
+    ...(scope.namespacePattern !== undefined ? { namespacePattern: scope.namespacePattern } : {}),
+    ...(scope.user !== undefined ? { user: scope.user } : {}),
+    ...(scope.toolingsNamespace !== undefined ? { toolingsNamespace: scope.toolingsNamespace } : {}),
+    ...(scope.environments !== undefined ? { environments: scope.environments } : {}),
+  };
+  if (typeof values.kubeconfig === 'string' && values.kubeconfig) {
+    settings.kubeconfigPath = values.kubeconfig.split(path.delimiter).filter(Boolean).map((f) => path.resolve(io.cwd, f)).join(path.delimiter);
+  }
   if (typeof values.context === 'string' && values.context) settings.context = values.context;
   return createClusterStore({
     settings,
-    ...(gitopsRoot ? { gitops: { root: gitopsRoot } } : {}),
+    ...(gitopsRoot ? { gitops: { root: gitopsRoot, deploymentsDir: scope.deploymentsDir } } : {}),
     log,
     env: io.env,
     tuning: { watchKubeconfig: false, watchGitops, requestTimeoutMs: 15000 },
@@ -168,10 +182,18 @@ export function statusRow(s: ServiceState, now = Date.now()): string[] {
   ];
 }
 
-export function renderTable(services: ServiceState[], conn: ConnectionState, now = Date.now(), observed?: ObservedOf): string {
+/** -o wide: NAMESPACE after ENV; MODE, HEALTH (Argo CD) and LATESTCREATEDREVISION at the end. */
+function widen(row: string[], s: ServiceState | undefined): string[] {
+  const [env, ...rest] = row;
+  const extra = s ? [s.missing ? '' : s.deploymentMode, s.application?.healthStatus ?? '', cell(s.latestCreatedRevision)] : ['MODE', 'HEALTH', 'LATESTCREATEDREVISION'];
+  return [env!, s ? s.namespace : 'NAMESPACE', ...rest, ...extra];
+}
+
+export function renderTable(services: ServiceState[], conn: ConnectionState, now = Date.now(), observed?: ObservedOf, wide = false): string {
   const withObserved = <T>(row: T[], cell: (i: number) => T): T[] => (observed ? [...row.slice(0, OBSERVED_AT), cell(0), ...row.slice(OBSERVED_AT)] : row);
   const header = withObserved(HEADER, () => 'OBSERVED');
-  let out = formatTable(header, services.map((s) => withObserved(statusRow(s, now), () => observedCell(s, observed?.(s)))));
+  const rows = services.map((s) => withObserved(statusRow(s, now), () => observedCell(s, observed?.(s))));
+  let out = wide ? formatTable(widen(header, undefined), rows.map((r, i) => widen(r, services[i]))) : formatTable(header, rows);
   const notes = services.filter((s) => s.verdict !== 'live').map((s) => `  ${s.env}/${s.name}: ${s.verdictReason}`);
   // why metrics are missing, once per distinct reason
   const failures = new Set(services.map((s) => observed?.(s)).flatMap((o) => (o?.kind === 'absent' && o.reason === 'query-failed' ? [o.message] : [])));
@@ -257,23 +279,27 @@ export const statusCommand: CliCommand = {
   name: 'status',
   summary: SUMMARIES.status,
   usage: USAGE,
+  options: {
+    ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SCOPE_OPTIONS, ...OUTPUT_OPTIONS,
+    env: { type: 'string', short: 'e' }, watch: { type: 'boolean', short: 'w' },
+    prometheus: { type: 'string' }, window: { type: 'string' },
+  },
   async run(argv: string[], io: CliIO): Promise<number> {
-    const p = parse('status', argv, {
-      ...COMMON_OPTIONS, ...CLUSTER_OPTIONS,
-      env: { type: 'string', short: 'e' }, json: { type: 'boolean' }, watch: { type: 'boolean', short: 'w' },
-      prometheus: { type: 'string' }, window: { type: 'string' },
-    }, 1);
+    const p = parse('status', argv, this.options, 1);
     if (p.values.help) {
       io.stdout(USAGE);
       return 0;
     }
     const model = p.positionals[0] !== undefined ? validateName('model', p.positionals[0]) : undefined;
-    const env = typeof p.values.env === 'string' ? validateName('environment', p.values.env) : undefined;
-    if (p.values.env === '') throw usageError('status: --env needs a value.', 'For example: kserve-canary status --env test');
-    const gitops = typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd);
-    const json = p.values.json === true;
+    const scope = readScope('status', p.values, io);
+    const format = outputOption('status', p.values);
     const watch = p.values.watch === true;
-    const windowMs = durationOption('status', p.values, 'window', 300000) ?? 300000;
+    const windowMs = durationOption('status', p.values, 'window', 300000, { min: 1000, max: 7 * 24 * 3_600_000 })!;
+    checkClusterOptions('status', p.values, io);
+    checkPrometheusOptions('status', p.values, io);
+    const gitops = typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd, scope.deploymentsDir);
+    const env = await environmentOption('status', p.values, scope, gitops);
+    const doc = format === 'json' || format === 'yaml' ? format : undefined;
     const metrics = await prometheusFrom(p.values, io);
     // Without --watch a connection problem ends the command as an error: not also a warning.
     const log = cliLogger(io);
@@ -293,14 +319,14 @@ export const statusCommand: CliCommand = {
       }
       const draw = (): void => {
         const services = pick();
-        if (json) io.stdout(`${JSON.stringify(statusJson(services, store.connection(), observed), null, watch ? 0 : 2)}\n`);
-        else io.stdout(renderTable(services, store.connection(), Date.now(), observed));
+        if (doc) io.stdout(formatDocument(doc, statusJson(services, store.connection(), observed), watch));
+        else io.stdout(renderTable(services, store.connection(), Date.now(), observed, format === 'wide'));
       };
       if (!watch) {
         const err = connectionError(store.connection());
-        if (err && !json) throw err;
+        if (err && !doc) throw err;
         const services = pick();
-        if (!json && services.length === 0) {
+        if (!doc && services.length === 0) {
           const where = env ? ` in environment ${env}` : '';
           throw new CanaryError(
             'not-found',
@@ -314,7 +340,7 @@ export const statusCommand: CliCommand = {
       }
       // --watch: redraw on changes (coalesced) until Ctrl-C.
       const clear = () => {
-        if (io.isTTY && !json) io.stdout('\x1b[H\x1b[2J');
+        if (io.isTTY && !doc) io.stdout('\x1b[H\x1b[2J');
       };
       let scheduled: NodeJS.Timeout | undefined;
       const redraw = () => {

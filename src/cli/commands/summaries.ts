@@ -11,6 +11,7 @@ export const SUMMARIES = {
   sandbox: 'Run a local fake cluster (KServe + Argo CD) with a gitops repo, for trying things out',
   traffic: 'Send test inference traffic to a model and count the answers',
   rollout: 'Progressive rollout: step the canary up in commits, gated by metrics',
+  completion: 'Print a shell completion script (bash or zsh)',
 } as const;
 
 export type CommandName = keyof typeof SUMMARIES;
