@@ -270,7 +270,10 @@ export async function metricsFromSettings(s: PrometheusSettings, kube?: MetricsK
     noTokenReason = `the URL comes from the workspace settings and sending your kubeconfig token to ${base.host} was not confirmed (set the URL in your user settings, or confirm when asked)`;
   }
   if (noTokenReason || !kc) return createMetricsClient({ ...common, ...(noTokenReason ? { noTokenReason } : {}) });
-  return createMetricsClient({ ...common, bearer: async () => (await kubeBearer(kc)).token });
+  // Queries asked together (the three gate queries) share one run of an exec plugin.
+  let inflight: Promise<string | undefined> | undefined;
+  const bearer = () => (inflight ??= kubeBearer(kc).then((b) => b.token).finally(() => (inflight = undefined)));
+  return createMetricsClient({ ...common, bearer });
 }
 
 /** Revision of a predictor pod: `jukebox-predictor-00002-deployment-6d8f-abcde` → `jukebox-predictor-00002`. */
