@@ -27,7 +27,8 @@ export function redact(text: string): string {
   return text
     .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]')
     .replace(/\bsha256~[A-Za-z0-9._~+/=-]*/g, 'sha256~***')
-    .replace(/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+/gi, '$1$2***')
+    // a credential after Bearer/Basic; a short lower-case word ("bearer token", "basic auth") is prose
+    .replace(/\b([Bb]earer|[Bb]asic|BEARER|BASIC)(\s+)(?![a-z]{1,12}(?![A-Za-z0-9._~+/=-]))[A-Za-z0-9._~+/=-]+/g, '$1$2***')
     .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
     .replace(TOKEN_WORD, '$1$2***')
     .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@')
