@@ -175,12 +175,14 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
         throw e;
       }
       if (res.status === 401 || res.status === 403) {
+        const refused = `Prometheus at ${origin} refused the query (HTTP ${res.status})`;
+        if (!token && opts.noTokenReason) {
+          throw new MetricsError('prometheus-unauthorized', `${refused}; no token was sent: ${opts.noTokenReason}.`, 'Use the https URL of the Thanos querier or Prometheus route, set in your user settings (or --prometheus).');
+        }
         const hint = token
           ? 'The bearer token is not valid for it (expired? not allowed to read metrics?). Log in again or set another token.'
-          : opts.noTokenReason
-            ? `No token was sent: ${opts.noTokenReason}.`
-            : 'It needs a bearer token: log in so the kubeconfig holds one (oc login), or set $KSERVE_CANARY_PROMETHEUS_TOKEN for the CLI.';
-        throw new MetricsError('prometheus-unauthorized', `Prometheus at ${origin} refused the query (HTTP ${res.status}).`, hint);
+          : 'It needs a bearer token: log in so the kubeconfig holds one (oc login), or set $KSERVE_CANARY_PROMETHEUS_TOKEN for the CLI.';
+        throw new MetricsError('prometheus-unauthorized', `${refused}.`, hint);
       }
       if (res.status >= 300 && res.status < 400) {
         throw new MetricsError('prometheus-redirect', `Prometheus at ${origin} answered HTTP ${res.status}, a redirect${redirectTarget(res.headers.location, url)}; redirects are not followed, so that no token goes to another address.`,

@@ -91,8 +91,9 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
     const { o, client, seen } = await observe({ url: sb.prometheusHttpUrl }, { kubeconfigPath: sb.kubeconfigPath });
     assert.equal(o.kind, 'absent');
     assert.deepEqual([...new Set(seen.map((x) => `${x.scheme} ${x.auth}`))], ['http none']);
+    assert.match(o.kind === 'absent' ? o.message : '', /refused the query \(HTTP 401\); no token was sent: the kubeconfig token is only sent over https/);
     await assert.rejects(client.query('sum(rate(revision_request_count{namespace_name="x"}[1m]))'), (e: Error & { hint?: string }) => {
-      assert.match(e.hint ?? '', /only sent over https/);
+      assert.match(e.hint ?? '', /Use the https URL/);
       return true;
     });
   });
@@ -111,7 +112,7 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
     const asked: string[] = [];
     const no = await observe({ url: sb.prometheusUrl, urlSource: 'workspace' }, { kubeconfigPath: kc.exec, confirmHost: async (o) => (asked.push(o), false) });
     assert.deepEqual([...new Set(no.seen.map((x) => x.auth))], ['none']);
-    assert.match(no.o.kind === 'absent' ? no.o.message : '', /HTTP 401/);
+    assert.match(no.o.kind === 'absent' ? no.o.message : '', /HTTP 401\); no token was sent: the URL comes from the workspace settings/);
     const none = await observe({ url: sb.prometheusUrl, urlSource: 'workspace' }, { kubeconfigPath: kc.exec });
     assert.deepEqual([...new Set(none.seen.map((x) => x.auth))], ['none'], 'no way to confirm: no token');
     const yes = await observe({ url: sb.prometheusUrl, urlSource: 'workspace' }, { kubeconfigPath: kc.exec, confirmHost: async (o) => (asked.push(o), true) });
