@@ -46,6 +46,7 @@ Options:
       --prometheus <url> Prometheus / Thanos base URL for OBSERVED (or
                          $KSERVE_CANARY_PROMETHEUS_URL); token from
                          $KSERVE_CANARY_PROMETHEUS_TOKEN, else the kubeconfig's
+                         (https only; an explicit token with http is refused)
       --window <d>       range of the observed split (default 5m)
 ${CLUSTER_USAGE}
   -h, --help             show this help
