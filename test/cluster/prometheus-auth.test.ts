@@ -8,13 +8,14 @@
  * followed with the token; failing plugins and an echoing server leave no secret in messages.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stringify as toYaml } from 'yaml';
 import { metricsFromSettings, observedSplit, readGates, type MetricsKube, type PrometheusSettings, type ServiceRef } from '../../src/cluster/metrics';
 import { sendTraffic } from '../../src/core/loadgen';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
@@ -122,6 +123,21 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
     assert.deepEqual(asked, [origin, origin]);
     const off = await observe({ url: sb.prometheusUrl, useKubeconfigToken: false }, { kubeconfigPath: kc.exec });
     assert.deepEqual([...new Set(off.seen.map((x) => x.auth))], ['none'], 'useKubeconfigToken: false');
+  });
+
+  it('TLS: the kubeconfig cluster\'s CA is trusted for Prometheus; its insecure-skip-tls-verify is not carried over', async () => {
+    const insecure = path.join(work, 'kc-insecure');
+    writeFileSync(insecure, toYaml({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+      clusters: [{ name: 'c', cluster: { server: sb.server, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+    }), { mode: 0o600 });
+    const { o, seen } = await observe({ url: sb.prometheusUrl }, { kubeconfigPath: insecure });
+    assert.match(o.kind === 'absent' ? o.message : '', /TLS certificate of https:\/\/127\.0\.0\.1:\d+ could not be verified/);
+    assert.deepEqual(seen, [], 'the handshake failed: no request, no token');
+    const trusted = await observe({ url: sb.prometheusUrl }, { kubeconfigPath: sb.kubeconfigPath });
+    assert.equal(trusted.o.kind, 'observed', 'the CA of the sandbox kubeconfig signs the Prometheus certificate');
   });
 
   it('a 403 (no cluster-wide access) is reported as refused', async () => {

@@ -9,8 +9,7 @@
  * it received), an explicit token over http is refused before any request.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClusterStore } from '../../src/cluster/index';
@@ -20,7 +19,7 @@ import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { buildCliBundle } from '../cli/bundle';
 import { execUser, sandboxKubeconfig, writeExecPlugin, type PluginMode } from '../cluster/kube-users';
 import { until } from '../cluster/sandbox-helpers';
-import { cliEnv, LeakScanner, runCli, type CliRun } from './helpers';
+import { cliEnv, LeakScanner, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
 
 const FAILING: Exclude<PluginMode, 'ok'>[] = ['stderr', 'garbage', 'truncated'];
 
@@ -34,18 +33,11 @@ describe('exec-plugin secrets never reach the output', () => {
   const kc: Record<PluginMode, string> = { ok: '', stderr: '', garbage: '', truncated: '' };
   const secret: Record<string, string> = {};
 
-  const cli = async (label: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> => {
-    const r = await runCli(bundle.bin, args, { env: cliEnv(home, env), cwd: work });
-    scan.add(`cli ${label}: stdout`, r.stdout);
-    scan.add(`cli ${label}: stderr`, r.stderr);
-    return r;
-  };
-  const show = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  const cli = (label: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> => runScanned(scan, bundle.bin, label, args, { env: cliEnv(home, env), cwd: work });
+  const show = showRun;
 
   before(async () => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'ksc-exec-secrets-'));
-    home = path.join(work, 'home');
-    mkdirSync(home);
+    ({ work, home } = securityWorkdir('ksc-exec-secrets-'));
     [bundle, sb] = await Promise.all([
       buildCliBundle(),
       startSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true }),
@@ -117,7 +109,7 @@ describe('exec-plugin secrets never reach the output', () => {
   }
 
   it('the cluster store: connection problem and log for each failing plugin', async () => {
-    for (const mode of FAILING) {
+    await Promise.all(FAILING.map(async (mode) => {
       const lines: string[] = [];
       const log = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m), debug: (m: string) => void lines.push(m) };
       const store = await createClusterStore({
@@ -128,7 +120,8 @@ describe('exec-plugin secrets never reach the output', () => {
         tuning: { watchKubeconfig: false, backoffInitialMs: 100, backoffMaxMs: 500, requestTimeoutMs: 5000 },
       });
       try {
-        await until(() => store.connection().problem !== undefined, `${mode}: a connection problem`);
+        // generous: each attempt spawns node for the plugin, on a machine that may be busy
+        await until(() => store.connection().problem !== undefined, `${mode}: a connection problem`, 120_000);
         const c = store.connection();
         assert.match(c.problem!.message, /exec plugin "node"/);
         scan.add(`store ${mode}: connection`, JSON.stringify(c));
@@ -137,7 +130,7 @@ describe('exec-plugin secrets never reach the output', () => {
         store.dispose();
         scan.add(`store ${mode}: log`, lines.join('\n'));
       }
-    }
+    }));
   });
 
   it('no secret, in any form, in any output', () => {
