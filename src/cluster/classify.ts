@@ -1,8 +1,12 @@
 /**
  * Turns any error of a request to the API server into one ClusterProblem: what happened for
  * the user, and what to do. Never includes a token or header: only status codes, error
- * codes, the server URL and namespace.
+ * codes, the server URL and namespace, our own messages, and credential failures in their
+ * safe form (credentials.ts); a library's message text (an exec plugin's stderr, JSON.parse
+ * quoting its input) is never shown.
  */
+import { redact } from '../core/redact';
+import { CredentialError } from './credentials';
 import type { ClusterErrorKind, ClusterProblem } from './types';
 
 /** An error of our HTTP transport: an HTTP status, or a Node error code. */
@@ -65,6 +69,8 @@ export function classifyError(e: unknown, server: string | undefined): ClusterPr
   const ns = e instanceof RequestError ? e.namespace : undefined;
   const code = errorCode(e);
   const mk = (kind: ClusterErrorKind, message: string, hint: string): ClusterProblem => (ns && kind === 'forbidden' ? { kind, message, hint, namespace: ns } : { kind, message, hint });
+  // Before the Node-code checks: a credential failure carries ECREDENTIALS (and its cause an ENOENT).
+  if (e instanceof CredentialError) return mk('unauthorized', e.message, e.hint);
   if (status === 401) {
     return mk(
       'unauthorized',
@@ -105,8 +111,11 @@ export function classifyError(e: unknown, server: string | undefined): ClusterPr
   if (status !== undefined) {
     return mk('other', `The cluster${where} answered with HTTP ${status}.`, 'The extension keeps retrying.');
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  return mk('other', `Talking to the cluster${where} failed: ${msg.slice(0, 200)}`, 'The extension keeps retrying.');
+  // Our own RequestErrors say what went wrong; any other text came from a library and may quote
+  // what it parsed: only its class is shown (a parser's message can echo a credential).
+  if (e instanceof RequestError) return mk('other', `Talking to the cluster${where} failed: ${redact(e.message).slice(0, 200)}`, 'The extension keeps retrying.');
+  const what = e instanceof SyntaxError ? 'an answer that is not valid JSON' : e instanceof Error && /^[A-Za-z]{1,40}$/.test(e.name) ? `an unexpected ${e.name}` : 'an unexpected failure';
+  return mk('other', `Talking to the cluster${where} failed: ${what}.`, 'The extension keeps retrying; details are not shown as they may quote credentials.');
 }
 
 /** Kinds that cut off the whole cluster (as opposed to one namespace). */

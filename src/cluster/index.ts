@@ -44,8 +44,8 @@ export { createClusterStore } from './store';
 export { deriveService, observeInferenceService, joinService, liveMatches, printerColumns } from './derive';
 export { grafanaRouteUrl } from './route';
 // Observed split, rollout gates and rollout ports (Prometheus / Thanos): see metrics.ts, observed.ts, rollout-ports.ts.
-export { createMetricsClient, metricsFromSettings, observedSplit, readGates, kubeconfigToken } from './metrics';
-export type { MetricsClient, PrometheusSettings, ServiceRef } from './metrics';
+export { createMetricsClient, metricsFromSettings, observedSplit, readGates } from './metrics';
+export type { MetricsClient, MetricsKube, PrometheusSettings, ServiceRef } from './metrics';
 export { createObservedTracker } from './observed';
 export type { ObservedTracker, ObservedTrackerOptions } from './observed';
 export { clusterRolloutPorts, rolloutPorts } from './rollout-ports';

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CanaryError } from '../core/errors';
 import { isDnsLabel } from '../core/names';
+import { redact } from '../core/redact';
 import { watchFolders } from './fswatch';
 
 type ClientModule = typeof import('@kubernetes/client-node');
@@ -68,7 +69,8 @@ export async function loadKubeconfig(source: KubeconfigSource, context: string |
         throw new CanaryError(
           'cluster',
           'bad-kubeconfig',
-          `Could not read the kubeconfig ${file}: ${e instanceof Error ? e.message.split('\n')[0].slice(0, 200) : String(e)}`,
+          // the parser's first line only (later lines quote the file, tokens included), redacted
+          `Could not read the kubeconfig ${file}: ${redact(e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)).slice(0, 200)}`,
           'Fix or remove the file, or point the kubeconfig setting / --kubeconfig at another one.',
           { cause: e },
         );

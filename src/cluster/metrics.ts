@@ -4,33 +4,62 @@
  *
  * - `GET <base>/api/v1/query?query=…` (instant queries), answers
  *   `{"status":"success","data":{"resultType":"vector","result":[{"metric":{…},"value":[ts,"v"]}]}}`.
- * - Auth: a bearer token from the settings, else (optionally) the kubeconfig user's token
- *   (OpenShift's Thanos querier accepts it). The token is sent in the Authorization header
- *   only; it is never logged nor put in a message.
- * - TLS is verified (an extra CA may be configured); http is allowed for local setups.
+ * - Auth: a bearer token given explicitly (CLI: $KSERVE_CANARY_PROMETHEUS_TOKEN), else the
+ *   kubeconfig user's bearer token through client-node's own machinery (token, token file,
+ *   exec plugin, OIDC: credentials.ts), fetched afresh for each query (OpenShift's Thanos
+ *   querier accepts it). The kubeconfig token goes only over https, only to the configured
+ *   host (redirects are never followed), and only when the URL is the user's own choice (user
+ *   settings, CLI flag or environment) or the user confirmed that host. An explicit token over
+ *   plain http is refused. Client certificates and passwords are never sent to Prometheus: they
+ *   are an identity for the API server. Tokens are never logged nor put in a message; text
+ *   the server answers is cleaned of the token sent and passed through redact().
+ * - TLS is verified: the system CAs, plus the kubeconfig cluster's CA and an extra CA when
+ *   given; the kubeconfig's insecure-skip-tls-verify is not carried over.
  * - Split: `revision_request_count` (Knative queue-proxy, labels namespace_name,
  *   configuration_name, revision_name) rate by revision_name; when that has no series,
  *   per-pod `ovms_requests_success` with pods `<model>-predictor-000NN-deployment-…`
  *   mapped to revision `<model>-predictor-000NN`. Nothing found → absent with the reason.
  */
+import * as fs from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CanaryError } from '../core/errors';
 import { HttpFailure, httpRequest } from '../core/http';
 import { sharesOf, type AbsentReason, type ObservedSplit } from '../core/observed';
 import { formatDuration, promRange } from '../core/plan';
+import { redact } from '../core/redact';
 import type { GateReading } from '../core/rollout';
+import { CredentialError, kubeBearer } from './credentials';
 import { findKubeconfig, loadKubeconfig } from './kubeconfig';
 
 export interface PrometheusSettings {
   /** Base URL of Prometheus or the Thanos querier, e.g. `https://thanos-querier-openshift-monitoring.apps.example.com`. */
   url?: string;
-  /** Bearer token; wins over the kubeconfig's. */
+  /** Bearer token given explicitly; wins over the kubeconfig's. Refused with an http URL. */
   token?: string;
   /** Use the kubeconfig user's token when no token is set (default true). */
   useKubeconfigToken?: boolean;
+  /**
+   * Where the URL comes from: `user` (user settings, a CLI flag or environment variable: the
+   * user's own choice; the default) or `workspace` (a repository's .vscode/settings.json, a
+   * folder setting): then the kubeconfig token goes only to a host `confirmHost` accepts.
+   */
+  urlSource?: 'user' | 'workspace';
   /** Extra PEM CA certificate(s) to trust. */
   ca?: string;
   /** Per query, default 10000 ms. */
   timeoutMs?: number;
+}
+
+/** Which kubeconfig (as the cluster store finds it) and how to ask about a workspace's host. */
+export interface MetricsKube {
+  kubeconfigPath?: string;
+  context?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Asked (once per client) before the kubeconfig token goes to `origin` when the URL comes
+   * from the workspace; true: send it. Absent: never sent for a workspace URL.
+   */
+  confirmHost?: (origin: string) => Promise<boolean>;
 }
 
 export interface PromSample {
@@ -79,21 +108,59 @@ function checkBase(url: string): URL {
   return u;
 }
 
+/** Options of one client: the token is fixed (`token`) or fetched before each query (`bearer`). */
+export interface MetricsClientOptions {
+  url: string;
+  token?: string;
+  /** Called before each query: a rotating token (exec plugin, token file); undefined sends none. */
+  bearer?: () => Promise<string | undefined>;
+  ca?: string | Buffer | (string | Buffer)[];
+  timeoutMs?: number;
+  /** Why no token is sent although the kubeconfig may have one (shown with a 401/403). */
+  noTokenReason?: string;
+}
+
+/** `text` from the server without the token we sent, through redact(). */
+function scrub(text: string, token: string | undefined): string {
+  return redact(token ? text.split(token).join('***') : text);
+}
+
+/** Where a redirect points, without its query (an OAuth redirect carries state there). */
+function redirectTarget(location: string | string[] | undefined, base: URL): string {
+  const l = Array.isArray(location) ? location[0] : location;
+  if (!l) return '';
+  try {
+    const u = new URL(l, base);
+    return ` to ${redact(`${u.protocol}//${u.host}${u.pathname}`).slice(0, 200)}`;
+  } catch {
+    return '';
+  }
+}
+
 /**
- * A client for one Prometheus. `token` is used only in the Authorization header.
+ * A client for one Prometheus. The token is used only in the Authorization header of
+ * requests to the base URL's host: redirects are reported, never followed.
  */
-export function createMetricsClient(opts: { url: string; token?: string; ca?: string; timeoutMs?: number }): MetricsClient {
+export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
   const base = checkBase(opts.url);
   const baseUrl = base.toString().replace(/\/+$/, '');
   const origin = `${base.protocol}//${base.host}`;
   const timeoutMs = opts.timeoutMs ?? 10000;
-  const token = opts.token?.trim() || undefined;
+  const fixed = opts.token?.trim() || undefined;
+  const bearer = opts.bearer ?? (async () => fixed);
   return {
     baseUrl,
     async query(promql: string, signal?: AbortSignal): Promise<PromSample[]> {
       const url = new URL(`${baseUrl}/api/v1/query`);
       url.searchParams.set('query', promql);
       const headers: Record<string, string> = { accept: 'application/json' };
+      let token: string | undefined;
+      try {
+        token = (await bearer())?.trim() || undefined;
+      } catch (e) {
+        if (e instanceof CredentialError) throw new MetricsError('prometheus-credentials', `No token for Prometheus at ${origin}: ${e.message}`, e.hint);
+        throw e;
+      }
       if (token) headers.authorization = `Bearer ${token}`;
       let res;
       try {
@@ -108,8 +175,18 @@ export function createMetricsClient(opts: { url: string; token?: string; ca?: st
         throw e;
       }
       if (res.status === 401 || res.status === 403) {
-        throw new MetricsError('prometheus-unauthorized', `Prometheus at ${origin} refused the query (HTTP ${res.status}).`,
-          token ? 'The bearer token is not valid for it (expired? not allowed to read metrics?). Log in again or set another token.' : 'It needs a bearer token: set the Prometheus token setting, or log in so the kubeconfig holds one.');
+        const refused = `Prometheus at ${origin} refused the query (HTTP ${res.status})`;
+        if (!token && opts.noTokenReason) {
+          throw new MetricsError('prometheus-unauthorized', `${refused}; no token was sent: ${opts.noTokenReason}.`, 'Use the https URL of the Thanos querier or Prometheus route, set in your user settings (or --prometheus).');
+        }
+        const hint = token
+          ? 'The bearer token is not valid for it (expired? not allowed to read metrics?). Log in again or set another token.'
+          : 'It needs a bearer token: log in so the kubeconfig holds one (oc login), or set $KSERVE_CANARY_PROMETHEUS_TOKEN for the CLI.';
+        throw new MetricsError('prometheus-unauthorized', `${refused}.`, hint);
+      }
+      if (res.status >= 300 && res.status < 400) {
+        throw new MetricsError('prometheus-redirect', `Prometheus at ${origin} answered HTTP ${res.status}, a redirect${redirectTarget(res.headers.location, url)}; redirects are not followed, so that no token goes to another address.`,
+          'Set the Prometheus URL to the final address if you trust it (a redirect to a login page means the URL wants a bearer token).');
       }
       let body: unknown;
       try {
@@ -119,8 +196,9 @@ export function createMetricsClient(opts: { url: string; token?: string; ca?: st
       }
       const b = body as { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
       if (b.status !== 'success') {
-        const why = typeof b.error === 'string' ? b.error.slice(0, 300) : `HTTP ${res.status}`;
-        throw new MetricsError('prometheus-error', `Prometheus at ${origin} answered an error${b.errorType ? ` (${b.errorType})` : ''}: ${why}`, 'Check the Prometheus URL; the query is in the log.');
+        const why = typeof b.error === 'string' ? scrub(b.error, token).slice(0, 300) : `HTTP ${res.status}`;
+        const type = typeof b.errorType === 'string' && /^[a-z_]{1,40}$/.test(b.errorType) ? ` (${b.errorType})` : '';
+        throw new MetricsError('prometheus-error', `Prometheus at ${origin} answered an error${type}: ${why}`, 'Check the Prometheus URL; the query is in the log.');
       }
       return samplesOf(b.data, origin);
     },
@@ -148,26 +226,56 @@ function samplesOf(data: { resultType?: string; result?: unknown } | undefined, 
   });
 }
 
-/** The kubeconfig user's bearer token, when it has one (OpenShift `oc login`). */
-export async function kubeconfigToken(opts: { kubeconfigPath?: string; context?: string; env?: NodeJS.ProcessEnv }): Promise<string | undefined> {
-  const source = findKubeconfig(opts.kubeconfigPath, opts.env ?? process.env);
-  if (!source) return undefined;
+/** The CA of the kubeconfig's current cluster (certificate-authority(-data)), when it names one. */
+function clusterCa(kc: KubeConfig): Buffer | undefined {
+  const c = kc.getCurrentCluster();
   try {
-    const kc = await loadKubeconfig(source, opts.context);
-    const user = kc.getCurrentUser();
-    const t = user?.token?.trim();
-    return t ? t : undefined;
+    if (c?.caFile) return fs.readFileSync(c.caFile);
+    if (c?.caData) return Buffer.from(c.caData, 'base64');
   } catch {
-    return undefined;
+    // unreadable: the cluster store reports the kubeconfig's problems
   }
+  return undefined;
 }
 
-/** A client from settings, or undefined when no URL is configured. */
-export async function metricsFromSettings(s: PrometheusSettings, kube?: { kubeconfigPath?: string; context?: string; env?: NodeJS.ProcessEnv }): Promise<MetricsClient | undefined> {
-  if (!s.url?.trim()) return undefined;
-  let token = s.token?.trim() || undefined;
-  if (!token && s.useKubeconfigToken !== false && kube) token = await kubeconfigToken(kube);
-  return createMetricsClient({ url: s.url.trim(), ...(token ? { token } : {}), ...(s.ca ? { ca: s.ca } : {}), ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) });
+async function kubeconfigOf(kube: MetricsKube): Promise<KubeConfig | undefined> {
+  const source = findKubeconfig(kube.kubeconfigPath, kube.env ?? process.env);
+  if (!source) return undefined;
+  // A kubeconfig that does not load is the cluster store's problem to report: no token then.
+  return loadKubeconfig(source, kube.context).catch(() => undefined);
+}
+
+/**
+ * A client from settings, or undefined when no URL is configured. Decides which token goes
+ * to Prometheus (see the file comment); refuses an explicit token with an http URL.
+ */
+export async function metricsFromSettings(s: PrometheusSettings, kube?: MetricsKube): Promise<MetricsClient | undefined> {
+  const url = s.url?.trim();
+  if (!url) return undefined;
+  const base = checkBase(url);
+  const origin = `${base.protocol}//${base.host}`;
+  const secure = base.protocol === 'https:';
+  const explicit = s.token?.trim() || undefined;
+  if (explicit && !secure) {
+    throw new CanaryError('invalid-input', 'prometheus-token-over-http', `Refusing to send the Prometheus token over plain http to ${origin}: anyone on the way could read it. Nothing was sent.`,
+      'Use the https URL of Prometheus or the Thanos querier, or unset the token ($KSERVE_CANARY_PROMETHEUS_TOKEN) for a Prometheus that needs none (a port-forward).');
+  }
+  const kc = kube ? await kubeconfigOf(kube) : undefined;
+  const cas = [s.ca, kc ? clusterCa(kc) : undefined].filter((c): c is string | Buffer => c !== undefined && c.length > 0);
+  const common = { url, ...(cas.length ? { ca: cas } : {}), ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}) };
+  if (explicit) return createMetricsClient({ ...common, token: explicit });
+  let noTokenReason: string | undefined;
+  if (s.useKubeconfigToken === false) noTokenReason = 'sending the kubeconfig token is turned off (kserveCanary.prometheus.useKubeconfigToken)';
+  else if (!kc) noTokenReason = 'no kubeconfig was found';
+  else if (!secure) noTokenReason = 'the kubeconfig token is only sent over https, and this URL is plain http';
+  else if (s.urlSource === 'workspace' && !(await kube?.confirmHost?.(origin))) {
+    noTokenReason = `the URL comes from the workspace settings and sending your kubeconfig token to ${base.host} was not confirmed (set the URL in your user settings, or confirm when asked)`;
+  }
+  if (noTokenReason || !kc) return createMetricsClient({ ...common, ...(noTokenReason ? { noTokenReason } : {}) });
+  // Queries asked together (the three gate queries) share one run of an exec plugin.
+  let inflight: Promise<string | undefined> | undefined;
+  const bearer = () => (inflight ??= kubeBearer(kc).then((b) => b.token).finally(() => (inflight = undefined)));
+  return createMetricsClient({ ...common, bearer });
 }
 
 /** Revision of a predictor pod: `jukebox-predictor-00002-deployment-6d8f-abcde` → `jukebox-predictor-00002`. */
@@ -193,6 +301,12 @@ export function knativeSplitQuery(svc: Pick<ServiceRef, 'namespace' | 'name'>, r
 /** The OpenVINO fallback: request rate per predictor pod over the window. */
 export function ovmsSplitQuery(svc: Pick<ServiceRef, 'namespace' | 'name'>, range: string): string {
   return `sum by (pod) (rate(ovms_requests_success{namespace=${promString(svc.namespace)},name=${promString(svc.name)}}[${range}]))`;
+}
+
+/** A query failure for the user: our MetricsErrors as they are, anything else redacted. */
+function failureText(e: unknown): string {
+  if (e instanceof MetricsError) return e.message;
+  return redact(e instanceof Error ? e.message : String(e)).slice(0, 300);
 }
 
 function absent(window: string, reason: AbsentReason, message: string, now: Date): ObservedSplit {
@@ -240,8 +354,7 @@ export async function observedSplit(client: MetricsClient | undefined, svc: Serv
     if (Object.keys(byPodRev).length) return observedFrom(byPodRev, svc, window, 'ovms', now);
     return absent(window, 'no-data', `Prometheus has no revision_request_count nor ovms_requests_success series for ${svc.name} in ${svc.namespace}.`, now);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    return absent(window, 'query-failed', msg, now);
+    return absent(window, 'query-failed', failureText(e), now);
   }
 }
 
@@ -282,7 +395,7 @@ export async function readGates(client: MetricsClient, q: { namespace: string; r
       reading.p95Ms = one(p95);
     }
   } catch (e) {
-    reading.problem = e instanceof Error ? e.message : String(e);
+    reading.problem = failureText(e);
   }
   return reading;
 }

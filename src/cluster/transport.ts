@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { RequestError } from './classify';
+import { applyKubeCredentials } from './credentials';
 
 export interface ResourceType {
   group: string;
@@ -78,7 +79,7 @@ export class Transport {
   /** Fresh auth headers (exec plugins and token files may rotate), a long-lived TLS agent. */
   private async options(): Promise<{ headers: Record<string, string>; agent: http.Agent }> {
     const o: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(o);
+    await applyKubeCredentials(this.kc, o);
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kserve-canary' };
     for (const [k, v] of Object.entries(o.headers ?? {})) {
       if (typeof v === 'string' || typeof v === 'number') headers[k] = String(v);

@@ -2,8 +2,10 @@
  * One small HTTP(S) request helper over node:http/node:https, shared by the test-traffic
  * sender (src/core/loadgen.ts) and the Prometheus client (src/cluster/metrics.ts).
  *
- * - Only `http:` and `https:` URLs; TLS is always verified (an extra CA may be given,
- *   `rejectUnauthorized` is never turned off).
+ * - Only `http:` and `https:` URLs; TLS is always verified (extra CAs may be given, on top
+ *   of the system ones; `rejectUnauthorized` is never turned off).
+ * - Redirects are never followed: a 3xx is an answer like any other, so headers (a bearer
+ *   token) only ever go to the URL asked for.
  * - A whole-request timeout and an AbortSignal; both destroy the socket.
  * - The response body is read up to a size limit (default 4 MiB) so a misbehaving
  *   server cannot fill the memory.
@@ -11,6 +13,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 
 export interface HttpRequest {
   url: URL;
@@ -21,7 +24,7 @@ export interface HttpRequest {
   timeoutMs: number;
   signal?: AbortSignal;
   /** Extra PEM CA certificate(s) trusted for https, besides the system ones. */
-  ca?: string | Buffer;
+  ca?: string | Buffer | (string | Buffer)[];
   agent?: http.Agent;
   maxBodyBytes?: number;
 }
@@ -73,7 +76,8 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
       method: req.method ?? 'GET',
       headers,
       ...(req.agent ? { agent: req.agent } : {}),
-      ...(url.protocol === 'https:' && req.ca ? { ca: req.ca } : {}),
+      // node's `ca` replaces the system roots: give both
+      ...(url.protocol === 'https:' && req.ca ? { ca: [...tls.rootCertificates, ...(Array.isArray(req.ca) ? req.ca : [req.ca])] } : {}),
     };
     const mod = url.protocol === 'https:' ? https : http;
     const r = mod.request(url, options, (res) => {

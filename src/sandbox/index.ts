@@ -20,7 +20,7 @@ import { ArgoController, type ArgoSnapshot } from './argocd';
 import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, type KServeDialect, type KServeSnapshot } from './kserve';
 import { newFaultState, type AccessList } from './faults';
 import { INFERENCE_SERVICES } from './resources';
-import { InferenceServer, type RevisionBehavior } from './inference';
+import { InferenceServer, type PrometheusAuthRecord, type RevisionBehavior } from './inference';
 import { ApiServer } from './server';
 import { pipelinePush, type PipelineChange } from './pipeline';
 import { seedCluster, seedGitops, seedNamespaces } from './seed';
@@ -33,7 +33,7 @@ export { REFRESH_ANNOTATION } from './argocd';
 export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION, type KServeDialect } from './kserve';
 export type { KObject } from './types';
 export type { PipelineChange } from './pipeline';
-export type { RevisionBehavior } from './inference';
+export type { PrometheusAuthRecord, RevisionBehavior } from './inference';
 
 export interface SandboxOptions {
   /** Data dir; default: a fresh temp dir (removed by nobody: pass your own to clean it). */
@@ -151,8 +151,16 @@ export interface Sandbox {
   controller: SandboxControls;
   /** The object store (same as controller.store; replaced by restart()). */
   readonly store: Store;
-  /** With `inference: true`: base URL of the Prometheus query API (needs the sandbox token). */
+  /**
+   * With `inference: true`: base URL of the Prometheus query API over https (the sandbox CA,
+   * caFile, signs its certificate; needs the sandbox token, 401 otherwise; 403 while
+   * cluster-wide access is refused).
+   */
   readonly prometheusUrl: string | undefined;
+  /** The same API over plain http (for tests that prove no credential is sent over http). */
+  readonly prometheusHttpUrl: string | undefined;
+  /** The queries the Prometheus API received: scheme and kind of credential, oldest first. */
+  readonly prometheusAuthLog: readonly PrometheusAuthRecord[];
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -162,6 +170,7 @@ interface PersistedState {
   kserve: KServeSnapshot;
   argo: ArgoSnapshot;
   inferencePort?: number;
+  prometheusPort?: number;
 }
 
 const DOMAIN = 'apps.sandbox.example';
@@ -248,14 +257,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let argo!: ArgoController;
   let api!: ApiServer;
   let running = false;
-  const inference = opts.inference ? new InferenceServer(() => store, () => token) : undefined;
+  const inference = opts.inference ? new InferenceServer(() => store, () => token, { tls, clusterWide: () => access.clusterWide }) : undefined;
   let inferencePort = 0;
+  let prometheusPort = 0;
 
   const boot = async (port: number): Promise<number> => {
     const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState) : undefined;
     if (inference) {
       // the same port as before when possible, so that status.url stays valid
-      inferencePort = await inference.listen(inferencePort || saved?.inferencePort || 0).catch(() => inference.listen(0));
+      const promPort = prometheusPort || saved?.prometheusPort || 0;
+      inferencePort = await inference.listen(inferencePort || saved?.inferencePort || 0, promPort).catch(() => inference.listen(0, promPort));
+      prometheusPort = inference.tlsPort;
     }
     store = new Store(opts.watchWindow ?? 1000);
     kserve = new KServeController(store, {
@@ -307,7 +319,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     kserve.stop();
     await api.close();
     await inference?.close();
-    const state: PersistedState = { store: store.snapshot(), kserve: kserve.snapshot(), argo: argo.snapshot(), ...(inference ? { inferencePort } : {}) };
+    const state: PersistedState = { store: store.snapshot(), kserve: kserve.snapshot(), argo: argo.snapshot(), ...(inference ? { inferencePort, prometheusPort } : {}) };
     writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
     renameSync(`${stateFile}.tmp`, stateFile);
   };
@@ -340,6 +352,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     get prometheusUrl() {
       return inference?.prometheusUrl;
+    },
+    get prometheusHttpUrl() {
+      return inference?.prometheusHttpUrl;
+    },
+    get prometheusAuthLog() {
+      return inference?.authLog ?? [];
     },
     faults: {
       dropWatches: (o) => api.dropWatches(o?.abrupt ?? false),

@@ -8,8 +8,13 @@
  *   400 for a body that is not JSON, 404 for another model or an unknown service.
  *   `setRevisionBehavior(ns, revision, {errorRate, latencyMs})`: every round(1/errorRate)-th
  *   request of that revision answers 500; each answer waits latencyMs.
- * - `GET /prometheus/api/v1/query?query=…` (bearer token of the sandbox): instant queries
- *   over the requests served, as Knative's queue-proxy and OpenVINO report them:
+ * - `GET /prometheus/api/v1/query?query=…`: instant queries, served over https (the sandbox
+ *   CA's certificate for 127.0.0.1, like the Thanos querier's route) and over plain http (a
+ *   twin for tests proving that no credential goes over http). Like the Thanos querier behind
+ *   its kube-rbac-proxy: no or a wrong bearer token → 401, a user without cluster-wide access
+ *   → 403. Each query's scheme and whether it carried the right token are recorded
+ *   (`authLog`, never the token itself). The answers cover the requests served, as Knative's
+ *   queue-proxy and OpenVINO report them:
  *   `revision_request_count` (namespace_name, configuration_name, revision_name,
  *   response_code, response_code_class), `revision_request_latencies_bucket` (ms, with le)
  *   and `ovms_requests_success` (namespace, name, pod `<revision>-deployment-<hash>-<id>`).
@@ -17,6 +22,7 @@
  *   `histogram_quantile(q, sum by (le) (rate(m_bucket{…}[r])))`; anything else is 400 bad_data.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { closeServer, listenOnLoopback } from './listen';
@@ -112,9 +118,29 @@ function labelsOf(metric: string, s: Sample): Record<string, string> | undefined
 
 type Vector = Array<{ metric: Record<string, string>; value: number }>;
 
+/** One query the Prometheus API received: over which scheme, with which kind of credential. */
+export interface PrometheusAuthRecord {
+  scheme: 'http' | 'https';
+  /** `none`: no Authorization header; `valid`: the sandbox token; `invalid`: anything else. */
+  auth: 'none' | 'valid' | 'invalid';
+}
+
+export interface InferenceOptions {
+  /** Certificate and key for the https listener of the Prometheus API. */
+  tls?: { cert: string; key: string };
+  /** Whether the user may read cluster-wide (the Thanos querier answers 403 otherwise). */
+  clusterWide?: () => boolean;
+}
+
+const AUTH_LOG_MAX = 1000;
+
 export class InferenceServer {
   private server: http.Server | undefined;
+  private tlsServer: https.Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** The last queries' scheme and kind of credential (oldest first). */
+  readonly authLog: PrometheusAuthRecord[] = [];
+  tlsPort = 0;
   private readonly behaviors = new Map<string, RevisionBehavior>();
   private readonly counters = new Map<string, number>();
   private readonly rr = new Map<string, { fingerprint: string; current: Map<string, number> }>();
@@ -125,13 +151,20 @@ export class InferenceServer {
   constructor(
     private readonly store: () => Store,
     private readonly token: () => string,
+    private readonly opts: InferenceOptions = {},
   ) {}
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The Prometheus API over https when TLS material was given, else over http. */
   get prometheusUrl(): string {
+    return this.opts.tls ? `https://127.0.0.1:${this.tlsPort}/prometheus` : this.prometheusHttpUrl;
+  }
+
+  /** The same API over plain http. */
+  get prometheusHttpUrl(): string {
     return `${this.baseUrl}/prometheus`;
   }
 
@@ -147,22 +180,30 @@ export class InferenceServer {
     this.counters.delete(key);
   }
 
-  async listen(port: number): Promise<number> {
-    const server = http.createServer((req, res) => {
+  /** Listens on `port` (http) and, with TLS material, `tlsPort` (https; 0: any). */
+  async listen(port: number, tlsPort = 0): Promise<number> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((e: unknown) => this.json(res, 500, { error: e instanceof Error ? e.message : String(e) }));
-    });
+    };
+    const server = http.createServer(handler);
     this.port = await listenOnLoopback(server, port, this.sockets);
     this.server = server;
+    if (this.opts.tls) {
+      const tlsServer = https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler);
+      this.tlsPort = await listenOnLoopback(tlsServer, tlsPort, this.sockets).catch(() => listenOnLoopback(tlsServer, 0, this.sockets));
+      this.tlsServer = tlsServer;
+    }
     return this.port;
   }
 
   async close(): Promise<void> {
-    const server = this.server;
+    const servers = [this.server, this.tlsServer].filter((s): s is http.Server => s !== undefined);
     this.server = undefined;
+    this.tlsServer = undefined;
     for (const t of this.pending) clearTimeout(t);
     this.pending.clear();
-    if (!server) return;
-    await closeServer(server, this.sockets);
+    // one socket set for both servers: close them one after the other
+    for (const s of servers) await closeServer(s, this.sockets);
   }
 
   private json(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -276,16 +317,29 @@ export class InferenceServer {
     }
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
+  private credential(req: IncomingMessage): PrometheusAuthRecord['auth'] {
+    const h = req.headers.authorization;
+    if (!h) return 'none';
+    const m = /^Bearer\s+(.+)$/i.exec(h);
+    if (!m) return 'invalid';
     const a = Buffer.from(m[1]!.trim());
     const b = Buffer.from(this.token());
-    return a.length === b.length && timingSafeEqual(a, b);
+    return a.length === b.length && timingSafeEqual(a, b) ? 'valid' : 'invalid';
   }
 
   private serveQuery(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    if (!this.authorized(req)) return this.json(res, 401, { status: 'error', errorType: 'unauthorized', error: 'a bearer token is required' });
+    const auth = this.credential(req);
+    this.authLog.push({ scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http', auth });
+    if (this.authLog.length > AUTH_LOG_MAX) this.authLog.splice(0, this.authLog.length - AUTH_LOG_MAX);
+    // kube-rbac-proxy's answers: plain text, no hint of the token
+    if (auth !== 'valid') {
+      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer' }).end('Unauthorized\n');
+      return;
+    }
+    if (this.opts.clusterWide && !this.opts.clusterWide()) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Forbidden (user=sandbox, verb=get, resource=namespaces, subresource=)\n');
+      return;
+    }
     const q = url.searchParams.get('query') ?? '';
     const now = Date.now();
     try {

@@ -18,6 +18,7 @@ import { loadBackend } from './load';
 import type { Log } from './log';
 import { processAlive } from './pid';
 import { connectionText, errorText, observedView, redact, welcomeState, type ObservedView, type WelcomeState } from './present';
+import { modalAsk, PrometheusHostTrust } from './prometheus-trust';
 import { CONNECTION_KEYS, METRICS_KEYS, readSettings, type Settings } from './settings';
 
 export type ViewState = WelcomeState | 'loading';
@@ -59,8 +60,11 @@ export class Controller implements vscode.Disposable {
   /** Observed split per service; undefined when no Prometheus URL is configured. */
   private observed: ObservedTracker | undefined;
   private observedGeneration = 0;
+  private readonly hostTrust: PrometheusHostTrust;
 
-  constructor(private readonly log: Log) {
+  /** `globalState` remembers the hosts a workspace's Prometheus URL may send the kubeconfig token to. */
+  constructor(private readonly log: Log, globalState?: vscode.Memento) {
+    this.hostTrust = new PrometheusHostTrust(globalState, modalAsk(vscode.window));
     this.disposables.push(
       this.changeEmitter,
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -178,15 +182,24 @@ export class Controller implements vscode.Disposable {
     return observedView(this.observed?.get(key), this.get(key), this.backend);
   }
 
-  /** The Prometheus client the settings describe (undefined: no URL), with the kubeconfig's token when allowed. */
+  /**
+   * The Prometheus client the settings describe (undefined: no URL), with the kubeconfig's
+   * token when allowed: https only, and for a URL from the workspace settings only to a host
+   * the user confirmed (asked once, modal).
+   */
   async metricsClient(): Promise<Awaited<ReturnType<Backend['metricsFromSettings']>>> {
     const s = this.settings;
     if (!s.prometheusUrl) return undefined;
     const backend = (this.backend ??= await loadBackend());
     const useOverride = this.override && !s.kubeconfig;
     return backend.metricsFromSettings(
-      { url: s.prometheusUrl, useKubeconfigToken: s.prometheusUseKubeconfigToken },
-      { kubeconfigPath: useOverride ? this.override!.kubeconfig : s.kubeconfig || undefined, context: s.context || (useOverride ? this.override!.context : undefined) || undefined, env: process.env },
+      { url: s.prometheusUrl, useKubeconfigToken: s.prometheusUseKubeconfigToken, urlSource: s.prometheusUrlSource },
+      {
+        kubeconfigPath: useOverride ? this.override!.kubeconfig : s.kubeconfig || undefined,
+        context: s.context || (useOverride ? this.override!.context : undefined) || undefined,
+        env: process.env,
+        confirmHost: (origin) => this.hostTrust.confirm(origin),
+      },
     );
   }
 

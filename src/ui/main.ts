@@ -37,7 +37,7 @@ function serviceKey(n: Node | undefined): string | undefined {
 export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   const t0 = performance.now();
   const log = createLog();
-  const ctl = new Controller(log);
+  const ctl = new Controller(log, context.globalState);
   const tree = new CanaryTreeProvider(ctl);
   const view = shell.view as vscode.TreeView<Node>;
   tree.view = view;

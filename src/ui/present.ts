@@ -8,6 +8,7 @@ import type { ApplicationState, ConnectionState, ServiceState, TrafficTarget, Ve
 import { isCanaryError } from '../core/errors';
 import type { ObservedSplit } from '../core/observed';
 import { formatSplit, shortSplit } from '../core/traffic';
+import { redact } from '../core/redact';
 
 export interface IconSpec {
   /** Codicon id, e.g. `pass-filled`, `sync~spin`. */
@@ -316,18 +317,8 @@ export function welcomeState(hasGitops: boolean, c: ConnectionState, hasServices
   }
 }
 
-/**
- * Hides secrets that may hide in text before it reaches the log or a notification: bearer
- * tokens, `token=`/`password:` values, credentials in URLs, PEM private keys. The layers below
- * promise never to hand over a secret; this is the second lock.
- */
-export function redact(text: string): string {
-  return text
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]')
-    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 ***')
-    .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
-}
+/** Secret-hiding of every text shown or logged: src/core/redact.ts (shared with the CLI). */
+export { redact };
 
 /** User-facing text of any failure: CanaryError message + hint; other errors with a generic hint. */
 export function errorText(e: unknown): string {

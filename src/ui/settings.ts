@@ -8,6 +8,7 @@
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
+import { settingSource } from './prometheus-trust';
 
 export const SECTION = 'kserveCanary';
 
@@ -28,6 +29,8 @@ export interface Settings {
   followTimeoutSeconds: number;
   statusBarVisible: boolean;
   prometheusUrl: string;
+  /** `workspace`: the URL comes from the workspace (the kubeconfig token then needs a confirmed host). */
+  prometheusUrlSource: 'user' | 'workspace';
   prometheusUseKubeconfigToken: boolean;
   trafficPayload: string;
   rolloutSteps: string;
@@ -65,6 +68,7 @@ export function readSettings(): Settings {
     followTimeoutSeconds: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
     statusBarVisible: c.get<unknown>('statusBar.visible') !== false,
     prometheusUrl: str(c, 'prometheus.url'),
+    prometheusUrlSource: settingSource(c.inspect<unknown>('prometheus.url'), str(c, 'prometheus.url')),
     prometheusUseKubeconfigToken: c.get<unknown>('prometheus.useKubeconfigToken') !== false,
     trafficPayload: str(c, 'traffic.payload'),
     rolloutSteps: str(c, 'rollout.steps'),

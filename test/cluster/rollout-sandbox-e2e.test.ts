@@ -71,7 +71,7 @@ describe('progressive rollout end to end on the sandbox (inference + Prometheus 
     // the window covers this traffic only (earlier tests' traffic ended before it started)
     const windowMs = Math.floor((Date.now() - started) / 1000) * 1000;
     const token = fs.readFileSync(sb!.tokenFile, 'utf8').trim();
-    const o = await observedSplit(createMetricsClient({ url: promUrl(), token }), {
+    const o = await observedSplit(createMetricsClient({ url: promUrl(), token, ca: fs.readFileSync(sb!.caFile) }), {
       namespace: 'user1-test', name: 'jukebox', prevRevision: prevRevision(), latestRevision: latestRevision(),
     }, { windowMs });
     assert.equal(o.kind, 'observed', formatObserved(o));

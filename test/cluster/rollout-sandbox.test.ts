@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCliBundle } from '../cli/bundle';
 import * as fs from 'node:fs';
-import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
@@ -20,10 +20,15 @@ import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 
 const io = memoryIO;
 
-/** A loopback Prometheus answering the gate queries: `errorRate()` decides the 5xx share. */
-async function fakeGates(errorRate: () => number) {
+/**
+ * A loopback Prometheus answering the gate queries: `errorRate()` decides the 5xx share. Over
+ * https with the sandbox's server certificate (from `tlsDir`): the kubeconfig token only goes
+ * over https, and the kubeconfig's CA is trusted for it.
+ */
+async function fakeGates(errorRate: () => number, tlsDir: string) {
   const auth: (string | undefined)[] = [];
-  const server = http.createServer((req, res) => {
+  const tls = { cert: fs.readFileSync(path.join(tlsDir, 'server.crt')), key: fs.readFileSync(path.join(tlsDir, 'server.key')) };
+  const server = https.createServer(tls, (req, res) => {
     const q = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
     auth.push(req.headers.authorization);
     let v = '0';
@@ -35,7 +40,7 @@ async function fakeGates(errorRate: () => number) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     auth,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
@@ -63,7 +68,7 @@ describe('kserve-canary rollout against the sandbox', () => {
   };
 
   it('a healthy canary goes 10 → 50 → 100 in pushed commits, each live before the next', async () => {
-    const prom = await fakeGates(() => 0.01);
+    const prom = await fakeGates(() => 0.01, path.join(sb.dir, 'tls'));
     try {
       const r = io();
       const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:1s,50:1s,100', '--prometheus', prom.url, '--restart', ...common()], r.io);
@@ -87,7 +92,7 @@ describe('kserve-canary rollout against the sandbox', () => {
   });
 
   it('a canary answering 23% errors is rolled back to 0% with a commit naming the gate', async () => {
-    const prom = await fakeGates(() => 0.23);
+    const prom = await fakeGates(() => 0.23, path.join(sb.dir, 'tls'));
     try {
       const r = io();
       const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:1s,50:1s,100', '--prometheus', prom.url, '--restart', ...common()], r.io);

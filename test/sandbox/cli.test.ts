@@ -126,9 +126,11 @@ test('sandbox --inference: the ready file and the output name the Prometheus API
     const ready = path.join(tmp, 'ready.json');
     const running = main(['sandbox', '--dir', 'data', '--inference', '--ready-file', ready], cli);
     const info = await waitFor('ready file', () => existsSync(ready) && JSON.parse(readFileSync(ready, 'utf8')));
-    assert.match(info.prometheusUrl, /^http:\/\/127\.0\.0\.1:\d+\/prometheus$/);
+    assert.match(info.prometheusUrl, /^https:\/\/127\.0\.0\.1:\d+\/prometheus$/);
     assert.ok(out.stdout.includes(info.prometheusUrl));
-    assert.equal((await fetch(`${info.prometheusUrl}/api/v1/query?query=x`)).status, 401);
+    const { httpRequest } = await import('../../src/core/http');
+    const ca = readFileSync(path.join(tmp, 'data', 'tls', 'ca.crt'));
+    assert.equal((await httpRequest({ url: new URL(`${info.prometheusUrl}/api/v1/query?query=x`), timeoutMs: 10_000, ca })).status, 401);
     ac.abort();
     assert.equal(await running, 0);
   } finally {

@@ -43,11 +43,12 @@ describe('sandbox inference and Prometheus API', () => {
     assert.equal((await infer(`${prod}/v2/models/jukebox/infer`, payload)).revision, 'jukebox-predictor-00001');
   });
 
-  test('the Prometheus API needs the token and answers the split, the gates and the OVMS fallback', async () => {
+  test('the Prometheus API (https, the sandbox CA) needs the token and answers the split, the gates and the OVMS fallback', async () => {
     const url = sb.prometheusUrl!;
-    assert.equal((await fetch(`${url}/api/v1/query?query=up`)).status, 401);
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/prometheus$/);
+    assert.equal((await fetch(`${sb.prometheusHttpUrl}/api/v1/query?query=up`)).status, 401);
     const token = readFileSync(sb.tokenFile, 'utf8').trim();
-    const client = createMetricsClient({ url, token });
+    const client = createMetricsClient({ url, token, ca: readFileSync(sb.caFile) });
 
     const split = await observedSplit(client, { namespace: 'user1-test', name: 'jukebox', prevRevision: 'jukebox-predictor-00001', latestRevision: 'jukebox-predictor-00002' }, { windowMs: 60_000 });
     assert.equal(split.kind, 'observed');
@@ -86,7 +87,7 @@ describe('sandbox inference and Prometheus API', () => {
 
   test('unsupported PromQL is a 400 bad_data', async () => {
     const token = readFileSync(sb.tokenFile, 'utf8').trim();
-    const r = await fetch(`${sb.prometheusUrl}/api/v1/query?query=${encodeURIComponent('up{job="x"} offset 5m')}`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${sb.prometheusHttpUrl}/api/v1/query?query=${encodeURIComponent('up{job="x"} offset 5m')}`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 400);
     const b = (await r.json()) as { status: string; errorType: string };
     assert.equal(b.status, 'error');

@@ -5,7 +5,9 @@
  * base64 forms.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 export interface CliRun {
   code: number | null;
@@ -142,4 +144,23 @@ export class LeakScanner {
     }
     return found;
   }
+}
+
+/** A run for assertion messages: exit code, stdout, stderr. */
+export const showRun = (r: CliRun): string => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+
+/** Runs the CLI (runCli) and hands its stdout and stderr to the scanner, labelled. */
+export async function runScanned(scan: LeakScanner, bin: string, label: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<CliRun> {
+  const r = await runCli(bin, args, opts);
+  scan.add(`cli ${label}: stdout`, r.stdout);
+  scan.add(`cli ${label}: stderr`, r.stderr);
+  return r;
+}
+
+/** A fresh work directory under the system temp dir, with an empty `home` inside. */
+export function securityWorkdir(prefix: string): { work: string; home: string } {
+  const work = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const home = path.join(work, 'home');
+  mkdirSync(home);
+  return { work, home };
 }

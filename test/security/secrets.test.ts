@@ -12,10 +12,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +28,7 @@ import { publishCanaryChange } from '../../src/core/publish';
 import { isCanaryError } from '../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
 import { until } from '../cluster/sandbox-helpers';
-import { cliEnv, LeakScanner, runCli, type CliRun } from './helpers';
+import { cliEnv, LeakScanner, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
 
 const BASIC_USER = 'alice';
 const GIT_USER = 'bob';
@@ -107,18 +106,12 @@ describe('secrets never leak into anything the product prints', () => {
   let pwUrl: string;
   let deadUrl: string;
 
-  const cli = async (label: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> => {
-    const r = await runCli(bundle.bin, args, { env: cliEnv(home, opts.env), cwd: opts.cwd ?? work });
-    scan.add(`cli ${label}: stdout`, r.stdout);
-    scan.add(`cli ${label}: stderr`, r.stderr);
-    return r;
-  };
-  const show = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  const cli = (label: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> =>
+    runScanned(scan, bundle.bin, label, args, { env: cliEnv(home, opts.env), cwd: opts.cwd ?? work });
+  const show = showRun;
 
   before(async () => {
-    work = mkdtempSync(path.join(os.tmpdir(), 'ksc-secrets-'));
-    home = path.join(work, 'home');
-    mkdirSync(home);
+    ({ work, home } = securityWorkdir('ksc-secrets-'));
     [bundle, sb] = await Promise.all([
       buildCliBundle(),
       startSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 }),

@@ -99,6 +99,7 @@ Options:
       --no-gates             no metric gates: walk the plan on time only
       --prometheus <url>     Prometheus / Thanos base URL (or $${PROMETHEUS_ENV.url});
                              token from $${PROMETHEUS_ENV.token}, else the kubeconfig's
+                             (https only; an explicit token with http is refused)
       --approve              approve the manual gate the rollout waits at
       --promote              finish now: promote (100% to the latest revision)
       --abort                roll back now (0%)

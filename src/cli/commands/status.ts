@@ -50,6 +50,7 @@ ${OUTPUT_USAGE}
       --prometheus <url> Prometheus / Thanos base URL for OBSERVED (or
                          $KSERVE_CANARY_PROMETHEUS_URL); token from
                          $KSERVE_CANARY_PROMETHEUS_TOKEN, else the kubeconfig's
+                         (https only; an explicit token with http is refused)
       --window <d>       range of the observed split: 90 (seconds), 30s, 5m, 1h (default 5m)
 ${CLUSTER_USAGE}
 ${SCOPE_USAGE}
