@@ -16,6 +16,7 @@ import type { Backend } from './load';
 import type { ObservedTracker } from '../cluster/observed';
 import { loadBackend } from './load';
 import type { Log } from './log';
+import { showWarning } from './notify';
 import { processAlive } from './pid';
 import { connectionText, errorText, observedView, redact, welcomeState, type ObservedView, type WelcomeState } from './present';
 import { CONNECTION_KEYS, METRICS_KEYS, readSettings, type Settings } from './settings';
@@ -303,7 +304,7 @@ export class Controller implements vscode.Disposable {
       const episode = c.episode ?? 0;
       if (this.notifiedEpisode !== episode) {
         this.notifiedEpisode = episode;
-        void vscode.window.showWarningMessage(redact(`KServe Canary: ${c.problem.message} ${c.problem.hint}`), 'Show log').then((choice) => {
+        void showWarning(redact(`KServe Canary: ${c.problem.message} ${c.problem.hint}`), 'Show log').then((choice) => {
           if (choice === 'Show log') this.log.show();
         });
       }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { CanaryError } from '../core/errors';
 import type { ConnectionOverride, Controller } from './controller';
 import type { Log } from './log';
+import { showInfo, withNotificationProgress } from './notify';
 import { processAlive } from './pid';
 
 const STATE_KEY = 'kserveCanary.sandbox';
@@ -69,7 +70,7 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
     child.on('exit', (code) => { exited = code; });
     child.unref();
     log.info(`sandbox: starting (pid ${child.pid}, data in ${dir})`);
-    info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the KServe Canary sandbox…' }, async () => {
+    info = await withNotificationProgress('Starting the KServe Canary sandbox…', false, async () => {
       const deadline = Date.now() + 60_000;
       for (;;) {
         const got = readInfo(readyFile);
@@ -84,10 +85,8 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
   log.info(`sandbox: serving at ${info.server}, gitops clone ${info.gitopsClone}`);
   await ctl.setOverride(overrideFor(info));
   const open = 'Open its gitops clone';
-  void vscode.window
-    .showInformationMessage(`The sandbox runs at ${info.server}. The view now shows it.`, ...(ctl.root === info.gitopsClone ? [] : [open]))
-    .then((choice) => {
-      if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
-    });
+  void showInfo(`The sandbox runs at ${info.server}. The view now shows it.`, ...(ctl.root === info.gitopsClone ? [] : [open])).then((choice) => {
+    if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
+  });
   return info;
 }

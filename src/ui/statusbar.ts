@@ -6,7 +6,9 @@
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
+import { labelText } from '../core/sanitize';
 import type { Controller } from './controller';
+import { markdownTooltip } from './notify';
 import { statusBarAccessibility, statusBarText, statusBarTooltip, statusBarWarning, verdictIcon } from './present';
 
 const PIN_KEY = 'kserveCanary.pinned';
@@ -55,10 +57,9 @@ export class CanaryStatusBar implements vscode.Disposable {
     }
     const c = this.ctl.connection();
     const offline = c?.phase === 'disconnected';
-    this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${statusBarText(s)}`;
-    const md = new vscode.MarkdownString(statusBarTooltip(s, this.ctl.observedView(s.key)) + (offline ? '\n\n_Disconnected: this is the last known state._' : ''));
-    md.isTrusted = false;
-    this.item.tooltip = md;
+    // The text renders `$(icon)`: the model and environment come from git, so they are escaped.
+    this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${labelText(statusBarText(s))}`;
+    this.item.tooltip = markdownTooltip(statusBarTooltip(s, this.ctl.observedView(s.key), offline));
     this.item.backgroundColor = statusBarWarning(s) || offline ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = { command: 'kserveCanary.setTraffic', title: 'Set canary traffic', arguments: [s.key] };
     this.item.accessibilityInformation = { label: statusBarAccessibility(s), role: 'button' };

@@ -9,7 +9,9 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import type { ServiceState } from '../cluster';
+import { notificationText } from '../core/sanitize';
 import type { Controller } from './controller';
+import { markdownTooltip } from './notify';
 import {
   applicationIcon,
   applicationSummary,
@@ -36,13 +38,6 @@ export type Node =
 
 export function themeIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
-}
-
-function markdown(text: string): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(text);
-  md.isTrusted = false;
-  md.supportHtml = false;
-  return md;
 }
 
 export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -112,7 +107,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (!this.view) return;
     const c = this.ctl.connection();
     const hasRows = this.ctl.services().some((s) => !s.missing);
-    this.view.message = c && c.phase === 'disconnected' && hasRows ? `${connectionText(c)} (showing the last known state)` : undefined;
+    this.view.message = c && c.phase === 'disconnected' && hasRows ? notificationText(`${connectionText(c)} (showing the last known state)`) : undefined;
   }
 
   getChildren(element?: Node): Node[] {
@@ -201,7 +196,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const item = new vscode.TreeItem(serviceLabel(s), vscode.TreeItemCollapsibleState.Collapsed);
     const observed = this.ctl.observedView(s.key);
     item.description = serviceDescription(s, observed);
-    item.tooltip = markdown(serviceTooltip(s, observed));
+    item.tooltip = markdownTooltip(serviceTooltip(s, observed));
     item.iconPath = themeIcon(verdictIcon(s.verdict));
     item.contextValue = serviceContextValue(s);
     item.accessibilityInformation = { label: `${serviceLabel(s)} in ${s.env}: ${serviceDescription(s)}, ${verdictTitle(s.verdict)}` };
