@@ -16,7 +16,7 @@ import type { ObservedSplit } from '../../core/observed';
 import { durationOption, prometheusFrom } from '../cluster';
 import { COMMON_OPTIONS, parse, type Parsed } from '../args';
 import type { CliCommand, CliIO } from '../command';
-import { formatTable, usageError } from '../output';
+import { CLEAR_SCREEN, formatTable, usageError, writeControl } from '../output';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE } from '../cluster-options';
 import { SUMMARIES } from './summaries';
 
@@ -314,7 +314,7 @@ export const statusCommand: CliCommand = {
       }
       // --watch: redraw on changes (coalesced) until Ctrl-C.
       const clear = () => {
-        if (io.isTTY && !json) io.stdout('\x1b[H\x1b[2J');
+        if (io.isTTY && !json) writeControl(io, CLEAR_SCREEN);
       };
       let scheduled: NodeJS.Timeout | undefined;
       const redraw = () => {

@@ -11,7 +11,7 @@ import { validateName } from '../../core/names';
 import { COMMON_OPTIONS, parse, requirePositional, requireString } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore, durationOption, numberOption } from '../cluster';
 import type { CliCommand, CliIO } from '../command';
-import { usageError } from '../output';
+import { CLEAR_LINE, usageError, writeControl } from '../output';
 import path from 'node:path';
 import { SUMMARIES } from './summaries';
 
@@ -118,10 +118,11 @@ Example:
       progressEveryMs: io.isTTY ? 500 : 5000,
       onProgress: p.values.json ? undefined : (pr) => {
         if (pr.phase === 'done') {
-          if (io.isTTY) io.stdout('\r\x1b[K');
+          if (io.isTTY) writeControl(io, CLEAR_LINE);
           return;
         }
-        io.stdout(io.isTTY ? `\r\x1b[K${progressLine(pr)}` : `${progressLine(pr)}\n`);
+        if (io.isTTY) writeControl(io, CLEAR_LINE);
+        io.stdout(io.isTTY ? progressLine(pr) : `${progressLine(pr)}\n`);
       },
     });
     if (p.values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
