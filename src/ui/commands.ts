@@ -36,6 +36,7 @@ export interface CommandDeps {
   log: Log;
   statusBar: CanaryStatusBar;
   startSandbox: () => Promise<unknown>;
+  stopSandbox: () => Promise<unknown>;
   /** Test-only override of vscode.workspace.isTrusted. */
   trusted: () => boolean;
 }
@@ -73,7 +74,9 @@ export class Commands {
     r('kserveCanary.selectKubeconfig', (arg) => this.selectKubeconfig(arg));
     r('kserveCanary.selectContext', (arg) => this.selectContext(arg));
     r('kserveCanary.pin', (arg) => this.pin(arg));
+    r('kserveCanary.unpin', () => this.guard('Unpin', () => this.d.statusBar.pin(undefined)));
     r('kserveCanary.startSandbox', () => this.guard('Start sandbox', () => this.d.startSandbox()));
+    r('kserveCanary.stopSandbox', () => this.guard('Stop sandbox', () => this.d.stopSandbox()));
     r('kserveCanary.showLog', () => this.d.log.show());
     r('kserveCanary.sendTraffic', (arg) => this.sendTraffic(arg));
     r('kserveCanary.startRollout', (arg) => this.startRollout(arg));

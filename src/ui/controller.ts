@@ -19,7 +19,7 @@ import type { Log } from './log';
 import { showWarning } from './notify';
 import { processAlive } from './pid';
 import { connectionText, errorText, observedView, redact, welcomeState, type ObservedView, type WelcomeState } from './present';
-import { CONNECTION_KEYS, METRICS_KEYS, readSettings, type Settings } from './settings';
+import { CONNECTION_KEYS, METRICS_KEYS, readSettings, settingValue, type Settings } from './settings';
 
 export type ViewState = WelcomeState | 'loading';
 
@@ -42,7 +42,9 @@ export class Controller implements vscode.Disposable {
   /** Fires when rows or the view state change. */
   readonly onDidChange = this.changeEmitter.event;
 
-  settings: Settings = readSettings();
+  /** Whether the workspace is trusted (main.ts adds the test-only override). */
+  trusted: () => boolean = () => vscode.workspace.isTrusted;
+  settings: Settings = readSettings(this.trusted());
   root: string | undefined;
   layout: Layout | undefined;
   store: ClusterStore | undefined;
@@ -67,7 +69,7 @@ export class Controller implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('kserveCanary')) return;
         const before = this.settings;
-        this.settings = readSettings();
+        this.settings = readSettings(this.trusted());
         if (CONNECTION_KEYS.some((k) => e.affectsConfiguration(k))) {
           this.log.info('connection settings changed: reconnecting');
           void this.restart();
@@ -81,6 +83,19 @@ export class Controller implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.restart()),
     );
+  }
+
+  /** Re-reads the settings after trust changed: reconnects when a connection setting now reads differently. */
+  reloadSettings(): void {
+    const before = this.settings;
+    this.settings = readSettings(this.trusted());
+    const differs = (keys: readonly string[]) => keys.some((k) => JSON.stringify(settingValue(before, k)) !== JSON.stringify(settingValue(this.settings, k)));
+    if (differs(CONNECTION_KEYS)) {
+      this.log.info('workspace trust changed which connection settings apply: reconnecting');
+      void this.restart();
+    } else if (differs(METRICS_KEYS)) {
+      void this.startObserved();
+    }
   }
 
   state(): ViewState {
@@ -137,6 +152,7 @@ export class Controller implements vscode.Disposable {
   /** Uses a sandbox's kubeconfig (and its gitops clone when the workspace has none) until cleared. */
   setOverride(o: ConnectionOverride | undefined): Promise<void> {
     this.override = o;
+    void vscode.commands.executeCommand('setContext', 'kserveCanary.sandboxRunning', o?.pid !== undefined);
     clearInterval(this.overrideWatch);
     this.overrideWatch = undefined;
     const pid = o?.pid;
@@ -229,7 +245,7 @@ export class Controller implements vscode.Disposable {
 
   private async start(gen: number): Promise<void> {
     const t0 = Date.now();
-    this.settings = readSettings();
+    this.settings = readSettings(this.trusted());
     this.disposeStore();
     this.setViewState('loading');
     const root = this.findRoot();

@@ -128,14 +128,16 @@ function serviceSplitDescription(s: ServiceState): string {
 /**
  * contextValue of a service row: `service.<canary|nocanary>.<verdict>` plus `.split` while a
  * previous revision still gets traffic or git holds a canary percent (promote makes sense;
- * roll back is offered on every canary row) and `.missing` when only git knows it. `when` clauses match with regular expressions, e.g.
+ * roll back is offered on every canary row), `.missing` when only git knows it and `.pinned`
+ * on the service pinned to the status bar (Unpin). `when` clauses match with regular expressions, e.g.
  * `viewItem =~ /^service\.canary\./`.
  */
-export function serviceContextValue(s: ServiceState): string {
+export function serviceContextValue(s: ServiceState, pinned = false): string {
   let v = `service.${s.canarySupported ? 'canary' : 'nocanary'}.${s.verdict}`;
   const { prev } = liveSplit(s);
   if (prev !== undefined || (s.desired && s.desired.percent !== undefined)) v += '.split';
   if (s.missing) v += '.missing';
+  if (pinned) v += '.pinned';
   return v;
 }
 

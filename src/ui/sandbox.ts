@@ -2,7 +2,8 @@
  * "Start sandbox": runs dist/sandbox.js as a detached child (see sandbox-main.ts), waits for
  * its ready file, then points the view at it (its kubeconfig; its gitops clone when the
  * workspace has no checkout) and offers to open the clone. A running sandbox is found again
- * after a window reload through globalState.
+ * after a window reload through globalState. "Stop sandbox" ends it (SIGTERM: it saves its
+ * state) and points the view back at the default kubeconfig.
  */
 // `import =` compiles to a plain require: `import * as` would make esbuild copy every property
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
@@ -89,4 +90,36 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
     if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
   });
   return info;
+}
+
+/** How long Stop sandbox waits for the process to save its state and exit. */
+const STOP_WAIT_MS = 15_000;
+
+/** Stops the sandbox this extension started; false when none was running. */
+export async function stopSandbox(ctx: vscode.ExtensionContext, ctl: Controller, log: Log): Promise<boolean> {
+  const info = runningSandbox(ctx);
+  if (!info) {
+    await ctx.globalState.update(STATE_KEY, undefined);
+    void showInfo('No sandbox started from this window is running.');
+    return false;
+  }
+  log.info(`sandbox: stopping (pid ${info.pid})`);
+  try {
+    process.kill(info.pid, 'SIGTERM');
+  } catch (e) {
+    // Gone between the check and the signal: nothing left to stop.
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+  await withNotificationProgress('Stopping the KServe Canary sandbox…', false, async () => {
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while (processAlive(info.pid)) {
+      if (Date.now() > deadline) throw new CanaryError('timeout', 'sandbox-stop-timeout', `The sandbox (pid ${info.pid}) did not stop within ${STOP_WAIT_MS / 1000} s.`, `See ${path.join(info.dir, 'sandbox.log')}; stop the process yourself if it hangs.`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  await ctx.globalState.update(STATE_KEY, undefined);
+  await ctl.setOverride(undefined);
+  log.info('sandbox: stopped; back to the default kubeconfig');
+  void showInfo('The sandbox has stopped (its state is saved for the next start). The view is back on your kubeconfig.');
+  return true;
 }

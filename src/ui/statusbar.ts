@@ -19,6 +19,9 @@ export class CanaryStatusBar implements vscode.Disposable {
   /** Whether the item is shown (StatusBarItem has no getter for it). */
   visible = false;
   private readonly subscription: vscode.Disposable;
+  private readonly pinEmitter = new vscode.EventEmitter<string[]>();
+  /** Fires with the keys of the services pinned or unpinned. */
+  readonly onDidChangePin = this.pinEmitter.event;
 
   constructor(
     private readonly ctl: Controller,
@@ -37,9 +40,23 @@ export class CanaryStatusBar implements vscode.Disposable {
     return this.memento.get<string>(PIN_KEY) ?? this.selected;
   }
 
+  /** The pinned service, if any. */
+  pinned(): string | undefined {
+    return this.memento.get<string>(PIN_KEY);
+  }
+
+  /** Pins `key` (undefined: unpins); fires onDidChangePin with the services whose pin changed. */
   async pin(key: string | undefined): Promise<void> {
+    const before = this.pinned();
     await this.memento.update(PIN_KEY, key);
+    this.publishPin();
+    this.pinEmitter.fire([before, key].filter((k): k is string => k !== undefined));
     this.update();
+  }
+
+  /** The `kserveCanary.hasPin` context key (Unpin in the palette). */
+  publishPin(): void {
+    void vscode.commands.executeCommand('setContext', 'kserveCanary.hasPin', this.pinned() !== undefined);
   }
 
   select(key: string | undefined): void {
@@ -69,6 +86,7 @@ export class CanaryStatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.subscription.dispose();
+    this.pinEmitter.dispose();
     this.item.dispose();
   }
 }

@@ -51,6 +51,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   view: vscode.TreeView<Node> | undefined;
   /** Test-only: the last refreshes asked of the view, `*` for the whole tree, else row ids. */
   readonly refreshes: string[] = [];
+  /** The service pinned to the status bar (its row offers Unpin). */
+  pinned: () => string | undefined = () => undefined;
 
   constructor(private readonly ctl: Controller) {
     this.subscription = ctl.onDidChange((e) => this.onChange(e.keys));
@@ -71,6 +73,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     this.refreshes.push(...(nodes ? nodes.map((n) => n.id) : ['*']));
     if (this.refreshes.length > 200) this.refreshes.splice(0, this.refreshes.length - 200);
     this.emitter.fire(nodes);
+  }
+
+  /** Redraws these services' rows (e.g. after a pin changed). */
+  refreshServices(keys: string[]): void {
+    this.onChange(keys);
   }
 
   private onChange(keys: string[] | undefined): void {
@@ -198,7 +205,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     item.description = serviceDescription(s, observed);
     item.tooltip = markdownTooltip(serviceTooltip(s, observed));
     item.iconPath = themeIcon(verdictIcon(s.verdict));
-    item.contextValue = serviceContextValue(s);
+    item.contextValue = serviceContextValue(s, this.pinned() === s.key);
     item.accessibilityInformation = { label: `${serviceLabel(s)} in ${s.env}: ${serviceDescription(s)}, ${verdictTitle(s.verdict)}` };
     return withId(item, n);
   }

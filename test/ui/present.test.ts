@@ -96,6 +96,7 @@ test('context values: canary support, verdict, split', () => {
   );
   assert.equal(serviceContextValue(svc({ canarySupported: false, verdict: 'unsupported' })), 'service.nocanary.unsupported.split');
   assert.match(serviceContextValue(svc({ missing: true, verdict: 'unknown' })), /^service\.canary\.unknown\.split\.missing$/);
+  assert.match(serviceContextValue(svc(), true), /^service\.canary\.live\.split\.pinned$/, 'the pinned row offers Unpin');
 });
 
 test('tooltip: revisions and shares, git vs cluster, Argo CD, URL; cluster text escaped', () => {
