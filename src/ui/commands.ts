@@ -432,6 +432,20 @@ export class Commands {
     });
   }
 
+  /** In an untrusted workspace, asks before opening `url` (its settings may have chosen the Route). */
+  private async mayOpen(url: string): Promise<boolean> {
+    if (this.d.trusted()) return true;
+    const host = new URL(url).host;
+    const open = 'Open';
+    const choice = await askModal(
+      `Open ${host} in the browser?`,
+      `This workspace is not trusted, and its settings can choose the namespace whose Grafana Route gives this address: ${url}. Open it only if you know ${host}.`,
+      open,
+    );
+    if (choice !== open) this.d.log.info(`not opening ${url}: declined in an untrusted workspace`);
+    return choice === open;
+  }
+
   async openGrafana(arg: unknown): Promise<string | undefined> {
     return this.guard('Open Grafana dashboard', async () => {
       const target = await this.resolveTarget(arg, 'Open Grafana dashboard');
@@ -445,20 +459,7 @@ export class Commands {
         template: s.grafanaUrlTemplate,
         uid: s.grafanaDashboardUid,
       });
-      if (!this.d.trusted()) {
-        // An untrusted workspace may have steered the namespaces, and so which Route is trusted.
-        const host = new URL(url).host;
-        const open = 'Open';
-        const choice = await askModal(
-          `Open ${host} in the browser?`,
-          `This workspace is not trusted, and its settings can choose the namespace whose Grafana Route gives this address: ${url}. Open it only if you know ${host}.`,
-          open,
-        );
-        if (choice !== open) {
-          this.d.log.info(`not opening ${url}: declined in an untrusted workspace`);
-          return undefined;
-        }
-      }
+      if (!(await this.mayOpen(url))) return undefined;
       this.d.log.info(`opening ${url}`);
       await vscode.env.openExternal(vscode.Uri.parse(url, true));
       return url;
