@@ -220,15 +220,15 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         const row = t ? trafficTargetRow(t) : { label: '…', description: '', tooltip: '' };
         const item = new vscode.TreeItem(row.label);
         item.description = row.description;
-        item.tooltip = row.tooltip;
+        item.tooltip = plainLines(row.tooltip);
         item.iconPath = new vscode.ThemeIcon(t?.latestRevision ? 'arrow-right' : 'history');
         item.contextValue = 'traffic';
         return withId(item, n);
       }
       case 'url': {
-        const item = new vscode.TreeItem(s.url ?? '');
+        const item = new vscode.TreeItem(notificationText(s.url ?? ''));
         item.description = 'URL';
-        item.tooltip = s.url;
+        item.tooltip = notificationText(s.url ?? '');
         item.iconPath = new vscode.ThemeIcon('link');
         item.contextValue = 'url';
         return withId(item, n);
@@ -237,7 +237,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         const a = s.application!;
         const item = new vscode.TreeItem(`Argo CD ${a.name}`);
         item.description = applicationSummary(a);
-        item.tooltip = [a.healthMessage, a.operationMessage, a.revision ? `revision ${a.revision}` : undefined].filter(Boolean).join('\n') || undefined;
+        item.tooltip = plainLines([a.healthMessage, a.operationMessage, a.revision ? `revision ${a.revision}` : undefined].filter(Boolean).join('\n')) || undefined;
         item.iconPath = themeIcon(applicationIcon(a));
         item.contextValue = 'application';
         return withId(item, n);
@@ -260,6 +260,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     this.subscription.dispose();
     this.emitter.dispose();
   }
+}
+
+/** Plain-text tooltip lines from the cluster: each line sanitised (no control or bidi characters), our line breaks kept. */
+function plainLines(text: string): string {
+  return text.split('\n').map((l) => notificationText(l)).join('\n');
 }
 
 function withId(item: vscode.TreeItem, n: Node): vscode.TreeItem {
