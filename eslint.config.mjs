@@ -34,6 +34,19 @@ const noExecImport = {
 };
 const noExecImportNode = { ...noExecImport, name: 'node:child_process' };
 
+// Issue 12: notifications, progress, quick picks and markdown tooltips interpret text (links,
+// `$(icon)`, markdown), so src/ui reaches them only through src/ui/notify.ts, which sanitises.
+const UI_SURFACES = '/^(showErrorMessage|showWarningMessage|showInformationMessage|withProgress|showQuickPick|createQuickPick|setStatusBarMessage)$/';
+const UI_SURFACE_MESSAGE = 'Text reaches notifications, progress and quick picks only through src/ui/notify.ts (it sanitises): use showError/showWarning/showInfo/askModal/withNotificationProgress/pickOne.';
+const noRawSurface = { selector: `MemberExpression[property.name=${UI_SURFACES}]`, message: UI_SURFACE_MESSAGE };
+const noRawSurfaceComputed = { selector: `MemberExpression[computed=true][property.value=${UI_SURFACES}]`, message: UI_SURFACE_MESSAGE };
+const noRawSurfaceDestructured = { selector: `ObjectPattern > Property[key.name=${UI_SURFACES}]`, message: UI_SURFACE_MESSAGE };
+const noRawMarkdown = {
+  selector: "NewExpression:matches([callee.name='MarkdownString'], [callee.property.name='MarkdownString'])",
+  message: 'Markdown tooltips come from markdownTooltip() in src/ui/notify.ts, built from sanitize.ts MarkdownText.',
+};
+const shellRules = [noShell, noShellProgram, noChildProcessDefault, noChildProcessModule, noDynamicExec];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '.run/**', 'test-results/**', '.tmp/**', '**/*.d.ts'] },
   js.configs.recommended,
@@ -42,7 +55,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', noShell, noShellProgram, noChildProcessDefault, noChildProcessModule, noDynamicExec],
+      'no-restricted-syntax': ['error', ...shellRules],
       'no-restricted-imports': ['error', { paths: [noExecImport, noExecImportNode] }],
     },
   },
@@ -63,6 +76,14 @@ export default tseslint.config(
         paths: [noExecImport, noExecImportNode, { name: 'vscode', message: 'Only src/ui may import vscode.' }],
         patterns: [{ group: ['**/ui/**'], message: 'Arrows point one way: src/ui depends on these, not the reverse.' }],
       }],
+    },
+  },
+  {
+    // The one wrapper (src/ui/notify.ts) is the only place allowed to call these.
+    files: ['src/ui/**/*.ts'],
+    ignores: ['src/ui/notify.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', ...shellRules, noRawSurface, noRawSurfaceComputed, noRawSurfaceDestructured, noRawMarkdown],
     },
   },
   {

@@ -43,7 +43,9 @@ export async function packageVsix(out, { logFile, allowWarnings = false } = {}) 
   };
   // --no-rewrite-relative-links: the README's media/screenshot.png ships inside the .vsix and
   // resolves there; rewriting would need the public repository's URL.
-  const vsceArgs = [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out];
+  // --allow-missing-repository: the project has no public repository yet, and a made-up URL
+  // would send the Marketplace's links nowhere; without the flag vsce warns (and asks).
+  const vsceArgs = [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', out];
 
   const entries = whitelistedEntries();
   let res;

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { version } from '../../package.json';
 import { COMMANDS, type CommandEntry } from './commands';
-import { reportError, usageError } from './output';
+import { reportError, terminalGuard, usageError } from './output';
 import type { CliIO } from './command';
 
 function topUsage(): string {
@@ -39,7 +39,9 @@ function unknownCommand(name: string): Error {
   return usageError(`unknown command ${JSON.stringify(name)}.`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run \`kserve-canary --help\`.`);
 }
 
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export async function main(argv: string[], rawIO: CliIO): Promise<number> {
+  // Every byte the commands write passes the terminal sanitiser (src/cli/output.ts).
+  const io = terminalGuard(rawIO);
   try {
     const [first, ...rest] = argv;
     if (first === undefined) {

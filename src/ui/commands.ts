@@ -18,6 +18,7 @@ import type { Controller } from './controller';
 import type { CommandId } from './ids';
 import { loadBackend } from './load';
 import type { Log } from './log';
+import { askModal, pickOne, showError, showInfo, showWarning, withNotificationProgress } from './notify';
 import { errorText, liveText, serviceLabel, servicePickItem } from './present';
 import { SECTION } from './settings';
 import type { CanaryStatusBar } from './statusbar';
@@ -35,6 +36,7 @@ export interface CommandDeps {
   log: Log;
   statusBar: CanaryStatusBar;
   startSandbox: () => Promise<unknown>;
+  stopSandbox: () => Promise<unknown>;
   /** Test-only override of vscode.workspace.isTrusted. */
   trusted: () => boolean;
 }
@@ -72,7 +74,9 @@ export class Commands {
     r('kserveCanary.selectKubeconfig', (arg) => this.selectKubeconfig(arg));
     r('kserveCanary.selectContext', (arg) => this.selectContext(arg));
     r('kserveCanary.pin', (arg) => this.pin(arg));
+    r('kserveCanary.unpin', () => this.guard('Unpin', () => this.d.statusBar.pin(undefined)));
     r('kserveCanary.startSandbox', () => this.guard('Start sandbox', () => this.d.startSandbox()));
+    r('kserveCanary.stopSandbox', () => this.guard('Stop sandbox', () => this.d.stopSandbox()));
     r('kserveCanary.showLog', () => this.d.log.show());
     r('kserveCanary.sendTraffic', (arg) => this.sendTraffic(arg));
     r('kserveCanary.startRollout', (arg) => this.startRollout(arg));
@@ -92,7 +96,7 @@ export class Commands {
   private fail(what: string, e: unknown): void {
     const text = errorText(e);
     this.d.log.error(`${what} failed: ${text}${e instanceof CanaryError ? ` [${e.kind}/${e.code}]` : e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
-    void vscode.window.showErrorMessage(`${what}: ${text}`, 'Show log').then((choice) => {
+    void showError(`${what}: ${text}`, 'Show log').then((choice) => {
       if (choice === 'Show log') this.d.log.show();
     });
   }
@@ -101,14 +105,12 @@ export class Commands {
   private checkTrusted(what: string): boolean {
     if (this.d.trusted()) return true;
     this.d.log.warn(`${what} refused: the workspace is not trusted`);
-    void vscode.window
-      .showWarningMessage(
-        `${what} is disabled: this workspace is not trusted, and changing traffic edits, commits and pushes its files. Trust the workspace to enable it.`,
-        'Manage Workspace Trust',
-      )
-      .then((choice) => {
-        if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
-      });
+    void showWarning(
+      `${what} is disabled: this workspace is not trusted, and changing traffic edits, commits and pushes its files. Trust the workspace to enable it.`,
+      'Manage Workspace Trust',
+    ).then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
     return false;
   }
 
@@ -141,7 +143,7 @@ export class Commands {
     if (items.length === 0) {
       throw new CanaryError('not-found', 'no-models', 'No models found: the gitops checkout has no model-deployments/<env>/<model>/config.yaml.', 'Open the gitops checkout, or set kserveCanary.gitopsRoot.');
     }
-    const picked = await vscode.window.showQuickPick(items, { title, placeHolder: 'Pick a model (environment · current split)', matchOnDescription: true });
+    const picked = await pickOne(items, { title, placeHolder: 'Pick a model (environment · current split)', matchOnDescription: true });
     return picked?.target;
   }
 
@@ -178,9 +180,9 @@ export class Commands {
   private async confirm(target: Target, action: CanaryAction): Promise<boolean> {
     if (!this.d.ctl.settings.confirmEnvironments.includes(target.env)) return true;
     const go = action.kind === 'promote' ? 'Promote' : action.kind === 'rollback' ? 'Roll back' : 'Set traffic';
-    const choice = await vscode.window.showWarningMessage(
+    const choice = await askModal(
       `${describeAction(action)[0]!.toUpperCase()}${describeAction(action).slice(1)} for ${target.model} in ${target.env}?`,
-      { modal: true, detail: `${target.env} is listed in kserveCanary.confirmEnvironments. This edits config.yaml, commits${this.d.ctl.settings.pushMode === 'push' ? ' and pushes' : ''}.` },
+      `${target.env} is listed in kserveCanary.confirmEnvironments. This edits config.yaml, commits${this.d.ctl.settings.pushMode === 'push' ? ' and pushes' : ''}.`,
       go,
     );
     return choice === go;
@@ -199,13 +201,11 @@ export class Commands {
     const s = ctl.settings;
     this.busy = true;
     try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `${target.model} · ${target.env}`, cancellable: true },
-        async (progress, token) => {
+      await withNotificationProgress(`${target.model} · ${target.env}`, true, async (report, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
           try {
-            progress.report({ message: `${describeAction(action)}: editing config.yaml…` });
+            report({ message: `${describeAction(action)}: editing config.yaml…` });
             log.info(`${target.model}/${target.env}: ${describeAction(action)}`);
             const res = await backend.publishCanaryChange({
               root,
@@ -220,19 +220,19 @@ export class Commands {
             });
             await ctl.store?.reloadDesired().catch(() => undefined);
             if (!res.changed) {
-              void vscode.window.showInformationMessage(`${target.model} · ${target.env}: already so in git (${describeAction(action)}); nothing to commit.`);
+              void showInfo(`${target.model} · ${target.env}: already so in git (${describeAction(action)}); nothing to commit.`);
               return;
             }
             const sha = res.sha.slice(0, 7);
             if (!res.pushed) {
-              void vscode.window.showInformationMessage(`${target.model} · ${target.env}: committed ${sha} (${res.message}). Not pushed: push mode is "commit".`);
+              void showInfo(`${target.model} · ${target.env}: committed ${sha} (${res.message}). Not pushed: push mode is "commit".`);
               return;
             }
             if (!ctl.store) {
-              void vscode.window.showInformationMessage(`${target.model} · ${target.env}: pushed ${sha}. Not connected to a cluster, so it is not followed.`);
+              void showInfo(`${target.model} · ${target.env}: pushed ${sha}. Not connected to a cluster, so it is not followed.`);
               return;
             }
-            progress.report({ message: `pushed ${sha}; waiting for Argo CD to sync…` });
+            report({ message: `pushed ${sha}; waiting for Argo CD to sync…` });
             try {
               const final = await ctl.store.follow({
                 env: target.env,
@@ -243,13 +243,13 @@ export class Commands {
                 signal: abort.signal,
                 onStep: (st) => {
                   log.info(`follow ${target.model}/${target.env}: ${st.message}`);
-                  progress.report({ message: st.message });
+                  report({ message: st.message });
                 },
               });
-              void vscode.window.showInformationMessage(liveText(final));
+              void showInfo(liveText(final));
             } catch (e) {
               if (abort.signal.aborted) {
-                void vscode.window.showInformationMessage(`Stopped following ${target.model} · ${target.env}: ${sha} is pushed and Argo CD will still apply it.`);
+                void showInfo(`Stopped following ${target.model} · ${target.env}: ${sha} is pushed and Argo CD will still apply it.`);
                 return;
               }
               throw e;
@@ -257,8 +257,7 @@ export class Commands {
           } finally {
             sub.dispose();
           }
-        },
-      );
+      });
     } finally {
       this.busy = false;
     }
@@ -316,9 +315,7 @@ export class Commands {
       const durationMs = backend.parseDuration(durText.trim())!;
       const payload = await this.payload(backend, root);
       const label = `${target.model} · ${target.env}`;
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Test traffic to ${label}`, cancellable: true },
-        async (progress, token) => {
+      const result = await withNotificationProgress(`Test traffic to ${label}`, true, async (report, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
           let done = 0;
@@ -333,18 +330,17 @@ export class Commands {
               signal: abort.signal,
               onProgress: (p) => {
                 const pct = p.total ? Math.floor((p.completed / p.total) * 100) : 0;
-                progress.report({ increment: Math.max(0, pct - done), message: `${p.completed}/${p.total} answered · ${p.errors} without answer${p.phase === 'draining' ? ' · waiting for the last answers' : ''}` });
+                report({ increment: Math.max(0, pct - done), message: `${p.completed}/${p.total} answered · ${p.errors} without answer${p.phase === 'draining' ? ' · waiting for the last answers' : ''}` });
                 done = Math.max(done, pct);
               },
             });
           } finally {
             sub.dispose();
           }
-        },
-      );
+      });
       const lines = backend.describeTraffic(result);
       for (const l of lines) this.d.log.info(`traffic ${label}: ${l}`);
-      void vscode.window.showInformationMessage(`${label}: ${lines.join(' · ')}`);
+      void showInfo(`${label}: ${lines.join(' · ')}`);
       return result;
     });
   }
@@ -354,7 +350,7 @@ export class Commands {
     return new Promise<ApprovalAnswer>((resolve) => {
       const onAbort = () => resolve('wait');
       signal.addEventListener('abort', onAbort, { once: true });
-      void vscode.window.showInformationMessage(`${label}: ${req.message}`, 'Approve', 'Roll back').then((choice) => {
+      void showInfo(`${label}: ${req.message}`, 'Approve', 'Roll back').then((choice) => {
         signal.removeEventListener('abort', onAbort);
         resolve(choice === 'Approve' ? 'approve' : choice === 'Roll back' ? 'rollback' : 'wait');
       });
@@ -383,18 +379,16 @@ export class Commands {
       const gates = backend.describeGates(plan.gates);
       const gatesText = metrics ? `Gates: ${gates}, measured from ${s.prometheusUrl}.` : 'No metric gates: no Prometheus URL is configured (kserveCanary.prometheus.url), so each step only waits for its pause (and manual gates).';
       const go = 'Start rollout';
-      const choice = await vscode.window.showWarningMessage(
+      const choice = await askModal(
         `Start a progressive rollout of ${target.model} in ${target.env}: ${backend.describePlan(plan)}?`,
-        { modal: true, detail: `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. Each step edits config.yaml and commits${s.pushMode === 'push' ? ' and pushes' : ''}, then follows it until live. ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.` },
+        `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. Each step edits config.yaml and commits${s.pushMode === 'push' ? ' and pushes' : ''}, then follows it until live. ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.`,
         go,
       );
       if (choice !== go) return undefined;
       const label = `${target.model} · ${target.env}`;
       this.busy = true;
       try {
-        const result = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Rollout ${label}`, cancellable: true },
-          async (progress, token) => {
+        const result = await withNotificationProgress(`Rollout ${label}`, true, async (report, token) => {
             const abort = new AbortController();
             const sub = token.onCancellationRequested(() => abort.abort());
             try {
@@ -418,25 +412,38 @@ export class Commands {
                 }),
                 onEvent: (e) => {
                   log.info(`rollout ${target.model}/${target.env}: ${e.message}`);
-                  progress.report({ message: e.step ? `step ${e.step}/${plan.steps.length}: ${e.message}` : e.message });
+                  report({ message: e.step ? `step ${e.step}/${plan.steps.length}: ${e.message}` : e.message });
                 },
               });
               return await run.result;
             } finally {
               sub.dispose();
             }
-          },
-        );
+        });
         await store.reloadDesired().catch(() => undefined);
         const text = `${label}: rollout ${result.outcome} at step ${result.step}/${result.of}. ${result.reason}`;
         log.info(text);
-        if (result.outcome === 'rolled-back' || result.outcome === 'changed-outside') void vscode.window.showWarningMessage(text);
-        else void vscode.window.showInformationMessage(text);
+        if (result.outcome === 'rolled-back' || result.outcome === 'changed-outside') void showWarning(text);
+        else void showInfo(text);
         return result;
       } finally {
         this.busy = false;
       }
     });
+  }
+
+  /** In an untrusted workspace, asks before opening `url` (its settings may have chosen the Route). */
+  private async mayOpen(url: string): Promise<boolean> {
+    if (this.d.trusted()) return true;
+    const host = new URL(url).host;
+    const open = 'Open';
+    const choice = await askModal(
+      `Open ${host} in the browser?`,
+      `This workspace is not trusted, and its settings can choose the namespace whose Grafana Route gives this address: ${url}. Open it only if you know ${host}.`,
+      open,
+    );
+    if (choice !== open) this.d.log.info(`not opening ${url}: declined in an untrusted workspace`);
+    return choice === open;
   }
 
   async openGrafana(arg: unknown): Promise<string | undefined> {
@@ -452,6 +459,7 @@ export class Commands {
         template: s.grafanaUrlTemplate,
         uid: s.grafanaDashboardUid,
       });
+      if (!(await this.mayOpen(url))) return undefined;
       this.d.log.info(`opening ${url}`);
       await vscode.env.openExternal(vscode.Uri.parse(url, true));
       return url;
@@ -481,7 +489,7 @@ export class Commands {
     await this.guard('Select kubeconfig', async () => {
       let file: string | undefined = typeof arg === 'string' ? arg : undefined;
       if (file === undefined) {
-        const pick = await vscode.window.showQuickPick(
+        const pick = await pickOne(
           [
             { label: 'Browse…', id: 'browse' },
             { label: 'Use the default', description: '$KUBECONFIG, then ~/.kube/config', id: 'default' },
@@ -515,7 +523,7 @@ export class Commands {
           throw new CanaryError('cluster', 'no-contexts', 'The kubeconfig has no contexts.', 'Log in with `oc login` (or kubectl), or select another kubeconfig.');
         }
         const active = ctl.settings.context || list.current;
-        const pick = await vscode.window.showQuickPick(
+        const pick = await pickOne(
           list.contexts.map((c) => ({ label: c.name, description: [c.namespace, c.name === active ? '(active)' : ''].filter(Boolean).join(' '), detail: `cluster ${c.cluster}` })),
           { title: 'Select context', placeHolder: `Contexts of ${list.files.join(', ')}` },
         );

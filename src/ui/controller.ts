@@ -16,10 +16,11 @@ import type { Backend } from './load';
 import type { ObservedTracker } from '../cluster/observed';
 import { loadBackend } from './load';
 import type { Log } from './log';
+import { showWarning } from './notify';
 import { processAlive } from './pid';
 import { connectionText, errorText, observedView, redact, welcomeState, type ObservedView, type WelcomeState } from './present';
 import { modalAsk, PrometheusHostTrust } from './prometheus-trust';
-import { CONNECTION_KEYS, METRICS_KEYS, readSettings, type Settings } from './settings';
+import { CONNECTION_KEYS, METRICS_KEYS, readSettings, settingValue, type Settings } from './settings';
 
 export type ViewState = WelcomeState | 'loading';
 
@@ -42,7 +43,9 @@ export class Controller implements vscode.Disposable {
   /** Fires when rows or the view state change. */
   readonly onDidChange = this.changeEmitter.event;
 
-  settings: Settings = readSettings();
+  /** Whether the workspace is trusted (main.ts adds the test-only override). */
+  trusted: () => boolean = () => vscode.workspace.isTrusted;
+  settings: Settings = readSettings(this.trusted());
   root: string | undefined;
   layout: Layout | undefined;
   store: ClusterStore | undefined;
@@ -70,7 +73,7 @@ export class Controller implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('kserveCanary')) return;
         const before = this.settings;
-        this.settings = readSettings();
+        this.settings = readSettings(this.trusted());
         if (CONNECTION_KEYS.some((k) => e.affectsConfiguration(k))) {
           this.log.info('connection settings changed: reconnecting');
           void this.restart();
@@ -84,6 +87,19 @@ export class Controller implements vscode.Disposable {
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.restart()),
     );
+  }
+
+  /** Re-reads the settings after trust changed: reconnects when a connection setting now reads differently. */
+  reloadSettings(): void {
+    const before = this.settings;
+    this.settings = readSettings(this.trusted());
+    const differs = (keys: readonly string[]) => keys.some((k) => JSON.stringify(settingValue(before, k)) !== JSON.stringify(settingValue(this.settings, k)));
+    if (differs(CONNECTION_KEYS)) {
+      this.log.info('workspace trust changed which connection settings apply: reconnecting');
+      void this.restart();
+    } else if (differs(METRICS_KEYS)) {
+      void this.startObserved();
+    }
   }
 
   state(): ViewState {
@@ -140,6 +156,7 @@ export class Controller implements vscode.Disposable {
   /** Uses a sandbox's kubeconfig (and its gitops clone when the workspace has none) until cleared. */
   setOverride(o: ConnectionOverride | undefined): Promise<void> {
     this.override = o;
+    void vscode.commands.executeCommand('setContext', 'kserveCanary.sandboxRunning', o?.pid !== undefined);
     clearInterval(this.overrideWatch);
     this.overrideWatch = undefined;
     const pid = o?.pid;
@@ -241,7 +258,7 @@ export class Controller implements vscode.Disposable {
 
   private async start(gen: number): Promise<void> {
     const t0 = Date.now();
-    this.settings = readSettings();
+    this.settings = readSettings(this.trusted());
     this.disposeStore();
     this.setViewState('loading');
     const root = this.findRoot();
@@ -316,7 +333,7 @@ export class Controller implements vscode.Disposable {
       const episode = c.episode ?? 0;
       if (this.notifiedEpisode !== episode) {
         this.notifiedEpisode = episode;
-        void vscode.window.showWarningMessage(redact(`KServe Canary: ${c.problem.message} ${c.problem.hint}`), 'Show log').then((choice) => {
+        void showWarning(redact(`KServe Canary: ${c.problem.message} ${c.problem.hint}`), 'Show log').then((choice) => {
           if (choice === 'Show log') this.log.show();
         });
       }

@@ -92,6 +92,8 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       gitopsRoot: () => t().gitopsRoot(),
       logDir: () => t().logDir(),
       refreshes: () => t().refreshes(),
+      settings: () => t().settings(),
+      notices: () => t().notices(),
     },
   };
 }

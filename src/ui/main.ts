@@ -11,7 +11,8 @@ import { Commands } from './commands';
 import { Controller } from './controller';
 import type { CommandId } from './ids';
 import { createLog } from './log';
-import { runningSandbox, overrideFor, startSandbox } from './sandbox';
+import { recentNotices } from './notify';
+import { runningSandbox, overrideFor, startSandbox, stopSandbox } from './sandbox';
 import { CanaryStatusBar } from './statusbar';
 import type { KserveCanaryApi, TreeRow } from './testapi';
 import { CanaryTreeProvider, type Node } from './tree';
@@ -43,13 +44,18 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   tree.view = view;
   shell.attach(tree as vscode.TreeDataProvider<unknown>);
   const statusBar = new CanaryStatusBar(ctl, context.workspaceState);
+  tree.pinned = () => statusBar.pinned();
+  statusBar.publishPin();
   let trustOverride: boolean | undefined;
+  const trusted = () => trustOverride ?? vscode.workspace.isTrusted;
+  ctl.trusted = trusted;
   const commands = new Commands({
     ctl,
     log,
     statusBar,
     startSandbox: () => startSandbox(context, ctl, log),
-    trusted: () => trustOverride ?? vscode.workspace.isTrusted,
+    stopSandbox: () => stopSandbox(context, ctl, log),
+    trusted,
   });
   const handlers = commands.handlers();
   const disposables: vscode.Disposable[] = [
@@ -63,7 +69,11 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
       const key = serviceKey(view.selection[0]);
       if (key && key !== statusBar.selected) statusBar.select(key);
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => log.info('workspace trusted: canary changes enabled')),
+    statusBar.onDidChangePin((keys) => tree.refreshServices(keys)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      log.info('workspace trusted: canary changes enabled, and the workspace\'s connection settings apply');
+      ctl.reloadSettings();
+    }),
   ];
   const sb = runningSandbox(context);
   if (sb) {
@@ -119,7 +129,10 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
       select: (key) => statusBar.select(key),
       setTrustOverride: (v) => {
         trustOverride = v;
+        ctl.reloadSettings();
       },
+      settings: () => ({ ...ctl.settings }),
+      notices: () => recentNotices(),
       services: () => ctl.services(),
       gitopsRoot: () => ctl.root,
       logDir: () => context.logUri.fsPath,

@@ -7,6 +7,7 @@
 import type { ApplicationState, ConnectionState, ServiceState, TrafficTarget, Verdict } from '../cluster/types';
 import { isCanaryError } from '../core/errors';
 import type { ObservedSplit } from '../core/observed';
+import { markdownText, type MarkdownText } from '../core/sanitize';
 import { formatSplit, shortSplit } from '../core/traffic';
 import { redact } from '../core/redact';
 
@@ -128,20 +129,30 @@ function serviceSplitDescription(s: ServiceState): string {
 /**
  * contextValue of a service row: `service.<canary|nocanary>.<verdict>` plus `.split` while a
  * previous revision still gets traffic or git holds a canary percent (promote makes sense;
- * roll back is offered on every canary row) and `.missing` when only git knows it. `when` clauses match with regular expressions, e.g.
+ * roll back is offered on every canary row), `.missing` when only git knows it and `.pinned`
+ * on the service pinned to the status bar (Unpin). `when` clauses match with regular expressions, e.g.
  * `viewItem =~ /^service\.canary\./`.
  */
-export function serviceContextValue(s: ServiceState): string {
+export function serviceContextValue(s: ServiceState, pinned = false): string {
   let v = `service.${s.canarySupported ? 'canary' : 'nocanary'}.${s.verdict}`;
   const { prev } = liveSplit(s);
   if (prev !== undefined || (s.desired && s.desired.percent !== undefined)) v += '.split';
   if (s.missing) v += '.missing';
+  if (pinned) v += '.pinned';
   return v;
 }
 
-/** Escapes text from the cluster or git for a markdown tooltip (no links, no HTML, no emphasis). */
-export function mdEscape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~$&]/g, (c) => '\\' + c).replace(/\r?\n/g, ' ');
+/**
+ * Escapes text from the cluster or git for a markdown tooltip: no links (autolinks included),
+ * no HTML, no emphasis, one line (see markdownText in src/core/sanitize.ts).
+ */
+export function mdEscape(text: string): MarkdownText {
+  return markdownText(text);
+}
+
+/** A tooltip composed here from escaped fragments and this module's own markup. */
+function composed(text: string): MarkdownText {
+  return text as MarkdownText;
 }
 
 function pct(n: number | undefined): string {
@@ -171,9 +182,9 @@ export function applicationIcon(app: ApplicationState): IconSpec {
 }
 
 /** Markdown tooltip of a service row: verdict, revisions and shares, git vs cluster, Argo CD, URL. */
-export function serviceTooltip(s: ServiceState, observed?: ObservedView): string {
+export function serviceTooltip(s: ServiceState, observed?: ObservedView): MarkdownText {
   const lines: string[] = [];
-  lines.push(`**${mdEscape(serviceLabel(s))}** · ${mdEscape(s.env)} (\`${s.namespace.replace(/`/g, '')}\`)`);
+  lines.push(`**${mdEscape(serviceLabel(s))}** · ${mdEscape(s.env)} (\`${s.namespace.replace(/[^a-z0-9.-]/g, '')}\`)`);
   lines.push('');
   lines.push(`**${verdictTitle(s.verdict)}**: ${mdEscape(s.verdictReason)}`);
   lines.push('');
@@ -219,7 +230,7 @@ export function serviceTooltip(s: ServiceState, observed?: ObservedView): string
     lines.push('');
   }
   if (s.url) lines.push(`URL: ${mdEscape(s.url)}`);
-  return lines.join('\n').trimEnd();
+  return composed(lines.join('\n').trimEnd());
 }
 
 /** Traffic targets in reading order, like the description: the previous revision first, then the latest. */
@@ -261,9 +272,9 @@ export function statusBarAccessibility(s: ServiceState): string {
   return parts.join(', ') + '. Activate to set canary traffic.';
 }
 
-/** Status bar tooltip: the service tooltip plus what a click does. */
-export function statusBarTooltip(s: ServiceState, observed?: ObservedView): string {
-  return `${serviceTooltip(s, observed)}\n\n---\n\nClick to set canary traffic.`;
+/** Status bar tooltip: the service tooltip plus what a click does (and that it is stale when offline). */
+export function statusBarTooltip(s: ServiceState, observed?: ObservedView, offline = false): MarkdownText {
+  return composed(`${serviceTooltip(s, observed)}\n\n---\n\nClick to set canary traffic.${offline ? '\n\n_Disconnected: this is the last known state._' : ''}`);
 }
 
 /** A quick pick row: `jukebox` / `test · prev 80% · latest 20%` / verdict reason. */

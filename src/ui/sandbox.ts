@@ -2,7 +2,8 @@
  * "Start sandbox": runs dist/sandbox.js as a detached child (see sandbox-main.ts), waits for
  * its ready file, then points the view at it (its kubeconfig; its gitops clone when the
  * workspace has no checkout) and offers to open the clone. A running sandbox is found again
- * after a window reload through globalState.
+ * after a window reload through globalState. "Stop sandbox" ends it (SIGTERM: it saves its
+ * state) and points the view back at the default kubeconfig.
  */
 // `import =` compiles to a plain require: `import * as` would make esbuild copy every property
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { CanaryError } from '../core/errors';
 import type { ConnectionOverride, Controller } from './controller';
 import type { Log } from './log';
+import { showInfo, withNotificationProgress } from './notify';
 import { processAlive } from './pid';
 
 const STATE_KEY = 'kserveCanary.sandbox';
@@ -69,7 +71,7 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
     child.on('exit', (code) => { exited = code; });
     child.unref();
     log.info(`sandbox: starting (pid ${child.pid}, data in ${dir})`);
-    info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Starting the KServe Canary sandbox…' }, async () => {
+    info = await withNotificationProgress('Starting the KServe Canary sandbox…', false, async () => {
       const deadline = Date.now() + 60_000;
       for (;;) {
         const got = readInfo(readyFile);
@@ -84,10 +86,40 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
   log.info(`sandbox: serving at ${info.server}, gitops clone ${info.gitopsClone}`);
   await ctl.setOverride(overrideFor(info));
   const open = 'Open its gitops clone';
-  void vscode.window
-    .showInformationMessage(`The sandbox runs at ${info.server}. The view now shows it.`, ...(ctl.root === info.gitopsClone ? [] : [open]))
-    .then((choice) => {
-      if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
-    });
+  void showInfo(`The sandbox runs at ${info.server}. The view now shows it.`, ...(ctl.root === info.gitopsClone ? [] : [open])).then((choice) => {
+    if (choice === open) void vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(info.gitopsClone));
+  });
   return info;
+}
+
+/** How long Stop sandbox waits for the process to save its state and exit. */
+const STOP_WAIT_MS = 15_000;
+
+/** Stops the sandbox this extension started; false when none was running. */
+export async function stopSandbox(ctx: vscode.ExtensionContext, ctl: Controller, log: Log): Promise<boolean> {
+  const info = runningSandbox(ctx);
+  if (!info) {
+    await ctx.globalState.update(STATE_KEY, undefined);
+    void showInfo('No sandbox started from this window is running.');
+    return false;
+  }
+  log.info(`sandbox: stopping (pid ${info.pid})`);
+  try {
+    process.kill(info.pid, 'SIGTERM');
+  } catch (e) {
+    // Gone between the check and the signal: nothing left to stop.
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+  await withNotificationProgress('Stopping the KServe Canary sandbox…', false, async () => {
+    const deadline = Date.now() + STOP_WAIT_MS;
+    while (processAlive(info.pid)) {
+      if (Date.now() > deadline) throw new CanaryError('timeout', 'sandbox-stop-timeout', `The sandbox (pid ${info.pid}) did not stop within ${STOP_WAIT_MS / 1000} s.`, `See ${path.join(info.dir, 'sandbox.log')}; stop the process yourself if it hangs.`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  await ctx.globalState.update(STATE_KEY, undefined);
+  await ctl.setOverride(undefined);
+  log.info('sandbox: stopped; back to the default kubeconfig');
+  void showInfo('The sandbox has stopped (its state is saved for the next start). The view is back on your kubeconfig.');
+  return true;
 }

@@ -1,16 +1,22 @@
 /**
  * The extension's settings (contributes.configuration in package.json), read in one place.
- * In an untrusted workspace VS Code ignores workspace values of the settings listed in
- * capabilities.untrustedWorkspaces.restrictedConfigurations (kubeconfig, context, Grafana URL
- * template, gitops root): `get` then returns the user's value.
+ * In an untrusted workspace the workspace's (and its folders') values of the settings listed in
+ * capabilities.untrustedWorkspaces.restrictedConfigurations — every one that chooses the
+ * cluster, namespaces, hosts or URLs — are ignored: VS Code already leaves them out of `get`,
+ * and readSettings reads only the user's value or the default for them itself, so the rule holds
+ * whatever the host does (and under the tests' trust override).
  */
 // `import =` compiles to a plain require: `import * as` would make esbuild copy every property
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import { settingSource } from './prometheus-trust';
+import { capabilities } from '../../package.json';
 
 export const SECTION = 'kserveCanary';
+
+/** Full keys whose workspace values an untrusted workspace may not set (from package.json). */
+export const RESTRICTED_KEYS: readonly string[] = capabilities.untrustedWorkspaces.restrictedConfigurations;
 
 export interface Settings {
   gitopsRoot: string;
@@ -38,19 +44,34 @@ export interface Settings {
   rolloutMaxErrorRate: string;
 }
 
-function str(c: vscode.WorkspaceConfiguration, key: string, dflt = ''): string {
-  const v = c.get<unknown>(key);
+/** Reads one key of the section; the user's value or the default only, for restricted keys when untrusted. */
+interface Reader {
+  get(key: string): unknown;
+}
+
+function reader(c: vscode.WorkspaceConfiguration, trusted: boolean): Reader {
+  return {
+    get: (key) => {
+      if (trusted || !RESTRICTED_KEYS.includes(`${SECTION}.${key}`)) return c.get<unknown>(key);
+      const i = c.inspect<unknown>(key);
+      return i?.globalValue ?? i?.defaultValue;
+    },
+  };
+}
+
+function str(c: Reader, key: string, dflt = ''): string {
+  const v = c.get(key);
   return typeof v === 'string' ? v.trim() : dflt;
 }
 
-function list(c: vscode.WorkspaceConfiguration, key: string, dflt: string[]): string[] {
-  const v = c.get<unknown>(key);
+function list(c: Reader, key: string, dflt: string[]): string[] {
+  const v = c.get(key);
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : dflt;
 }
 
-export function readSettings(): Settings {
-  const c = vscode.workspace.getConfiguration(SECTION);
-  const timeout = c.get<unknown>('followTimeoutSeconds');
+export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Settings {
+  const c = reader(vscode.workspace.getConfiguration(SECTION), trusted);
+  const timeout = c.get('followTimeoutSeconds');
   return {
     gitopsRoot: str(c, 'gitopsRoot'),
     deploymentsDir: str(c, 'deploymentsDir') || 'model-deployments',
@@ -63,13 +84,13 @@ export function readSettings(): Settings {
     grafanaUrlTemplate: str(c, 'grafanaUrlTemplate'),
     grafanaDashboardUid: str(c, 'grafanaDashboardUid'),
     commitMessageTemplate: str(c, 'commitMessageTemplate'),
-    pushMode: c.get<unknown>('pushMode') === 'commit' ? 'commit' : 'push',
+    pushMode: c.get('pushMode') === 'commit' ? 'commit' : 'push',
     confirmEnvironments: list(c, 'confirmEnvironments', ['prod']),
     followTimeoutSeconds: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
-    statusBarVisible: c.get<unknown>('statusBar.visible') !== false,
+    statusBarVisible: c.get('statusBar.visible') !== false,
     prometheusUrl: str(c, 'prometheus.url'),
     prometheusUrlSource: settingSource(c.inspect<unknown>('prometheus.url'), str(c, 'prometheus.url')),
-    prometheusUseKubeconfigToken: c.get<unknown>('prometheus.useKubeconfigToken') !== false,
+    prometheusUseKubeconfigToken: c.get('prometheus.useKubeconfigToken') !== false,
     trafficPayload: str(c, 'traffic.payload'),
     rolloutSteps: str(c, 'rollout.steps'),
     rolloutPause: str(c, 'rollout.pause'),
@@ -84,3 +105,15 @@ export const CONNECTION_KEYS = [
 
 /** Settings whose change needs a new Prometheus client for the observed split. */
 export const METRICS_KEYS = ['prometheus.url', 'prometheus.useKubeconfigToken'].map((k) => `${SECTION}.${k}`);
+
+/** Field of Settings for each full key that CONNECTION_KEYS / METRICS_KEYS name. */
+const FIELDS: Record<string, keyof Settings> = {
+  gitopsRoot: 'gitopsRoot', deploymentsDir: 'deploymentsDir', environments: 'environments', namespacePattern: 'namespacePattern', user: 'user',
+  toolingsNamespace: 'toolingsNamespace', kubeconfig: 'kubeconfig', context: 'context', 'prometheus.url': 'prometheusUrl', 'prometheus.useKubeconfigToken': 'prometheusUseKubeconfigToken',
+};
+
+/** The value in `s` of a full key such as `kserveCanary.user` (undefined for keys not listed above). */
+export function settingValue(s: Settings, fullKey: string): unknown {
+  const field = FIELDS[fullKey.slice(SECTION.length + 1)];
+  return field ? s[field] : undefined;
+}

@@ -6,7 +6,9 @@
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
+import { labelText } from '../core/sanitize';
 import type { Controller } from './controller';
+import { markdownTooltip } from './notify';
 import { statusBarAccessibility, statusBarText, statusBarTooltip, statusBarWarning, verdictIcon } from './present';
 
 const PIN_KEY = 'kserveCanary.pinned';
@@ -17,6 +19,9 @@ export class CanaryStatusBar implements vscode.Disposable {
   /** Whether the item is shown (StatusBarItem has no getter for it). */
   visible = false;
   private readonly subscription: vscode.Disposable;
+  private readonly pinEmitter = new vscode.EventEmitter<string[]>();
+  /** Fires with the keys of the services pinned or unpinned. */
+  readonly onDidChangePin = this.pinEmitter.event;
 
   constructor(
     private readonly ctl: Controller,
@@ -35,14 +40,28 @@ export class CanaryStatusBar implements vscode.Disposable {
     return this.memento.get<string>(PIN_KEY) ?? this.selectedKey;
   }
 
+  /** The pinned service, if any. */
+  pinned(): string | undefined {
+    return this.memento.get<string>(PIN_KEY);
+  }
+
+  /** Pins `key` (undefined: unpins); fires onDidChangePin with the services whose pin changed. */
   async pin(key: string | undefined): Promise<void> {
+    const before = this.pinned();
     await this.memento.update(PIN_KEY, key);
+    this.publishPin();
+    this.pinEmitter.fire([before, key].filter((k): k is string => k !== undefined));
     this.update();
   }
 
   /** The service selected in the tree, if any. */
   get selected(): string | undefined {
     return this.selectedKey;
+  }
+
+  /** The `kserveCanary.hasPin` context key (Unpin in the palette). */
+  publishPin(): void {
+    void vscode.commands.executeCommand('setContext', 'kserveCanary.hasPin', this.pinned() !== undefined);
   }
 
   select(key: string | undefined): void {
@@ -60,10 +79,9 @@ export class CanaryStatusBar implements vscode.Disposable {
     }
     const c = this.ctl.connection();
     const offline = c?.phase === 'disconnected';
-    this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${statusBarText(s)}`;
-    const md = new vscode.MarkdownString(statusBarTooltip(s, this.ctl.observedView(s.key)) + (offline ? '\n\n_Disconnected: this is the last known state._' : ''));
-    md.isTrusted = false;
-    this.item.tooltip = md;
+    // The text renders `$(icon)`: the model and environment come from git, so they are escaped.
+    this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${labelText(statusBarText(s))}`;
+    this.item.tooltip = markdownTooltip(statusBarTooltip(s, this.ctl.observedView(s.key), offline));
     this.item.backgroundColor = statusBarWarning(s) || offline ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = { command: 'kserveCanary.setTraffic', title: 'Set canary traffic', arguments: [s.key] };
     this.item.accessibilityInformation = { label: statusBarAccessibility(s), role: 'button' };
@@ -73,6 +91,7 @@ export class CanaryStatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.subscription.dispose();
+    this.pinEmitter.dispose();
     this.item.dispose();
   }
 }

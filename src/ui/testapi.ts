@@ -3,6 +3,8 @@
  * bar through it; it is not a public API and may change without notice.
  */
 import type { ConnectionState, ServiceState } from '../cluster';
+import type { Notice } from './notify';
+import type { Settings } from './settings';
 
 export interface TreeRow {
   id: string;
@@ -49,5 +51,9 @@ export interface KserveCanaryApi {
     logDir(): string;
     /** The last refreshes the tree asked for: `*` = whole tree, else the ids of the rows refreshed. */
     refreshes(): string[];
+    /** The settings as the extension reads them now (restricted ones without workspace values when untrusted). */
+    settings(): Settings;
+    /** The last notifications, progress messages and dialogs, as handed to the workbench (sanitised). */
+    notices(): Notice[];
   };
 }

@@ -9,7 +9,9 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import type { ServiceState } from '../cluster';
+import { notificationText } from '../core/sanitize';
 import type { Controller } from './controller';
+import { markdownTooltip } from './notify';
 import {
   applicationIcon,
   applicationSummary,
@@ -38,13 +40,6 @@ export function themeIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
 }
 
-function markdown(text: string): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(text);
-  md.isTrusted = false;
-  md.supportHtml = false;
-  return md;
-}
-
 export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
@@ -65,6 +60,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   view: vscode.TreeView<Node> | undefined;
   /** Test-only: the last refreshes asked of the view, `*` for the whole tree, else row ids. */
   readonly refreshes: string[] = [];
+  /** The service pinned to the status bar (its row offers Unpin). */
+  pinned: () => string | undefined = () => undefined;
 
   constructor(private readonly ctl: Controller) {
     this.subscription = ctl.onDidChange((e) => this.onChange(e.keys));
@@ -85,6 +82,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     this.refreshes.push(...(nodes ? nodes.map((n) => n.id) : ['*']));
     if (this.refreshes.length > 200) this.refreshes.splice(0, this.refreshes.length - 200);
     this.emitter.fire(nodes);
+  }
+
+  /** Redraws these services' rows (e.g. after a pin changed). */
+  refreshServices(keys: string[]): void {
+    this.onChange(keys);
   }
 
   private onChange(keys: string[] | undefined): void {
@@ -121,7 +123,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (!this.view) return;
     const c = this.ctl.connection();
     const hasRows = this.ctl.services().some((s) => !s.missing);
-    this.view.message = c && c.phase === 'disconnected' && hasRows ? `${connectionText(c)} (showing the last known state)` : undefined;
+    this.view.message = c && c.phase === 'disconnected' && hasRows ? notificationText(`${connectionText(c)} (showing the last known state)`) : undefined;
   }
 
   getChildren(element?: Node): Node[] {
@@ -215,9 +217,9 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const item = new vscode.TreeItem(serviceLabel(s), vscode.TreeItemCollapsibleState.Collapsed);
     const observed = this.ctl.observedView(s.key);
     item.description = serviceDescription(s, observed);
-    item.tooltip = markdown(serviceTooltip(s, observed));
+    item.tooltip = markdownTooltip(serviceTooltip(s, observed));
     item.iconPath = themeIcon(verdictIcon(s.verdict));
-    item.contextValue = serviceContextValue(s);
+    item.contextValue = serviceContextValue(s, this.pinned() === s.key);
     item.accessibilityInformation = { label: `${serviceLabel(s)} in ${s.env}: ${serviceDescription(s)}, ${verdictTitle(s.verdict)}` };
     return withId(item, n);
   }
@@ -232,15 +234,15 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         const row = t ? trafficTargetRow(t) : { label: '…', description: '', tooltip: '' };
         const item = new vscode.TreeItem(row.label);
         item.description = row.description;
-        item.tooltip = row.tooltip;
+        item.tooltip = plainLines(row.tooltip);
         item.iconPath = new vscode.ThemeIcon(t?.latestRevision ? 'arrow-right' : 'history');
         item.contextValue = 'traffic';
         return withId(item, n);
       }
       case 'url': {
-        const item = new vscode.TreeItem(s.url ?? '');
+        const item = new vscode.TreeItem(notificationText(s.url ?? ''));
         item.description = 'URL';
-        item.tooltip = s.url;
+        item.tooltip = notificationText(s.url ?? '');
         item.iconPath = new vscode.ThemeIcon('link');
         item.contextValue = 'url';
         return withId(item, n);
@@ -249,7 +251,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         const a = s.application!;
         const item = new vscode.TreeItem(`Argo CD ${a.name}`);
         item.description = applicationSummary(a);
-        item.tooltip = [a.healthMessage, a.operationMessage, a.revision ? `revision ${a.revision}` : undefined].filter(Boolean).join('\n') || undefined;
+        item.tooltip = plainLines([a.healthMessage, a.operationMessage, a.revision ? `revision ${a.revision}` : undefined].filter(Boolean).join('\n')) || undefined;
         item.iconPath = themeIcon(applicationIcon(a));
         item.contextValue = 'application';
         return withId(item, n);
@@ -274,6 +276,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     clearTimeout(this.fetchedTimer);
     this.fetched.dispose();
   }
+}
+
+/** Plain-text tooltip lines from the cluster: each line sanitised (no control or bidi characters), our line breaks kept. */
+function plainLines(text: string): string {
+  return text.split('\n').map((l) => notificationText(l)).join('\n');
 }
 
 function withId(item: vscode.TreeItem, n: Node): vscode.TreeItem {

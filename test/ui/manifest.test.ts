@@ -13,7 +13,7 @@ const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.
 test('commands: exact titles, one category', () => {
   assert.deepEqual(
     c.commands.map((x: { title: string }) => x.title),
-    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Start sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout'],
+    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout'],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
 });
@@ -23,11 +23,11 @@ test('the commands activate() registers are exactly the contributed ones; the vi
   assert.equal(c.views.kserveCanary[0].id, VIEW_ID);
 });
 
-test('menus name only contributed commands; writing commands need a trusted workspace on rows', () => {
+test('menus name only contributed commands; writing commands need a trusted workspace everywhere', () => {
   const ids = new Set(c.commands.map((x: { command: string }) => x.command));
   for (const [menu, items] of Object.entries(c.menus) as [string, { command: string; when?: string }[]][]) {
     for (const it of items) assert.ok(ids.has(it.command), `${menu}: ${it.command}`);
-    if (menu === 'commandPalette') continue;
+    // Every menu, the command palette included: a writing command is offered only when trusted.
     for (const it of items.filter((i) => WRITE.includes(i.command))) assert.match(it.when ?? '', /isWorkspaceTrusted/, `${menu}: ${it.command}`);
   }
 });
@@ -64,7 +64,47 @@ test('every setting has a markdown description and a default', () => {
 test('untrusted workspaces: limited support, connection and URL settings restricted', () => {
   const u = pkg.capabilities.untrustedWorkspaces;
   assert.equal(u.supported, 'limited');
-  for (const k of ['kserveCanary.kubeconfig', 'kserveCanary.context', 'kserveCanary.grafanaUrlTemplate']) assert.ok(u.restrictedConfigurations.includes(k), k);
+  // Every setting that chooses the cluster, a namespace, a host or a URL (issue 12 §5).
+  const CHOOSERS = [
+    'kubeconfig', 'context', 'gitopsRoot', 'environments', 'namespacePattern', 'user', 'toolingsNamespace',
+    'grafanaUrlTemplate', 'grafanaDashboardUid', 'prometheus.url', 'prometheus.useKubeconfigToken', 'traffic.payload',
+  ].map((k) => `kserveCanary.${k}`);
+  assert.deepEqual([...u.restrictedConfigurations].sort(), [...CHOOSERS].sort());
+  const props = c.configuration.properties as Record<string, { markdownDescription: string }>;
+  for (const k of u.restrictedConfigurations as string[]) assert.ok(props[k], `${k} is a contributed setting`);
+  // Any setting whose description speaks of a namespace, host or URL is in the list.
+  for (const [k, p] of Object.entries(props)) {
+    if (/namespace|\burl\b|host|kubeconfig|context/i.test(p.markdownDescription) && !['kserveCanary.deploymentsDir', 'kserveCanary.statusBar.visible', 'kserveCanary.rollout.maxErrorRate'].includes(k)) {
+      assert.ok(u.restrictedConfigurations.includes(k), `${k} speaks of a namespace/host/URL but is not restricted`);
+    }
+  }
+  assert.match(u.description, /namespace/);
+  assert.match(u.description, /Grafana/);
+});
+
+test('what users of extensions expect: workspace extension kind, Stop sandbox / Unpin, a CHANGELOG, no fake repository', () => {
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+  if (pkg.repository !== undefined) {
+    const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository.url;
+    assert.doesNotMatch(String(url), /\.invalid\b|example\./, 'a repository that is real or absent');
+  }
+  assert.match(pkg.scripts.package, /--allow-missing-repository/);
+  assert.match(readFileSync(path.join(root, 'scripts', 'lib', 'package.mjs'), 'utf8'), /'--allow-missing-repository'/);
+  const changelog = readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8');
+  assert.match(changelog, /^# Changelog/);
+  assert.match(changelog, /^## \[Unreleased\]/m);
+  assert.match(changelog, new RegExp(`^## \\[${pkg.version.replace(/\./g, '\\.')}\\]`, 'm'));
+  assert.match(readFileSync(path.join(root, '.vscodeignore'), 'utf8'), /^!CHANGELOG\.md$/m, 'shipped in the .vsix');
+  const when = (menu: string, cmd: string) => (c.menus[menu] as { command: string; when?: string }[]).filter((i) => i.command === cmd).map((i) => i.when ?? '');
+  assert.deepEqual(when('view/title', 'kserveCanary.stopSandbox'), ['view == kserveCanary.deployments && kserveCanary.sandboxRunning']);
+  assert.deepEqual(when('commandPalette', 'kserveCanary.stopSandbox'), ['kserveCanary.sandboxRunning']);
+  assert.deepEqual(when('commandPalette', 'kserveCanary.unpin'), ['kserveCanary.hasPin']);
+  const unpinRow = when('view/item/context', 'kserveCanary.unpin');
+  assert.equal(unpinRow.length, 1);
+  // The row regex matches the pinned row's contextValue only.
+  const re = new RegExp(/viewItem =~ \/(.*)\/$/.exec(unpinRow[0]!)![1]!);
+  assert.ok(re.test('service.canary.live.split.pinned') && re.test('service.nocanary.unknown.missing.pinned'));
+  assert.ok(!re.test('service.canary.live.split') && !re.test('environment'));
 });
 
 test('lazy activation; icons and walkthrough media exist', () => {

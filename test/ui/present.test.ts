@@ -96,6 +96,7 @@ test('context values: canary support, verdict, split', () => {
   );
   assert.equal(serviceContextValue(svc({ canarySupported: false, verdict: 'unsupported' })), 'service.nocanary.unsupported.split');
   assert.match(serviceContextValue(svc({ missing: true, verdict: 'unknown' })), /^service\.canary\.unknown\.split\.missing$/);
+  assert.match(serviceContextValue(svc(), true), /^service\.canary\.live\.split\.pinned$/, 'the pinned row offers Unpin');
 });
 
 test('tooltip: revisions and shares, git vs cluster, Argo CD, URL; cluster text escaped', () => {
@@ -105,7 +106,8 @@ test('tooltip: revisions and shares, git vs cluster, Argo CD, URL; cluster text 
   assert.match(md, /git: canary 20% · version 4562a17c17 at a1b2c3d/);
   assert.match(md, /cluster: canaryTrafficPercent 20/);
   assert.match(md, /Argo CD jukebox\\-test: Synced · Healthy at a1b2c3d/);
-  assert.match(md, /URL: https:\/\/jukebox\\-user1\\-test\\.apps\\.example\\.com/);
+  // Shown, not autolinked: the scheme's colon is escaped (issue 12).
+  assert.match(md, /URL: https\\:\/\/jukebox\\-user1\\-test\\.apps\\.example\\.com/);
   const hostile = serviceTooltip(svc({ verdictReason: '[click](command:workbench.action.terminal.new) <img src=x>', readyMessage: 'x', ready: false }));
   assert.ok(!hostile.includes('[click](command:'), 'links from the cluster are neutralised');
   assert.ok(!/(^|[^\\])<img/.test(hostile), 'HTML from the cluster is neutralised');
@@ -120,6 +122,21 @@ test('tooltip: syncing shows now vs wanted; RawDeployment explains; new revision
 
 test('mdEscape neutralises markdown syntax and newlines', () => {
   assert.equal(mdEscape('a*b_c[d](e)\nf'), 'a\\*b\\_c\\[d\\]\\(e\\) f');
+});
+
+test('tooltip from a hostile cluster: no command link, no autolink, no line from \\r, no icon', () => {
+  const md = serviceTooltip(svc({
+    ready: false,
+    readyMessage: 'fine\rFAILED [Open the troubleshooting guide](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)',
+    url: 'https://evil.example/x',
+    verdictReason: '$(debug-alt) fake ops@evil.example www.evil.example',
+  }));
+  assert.doesNotMatch(md, /(^|[^\\])\[[^\]]*(^|[^\\])\]\(/, 'no [label](target)');
+  assert.doesNotMatch(md, /https?:\/\//, 'no autolinkable scheme');
+  assert.doesNotMatch(md, /(^|[^\\])(www\.|@)/, 'no www. or e-mail autolink');
+  assert.doesNotMatch(md, /\r/);
+  assert.match(md, /Not ready: fine FAILED \\\[Open the troubleshooting guide\\\]\\\(command\\:/);
+  assert.match(md, /\\\$\\\(debug\\-alt\\\) fake/);
 });
 
 test('traffic target rows', () => {

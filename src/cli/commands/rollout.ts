@@ -19,6 +19,7 @@ import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile, sendTraff
 import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
+import { terminalText } from '../../core/sanitize';
 import { SUMMARIES } from './summaries';
 
 const EXAMPLE = 'rollout jukebox --env test --plan 10,25,50,100 --pause 2m';
@@ -46,7 +47,8 @@ async function ask(question: string, signal?: AbortSignal): Promise<string> {
     process.emit('SIGINT');
   });
   try {
-    return (await rl.question(question, { signal: signal ?? new AbortController().signal })).trim().toLowerCase();
+    // The question can carry Prometheus text, and readline writes to the terminal directly.
+    return (await rl.question(terminalText(question), { signal: signal ?? new AbortController().signal })).trim().toLowerCase();
   } catch {
     return '';
   } finally {

@@ -17,7 +17,7 @@ import { prometheusFrom } from '../cluster';
 import { durationOption, environmentOption, formatDocument, outputOption, OUTPUT_OPTIONS, OUTPUT_USAGE, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
 import { COMMON_OPTIONS, parse, type Parsed } from '../args';
 import type { CliCommand, CliIO } from '../command';
-import { formatTable } from '../output';
+import { CLEAR_SCREEN, formatTable, writeControl } from '../output';
 import { checkClusterOptions, checkPrometheusOptions, CLUSTER_OPTIONS, CLUSTER_USAGE } from '../cluster-options';
 import { SUMMARIES } from './summaries';
 
@@ -341,7 +341,7 @@ export const statusCommand: CliCommand = {
       }
       // --watch: redraw on changes (coalesced) until Ctrl-C.
       const clear = () => {
-        if (io.isTTY && !doc) io.stdout('\x1b[H\x1b[2J');
+        if (io.isTTY && !doc) writeControl(io, CLEAR_SCREEN);
       };
       let scheduled: NodeJS.Timeout | undefined;
       const redraw = () => {

@@ -13,7 +13,7 @@ import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore } from '../cluster';
 import { checkClusterOptions } from '../cluster-options';
 import { durationOption, environmentOption, formatDocument, numberOption, outputOption, OUTPUT_OPTIONS, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
 import type { CliCommand, CliIO } from '../command';
-import { usageError } from '../output';
+import { CLEAR_LINE, usageError, writeControl } from '../output';
 import path from 'node:path';
 import { SUMMARIES } from './summaries';
 
@@ -135,10 +135,11 @@ Example:
       progressEveryMs: io.isTTY ? 500 : 5000,
       onProgress: format === 'json' || format === 'yaml' ? undefined : (pr) => {
         if (pr.phase === 'done') {
-          if (io.isTTY) io.stdout('\r\x1b[K');
+          if (io.isTTY) writeControl(io, CLEAR_LINE);
           return;
         }
-        io.stdout(io.isTTY ? `\r\x1b[K${progressLine(pr)}` : `${progressLine(pr)}\n`);
+        if (io.isTTY) writeControl(io, CLEAR_LINE);
+        io.stdout(io.isTTY ? progressLine(pr) : `${progressLine(pr)}\n`);
       },
     });
     if (format === 'json' || format === 'yaml') io.stdout(formatDocument(format, result));

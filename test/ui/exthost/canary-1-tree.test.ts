@@ -91,7 +91,8 @@ describe('Canary Deployments tree', function () {
     const cmds = ext.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
     assert.deepEqual(cmds.map((c) => c.title), [
       'Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh',
-      'Select kubeconfig', 'Select context', 'Pin to status bar', 'Start sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout',
+      'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic',
+      'Start progressive rollout',
     ]);
     assert.ok(cmds.every((c) => c.category === 'KServe Canary'));
   });

@@ -181,4 +181,15 @@ describe('KServe Canary commands', function () {
     assert.match(a.statusBar().text, /jukebox · prod latest 100%$/);
     assert.ok(sandbox().server);
   });
+
+  it('the pinned row offers Unpin; Unpin goes back to the selected service', async () => {
+    const prod = keyOf(a, 'prod', 'jukebox');
+    await until('the pinned row marked', async () => /\.pinned$/.test((await serviceRow(a, 'prod', 'jukebox'))?.contextValue ?? ''));
+    assert.doesNotMatch((await serviceRow(a, 'test', 'jukebox'))?.contextValue ?? '', /\.pinned/);
+    await vscode.commands.executeCommand('kserveCanary.unpin');
+    assert.match(a.statusBar().text, /jukebox · test /, 'the selected service again');
+    await until('the row unmarked', async () => !/\.pinned/.test((await serviceRow(a, 'prod', 'jukebox'))?.contextValue ?? 'x'));
+    // Later suites expect the pin where it was.
+    await vscode.commands.executeCommand('kserveCanary.pin', prod);
+  });
 });

@@ -1,5 +1,5 @@
-// "Start sandbox": a second sandbox in its own process; the view follows it, and falls back
-// to the default kubeconfig (the harness's sandbox) once that process is gone.
+// "Start sandbox": a second sandbox in its own process; the view follows it. "Stop sandbox"
+// ends that process, and the view falls back to the default kubeconfig (the harness's sandbox).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
@@ -25,7 +25,7 @@ describe('Start sandbox', () => {
     if (pid && alive(pid)) process.kill(pid, 'SIGTERM');
   });
 
-  it('starts a sandbox process, shows its cluster, and falls back when it stops', async function () {
+  it('starts a sandbox process, shows its cluster; Stop sandbox ends it and the view falls back', async function () {
     // Starting a second cluster (TLS material, git repo, seeding) takes a while on a loaded machine.
     this.timeout(180_000);
     const infos: string[] = [];
@@ -43,8 +43,10 @@ describe('Start sandbox', () => {
     assert.match((await serviceRow(a, 'test', 'jukebox'))?.description ?? '', /^prev 80% · latest 20%/, 'a freshly seeded cluster');
     assert.ok(infos.some((m) => m.includes(info.server)), JSON.stringify(infos));
 
-    process.kill(info.pid, 'SIGTERM');
-    await until('the sandbox process to exit', () => !alive(info.pid));
+    assert.equal(await vscode.commands.executeCommand('kserveCanary.stopSandbox'), true, 'Stop sandbox stopped one');
+    assert.ok(!alive(info.pid), 'the process has exited when the command resolves');
+    assert.ok(infos.some((m) => /sandbox has stopped/.test(m)), JSON.stringify(infos));
+    assert.equal(await vscode.commands.executeCommand('kserveCanary.stopSandbox'), false, 'nothing left to stop');
     await until('the view back on the default kubeconfig', async () => a.connection()?.server === sandbox().server && a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
   });
 });
