@@ -316,6 +316,11 @@ export class Commands {
       const durationMs = backend.parseDuration(durText.trim())!;
       const payload = await this.payload(backend, root);
       const label = `${target.model} · ${target.env}`;
+      // status.url is cluster data: checked against the cluster's apps domain, then confirmed naming host and rate.
+      const cluster = backend.trafficClusterOf(this.d.ctl.store);
+      const checked = backend.checkTrafficTarget({ url: st.url, serviceUrl: st.url, cluster });
+      const go = await vscode.window.showWarningMessage(`Send test traffic to ${label}?`, { modal: true, detail: `${backend.describeTarget(checked, rps, durationMs)}.` }, 'Send');
+      if (go !== 'Send') return undefined;
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Test traffic to ${label}`, cancellable: true },
         async (progress, token) => {
@@ -326,6 +331,7 @@ export class Commands {
             return await backend.sendTraffic({
               url: st.url!,
               serviceUrl: st.url!,
+              cluster,
               model: st.name,
               rps,
               durationMs,
