@@ -70,8 +70,9 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 /**
  * Lists environments (folders under `<root>/<deploymentsDir>/`) and their models (subfolders
  * holding a `config.yaml`). Stray files, folders without a config.yaml, names that are not
- * DNS-1123 labels and folders that are symlinks leading outside the root are skipped and
- * listed in `ignored`, never fatal. Only a missing deployments folder is an error
+ * DNS-1123 labels are skipped and listed in `ignored`, never fatal; links leading into a git
+ * directory or outside the root, special files and oversized config.yaml files too, marked
+ * `refused` with their code (see inspectEntry). Only a missing deployments folder is an error
  * (`not-found` / `no-deployments-dir`). Everything is sorted by name.
  */
 export async function discoverLayout(root: string, opts?: { deploymentsDir?: string }): Promise<Layout> {
@@ -96,13 +97,17 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
     );
   }
 
-  const folderOrReason = (p: string): string | undefined => inspectEntry(p, absRoot, realRoot, 'folder')?.message;
+  /** Records a problem; links and oversized or special files are marked `refused` (the UI and CLI show those). */
+  const skip = (rel: string, p: EntryProblem | undefined): boolean => {
+    if (!p) return false;
+    ignored.push({ path: rel, reason: p.message, ...(REFUSED.has(p.code) ? { refused: p.code } : {}) });
+    return true;
+  };
 
   for (const envName of envNames.sort()) {
     const envDir = path.join(base, envName);
     const rel = path.join(dd, envName);
-    const why = folderOrReason(envDir);
-    if (why) { ignored.push({ path: rel, reason: why }); continue; }
+    if (skip(rel, inspectEntry(envDir, absRoot, realRoot, 'folder'))) continue;
     if (!isDnsLabel(envName)) { ignored.push({ path: rel, reason: 'environment name is not a DNS-1123 label' }); continue; }
     const models: ModelEntry[] = [];
     let modelNames: string[];
@@ -115,12 +120,10 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
     for (const modelName of modelNames.sort()) {
       const modelDir = path.join(envDir, modelName);
       const mrel = path.join(rel, modelName);
-      const mwhy = folderOrReason(modelDir);
-      if (mwhy) { ignored.push({ path: mrel, reason: mwhy }); continue; }
+      if (skip(mrel, inspectEntry(modelDir, absRoot, realRoot, 'folder'))) continue;
       if (!isDnsLabel(modelName)) { ignored.push({ path: mrel, reason: 'model name is not a DNS-1123 label' }); continue; }
       const configPath = path.join(modelDir, CONFIG_FILE);
-      const cwhy = inspectEntry(configPath, absRoot, realRoot, 'file')?.message;
-      if (cwhy) { ignored.push({ path: mrel, reason: cwhy }); continue; }
+      if (skip(mrel, inspectEntry(configPath, absRoot, realRoot, 'file'))) continue;
       models.push({ name: modelName, configPath });
     }
     environments.push({ name: envName, dir: envDir, models: models.sort(byName) });
@@ -141,6 +144,9 @@ export interface EntryProblem {
   code: 'missing' | 'broken-link' | 'not-a-folder' | 'not-a-file' | 'link-into-git' | 'outside-root' | 'config-too-large';
   message: string;
 }
+
+/** Problems that are refusals of hostile content, not mere strays. */
+const REFUSED = new Set<EntryProblem['code']>(['broken-link', 'not-a-file', 'link-into-git', 'outside-root', 'config-too-large']);
 
 const MIB = 1024 * 1024;
 

@@ -53,6 +53,7 @@ test('discoverLayout lists environments and models sorted, skipping strays witho
   assert.match(ignored[path.join('model-deployments', 'test', 'Bad_Name')]!, /DNS-1123/);
   assert.match(ignored[path.join('model-deployments', 'test', 'stray.txt')]!, /not a folder/);
   assert.match(ignored[path.join('model-deployments', 'test', 'dir-config')]!, /not a file/);
+  assert.ok(layout.ignored.every((i) => i.refused === undefined || i.path.endsWith('dir-config')), 'strays are not refusals');
 });
 
 test('discoverLayout honours a configured deployments folder and refuses one escaping the root', async (t) => {
@@ -159,6 +160,8 @@ test('links into .git, FIFOs and oversized config.yaml files are listed as refus
   assert.match(reason('head'), /model-deployments\/test\/head\/config\.yaml is a link to \.git\/HEAD, inside the git directory/);
   assert.match(reason('gitdir'), /model-deployments\/test\/gitdir is a link to \.git, inside the git directory/);
   assert.match(reason('big'), /is 1\.0 MB, over the 1 MiB limit/);
+  const refused = Object.fromEntries(layout.ignored.map((i) => [path.basename(i.path), i.refused]));
+  assert.deepEqual([refused.head, refused.gitdir, refused.big], ['link-into-git', 'link-into-git', 'config-too-large'], 'marked as refusals');
   const code = (m: string) => { try { modelConfigPath(root, 'test', m); return 'accepted'; } catch (e) { return e instanceof CanaryError ? `${e.kind}/${e.code}` : String(e); } };
   assert.equal(code('head'), 'invalid-input/link-into-git');
   assert.equal(code('gitdir'), 'invalid-input/link-into-git');

@@ -96,6 +96,11 @@ describe('hostile files: links and sizes are refused before anything is read or 
     const reasons = Object.fromEntries(layout.ignored.map((i) => [i.path.split(path.sep).join('/'), i.reason]));
     assert.match(reasons['model-deployments/test/g']!, /inside the git directory/);
     assert.match(reasons['model-deployments/test/o']!, /outside the gitops repository/);
+    const listed = await cli(clone, ['config', '--env', 'test']);
+    assert.equal(listed.code, 1, 'config lists them and exits 1');
+    assert.match(listed.stderr, /^warning: refused model-deployments\/test\/g: model-deployments\/test\/g is a link to \.git, inside the git directory/m);
+    assert.match(listed.stderr, /^warning: refused model-deployments\/test\/o: .*outside the gitops repository/m);
+    assert.match(listed.stdout, /jukebox/, 'the good models are still listed');
     assert.deepEqual([...treeDigest(clone)], [...before]);
     assert.deepEqual([...treeDigest(outside)], [...outsideBefore]);
   });
