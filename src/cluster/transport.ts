@@ -56,6 +56,54 @@ export interface WatchEvent {
 const MAX_BODY = 256 * 1024 * 1024;
 const MAX_LINE = 32 * 1024 * 1024;
 
+/**
+ * Splits a byte stream into lines at `\n` with linear cost: each input byte is scanned for
+ * the newline once (`scanned` counts them), the bytes of an unfinished line wait as a list
+ * of chunks and are joined once, when the line ends. (Appending to one string and searching
+ * it again from the start on every chunk is quadratic: seconds of blocked event loop for one
+ * 32 MB object.) Works on bytes, so a UTF-8 character split between chunks is decoded whole.
+ */
+export class LineBuffer {
+  private parts: Buffer[] = [];
+  private pending = 0;
+  /** Bytes examined for a newline so far: every byte once. */
+  scanned = 0;
+
+  constructor(private readonly maxLine: number) {}
+
+  /** Bytes of the unfinished line held. */
+  get held(): number {
+    return this.pending;
+  }
+
+  /** The lines this chunk completes (without `\n`); `tooLong` when a line is over the limit (then stop reading). */
+  push(chunk: Buffer): { lines: string[]; tooLong: boolean } {
+    const lines: string[] = [];
+    let tooLong = false;
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      this.scanned += (nl < 0 ? chunk.length : nl + 1) - start;
+      if (nl < 0) break;
+      const piece = chunk.subarray(start, nl);
+      start = nl + 1;
+      const size = this.pending + piece.length;
+      if (size > this.maxLine) tooLong = true;
+      if (tooLong) break;
+      const line = this.parts.length ? Buffer.concat([...this.parts, piece], size) : piece;
+      this.parts = [];
+      this.pending = 0;
+      lines.push(line.toString('utf8'));
+    }
+    if (!tooLong && start < chunk.length) {
+      this.parts.push(chunk.subarray(start));
+      this.pending += chunk.length - start;
+      if (this.pending > this.maxLine) tooLong = true;
+    }
+    return { lines, tooLong };
+  }
+}
+
 export class Transport {
   readonly server: string;
   readonly insecure: boolean;
@@ -248,7 +296,6 @@ export class Transport {
     if (res.statusCode !== 200) return { kind: 'error', error: await this.failure(res, namespace) };
     return new Promise<WatchEnd>((resolve) => {
       let done = false;
-      let buf = '';
       let idle: NodeJS.Timeout;
       const finish = (end: WatchEnd) => {
         if (done) return;
@@ -265,16 +312,14 @@ export class Transport {
       const onAbort = () => finish({ kind: 'aborted' });
       opts.signal.addEventListener('abort', onAbort, { once: true });
       armIdle();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
+      const lines = new LineBuffer(MAX_LINE);
+      res.on('data', (chunk: Buffer) => {
         if (done) return;
         armIdle();
-        buf += chunk;
-        let start = 0;
-        let nl: number;
-        while (!done && (nl = buf.indexOf('\n', start)) >= 0) {
-          const line = buf.slice(start, nl).trim();
-          start = nl + 1;
+        const got = lines.push(chunk);
+        for (const raw of got.lines) {
+          if (done) return;
+          const line = raw.trim();
           if (!line) continue;
           let ev: WatchEvent;
           try {
@@ -295,8 +340,7 @@ export class Transport {
           }
           onEvent(ev);
         }
-        buf = start > 0 ? buf.slice(start) : buf;
-        if (buf.length > MAX_LINE) finish({ kind: 'error', error: new RequestError('A watch event is too large.', undefined, 'ETOOBIG', namespace) });
+        if (got.tooLong && !done) finish({ kind: 'error', error: new RequestError('A watch event is too large.', undefined, 'ETOOBIG', namespace) });
       });
       res.on('end', () => finish({ kind: 'closed' }));
       res.on('close', () => finish({ kind: 'closed' }));

@@ -1,19 +1,30 @@
+/** Atomic replacement of one regular file (the config.yaml edits go through it). */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { CanaryError } from './errors';
 
 /**
  * Replaces `file` with `text` so that a reader (or a crash) sees either the old or the new
  * content, never a mix: write a temporary file in the same folder, fsync it, give it the
  * original file's mode, rename it over the original, then fsync the folder (best effort).
  * On any failure the temporary file is removed and the original is left as it was.
+ * `file` must be a regular file or missing: a symbolic link, folder or device is refused
+ * (CanaryError `not-a-file`) — callers resolve and vet links (layout.ts inspectEntry).
  */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let mode: number | undefined;
   try {
-    mode = (await fs.stat(file)).mode & 0o7777;
+    const st = await fs.lstat(file);
+    // Only a regular file is replaced: a link (resolve it first, and check where it leads),
+    // a folder, FIFO or device is refused before anything is created.
+    if (!st.isFile()) {
+      throw new CanaryError('invalid-input', 'not-a-file', `Refusing to replace ${file}: it is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}.`,
+        'Only plain files are written; nothing was changed.');
+    }
+    mode = st.mode & 0o7777;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

@@ -9,15 +9,19 @@
  * - Counts answers by status code, network errors by kind, latency percentiles (p50/p95 of
  *   the answers), and which revision served each answer when the answer says so: the
  *   `x-kserve-revision` header, else `model_version` in the JSON body.
- * - Targets: http or https only, and only the service's own URL (its origin) or a loopback
- *   address. TLS is verified.
+ * - Targets: http or https only, and only the service's own URL on the cluster's apps
+ *   domain or a loopback port-forward (src/core/traffic-target.ts); names are resolved
+ *   through guardedLookup, so none can lead to a metadata or link-local address. TLS is verified.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { setMaxListeners } from 'node:events';
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { CanaryError } from './errors';
-import { HttpFailure, httpRequest, isLoopbackHost } from './http';
+import { HttpFailure, httpRequest } from './http';
+import { checkAddress, checkTrafficTarget, classifyHost, clusterIsLoopback, type TrafficCluster } from './traffic-target';
 
 /** A V2 payload every OpenVINO / KServe V2 model accepts the shape of, one FP32 value. */
 export const DEFAULT_PAYLOAD = '{"inputs":[{"name":"input-0","shape":[1,1],"datatype":"FP32","data":[0.0]}]}';
@@ -32,6 +36,8 @@ export interface TrafficOptions {
   url: string;
   /** The service's status.url; a non-loopback `url` must have its origin. */
   serviceUrl?: string;
+  /** The cluster's API server and toolings Route host: the status.url must be on its apps domain (checkTrafficTarget). */
+  cluster?: TrafficCluster;
   model: string;
   rps: number;
   durationMs: number;
@@ -90,40 +96,39 @@ export interface TrafficResult {
   aborted: boolean;
 }
 
-/** Checks where traffic may go and returns the infer URL. */
-export function inferUrl(base: string, model: string, serviceUrl?: string): URL {
-  let u: URL;
-  try {
-    u = new URL(base);
-  } catch {
-    throw new CanaryError('invalid-input', 'bad-url', `${JSON.stringify(base)} is not a URL.`, 'Give the InferenceService URL, e.g. https://jukebox-user1-test.apps.example.com.');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new CanaryError('invalid-input', 'bad-url', `Test traffic goes over http or https only, not ${u.protocol}.`, 'Give the InferenceService URL (status.url).');
-  }
-  if (u.username || u.password) {
-    throw new CanaryError('invalid-input', 'bad-url', 'The traffic URL must not hold a user name or password.', 'Pass credentials as a header instead.');
-  }
-  if (!isLoopbackHost(u.hostname)) {
-    let allowed = false;
-    if (serviceUrl) {
-      try {
-        allowed = new URL(serviceUrl).origin === u.origin;
-      } catch {
-        allowed = false;
-      }
-    }
-    if (!allowed) {
-      throw new CanaryError('invalid-input', 'target-not-allowed',
-        `Test traffic may only go to the InferenceService's own URL${serviceUrl ? ` (${new URL(serviceUrl).origin})` : ''} or to a loopback address, not ${u.origin}.`,
-        'Leave the URL out to use the service URL the cluster reports, or use a local port-forward (http://127.0.0.1:<port>).');
-    }
-  }
+/**
+ * Checks where traffic may go (checkTrafficTarget: the service's URL on the cluster's apps
+ * domain, or a loopback port-forward) and returns the infer URL.
+ */
+export function inferUrl(base: string, model: string, serviceUrl?: string, cluster?: TrafficCluster): URL {
+  const u = new URL(checkTrafficTarget({ url: base, ...(serviceUrl !== undefined ? { serviceUrl } : {}), ...(cluster ? { cluster } : {}) }).base);
   const path = u.pathname.replace(/\/+$/, '');
   u.pathname = `${path}/v2/models/${encodeURIComponent(model)}/infer`;
   u.search = '';
   u.hash = '';
   return u;
+}
+
+/**
+ * A dns lookup for the traffic agents that refuses, at connect time, names resolving to a
+ * metadata, link-local or unspecified address (or loopback when the target is not local):
+ * a host on the apps domain cannot be rebound to 169.254.169.254. IP literals are not
+ * looked up; checkTrafficTarget judged them already.
+ */
+export function guardedLookup(allowLoopback: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const bad = addresses.map((a) => checkAddress(a.address, allowLoopback)).find(Boolean);
+      if (bad || addresses.length === 0) {
+        const e: NodeJS.ErrnoException = new Error(`Refusing to connect to ${hostname}: ${bad ?? 'no address'}.`);
+        e.code = 'EREFUSEDADDR';
+        return callback(e, '', 0);
+      }
+      if (options.all) (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
+      else callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  };
 }
 
 /** Validates a payload (JSON object) and returns it compacted. */
@@ -183,14 +188,15 @@ function checkNumber(name: string, v: number, min: number, max: number, hint: st
 export async function sendTraffic(o: TrafficOptions): Promise<TrafficResult> {
   checkNumber('rps', o.rps, 0.01, LIMITS.maxRps, 'For example --rps 10.');
   checkNumber('duration', o.durationMs, 1, LIMITS.maxDurationMs, 'For example --duration 1m.');
-  const target = inferUrl(o.url, o.model, o.serviceUrl);
+  const target = inferUrl(o.url, o.model, o.serviceUrl, o.cluster);
   const body = checkPayload(o.payload ?? DEFAULT_PAYLOAD);
   const total = Math.max(1, Math.round((o.rps * o.durationMs) / 1000));
   const concurrency = Math.min(LIMITS.maxConcurrency, Math.max(1, Math.floor(o.concurrency ?? Math.max(8, Math.ceil(o.rps * 2)))));
   const timeoutMs = o.timeoutMs ?? 10000;
+  const lookup = guardedLookup(classifyHost(target.hostname) === 'loopback' || clusterIsLoopback(o.cluster));
   const agent = target.protocol === 'https:'
-    ? new https.Agent({ keepAlive: true, maxSockets: concurrency, ...(o.ca ? { ca: o.ca } : {}) })
-    : new http.Agent({ keepAlive: true, maxSockets: concurrency });
+    ? new https.Agent({ keepAlive: true, maxSockets: concurrency, lookup, ...(o.ca ? { ca: o.ca } : {}) })
+    : new http.Agent({ keepAlive: true, maxSockets: concurrency, lookup });
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...(o.headers ?? {}) };
   const stop = new AbortController();
   // every in-flight request listens to it

@@ -120,6 +120,8 @@ interface Ctx {
   top: string;
   file: string;
   rel: string;
+  /** Git directories a link must not lead into (checked again before each edit: a pull may bring a link). */
+  gitDirs: string[];
   steps: string[];
   log: (line: string) => void;
 }
@@ -147,13 +149,15 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
   checkNotBusy(info.gitDir);
   const top = await realpath(info.topLevel);
   const git = new GitRunner({ cwd: top, ...runnerOpts });
-  const file = modelConfigPath(opts.root, env, model, deploymentsDir);
+  // Links into the git directory (also one not named .git), outside the checkout, oversized files: refused here, before git runs.
+  const gitDirs = [info.gitDir];
+  const file = modelConfigPath(opts.root, env, model, deploymentsDir, { gitDirs });
   const realFile = path.join(await realpath(path.dirname(file)).catch(() => path.dirname(file)), path.basename(file));
   const rel = toPosix(path.relative(top, realFile));
   if (rel.startsWith('..')) {
     throw new CanaryError('invalid-input', 'outside-repository', `${file} is outside the git repository at ${top}.`, 'Point --gitops at the gitops checkout itself.');
   }
-  const ctx: Ctx = { opts, git, top, file, rel, steps: [], log };
+  const ctx: Ctx = { opts, git, top, file, rel, gitDirs, steps: [], log };
 
   const status = await readStatus(git);
   if (!status.branch) {
@@ -196,6 +200,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
     after = pending.after;
     step(ctx, `found this change already made in ${rel} but not committed: finishing it`);
   } else {
+    modelConfigPath(opts.root, env, model, deploymentsDir, { gitDirs: ctx.gitDirs });
     const edit = await editModelConfig(opts.root, env, model, opts.action, { deploymentsDir });
     changed = edit.changed;
     before = edit.before;
@@ -471,7 +476,9 @@ async function reapplyOnUpstream(ctx: Ctx, status: RepoStatus, upstream: Upstrea
   const incoming = await refuseOverlapAfterCommit(ctx, status, upstream);
   await git.run(['reset', '--keep', 'HEAD~1']);
   await git.run(['merge', '--ff-only', '--no-edit', upstream.trackingRef]);
-  const edit = await editModelConfig(opts.root, opts.env, opts.model, opts.action, { deploymentsDir: opts.deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR });
+  const deploymentsDir = opts.deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR;
+  modelConfigPath(opts.root, opts.env, opts.model, deploymentsDir, { gitDirs: ctx.gitDirs });
+  const edit = await editModelConfig(opts.root, opts.env, opts.model, opts.action, { deploymentsDir });
   step(ctx, incoming.has(rel)
     ? `re-applied the change on top of ${upstream.short}, which changed ${rel} elsewhere meanwhile`
     : `re-applied the change on top of ${upstream.short}`);

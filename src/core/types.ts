@@ -60,5 +60,5 @@ export interface Layout {
   deploymentsDir: string;
   environments: EnvironmentEntry[];
   /** Things that were skipped and why (stray files, names that are not DNS labels...). */
-  ignored: { path: string; reason: string }[];
+  ignored: { path: string; reason: string; /** Set for hostile content (a link into .git, a huge file): its refusal code. */ refused?: string }[];
 }

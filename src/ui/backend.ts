@@ -15,6 +15,7 @@ export { rolloutPorts } from '../cluster/rollout-ports';
 export { startRollout } from '../core/rollout';
 export { resolvePlan, describePlan, describeGates, parseDuration, formatDuration } from '../core/plan';
 export { sendTraffic, describeTraffic, readPayloadFile, checkPayload, LIMITS as TRAFFIC_LIMITS } from '../core/loadgen';
+export { checkTrafficTarget, describeTarget, trafficClusterOf } from '../core/traffic-target';
 export { formatObserved, describeObserved, formatConfiguredVsObserved } from '../core/observed';
 
 export interface ContextList {

@@ -315,6 +315,11 @@ export class Commands {
       const durationMs = backend.parseDuration(durText.trim())!;
       const payload = await this.payload(backend, root);
       const label = `${target.model} · ${target.env}`;
+      // status.url is cluster data: checked against the cluster's apps domain, then confirmed naming host and rate.
+      const cluster = backend.trafficClusterOf(this.d.ctl.store);
+      const checked = backend.checkTrafficTarget({ url: st.url, serviceUrl: st.url, cluster });
+      const go = await askModal(`Send test traffic to ${label}?`, `${backend.describeTarget(checked, rps, durationMs)}.`, 'Send');
+      if (go !== 'Send') return undefined;
       const result = await withNotificationProgress(`Test traffic to ${label}`, true, async (report, token) => {
           const abort = new AbortController();
           const sub = token.onCancellationRequested(() => abort.abort());
@@ -323,6 +328,7 @@ export class Commands {
             return await backend.sendTraffic({
               url: st.url!,
               serviceUrl: st.url!,
+              cluster,
               model: st.name,
               rps,
               durationMs,

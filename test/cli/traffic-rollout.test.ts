@@ -78,7 +78,7 @@ describe('cli traffic', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const r = await run(['traffic', 'jukebox', '--env', 'test', '--rps', '100', '--duration', '200ms', '--url', url, '--payload', 'p.json'], dir);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^Sending 100 req\/s for 0 s to http:\/\/127\.0\.0\.1:\d+\/v2\/models\/jukebox\/infer\n/);
+      assert.match(r.stdout, /^Sending 100 req\/s for 0\.2 s \(20 requests\) to 127\.0\.0\.1:\d+ — a local port-forward you gave: http:\/\/127\.0\.0\.1:\d+\/v2\/models\/jukebox\/infer\n/);
       assert.match(r.stdout, /^Sent 20 of 20 requests/m);
       assert.match(r.stdout, /^answers: 200: 18, 503: 2$/m);
       assert.match(r.stdout, /^latency: p50 [\d.]+ ms, p95 [\d.]+ ms, max [\d.]+ ms$/m);

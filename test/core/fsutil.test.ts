@@ -1,9 +1,11 @@
+/** writeFileAtomic (src/core/fsutil.ts): old or new content, never a mix; modes kept; links and folders refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../../src/core/fsutil';
+import { CanaryError } from '../../src/core/errors';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-fsutil-'));
@@ -44,12 +46,28 @@ test('writeFileAtomic leaves the original and no temp file behind when it fails'
   assert.deepEqual(readdirSync(dir), ['config.yaml']);
 });
 
-test('writeFileAtomic removes its temp file when the rename fails', async (t) => {
+test('writeFileAtomic refuses to replace a folder, before any temp file exists', async (t) => {
   const dir = tempDir(t);
   const target = path.join(dir, 'is-a-dir');
-  // A non-empty folder cannot be replaced by a file: rename fails after the temp file exists.
   writeFileSync(path.join(dir, 'placeholder'), '');
-  await import('node:fs/promises').then((fs) => fs.mkdir(path.join(target, 'child'), { recursive: true }));
-  await assert.rejects(writeFileAtomic(target, 'x'));
+  mkdirSync(path.join(target, 'child'), { recursive: true });
+  await assert.rejects(writeFileAtomic(target, 'x'), (e: unknown) => e instanceof CanaryError && e.code === 'not-a-file');
   assert.deepEqual(readdirSync(dir).sort(), ['is-a-dir', 'placeholder']);
+});
+
+test('writeFileAtomic refuses a symbolic link: neither the link nor what it points at changes', async (t) => {
+  const dir = tempDir(t);
+  const victim = path.join(dir, 'HEAD');
+  writeFileSync(victim, 'ref: refs/heads/main\n');
+  const link = path.join(dir, 'config.yaml');
+  symlinkSync(victim, link);
+  await assert.rejects(writeFileAtomic(link, 'canary:\n  trafficPercent: 20\n'), (e: unknown) => {
+    assert.ok(e instanceof CanaryError);
+    assert.equal(e.code, 'not-a-file');
+    assert.match(e.message, /symbolic link/);
+    return true;
+  });
+  assert.equal(readFileSync(victim, 'utf8'), 'ref: refs/heads/main\n');
+  assert.equal(lstatSync(link).isSymbolicLink(), true);
+  assert.deepEqual(readdirSync(dir).sort(), ['HEAD', 'config.yaml']);
 });

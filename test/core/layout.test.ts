@@ -1,10 +1,12 @@
+/** Layout discovery and model paths (src/core/layout.ts): names, strays, links and sizes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CanaryError } from '../../src/core/errors';
-import { DEFAULT_DEPLOYMENTS_DIR, discoverLayout, findGitopsRoot, modelConfigPath } from '../../src/core/layout';
+import { DEFAULT_DEPLOYMENTS_DIR, MAX_CONFIG_BYTES, discoverLayout, findGitopsRoot, formatBytes, modelConfigPath, resolvedPlace } from '../../src/core/layout';
 
 function tempRoot(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-layout-'));
@@ -51,6 +53,7 @@ test('discoverLayout lists environments and models sorted, skipping strays witho
   assert.match(ignored[path.join('model-deployments', 'test', 'Bad_Name')]!, /DNS-1123/);
   assert.match(ignored[path.join('model-deployments', 'test', 'stray.txt')]!, /not a folder/);
   assert.match(ignored[path.join('model-deployments', 'test', 'dir-config')]!, /not a file/);
+  assert.ok(layout.ignored.every((i) => i.refused === undefined || i.path.endsWith('dir-config')), 'strays are not refusals');
 });
 
 test('discoverLayout honours a configured deployments folder and refuses one escaping the root', async (t) => {
@@ -120,4 +123,60 @@ test('findGitopsRoot walks up to the folder holding model-deployments/', (t) => 
   assert.equal(findGitopsRoot(other), undefined);
   put(other, 'custom/x');
   assert.equal(findGitopsRoot(path.join(other, 'custom'), 'custom'), other);
+});
+
+test('resolvedPlace: a .git folder anywhere on the way (repository, submodule, worktree, any case) or a named git dir is git; above the root is outside', () => {
+  const root = path.join(os.tmpdir(), 'r');
+  const at = (...p: string[]) => path.join(root, ...p);
+  assert.equal(resolvedPlace(root, at('model-deployments', 'test', 'x', 'config.yaml')), undefined);
+  assert.equal(resolvedPlace(root, at('.git', 'HEAD')), 'git');
+  assert.equal(resolvedPlace(root, at('.git')), 'git');
+  assert.equal(resolvedPlace(root, at('vendor', 'sub', '.git')), 'git', 'a submodule or worktree .git file');
+  assert.equal(resolvedPlace(root, at('.GIT', 'config')), 'git', 'case-insensitive file systems');
+  assert.equal(resolvedPlace(root, at('gitdir', 'HEAD'), [at('gitdir')]), 'git', 'a git dir not called .git (from git rev-parse)');
+  assert.equal(resolvedPlace(root, at('.github', 'x')), undefined);
+  assert.equal(resolvedPlace(root, path.join(os.tmpdir(), 'elsewhere', 'config.yaml')), 'outside');
+  assert.equal(resolvedPlace(root, path.join(os.tmpdir(), 'r2')), 'outside', 'a sibling with the same prefix');
+});
+
+test('links into .git, FIFOs and oversized config.yaml files are listed as refused and refused by modelConfigPath', async (t) => {
+  const root = tempRoot(t);
+  put(root, '.git/HEAD', 'ref: refs/heads/main\n');
+  put(root, 'model-deployments/test/ok/config.yaml');
+  mkdirSync(path.join(root, 'model-deployments/test/head'));
+  symlinkSync('../../../.git/HEAD', path.join(root, 'model-deployments/test/head/config.yaml'));
+  symlinkSync('../../.git', path.join(root, 'model-deployments/test/gitdir'));
+  put(root, 'model-deployments/test/big/config.yaml');
+  truncateSync(path.join(root, 'model-deployments/test/big/config.yaml'), MAX_CONFIG_BYTES + 1);
+  put(root, 'model-deployments/test/edge/config.yaml');
+  truncateSync(path.join(root, 'model-deployments/test/edge/config.yaml'), MAX_CONFIG_BYTES);
+  mkdirSync(path.join(root, 'model-deployments/test/fifo'));
+  let fifo = true;
+  try { execFileSync('mkfifo', [path.join(root, 'model-deployments/test/fifo/config.yaml')]); } catch { fifo = false; }
+
+  const layout = await discoverLayout(root);
+  assert.deepEqual(layout.environments[0]!.models.map((m) => m.name), ['edge', 'ok']);
+  const reason = (m: string) => layout.ignored.find((i) => i.path === path.join('model-deployments', 'test', m))?.reason ?? '';
+  assert.match(reason('head'), /model-deployments\/test\/head\/config\.yaml is a link to \.git\/HEAD, inside the git directory/);
+  assert.match(reason('gitdir'), /model-deployments\/test\/gitdir is a link to \.git, inside the git directory/);
+  assert.match(reason('big'), /is 1\.0 MB, over the 1 MiB limit/);
+  const refused = Object.fromEntries(layout.ignored.map((i) => [path.basename(i.path), i.refused]));
+  assert.deepEqual([refused.head, refused.gitdir, refused.big], ['link-into-git', 'link-into-git', 'config-too-large'], 'marked as refusals');
+  const code = (m: string) => { try { modelConfigPath(root, 'test', m); return 'accepted'; } catch (e) { return e instanceof CanaryError ? `${e.kind}/${e.code}` : String(e); } };
+  assert.equal(code('head'), 'invalid-input/link-into-git');
+  assert.equal(code('gitdir'), 'invalid-input/link-into-git');
+  assert.equal(code('big'), 'invalid-config/config-too-large');
+  assert.equal(code('edge'), 'accepted', 'exactly the limit is fine');
+  assert.equal(code('missing'), 'accepted', 'a missing model is left to the reader (not-found)');
+  if (fifo) {
+    assert.match(reason('fifo'), /not a file but a FIFO/);
+    assert.equal(code('fifo'), 'invalid-config/not-a-file', 'refused instead of blocking on open');
+  }
+});
+
+test('formatBytes names sizes as people read them', () => {
+  assert.equal(formatBytes(MAX_CONFIG_BYTES), '1 MiB');
+  assert.equal(formatBytes(40_000_000), '40.0 MB');
+  assert.equal(formatBytes(1500), '1.5 kB');
+  assert.equal(formatBytes(12), '12 bytes');
 });

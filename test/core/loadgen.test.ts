@@ -127,7 +127,7 @@ test('requests without an answer are counted by kind (timeout, refused)', async 
 });
 
 test('traffic goes only to the service URL or loopback, over http(s)', () => {
-  assert.equal(inferUrl('https://jukebox-user1-test.apps.example.com', 'jukebox', 'https://jukebox-user1-test.apps.example.com').toString(),
+  assert.equal(inferUrl('https://jukebox-user1-test.apps.example.com', 'jukebox', 'https://jukebox-user1-test.apps.example.com', { apiServer: 'https://api.example.com:6443' }).toString(),
     'https://jukebox-user1-test.apps.example.com/v2/models/jukebox/infer');
   assert.equal(inferUrl('http://[::1]:8080/base/', 'a b').toString(), 'http://[::1]:8080/base/v2/models/a%20b/infer');
   assert.equal(inferUrl('http://localhost:1', 'm').hostname, 'localhost');

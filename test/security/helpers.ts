@@ -5,9 +5,11 @@
  * base64 forms.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { main } from '../../src/cli/main';
 
 export interface CliRun {
   code: number | null;
@@ -50,6 +52,38 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
     GIT_TERMINAL_PROMPT: '0',
     ...extra,
   };
+}
+
+/** Every entry under `dir`, `.git` included: files by sha256, links by their target text. */
+export function treeDigest(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = path.join(d, n);
+      const st = lstatSync(p);
+      const rel = path.relative(dir, p);
+      if (st.isSymbolicLink()) out.set(rel, `link:${readlinkSync(p)}`);
+      else if (st.isDirectory()) walk(p);
+      else out.set(rel, createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The CLI's main() in this process (faster than a child), with cliEnv(home), output captured. */
+export async function runMain(argv: string[], cwd: string, home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    cwd,
+    env: cliEnv(home),
+    signal: new AbortController().signal,
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
 }
 
 /** A needle searched for in every output, with the secret it comes from. */

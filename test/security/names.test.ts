@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,23 +15,7 @@ import { testGitEnv } from '../core/git-helpers';
 import { publishCanaryChange } from '../../src/core/publish';
 import { isCanaryError } from '../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
-import { main } from '../../src/cli/main';
-import { cliEnv, runCli } from './helpers';
-
-/** Every file under `dir` (including .git) → sha256 of its bytes. */
-function treeDigest(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = path.join(d, n);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(readFileSync(p)).digest('hex'));
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { cliEnv, runCli, runMain, treeDigest } from './helpers';
 
 const BAD_MODELS = ['../prod', 'a b', 'JUKEBOX', '..', '.', 'jukebox/../../x', '/etc/passwd', '-rf', '--upload-pack=touch /tmp/x', 'juke\nbox', 'jukebox;rm -rf ~', '$(id)', 'refs/heads/main', 'jukebox.', 'x'.repeat(64), ''];
 const BAD_ENVS = ['../../etc', '..', 'Test', 'te st', 'test/..', '/tmp', 'test~1', 'test:main', '-e'];
@@ -78,19 +61,7 @@ describe('names are validated before they touch the disk, git or a command line'
 
   /** Runs each refused command line (four at a time), checks exit 2 and the message, then that nothing changed. */
   /** The real CLI process for the command lines of the issue; the same main() in-process for the rest (faster). */
-  const inProcess = async (argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-      cwd: clone,
-      env: cliEnv(home),
-      signal: new AbortController().signal,
-      isTTY: false,
-    });
-    return { code, stdout, stderr };
-  };
+  const inProcess = (argv: string[]) => runMain(argv, clone, home);
   const PROCESS_CASES = new Set([
     JSON.stringify(['set', '../prod', '20', '--env', 'test']),
     JSON.stringify(['set', 'jukebox', '20', '--env=../../etc']),

@@ -117,6 +117,9 @@ Example:
     }
     const bad = rows.filter((r) => r.error);
     for (const r of bad) io.stderr(`warning: ${r.error!.message}\n`);
-    return bad.length ? 1 : 0;
+    // Hostile entries (a link into .git or out of the checkout, a huge config.yaml) are listed as refused, not skipped silently.
+    const refused = layout.ignored.filter((i) => i.refused && (envFilter === undefined || i.path.split(/[\\/]/).includes(envFilter)));
+    for (const i of refused) io.stderr(`warning: refused ${i.path}: ${i.reason}\n`);
+    return bad.length || refused.length ? 1 : 0;
   },
 };

@@ -16,6 +16,7 @@ import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, prometheu
 import { checkClusterOptions, checkPrometheusOptions } from '../cluster-options';
 import { durationOption, environmentOption, formatDocument, numberOption, outputOption, OUTPUT_OPTIONS, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
 import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile, sendTraffic, type TrafficResult } from '../../core/loadgen';
+import { checkTrafficTarget, trafficClusterOf } from '../../core/traffic-target';
 import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
@@ -215,8 +216,16 @@ Examples:
         store.dispose();
         throw new CanaryError('cluster', 'no-service-url', `--traffic: InferenceService ${model} in ${env} has no URL to send to (missing or not ready).`, 'Leave --traffic out and send traffic another way, or wait until it is Ready.');
       }
-      io.stdout(`Sending test traffic at ${trafficRps} req/s to ${svc.url} during the rollout\n`);
-      traffic = sendTraffic({ url: svc.url, serviceUrl: svc.url, model: svc.name, rps: trafficRps, durationMs: LIMITS.maxDurationMs, payload, signal: trafficStop.signal });
+      const cluster = trafficClusterOf(store);
+      let checked;
+      try {
+        checked = checkTrafficTarget({ url: svc.url, serviceUrl: svc.url, cluster });
+      } catch (e) {
+        store.dispose();
+        throw e;
+      }
+      io.stdout(`Sending test traffic at ${trafficRps} req/s to ${checked.host} (${checked.why}) during the rollout\n`);
+      traffic = sendTraffic({ url: svc.url, serviceUrl: svc.url, cluster, model: svc.name, rps: trafficRps, durationMs: LIMITS.maxDurationMs, payload, signal: trafficStop.signal });
       traffic.catch(() => undefined);
     }
     try {

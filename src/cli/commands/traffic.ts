@@ -7,6 +7,7 @@ import { CanaryError, isCanaryError } from '../../core/errors';
 import { findGitopsRoot } from '../../core/layout';
 import { DEFAULT_PAYLOAD, LIMITS, describeTraffic, formatStatusCounts, inferUrl, readPayloadFile, sendTraffic, type TrafficProgress } from '../../core/loadgen';
 import { isLoopbackHost } from '../../core/http';
+import { checkTrafficTarget, describeTarget, trafficClusterOf, type TrafficCluster } from '../../core/traffic-target';
 import { validateName } from '../../core/names';
 import { COMMON_OPTIONS, parse, requirePositional, requireString } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore } from '../cluster';
@@ -106,6 +107,7 @@ Example:
 
     let base: string;
     let serviceUrl: string | undefined;
+    let cluster: TrafficCluster | undefined;
     if (given !== undefined && (() => { try { return isLoopbackHost(new URL(given).hostname); } catch { return false; } })()) {
       base = given;
     } else {
@@ -119,17 +121,20 @@ Example:
           throw new CanaryError('cluster', 'no-service-url', `InferenceService ${s.name} in ${s.namespace} has no status.url yet (not ready?).`, 'Wait until it is Ready, or give --url of a port-forward.');
         }
         serviceUrl = s.url;
+        cluster = trafficClusterOf(store);
         base = given ?? s.url;
         name = s.name;
       } finally {
         store.dispose();
       }
     }
-    const target = inferUrl(base, name, serviceUrl);
-    if (format === 'text' || format === 'wide') io.stdout(`Sending ${rps} req/s for ${Math.round(durationMs / 1000)} s to ${target}\n`);
+    const checked = checkTrafficTarget({ url: base, ...(serviceUrl ? { serviceUrl } : {}), ...(cluster ? { cluster } : {}) });
+    const target = inferUrl(base, name, serviceUrl, cluster);
+    if (format === 'text' || format === 'wide') io.stdout(`Sending ${describeTarget(checked, rps, durationMs)}: ${target}\n`);
     const result = await sendTraffic({
       url: base, model: name, rps, durationMs, payload, timeoutMs,
       ...(serviceUrl ? { serviceUrl } : {}),
+      ...(cluster ? { cluster } : {}),
       ...(concurrency !== undefined ? { concurrency } : {}),
       signal: io.signal,
       progressEveryMs: io.isTTY ? 500 : 5000,

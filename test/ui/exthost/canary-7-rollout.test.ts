@@ -117,7 +117,15 @@ describe('KServe Canary progressive rollout', function () {
       infos.push(m);
       return undefined;
     }) as typeof vscode.window.showInformationMessage);
+    const confirms: string[] = [];
+    stubs.set(vscode.window, 'showWarningMessage', (async (_m: string, ...rest: unknown[]) => {
+      const opts = rest[0] as vscode.MessageOptions | undefined;
+      confirms.push(opts?.modal ? opts.detail ?? '' : '');
+      return opts?.modal ? 'Send' : undefined;
+    }) as typeof vscode.window.showWarningMessage);
     const res = (await vscode.commands.executeCommand('kserveCanary.sendTraffic', keyOf(a, 'test', 'jukebox'))) as { sent: number; byStatus: Record<string, number> } | undefined;
+    assert.equal(confirms.length, 1, 'one modal confirmation');
+    assert.match(confirms[0]!, /^20 req\/s for 2 s \(40 requests\) to 127\.0\.0\.1:\d+ — the local sandbox/, 'it names the rate and the host');
     assert.ok(res, 'the command returns its result');
     assert.equal(res.sent, 40);
     assert.ok((res.byStatus['200'] ?? 0) > 0, JSON.stringify(res));
