@@ -167,16 +167,20 @@ export function hashFiles(files: string[]): string {
 /**
  * Calls onChange (debounced) when any of the files changes content. Watches their folders, so
  * files replaced by rename (how `oc login` and editors write) and files created later are seen.
+ * onChecked, if given, is told after every debounced re-read whether the content had changed
+ * (tests wait for it instead of sleeping).
  */
-export function watchKubeconfigFiles(files: string[], debounceMs: number, onChange: () => void): () => void {
+export function watchKubeconfigFiles(files: string[], debounceMs: number, onChange: () => void, onChecked?: (changed: boolean) => void): () => void {
   let last = hashFiles(files);
   // Any change in the folders (rename, lock file, the file itself) re-hashes after the burst.
   const dirs = [...new Set(files.map((f) => path.dirname(path.resolve(f))))];
   return watchFolders(dirs.map((dir) => ({ dir })), debounceMs, () => {
     const now = hashFiles(files);
-    if (now !== last) {
+    const changed = now !== last;
+    if (changed) {
       last = now;
       onChange();
     }
+    onChecked?.(changed);
   });
 }

@@ -14,6 +14,7 @@ import { createClusterStore, type ClusterStoreOptions } from '../../src/cluster/
 import type { Store } from '../../src/cluster/store';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
 import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
+import { until } from '../poll';
 
 export interface RecordingLog {
   lines: { level: string; message: string }[];
@@ -41,15 +42,7 @@ export function recordingLog(echo = !!process.env.KSC_TEST_VERBOSE): RecordingLo
   };
 }
 
-export async function until<T>(fn: () => T | undefined | false, what: string | (() => string), ms = 30000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until };
 
 /** Fast-reacting tuning for tests (same code paths, shorter clocks). */
 export const TEST_TUNING: NonNullable<ClusterStoreOptions['tuning']> = {
