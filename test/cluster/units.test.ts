@@ -120,7 +120,11 @@ describe('kubeconfig', () => {
     const sa = path.join(tmp, 'sa');
     fs.mkdirSync(sa, { recursive: true });
     fs.writeFileSync(path.join(sa, 'token'), 't');
-    assert.deepEqual(findKubeconfig(undefined, { HOME: path.join(tmp, 'nohome'), KUBERNETES_SERVICE_HOST: '10.0.0.1' }, sa), { kind: 'in-cluster', files: [] });
+    const pod = { HOME: path.join(tmp, 'nohome'), KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    assert.deepEqual(findKubeconfig(undefined, pod, sa), { kind: 'in-cluster', files: [path.join(sa, 'token')], serviceAccountDir: sa, server: 'https://10.0.0.1:443' });
+    assert.equal(findKubeconfig(undefined, { ...pod, KUBERNETES_SERVICE_HOST: 'fd00::1' }, sa)?.server, 'https://[fd00::1]:443');
+    assert.equal(findKubeconfig(undefined, { ...pod, KSC_SERVICE_ACCOUNT_DIR: sa })?.serviceAccountDir, sa);
+    assert.equal(findKubeconfig(undefined, { ...pod, KUBERNETES_SERVICE_PORT: '' }, sa), undefined, 'no port: not in a pod');
     assert.equal(findKubeconfig(undefined, { HOME: path.join(tmp, 'nohome') }, sa), undefined);
   });
   it('merges several files like kubectl: first current-context wins, --context switches', async () => {
