@@ -1,17 +1,24 @@
 // Rewrites the generated block of RELIABILITY.md (between <!-- counts:start --> and
-// <!-- counts:end -->) from the last test run:
-//   - test-results/{fuzz,git-faults,secrets,cluster-faults}.json (whichever exist), written by
-//     the suites themselves;
-//   - test-results/unit.tap (or --tap FILE): the status of every test the table names, and the
-//     values its titles carried in that run (a title pattern's `…` matches them).
+// <!-- counts:end -->) from ONE test run, the last one scripts/test.mjs recorded in
+// test-results/run.json (its id, and per stage the sha256 of the result file it left):
+//   - unit.tap / exthost-results.json: the status of every test the table names (a title
+//     pattern's `…` matches the values the run put there); read only when their sha256 is the
+//     one run.json recorded, so a file from another run (or edited since) is never used;
+//   - test-results/{fuzz,git-faults,secrets,cluster-faults}.json, written by the suites through
+//     test/figures.ts after their assertions passed: used only when they carry this run's id and
+//     every test that wrote into them passed in this run.
 // The table itself is hand-written above the block and holds no figures; each row names its
-// tests as `path/to/file.test.ts` «title» («title» may use … for a part that varies).
-// Every named test must exist in its file and have passed in the run, else exit 1.
+// tests as `path/to/file.test.ts` «title» («title» may use … for a part that varies); tests
+// under test/ui/exthost/ are looked up in the exthost stage's results, the others in the TAP.
+// Exit 1 (the block then lists the problems) when: no run is recorded, a named test is not in
+// its file, did not run in this run, was skipped or failed; a result or figure file is absent,
+// damaged, from another run, or written by a test that did not pass.
 //
-//   node scripts/test.mjs unit && node scripts/reliability-report.mjs
-//   node scripts/reliability-report.mjs --check   # verify only, change nothing
+//   node scripts/test.mjs && node scripts/reliability-report.mjs
+//   node scripts/reliability-report.mjs --check         # verify only, change nothing
 //   node scripts/reliability-report.mjs --source-only   # only: every named test exists in its file
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +30,6 @@ const opt = (name) => {
 };
 const docFile = path.resolve(opt('--doc') ?? path.join(root, 'RELIABILITY.md'));
 const resultsDir = path.resolve(opt('--results') ?? path.join(root, 'test-results'));
-const tapFile = path.resolve(opt('--tap') ?? path.join(resultsDir, 'unit.tap'));
 const checkOnly = args.includes('--check') || args.includes('--source-only');
 /** Only check that the tests the table names exist in their files (no run needed). */
 const sourceOnly = args.includes('--source-only');
@@ -69,32 +75,114 @@ export function tapDamage(text) {
   return undefined;
 }
 
-function tapSummary(text) {
-  const n = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-  return { tests: n('tests'), pass: n('pass'), fail: n('fail') + n('cancelled'), skipped: n('skipped') + n('todo') };
-}
+const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
+const day = (iso) => String(iso).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+const EXTHOST_DIR = 'test/ui/exthost/';
 
-function readJson(name) {
-  const f = path.join(resultsDir, `${name}.json`);
-  if (!existsSync(f)) return undefined;
+function readJsonFile(file) {
+  if (!existsSync(file)) return { absent: true };
   try {
-    return { data: JSON.parse(readFileSync(f, 'utf8')), at: statSync(f).mtime };
+    return { data: JSON.parse(readFileSync(file, 'utf8')) };
   } catch (e) {
-    return { error: `${name}.json is not valid JSON (${e.message})` };
+    return { error: `is not valid JSON (${e.message})` };
   }
 }
 
-const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
-const day = (d) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-
-/** Figures from one JSON file as a bullet, generic for keys this script does not know. */
-function figures(label, json, known) {
-  if (!json) return `- **${label}**: no result file in the last run.`;
-  if (json.error) return `- **${label}**: ${json.error}.`;
-  const d = json.data;
-  const text = known ? known(d) : Object.entries(d).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k.replace(/_/g, ' ')} ${fmt(v)}`).join(', ');
-  return `- **${label}** (${day(json.at)}): ${text}.`;
+/**
+ * The run scripts/test.mjs recorded, with the result file of each stage it ran, each read only
+ * when its sha256 is the recorded one.
+ */
+export function loadRun(dir, problems) {
+  const rel = (f) => path.relative(root, path.join(dir, f)) || f;
+  const r = readJsonFile(path.join(dir, 'run.json'));
+  if (r.absent || r.error || typeof r.data?.id !== 'string') {
+    problems.push(r.absent ? `no test run recorded (${rel('run.json')} is absent): run \`node scripts/test.mjs\` first` : `${rel('run.json')} ${r.error ?? 'has no run id'}`);
+    return undefined;
+  }
+  const run = { ...r.data, stageFiles: {} };
+  if (!run.finishedAt) problems.push(`run ${run.id} did not finish (no finishedAt in ${rel('run.json')})`);
+  for (const [stage, st] of Object.entries(run.stages ?? {})) {
+    if (!st.resultFile) continue;
+    const f = path.join(dir, st.resultFile);
+    if (!existsSync(f)) {
+      problems.push(`${rel(st.resultFile)} (the ${stage} stage's results of run ${run.id}) is absent`);
+      continue;
+    }
+    const text = readFileSync(f, 'utf8');
+    if (st.sha256 !== sha256(text)) {
+      problems.push(`${rel(st.resultFile)} is not the file run ${run.id} left (another run wrote it, or it was edited): not used`);
+      continue;
+    }
+    run.stageFiles[stage] = text;
+  }
+  return run;
 }
+
+/** Every test of the exthost stage's results: mocha's full title, the suite file, the state. */
+function exthostTests(text) {
+  try {
+    return (JSON.parse(text).tests ?? []).map((t) => ({ title: t.title, file: t.file, state: t.state }));
+  } catch {
+    return [];
+  }
+}
+
+/** How one named test ran: the runs matching it and the values its … took. */
+function lookUp(ref, run, problems) {
+  const exthost = ref.file.startsWith(EXTHOST_DIR);
+  const stage = exthost ? 'exthost' : 'unit';
+  const re = titleRegex(ref.title);
+  const empty = { runs: 0, passed: 0, values: [], ran: [] };
+  if (!run) return empty;
+  const text = run.stageFiles[stage];
+  if (text === undefined) {
+    problems.push(`«${ref.title}» (${ref.file}): the ${stage} stage ${run.stages?.[stage] ? 'left no usable results' : 'did not run'} in run ${run.id}`);
+    return empty;
+  }
+  let runs;
+  if (exthost) {
+    const suite = path.basename(ref.file).replace(/\.ts$/, '.js');
+    const full = new RegExp(`^(?:.* )?${ref.title.split('…').map(escapeRe).join('(.*?)')}$`);
+    runs = exthostTests(text).filter((t) => t.file === suite && full.test(t.title))
+      .map((t) => ({ title: t.title, status: t.state, values: full.exec(t.title).slice(1) }));
+  } else {
+    runs = tapTests(text).filter((t) => re.test(t.title))
+      .map((t) => ({ title: t.title, status: t.directive ? 'skipped' : t.ok ? 'passed' : 'failed', values: re.exec(t.title).slice(1) }));
+  }
+  const passed = runs.filter((t) => t.status === 'passed').length;
+  const skipped = runs.filter((t) => t.status === 'skipped').length;
+  const failed = runs.length - passed - skipped;
+  if (runs.length === 0) problems.push(`«${ref.title}» (${ref.file}) did not run in run ${run.id}`);
+  if (failed) problems.push(`«${ref.title}» (${ref.file}): ${failed} of ${runs.length} failed in run ${run.id}`);
+  if (skipped) problems.push(`«${ref.title}» (${ref.file}): ${skipped} of ${runs.length} skipped in run ${run.id}`);
+  const values = [...new Set(runs.flatMap((t) => t.values))].filter((v) => /\d/.test(v));
+  return { runs: runs.length, passed, values, ran: [...new Set(runs.map((t) => t.title))] };
+}
+
+/**
+ * One figure file of this run: its entries (each written by a test after its assertions
+ * passed) and their figures merged, or a problem saying why it cannot be used.
+ */
+export function loadFigures(dir, name, run, passedTitles) {
+  const file = path.join(dir, `${name}.json`);
+  const rel = path.relative(root, file) || file;
+  const j = readJsonFile(file);
+  if (j.absent) return { problem: `${rel} is absent: the test that writes it did not run, or did not pass` };
+  if (j.error) return { problem: `${rel} ${j.error}` };
+  const d = j.data;
+  if (!run) return { problem: `${rel} cannot be tied to a run (no run recorded)` };
+  if (!('runId' in d) || !Array.isArray(d.tests)) return { problem: `${rel} is stale: it carries no run id (written before figures were bound to runs)` };
+  if (d.runId !== run.id) return { problem: `${rel} is stale: ${d.runId ? `written by run ${d.runId}` : 'written outside a scripts/test.mjs run'}, not by run ${run.id}` };
+  if (d.tests.length === 0) return { problem: `${rel} holds no test's figures` };
+  for (const e of d.tests) {
+    if (e.outcome !== 'passed') return { problem: `${rel}: «${e.test}» wrote its figures with outcome ${JSON.stringify(e.outcome)}` };
+    if (!passedTitles.has(e.test)) return { problem: `${rel}: «${e.test}», which wrote its figures, did not pass in run ${run.id}` };
+  }
+  return { entries: d.tests, data: Object.assign({}, ...d.tests.map((e) => e.figures ?? {})) };
+}
+
+const generic = (d, skip = new Set()) => Object.entries(d).filter(([k, v]) => !skip.has(k) && typeof v !== 'object').map(([k, v]) => `${k.replace(/_/g, ' ')} ${fmt(v)}`);
 
 /** test/cluster/sandbox-faults.test.ts's figures as prose; keys this script does not know are listed as they are. */
 function clusterFigures(d) {
@@ -113,21 +201,54 @@ function clusterFigures(d) {
   if (has('malformed_json_')) parts.push(`malformed JSON in a watch: ${problems('malformed_json')}, ${end('malformed_json')}`);
   if (has('large_object_')) parts.push(`an object of ${fmt(get('large_object_bytes'))} bytes: ${end('large_object')}`);
   if (has('silent_watch_')) parts.push(`a silent watch: ${fmt(get('silent_watch_stale_restarts'))} stale-watch restart(s), ${end('silent_watch')}`);
-  const rest = Object.entries(d).filter(([k, v]) => !used.has(k) && typeof v !== 'object').map(([k, v]) => `${k.replace(/_/g, ' ')} ${fmt(v)}`);
-  return [...parts, ...rest].join('; ');
+  return [...parts, ...generic(d, used)].join('; ');
 }
 
-function generate(doc, tapText) {
+const FUZZ_KNOWN = new Set(['documents', 'seed', 'actions', 'changed', 'lineChecked', 'unchanged', 'refused', 'refusedByCode', 'reads', 'durationMs']);
+function fuzzFigures(d) {
+  if (d.documents === undefined || d.actions === undefined) return generic(d).join(', ');
+  const refused = d.refusedByCode ? ` (${Object.entries(d.refusedByCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})` : '';
+  const rest = generic(d, FUZZ_KNOWN);
+  return `${fmt(d.documents)} documents fuzzed (seed ${d.seed}), ${fmt(d.actions)} set/promote/rollback actions: ${fmt(d.changed)} exact changes (${fmt(d.lineChecked)} of them with every line outside the canary block byte-compared), ${fmt(d.unchanged)} already in the intended state (text identical), ${fmt(d.refused)} refusals with a CanaryError and no text written${refused}; ${fmt(d.reads)} documents read in agreement with the reference parser${rest.length ? `; ${rest.join(', ')}` : ''}; any other outcome or exception fails the test`;
+}
+
+function killFigures(entries) {
+  const kills = entries.filter((e) => e.figures?.killed_at);
+  if (!kills.length) return undefined;
+  const recovered = kills.filter((e) => e.figures.recovered === true);
+  return `${fmt(recovered.length)} of ${fmt(kills.length)} kills (${kills.map((e) => e.figures.killed_at).join(', ')}) recovered by a re-run (repository consistent, change published exactly once)`;
+}
+
+function raceFigures(d) {
+  if (d.concurrent_runs === undefined) return undefined;
+  const raced = d.raced_rounds === undefined ? '' : `; ${fmt(d.raced_rounds)} of them raced (both pushes released at once): our push was rejected and the edit re-applied on the new upstream in ${fmt(d.reapplied)} (${fmt(d.push_rejections)} rejection(s)${d.ci_first_forced ? `, ${fmt(d.ci_first_forced)} of them with the pipeline let through first` : ''}), the pipeline's push was rejected and retried in ${fmt(d.ci_retries)}`;
+  return `both changes landed in ${fmt(d.both_landed)} of ${fmt(d.concurrent_runs)} concurrent rounds${raced}`;
+}
+
+/** Figure files the block reads: name → [tag, label, prose]. */
+const FIGURES = [
+  ['fuzz', '[fuzz] config editing under fuzz', (f) => fuzzFigures(f.data)],
+  ['git-faults', '[kills] publish killed (SIGKILL) at each step', (f) => killFigures(f.entries)],
+  ['git-faults', '[ci-race] a CI pipeline pushing at the same moment', (f) => raceFigures(f.data)],
+  ['cluster-faults', '[cluster] cluster under faults', (f) => clusterFigures(f.data)],
+  ['secrets', '[secrets] secrets in everything the product printed', (f) =>
+    f.data.secrets_found === undefined ? undefined : `${fmt(f.data.secrets_found)} secrets found in ${fmt(f.data.outputs_scanned)} outputs (${fmt(f.data.bytes_scanned)} bytes) searched for ${fmt(f.data.secrets_checked)} secrets, as is and base64-encoded`],
+];
+
+export function generate(doc, dir, { sourceOnly: onlySource = false } = {}) {
   const problems = [];
   const refs = tableReferences(doc);
   if (refs.length === 0) problems.push('the table names no test (`file` «title»)');
+  const run = onlySource ? undefined : loadRun(dir, problems);
+  const tapText = run?.stageFiles.unit;
   const damage = tapText === undefined ? undefined : tapDamage(tapText);
-  if (damage) problems.push(`${path.relative(root, tapFile)} cannot be used: ${damage}; run the unit tests again`);
-  const tests = tapText === undefined ? [] : tapTests(tapText);
+  if (damage) {
+    problems.push(`${run.stages.unit.resultFile} cannot be used: ${damage}; run the unit tests again`);
+    delete run.stageFiles.unit;
+  }
   const rows = [];
   for (const ref of refs) {
     const file = path.join(root, ref.file);
-    const re = titleRegex(ref.title);
     if (!existsSync(file)) {
       problems.push(`${ref.file} does not exist (row "${ref.scenario}")`);
       continue;
@@ -136,50 +257,42 @@ function generate(doc, tapText) {
     const source = readFileSync(file, 'utf8').replace(/\\(['"`\\])/g, '$1');
     const literal = new RegExp(ref.title.split('…').map(escapeRe).join('[\\s\\S]*?'));
     if (!literal.test(source)) problems.push(`${ref.file} has no test «${ref.title}»`);
-    const runs = tests.filter((t) => re.test(t.title));
-    const passed = runs.filter((t) => t.ok && !t.directive);
-    if (tapText !== undefined) {
-      if (runs.length === 0) problems.push(`«${ref.title}» (${ref.file}) did not run in the last unit run`);
-      else if (passed.length !== runs.length) problems.push(`«${ref.title}» (${ref.file}): ${runs.length - passed.length} of ${runs.length} did not pass`);
-    }
-    const values = [...new Set(runs.flatMap((t) => re.exec(t.title).slice(1)))].filter((v) => /\d/.test(v));
-    rows.push({ ...ref, runs: runs.length, passed: passed.length, values, ran: [...new Set(runs.map((t) => t.title))] });
+    rows.push({ ...ref, ...(onlySource ? { runs: 0, passed: 0, values: [], ran: [] } : lookUp(ref, run, problems)) });
   }
 
-  const lines = [START, '', '_Generated by `node scripts/reliability-report.mjs` from the last `node scripts/test.mjs unit` run; do not edit by hand._', ''];
-  if (tapText === undefined) {
-    lines.push(`No unit run found (${path.relative(root, tapFile)}).`);
-  } else {
-    const s = tapSummary(tapText);
-    const at = statSync(tapFile).mtime;
-    lines.push(`**Last run** (${day(at)}): ${fmt(s.tests)} unit tests, ${fmt(s.pass)} passed, ${fmt(s.fail)} failed, ${fmt(s.skipped)} skipped.`);
-    const named = rows.reduce((n, r) => n + r.runs, 0);
-    const ok = rows.reduce((n, r) => n + r.passed, 0);
-    lines.push(`The table above names ${fmt(rows.length)} tests (${fmt(named)} test runs with their variants): ${fmt(ok)} passed${ok === named ? '' : `, **${fmt(named - ok)} did not**`}.`);
+  const lines = [START, '', '_Generated by `node scripts/reliability-report.mjs` from the last `node scripts/test.mjs` run; do not edit by hand._', ''];
+  if (!onlySource) {
+    if (!run) lines.push('No test run recorded.');
+    else {
+      const stages = Object.entries(run.stages ?? {}).map(([k, s]) => `${k}: ${fmt(s.passed)} passed, ${fmt(s.failed)} failed, ${fmt(s.skipped)} skipped`);
+      lines.push(`**Run ${run.id}** (${day(run.startedAt)}): ${stages.join('; ') || 'no stage ran'}.`);
+      const named = rows.reduce((n, r) => n + r.runs, 0);
+      const ok = rows.reduce((n, r) => n + r.passed, 0);
+      lines.push(`The table above names ${fmt(rows.length)} tests (${fmt(named)} test runs with their variants): ${fmt(ok)} passed${ok === named ? '' : `, **${fmt(named - ok)} did not**`}.`);
+    }
+    lines.push('');
+    const passedTitles = new Set(tapText === undefined || damage ? [] : tapTests(tapText).filter((t) => t.ok && !t.directive).map((t) => t.title));
+    const loaded = new Map();
+    for (const [name, label, prose] of FIGURES) {
+      if (!loaded.has(name)) {
+        const f = loadFigures(dir, name, run, passedTitles);
+        loaded.set(name, f);
+        if (f.problem && run) problems.push(f.problem);
+      }
+      const f = loaded.get(name);
+      let problem = f.problem;
+      const text = problem ? undefined : prose(f);
+      if (!problem && text === undefined) {
+        problem = `${name}.json of run ${run.id} has no figures for ${label.split(' ')[0]}`;
+        problems.push(problem);
+      }
+      lines.push(`- **${label}**: ${problem ? `_not available: ${problem}_` : text}.`);
+    }
+    const restarts = rows.find((r) => /sandbox restarts/.test(r.title));
+    lines.push(`- **[restarts] sandbox restarts survived**: ${restarts && restarts.values.length ? `${restarts.values.join(', ')} restarts, ${restarts.passed === restarts.runs && restarts.runs ? 'converged every time' : 'test did not pass'}` : 'not in this run'}.`);
   }
-  lines.push('');
-  lines.push(figures('[fuzz] config editing under fuzz', readJson('fuzz'), (d) => {
-    const refused = d.refusedByCode ? ` (${Object.entries(d.refusedByCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})` : '';
-    return `${fmt(d.documents)} documents fuzzed (seed ${d.seed}), ${fmt(d.actions)} set/promote/rollback actions: ${fmt(d.changed)} exact changes (${fmt(d.lineChecked)} of them with every line outside the canary block byte-compared), ${fmt(d.unchanged)} already in the intended state (text identical), ${fmt(d.refused)} refusals with a CanaryError and no text written${refused}; ${fmt(d.reads)} documents read in agreement with the reference parser; any other outcome or exception fails the test`;
-  }));
-  lines.push(figures('[kills] publish killed (SIGKILL) at each step', readJson('git-faults'), (d) =>
-    `${fmt(d.kills_recovered)} of ${fmt(d.kills)} kills recovered by a re-run (repository consistent, change published exactly once)`));
-  lines.push(figures('[ci-race] a CI pipeline pushing at the same moment', readJson('git-faults'), (d) =>
-    `both changes landed in ${fmt(d.both_landed)} of ${fmt(d.concurrent_runs)} concurrent rounds`));
-  const cluster = readJson('cluster-faults');
-  if (cluster) {
-    lines.push(figures('[cluster] cluster under faults', cluster, clusterFigures));
-  } else {
-    // The titles as they ran carry the durations and sizes used.
-    const carried = rows.filter((r) => r.file.startsWith('test/cluster/') && r.values.length).flatMap((r) => r.ran);
-    lines.push(`- **[cluster] cluster under faults**: no cluster-faults.json; the fault tests ran as ${carried.length ? carried.map((t) => `«${t}»`).join(', ') : '(none in the last run)'}.`);
-  }
-  const restarts = rows.find((r) => /sandbox restarts/.test(r.title));
-  lines.push(`- **[restarts] sandbox restarts survived**: ${restarts && restarts.values.length ? `${restarts.values.join(', ')} restarts, ${restarts.passed === restarts.runs && restarts.runs ? 'converged every time' : 'test did not pass'}` : 'not in the last run'}.`);
-  lines.push(figures('[secrets] secrets in everything the product printed', readJson('secrets'), (d) =>
-    `${fmt(d.secrets_found)} secrets found in ${fmt(d.outputs_scanned)} outputs (${fmt(d.bytes_scanned)} bytes) searched for ${fmt(d.secrets_checked)} secrets, as is and base64-encoded`));
   if (problems.length) {
-    lines.push('', '**Problems in the last run:**', ...problems.map((p) => `- ${p}`));
+    lines.push('', '**Problems in this run:**', ...problems.map((p) => `- ${p}`));
   }
   lines.push('', END);
   return { block: lines.join('\n'), problems };
@@ -196,8 +309,7 @@ if (isMain) {
     console.error(`reliability-report: ${path.basename(docFile)} has no ${START} … ${END} block`);
     process.exit(1);
   }
-  const tapText = !sourceOnly && existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : undefined;
-  const { block, problems } = generate(doc, tapText);
+  const { block, problems } = generate(doc, resultsDir, { sourceOnly });
   const next = doc.slice(0, doc.indexOf(START)) + block + doc.slice(doc.indexOf(END) + END.length);
   if (!checkOnly && next !== doc) writeFileSync(docFile, next);
   for (const p of problems) console.error(`reliability-report: ${p}`);

@@ -6,20 +6,31 @@
 //   browser  playwright-core + Debian chromium clicking the real UI   (scripts/test-browser.mjs)
 // `node scripts/test.mjs unit` (or a list of stage names) runs only those stages;
 // `node scripts/test.mjs unit test/core` narrows the unit stage to files under the given paths.
+//
+// Each run gets a fresh id, passed to every suite as KSC_RUN_ID (figure files carry it, see
+// test/figures.ts) and recorded with what each stage ran in test-results/run.json: the stage's
+// exit code, counts and the sha256 of its result file (unit.tap, exthost-results.json,
+// browser.tap), which scripts/reliability-report.mjs uses to read only this run's files.
+// A stage fails when it runs no test at all (no file matched, its script is missing, or it
+// reported zero tests), whatever its exit code.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const resultsDir = path.join(root, 'test-results');
+const resultsDir = path.resolve(process.env.KSC_TEST_RESULTS_DIR ?? path.join(root, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
 
 const STAGES = ['unit', 'exthost', 'browser'];
+/** The file each stage leaves its per-test results in (bound to the run by its sha256). */
+const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', browser: 'browser.tap' };
 const args = process.argv.slice(2);
 const chosen = args.filter((a) => STAGES.includes(a));
 const filters = args.filter((a) => !STAGES.includes(a));
 const stages = chosen.length ? chosen : STAGES;
+const scriptsDir = path.resolve(process.env.KSC_TEST_SCRIPTS_DIR ?? path.join(root, 'scripts'));
 
 /** Test files of the unit stage: everything under test/ except the in-host and browser suites. */
 function unitFiles() {
@@ -46,6 +57,19 @@ function run(cmd, argv, env = {}) {
   });
 }
 
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
+const record = { id: runId, startedAt: new Date().toISOString(), finishedAt: undefined, args, stages: {} };
+const runFile = path.join(resultsDir, 'run.json');
+function saveRecord() {
+  const tmp = `${runFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(tmp, runFile);
+}
+saveRecord();
+console.log(`test run ${runId}`);
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let anyStageFailed = false;
 
@@ -53,36 +77,62 @@ for (const stage of stages) {
   const started = Date.now();
   console.log(`\n=== ${stage} ===`);
   const summaryFile = path.join(resultsDir, `${stage}.json`);
+  const resultFile = path.join(resultsDir, RESULT_FILES[stage]);
+  // What an earlier run left must not pass for this one's.
+  for (const f of [summaryFile, resultFile]) rmSync(f, { force: true });
+  const env = { KSC_RUN_ID: runId, KSC_TEST_SUMMARY: summaryFile, KSC_TEST_RESULTS_DIR: resultsDir };
   let code;
+  let s = { passed: 0, failed: 0, skipped: 0 };
+  let problem;
   if (stage === 'unit') {
     const files = unitFiles();
-    if (files.length === 0) { console.log('no unit test files'); continue; }
-    const tap = path.join(resultsDir, 'unit.tap');
-    code = await run(process.execPath, [
-      '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000',
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-      ...files,
-    ]);
-    const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
-    const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) || [])[1] || 0);
-    const s = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
-    totals.passed += s.passed; totals.failed += s.failed; totals.skipped += s.skipped;
+    if (files.length === 0) {
+      problem = `no unit test file matches ${filters.length ? filters.join(', ') : 'test/'}`;
+      code = 1;
+    } else {
+      code = await run(process.execPath, [
+        '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000',
+        '--test-reporter=spec', '--test-reporter-destination=stdout',
+        '--test-reporter=tap', `--test-reporter-destination=${resultFile}`,
+        ...files,
+      ], env);
+      const text = existsSync(resultFile) ? readFileSync(resultFile, 'utf8') : '';
+      const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) || [])[1] || 0);
+      s = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
+    }
   } else {
-    const script = path.join(root, 'scripts', `test-${stage}.mjs`);
-    if (!existsSync(script)) { console.log(`(no ${path.relative(root, script)} yet)`); continue; }
-    code = await run(process.execPath, [script], { KSC_TEST_SUMMARY: summaryFile });
-    if (existsSync(summaryFile)) {
-      const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
-      totals.passed += s.passed ?? 0; totals.failed += s.failed ?? 0; totals.skipped += s.skipped ?? 0;
-    } else if (code !== 0) {
-      totals.failed += 1;
+    const script = path.join(scriptsDir, `test-${stage}.mjs`);
+    if (!existsSync(script)) {
+      problem = `${path.relative(root, script)} is missing`;
+      code = 1;
+    } else {
+      code = await run(process.execPath, [script], env);
+      if (existsSync(summaryFile)) {
+        const j = JSON.parse(readFileSync(summaryFile, 'utf8'));
+        s = { passed: j.passed ?? 0, failed: j.failed ?? 0, skipped: j.skipped ?? 0 };
+      }
     }
   }
+  if (!problem && s.passed + s.failed + s.skipped === 0) problem = `${stage} ran no test${code === 0 ? ' (and exited 0)' : ''}`;
+  if (problem) {
+    console.log(`${stage}: FAILED: ${problem}`);
+    if (s.failed === 0) s.failed = 1;
+    code = code === 0 ? 1 : code;
+  }
+  totals.passed += s.passed; totals.failed += s.failed; totals.skipped += s.skipped;
+  record.stages[stage] = {
+    exit: code, ...s, ...(problem ? { problem } : {}),
+    ...(stage === 'unit' && filters.length ? { filters } : {}),
+    resultFile: RESULT_FILES[stage],
+    sha256: existsSync(resultFile) ? sha256(resultFile) : null,
+  };
+  saveRecord();
   console.log(`=== ${stage}: exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s ===`);
   if (code !== 0) anyStageFailed = true;
 }
 
+record.finishedAt = new Date().toISOString();
+saveRecord();
 const failed = totals.failed + (anyStageFailed && totals.failed === 0 ? 1 : 0);
-console.log(`\ntests: ${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped`);
+console.log(`\ntests: ${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped (run ${runId})`);
 process.exit(failed > 0 || anyStageFailed ? 1 : 0);

@@ -25,12 +25,21 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 
 export interface KubeconfigSource {
   kind: 'files' | 'in-cluster';
-  /** The files read (kind files), in precedence order. */
+  /** The files read, watched for changes: the kubeconfigs in precedence order, or in-cluster the token. */
   files: string[];
+  /** In-cluster: the service account folder (token, ca.crt, namespace)… */
+  serviceAccountDir?: string;
+  /** …and the API server, https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT of the environment given. */
+  server?: string;
 }
 
-/** Which kubeconfig applies: explicit path(s), else $KUBECONFIG, else ~/.kube/config, else in-cluster. */
-export function findKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv, serviceAccountDir = SERVICE_ACCOUNT_DIR): KubeconfigSource | undefined {
+/**
+ * Which kubeconfig applies: explicit path(s), else $KUBECONFIG, else ~/.kube/config, else the
+ * in-cluster service account (KUBERNETES_SERVICE_HOST and _PORT set, as in every pod, and a
+ * token in the service account folder: /var/run/secrets/kubernetes.io/serviceaccount, or
+ * $KSC_SERVICE_ACCOUNT_DIR).
+ */
+export function findKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv, serviceAccountDir = env.KSC_SERVICE_ACCOUNT_DIR || SERVICE_ACCOUNT_DIR): KubeconfigSource | undefined {
   const split = (v: string) => v.split(path.delimiter).filter((f) => f.length > 0);
   if (explicit && explicit.trim()) return { kind: 'files', files: split(explicit.trim()) };
   if (env.KUBECONFIG && split(env.KUBECONFIG).length > 0) {
@@ -43,8 +52,42 @@ export function findKubeconfig(explicit: string | undefined, env: NodeJS.Process
     const f = path.join(home, '.kube', 'config');
     if (fs.existsSync(f)) return { kind: 'files', files: [f] };
   }
-  if (env.KUBERNETES_SERVICE_HOST && fs.existsSync(path.join(serviceAccountDir, 'token'))) return { kind: 'in-cluster', files: [] };
+  const host = env.KUBERNETES_SERVICE_HOST?.trim();
+  const port = env.KUBERNETES_SERVICE_PORT?.trim();
+  if (host && port && fs.existsSync(path.join(serviceAccountDir, 'token'))) {
+    // like client-go's InClusterConfig: always https, IPv6 literals in brackets
+    const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return { kind: 'in-cluster', files: [path.join(serviceAccountDir, 'token')], serviceAccountDir, server };
+  }
   return undefined;
+}
+
+/**
+ * The pod's service account as a kubeconfig. The token is read here, trimmed (a stray newline
+ * would make an invalid header); the store watches the token file (source.files) and reloads
+ * when the kubelet rotates it.
+ */
+function inClusterOptions(source: KubeconfigSource): Parameters<KubeConfig['loadFromOptions']>[0] {
+  const dir = source.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  const read = (name: string) => {
+    try {
+      return fs.readFileSync(path.join(dir, name), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const token = read('token');
+  if (!token) {
+    throw new CanaryError('cluster', 'bad-kubeconfig', `The service account token ${path.join(dir, 'token')} is empty or unreadable.`, 'Check that the pod mounts its service account token (automountServiceAccountToken), or use a kubeconfig.');
+  }
+  const namespace = read('namespace');
+  const caFile = path.join(dir, 'ca.crt');
+  return {
+    clusters: [{ name: 'in-cluster', server: source.server ?? '', skipTLSVerify: false, ...(fs.existsSync(caFile) ? { caFile } : {}) }],
+    users: [{ name: 'service-account', token }],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account', ...(namespace ? { namespace } : {}) }],
+    currentContext: 'in-cluster',
+  };
 }
 
 /**
@@ -55,7 +98,7 @@ export async function loadKubeconfig(source: KubeconfigSource, context: string |
   const k8s = await loadClient();
   const kc = new k8s.KubeConfig();
   if (source.kind === 'in-cluster') {
-    kc.loadFromCluster();
+    kc.loadFromOptions(inClusterOptions(source));
   } else {
     const clusters: KubeConfig['clusters'] = [];
     const users: KubeConfig['users'] = [];
@@ -141,16 +184,20 @@ export function hashFiles(files: string[]): string {
 /**
  * Calls onChange (debounced) when any of the files changes content. Watches their folders, so
  * files replaced by rename (how `oc login` and editors write) and files created later are seen.
+ * onChecked, if given, is told after every debounced re-read whether the content had changed
+ * (tests wait for it instead of sleeping).
  */
-export function watchKubeconfigFiles(files: string[], debounceMs: number, onChange: () => void): () => void {
+export function watchKubeconfigFiles(files: string[], debounceMs: number, onChange: () => void, onChecked?: (changed: boolean) => void): () => void {
   let last = hashFiles(files);
   // Any change in the folders (rename, lock file, the file itself) re-hashes after the burst.
   const dirs = [...new Set(files.map((f) => path.dirname(path.resolve(f))))];
   return watchFolders(dirs.map((dir) => ({ dir })), debounceMs, () => {
     const now = hashFiles(files);
-    if (now !== last) {
+    const changed = now !== last;
+    if (changed) {
       last = now;
       onChange();
     }
+    onChecked?.(changed);
   });
 }

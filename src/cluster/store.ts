@@ -310,7 +310,7 @@ export class Store implements ClusterStore {
     this.problems.clear();
     this.healthy.clear();
     const source = findKubeconfig(this.settings.kubeconfigPath, this.env);
-    if (this.tuning.watchKubeconfig && source?.kind === 'files') {
+    if (this.tuning.watchKubeconfig && source && source.files.length > 0) {
       this.stopKubeconfigWatch = watchKubeconfigFiles(source.files, this.tuning.kubeconfigDebounceMs, () => {
         if (this.disposed) return;
         this.log.info('The kubeconfig changed: reconnecting.');

@@ -78,6 +78,11 @@ export interface GitRunnerOptions {
   env: NodeJS.ProcessEnv;
   /** Per network operation (fetch, push): git is killed after this long without output. */
   timeoutMs: number;
+  /**
+   * Stops network operations (fetch, push) at once. Local commands are never killed half-way
+   * (a killed commit or rebase would leave a lock or a rebase in progress): callers check the
+   * signal between steps.
+   */
   signal?: AbortSignal;
   /** Called when a git child is spawned (test fault hooks). */
   onSpawn?: (command: string, args: string[]) => void;
@@ -109,10 +114,9 @@ export class GitRunner {
       unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeConfigPaths: true },
       // A stalled http transfer aborts on its own too, so no git-remote-http is left behind.
       config: ['http.lowSpeedLimit=1', `http.lowSpeedTime=${seconds}`],
-      ...(opts.signal ? { abort: opts.signal } : {}),
     };
     this.local = simpleGit(base).env(env);
-    this.network = simpleGit({ ...base, timeout: { block: opts.timeoutMs } }).env(env);
+    this.network = simpleGit({ ...base, timeout: { block: opts.timeoutMs }, ...(opts.signal ? { abort: opts.signal } : {}) }).env(env);
     if (opts.onSpawn) {
       const hook = opts.onSpawn;
       const handler = (command: string, _o: NodeJS.ReadableStream, _e: NodeJS.ReadableStream, args: string[]) => hook(command, args);

@@ -24,6 +24,13 @@
  *   gives changed:false; committed but not pushed gets pushed; edited but not committed
  *   gets committed and pushed.
  *
+ * - Cancelling (opts.signal) stops at the next safe point and loses nothing: a network
+ *   operation (fetch, push) is stopped at once, a local git command is never killed half-way.
+ *   Before the commit the edit is undone; after it the commit is taken back (the file as it
+ *   was, the user's other work untouched); while pushing the commit stays local and the
+ *   message says the remote may have it (a re-run finishes or finds it there). The error is a
+ *   CanaryError with code 'aborted' saying which of these happened.
+ *
  * Test-only fault injection: KSC_FAULT_KILL_AT=after-edit|after-commit|during-push in
  * the environment makes the process SIGKILL itself at that point (used by
  * test/core/publish-faults.test.ts to prove a re-run recovers). Read only here.
@@ -113,6 +120,16 @@ function toPosix(p: string): string {
   return p.split(path.sep).join('/');
 }
 
+/** How far one publish got, for undoing it on cancellation. */
+interface Progress {
+  stage: 'start' | 'edited' | 'committed' | 'pushing';
+  /** The edit was found already made by an earlier run: undoing keeps it in the worktree. */
+  keepEdit: boolean;
+  /** HEAD after our commit (stage committed/pushing). */
+  sha?: string;
+  ctx?: Ctx;
+}
+
 /** Context shared by the steps of one publish. */
 interface Ctx {
   opts: PublishOptions;
@@ -124,6 +141,45 @@ interface Ctx {
   gitDirs: string[];
   steps: string[];
   log: (line: string) => void;
+  progress: Progress;
+}
+
+/** Thrown at a safe point once opts.signal is aborted; turned into the 'aborted' CanaryError. */
+class Cancelled extends Error {}
+
+function checkpoint(opts: PublishOptions): void {
+  if (opts.signal?.aborted) throw new Cancelled('cancelled');
+}
+
+/** Undoes what this publish did so far (see the header) and returns the error to throw. */
+async function cancelled(progress: Progress, cause: unknown): Promise<CanaryError> {
+  const ctx = progress.ctx;
+  const hint = 'Run the command again when you are ready.';
+  if (!ctx || progress.stage === 'start') return new CanaryError('git', 'aborted', 'Cancelled: nothing was changed.', hint, { cause });
+  const { git, rel } = ctx;
+  try {
+    if (progress.stage === 'edited') {
+      if (progress.keepEdit) return new CanaryError('git', 'aborted', `Cancelled before committing: the edit of ${rel} found from an earlier run is left as it was, uncommitted; nothing was pushed.`, hint, { cause });
+      await git.run(['checkout', '--', rel]);
+      step(ctx, `cancelled: undid the edit of ${rel}`);
+      return new CanaryError('git', 'aborted', `Cancelled before committing: the edit of ${rel} was undone; nothing was committed or pushed.`, hint, { cause });
+    }
+    if (progress.stage === 'committed') {
+      const headNow = (await git.run(['rev-parse', 'HEAD'])).trim();
+      if (headNow !== progress.sha) throw new Error(`HEAD moved to ${headNow.slice(0, 7)}`);
+      await git.run(['reset', '--soft', 'HEAD~1']);
+      await git.run(progress.keepEdit ? ['reset', '-q', 'HEAD', '--', rel] : ['checkout', 'HEAD', '--', rel]);
+      step(ctx, `cancelled: took back commit ${progress.sha?.slice(0, 7)}`);
+      return new CanaryError('git', 'aborted', `Cancelled before pushing: the commit was taken back and ${rel} is as it was${progress.keepEdit ? ' (edited, uncommitted)' : ''}; nothing was pushed.`, hint, { cause });
+    }
+  } catch (e) {
+    return new CanaryError('git', 'aborted',
+      `Cancelled, but undoing what was done failed (${e instanceof Error ? e.message : String(e)}): ${progress.stage === 'committed' ? `commit ${progress.sha?.slice(0, 7)} is local, not pushed` : `${rel} is edited, not committed`}.`,
+      'Running the same command again finishes it; `git status` shows the state.', { cause });
+  }
+  return new CanaryError('git', 'aborted',
+    `Cancelled while pushing: ${progress.sha ? `commit ${progress.sha.slice(0, 7)} is` : 'your local commits are'} kept locally, and the remote may or may not have received ${progress.sha ? 'it' : 'them'}.`,
+    'Run the same command again: it pushes the commit, or finds it already there.', { cause });
 }
 
 function step(ctx: Ctx, line: string): void {
@@ -132,6 +188,18 @@ function step(ctx: Ctx, line: string): void {
 }
 
 export async function publishCanaryChange(opts: PublishOptions): Promise<PublishResult> {
+  const progress: Progress = { stage: 'start', keepEdit: false };
+  try {
+    checkpoint(opts);
+    return await publishSteps(opts, progress);
+  } catch (e) {
+    const cancel = e instanceof Cancelled || (opts.signal?.aborted && e instanceof CanaryError && e.code === 'aborted');
+    if (!cancel) throw e;
+    throw await cancelled(progress, e);
+  }
+}
+
+async function publishSteps(opts: PublishOptions, progress: Progress): Promise<PublishResult> {
   const env = validateName('environment', opts.env);
   const model = validateName('model', opts.model);
   validateAction(opts.action);
@@ -157,7 +225,8 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
   if (rel.startsWith('..')) {
     throw new CanaryError('invalid-input', 'outside-repository', `${file} is outside the git repository at ${top}.`, 'Point --gitops at the gitops checkout itself.');
   }
-  const ctx: Ctx = { opts, git, top, file, rel, gitDirs, steps: [], log };
+  const ctx: Ctx = { opts, git, top, file, rel, gitDirs, steps: [], log, progress };
+  progress.ctx = ctx;
 
   const status = await readStatus(git);
   if (!status.branch) {
@@ -191,6 +260,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
   }
 
   // The edit itself.
+  checkpoint(opts);
   let changed: boolean;
   let before: ModelConfig;
   let after: ModelConfig;
@@ -199,6 +269,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
     before = pending.before;
     after = pending.after;
     step(ctx, `found this change already made in ${rel} but not committed: finishing it`);
+    Object.assign(progress, { stage: 'edited', keepEdit: true });
   } else {
     modelConfigPath(opts.root, env, model, deploymentsDir, { gitDirs: ctx.gitDirs });
     const edit = await editModelConfig(opts.root, env, model, opts.action, { deploymentsDir });
@@ -206,8 +277,10 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
     before = edit.before;
     after = edit.after;
     step(ctx, changed ? `edited ${rel}: ${describeAction(opts.action)}` : `${rel} already says so: nothing to change`);
+    if (changed) progress.stage = 'edited';
   }
   if (fault === 'after-edit' && changed) killSelf();
+  checkpoint(opts);
 
   const message = opts.message?.trim() ? opts.message.trim() : renderCommitMessage(opts.messageTemplate, opts.action, { model, env });
   if (changed) {
@@ -379,6 +452,7 @@ async function hashWorktree(ctx: Ctx, paths: string[]): Promise<string[]> {
 async function commitOnly(ctx: Ctx, message: string): Promise<void> {
   // Not --quiet: the summary line also keeps simple-git from waiting on a silent process.
   await ctx.git.run(['commit', '--only', '-m', message, '--', ctx.rel]);
+  Object.assign(ctx.progress, { stage: 'committed', sha: (await ctx.git.run(['rev-parse', 'HEAD'])).trim() });
   step(ctx, `committed ${ctx.rel}: "${message}"`);
 }
 
@@ -396,7 +470,16 @@ async function pushWithRetry(ctx: Ctx, upstream: Upstream, message: string, ahea
   const { git, opts } = ctx;
   const pushOnce = async (attempt: number) => {
     await opts.beforePush?.(attempt);
-    await git.run(['push', '--porcelain', upstream.remote, `HEAD:${upstream.remoteRef}`], 'push');
+    checkpoint(opts);
+    const stageBefore = ctx.progress.stage;
+    ctx.progress.stage = 'pushing';
+    try {
+      await git.run(['push', '--porcelain', upstream.remote, `HEAD:${upstream.remoteRef}`], 'push');
+    } catch (e) {
+      // rejected: the remote does not have it
+      if (e instanceof CanaryError && e.code === 'push-rejected') ctx.progress.stage = stageBefore;
+      throw e;
+    }
     step(ctx, `pushed to ${upstream.short}`);
   };
   try {
@@ -407,6 +490,7 @@ async function pushWithRetry(ctx: Ctx, upstream: Upstream, message: string, ahea
   }
   step(ctx, 'push rejected: the remote has new commits; fetching and retrying once');
   await fetchUpstream(git, upstream);
+  checkpoint(opts);
   const status = await readStatus(git);
   let outcome: RetryOutcome = { changed: committed, pushed: true };
   if (committed && aheadBeforeCommit === 0) {
@@ -486,6 +570,7 @@ async function reapplyOnUpstream(ctx: Ctx, status: RepoStatus, upstream: Upstrea
     step(ctx, `${upstream.short} already has it`);
     return { changed: false, pushed: false, after: edit.after };
   }
+  ctx.progress.keepEdit = false;
   await commitOnly(ctx, message);
   return { changed: true, pushed: true, after: edit.after };
 }

@@ -155,6 +155,11 @@ export class KServeController {
     this.kick(namespace, name);
   }
 
+  /** Reconciles scheduled and not run yet; 0 means KServe has settled (tests wait for it instead of sleeping). */
+  get pending(): number {
+    return this.timers.size;
+  }
+
   private kick(namespace: string, name: string): void {
     const o = this.store.get(INFERENCE_SERVICES, namespace, name);
     if (o) this.schedule(o, 0);

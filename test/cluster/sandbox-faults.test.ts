@@ -9,19 +9,18 @@
  *   KSC_FAULT_DELAY_MS (default 10000, as in the issue).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import type { ConnectionState } from '../../src/cluster/types';
+import { writeFigures } from '../figures';
 import { converged, sandboxAndStore, until } from './sandbox-helpers';
 
 const OUTAGE_S = Number(process.env.KSC_FAULT_OUTAGE_SECONDS ?? 10);
 const FLAP_S = Number(process.env.KSC_FAULT_FLAP_SECONDS ?? 20);
 const DELAY_MS = Number(process.env.KSC_FAULT_DELAY_MS ?? 10000);
 
-/** What each scenario ran with and how it ended; written to test-results/cluster-faults.json for RELIABILITY.md. */
-const figures: Record<string, number> = {};
+/** What each scenario ran with and how it ended, written at its end to test-results/cluster-faults.json for RELIABILITY.md. */
+const FIGURES = 'cluster-faults';
 
 let n = 0;
 function touch(ctx: Awaited<ReturnType<typeof sandboxAndStore>>, name = 'fault-probe'): void {
@@ -45,9 +44,6 @@ describe('cluster store under faults (sandbox switches)', () => {
   });
   after(async () => {
     await ctx?.close();
-    const dir = path.join(__dirname, '..', '..', 'test-results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'cluster-faults.json'), `${JSON.stringify(figures, null, 2)}\n`);
   });
 
   /** Waits for the previous episode's quiet period to pass, then returns the marks to compare with. */
@@ -67,7 +63,7 @@ describe('cluster store under faults (sandbox switches)', () => {
     return lines;
   }
 
-  it(`down for ${OUTAGE_S} s: disconnected since …, one problem, converges`, async () => {
+  it(`down for ${OUTAGE_S} s: disconnected since …, one problem, converges`, async (t) => {
     const mark = await quiet();
     const outage = ctx.sb.faults.outage(OUTAGE_S * 1000);
     const down = await until(() => (ctx.store.connection().phase === 'disconnected' ? ctx.store.connection() : undefined), 'disconnected');
@@ -81,10 +77,10 @@ describe('cluster store under faults (sandbox switches)', () => {
     const lines = noRepeatedProblems(mark.warned);
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0]!, /unreachable/);
-    Object.assign(figures, { outage_seconds: OUTAGE_S, outage_episodes: 1, outage_problems_logged: lines.length, outage_converged: 1 });
+    writeFigures(FIGURES, t, { outage_seconds: OUTAGE_S, outage_episodes: 1, outage_problems_logged: lines.length, outage_converged: 1 });
   });
 
-  it(`flapping every 2 s for ${FLAP_S} s: one episode, "disconnected since" stays put, converges`, async () => {
+  it(`flapping every 2 s for ${FLAP_S} s: one episode, "disconnected since" stays put, converges`, async (t) => {
     const mark = await quiet();
     const since = new Set<string>();
     const off = ctx.store.onDidChangeConnection((c: ConnectionState) => {
@@ -97,7 +93,8 @@ describe('cluster store under faults (sandbox switches)', () => {
         flaps++;
         await ctx.sb.faults.outage(2000);
         touch(ctx);
-        await new Promise((r) => setTimeout(r, 2000));
+        // back up until the store has reconnected, then down again: the episode goes on
+        await until(() => ctx.store.connection().phase === 'connected', 'reconnected between outages');
       }
       await converged(ctx.sb, ctx.store);
       await until(() => ctx.store.connection().phase === 'connected', 'connected');
@@ -107,10 +104,10 @@ describe('cluster store under faults (sandbox switches)', () => {
     assert.equal(ctx.store.connection().episode, mark.episode + 1, 'one episode for the whole flapping');
     assert.equal(since.size, 1, `disconnected since: ${[...since].join(', ')}`);
     const lines = noRepeatedProblems(mark.warned);
-    Object.assign(figures, { flapping_seconds: FLAP_S, flapping_outages: flaps, flapping_episodes: 1, flapping_problems_logged: lines.length, flapping_converged: 1 });
+    writeFigures(FIGURES, t, { flapping_seconds: FLAP_S, flapping_outages: flaps, flapping_episodes: 1, flapping_problems_logged: lines.length, flapping_converged: 1 });
   });
 
-  it(`answers slowed to ${DELAY_MS} ms: no timeout storm, converges`, async () => {
+  it(`answers slowed to ${DELAY_MS} ms: no timeout storm, converges`, async (t) => {
     const mark = await quiet();
     ctx.sb.faults.setDelay(DELAY_MS);
     try {
@@ -118,13 +115,13 @@ describe('cluster store under faults (sandbox switches)', () => {
       touch(ctx);
       await converged(ctx.sb, ctx.store, DELAY_MS * 4 + 10000);
       assert.equal(ctx.log.problems().length, mark.warned, 'slow is not broken');
-      Object.assign(figures, { slowed_answer_ms: DELAY_MS, slowed_problems_logged: 0, slowed_converged: 1 });
     } finally {
       ctx.sb.faults.setDelay(0);
     }
+    writeFigures(FIGURES, t, { slowed_answer_ms: DELAY_MS, slowed_problems_logged: 0, slowed_converged: 1 });
   });
 
-  it('malformed JSON in a watch: re-lists, converges, one problem at most', async () => {
+  it('malformed JSON in a watch: re-lists, converges, one problem at most', async (t) => {
     const mark = await quiet();
     const lists = ctx.store.stats().reduce((s, x) => s + x.lists, 0);
     ctx.sb.faults.injectMalformedWatchEvent();
@@ -134,10 +131,10 @@ describe('cluster store under faults (sandbox switches)', () => {
     const lines = noRepeatedProblems(mark.warned);
     assert.ok(lines.length <= 1);
     for (const l of lines) assert.match(l, /not valid JSON/);
-    Object.assign(figures, { malformed_json_problems_logged: lines.length, malformed_json_converged: 1 });
+    writeFigures(FIGURES, t, { malformed_json_problems_logged: lines.length, malformed_json_converged: 1 });
   });
 
-  it('an object of 1 MB: read and shown like any other', async () => {
+  it('an object of 1 MB: read and shown like any other', async (t) => {
     ctx.sb.faults.addLargeObject('user1-test', 'huge', 1024 * 1024);
     await until(() => ctx.store.get('user1-test/huge') !== undefined, 'the 1 MB object');
     touch(ctx);
@@ -145,24 +142,29 @@ describe('cluster store under faults (sandbox switches)', () => {
     // and through a relist too
     await ctx.store.refresh();
     assert.ok(ctx.store.get('user1-test/huge'));
-    Object.assign(figures, { large_object_bytes: 1024 * 1024, large_object_converged: 1 });
+    writeFigures(FIGURES, t, { large_object_bytes: 1024 * 1024, large_object_converged: 1 });
   });
 
-  it('a watch that goes silent: detected as stale, re-listed, converges', async () => {
+  it('a watch that goes silent: detected as stale, re-listed, converges', async (t) => {
     const idle = () => ctx.store.stats().reduce((s, x) => s + x.idleRestarts, 0);
     const before = idle();
+    const watches = () => ctx.store.stats().map((x) => x.watches);
     ctx.sb.faults.silentWatches(true);
+    let restarts: number;
     try {
+      const opened = watches();
       ctx.sb.faults.dropWatches();
-      await new Promise((r) => setTimeout(r, 300));
-      touch(ctx); // only a relist can see this: every watch is silent
+      // every watch opened again (now silent) before the change, so only a relist can see it
+      await until(() => watches().every((w, i) => w > (opened[i] ?? 0)), 'every watch re-opened');
+      touch(ctx);
       await converged(ctx.sb, ctx.store);
-      assert.ok(idle() > before, 'a stale watch was restarted');
-      Object.assign(figures, { silent_watch_stale_restarts: idle() - before, silent_watch_converged: 1 });
+      restarts = idle() - before;
+      assert.ok(restarts > 0, 'a stale watch was restarted');
     } finally {
       ctx.sb.faults.silentWatches(false);
     }
     touch(ctx);
     await converged(ctx.sb, ctx.store);
+    writeFigures(FIGURES, t, { silent_watch_stale_restarts: restarts, silent_watch_converged: 1 });
   });
 });

@@ -1,23 +1,17 @@
+/** Cluster-layer units: backoff, error classification, kubeconfig loading and watching, the Grafana route. */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Backoff, sleep } from '../../src/cluster/backoff';
+import { Backoff } from '../../src/cluster/backoff';
 import { classifyError, isDisconnecting, problemKey, RequestError } from '../../src/cluster/classify';
 import { findKubeconfig, loadKubeconfig, namespaceFor, parseNamespace, watchKubeconfigFiles } from '../../src/cluster/kubeconfig';
 import { grafanaRouteUrl } from '../../src/cluster/route';
+import { until } from '../poll';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ksc-cluster-units-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function until(cond: () => boolean, what: string, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe('backoff', () => {
   it('doubles from 1 s to 30 s, jittered within [d/2, d]', () => {
@@ -126,7 +120,11 @@ describe('kubeconfig', () => {
     const sa = path.join(tmp, 'sa');
     fs.mkdirSync(sa, { recursive: true });
     fs.writeFileSync(path.join(sa, 'token'), 't');
-    assert.deepEqual(findKubeconfig(undefined, { HOME: path.join(tmp, 'nohome'), KUBERNETES_SERVICE_HOST: '10.0.0.1' }, sa), { kind: 'in-cluster', files: [] });
+    const pod = { HOME: path.join(tmp, 'nohome'), KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    assert.deepEqual(findKubeconfig(undefined, pod, sa), { kind: 'in-cluster', files: [path.join(sa, 'token')], serviceAccountDir: sa, server: 'https://10.0.0.1:443' });
+    assert.equal(findKubeconfig(undefined, { ...pod, KUBERNETES_SERVICE_HOST: 'fd00::1' }, sa)?.server, 'https://[fd00::1]:443');
+    assert.equal(findKubeconfig(undefined, { ...pod, KSC_SERVICE_ACCOUNT_DIR: sa })?.serviceAccountDir, sa);
+    assert.equal(findKubeconfig(undefined, { ...pod, KUBERNETES_SERVICE_PORT: '' }, sa), undefined, 'no port: not in a pod');
     assert.equal(findKubeconfig(undefined, { HOME: path.join(tmp, 'nohome') }, sa), undefined);
   });
   it('merges several files like kubectl: first current-context wins, --context switches', async () => {
@@ -147,17 +145,20 @@ describe('kubeconfig', () => {
     const f = path.join(dir, 'config');
     fs.writeFileSync(f, 'one');
     let calls = 0;
-    const stop = watchKubeconfigFiles([f], 100, () => calls++);
+    const checks: boolean[] = [];
+    const stop = watchKubeconfigFiles([f], 100, () => calls++, (changed) => checks.push(changed));
     try {
       for (let i = 0; i < 5; i++) {
         fs.writeFileSync(`${f}.tmp`, `two-${i}`);
         fs.renameSync(`${f}.tmp`, f);
       }
-      await until(() => calls >= 1, 'the change');
-      await sleep(300);
+      await until(() => checks.includes(true), 'the change');
       assert.equal(calls, 1, 'one reconnect for the burst');
-      fs.writeFileSync(f, 'two-4'); // same content: no reconnect
-      await sleep(300);
+      // same content: re-read, and no reconnect
+      const seen = checks.length;
+      fs.writeFileSync(f, 'two-4');
+      await until(() => checks.length > seen, 'the watcher to re-read the file');
+      assert.deepEqual(checks.filter(Boolean), [true]);
       assert.equal(calls, 1);
     } finally {
       stop();

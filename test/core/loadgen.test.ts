@@ -77,14 +77,21 @@ test('the serving revision is read from the x-kserve-revision header, else model
 
 test('open loop with bounded concurrency: slots are skipped, not queued, while requests hang', async (t) => {
   const held: http.ServerResponse[] = [];
-  const srv = await fakeModel((_i, res) => held.push(res));
+  let draining = false;
+  // every slot was scheduled and the three requests arrived: now let them answer
+  const release = () => {
+    if (draining && held.length >= 3) held.splice(0).forEach((res) => ok(res));
+  };
+  const srv = await fakeModel((_i, res) => {
+    held.push(res);
+    release();
+  });
   t.after(srv.close);
   const r = await sendTraffic({
     url: srv.url, model: 'm', rps: 500, durationMs: 40, concurrency: 3,
     onProgress: (p) => {
       if (p.phase === 'draining') {
-        // every slot was scheduled: now let the three held requests answer
-        const release = () => (held.length >= 3 ? held.splice(0).forEach((res) => ok(res)) : setTimeout(release, 5));
+        draining = true;
         release();
       }
     },

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { publishCanaryChange, type PublishOptions } from '../../src/core/publish';
 import { CanaryError } from '../../src/core/errors';
 import { git, head, makeSandbox, porcelain, snapshot, testGitEnv, type Sandbox } from './git-helpers';
+import { until } from '../poll';
 
 const USER = 'alice';
 const PASSWORD = 'pw-Zq8rT3-not-a-real-one';
@@ -183,9 +184,7 @@ describe('publish to a remote that hangs', () => {
       });
       assert.ok(accepted >= 1, 'git did connect');
       // The git child (and its remote helper) is gone: every connection gets closed.
-      const deadline = Date.now() + 30000;
-      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(sockets.size, 0, 'connections closed by the client side');
+      await until(() => sockets.size === 0, 'connections closed by the client side');
       assert.deepEqual({ files: snapshot(c), status: porcelain(c), head: head(c) }, before);
     } finally {
       for (const s of sockets) s.destroy();

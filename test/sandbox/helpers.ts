@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
+import { until } from '../poll';
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
@@ -50,20 +51,9 @@ export function kubectl(sb: Sandbox, args: string[], opts: { input?: string; tim
   });
 }
 
-/** Poll `fn` until it returns a truthy value or the (generous) deadline passes. */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Poll `fn` until it returns a truthy value (through test/poll.ts, the one polling helper). */
+export function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30000): Promise<NonNullable<T>> {
+  return until(async () => (await fn()) || undefined, what, timeoutMs) as Promise<NonNullable<T>>;
 }
 
 /** Split kubectl's table output into rows of columns (two or more spaces separate columns). */

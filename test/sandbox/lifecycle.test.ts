@@ -23,8 +23,8 @@ test('a process that starts, uses and stops a sandbox exits on its own (no timer
       `const https = await import('node:https');`,
       `const fs = await import('node:fs');`,
       // an open watch with bookmarks, left open on purpose: stop() must end it
-      `https.get(sb.server + '/apis/serving.kserve.io/v1beta1/inferenceservices?watch=1&allowWatchBookmarks=true', { ca: fs.readFileSync(sb.caFile), headers: { Authorization: 'Bearer ' + fs.readFileSync(sb.tokenFile, 'utf8').trim() } }, (r) => r.resume()).on('error', () => {});`,
-      `await new Promise((r) => setTimeout(r, 200));`,
+      // (awaited until the server has answered its headers: the watch is open)
+      `await new Promise((open) => https.get(sb.server + '/apis/serving.kserve.io/v1beta1/inferenceservices?watch=1&allowWatchBookmarks=true', { ca: fs.readFileSync(sb.caFile), headers: { Authorization: 'Bearer ' + fs.readFileSync(sb.tokenFile, 'utf8').trim() } }, (r) => { r.resume(); open(); }).on('error', open));`,
       `await sb.restart();`,
       `await sb.stop();`,
       `console.log('stopped');`,

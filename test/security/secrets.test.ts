@@ -5,7 +5,8 @@
  * built CLI as a real child process (status, status --json, config --json, set / rollback /
  * promote --wait, failing commands, sandbox --help and the sandbox command itself) and the
  * library's log callbacks (cluster store, publish) with the errors they throw — is grepped
- * for each secret, as is and base64-encoded. Expected: 0. Counts go to test-results/secrets.json.
+ * for each secret, as is and base64-encoded. Expected: 0. Counts go to test-results/secrets.json
+ * (test/figures.ts), once the assertions passed.
  * KSC_EXTHOST_LOG=<file> adds an extension-host log to the scan (optional; with
  * KSC_EXTHOST_SANDBOX=<data dir> its sandbox's token and keys are searched for too).
  */
@@ -20,7 +21,7 @@ import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import forge from 'node-forge';
 import { stringify as toYaml } from 'yaml';
-import { buildCliBundle, repoRoot } from '../cli/bundle';
+import { buildCliBundle } from '../cli/bundle';
 import { testGitEnv } from '../core/git-helpers';
 import { createClusterStore } from '../../src/cluster/index';
 import type { ClusterStore } from '../../src/cluster/index';
@@ -28,7 +29,8 @@ import { publishCanaryChange } from '../../src/core/publish';
 import { isCanaryError } from '../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
 import { until } from '../cluster/sandbox-helpers';
-import { cliEnv, LeakScanner, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
+import { writeFigures } from '../figures';
+import { cliEnv, LeakScanner, runCli, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
 
 const BASIC_USER = 'alice';
 const GIT_USER = 'bob';
@@ -366,19 +368,16 @@ describe('secrets never leak into anything the product prints', () => {
     assert.deepEqual([...where].sort(), ['base64', 'one pem line', 'plain']);
   });
 
-  it('no secret, in any form, in any output', () => {
+  it('no secret, in any form, in any output', (t) => {
     const findings = scan.scan();
-    const summary = {
+    assert.ok(scan.outputs.length >= 40, `enough outputs were collected (${scan.outputs.length})`);
+    assert.deepEqual(findings, []);
+    writeFigures('secrets', t, {
       outputs_scanned: scan.outputs.length,
       bytes_scanned: scan.bytes,
       secrets_checked: scan.secretCount,
       secrets_found: findings.length,
-    };
-    const results = path.join(repoRoot, 'test-results');
-    mkdirSync(results, { recursive: true });
-    writeFileSync(path.join(results, 'secrets.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    assert.ok(scan.outputs.length >= 40, `enough outputs were collected (${scan.outputs.length})`);
-    assert.deepEqual(findings, []);
+    });
   });
 });
 

@@ -1,0 +1,88 @@
+/**
+ * scripts/test.mjs: every run gets a fresh id (KSC_RUN_ID for the suites, test-results/run.json
+ * with each stage's counts and the sha256 of its result file), and a stage that runs no test
+ * fails the run: no unit file matched, the stage script is missing, or it reported zero tests.
+ * Runs against a temporary results folder (KSC_TEST_RESULTS_DIR) and fake stage scripts
+ * (KSC_TEST_SCRIPTS_DIR), so the real test-results/ is left alone.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { repoRoot } from '../cli/bundle';
+
+const SCRIPT = path.join(repoRoot, 'scripts', 'test.mjs');
+
+/** A fake exthost stage: writes its results and summary as scripts/test-exthost.mjs does. */
+const fakeStage = (tests: number) => `
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+const dir = process.env.KSC_TEST_RESULTS_DIR;
+writeFileSync(path.join(dir, 'exthost-results.json'), JSON.stringify({ runId: process.env.KSC_RUN_ID, tests: [] }));
+writeFileSync(process.env.KSC_TEST_SUMMARY, JSON.stringify({ passed: ${tests}, failed: 0, skipped: 0 }));
+`;
+
+describe('scripts/test.mjs', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-testmjs-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const testMjs = (name: string, args: string[], stages: Record<string, string> = {}) => {
+    const results = path.join(tmp, name, 'results');
+    const scripts = path.join(tmp, name, 'scripts');
+    mkdirSync(results, { recursive: true });
+    mkdirSync(scripts, { recursive: true });
+    for (const [stage, text] of Object.entries(stages)) writeFileSync(path.join(scripts, `test-${stage}.mjs`), text);
+    const r = spawnSync(process.execPath, [SCRIPT, ...args], {
+      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, KSC_TEST_RESULTS_DIR: results, KSC_TEST_SCRIPTS_DIR: scripts, KSC_RUN_ID: '' },
+    });
+    const runFile = path.join(results, 'run.json');
+    return { code: r.status, out: r.stdout + r.stderr, results, run: existsSync(runFile) ? JSON.parse(readFileSync(runFile, 'utf8')) : undefined };
+  };
+
+  it('a unit stage that matches no test file fails the run', () => {
+    const r = testMjs('no-files', ['unit', 'test/no-such-folder']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /no unit test file matches test\/no-such-folder/);
+    assert.match(r.out, /tests: 0 passed, 1 failed/);
+    assert.equal(r.run.stages.unit.problem, 'no unit test file matches test/no-such-folder');
+  });
+
+  it('a missing stage script fails the run', () => {
+    const r = testMjs('no-script', ['exthost']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /test-exthost\.mjs is missing/);
+  });
+
+  it('a stage that exits 0 but ran no test fails the run', () => {
+    const r = testMjs('zero', ['exthost'], { exthost: fakeStage(0) });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /exthost ran no test \(and exited 0\)/);
+  });
+
+  it('each run has its own id, given to the suites and recorded with the sha256 of each stage\'s results', () => {
+    const first = testMjs('ok', ['exthost'], { exthost: fakeStage(2) });
+    assert.equal(first.code, 0, first.out);
+    assert.match(first.out, /tests: 2 passed, 0 failed, 0 skipped/);
+    const results = readFileSync(path.join(first.results, 'exthost-results.json'), 'utf8');
+    assert.equal(JSON.parse(results).runId, first.run.id, 'the stage saw KSC_RUN_ID');
+    assert.ok(first.run.finishedAt);
+    assert.deepEqual(first.run.stages.exthost, {
+      exit: 0, passed: 2, failed: 0, skipped: 0, resultFile: 'exthost-results.json', sha256: createHash('sha256').update(results).digest('hex'),
+    });
+    const second = testMjs('ok', ['exthost'], { exthost: fakeStage(2) });
+    assert.notEqual(second.run.id, first.run.id);
+  });
+
+  it('a result file an earlier run left is removed before the stage runs, so it cannot pass for this one', () => {
+    const results = path.join(tmp, 'leftover', 'results');
+    mkdirSync(results, { recursive: true });
+    writeFileSync(path.join(results, 'exthost-results.json'), '{"from":"an earlier run"}');
+    const r = testMjs('leftover', ['exthost'], { exthost: 'process.exit(1);\n' });
+    assert.equal(r.code, 1, r.out);
+    assert.equal(existsSync(path.join(results, 'exthost-results.json')), false);
+    assert.equal(r.run.stages.exthost.sha256, null);
+  });
+});
