@@ -16,7 +16,7 @@ import type { Backend } from './load';
 import type { ObservedTracker } from '../cluster/observed';
 import { loadBackend } from './load';
 import type { Log } from './log';
-import { showWarning } from './notify';
+import { askModal, showWarning } from './notify';
 import { processAlive } from './pid';
 import { connectionText, errorText, observedView, redact, welcomeState, type ObservedView, type WelcomeState } from './present';
 import { modalAsk, PrometheusHostTrust } from './prometheus-trust';
@@ -67,7 +67,7 @@ export class Controller implements vscode.Disposable {
 
   /** `globalState` remembers the hosts a workspace's Prometheus URL may send the kubeconfig token to. */
   constructor(private readonly log: Log, globalState?: vscode.Memento) {
-    this.hostTrust = new PrometheusHostTrust(globalState, modalAsk(vscode.window));
+    this.hostTrust = new PrometheusHostTrust(globalState, modalAsk(askModal));
     this.disposables.push(
       this.changeEmitter,
       vscode.workspace.onDidChangeConfiguration((e) => {

@@ -66,16 +66,13 @@ export class PrometheusHostTrust {
   }
 }
 
-/** The modal question (vscode passed in, so that this file loads without it). */
-export function modalAsk(window: Pick<typeof vscode.window, 'showWarningMessage'>): AskSend {
+/** The modal question (the notify door passed in, so that this file loads without vscode). */
+export function modalAsk(ask: (text: string, detail: string, ...items: string[]) => Thenable<string | undefined>): AskSend {
   return async (origin) => {
     const send = 'Send my token';
-    const choice = await window.showWarningMessage(
+    const choice = await ask(
       `The workspace settings set kserveCanary.prometheus.url to ${origin}. Send your kubeconfig token (your cluster login) to it, to read the observed split and rollout gates?`,
-      {
-        modal: true,
-        detail: 'Whoever runs that host could act on the cluster as you. Send it only if you trust this repository and this host. The answer is remembered for this host; otherwise metrics are asked for without a token. A URL in your user settings is never questioned.',
-      },
+      'Whoever runs that host could act on the cluster as you. Send it only if you trust this repository and this host. The answer is remembered for this host; otherwise metrics are asked for without a token. A URL in your user settings is never questioned.',
       send,
     );
     return choice === send;

@@ -70,7 +70,8 @@ function list(c: Reader, key: string, dflt: string[]): string[] {
 }
 
 export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Settings {
-  const c = reader(vscode.workspace.getConfiguration(SECTION), trusted);
+  const raw = vscode.workspace.getConfiguration(SECTION);
+  const c = reader(raw, trusted);
   const timeout = c.get('followTimeoutSeconds');
   return {
     gitopsRoot: str(c, 'gitopsRoot'),
@@ -89,7 +90,7 @@ export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Set
     followTimeoutSeconds: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
     statusBarVisible: c.get('statusBar.visible') !== false,
     prometheusUrl: str(c, 'prometheus.url'),
-    prometheusUrlSource: settingSource(c.inspect<unknown>('prometheus.url'), str(c, 'prometheus.url')),
+    prometheusUrlSource: settingSource(raw.inspect<unknown>('prometheus.url'), str(c, 'prometheus.url')),
     prometheusUseKubeconfigToken: c.get('prometheus.useKubeconfigToken') !== false,
     trafficPayload: str(c, 'traffic.payload'),
     rolloutSteps: str(c, 'rollout.steps'),

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -30,7 +30,7 @@ import { isCanaryError } from '../../src/core/errors';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index';
 import { until } from '../cluster/sandbox-helpers';
 import { writeFigures } from '../figures';
-import { cliEnv, LeakScanner, runCli, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
+import { cliEnv, LeakScanner, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
 
 const BASIC_USER = 'alice';
 const GIT_USER = 'bob';
