@@ -1,9 +1,10 @@
 /**
  * KServe's InferenceService status read alike on every KServe version in use (0.10 → current)
- * and in every deployment mode: which mode and how the cluster spells it, whether anything
- * serves, what failed and why, whether a rollout is in flight. Pure; derive.ts states the rules
- * and decides the verdict.
+ * and in every deployment mode: the printer columns, which mode and how the cluster spells it,
+ * whether anything serves, what failed and why. Pure; derive.ts states the rules and decides
+ * the verdict.
  */
+import type { TrafficTarget } from './types';
 
 export type Json = Record<string, unknown>;
 
@@ -19,6 +20,86 @@ export function str(v: unknown): string | undefined {
 export function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s.trim() === '' ? undefined : s;
 }
+export function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+
+/** What `oc get isvc` prints, as typed values (undefined where the column is empty). */
+export interface PrinterColumns {
+  url: string | undefined;
+  /** `True` / `False` / `Unknown` or undefined. */
+  ready: string | undefined;
+  prev: number | undefined;
+  latest: number | undefined;
+  prevRolledOutRevision: string | undefined;
+  latestReadyRevision: string | undefined;
+  creationTimestamp: string | undefined;
+}
+
+export function conditions(status: Json | undefined): Json[] {
+  return arr(status?.conditions).map(obj).filter((c): c is Json => c !== undefined);
+}
+
+export function trafficOf(status: Json | undefined): TrafficTarget[] {
+  const predictor = obj(obj(status?.components)?.predictor);
+  return arr(predictor?.traffic)
+    .map(obj)
+    .filter((t): t is Json => t !== undefined)
+    .map((t) => ({
+      revisionName: str(t.revisionName),
+      percent: num(t.percent),
+      tag: str(t.tag),
+      latestRevision: t.latestRevision === true,
+      url: str(t.url),
+    }));
+}
+
+/** The CRD printer columns, with the same JSONPath semantics (first match of each filter). */
+export function printerColumns(isvc: unknown): PrinterColumns {
+  const o = obj(isvc);
+  const status = obj(o?.status);
+  const traffic = trafficOf(status);
+  const prev = traffic.find((t) => t.tag === 'prev');
+  const latest = traffic.find((t) => t.latestRevision);
+  const ready = conditions(status).find((c) => c.type === 'Ready');
+  return {
+    url: str(status?.url),
+    ready: str(ready?.status),
+    prev: prev?.percent,
+    latest: latest?.percent,
+    prevRolledOutRevision: prev?.revisionName,
+    latestReadyRevision: latest?.revisionName,
+    creationTimestamp: str(obj(o?.metadata)?.creationTimestamp),
+  };
+}
+
+
+const CONDITION_ORDER = [
+  'Ready',
+  'LatestDeploymentReady',
+  'PredictorReady',
+  'PredictorConfigurationReady',
+  'PredictorRouteReady',
+  'RoutesReady',
+  'IngressReady',
+];
+
+export function failingMessage(conds: Json[], onlyTypes?: string[]): string | undefined {
+  const failing = conds.filter((c) => str(c.status) !== 'True' && (!onlyTypes || onlyTypes.includes(str(c.type) ?? '')));
+  const rank = (c: Json) => {
+    const i = CONDITION_ORDER.indexOf(str(c.type) ?? '');
+    return i < 0 ? CONDITION_ORDER.length : i;
+  };
+  failing.sort((a, b) => rank(a) - rank(b));
+  for (const c of failing) {
+    const m = nonEmpty(str(c.message)) ?? nonEmpty(str(c.reason));
+    if (m) return m;
+  }
+  return undefined;
+}
+
 
 /** The three modes whatever their spelling: `knative` (Serverless), `standard` (RawDeployment), `modelmesh`. */
 export type ModeFamily = 'knative' | 'standard' | 'modelmesh' | 'other';

@@ -41,80 +41,28 @@
  *   git is that of the source whose repoURL is the checkout's remote (https, ssh and scp
  *   forms normalised), never simply revisions[0].
  */
-import type { ApplicationState, DesiredState, ServiceState, TrafficTarget, Verdict } from './types';
+import type { ApplicationState, DesiredState, ServiceState, Verdict } from './types';
 import {
-  arr,
   canaryModeName,
+  conditions,
   conditionText,
   describeModelFailure,
+  failingMessage,
   modelBlocked,
   modelStatus,
-  nonEmpty,
+  num,
   obj,
+  printerColumns,
   readMode,
   revisionFailure,
   servesSomething,
   str,
-  type Json,
+  trafficOf,
 } from './derive-modes';
 import { resolveApplication, syncUnknown, syncUnknownWhy } from './derive-argo';
 
 export { observeApplication, normaliseRepoUrl, resolveApplication } from './derive-argo';
-
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
-  return undefined;
-}
-
-/** What `oc get isvc` prints, as typed values (undefined where the column is empty). */
-export interface PrinterColumns {
-  url: string | undefined;
-  /** `True` / `False` / `Unknown` or undefined. */
-  ready: string | undefined;
-  prev: number | undefined;
-  latest: number | undefined;
-  prevRolledOutRevision: string | undefined;
-  latestReadyRevision: string | undefined;
-  creationTimestamp: string | undefined;
-}
-
-function conditions(status: Json | undefined): Json[] {
-  return arr(status?.conditions).map(obj).filter((c): c is Json => c !== undefined);
-}
-
-function trafficOf(status: Json | undefined): TrafficTarget[] {
-  const predictor = obj(obj(status?.components)?.predictor);
-  return arr(predictor?.traffic)
-    .map(obj)
-    .filter((t): t is Json => t !== undefined)
-    .map((t) => ({
-      revisionName: str(t.revisionName),
-      percent: num(t.percent),
-      tag: str(t.tag),
-      latestRevision: t.latestRevision === true,
-      url: str(t.url),
-    }));
-}
-
-/** The CRD printer columns, with the same JSONPath semantics (first match of each filter). */
-export function printerColumns(isvc: unknown): PrinterColumns {
-  const o = obj(isvc);
-  const status = obj(o?.status);
-  const traffic = trafficOf(status);
-  const prev = traffic.find((t) => t.tag === 'prev');
-  const latest = traffic.find((t) => t.latestRevision);
-  const ready = conditions(status).find((c) => c.type === 'Ready');
-  return {
-    url: str(status?.url),
-    ready: str(ready?.status),
-    prev: prev?.percent,
-    latest: latest?.percent,
-    prevRolledOutRevision: prev?.revisionName,
-    latestReadyRevision: latest?.revisionName,
-    creationTimestamp: str(obj(o?.metadata)?.creationTimestamp),
-  };
-}
+export { printerColumns, type PrinterColumns } from './derive-modes';
 
 /** Everything one InferenceService says, before joining Argo CD and git. */
 export type IsvcObservation = Omit<ServiceState, 'env' | 'application' | 'desired' | 'verdict' | 'verdictReason' | 'model' | 'missing'> & {
@@ -131,30 +79,6 @@ export type IsvcObservation = Omit<ServiceState, 'env' | 'application' | 'desire
   /** The Stopped condition's text when it is True. */
   stopped: string | undefined;
 };
-
-const CONDITION_ORDER = [
-  'Ready',
-  'LatestDeploymentReady',
-  'PredictorReady',
-  'PredictorConfigurationReady',
-  'PredictorRouteReady',
-  'RoutesReady',
-  'IngressReady',
-];
-
-function failingMessage(conds: Json[], onlyTypes?: string[]): string | undefined {
-  const failing = conds.filter((c) => str(c.status) !== 'True' && (!onlyTypes || onlyTypes.includes(str(c.type) ?? '')));
-  const rank = (c: Json) => {
-    const i = CONDITION_ORDER.indexOf(str(c.type) ?? '');
-    return i < 0 ? CONDITION_ORDER.length : i;
-  };
-  failing.sort((a, b) => rank(a) - rank(b));
-  for (const c of failing) {
-    const m = nonEmpty(str(c.message)) ?? nonEmpty(str(c.reason));
-    if (m) return m;
-  }
-  return undefined;
-}
 
 export function observeInferenceService(isvc: unknown): IsvcObservation {
   const o = obj(isvc) ?? {};
