@@ -204,12 +204,12 @@ function clusterFigures(d) {
   return [...parts, ...generic(d, used)].join('; ');
 }
 
-const FUZZ_KNOWN = new Set(['documents', 'seed', 'actions', 'changed', 'lineChecked', 'unchanged', 'refused', 'refusedByCode', 'reads', 'durationMs']);
+const FUZZ_KNOWN = new Set(['documents', 'seed', 'actions', 'changed', 'lineChecked', 'unchanged', 'refused', 'refusedByCode', 'reads', 'durationMs', 'validRefused', 'validRefusedUnavoidable', 'verdicts']);
 function fuzzFigures(d) {
   if (d.documents === undefined || d.actions === undefined) return generic(d).join(', ');
   const refused = d.refusedByCode ? ` (${Object.entries(d.refusedByCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})` : '';
   const rest = generic(d, FUZZ_KNOWN);
-  return `${fmt(d.documents)} documents fuzzed (seed ${d.seed}), ${fmt(d.actions)} set/promote/rollback actions: ${fmt(d.changed)} exact changes (${fmt(d.lineChecked)} of them with every line outside the canary block byte-compared), ${fmt(d.unchanged)} already in the intended state (text identical), ${fmt(d.refused)} refusals with a CanaryError and no text written${refused}; ${fmt(d.reads)} documents read in agreement with the reference parser${rest.length ? `; ${rest.join(', ')}` : ''}; any other outcome or exception fails the test`;
+  return `${fmt(d.documents)} documents fuzzed (seed ${d.seed}), ${fmt(d.actions)} set/promote/rollback actions: ${fmt(d.changed)} exact changes (${fmt(d.lineChecked)} of them with every line outside the canary block byte-compared), ${fmt(d.unchanged)} already in the intended state (text identical), ${fmt(d.refused)} refusals with a CanaryError and no text written${refused}${d.validRefused === undefined ? '' : `, ${fmt(d.validRefused)} of them of documents the Helm oracle says the chart renders fine (goal 0)${d.validRefusedUnavoidable ? `, besides ${fmt(Object.values(d.validRefusedUnavoidable).reduce((a, b) => a + b, 0))} edits that cannot be made without changing another value` : ''}`}; ${fmt(d.reads)} documents read in agreement with the ${d.verdicts ? 'Helm oracle' : 'reference parser'}${rest.length ? `; ${rest.join(', ')}` : ''}; any other outcome or exception fails the test`;
 }
 
 function killFigures(entries) {

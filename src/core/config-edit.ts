@@ -108,6 +108,9 @@ function addToFlowMap(text: string, map: YAMLMap<unknown, unknown>, entry: strin
 
 // ---- the edits ---------------------------------------------------------------------------
 
+/** The text between a colon and a tagged value: blanks, the tag, blanks. */
+const TAG_BEFORE = /^[ \t]*![^ \t\r\n]*[ \t]+$/;
+
 /** Length of the blanks and `!tag` between a colon and an empty value (0 when there is no tag). */
 function emptyTagLength(text: string, from: number, to: number): number {
   const m = /^[ \t]*![^ \t\r\n]*/.exec(text.slice(from, to));
@@ -128,6 +131,11 @@ function replacePercent(a: Analysis, pair: Pair<unknown, unknown>, n: number): s
     // `trafficPercent:` or `trafficPercent: !!null`: N goes after the colon, instead of the tag.
     const colon = text.indexOf(':', rangeOf(pair.key)![1]);
     return splice(text, colon + 1, colon + 1 + emptyTagLength(text, colon + 1, r[1]), ` ${n}`);
+  }
+  if (isScalar(v) && v.tag && !/(^!!|:)(int|float|str)$/.test(v.tag)) {
+    // `!!null ""`, `!!bool no`: a tag that cannot hold a number goes with the old value.
+    const colon = text.indexOf(':', rangeOf(pair.key)![1]);
+    if (TAG_BEFORE.test(text.slice(colon + 1, r[0]))) return splice(text, colon + 1, r[1], ` ${n}`);
   }
   if (isScalar(v) && v.type === 'QUOTE_DOUBLE') return splice(text, r[0], r[1], `"${n}"`);
   if (isScalar(v) && v.type === 'QUOTE_SINGLE') return splice(text, r[0], r[1], `'${n}'`);
@@ -179,11 +187,12 @@ function setPercent(a: Analysis, n: number): string {
     // `canary: ~`, `null`, `0`, `false`, `""`, `[]`: all render no canary; the token becomes the map.
     return splice(text, vr[0], vr[1], `{${entry}}`);
   }
-  if (vr && vr[1] === vr[0] && isScalar(v) && v.tag && !a.top.flow) {
-    // `canary: !!null`: the tag goes, the map takes its place.
-    const colon = valueIndicator(a.top, pair);
-    const tagLength = colon === undefined ? 0 : emptyTagLength(text, colon + 1, vr[1]);
-    if (colon !== undefined && tagLength > 0) return splice(text, colon + 1, colon + 1 + tagLength, ` {${entry}}`);
+  const colon = vr && tagged && !a.top.flow ? valueIndicator(a.top, pair) : undefined;
+  if (vr && colon !== undefined) {
+    // `canary: !!null`, `!!bool false`, `!!seq []`: the tag goes with the token, the map takes their place.
+    const tagLength = emptyTagLength(text, colon + 1, vr[1]);
+    if (vr[1] === vr[0] && tagLength > 0) return splice(text, colon + 1, colon + 1 + tagLength, ` {${entry}}`);
+    if (vr[1] > vr[0] && TAG_BEFORE.test(text.slice(colon + 1, vr[0]))) return splice(text, colon + 1, vr[1], ` {${entry}}`);
   }
   if (a.top.flow || tagged) {
     throw refuse('unsafe-edit', file, lineOf(lines, keyR[0]), 'an empty canary in this layout is not edited automatically.', 'Write `canary: {trafficPercent: N}` by hand.');
@@ -194,12 +203,34 @@ function setPercent(a: Analysis, n: number): string {
   return splice(text, end, end, `${child}${eol}`);
 }
 
+/**
+ * Where a value's own text ends. The parser stretches an empty value's range (`key:` or
+ * `key: !!null` as the last entry of a block map) over the comment lines after it; those
+ * are not part of the value, so an empty scalar ends where it starts.
+ */
+function contentEnd(node: unknown): number | undefined {
+  const r = rangeOf(node);
+  if (!r) return undefined;
+  if (isScalar(node)) return r[0] === r[1] ? r[0] : r[1];
+  if ((isMap(node) || isSeq(node)) && !node.flow) {
+    let end: number | undefined;
+    for (const item of node.items as unknown[]) {
+      const parts = isMap(node) ? [(item as Pair<unknown, unknown>).key, (item as Pair<unknown, unknown>).value] : [item];
+      for (const part of parts) {
+        const e = contentEnd(part);
+        if (e !== undefined) end = Math.max(end ?? e, e);
+      }
+    }
+    return end ?? r[1];
+  }
+  return r[1];
+}
+
 /** Removes one canary pair from `text` (a's text, or a's text with later parts already removed). */
 function removeCanary(a: Analysis, pair: Pair<unknown, unknown>, text: string): string {
   const { file, lines } = a;
   const keyR = rangeOf(pair.key)!;
-  const vr = rangeOf(pair.value);
-  const valueEnd = Math.max(vr ? vr[1] : keyR[1], keyR[1] + 1, (valueIndicator(a.top, pair) ?? 0) + 1);
+  const valueEnd = Math.max(contentEnd(pair.value) ?? keyR[1], keyR[1] + 1, (valueIndicator(a.top, pair) ?? 0) + 1);
   if (a.top.flow) {
     const items = a.top.items;
     const i = items.indexOf(pair);
@@ -217,7 +248,10 @@ function removeCanary(a: Analysis, pair: Pair<unknown, unknown>, text: string): 
   if (!/^[ \t]*(\?[ \t]+)?$/.test(text.slice(start, keyR[0]))) {
     throw refuse('unsafe-edit', file, lineOf(lines, keyR[0]), 'the canary key does not start its line; not edited.', 'Remove the canary block by hand.');
   }
-  const end = lineEnd(text, valueEnd - 1);
+  let end = lineEnd(text, valueEnd - 1);
+  // Comment lines indented under the canary key right after its value belong to the block.
+  const keyColumn = column(text, lineStart(text, keyR[0]) + lineIndent(text, keyR[0]).length);
+  for (let m; (m = /^([ \t]*)#[^\n]*(\n|$)/.exec(text.slice(end))) && m[0] !== '' && m[1]!.length > keyColumn;) end += m[0].length;
   if (end === text.length && !text.endsWith('\n') && start > 0) {
     // Keep a missing final newline missing: drop the line break before the block instead.
     start -= text[start - 2] === '\r' ? 2 : 1;

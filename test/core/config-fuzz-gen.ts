@@ -101,7 +101,7 @@ const percentToken = fc.oneof(
       '!!float 30', '!!str 30', '"20"', "'5'", '"0x1E"', '"30.0"', "' 30 '", '"+30"', "'3_0'", '*ALIAS'),
   },
   // Spellings that render no canaryTrafficPercent (null), like a missing key.
-  { weight: 1, arbitrary: fc.constantFrom('null', '~', '""', "''", '"null"', '!!null', 'Null', '') },
+  { weight: 1, arbitrary: fc.constantFrom('null', '~', '""', "''", '"null"', '!!null', 'Null', '', '!!null ""') },
   // Spellings the chart does not render as a whole number 0..100.
   { weight: 2, arbitrary: fc.constantFrom('150', '-1', '12.5', 'abc', '1e6', '[20]', '{a: 1}', 'true', 'yes', 'off', '"abc"', '30.5', '1:30', '.inf', '!!int 30.5', '"30%"', '101', '"1e3"') },
 );
@@ -155,7 +155,7 @@ const canaryArb: fc.Arbitrary<CanaryShape> = fc.oneof(
     }),
   },
   // Tokens the chart finds falsy: no canary rendered.
-  { weight: 2, arbitrary: fc.record({ token: fc.constantFrom('', '', '~', 'null', 'Null', '!!null', '0', 'false', 'off', '""', "''", '[]'), comment: eolComment }).map((x) => ({ kind: 'null' as const, ...x })) },
+  { weight: 2, arbitrary: fc.record({ token: fc.constantFrom('', '', '~', 'null', 'Null', '!!null', '0', 'false', 'off', '""', "''", '[]', '!!bool false', '!!int 0'), comment: eolComment }).map((x) => ({ kind: 'null' as const, ...x })) },
   {
     weight: 1,
     arbitrary: fc.constantFrom<CanaryShape>(

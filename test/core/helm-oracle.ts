@@ -18,6 +18,12 @@ export type Verdict =
   | { kind: 'none'; key: boolean }
   | { kind: 'percent'; value: number };
 
+/**
+ * Fixture cases where the parsers themselves differ (not a scalar rule), left out of the
+ * comparisons: go-yaml v2 rejects a tag right before `}` in a flow map, yaml accepts it.
+ */
+export const PARSER_DIVERGENCES = new Set(['canary: {trafficPercent: !!str}\n']);
+
 const BAD = Symbol('bad');
 type Value = unknown; // JS value as Helm holds it, or BAD (Helm cannot read it)
 
