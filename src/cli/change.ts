@@ -7,7 +7,10 @@
  * result, e.g. `--wait` following the rollout until the cluster serves the new split.
  * Add one by appending to the array below; the commands need no other change.
  */
+import { existsSync } from 'node:fs';
 import type { CanaryAction } from '../core/types';
+import { CanaryError } from '../core/errors';
+import { modelConfigPath } from '../core/layout';
 import { validateName } from '../core/names';
 import { publishCanaryChange, type PublishResult } from '../core/publish';
 import { CHANGE_OPTIONS, parse, requireString, resolveGitopsRoot, type OptionSpec, type Parsed } from './args';
@@ -38,7 +41,7 @@ export interface ChangeExtension {
 export const CHANGE_EXTENSIONS: ChangeExtension[] = [];
 
 const COMMON_USAGE = `Options:
-  -e, --env <env>        environment folder under model-deployments/ (required)
+  -e, --env <env>        environment folder under model-deployments/ (required, or -n)
       --gitops <dir>     gitops checkout (default: this folder or the nearest parent
                          holding model-deployments/)
       --no-push          commit only, do not push
@@ -107,6 +110,12 @@ export function makeChangeCommand(spec: {
       for (const ext of CHANGE_EXTENSIONS) ext.check(spec.name, p.values, io);
       const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
       const env = (await environmentOption(spec.name, p.values, scope, root))!;
+      // A mistyped model or environment is refused before the fetch writes into .git.
+      const file = modelConfigPath(root, env, model, scope.deploymentsDir);
+      if (!existsSync(file)) {
+        throw new CanaryError('not-found', 'no-config', `No config.yaml for model "${model}" in environment "${env}" (${file}).`,
+          'Check the names (`kserve-canary config` lists them); a model added on the remote needs a `git pull` first.');
+      }
       const result = await publishCanaryChange({
         root, env, model, action,
         push: !p.values['no-push'],

@@ -199,6 +199,16 @@ describe('cli: good options in the new forms are accepted', () => {
     assert.deepEqual(fingerprint(clone), before);
   });
 
+  it('a model or environment that is not in the checkout: exit 1 before the fetch, nothing written', async () => {
+    const before = fingerprint(clone);
+    for (const argv of [['set', 'jukebx', '20', '--env', 'test'], ['promote', 'jukebox', '--env', 'staging']]) {
+      const r = await run(argv);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error: No config\.yaml for model "jukeb?o?x" in environment "(test|staging)".*\nhint: .*git pull/s);
+      assert.deepEqual(fingerprint(clone), before, argv.join(' '));
+    }
+  });
+
   it('config -o wide adds NAME and FILE; -o yaml is the -o json document', async () => {
     const w = await run(['config', '-o', 'wide']);
     assert.equal(w.code, 0, w.stderr);
