@@ -17,11 +17,15 @@ const VALUE = "[A-Za-z0-9._~+/=-]";
 const TOKEN_WORD = new RegExp(`\\b(token)(\\s+)(?:(?=${VALUE}*[0-9~])${VALUE}{8,}|(?=${VALUE}*[a-z])(?=${VALUE}*[A-Z])${VALUE}{16,})`, 'gi');
 
 /**
- * 32+ characters of the base64 / base64url alphabet with upper case, lower case and a digit:
- * what random bytes look like once encoded. Runs that start with `/` are paths, not blobs;
- * Kubernetes names, git SHAs and UUIDs are lower case, so they never qualify.
+ * 32+ characters of the base64 alphabet (`+` `/`) or of the base64url one (`-` `_`), with
+ * upper case, lower case and a digit: what random bytes look like once encoded. One encoding
+ * never mixes the two pairs, so URL paths (`/d/Bdb-6G4Vk-github/…`) and names with dashes split
+ * into short runs; a run starting `/word/` is a path. Kubernetes names, git SHAs and UUIDs are
+ * lower case, so they never qualify.
  */
-const BLOB = /(?<![A-Za-z0-9+/_-])(?!\/)(?=[A-Za-z0-9+/_-]*[a-z])(?=[A-Za-z0-9+/_-]*[A-Z])(?=[A-Za-z0-9+/_-]*[0-9])[A-Za-z0-9+/_-]{32,}={0,2}/g;
+const mixed = '(?=[A-Za-z0-9+/_-]*[a-z])(?=[A-Za-z0-9+/_-]*[A-Z])(?=[A-Za-z0-9+/_-]*[0-9])';
+const BLOB_STD = new RegExp(`(?<![A-Za-z0-9+/])(?!/[a-z0-9]{1,32}/)${mixed}[A-Za-z0-9+/]{32,}={0,2}`, 'g');
+const BLOB_URL = new RegExp(`(?<![A-Za-z0-9_-])${mixed}[A-Za-z0-9_-]{32,}={0,2}`, 'g');
 
 export function redact(text: string): string {
   return text
@@ -32,5 +36,6 @@ export function redact(text: string): string {
     .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
     .replace(TOKEN_WORD, '$1$2***')
     .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@')
-    .replace(BLOB, '[redacted]');
+    .replace(BLOB_STD, '[redacted]')
+    .replace(BLOB_URL, '[redacted]');
 }

@@ -29,7 +29,8 @@ test('token <value>, Bearer <value>, sha256~… anywhere', () => {
 test('base64 and base64url forms of a token, a JWT, a PEM body line', () => {
   const jwt = ['{"alg":"RS256","kid":"k1"}', `{"sub":"system:serviceaccount:x:y","iat":${Date.now()}}`].map((p) => Buffer.from(p).toString('base64url')).join('.') + '.' + randomBytes(64).toString('base64url');
   const pemLine = randomBytes(48).toString('base64');
-  for (const secret of [Buffer.from(ocToken).toString('base64'), Buffer.from(ocToken).toString('base64url'), jwt, pemLine]) {
+  const slashed = `/${randomBytes(30).toString('base64')}`.replace(/^\/[a-z0-9]*\//, '/Q/');
+  for (const secret of [slashed, Buffer.from(ocToken).toString('base64'), Buffer.from(ocToken).toString('base64url'), jwt, pemLine]) {
     const out = redact(`the plugin printed: ${secret} (end)`);
     for (const part of secret.split('.')) assert.ok(!out.includes(part), `${secret} → ${out}`);
     assert.match(out, /^the plugin printed: .*\(end\)$/);
@@ -47,6 +48,8 @@ test('ordinary messages are left alone: prose about tokens, names, paths, SHAs, 
     'Prometheus at https://thanos-querier-openshift-monitoring.apps.example.com refused the query (HTTP 401).',
     'ERR_TLS_CERT_ALTNAME_INVALID UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     'Could not read /home/user/.kube/config.d/ProductionClusterConfig2024',
+    'Opening https://grafana.apps.example.com/d/Bdb-6G4Vk-github/openvino-model-server-model-metrics?orgId=1&var-model_name=jukebox',
+    'Could not read /home/User1/Projects/MyGitopsRepo2024/ModelDeployments/Test/config.yaml',
   ]) {
     assert.equal(redact(text), text);
   }
