@@ -34,20 +34,19 @@ import { main } from '../../src/cli/main';
 import { memoryIO } from './cli-io';
 import { createMetricsClient, observedSplit } from '../../src/cluster/metrics';
 import { observedMatches, formatObserved } from '../../src/core/observed';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 
 const io = memoryIO;
 
 describe('progressive rollout end to end on the sandbox (inference + Prometheus API)', () => {
-  let sb: Sandbox | undefined;
+  let sb: TestSandbox | undefined;
   before(async () => {
-    sb = await startSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true });
+    sb = await openSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true });
     assert.ok(sb.prometheusUrl, 'the sandbox serves the Prometheus query API with inference: true');
   });
   after(async () => {
-    await sb?.stop();
-    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+    await sb?.cleanup();
   });
   const promUrl = () => sb!.prometheusUrl!;
   const common = () => ['--kubeconfig', sb!.kubeconfigPath, '--gitops', sb!.gitopsClone];

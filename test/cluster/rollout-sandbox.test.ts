@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import { memoryIO } from './cli-io';
 import { parseTrailer } from '../../src/core/rollout';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 
 const io = memoryIO;
@@ -49,15 +49,14 @@ async function fakeGates(errorRate: () => number, tlsDir: string) {
 const gitEnv = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
 
 describe('kserve-canary rollout against the sandbox', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let token: string;
   before(async () => {
-    sb = await startSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50 });
+    sb = await openSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50 });
     token = fs.readFileSync(sb.tokenFile, 'utf8').trim();
   });
   after(async () => {
-    await sb?.stop();
-    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+    await sb?.cleanup();
   });
   const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];
   const subjects = (n: number) => execFileSync('git', ['log', `-${n}`, '--format=%s'], { cwd: sb.gitopsClone, encoding: 'utf8', env: { ...process.env, ...gitEnv } }).trim().split('\n').reverse();

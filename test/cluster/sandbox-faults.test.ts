@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import type { ConnectionState } from '../../src/cluster/types';
 import { writeFigures } from '../figures';
-import { converged, sandboxAndStore, until } from './sandbox-helpers';
+import { converged, episodeOver, sandboxAndStore, until } from './sandbox-helpers';
 
 const OUTAGE_S = Number(process.env.KSC_FAULT_OUTAGE_SECONDS ?? 10);
 const FLAP_S = Number(process.env.KSC_FAULT_FLAP_SECONDS ?? 20);
@@ -48,12 +48,7 @@ describe('cluster store under faults (sandbox switches)', () => {
 
   /** Waits for the previous episode's quiet period to pass, then returns the marks to compare with. */
   async function quiet() {
-    await until(() => {
-      const levels = ctx.log.lines.map((l) => l.level);
-      const lastWarn = levels.lastIndexOf('warn');
-      const lastFine = ctx.log.lines.map((l) => /fine again/.test(l.message)).lastIndexOf(true);
-      return lastWarn < 0 || lastFine > lastWarn;
-    }, 'the previous episode to end');
+    await until(() => episodeOver(ctx.log), 'the previous episode to end');
     return { episode: ctx.store.connection().episode ?? 0, warned: ctx.log.problems().length };
   }
 

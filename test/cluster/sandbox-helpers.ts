@@ -12,7 +12,8 @@
  */
 import { createClusterStore, type ClusterStoreOptions } from '../../src/cluster/index';
 import type { Store } from '../../src/cluster/store';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
+import type { Sandbox, SandboxOptions } from '../../src/sandbox/index';
+import { openSandbox } from '../sandbox/helpers';
 import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { until } from '../poll';
 
@@ -44,6 +45,16 @@ export function recordingLog(echo = !!process.env.KSC_TEST_VERBOSE): RecordingLo
 
 export { until };
 
+/**
+ * True once the last connection episode in the log has ended (a "fine again" line after the last
+ * warning), or when there was none: a test starting a new episode waits for it, whatever ran before.
+ */
+export function episodeOver(log: RecordingLog): boolean {
+  const lastWarn = log.lines.map((l) => l.level).lastIndexOf('warn');
+  const lastFine = log.lines.map((l) => /fine again/.test(l.message)).lastIndexOf(true);
+  return lastWarn < 0 || lastFine > lastWarn;
+}
+
 /** Fast-reacting tuning for tests (same code paths, shorter clocks). */
 export const TEST_TUNING: NonNullable<ClusterStoreOptions['tuning']> = {
   coalesceMs: 20,
@@ -59,7 +70,7 @@ export async function sandboxAndStore(
   sbOpts: SandboxOptions = {},
   storeOpts: Partial<ClusterStoreOptions> = {},
 ): Promise<{ sb: Sandbox; store: Store; log: RecordingLog; close: () => Promise<void> }> {
-  const sb = await startSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100, bookmarkMs: 1000, ...sbOpts });
+  const sb = await openSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100, bookmarkMs: 1000, ...sbOpts });
   const log = recordingLog();
   const store = await createClusterStore({
     settings: { kubeconfigPath: sb.kubeconfigPath },
@@ -71,9 +82,7 @@ export async function sandboxAndStore(
   });
   const close = async () => {
     store.dispose();
-    await sb.stop();
-    const { rmSync } = await import('node:fs');
-    rmSync(sb.dir, { recursive: true, force: true });
+    await sb.cleanup();
   };
   return { sb, store, log, close };
 }

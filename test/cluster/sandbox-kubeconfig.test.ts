@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { createClusterStore } from '../../src/cluster/index';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { APPLICATIONS, NAMESPACES } from '../../src/sandbox/resources';
 import { converged, recordingLog, TEST_TUNING, until } from './sandbox-helpers';
 
@@ -21,19 +21,18 @@ interface Kc {
 }
 
 describe('kubeconfig and TLS against the sandbox', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let base: Kc;
   let dir: string;
   let token: string;
   before(async () => {
-    sb = await startSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100 });
+    sb = await openSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100 });
     base = parse(fs.readFileSync(sb.kubeconfigPath, 'utf8')) as Kc;
     dir = fs.mkdtempSync(path.join(sb.dir, 'kcs-'));
     token = fs.readFileSync(sb.tokenFile, 'utf8').trim();
   });
   after(async () => {
-    await sb?.stop();
-    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+    await sb?.cleanup();
   });
 
   function write(name: string, edit: (k: Kc) => void): string {

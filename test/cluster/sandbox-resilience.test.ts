@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClusterStore } from '../../src/cluster/index';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import type { Sandbox } from '../../src/sandbox/index';
-import { converged, recordingLog, sandboxAndStore, TEST_TUNING, until } from './sandbox-helpers';
+import { converged, episodeOver, recordingLog, sandboxAndStore, TEST_TUNING, until } from './sandbox-helpers';
 
 const WINDOW_500_S = Number(process.env.KSC_FAULT_500_SECONDS ?? 20);
 
@@ -73,12 +73,8 @@ describe('cluster store resilience against the sandbox', () => {
   });
 
   it(`${WINDOW_500_S} s of HTTP 500: disconnected since …, one classified problem, then converges`, async () => {
-    // the restarts' episode must be over first (quiet period), or this one would join it
-    await until(() => {
-      const lastWarn = ctx.log.lines.map((l) => l.level).lastIndexOf('warn');
-      const lastFine = ctx.log.lines.map((l) => /fine again/.test(l.message)).lastIndexOf(true);
-      return lastFine > lastWarn;
-    }, 'the previous episode to end');
+    // an earlier episode (the restarts', if they ran) must be over first, or this one would join it
+    await until(() => episodeOver(ctx.log), 'the previous episode to end');
     const episode = ctx.store.connection().episode ?? 0;
     const warned = ctx.log.problems().length;
     ctx.sb.faults.failRequests(WINDOW_500_S);

@@ -1,16 +1,17 @@
 /** The Argo CD-like controller: git push → Application sync → InferenceService traffic. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canaryPercentOf, renderInferenceService } from '../../src/sandbox/chart';
 import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import type { KObject } from '../../src/sandbox/types';
+import { git as runGit } from '../core/git-helpers';
 import { kubectl, openSandbox, waitFor, type TestSandbox } from './helpers';
 
+/** git in the sandbox's clone, as its user (test/core/git-helpers' runner, the clone's own identity). */
 function git(cwd: string, args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
+  return runGit(cwd, args, { ...process.env, GIT_TERMINAL_PROMPT: '0' }).trim();
 }
 
 /** Edit files in the sandbox's clone, commit and push; returns the new commit sha. */

@@ -13,13 +13,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadDesired } from '../../src/cluster/desired';
-import { startSandbox } from '../../src/sandbox/index';
+import { openSandbox } from '../sandbox/helpers';
 import { repoRoot } from '../cli/bundle';
 import { makeSandbox, testGitEnv } from '../core/git-helpers';
 
@@ -51,7 +51,7 @@ describe('code-server and the sandbox listen on loopback only', () => {
   });
 
   it('the sandbox API answers on 127.0.0.1 and on no other interface address', async () => {
-    const sb = await startSandbox({ seed: false });
+    const sb = await openSandbox({ seed: false });
     try {
       assert.match(sb.server, /^https:\/\/127\.0\.0\.1:\d+$/);
       const tryConnect = (host: string) =>
@@ -65,8 +65,7 @@ describe('code-server and the sandbox listen on loopback only', () => {
       const external = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
       for (const addr of external) assert.notEqual(await tryConnect(addr), 'connected', `reachable on ${addr}`);
     } finally {
-      await sb.stop();
-      rmSync(sb.dir, { recursive: true, force: true });
+      await sb.cleanup();
     }
   });
 });
