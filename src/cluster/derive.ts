@@ -71,7 +71,7 @@ export type IsvcObservation = Omit<ServiceState, 'env' | 'application' | 'desire
   /** resourceVersion, to skip re-deriving identical objects. */
   resourceVersion: string | undefined;
   /** A revision or the target model failed (its message is in readyMessage). */
-  failed: boolean;
+  failed: 'revision' | 'model' | undefined;
   /** Something serves traffic (a ready revision with traffic, or a loaded model). */
   serving: boolean;
   /** Why KServe counts as rolling out, when it does. */
@@ -117,7 +117,7 @@ export function observeInferenceService(isvc: unknown): IsvcObservation {
     readyMessage = failingMessage(conds, ['LatestDeploymentReady', 'PredictorConfigurationReady', 'PredictorReady']);
   }
   const specPercent = num(obj(spec?.predictor)?.canaryTrafficPercent);
-  const failed = revFail !== undefined || blocked;
+  const failed = revFail ? 'revision' : blocked ? 'model' : undefined;
   let rolloutWhy: string | undefined;
   if (hasStatus && !failed && ready !== false) {
     if (ready === undefined && serving) {
@@ -353,7 +353,10 @@ function decide(
     if (obs.newRevisionNotReady && obs.serving) {
       return { verdict: 'not-ready', reason: `New revision ${obs.latestCreatedRevision} is not ready (traffic stays on ${obs.latestReadyRevision ?? 'the previous revision'})${because}` };
     }
-    if (obs.ready === true && obs.serving) return { verdict: 'not-ready', reason: `The new model is not served (the previous one still is)${because}` };
+    if (obs.ready === true && obs.serving) {
+      const what = obs.failed === 'model' ? 'The new model is not served (the previous one still is)' : 'A new revision failed (the previous one still serves)';
+      return { verdict: 'not-ready', reason: `${what}${because}` };
+    }
     return { verdict: 'not-ready', reason: `Not ready${because}` };
   }
   if (!obs.serving && (obs.ready === undefined || obs.newRevisionNotReady)) {

@@ -84,6 +84,17 @@ describe('generations', () => {
     assert.equal(s.rollingOut, false);
     assert.equal(s.verdict, 'live');
   });
+  it('with a transformer, observedGeneration is whichever component was written last: still not judged', () => {
+    const st = K.knativeSettled({ mode: 'Knative', observedGeneration: 1 }, 20);
+    (st.components as Record<string, unknown>).transformer = { latestCreatedRevision: 'jukebox-transformer-00001', latestReadyRevision: 'jukebox-transformer-00001', traffic: [{ revisionName: 'jukebox-transformer-00001', latestRevision: true, percent: 100 }] };
+    (st.conditions as Record<string, unknown>[]).push({ type: 'TransformerReady', status: 'True' }, { type: 'TransformerRouteReady', status: 'True' });
+    const s = verdict(isvc(st, { percent: 20, generation: 6 }));
+    assert.equal(s.verdict, 'live', s.verdictReason);
+    (st.conditions as Record<string, unknown>[]).push({ type: 'TransformerConfigurationReady', status: 'False', reason: 'RevisionFailed', message: 'Revision "jukebox-transformer-00002" failed with message: OOMKilled.' });
+    const f = verdict(isvc(st, { percent: 20, generation: 6 }));
+    assert.equal(f.verdict, 'not-ready');
+    assert.equal(f.verdictReason, 'A new revision failed (the previous one still serves): Revision "jukebox-transformer-00002" failed: OOMKilled.');
+  });
   it('the status decides instead: the applied spec not yet in the traffic is rolling out', () => {
     const s = verdict(isvc(K.knativeSettled({ mode: 'Knative', observedGeneration: 9 }, 20), { percent: 50, generation: 9 }), want(50));
     assert.equal(s.verdict, 'syncing');
