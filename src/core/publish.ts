@@ -43,7 +43,7 @@ import {
   aheadBehind, branchSha, checkNotBusy, fetchUpstream, incomingFiles, localCommits, readStatus, readUpstream, repoInfo, showFile,
   type RepoStatus, type StatusEntry, type Upstream,
 } from './gitstate';
-import { DEFAULT_DEPLOYMENTS_DIR, modelConfigPath } from './layout';
+import { DEFAULT_DEPLOYMENTS_DIR, MAX_CONFIG_BYTES, formatBytes, modelConfigPath } from './layout';
 import { applyCanaryAction, editModelConfig, parseModelConfig } from './config';
 import { describeAction, renderCommitMessage } from './traffic';
 import { writeFileAtomic } from './fsutil';
@@ -306,6 +306,15 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
   return { changed, sha, branch, remote: upstream?.remote, pushed, file, message, before, after, steps: ctx.steps };
 }
 
+/** The cap of layout.ts for a committed version too (a pushed 40 MB config.yaml is not parsed). */
+function checkCommittedSize(text: string, rel: string, rev: string): void {
+  const size = Buffer.byteLength(text);
+  if (size > MAX_CONFIG_BYTES) {
+    throw new CanaryError('invalid-config', 'config-too-large', `${rel} on ${rev} is ${formatBytes(size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a config.yaml: refused without parsing it.`,
+      `A model's config.yaml holds a few settings (name, version, canary); look at what was committed to ${rel} (\`git log -- ${rel}\`).`);
+  }
+}
+
 interface Pending {
   before: ModelConfig;
   after: ModelConfig;
@@ -326,6 +335,7 @@ async function pendingEdit(ctx: Ctx, status: RepoStatus): Promise<Pending | unde
   if (entry.kind === 'untracked') throw refuse('the file is not committed yet');
   const headText = await showFile(ctx.git, 'HEAD', rel);
   if (headText === undefined) throw refuse('the file is new');
+  checkCommittedSize(headText, rel, 'HEAD');
   const current = await readFile(ctx.file, 'utf8').catch(() => undefined);
   if (current === undefined) throw refuse('the file was deleted');
   let intended: string;
@@ -545,6 +555,7 @@ async function reapplyOnUpstream(ctx: Ctx, status: RepoStatus, upstream: Upstrea
   const base = parseModelConfig(baseText ?? '', ctx.file, opts.env, opts.model);
   let up: ModelConfig;
   try {
+    checkCommittedSize(upText, rel, upstream.short);
     up = parseModelConfig(upText, ctx.file, opts.env, opts.model);
   } catch (e) {
     await git.run(['reset', '--keep', 'HEAD~1']);

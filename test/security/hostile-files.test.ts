@@ -15,7 +15,7 @@ import { CanaryError } from '../../src/core/errors';
 import { MAX_CONFIG_BYTES, discoverLayout } from '../../src/core/layout';
 import { publishCanaryChange } from '../../src/core/publish';
 import { readModelConfig } from '../../src/core/config';
-import { filesOf, git, head, makeSandbox, testGitEnv, type Sandbox } from '../core/git-helpers';
+import { TEST_CONFIG_REL, filesOf, git, head, makeSandbox, pushFromOther, testGitEnv, type Sandbox } from '../core/git-helpers';
 import { runMain, treeDigest } from './helpers';
 
 const sandboxes: Sandbox[] = [];
@@ -133,5 +133,23 @@ describe('hostile files: links and sizes are refused before anything is read or 
     const layout = await discoverLayout(clone);
     assert.match(layout.ignored.find((i) => i.path.endsWith('big'))?.reason ?? '', /over the 1 MiB limit/);
     assert.deepEqual([...treeDigest(clone)], [...before]);
+  });
+
+  it('a 40 MB config.yaml pushed by someone else while we publish: refused without parsing it, our commit taken back, nothing pushed', async () => {
+    const sb = makeSandbox();
+    sandboxes.push(sb);
+    const clone = sb.clone('work');
+    const start = head(clone);
+    const line = 'k: "' + 'x'.repeat(94) + '"\n';
+    let theirs = '';
+    const e = await refusedBy(publishCanaryChange({
+      root: clone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 20 }, processEnv: testGitEnv(),
+      beforePush: (attempt) => {
+        if (attempt === 1) theirs = pushFromOther(sb, 'ci', TEST_CONFIG_REL, (t) => t + line.repeat(Math.ceil(40e6 / line.length)), 'CI: a huge config');
+      },
+    }), 'config-too-large');
+    assert.match(e.message, /on origin\/main is 40\.\d MB, over the 1 MiB limit/);
+    assert.equal(head(clone), start, 'our commit was taken back');
+    assert.equal(head(sb.remote, 'main'), theirs, 'the remote keeps theirs, ours was not pushed');
   });
 });
