@@ -84,10 +84,13 @@ Example:
     const given = typeof p.values.url === 'string' ? p.values.url : undefined;
     if (given !== undefined) {
       try {
-        inferUrl(given, model, given); // a URL, http(s), no credentials
+        // Checked up front as far as it can be without the cluster: a URL, http(s), no
+        // credentials, never metadata / link-local; a non-loopback URL is judged against
+        // the service's own URL once the cluster is read (target-not-allowed here).
+        checkTrafficTarget({ url: given });
       } catch (e) {
         if (!isCanaryError(e)) throw e;
-        throw usageError(`traffic: --url: ${e.message}`, e.hint ?? 'Give the service URL or a loopback port-forward.');
+        if (e.code !== 'target-not-allowed') throw usageError(`traffic: --url: ${e.message}`, e.hint ?? 'Give the service URL or a loopback port-forward.');
       }
     }
     checkClusterOptions('traffic', p.values, io);
