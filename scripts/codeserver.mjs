@@ -301,7 +301,7 @@ export async function installExtension({ vsix, extensionsDir, userDataDir, runDi
  * runDir (config, user data and extensions unless given, TMPDIR, XDG_*). stop() ends every
  * process it started.
  */
-export async function startCodeServer({ port = 0, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000 }) {
+export async function startCodeServer({ port = 0, workspaceTrust = false, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000 }) {
   if (!runDir) throw new Error('startCodeServer: runDir is required');
   const { entry } = await ensureCodeServer();
   mkdirSync(runDir, { recursive: true });
@@ -317,7 +317,8 @@ export async function startCodeServer({ port = 0, workspace, extensionsDir, user
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--disable-workspace-trust',
+    // workspaceTrust: VS Code's own trust (a folder nothing trusted yet opens in restricted mode).
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--ignore-last-opened',
     ...args,
   ];

@@ -1,7 +1,10 @@
 // Extension-host tests: mocha inside the real extension host of code-server, driven by headless
 // Debian chromium, against a fresh sandbox cluster.
 //
-//   node scripts/test-exthost.mjs [--grep RE] [--files smoke,tree] [--keep] [--no-sandbox]
+//   node scripts/test-exthost.mjs [--grep RE] [--files smoke,tree] [--keep] [--no-sandbox] [--restricted]
+//
+// --restricted: code-server with workspace trust on (the workspace, trusted by nobody, opens in
+// VS Code's restricted mode) and KSC_EXTHOST_RESTRICTED=1; runs canary-9-restricted unless --files says otherwise.
 //
 // Steps: build (dev, with the suites) -> code-server (installed once) -> sandbox on an ephemeral
 // port -> code-server on an ephemeral port with KUBECONFIG and the sandbox's gitops clone as the
@@ -26,6 +29,7 @@ const { values: opts } = parseArgs({
     files: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-sandbox': { type: 'boolean', default: false },
+    restricted: { type: 'boolean', default: false },
   },
 });
 const DEADLINE_MS = Number(process.env.KSC_EXTHOST_DEADLINE_MS ?? 8 * 60_000);
@@ -53,11 +57,15 @@ async function main() {
   if (sandbox) step(`sandbox ready at ${sandbox.info.server}`);
   if (opts.grep) env.KSC_EXTHOST_GREP = opts.grep;
   if (opts.files) env.KSC_EXTHOST_FILES = opts.files;
+  if (opts.restricted) {
+    env.KSC_EXTHOST_RESTRICTED = '1';
+    env.KSC_EXTHOST_FILES ??= 'canary-9-restricted';
+  }
   rmSync(resultsFile, { force: true });
   removeDir(path.join(resultsDir, 'exthost-logs'));
 
   // 4. code-server with an empty extensions folder: the extension under test loads in development mode.
-  const cs = await startCodeServer({ workspace, runDir: path.join(runDir, 'code-server'), env });
+  const cs = await startCodeServer({ workspace, workspaceTrust: opts.restricted, runDir: path.join(runDir, 'code-server'), env });
   onShutdown(() => cs.stop());
   step(`code-server ready at ${cs.url}`);
 

@@ -131,18 +131,4 @@ describe('connection loss', function () {
     await vscode.workspace.getConfiguration('kserveCanary').update('gitopsRoot', undefined, vscode.ConfigurationTarget.Global);
     await backToNormal();
   });
-
-  it('Select context lists the kubeconfig\'s contexts and reconnects with the one picked', async () => {
-    let offered: readonly vscode.QuickPickItem[] = [];
-    stubs.set(vscode.window, 'showQuickPick', (async (items: readonly vscode.QuickPickItem[] | Thenable<readonly vscode.QuickPickItem[]>) => {
-      offered = await items;
-      return offered.find((i) => i.label === 'sandbox');
-    }) as unknown as typeof vscode.window.showQuickPick);
-    await vscode.commands.executeCommand('kserveCanary.selectContext');
-    assert.deepEqual(offered.map((i) => i.label), ['sandbox']);
-    assert.match(offered[0]!.description ?? '', /user1-test.*\(active\)/);
-    assert.equal(vscode.workspace.getConfiguration('kserveCanary').get('context'), 'sandbox');
-    await until('connected through the picked context', () => a.connection()?.context === 'sandbox' && a.state() === 'ok');
-    await backToNormal();
-  });
 });
