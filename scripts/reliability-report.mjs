@@ -131,7 +131,8 @@ function exthostTests(text) {
 /** How one named test ran: the runs matching it and the values its … took. */
 function lookUp(ref, run, problems) {
   const exthost = ref.file.startsWith(EXTHOST_DIR);
-  const stage = exthost ? 'exthost' : 'unit';
+  // Restricted-mode suites run in their own stage (code-server with workspace trust on).
+  const stage = !exthost ? 'unit' : /-restricted\.test\.ts$/.test(ref.file) ? 'restricted' : 'exthost';
   const re = titleRegex(ref.title);
   const empty = { runs: 0, passed: 0, values: [], ran: [] };
   if (!run) return empty;

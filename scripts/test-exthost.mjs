@@ -34,7 +34,7 @@ const { values: opts } = parseArgs({
 });
 const DEADLINE_MS = Number(process.env.KSC_EXTHOST_DEADLINE_MS ?? 8 * 60_000);
 const resultsDir = path.join(root, 'test-results');
-const resultsFile = path.join(resultsDir, 'exthost-results.json');
+const resultsFile = path.join(resultsDir, opts.restricted ? 'exthost-restricted-results.json' : 'exthost-results.json');
 const t0 = Date.now();
 const step = (msg) => console.log(`exthost: ${msg} (${secondsSince(t0)} s)`);
 
@@ -62,7 +62,7 @@ async function main() {
     env.KSC_EXTHOST_FILES ??= 'canary-9-restricted';
   }
   rmSync(resultsFile, { force: true });
-  removeDir(path.join(resultsDir, 'exthost-logs'));
+  removeDir(path.join(resultsDir, opts.restricted ? 'exthost-restricted-logs' : 'exthost-logs'));
 
   // 4. code-server with an empty extensions folder: the extension under test loads in development mode.
   const cs = await startCodeServer({ workspace, workspaceTrust: opts.restricted, runDir: path.join(runDir, 'code-server'), env });
@@ -100,7 +100,7 @@ async function main() {
   const failed = results.failed + (problem ? 1 : 0);
   writeSummary({ passed: results.passed, failed, skipped: results.skipped });
   if (problem || failed > 0) {
-    const logs = path.join(resultsDir, 'exthost-logs');
+    const logs = path.join(resultsDir, opts.restricted ? 'exthost-restricted-logs' : 'exthost-logs');
     removeDir(logs);
     mkdirSync(logs, { recursive: true });
     writeFileSync(path.join(logs, 'page-console.log'), `${pageLog.join('\n')}\n`);

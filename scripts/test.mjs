@@ -3,6 +3,7 @@
 // Stages:
 //   unit     node's test runner (through tsx, which loads ESM-only packages) over test/**/*.test.ts
 //   exthost  mocha inside the real extension host of code-server     (scripts/test-exthost.mjs)
+//   restricted  the same in VS Code's real restricted mode (workspace trust on, test-exthost.mjs --restricted)
 //   browser  playwright-core + Debian chromium clicking the real UI   (scripts/test-browser.mjs)
 // `node scripts/test.mjs unit` (or a list of stage names) runs only those stages;
 // `node scripts/test.mjs unit test/core` narrows the unit stage to files under the given paths.
@@ -23,9 +24,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.resolve(process.env.KSC_TEST_RESULTS_DIR ?? path.join(root, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
 
-const STAGES = ['unit', 'exthost', 'browser'];
+const STAGES = ['unit', 'exthost', 'restricted', 'browser'];
 /** The file each stage leaves its per-test results in (bound to the run by its sha256). */
-const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', browser: 'browser.tap' };
+const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', restricted: 'exthost-restricted-results.json', browser: 'browser.tap' };
+// The restricted stage is the extension host again, in VS Code's real restricted mode (workspace trust on).
+const STAGE_SCRIPTS = { exthost: ['test-exthost.mjs'], restricted: ['test-exthost.mjs', '--restricted'], browser: ['test-browser.mjs'] };
 const args = process.argv.slice(2);
 const chosen = args.filter((a) => STAGES.includes(a));
 const filters = args.filter((a) => !STAGES.includes(a));
@@ -101,12 +104,13 @@ for (const stage of stages) {
       s = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
     }
   } else {
-    const script = path.join(scriptsDir, `test-${stage}.mjs`);
+    const [scriptName, ...scriptArgs] = STAGE_SCRIPTS[stage];
+    const script = path.join(scriptsDir, scriptName);
     if (!existsSync(script)) {
       problem = `${path.relative(root, script)} is missing`;
       code = 1;
     } else {
-      code = await run(process.execPath, [script], env);
+      code = await run(process.execPath, [script, ...scriptArgs], env);
       if (existsSync(summaryFile)) {
         const j = JSON.parse(readFileSync(summaryFile, 'utf8'));
         s = { passed: j.passed ?? 0, failed: j.failed ?? 0, skipped: j.skipped ?? 0 };

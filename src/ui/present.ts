@@ -5,6 +5,7 @@
  * src/ui turns them into ThemeIcon / ThemeColor.
  */
 import type { ApplicationState, ConnectionState, ServiceState, TrafficTarget, Verdict } from '../cluster/types';
+import { canaryModeName } from '../cluster/derive-modes';
 import { isCanaryError } from '../core/errors';
 import type { ObservedSplit } from '../core/observed';
 import { markdownText, type MarkdownText } from '../core/sanitize';
@@ -203,7 +204,7 @@ export function serviceTooltip(s: ServiceState, observed?: ObservedView): Markdo
       lines.push('');
     }
     if (!s.canarySupported) {
-      lines.push(`Deployment mode ${mdEscape(s.deploymentMode)}: KServe ignores canaryTrafficPercent here; canary splitting needs Serverless mode.`);
+      lines.push(`Deployment mode ${mdEscape(s.deploymentMode)}: KServe ignores canaryTrafficPercent here; canary splitting needs ${canaryModeName(s.deploymentMode)} mode.`);
       lines.push('');
     }
   }
