@@ -14,6 +14,7 @@ import { formatObserved, observedMatches, type ObservedSplit } from '../../src/c
 import { createMetricsClient, observedSplit } from '../../src/cluster/metrics';
 import { createObservedTracker } from '../../src/cluster/observed';
 import type { ServiceState } from '../../src/cluster/types';
+import { until } from '../poll';
 
 /** Seeded PRNG (mulberry32) so the split of a run is the same every time. */
 function rng(seed: number): () => number {
@@ -135,8 +136,7 @@ test('the tracker observes every service, notifies changed keys, and re-queries 
   services = [service('a', 'a-predictor-00002', 'a-predictor-00003'), services[1]!];
   const before = queries;
   for (const l of storeListeners) l([a]);
-  const deadline = Date.now() + 10000;
-  while (formatObserved(tracker.get(a)) !== 'observed 50/50 over 5 min' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await until(() => formatObserved(tracker.get(a)) === 'observed 50/50 over 5 min', () => `the tracker to re-query a (now ${formatObserved(tracker.get(a))})`);
   assert.equal(formatObserved(tracker.get(a)), 'observed 50/50 over 5 min');
   assert.ok(queries > before);
 
