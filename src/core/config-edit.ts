@@ -187,7 +187,7 @@ function setPercent(a: Analysis, n: number): string {
     // `canary: ~`, `null`, `0`, `false`, `""`, `[]`: all render no canary; the token becomes the map.
     return splice(text, vr[0], vr[1], `{${entry}}`);
   }
-  const colon = vr && tagged && !a.top.flow ? valueIndicator(a.top, pair) : undefined;
+  const colon = !vr || !tagged ? undefined : a.top.flow ? text.indexOf(':', keyR[1]) : valueIndicator(a.top, pair);
   if (vr && colon !== undefined) {
     // `canary: !!null`, `!!bool false`, `!!seq []`: the tag goes with the token, the map takes their place.
     const tagLength = emptyTagLength(text, colon + 1, vr[1]);
