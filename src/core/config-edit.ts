@@ -144,7 +144,9 @@ function replacePercent(a: Analysis, pair: Pair<unknown, unknown>, n: number): s
     const tail = /(\r?\n)?$/.exec(old)![0];
     return splice(text, r[0], r[1], `${n}${tail}`);
   }
-  return splice(text, r[0], r[1], String(n));
+  // A lone CR after a plain value (a line break for Helm's reader) stays.
+  const cr = /\r[ \t\r]*$/.exec(text.slice(r[0], r[1]));
+  return splice(text, r[0], r[1] - (cr ? cr[0].length : 0), String(n));
 }
 
 function setPercent(a: Analysis, n: number): string {
