@@ -144,7 +144,9 @@ function replacePercent(a: Analysis, pair: Pair<unknown, unknown>, n: number): s
     const tail = /(\r?\n)?$/.exec(old)![0];
     return splice(text, r[0], r[1], `${n}${tail}`);
   }
-  return splice(text, r[0], r[1], String(n));
+  // A lone CR after a plain value (a line break for Helm's reader) stays.
+  const cr = /\r[ \t\r]*$/.exec(text.slice(r[0], r[1]));
+  return splice(text, r[0], r[1] - (cr ? cr[0].length : 0), String(n));
 }
 
 function setPercent(a: Analysis, n: number): string {
@@ -187,7 +189,7 @@ function setPercent(a: Analysis, n: number): string {
     // `canary: ~`, `null`, `0`, `false`, `""`, `[]`: all render no canary; the token becomes the map.
     return splice(text, vr[0], vr[1], `{${entry}}`);
   }
-  const colon = vr && tagged && !a.top.flow ? valueIndicator(a.top, pair) : undefined;
+  const colon = !vr || !tagged ? undefined : a.top.flow ? text.indexOf(':', keyR[1]) : valueIndicator(a.top, pair);
   if (vr && colon !== undefined) {
     // `canary: !!null`, `!!bool false`, `!!seq []`: the tag goes with the token, the map takes their place.
     const tagLength = emptyTagLength(text, colon + 1, vr[1]);

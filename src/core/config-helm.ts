@@ -73,15 +73,23 @@ function finite(v: number, text: string): HelmScalar {
 
 const TAG_PREFIX = 'tag:yaml.org,2002:';
 
+/**
+ * A plain scalar's text as go-yaml sees it: a lone CR is a line break there (YAML 1.1), which
+ * the yaml parser keeps inside the scalar; it folds into a space and trims like one.
+ */
+function plainText(text: string): string {
+  return text.includes('\r') ? text.split('\r').map((s) => s.trim()).filter((s) => s !== '').join(' ') : text;
+}
+
 /** A scalar node (plain, quoted or block, maybe tagged) as Helm reads it. */
 export function helmScalar(node: Scalar): HelmScalar {
   const text = typeof node.source === 'string' ? node.source : String(node.value ?? '');
   const plain = node.type === 'PLAIN' || node.type === undefined;
   const tag = node.tag;
-  if (!tag) return plain ? resolvePlain(text) : { kind: 'string', value: text };
+  if (!tag) return plain ? resolvePlain(plainText(text)) : { kind: 'string', value: text };
   const short = tag.startsWith(TAG_PREFIX) ? tag.slice(TAG_PREFIX.length) : tag.startsWith('!!') ? tag.slice(2) : undefined;
   if (short === 'str') return { kind: 'string', value: text };
-  const r = resolvePlain(text);
+  const r = resolvePlain(plain ? plainText(text) : text);
   if (short === 'int' || short === 'float' || short === 'null' || short === 'bool') {
     const want = short === 'int' || short === 'float' ? 'number' : short;
     if (r.kind === want && (short !== 'int' || Number.isInteger((r as { value: number }).value))) return r;

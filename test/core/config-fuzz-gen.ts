@@ -199,7 +199,7 @@ export const docArb: fc.Arbitrary<Doc> = fc.record({
 
 // ---- rendering, with the canary block's line span --------------------------------------------
 
-export interface Rendered { text: string; eol: string; lineChecks: boolean; cs: number; ce: number; parsed?: Record<string, unknown> | undefined }
+export interface Rendered { text: string; eol: string; lineChecks: boolean; cs: number; ce: number }
 
 export function renderDoc(d: Doc): Rendered {
   const lines: string[] = [];

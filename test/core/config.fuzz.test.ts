@@ -12,7 +12,7 @@
  *   shares; set on a canary that is an alias): those are counted apart, by reason;
  * - unchanged (`changed: false`): the text is identical and already in the intended state;
  * - the intended change, checked independently of the implementation:
- *   1. the input renders fine; the output parses (yaml, merge keys on) without error; the
+ *   1. the input renders fine; the output parses (yaml, YAML 1.1) without error; the
  *      oracle reads its percent as N for set/rollback, no canary key for promote; the other
  *      canary keys and every other top-level value are deep-equal to the input's;
  *   2. line check (undamaged block-style documents): split input and output on the
@@ -35,25 +35,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import { parseAllDocuments } from 'yaml';
 import { applyCanaryAction, parseModelConfig } from '../../src/core/config';
 import { CanaryError } from '../../src/core/errors';
 import type { CanaryAction } from '../../src/core/types';
 import { docArb, renderDoc, type Rendered } from './config-fuzz-gen';
-import { helmVerdict, rendersFine, unavoidableRefusal, type Verdict } from './helm-oracle';
+import { helmReading, rendersFine, unavoidableRefusal, type Verdict } from './helm-oracle';
 
 const SEED = 20261126;
 const DOCUMENTS = Number(process.env.KSC_FUZZ_DOCS ?? 10_000);
 
 // ---- the property ----------------------------------------------------------------------------
-
-/** The first document's plain value (later documents do not count, a repeated key's last value wins). */
-function plain(text: string): Record<string, unknown> | undefined {
-  const doc = parseAllDocuments(text, { merge: true, uniqueKeys: false, logLevel: 'error' })[0];
-  if (!doc || doc.errors.length) return undefined;
-  const js = doc.toJS({ maxAliasCount: 1000 }) as unknown;
-  return js !== null && typeof js === 'object' && !Array.isArray(js) ? (js as Record<string, unknown>) : undefined;
-}
 
 function without(o: unknown, key: string): Record<string, unknown> {
   const c: Record<string, unknown> = o !== null && typeof o === 'object' && !Array.isArray(o) ? { ...(o as Record<string, unknown>) } : {};
@@ -83,8 +74,10 @@ const counts = {
 /** The first refusals of documents the chart renders fine, with the document (printed on failure). */
 const validRefusals: string[] = [];
 
-interface Judged extends Rendered { verdict?: Verdict }
-const verdictOf = (r: Judged): Verdict => (r.verdict ??= helmVerdict(r.text));
+/** A rendered document with the oracle's reading of it (made once, on first use). */
+interface Judged extends Rendered { reading?: ReturnType<typeof helmReading> }
+const readingOf = (r: Judged): ReturnType<typeof helmReading> => (r.reading ??= helmReading(r.text));
+const verdictOf = (r: Judged): Verdict => readingOf(r).verdict;
 
 function checkOne(r: Judged, action: CanaryAction): void {
   counts.actions++;
@@ -113,15 +106,17 @@ function checkOne(r: Judged, action: CanaryAction): void {
     return;
   }
   const want = action.kind === 'set' ? action.percent : action.kind === 'rollback' ? 0 : undefined;
-  const before = (r.parsed ??= plain(input));
-  const after = plain(out.text);
+  // The first document's values as Helm reads them (later documents do not count, a repeated key's last value wins).
+  const before = readingOf(r).values;
+  const outReading = out.text === input ? readingOf(r) : helmReading(out.text);
+  const after = outReading.values;
   const ctx = (): string => `${action.kind} ${want}\n--- input\n${JSON.stringify(input)}\n--- output\n${JSON.stringify(out.text)}`;
   assert.ok(rendersFine(verdictOf(r)), `edited a document the chart does not render (${JSON.stringify(verdictOf(r))}): ${ctx()}`);
   assert.ok(before !== undefined, `accepted a document the reference parser refuses: ${ctx()}`);
   assert.ok(after !== undefined, `output does not parse: ${ctx()}`);
   // 1. values
   assert.ok(isDeepStrictEqual(without(before, 'canary'), without(after, 'canary')), `another value changed: ${ctx()}`);
-  const rendered = helmVerdict(out.text);
+  const rendered = outReading.verdict;
   if (want === undefined) {
     assert.equal(Object.prototype.hasOwnProperty.call(after, 'canary'), false, `canary still there: ${ctx()}`);
     assert.deepEqual(rendered, { kind: 'none', key: false }, `promoted document still renders a canary: ${ctx()}`);

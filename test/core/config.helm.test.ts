@@ -13,8 +13,8 @@ import { applyCanaryAction, parseModelConfig } from '../../src/core/config';
 import { CanaryError } from '../../src/core/errors';
 import { PARSER_DIVERGENCES } from './helm-oracle';
 
-export interface HelmCase { values: string; renders: 'percent' | 'none' | 'invalid' | 'error'; value?: number }
-export const helmCases = (JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'helm-render.json'), 'utf8')) as { cases: HelmCase[] }).cases;
+interface HelmCase { values: string; renders: 'percent' | 'none' | 'invalid' | 'error'; value?: number }
+const helmCases = (JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'helm-render.json'), 'utf8')) as { cases: HelmCase[] }).cases;
 
 /** Documents Helm renders fine that the tool still refuses to SET, with the reason (reading works). */
 const SET_REFUSED: Record<string, string> = {

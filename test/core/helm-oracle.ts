@@ -99,21 +99,35 @@ function lastPair(map: unknown, key: string): { value: unknown } | undefined {
 
 /** What the chart renders from this config.yaml text. */
 export function helmVerdict(text: string): Verdict {
-  const docs = parseAllDocuments(text, { schema: 'yaml-1.1', merge: true, uniqueKeys: false, logLevel: 'silent' });
+  return helmReading(text).verdict;
+}
+
+/**
+ * The verdict, and the first document's values as Helm's YAML 1.1 reader holds them (for
+ * comparing the values an edit must not change; undefined when the document is not a mapping).
+ */
+export function helmReading(text: string): { verdict: Verdict; values: Record<string, unknown> | undefined } {
+  // The YAML 1.1 schema honours `<<` merge keys by itself.
+  const docs = parseAllDocuments(text, { schema: 'yaml-1.1', uniqueKeys: false, logLevel: 'silent' });
   const doc = Array.isArray(docs) ? docs[0] : undefined;
-  if (!doc) return { kind: 'unknown', why: 'no document' };
-  if (doc.errors.length) return { kind: 'unknown', why: doc.errors[0]!.code };
+  const unknown = (why: string): { verdict: Verdict; values: undefined } => ({ verdict: { kind: 'unknown', why }, values: undefined });
+  if (!doc) return unknown('no document');
+  if (doc.errors.length) return unknown(doc.errors[0]!.code);
   let js: unknown;
   try {
     js = doc.toJS({ maxAliasCount: 1000 });
   } catch (e) {
-    return { kind: 'unknown', why: (e as Error).message };
+    return unknown((e as Error).message);
   }
-  if (js === null || typeof js !== 'object' || Array.isArray(js)) return { kind: 'unknown', why: 'not a mapping' };
+  if (js === null || typeof js !== 'object' || Array.isArray(js)) return unknown('not a mapping');
+  return { verdict: judge(doc, js as Record<string, unknown>), values: js as Record<string, unknown> };
+}
+
+function judge(doc: Document.Parsed, js: Record<string, unknown>): Verdict {
   const pair = lastPair(doc.contents, 'canary');
   const hasKey = Object.prototype.hasOwnProperty.call(js, 'canary');
   // A canary that only a merge key brings in: read it from the merged JS value.
-  const canary: Value = pair ? nodeValue(pair.value, doc) : (js as Record<string, unknown>).canary;
+  const canary: Value = pair ? nodeValue(pair.value, doc) : js.canary;
   if (canary === BAD) return { kind: 'invalid', why: 'Helm cannot read canary' };
   if (!truthy(canary)) return { kind: 'none', key: hasKey };
   if (typeof canary !== 'object' || Array.isArray(canary) || canary instanceof Date) return { kind: 'invalid', why: 'canary is not a map: the template fails' };
