@@ -31,8 +31,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { applyCanaryAction, parseModelConfig } from '../../src/core/config';
@@ -40,6 +38,7 @@ import { CanaryError } from '../../src/core/errors';
 import type { CanaryAction } from '../../src/core/types';
 import { docArb, renderDoc, type Rendered } from './config-fuzz-gen';
 import { helmReading, rendersFine, unavoidableRefusal, type Verdict } from './helm-oracle';
+import { writeFigures } from '../figures';
 
 const SEED = 20261126;
 const DOCUMENTS = Number(process.env.KSC_FUZZ_DOCS ?? 10_000);
@@ -176,7 +175,7 @@ function checkRead(r: Judged): void {
   }
 }
 
-test(`canary edits under fuzz: ${DOCUMENTS} generated config.yaml documents × set/promote/rollback`, () => {
+test(`canary edits under fuzz: ${DOCUMENTS} generated config.yaml documents × set/promote/rollback`, (t) => {
   const started = Date.now();
   fc.assert(
     fc.property(docArb, fc.integer({ min: 0, max: 100 }), (d, n) => {
@@ -190,13 +189,13 @@ test(`canary edits under fuzz: ${DOCUMENTS} generated config.yaml documents × s
     { seed: SEED, numRuns: DOCUMENTS, endOnFailure: true, includeErrorInReport: true },
   );
   counts.durationMs = Date.now() - started;
-  const outDir = path.join(__dirname, '..', '..', 'test-results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'fuzz.json'), `${JSON.stringify(counts, null, 2)}\n`);
   // The generator must mostly produce documents that get edited, or the test proves little;
   // and it must reach every verdict, or the oracle is not exercised.
   assert.ok(counts.changed > counts.actions / 3, `only ${counts.changed} of ${counts.actions} actions changed a document`);
   assert.ok(counts.lineChecked > counts.changed / 2, `line checks ran on only ${counts.lineChecked} changes`);
   for (const k of ['percent', 'none', 'invalid', 'unknown']) assert.ok((counts.verdicts[k] ?? 0) > DOCUMENTS / 100, `only ${counts.verdicts[k] ?? 0} documents judged ${k}`);
   assert.deepEqual(validRefusals, [], `${counts.validRefused} edits and ${counts.validReadRefused} reads refused documents the chart renders fine`);
+
+  // Figures only once every assertion held (test/figures.ts binds them to this run).
+  writeFigures('fuzz', t, counts);
 });
