@@ -166,8 +166,14 @@ export class ArgoController {
     if (this.stopped || this.paused || this.polling) return;
     this.polling = true;
     try {
-      const sha = await readBranchHead(this.options.bareRepo, this.options.branch);
-      if (sha && sha !== this.lastSha) await this.enqueue(() => this.processCommit(sha));
+      // The head is read inside the queue, as refresh and resync do: read outside, an older
+      // head could be processed after a refresh already processed a newer one (Argo CD never
+      // goes back to an older commit of the branch it tracks).
+      await this.enqueue(async () => {
+        if (this.stopped || this.paused) return;
+        const sha = await readBranchHead(this.options.bareRepo, this.options.branch);
+        if (sha && sha !== this.lastSha) await this.processCommit(sha);
+      });
     } finally {
       this.polling = false;
     }
