@@ -114,7 +114,8 @@ describe('KServe Canary rollout: a failing metric gate rolls back', function () 
     assert.match(await git([...remote, 'show', `main:${CONFIG}`]), /trafficPercent:\s*0\b/);
 
     // The cluster follows, and the UI said so.
-    await until('the tree back at 100/0', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 100% · latest 0%');
+    // (with Prometheus configured the row also shows the observed split after the configured one)
+    await until('the tree back at 100/0', async () => /^prev 100% · latest 0%( · observed .*)?$/.test((await serviceRow(a, 'test', 'jukebox'))?.description ?? ''));
     const warning = a.notices().find((n) => n.kind === 'warning' && n.text.startsWith('jukebox · test: rollout rolled-back'));
     assert.ok(warning, JSON.stringify(a.notices().slice(-8)));
     assert.match(warning.text, /at step 1\/2\. Rolled back jukebox in test to 0% \([0-9a-f]{10}\): gate error-rate failed \(\d+(\.\d+)?% > 5%\)/);
