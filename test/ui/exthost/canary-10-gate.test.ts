@@ -43,6 +43,18 @@ describe('KServe Canary rollout: a failing metric gate rolls back', function () 
     for (const k of ['rollout.steps', 'rollout.pause', 'rollout.maxErrorRate', 'prometheus.url']) await cfg().update(k, undefined, vscode.ConfigurationTarget.Global);
   });
 
+  // The suites share one sandbox and this one runs before canary-2, which starts from the seed's
+  // 80/20 in test: leave jukebox there again.
+  after(async () => {
+    stubs.set(vscode.window, 'showInputBox', (async () => '20') as typeof vscode.window.showInputBox);
+    try {
+      await vscode.commands.executeCommand('kserveCanary.setTraffic', keyOf(a, 'test', 'jukebox'));
+    } finally {
+      stubs.restore();
+    }
+    await until('the tree back at the seed 80/20', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 80% · latest 20%');
+  });
+
   it('a canary answering 500s fails the error-rate gate: rollback commit to 0% naming the gate, tree at 100/0, a warning', async () => {
     const prometheusUrl = sandbox().prometheusUrl;
     assert.ok(prometheusUrl, 'the harness starts the sandbox with --inference');
