@@ -8,6 +8,11 @@
  *   400 for a body that is not JSON, 404 for another model or an unknown service.
  *   `setRevisionBehavior(ns, revision, {errorRate, latencyMs})`: every round(1/errorRate)-th
  *   request of that revision answers 500; each answer waits latencyMs.
+ * - `POST /_sandbox/revisions/<ns>/<revision>/behavior` with `{errorRate?, latencyMs?}`: the
+ *   same from another process (the extension-host tests run the sandbox as a child process).
+ *   Test control, not a KServe API: only from loopback peers, only with the sandbox's bearer
+ *   token (401 otherwise, 403 from another address), 400 for a body that is not such an object;
+ *   answers 200 with the revision's behavior now in force.
  * - `GET /prometheus/api/v1/query?query=…`: instant queries, served over https (the sandbox
  *   CA's certificate for 127.0.0.1, like the Thanos querier's route) and over plain http (a
  *   twin for tests proving that no credential goes over http). Like the Thanos querier behind
@@ -133,6 +138,8 @@ export interface InferenceOptions {
 }
 
 const AUTH_LOG_MAX = 1000;
+/** readJson's answer when it already answered the request. */
+const NO_BODY = Symbol('no body');
 
 export class InferenceServer {
   private server: http.Server | undefined;
@@ -219,6 +226,7 @@ export class InferenceServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/prometheus/api/v1/query') return this.serveQuery(req, res, url);
+    if (url.pathname.startsWith('/_sandbox/')) return this.serveControl(req, res, url);
     const m = /^\/serving\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!m) return this.json(res, 404, { error: 'not found' });
     const ns = decodeURIComponent(m[1]!);
@@ -236,19 +244,8 @@ export class InferenceServer {
       return this.json(res, 200, { name, platform: 'onnx', versions: this.weights(isvc, name).map(([r]) => r), inputs: [], outputs: [] });
     }
     if (req.method !== 'POST') return this.json(res, 405, { error: 'method not allowed' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > 16 * 1024 * 1024) return this.json(res, 413, { error: 'request too large' });
-      chunks.push(c as Buffer);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      return this.json(res, 400, { error: 'Unrecognized request format: the body is not JSON' });
-    }
+    const body = await this.readJson(req, res, 16 * 1024 * 1024, 'Unrecognized request format: the body is not JSON');
+    if (body === NO_BODY) return;
     const id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : randomUUID();
     const revision = this.pick(ns, name, isvc);
     if (!revision) return this.json(res, 503, { error: `InferenceService ${name} has no ready revision` });
@@ -325,6 +322,57 @@ export class InferenceServer {
     const a = Buffer.from(m[1]!.trim());
     const b = Buffer.from(this.token());
     return a.length === b.length && timingSafeEqual(a, b) ? 'valid' : 'invalid';
+  }
+
+  /** The JSON body, or NO_BODY once it answered 413 (over `limit` bytes) or 400 (`notJson`). */
+  private async readJson(req: IncomingMessage, res: ServerResponse, limit: number, notJson: string): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > limit) {
+        this.json(res, 413, { error: 'request too large' });
+        return NO_BODY;
+      }
+      chunks.push(c as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    } catch {
+      this.json(res, 400, { error: notJson });
+      return NO_BODY;
+    }
+  }
+
+  /** The test-control route (see the file comment): loopback peers with the sandbox token only. */
+  private async serveControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const m = /^\/_sandbox\/revisions\/([^/]+)\/([^/]+)\/behavior$/.exec(url.pathname);
+    if (!m) return this.json(res, 404, { error: 'not found' });
+    const peer = req.socket.remoteAddress ?? '';
+    if (!/^(127\.|::1$|::ffff:127\.)/.test(peer)) return this.json(res, 403, { error: 'the sandbox control route answers loopback peers only' });
+    if (this.credential(req) !== 'valid') {
+      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer' }).end('Unauthorized\n');
+      return;
+    }
+    if (req.method !== 'POST') return this.json(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
+    const body = await this.readJson(req, res, 64 * 1024, 'the body is not JSON');
+    if (body === NO_BODY) return;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return this.json(res, 400, { error: 'the body must be an object {errorRate?, latencyMs?}' });
+    const unknown = Object.keys(body).filter((k) => k !== 'errorRate' && k !== 'latencyMs');
+    if (unknown.length) return this.json(res, 400, { error: `unknown field(s) ${unknown.join(', ')} (expected errorRate, latencyMs)` });
+    const b = body as Record<string, unknown>;
+    for (const k of ['errorRate', 'latencyMs'] as const) {
+      if (b[k] !== undefined && typeof b[k] !== 'number') return this.json(res, 400, { error: `${k} must be a number` });
+    }
+    const ns = decodeURIComponent(m[1]!);
+    const revision = decodeURIComponent(m[2]!);
+    try {
+      this.setRevisionBehavior(ns, revision, { ...(b.errorRate !== undefined ? { errorRate: b.errorRate as number } : {}), ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs as number } : {}) });
+    } catch (e) {
+      if (e instanceof RangeError) return this.json(res, 400, { error: e.message });
+      throw e;
+    }
+    return this.json(res, 200, { namespace: ns, revision, behavior: this.behaviors.get(`${ns}/${revision}`) });
   }
 
   private serveQuery(req: IncomingMessage, res: ServerResponse, url: URL): void {
