@@ -101,7 +101,9 @@ describe('store change events', () => {
     try {
       await ctx.store.refresh();
       const at = await barrier(events);
-      assert.deepEqual(events.slice(0, at), []);
+      // The sentinel is the one object that did change (listen() moved it just before): a late
+      // event of its own is not the relist's doing. Every unchanged object must stay silent.
+      assert.deepEqual(events.slice(0, at).flat().filter((k) => k !== SENTINEL), []);
       assert.deepEqual(events[at], [SENTINEL]);
     } finally {
       off();
