@@ -13,6 +13,8 @@
  *   Test control, not a KServe API: only from loopback peers, only with the sandbox's bearer
  *   token (401 otherwise, 403 from another address), 400 for a body that is not such an object;
  *   answers 200 with the revision's behavior now in force.
+ * - `POST /_sandbox/metrics/reset` (same rules): forgets every request served so far, so that
+ *   a test reading the observed split starts from nothing, whatever earlier suites sent.
  * - `GET /prometheus/api/v1/query?query=…`: instant queries, served over https (the sandbox
  *   CA's certificate for 127.0.0.1, like the Thanos querier's route) and over plain http (a
  *   twin for tests proving that no credential goes over http). Like the Thanos querier behind
@@ -347,7 +349,8 @@ export class InferenceServer {
   /** The test-control route (see the file comment): loopback peers with the sandbox token only. */
   private async serveControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const m = /^\/_sandbox\/revisions\/([^/]+)\/([^/]+)\/behavior$/.exec(url.pathname);
-    if (!m) return this.json(res, 404, { error: 'not found' });
+    const reset = url.pathname === '/_sandbox/metrics/reset';
+    if (!m && !reset) return this.json(res, 404, { error: 'not found' });
     const peer = req.socket.remoteAddress ?? '';
     if (!/^(127\.|::1$|::ffff:127\.)/.test(peer)) return this.json(res, 403, { error: 'the sandbox control route answers loopback peers only' });
     if (this.credential(req) !== 'valid') {
@@ -355,6 +358,12 @@ export class InferenceServer {
       return;
     }
     if (req.method !== 'POST') return this.json(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
+    if (reset) {
+      // Forget every request served so far: a test that reads the observed split starts from nothing.
+      const forgotten = this.samples.length;
+      this.samples = [];
+      return this.json(res, 200, { reset: true, forgotten });
+    }
     const body = await this.readJson(req, res, 64 * 1024, 'the body is not JSON');
     if (body === NO_BODY) return;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return this.json(res, 400, { error: 'the body must be an object {errorRate?, latencyMs?}' });
@@ -364,8 +373,8 @@ export class InferenceServer {
     for (const k of ['errorRate', 'latencyMs'] as const) {
       if (b[k] !== undefined && typeof b[k] !== 'number') return this.json(res, 400, { error: `${k} must be a number` });
     }
-    const ns = decodeURIComponent(m[1]!);
-    const revision = decodeURIComponent(m[2]!);
+    const ns = decodeURIComponent(m![1]!);
+    const revision = decodeURIComponent(m![2]!);
     try {
       this.setRevisionBehavior(ns, revision, { ...(b.errorRate !== undefined ? { errorRate: b.errorRate as number } : {}), ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs as number } : {}) });
     } catch (e) {

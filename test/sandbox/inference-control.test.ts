@@ -1,7 +1,8 @@
 /**
- * The sandbox's test-control route `POST /_sandbox/revisions/<ns>/<revision>/behavior`
- * (src/sandbox/inference.ts): it changes how a revision answers from another process, and
- * only with the sandbox's bearer token; bad bodies are refused before anything changes.
+ * The sandbox's test-control routes (src/sandbox/inference.ts): `POST
+ * /_sandbox/revisions/<ns>/<revision>/behavior` changes how a revision answers from another
+ * process, `POST /_sandbox/metrics/reset` forgets the requests served; both only with the
+ * sandbox's bearer token; bad bodies are refused before anything changes.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,5 +105,29 @@ describe('sandbox control route for revision behavior', () => {
     const other = await post(`${origin}/_sandbox/other`, '{}', auth);
     assert.equal(other.status, 404);
     await other.arrayBuffer();
+  });
+
+  test('metrics/reset forgets the requests served (token required): the observed rate starts from nothing', async () => {
+    await codes(3);
+    const query = async () => {
+      const q = encodeURIComponent('sum by (revision_name)(rate(revision_request_count{namespace_name="user1-prod"}[5m]))');
+      const r = await new Promise<string>((resolve, reject) => {
+        https.get(`${sb.prometheusUrl}/api/v1/query?query=${q}`, { ca: readFileSync(sb.caFile, 'utf8'), headers: { authorization: `Bearer ${token}` } }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      return (JSON.parse(r) as { data: { result: unknown[] } }).data.result;
+    };
+    assert.ok((await query()).length > 0, 'the requests were recorded');
+    const refused = await post(`${origin}/_sandbox/metrics/reset`, '{}');
+    assert.equal(refused.status, 401);
+    await refused.arrayBuffer();
+    assert.ok((await query()).length > 0, 'a refused reset forgets nothing');
+    const r = await post(`${origin}/_sandbox/metrics/reset`, '{}', `Bearer ${token}`);
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as { reset: boolean }).reset, true);
+    assert.deepEqual(await query(), []);
   });
 });

@@ -6,9 +6,8 @@
 // gitops remote naming the failed gate, the tree back at prev 100% · latest 0%, and a warning
 // notification saying so.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { api, git, keyOf, remoteCommits, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const CONFIG = 'model-deployments/test/jukebox/config.yaml';
 
@@ -25,10 +24,7 @@ describe('KServe Canary rollout: a failing metric gate rolls back', function () 
   };
   /** Sets how a revision answers, through the sandbox's token-authenticated control route. */
   const setBehavior = async (namespace: string, revision: string, behavior: { errorRate?: number; latencyMs?: number }) => {
-    const token = readFileSync(sandbox().tokenFile, 'utf8').trim();
-    const url = `${new URL(service().url).origin}/_sandbox/revisions/${encodeURIComponent(namespace)}/${encodeURIComponent(revision)}/behavior`;
-    const r = await fetch(url, { method: 'POST', body: JSON.stringify(behavior), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
-    assert.equal(r.status, 200, await r.text());
+    await sandboxControl(new URL(service().url).origin, `revisions/${encodeURIComponent(namespace)}/${encodeURIComponent(revision)}/behavior`, behavior);
   };
   let healed: (() => Promise<void>) | undefined;
 

@@ -3,7 +3,7 @@
 // commit per step on the sandbox's remote. Inputs are injected by stubbing vscode.window.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, git, keyOf, remoteCommits, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 describe('KServe Canary progressive rollout', function () {
   this.timeout(240_000);
@@ -110,6 +110,10 @@ describe('KServe Canary progressive rollout', function () {
 
   it('Send test traffic to the sandbox inference endpoint: a notification with counts by status and p50/p95', async () => {
     assert.ok(sandbox().prometheusUrl, 'the harness starts the sandbox with --inference');
+    // The observed-split test below judges this traffic alone: forget what earlier suites sent.
+    const svcUrl = a.services().find((x) => x.key === keyOf(a, 'test', 'jukebox'))?.url;
+    assert.ok(svcUrl, 'jukebox in test has a status.url');
+    await sandboxControl(new URL(svcUrl).origin, 'metrics/reset');
     const answers = ['20', '2s'];
     stubs.set(vscode.window, 'showInputBox', (async () => answers.shift()) as typeof vscode.window.showInputBox);
     const infos: string[] = [];

@@ -95,3 +95,16 @@ export function keyOf(a: Api, env: string, model: string): string {
   assert.ok(s, `no service ${model} in ${env}; known: ${a.services().map((x) => x.key).join(', ')}`);
   return s.key;
 }
+
+/**
+ * Calls the sandbox's token-authenticated test-control route (src/sandbox/inference.ts) on the
+ * inference server `origin` (the origin of a service's status.url): `revisions/<ns>/<rev>/behavior`
+ * or `metrics/reset`. Asserts a 200 and returns the answer.
+ */
+export async function sandboxControl(origin: string, route: string, body: unknown = {}): Promise<unknown> {
+  const token = readFileSync(sandbox().tokenFile, 'utf8').trim();
+  const r = await fetch(`${origin}/_sandbox/${route}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`sandbox control ${route}: ${r.status} ${text}`);
+  return JSON.parse(text) as unknown;
+}
