@@ -19,9 +19,11 @@ import vm from 'node:vm';
 import { createClusterStore } from '../src/cluster/index';
 import { loadClient } from '../src/cluster/kubeconfig';
 import type { Store } from '../src/cluster/store';
-import { startSandbox, type Sandbox } from '../src/sandbox/index';
+import type { Sandbox } from '../src/sandbox/index';
+import { openSandbox } from '../test/sandbox/helpers';
 import { INFERENCE_SERVICES, NAMESPACES } from '../src/sandbox/resources';
 import type { KObject } from '../src/sandbox/types';
+import { until as poll } from '../test/poll';
 
 const REPS = Math.max(20, Number(process.env.KSC_BENCH_REPS ?? 40));
 const NAMESPACE_COUNT = 500;
@@ -37,13 +39,8 @@ function pct(xs: number[], p: number): number {
 const median = (xs: number[]) => pct(xs, 50);
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-async function until(cond: () => boolean, what: string, ms = 120000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** test/poll.ts's until, polling every 2 ms: the latency measured is the event's, not the poll's. */
+const until = (cond: () => boolean, what: string, ms = 120000): Promise<true> => poll(() => cond(), what, ms, 2);
 
 function kubectl(sb: Sandbox, home: string, args: string[]): ChildProcess {
   return spawn('kubectl', ['--kubeconfig', sb.kubeconfigPath, ...args], { env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -234,7 +231,7 @@ async function updateCost(sb: Sandbox, template: KObject) {
 async function main(): Promise<void> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'ksc-bench-home-'));
   await loadClient(); // the extension loads it once; (b) measures the sync itself
-  const sb = await startSandbox({ syncDelayMs: 100, rolloutDelayMs: 50, pollMs: 100 });
+  const sb = await openSandbox({ syncDelayMs: 100, rolloutDelayMs: 50, pollMs: 100 });
   try {
     await sb.controller.argo.stop();
     sb.controller.kserve.stop();
@@ -249,8 +246,7 @@ async function main(): Promise<void> {
     const result = { name: 'cluster', latency: a, initialSync: b, updateCost: c };
     if (process.env.KSC_BENCH_OUT) writeFileSync(process.env.KSC_BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    await sb.stop();
-    rmSync(sb.dir, { recursive: true, force: true });
+    await sb.cleanup();
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,6 @@
  * `kserve-canary status` and `set … --wait` against the sandbox, in-process through main().
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import { humanAge } from '../../src/cli/commands/status';
-import { REFRESH_ANNOTATION, startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { REFRESH_ANNOTATION } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
+import { git } from '../core/git-helpers';
 import { APPLICATIONS } from '../../src/sandbox/resources';
 import { patchSpec, until } from './sandbox-helpers';
 
@@ -29,15 +30,14 @@ function io(opts: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; cwd?: string 
 }
 
 describe('kserve-canary status / --wait against the sandbox', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let token: string;
   before(async () => {
-    sb = await startSandbox({ syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 });
+    sb = await openSandbox({ syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 });
     token = fs.readFileSync(sb.tokenFile, 'utf8').trim();
   });
   after(async () => {
-    await sb?.stop();
-    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+    await sb?.cleanup();
   });
   const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];
 
@@ -147,7 +147,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     unsubscribe();
     assert.equal(code, 0, r.err() + r.out());
     assert.deepEqual(refreshes, ['jukebox-test'], 'Argo CD was asked to refresh the Application once');
-    const sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
     const out = r.out();
     const pushed = out.indexOf('✓ Pushed');
     const synced = out.indexOf('✓ Argo CD synced jukebox-test');
@@ -173,7 +173,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
       const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
       const code = await main(['set', 'jukebox', '40', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '30'], r.io);
       assert.equal(code, 1, r.out() + r.err());
-      sha = execFileSync('git', ['-C', sb.gitopsClone, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+      sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
       assert.match(r.out(), new RegExp(`✓ Pushed ${sha.slice(0, 7)}`));
       assert.match(r.err(), new RegExp(`error: Cannot follow jukebox in test: The cluster at \\S+ refused the credentials.* The change itself is pushed \\(commit ${sha.slice(0, 7)}\\): nothing is lost\\.`));
       assert.match(r.err(), /hint: Log in again/);

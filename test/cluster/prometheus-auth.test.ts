@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify as toYaml } from 'yaml';
 import { metricsFromSettings, observedSplit, readGates, type MetricsKube, type PrometheusSettings, type ServiceRef } from '../../src/cluster/metrics';
 import { sendTraffic } from '../../src/core/loadgen';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { execUser, sandboxKubeconfig, writeExecPlugin } from './kube-users';
 
@@ -26,14 +26,14 @@ const svc: ServiceRef = { namespace: 'user1-test', name: 'jukebox', prevRevision
 const SECRET = 'sha256~PluginSecretAbCdEf0123456789xyzQRST';
 
 describe('Prometheus credentials from every kind of kubeconfig user', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let work: string;
   let token: string;
   const kc: Record<string, string> = {};
 
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'ksc-prom-auth-'));
-    sb = await startSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true });
+    sb = await openSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true });
     token = readFileSync(sb.tokenFile, 'utf8').trim();
     const url = (sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { status?: { url?: string } }).status?.url;
     assert.ok(url);
@@ -51,7 +51,7 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
     kc.truncated = sandboxKubeconfig(sb, path.join(work, 'kc-truncated'), execUser(plugin('plugin-truncated', 'truncated')));
   });
   after(async () => {
-    await sb?.stop();
+    await sb?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

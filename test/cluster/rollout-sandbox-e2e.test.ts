@@ -27,7 +27,6 @@
  *      `{"status":"error","errorType":"bad_data","error":"…"}`.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
@@ -35,6 +34,7 @@ import { memoryIO } from './cli-io';
 import { createMetricsClient, observedSplit } from '../../src/cluster/metrics';
 import { observedMatches, formatObserved } from '../../src/core/observed';
 import { openSandbox, type TestSandbox } from '../sandbox/helpers';
+import { git } from '../core/git-helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 
 const io = memoryIO;
@@ -50,7 +50,7 @@ describe('progressive rollout end to end on the sandbox (inference + Prometheus 
   });
   const promUrl = () => sb!.prometheusUrl!;
   const common = () => ['--kubeconfig', sb!.kubeconfigPath, '--gitops', sb!.gitopsClone];
-  const subjects = (n: number) => execFileSync('git', ['log', `-${n}`, '--format=%s'], { cwd: sb!.gitopsClone, encoding: 'utf8' }).trim().split('\n').reverse();
+  const subjects = (n: number) => git(sb!.gitopsClone, ['log', `-${n}`, '--format=%s']).trim().split('\n').reverse();
   const latestRevision = () => {
     const o = sb!.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { status?: { components?: { predictor?: { latestReadyRevision?: string } } } } | undefined;
     return o?.status?.components?.predictor?.latestReadyRevision ?? '';

@@ -4,7 +4,7 @@
  * so the gates are read from a small loopback fake of /api/v1/query.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCliBundle } from '../cli/bundle';
@@ -16,6 +16,7 @@ import { main } from '../../src/cli/main';
 import { memoryIO } from './cli-io';
 import { parseTrailer } from '../../src/core/rollout';
 import { openSandbox, type TestSandbox } from '../sandbox/helpers';
+import { git } from '../core/git-helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 
 const io = memoryIO;
@@ -46,8 +47,6 @@ async function fakeGates(errorRate: () => number, tlsDir: string) {
   };
 }
 
-const gitEnv = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' };
-
 describe('kserve-canary rollout against the sandbox', () => {
   let sb: TestSandbox;
   let token: string;
@@ -59,8 +58,8 @@ describe('kserve-canary rollout against the sandbox', () => {
     await sb?.cleanup();
   });
   const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];
-  const subjects = (n: number) => execFileSync('git', ['log', `-${n}`, '--format=%s'], { cwd: sb.gitopsClone, encoding: 'utf8', env: { ...process.env, ...gitEnv } }).trim().split('\n').reverse();
-  const lastMessage = () => execFileSync('git', ['log', '-1', '--format=%B'], { cwd: sb.gitopsClone, encoding: 'utf8' });
+  const subjects = (n: number) => git(sb.gitopsClone, ['log', `-${n}`, '--format=%s']).trim().split('\n').reverse();
+  const lastMessage = () => git(sb.gitopsClone, ['log', '-1', '--format=%B']);
   const isvcPercent = () => {
     const o = sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { spec?: { predictor?: { canaryTrafficPercent?: number } } } | undefined;
     return o?.spec?.predictor?.canaryTrafficPercent;
@@ -159,9 +158,9 @@ describe('kserve-canary rollout against the sandbox', () => {
         });
       });
       assert.equal(killed.signal, 'SIGKILL', killed.output);
-      const git = (args: string[]) => execFileSync('git', args, { cwd: sb.gitopsClone, encoding: 'utf8' }).trim();
-      assert.equal(git(['log', '-1', '--format=%s']), 'Progressive rollout of jukebox in test: step 1/3, 10%');
-      assert.equal(git(['rev-list', '--count', '@{upstream}..HEAD']), '1', 'the step commit is local only');
+      const clone = (args: string[]) => git(sb.gitopsClone, args).trim();
+      assert.equal(clone(['log', '-1', '--format=%s']), 'Progressive rollout of jukebox in test: step 1/3, 10%');
+      assert.equal(clone(['rev-list', '--count', '@{upstream}..HEAD']), '1', 'the step commit is local only');
 
       const r = io();
       assert.equal(await main(['rollout', 'jukebox', '--env', 'test', ...plan, ...common()], r.io), 0, r.out() + r.err());
@@ -171,7 +170,7 @@ describe('kserve-canary rollout against the sandbox', () => {
         'Progressive rollout of jukebox in test: step 2/3, 50%',
         'Progressive rollout of jukebox in test: step 3/3, 100% (promote)',
       ]);
-      assert.equal(git(['rev-list', '--count', '@{upstream}..HEAD']), '0');
+      assert.equal(clone(['rev-list', '--count', '@{upstream}..HEAD']), '0');
       assert.equal(isvcPercent(), undefined);
     } finally {
       bundle.cleanup();

@@ -6,12 +6,12 @@
  * by the source that is the checkout's remote, in another URL form than the Application's.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceState } from '../../src/cluster/types';
 import * as A from './fixtures/argo-application';
 import { kubeWriter, waitForState, type KubeWriter } from './sandbox-kube-writer';
 import { patchSpec, sandboxAndStore } from './sandbox-helpers';
+import { git as runGit } from '../core/git-helpers';
 
 const KEY = 'user1-test/jukebox';
 const TOOLINGS = 'user1-toolings';
@@ -21,7 +21,7 @@ for (const dialect of ['legacy', 'current'] as const) {
   describe(`Argo CD verdicts against the sandbox, KServe ${dialect} dialect`, () => {
     let ctx: Awaited<ReturnType<typeof sandboxAndStore>>;
     let kube: KubeWriter;
-    const git = (...args: string[]) => execFileSync('git', ['-C', ctx.sb.gitopsClone, ...args], { encoding: 'utf8' }).trim();
+    const git = (...args: string[]) => runGit(ctx.sb.gitopsClone, args).trim();
     const waitFor = (pred: (s: ServiceState) => boolean, what: string) => waitForState(ctx.store, KEY, pred, what);
 
     before(async () => {

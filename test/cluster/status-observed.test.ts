@@ -9,15 +9,15 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import { sendTraffic } from '../../src/core/loadgen';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { memoryIO } from './cli-io';
 
 describe('status: observed split beside the configured one (sandbox with inference)', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let token: string;
   before(async () => {
-    sb = await startSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true });
+    sb = await openSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true });
     token = fs.readFileSync(sb.tokenFile, 'utf8').trim();
     const isvc = sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { status?: { url?: string } } | undefined;
     const url = isvc?.status?.url;
@@ -27,8 +27,7 @@ describe('status: observed split beside the configured one (sandbox with inferen
     assert.ok(r.sent > 0 && (r.byStatus['200'] ?? 0) === r.sent, JSON.stringify(r.byStatus));
   });
   after(async () => {
-    await sb?.stop();
-    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+    await sb?.cleanup();
   });
   const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone, '--prometheus', sb.prometheusUrl!, '--window', '10m'];
 

@@ -4,7 +4,7 @@
  * os.tmpdir() and is removed by cleanup(). Git runs with an isolated configuration
  * (no global/system config), so the machine's settings cannot change the outcome.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,16 @@ export function testGitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 
 export function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = testGitEnv()): string {
   return execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * `git` without blocking the event loop, for the extension-host and browser suites (the host
+ * must keep running while git does): resolves with the trimmed stdout, rejects with stderr.
+ */
+export function gitAsync(cwd: string | undefined, args: string[], env: NodeJS.ProcessEnv = testGitEnv()): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, env, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim())));
+  });
 }
 
 /** Runs git and returns its exit status and output instead of throwing. */

@@ -10,7 +10,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { parse as parseYaml } from 'yaml';
 import { launchChromium, workbenchUrl } from '../../scripts/lib/browser.mjs';
-import { runCommand } from '../../scripts/lib/proc.mjs';
+import { gitAsync } from '../core/git-helpers';
 import { exitOnSignals, onShutdown, removeDir, root, shutdown, tempRunDir } from '../../scripts/lib/run.mjs';
 import { launch, type Launched } from '../../scripts/start.mjs';
 import { poll, Workbench } from './workbench';
@@ -28,11 +28,7 @@ let wb: Workbench;
 let browser: Browser;
 const externalRequests: string[] = [];
 
-async function git(...args: string[]): Promise<string> {
-  const res = await runCommand('git', args);
-  if (res.code !== 0) throw new Error(`git ${args.join(' ')} failed: ${res.output}`);
-  return res.output.trim();
-}
+const git = (...args: string[]): Promise<string> => gitAsync(undefined, args);
 
 const remoteHead = () => git('--git-dir', env.sandbox.info.gitopsRemote, 'rev-parse', 'HEAD');
 const remoteCommitCount = async () => Number(await git('--git-dir', env.sandbox.info.gitopsRemote, 'rev-list', '--count', 'HEAD'));

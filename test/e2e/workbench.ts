@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { pollUntil } from '../../scripts/lib/proc.mjs';
+import { untilTruthy } from '../poll';
 
 export interface TreeRow {
   index: number;
@@ -21,8 +21,9 @@ const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 /** Generous: the workbench, the extension host and the sandbox all run on a 2-core machine. */
 export const UI_TIMEOUT_MS = 60_000;
 
+/** Waits for `fn` to return a truthy value (test/poll.ts, the one polling helper). */
 export async function poll<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = UI_TIMEOUT_MS): Promise<T> {
-  return (await pollUntil(fn, timeoutMs, what, 250)) as T;
+  return (await untilTruthy(what, fn, timeoutMs, 250)) as T;
 }
 
 export class Workbench {

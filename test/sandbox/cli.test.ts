@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
-import { startSandbox } from '../../src/sandbox/index';
 import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
-import { waitFor } from './helpers';
+import { openSandbox, waitFor } from './helpers';
+import { git } from '../core/git-helpers';
 
 function io(cwd: string, signal = new AbortController().signal) {
   const out = { stdout: '', stderr: '' };
@@ -59,15 +59,13 @@ test('sandbox command: bad options exit 2 with a hint', async () => {
 });
 
 test('kserve-canary set pushes to the sandbox remote; traffic and the sync revision follow', async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-set-'));
-  const sb = await startSandbox({ dir: tmp, syncDelayMs: 100, rolloutDelayMs: 50, pollMs: 50 });
+  const sb = await openSandbox({ syncDelayMs: 100, rolloutDelayMs: 50, pollMs: 50 });
   try {
     const { io: cli, out } = io(sb.gitopsClone);
     const code = await main(['set', 'jukebox', '35', '--env', 'test'], cli);
     assert.equal(code, 0, out.stderr);
-    const { execFileSync } = await import('node:child_process');
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: sb.gitopsClone, encoding: 'utf8' }).trim();
-    assert.equal(execFileSync('git', ['rev-parse', 'main'], { cwd: sb.gitopsRemote, encoding: 'utf8' }).trim(), sha, 'pushed');
+    const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
+    assert.equal(git(sb.gitopsRemote, ['rev-parse', 'main']).trim(), sha, 'pushed');
     const store = sb.controller.store;
     await waitFor('application synced at the pushed commit', () => {
       const s = store.mustGet(APPLICATIONS, 'user1-toolings', 'jukebox-test').status as { sync: { status: string; revision: string } };
@@ -79,8 +77,7 @@ test('kserve-canary set pushes to the sandbox remote; traffic and the sync revis
       return t.find((x) => x.tag === 'prev')?.percent === 65 && t.find((x) => x.tag !== 'prev')?.percent === 35;
     });
   } finally {
-    await sb.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await sb.cleanup();
   }
 });
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
-import { until } from '../poll';
+import { untilTruthy } from '../poll';
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
@@ -53,7 +53,7 @@ export function kubectl(sb: Sandbox, args: string[], opts: { input?: string; tim
 
 /** Poll `fn` until it returns a truthy value (through test/poll.ts, the one polling helper). */
 export function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30000): Promise<NonNullable<T>> {
-  return until(async () => (await fn()) || undefined, what, timeoutMs) as Promise<NonNullable<T>>;
+  return untilTruthy(what, fn, timeoutMs);
 }
 
 /** Split kubectl's table output into rows of columns (two or more spaces separate columns). */

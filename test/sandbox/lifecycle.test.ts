@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { startSandbox } from '../../src/sandbox/index';
 import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { kubectl, waitFor } from './helpers';
+import { git } from '../core/git-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -85,12 +86,11 @@ test('a push made while the sandbox was stopped is synced after the restart', as
   try {
     const sb = await startSandbox({ dir, pollMs: 50, syncDelayMs: 50, rolloutDelayMs: 50 });
     await sb.stop();
-    const { execFileSync } = await import('node:child_process');
     const file = path.join(sb.gitopsClone, 'model-deployments', 'test', 'jukebox', 'config.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('trafficPercent: 20', 'trafficPercent: 70'));
-    execFileSync('git', ['commit', '-qam', 'offline change'], { cwd: sb.gitopsClone });
-    execFileSync('git', ['push', '-q'], { cwd: sb.gitopsClone });
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: sb.gitopsClone, encoding: 'utf8' }).trim();
+    git(sb.gitopsClone, ['commit', '-qam', 'offline change']);
+    git(sb.gitopsClone, ['push', '-q']);
+    const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
     await sb.restart();
     try {
       const store = sb.controller.store;

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { workbenchUrl } from '../../scripts/lib/browser.mjs';
-import { freePort, killProcessesMentioning, pollUntil, portInUse, startProcess } from '../../scripts/lib/proc.mjs';
+import { freePort, killProcessesMentioning, portInUse, startProcess } from '../../scripts/lib/proc.mjs';
+import { until } from '../poll';
 
 const alive = (pid: number) => {
   try {
@@ -36,7 +37,7 @@ describe('scripts/lib/proc', () => {
     const grandchild = Number(m[1]);
     assert.ok(alive(grandchild));
     await p.stop();
-    await pollUntil(() => !alive(grandchild) && !alive(p.pid!), 10_000, 'both processes to end');
+    await until(() => !alive(grandchild) && !alive(p.pid!), 'both processes to end', 10_000);
     assert.match(readFileSync(path.join(tmp, 'p.log'), 'utf8'), /ready/);
   });
 
@@ -53,9 +54,9 @@ describe('scripts/lib/proc', () => {
   it('killProcessesMentioning() stops what a crashed run left behind, by its folder in the command line', async () => {
     const marker = path.join(tmp, 'run-folder-marker');
     const p = startProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)', marker], { name: 'leftover' });
-    await pollUntil(() => alive(p.pid!), 10_000, 'the leftover to start');
+    await until(() => alive(p.pid!), 'the leftover to start', 10_000);
     assert.equal(await killProcessesMentioning(marker), 1);
-    await pollUntil(() => !alive(p.pid!), 10_000, 'the leftover to end');
+    await until(() => !alive(p.pid!), 'the leftover to end', 10_000);
     assert.equal(await killProcessesMentioning(marker), 0);
     await p.stop();
   });

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClusterStore } from '../../src/cluster/index';
 import { sendTraffic } from '../../src/core/loadgen';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { buildCliBundle } from '../cli/bundle';
 import { execUser, sandboxKubeconfig, writeExecPlugin, type PluginMode } from '../cluster/kube-users';
@@ -25,7 +25,7 @@ const FAILING: Exclude<PluginMode, 'ok'>[] = ['stderr', 'garbage', 'truncated'];
 
 describe('exec-plugin secrets never reach the output', () => {
   const scan = new LeakScanner();
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let bundle: { bin: string; cleanup(): void };
   let work: string;
   let home: string;
@@ -40,7 +40,7 @@ describe('exec-plugin secrets never reach the output', () => {
     ({ work, home } = securityWorkdir('ksc-exec-secrets-'));
     [bundle, sb] = await Promise.all([
       buildCliBundle(),
-      startSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true }),
+      openSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, inference: true }),
     ]);
     token = readFileSync(sb.tokenFile, 'utf8').trim();
     scan.addSecret('sandbox token', token);
@@ -57,7 +57,7 @@ describe('exec-plugin secrets never reach the output', () => {
     assert.ok((await sendTraffic({ url, model: 'jukebox', rps: 100, durationMs: 1000 })).sent > 0);
   });
   after(async () => {
-    await sb?.stop();
+    await sb?.cleanup();
     bundle?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });

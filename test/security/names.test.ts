@@ -5,23 +5,22 @@
  * HEAD, branches, index and `git status --porcelain` the same, nothing created outside it.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildCliBundle } from '../cli/bundle';
-import { testGitEnv } from '../core/git-helpers';
+import { git } from '../core/git-helpers';
 import { publishCanaryChange } from '../../src/core/publish';
 import { isCanaryError } from '../../src/core/errors';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { cliEnv, runCli, runMain, treeDigest } from './helpers';
 
 const BAD_MODELS = ['../prod', 'a b', 'JUKEBOX', '..', '.', 'jukebox/../../x', '/etc/passwd', '-rf', '--upload-pack=touch /tmp/x', 'juke\nbox', 'jukebox;rm -rf ~', '$(id)', 'refs/heads/main', 'jukebox.', 'x'.repeat(64), ''];
 const BAD_ENVS = ['../../etc', '..', 'Test', 'te st', 'test/..', '/tmp', 'test~1', 'test:main', '-e'];
 
 describe('names are validated before they touch the disk, git or a command line', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let work: string;
   let home: string;
   let clone: string;
@@ -30,9 +29,9 @@ describe('names are validated before they touch the disk, git or a command line'
 
   const snapshot = () => ({
     files: treeDigest(clone),
-    head: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: clone, env: testGitEnv(), encoding: 'utf8' }).trim(),
-    status: execFileSync('git', ['status', '--porcelain', '--ignored'], { cwd: clone, env: testGitEnv(), encoding: 'utf8' }),
-    refs: execFileSync('git', ['for-each-ref'], { cwd: clone, env: testGitEnv(), encoding: 'utf8' }),
+    head: git(clone, ['rev-parse', 'HEAD']).trim(),
+    status: git(clone, ['status', '--porcelain', '--ignored']),
+    refs: git(clone, ['for-each-ref']),
     outside: readdirSync(work).sort(),
   });
 
@@ -40,12 +39,12 @@ describe('names are validated before they touch the disk, git or a command line'
     work = mkdtempSync(path.join(os.tmpdir(), 'ksc-names-'));
     home = path.join(work, 'home');
     mkdirSync(home);
-    [bundle, sb] = await Promise.all([buildCliBundle(), startSandbox({ dir: path.join(work, 'sandbox') })]);
+    [bundle, sb] = await Promise.all([buildCliBundle(), openSandbox({ dir: path.join(work, 'sandbox') })]);
     clone = sb.gitopsClone;
     before0 = snapshot();
   });
   after(async () => {
-    await sb?.stop();
+    await sb?.cleanup();
     bundle?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });

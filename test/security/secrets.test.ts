@@ -11,7 +11,6 @@
  * KSC_EXTHOST_SANDBOX=<data dir> its sandbox's token and keys are searched for too).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -22,12 +21,12 @@ import { after, before, describe, it } from 'node:test';
 import forge from 'node-forge';
 import { stringify as toYaml } from 'yaml';
 import { buildCliBundle } from '../cli/bundle';
-import { testGitEnv } from '../core/git-helpers';
+import { git } from '../core/git-helpers';
 import { createClusterStore } from '../../src/cluster/index';
 import type { ClusterStore } from '../../src/cluster/index';
 import { publishCanaryChange } from '../../src/core/publish';
 import { isCanaryError } from '../../src/core/errors';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { until } from '../cluster/sandbox-helpers';
 import { writeFigures } from '../figures';
 import { cliEnv, LeakScanner, runScanned, securityWorkdir, showRun, type CliRun } from './helpers';
@@ -97,7 +96,7 @@ async function refusingGitServer(): Promise<{ port: number; authorizations: stri
 
 describe('secrets never leak into anything the product prints', () => {
   const scan = new LeakScanner();
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let bundle: { bin: string; cleanup(): void };
   let work: string;
   let home: string;
@@ -116,7 +115,7 @@ describe('secrets never leak into anything the product prints', () => {
     ({ work, home } = securityWorkdir('ksc-secrets-'));
     [bundle, sb] = await Promise.all([
       buildCliBundle(),
-      startSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 }),
+      openSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 }),
     ]);
     const token = readFileSync(sb.tokenFile, 'utf8').trim();
     scan.addSecret('sandbox token', token);
@@ -152,14 +151,14 @@ describe('secrets never leak into anything the product prints', () => {
     pwUrl = `http://${GIT_USER}:${gitPassword}@127.0.0.1:${git401.port}/gitops.git`;
     deadUrl = `http://${GIT_USER}:${gitPassword}@127.0.0.1:${dead}/gitops.git`;
     pwClone = path.join(work, 'pw-clone');
-    const g = (args: string[], cwd = work) => execFileSync('git', args, { cwd, env: testGitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const g = (args: string[], cwd = work) => git(cwd, args);
     g(['clone', '-q', sb.gitopsRemote, pwClone]);
     g(['remote', 'set-url', 'origin', pwUrl], pwClone);
   });
 
   after(async () => {
     await git401?.close();
-    await sb?.stop();
+    await sb?.cleanup();
     bundle?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -234,7 +233,7 @@ describe('secrets never leak into anything the product prints', () => {
     assert.equal(refused.code, 1, show(refused));
     assert.match(refused.stderr, /credentials|refused|authentication/i);
     assert.ok(git401.authorizations.length > 0, 'git sent the URL credentials, so they were really in play');
-    execFileSync('git', ['remote', 'set-url', 'origin', deadUrl], { cwd: pwClone, env: testGitEnv() });
+    git(pwClone, ['remote', 'set-url', 'origin', deadUrl]);
     try {
       const dead = await cli('set (remote down)', ['set', 'jukebox', '40', '--env', 'test', '--gitops', pwClone]);
       assert.equal(dead.code, 1, show(dead));
@@ -243,7 +242,7 @@ describe('secrets never leak into anything the product prints', () => {
       const status = await cli('status in the clone', ['status', '--kubeconfig', kc.token], { cwd: pwClone });
       assert.equal(status.code, 0, show(status));
     } finally {
-      execFileSync('git', ['remote', 'set-url', 'origin', pwUrl], { cwd: pwClone, env: testGitEnv() });
+      git(pwClone, ['remote', 'set-url', 'origin', pwUrl]);
     }
   });
 
@@ -325,7 +324,7 @@ describe('secrets never leak into anything the product prints', () => {
     }
 
     for (const [label, url] of [['401', pwUrl], ['down', deadUrl]] as const) {
-      execFileSync('git', ['remote', 'set-url', 'origin', url], { cwd: pwClone, env: testGitEnv() });
+      git(pwClone, ['remote', 'set-url', 'origin', url]);
       const lines: string[] = [];
       await assert.rejects(
         publishCanaryChange({
@@ -340,7 +339,7 @@ describe('secrets never leak into anything the product prints', () => {
       );
       scan.add(`publish (${label}): log`, lines.join('\n'));
     }
-    execFileSync('git', ['remote', 'set-url', 'origin', pwUrl], { cwd: pwClone, env: testGitEnv() });
+    git(pwClone, ['remote', 'set-url', 'origin', pwUrl]);
   });
 
   it('an extension-host log, when KSC_EXTHOST_LOG names one', { skip: !process.env.KSC_EXTHOST_LOG }, () => {

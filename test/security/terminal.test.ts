@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import { CLEAR_LINE, CLEAR_SCREEN, terminalGuard, writeControl } from '../../src/cli/output';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { buildCliBundle } from '../cli/bundle';
 import { memoryIO } from '../cluster/cli-io';
@@ -53,13 +53,13 @@ function run(bin: string, args: string[], home: string): Promise<{ code: number;
 }
 
 describe('no control character from the cluster reaches the terminal', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let bundle: Awaited<ReturnType<typeof buildCliBundle>>;
   let home: string;
   let hostileUrl: string;
   let readyMessage: string;
   before(async () => {
-    [sb, bundle] = await Promise.all([startSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100 }), buildCliBundle()]);
+    [sb, bundle] = await Promise.all([openSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100 }), buildCliBundle()]);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'ksc-term-home-'));
     const ns = `${sb.user}-test`;
     sb.controller.failRevision(ns, 'jukebox', MESSAGE);
@@ -74,8 +74,7 @@ describe('no control character from the cluster reaches the terminal', () => {
   });
   after(async () => {
     bundle?.cleanup();
-    await sb?.stop();
-    if (sb) fs.rmSync(sb.dir, { recursive: true, force: true });
+    await sb?.cleanup();
     if (home) fs.rmSync(home, { recursive: true, force: true });
   });
   const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];

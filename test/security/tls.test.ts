@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify as toYaml } from 'yaml';
 import { createClusterStore, type ClusterStore } from '../../src/cluster/index';
 import { main } from '../../src/cli/main';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { until } from '../cluster/sandbox-helpers';
 import { ensureTls } from '../../src/sandbox/tls';
 
@@ -26,19 +26,19 @@ interface Logged {
 
 
 describe('TLS to the cluster is verified unless the kubeconfig says otherwise', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let work: string;
   let token: string;
   const stores: ClusterStore[] = [];
 
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'ksc-tls-'));
-    sb = await startSandbox({ dir: path.join(work, 'sandbox') });
+    sb = await openSandbox({ dir: path.join(work, 'sandbox') });
     token = readFileSync(sb.tokenFile, 'utf8').trim();
   });
   after(async () => {
     for (const s of stores) s.dispose();
-    await sb?.stop();
+    await sb?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -9,12 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index';
+import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { runMain } from './helpers';
 
 describe('test traffic goes only to the service on the cluster\'s apps domain', () => {
-  let sb: Sandbox;
+  let sb: TestSandbox;
   let work: string;
   let home: string;
   let original: string;
@@ -31,12 +31,12 @@ describe('test traffic goes only to the service on the cluster\'s apps domain', 
     work = mkdtempSync(path.join(os.tmpdir(), 'ksc-traffic-target-'));
     home = path.join(work, 'home');
     mkdirSync(home);
-    sb = await startSandbox({ dir: path.join(work, 'sandbox'), inference: true });
+    sb = await openSandbox({ dir: path.join(work, 'sandbox'), inference: true });
     original = (sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox').status as { url: string }).url;
     sb.controller.kserve.stop(); // nothing rewrites status.url behind the test's back
   });
   after(async () => {
-    await sb?.stop();
+    await sb?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -12,7 +12,6 @@
  *   runs no program a hostile repository configures (core.fsmonitor, core.pager, hooks…).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,7 +20,7 @@ import { after, describe, it } from 'node:test';
 import { loadDesired } from '../../src/cluster/desired';
 import { openSandbox } from '../sandbox/helpers';
 import { repoRoot } from '../cli/bundle';
-import { makeSandbox, testGitEnv } from '../core/git-helpers';
+import { git, makeSandbox } from '../core/git-helpers';
 
 const WRITE_COMMANDS = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback'];
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -145,14 +144,14 @@ describe('reading the desired state runs nothing a hostile repository configures
       chmodSync(path.join(hooks, h), 0o755);
     }
     for (const [k, v] of [['core.fsmonitor', evil], ['core.pager', evil], ['core.hooksPath', hooks], ['core.sshCommand', evil], ['diff.external', evil], ['core.editor', evil], ['gc.auto', '1']]) {
-      execFileSync('git', ['config', k!, v!], { cwd: clone, env: testGitEnv() });
+      git(clone, ['config', k!, v!]);
     }
     const snap = await loadDesired({ root: clone });
     assert.match(snap.commit ?? '', /^[0-9a-f]{40}$/, 'the commit was read');
     assert.ok(snap.entries.length > 0, 'the configs were read');
     assert.equal(existsSync(marker), false, existsSync(marker) ? readFileSync(marker, 'utf8') : '');
     // The trap works: git status (which reads the index) does run core.fsmonitor.
-    execFileSync('git', ['status', '--porcelain'], { cwd: clone, env: testGitEnv(), stdio: 'ignore' });
+    git(clone, ['status', '--porcelain']);
     assert.equal(existsSync(marker), true, 'control: a command that honours core.fsmonitor runs it');
   });
 });

@@ -2,7 +2,7 @@
 // test jukebox at prev 80 / latest 20, prod jukebox at latest 100.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, keyOf, row, serviceRow, until, type Api } from './canary-helpers';
+import { api, atSeedSplit, keyOf, row, serviceRow, until, type Api } from './canary-helpers';
 
 
 describe('Canary Deployments tree', function () {
@@ -11,6 +11,8 @@ describe('Canary Deployments tree', function () {
   let a: Api;
   before(async () => {
     a = await api();
+    await until('jukebox in test', async () => (await serviceRow(a, 'test', 'jukebox'))?.description);
+    await atSeedSplit(a); // whatever the suites before left
     await until('the jukebox rows', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 80% · latest 20%' && (await serviceRow(a, 'prod', 'jukebox')));
   });
 

@@ -7,7 +7,7 @@
 // notification saying so.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, atSeedSplit, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const CONFIG = 'model-deployments/test/jukebox/config.yaml';
 
@@ -39,17 +39,9 @@ describe('KServe Canary rollout: a failing metric gate rolls back', function () 
     for (const k of ['rollout.steps', 'rollout.pause', 'rollout.maxErrorRate', 'prometheus.url']) await cfg().update(k, undefined, vscode.ConfigurationTarget.Global);
   });
 
-  // The suites share one sandbox and this one runs before canary-2, which starts from the seed's
-  // 80/20 in test: leave jukebox there again.
-  after(async () => {
-    stubs.set(vscode.window, 'showInputBox', (async () => '20') as typeof vscode.window.showInputBox);
-    try {
-      await vscode.commands.executeCommand('kserveCanary.setTraffic', keyOf(a, 'test', 'jukebox'));
-    } finally {
-      stubs.restore();
-    }
-    await until('the tree back at the seed 80/20', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 80% · latest 20%');
-  });
+  // The suites share one sandbox: leave jukebox at the seed's 80/20 again (a courtesy; the
+  // suites that start from it set it themselves, atSeedSplit).
+  after(() => atSeedSplit(a));
 
   it('a canary answering 500s fails the error-rate gate: rollback commit to 0% naming the gate, tree at 100/0, a warning', async () => {
     const prometheusUrl = sandbox().prometheusUrl;

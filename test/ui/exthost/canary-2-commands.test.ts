@@ -3,7 +3,7 @@
 // vscode.window.showQuickPick / showInputBox / showWarningMessage and vscode.env.openExternal.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, keyOf, remoteCommits, remoteHeadMessage, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, atSeedSplit, keyOf, remoteCommits, remoteHeadMessage, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 type Validate = NonNullable<vscode.InputBoxOptions['validateInput']>;
 
@@ -15,6 +15,7 @@ describe('KServe Canary commands', function () {
   before(async () => {
     a = await api();
     await until('jukebox in test', async () => (await serviceRow(a, 'test', 'jukebox'))?.description);
+    await atSeedSplit(a); // whatever the suites before left
   });
   afterEach(() => {
     stubs.restore();

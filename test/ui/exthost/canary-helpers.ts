@@ -1,9 +1,10 @@
 // Shared helpers of the KServe Canary extension-host suites (bundled into each suite).
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { KserveCanaryApi, TreeRow } from '../../../src/ui/testapi';
+import { untilTruthy } from '../../poll';
+import { gitAsync } from '../../core/git-helpers';
 
 export const EXT_ID = 'kserve-canary.kserve-canary';
 export type Api = KserveCanaryApi['test'];
@@ -27,26 +28,14 @@ export async function api(): Promise<Api> {
   return exp.test;
 }
 
-/** Polls `fn` until it returns a truthy value; fails with `what` and the last value seen. */
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 45_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls `fn` until it returns a truthy value; fails with `what` and the last value seen (test/poll.ts). */
+export function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 45_000): Promise<NonNullable<T>> {
+  return untilTruthy(what, fn, timeoutMs, 100);
 }
 
+/** git's trimmed stdout (test/core/git-helpers' gitAsync: the one git runner of the tests). */
 export function git(args: string[], cwd?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim())));
-  });
+  return gitAsync(cwd, args);
 }
 
 export async function remoteCommits(): Promise<number> {
@@ -107,4 +96,23 @@ export async function sandboxControl(origin: string, route: string, body: unknow
   const text = await r.text();
   if (r.status !== 200) throw new Error(`sandbox control ${route}: ${r.status} ${text}`);
   return JSON.parse(text) as unknown;
+}
+
+const SEED_SPLIT = 'prev 80% · latest 20%';
+
+/**
+ * A known start for a suite that begins from the seed's 80/20 on test/jukebox: sets the canary
+ * back to 20% through the command (one commit) unless the tree already shows 80/20, so that no
+ * suite depends on what the suites before it left behind.
+ */
+export async function atSeedSplit(a: Api): Promise<void> {
+  if ((await serviceRow(a, 'test', 'jukebox'))?.description === SEED_SPLIT) return;
+  const stubs = new Stubs();
+  stubs.set(vscode.window, 'showInputBox', (async () => '20') as typeof vscode.window.showInputBox);
+  try {
+    await vscode.commands.executeCommand('kserveCanary.setTraffic', keyOf(a, 'test', 'jukebox'));
+  } finally {
+    stubs.restore();
+  }
+  await until(`the tree at the seed's 80/20`, async () => (await serviceRow(a, 'test', 'jukebox'))?.description === SEED_SPLIT);
 }
