@@ -66,11 +66,11 @@ export const TEST_TUNING: NonNullable<ClusterStoreOptions['tuning']> = {
   episodeQuietMs: 3000,
 };
 
-export async function sandboxAndStore(
-  sbOpts: SandboxOptions = {},
+/** A cluster store on a sandbox of either backend, with the test tuning and a recording log. */
+export async function storeOn(
+  sb: Pick<Sandbox, 'kubeconfigPath' | 'gitopsClone'>,
   storeOpts: Partial<ClusterStoreOptions> = {},
-): Promise<{ sb: Sandbox; store: Store; log: RecordingLog; close: () => Promise<void> }> {
-  const sb = await openSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100, bookmarkMs: 1000, ...sbOpts });
+): Promise<{ store: Store; log: RecordingLog }> {
   const log = recordingLog();
   const store = await createClusterStore({
     settings: { kubeconfigPath: sb.kubeconfigPath },
@@ -80,6 +80,15 @@ export async function sandboxAndStore(
     ...storeOpts,
     tuning: { ...TEST_TUNING, ...(storeOpts.tuning ?? {}) },
   });
+  return { store, log };
+}
+
+export async function sandboxAndStore(
+  sbOpts: SandboxOptions = {},
+  storeOpts: Partial<ClusterStoreOptions> = {},
+): Promise<{ sb: Sandbox; store: Store; log: RecordingLog; close: () => Promise<void> }> {
+  const sb = await openSandbox({ syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100, bookmarkMs: 1000, ...sbOpts });
+  const { store, log } = await storeOn(sb, storeOpts);
   const close = async () => {
     store.dispose();
     await sb.cleanup();
@@ -143,23 +152,33 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * Applications), or undefined when they are equal.
  */
 export function differenceFromTruth(sb: Sandbox, store: Store): string | undefined {
+  const toolings = store.toolingsNamespace();
+  return differenceFromObjects(
+    store.environments().flatMap((e) => sb.controller.store.list(INFERENCE_SERVICES, e.namespace)),
+    toolings ? sb.controller.store.list(APPLICATIONS, toolings) : [],
+    store,
+  );
+}
+
+/**
+ * The same comparison against raw objects from anywhere (the embedded store, or a real API
+ * server's list answers): `isvcs` of the store's watched namespaces, `apps` of its toolings one.
+ */
+export function differenceFromObjects(isvcs: readonly unknown[], apps: readonly unknown[], store: Store): string | undefined {
   const seen = new Set<string>();
-  for (const e of store.environments()) {
-    for (const o of sb.controller.store.list(INFERENCE_SERVICES, e.namespace)) {
-      const t = isvcTruth(o);
-      seen.add(t.key);
-      const s = store.get(t.key);
-      if (!s || s.missing) return `${t.key}: missing in the store`;
-      for (const [f, v] of Object.entries(t)) {
-        if (!same(s[f as keyof typeof s], v)) return `${t.key}: ${f} is ${JSON.stringify(s[f as keyof typeof s])} in the store, ${JSON.stringify(v)} in the sandbox`;
-      }
+  for (const o of isvcs) {
+    const t = isvcTruth(o);
+    seen.add(t.key);
+    const s = store.get(t.key);
+    if (!s || s.missing) return `${t.key}: missing in the store`;
+    for (const [f, v] of Object.entries(t)) {
+      if (!same(s[f as keyof typeof s], v)) return `${t.key}: ${f} is ${JSON.stringify(s[f as keyof typeof s])} in the store, ${JSON.stringify(v)} in the sandbox`;
     }
   }
   for (const s of store.services()) {
     if (!s.missing && !seen.has(s.key)) return `${s.key}: in the store, not in the sandbox`;
   }
-  const toolings = store.toolingsNamespace();
-  for (const a of toolings ? sb.controller.store.list(APPLICATIONS, toolings) : []) {
+  for (const a of apps) {
     const t = applicationTruth(a);
     const s = store.services().find((x) => x.application?.name === t.name);
     if (!s) continue;

@@ -1,25 +1,98 @@
-/** Shared helpers for the sandbox suites: start/stop, kubectl runner, polling. */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+/** Shared helpers for the sandbox suites: the one sandbox starter (either backend), kubectl runner, polling. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index';
 import { untilTruthy } from '../poll';
 
+const ROOT = path.resolve(__dirname, '..', '..');
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
 export interface TestSandbox extends Sandbox {
   cleanup(): Promise<void>;
 }
 
-/** A seeded sandbox in its own temp dir; `cleanup()` stops it and removes the dir. */
-export async function openSandbox(opts: SandboxOptions = {}): Promise<TestSandbox> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-test-'));
-  const sb = await startSandbox({ dir, syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, ...opts });
+/** The sandbox backends: our embedded API server, or a real kube-apiserver + etcd (issue 14). */
+export type Backend = 'embedded' | 'kube-apiserver';
+
+/**
+ * The backends the parameterised suites run on, in this order: `KSC_SANDBOX_BACKEND`
+ * (`embedded`, `kube-apiserver`, or both comma-separated), by default both.
+ */
+export const BACKENDS: readonly Backend[] = (() => {
+  const raw = (process.env.KSC_SANDBOX_BACKEND ?? 'embedded,kube-apiserver').split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = raw.filter((b) => b !== 'embedded' && b !== 'kube-apiserver');
+  if (bad.length || !raw.length) throw new Error(`KSC_SANDBOX_BACKEND: ${bad.join(', ') || '(empty)'} is not a backend (embedded, kube-apiserver)`);
+  return raw as Backend[];
+})();
+
+/** What both backends give a test: files, endpoints and the two users' credentials. */
+export interface BackendSandbox {
+  backend: Backend;
+  server: string;
+  dir: string;
+  kubeconfigPath: string;
+  tokenFile: string;
+  caFile: string;
+  gitopsRemote: string;
+  gitopsClone: string;
+  user: string;
+  /** The workshop user's token (the kubeconfig's). */
+  userToken(): string;
+  /** A token allowed everything (the real server's system:masters admin; the embedded one has one user). */
+  adminToken(): string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The one line saying what to install when the real server cannot run here, or undefined when
+ * it can (a built binary, or Go to build it). The real-backend tests fail with it: no skip.
+ */
+export function kubeApiserverMissing(): string | undefined {
+  if (process.env.KSC_KUBE_APISERVER_BIN) return existsSync(process.env.KSC_KUBE_APISERVER_BIN) ? undefined : `KSC_KUBE_APISERVER_BIN=${process.env.KSC_KUBE_APISERVER_BIN} does not exist: build it with node scripts/build-apiserver.mjs`;
+  const script = path.join(ROOT, 'scripts', 'build-apiserver.mjs');
+  if (!existsSync(script)) return `the kube-apiserver backend is not on this branch (${script} is missing)`;
+  if (spawnSync(process.execPath, [script, '--path'], { stdio: 'ignore' }).status === 0) return undefined;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0) return undefined;
+  return 'kube-apiserver backend: Go is not installed: install Go 1.26 (https://go.dev/dl/) with the Go module proxy reachable, then node scripts/build-apiserver.mjs';
+}
+
+type KubeStarted = Omit<BackendSandbox, 'backend' | 'userToken' | 'adminToken' | 'cleanup'> & { backend?: string; admin?: () => { token: string }; stop(): Promise<void> };
+
+/**
+ * The one sandbox starter of the tests: a seeded sandbox in its own temp dir (or `opts.dir`);
+ * `cleanup()` stops it and removes the dir. Embedded by default, with its controls
+ * (`controller`, `faults`); `backend: 'kube-apiserver'` starts the real server (built once per
+ * machine) and gives what both backends share.
+ */
+export async function openSandbox(opts?: SandboxOptions & { backend?: 'embedded' }): Promise<TestSandbox>;
+export async function openSandbox(opts: SandboxOptions & { backend: Backend }): Promise<BackendSandbox>;
+export async function openSandbox(opts: SandboxOptions & { backend?: Backend } = {}): Promise<TestSandbox | BackendSandbox> {
+  const { backend = 'embedded', ...sbOpts } = opts;
+  const dir = sbOpts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'ksc-sandbox-test-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const token = () => readFileSync(path.join(dir, 'token'), 'utf8').trim();
+  if (backend === 'kube-apiserver') {
+    const missing = kubeApiserverMissing();
+    if (missing) throw new Error(missing);
+    const start = startSandbox as unknown as (o: Record<string, unknown>) => Promise<KubeStarted>;
+    const kb = await start({ dir, user: sbOpts.user, kserveDialect: sbOpts.kserveDialect, backend });
+    if (kb.backend !== 'kube-apiserver') {
+      await kb.stop();
+      remove();
+      throw new Error('startSandbox({ backend: "kube-apiserver" }) started something else: this branch has no kube-apiserver backend');
+    }
+    return { ...kb, backend, userToken: token, adminToken: () => kb.admin?.().token ?? readFileSync(path.join(dir, 'admin-token'), 'utf8').trim(), cleanup: async () => (await kb.stop(), remove()) };
+  }
+  const sb = await startSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, ...sbOpts, dir });
   return Object.assign(sb, {
+    backend: 'embedded' as const,
+    userToken: token,
+    adminToken: token,
     cleanup: async () => {
       await sb.stop();
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     },
   });
 }

@@ -1,0 +1,82 @@
+/**
+ * Raw HTTP to a sandbox of either backend, for the suites that compare the backends
+ * (test/cluster/backends.test.ts, test/sandbox/differential.test.ts): one request with the
+ * workshop user's or the admin's bearer token, verified against the sandbox CA, and the
+ * server's truth read from its list answers (not from any in-process store).
+ */
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import type { BackendSandbox } from './helpers';
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body, or undefined when the body is not JSON. */
+  body: unknown;
+  text: string;
+}
+
+export interface RequestOptions {
+  /** Whose token: the workshop user's (default) or the admin's. */
+  as?: 'user' | 'admin';
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  timeoutMs?: number;
+}
+
+/** Sends one request; resolves with any HTTP status, rejects only when the connection fails. */
+export function request(sb: BackendSandbox, method: string, path: string, opts: RequestOptions = {}): Promise<Answer> {
+  const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  const token = opts.as === 'admin' ? sb.adminToken() : sb.userToken();
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(path, sb.server),
+      {
+        method,
+        ca: readFileSync(sb.caFile),
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: opts.accept ?? 'application/json',
+          ...(payload === undefined ? {} : { 'content-type': opts.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
+        timeout: opts.timeoutMs ?? 15000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in ${opts.timeoutMs ?? 15000} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** The items of a list answer; throws with the status and body when it is not a 200 list. */
+export async function listItems(sb: BackendSandbox, path: string, as: 'user' | 'admin' = 'admin'): Promise<unknown[]> {
+  const r = await request(sb, 'GET', path, { as });
+  const items = (r.body as { items?: unknown[] } | undefined)?.items;
+  if (r.status !== 200 || !Array.isArray(items)) throw new Error(`GET ${path}: ${r.status} ${r.text.slice(0, 300)}`);
+  return items;
+}
+
+export const ISVC_PATH = (ns: string) => `/apis/serving.kserve.io/v1beta1/namespaces/${ns}/inferenceservices`;
+export const APP_PATH = (ns: string) => `/apis/argoproj.io/v1alpha1/namespaces/${ns}/applications`;
+
+/** The server's InferenceServices of `namespaces` and Applications of `toolings`, read through its API. */
+export async function serverTruth(sb: BackendSandbox, namespaces: readonly string[], toolings: string | undefined): Promise<{ isvcs: unknown[]; apps: unknown[] }> {
+  const isvcs = (await Promise.all(namespaces.map((ns) => listItems(sb, ISVC_PATH(ns))))).flat();
+  return { isvcs, apps: toolings ? await listItems(sb, APP_PATH(toolings)) : [] };
+}
