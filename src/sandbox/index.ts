@@ -27,6 +27,7 @@ import { seedCluster, seedGitops, seedNamespaces } from './seed';
 import { Store, type StoreSnapshot } from './store';
 import { ensureTls } from './tls';
 import type { KObject } from './types';
+import type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
 
 export { SEED_VERSION, OLD_VERSION, configYaml } from './seed';
 export { REFRESH_ANNOTATION } from './argocd';
@@ -175,7 +176,7 @@ interface PersistedState {
 
 const DOMAIN = 'apps.sandbox.example';
 
-function ensureToken(file: string): string {
+export function ensureToken(file: string): string {
   if (existsSync(file)) {
     const t = readFileSync(file, 'utf8').trim();
     if (t) return t;
@@ -185,7 +186,7 @@ function ensureToken(file: string): string {
   return token;
 }
 
-function writeKubeconfig(file: string, server: string, caPem: string, token: string, user: string): void {
+export function writeKubeconfig(file: string, server: string, caPem: string, token: string, user: string): void {
   const cfg = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -236,7 +237,25 @@ function lockDir(dir: string): () => void {
   };
 }
 
-export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+export type SandboxBackend = 'embedded' | 'kube-apiserver';
+export const SANDBOX_BACKENDS: readonly SandboxBackend[] = ['embedded', 'kube-apiserver'];
+export type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
+
+/**
+ * `backend: 'embedded'` (default): this module's API server. `backend: 'kube-apiserver'`: a real
+ * kube-apiserver with etcd (kube-backend.ts), set up the same way.
+ */
+export function startSandbox(opts?: SandboxOptions & { backend?: 'embedded' }): Promise<Sandbox>;
+export function startSandbox(opts: KubeSandboxOptions & { backend: 'kube-apiserver' }): Promise<KubeSandbox>;
+export async function startSandbox(opts: (SandboxOptions & { backend?: 'embedded' }) | (KubeSandboxOptions & { backend: 'kube-apiserver' }) = {}): Promise<Sandbox | KubeSandbox> {
+  if (opts.backend === 'kube-apiserver') {
+    const { startKubeSandbox } = await import('./kube-backend');
+    return startKubeSandbox(opts);
+  }
+  return startEmbeddedSandbox(opts);
+}
+
+async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const dir = path.resolve(opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kserve-canary-sandbox-')));
   mkdirSync(dir, { recursive: true });
   const user = opts.user ?? 'user1';
