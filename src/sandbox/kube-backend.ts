@@ -116,9 +116,16 @@ function packageRoot(): string {
 export function kubeApiserverBinary(): string {
   if (process.env.KSC_KUBE_APISERVER_BIN) return process.env.KSC_KUBE_APISERVER_BIN;
   const script = path.join(packageRoot(), 'scripts', 'build-apiserver.mjs');
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const cached = spawnSync(process.execPath, [script, '--path'], { encoding: 'utf8' });
+  if (cached.status === 0 && existsSync(cached.stdout.trim())) return cached.stdout.trim();
+  process.stderr.write('kube-apiserver: not built on this machine yet; building it once (a cold build takes about 20 minutes on 2 cores)\n');
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  process.stderr.write(r.stderr ?? '');
   const out = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !out || !existsSync(out)) throw new Error(`the kube-apiserver binary could not be built (node scripts/build-apiserver.mjs exited ${r.status}; its message is above)`);
+  if (r.status !== 0 || !out || !existsSync(out)) {
+    const why = (r.stderr ?? '').trim().split('\n').pop() || `node scripts/build-apiserver.mjs exited ${r.status}`;
+    throw new Error(`the kube-apiserver binary could not be built: ${why}`);
+  }
   return out;
 }
 
