@@ -1,75 +1,37 @@
 /**
- * An Argo CD-like controller: one Application `<model>-<env>` per
- * `model-deployments/<env>/<model>/config.yaml` in the gitops bare repo (ApplicationSet
- * with a git files generator), automated sync with selfHeal.
+ * An Argo CD-like controller, a client of the Kubernetes API: one Application `<model>-<env>`
+ * per `model-deployments/<env>/<model>/config.yaml` in the gitops bare repo (ApplicationSet
+ * with a git files generator), automated sync with selfHeal. It reads InferenceServices and
+ * Applications from informers (informer.ts) and writes through kube-client.ts; Applications
+ * have no status subresource in Argo CD's CRD, so their status goes with a normal update.
+ * Git reading, the chart and the health check are argo-desired.ts.
  *
  * It polls `refs/heads/main` of the bare repo (a file read, no process) every `pollMs`;
  * on a new commit each Application whose rendered InferenceService differs from the live
  * one goes OutOfSync with an operation Running, and is applied and marked Synced at the new
  * revision `syncDelayMs` later; unchanged ones just move to the new revision. The refresh
  * annotation triggers a comparison and is removed. A manual change to a managed
- * InferenceService's spec is reverted (self-heal) after `syncDelayMs`.
+ * InferenceService's spec is reverted (self-heal) after `syncDelayMs`. All its work runs one
+ * step at a time (a queue), as its writes did when they were synchronous.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { ApiError } from './errors';
-import { renderInferenceService, type ChartValues } from './chart';
-import { git } from './git';
+import type { Informer, InformerEvent } from './informer';
+import { KubeApiError, isStatus, type KubeClient } from './kube-client';
+import { applicationFor, destinationOf, differs, health, now, readBranchHead, readDesired, sourceOf, type ArgoOptions, type Desired } from './argo-desired';
 import { APPLICATIONS, INFERENCE_SERVICES } from './resources';
-import type { Store, StoreEvent } from './store';
 import { clone, deepEqual, isPlainObject, type KObject } from './types';
 
+export { health, readBranchHead, type ArgoOptions } from './argo-desired';
 export const REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
-
-export interface ArgoOptions {
-  bareRepo: string;
-  branch: string;
-  toolingsNamespace: string;
-  /** `<user>-<env>` is the destination namespace. */
-  user: string;
-  pollMs: number;
-  syncDelayMs: number;
-  selfHeal: boolean;
-}
-
-interface Desired {
-  app: string;
-  env: string;
-  model: string;
-  namespace: string;
-  configPath: string;
-  manifest: KObject | undefined;
-  error: string | undefined;
-}
 
 export interface ArgoSnapshot {
   lastSha: string | undefined;
 }
 
-function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-/** Read a branch head from a bare repo without spawning git: loose ref, then packed-refs. */
-export async function readBranchHead(bareRepo: string, branch: string): Promise<string | undefined> {
-  const ref = `refs/heads/${branch}`;
-  try {
-    const loose = (await readFile(path.join(bareRepo, ref), 'utf8')).trim();
-    if (/^[0-9a-f]{40}$/.test(loose)) return loose;
-  } catch {
-    // not a loose ref
-  }
-  try {
-    const packed = await readFile(path.join(bareRepo, 'packed-refs'), 'utf8');
-    for (const line of packed.split('\n')) {
-      const [sha, name] = line.trim().split(' ');
-      if (name === ref && sha && /^[0-9a-f]{40}$/.test(sha)) return sha;
-    }
-  } catch {
-    // no packed refs
-  }
-  return undefined;
+/** The API the controller works through: the client and the informers it reads. */
+export interface ArgoApi {
+  client: KubeClient;
+  isvcs: Informer;
+  apps: Informer;
 }
 
 export class ArgoController {
@@ -78,14 +40,15 @@ export class ArgoController {
   private poller: NodeJS.Timeout | undefined;
   private readonly syncTimers = new Map<string, NodeJS.Timeout>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private unsubscribe: (() => void) | undefined;
+  private readonly refreshing = new Set<string>();
+  private unsubscribe: Array<() => void> = [];
   private chain: Promise<void> = Promise.resolve();
   private stopped = true;
   private polling = false;
   private pausedFlag = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly api: ArgoApi,
     readonly options: ArgoOptions,
   ) {}
 
@@ -110,7 +73,7 @@ export class ArgoController {
       if (this.stopped || this.pausedFlag) return;
       const sha = await readBranchHead(this.options.bareRepo, this.options.branch);
       if (sha && sha !== this.lastSha) await this.processCommit(sha);
-      else if (this.lastSha) for (const d of this.desired.values()) this.compare(d, this.lastSha, false);
+      else if (this.lastSha) for (const d of this.desired.values()) await this.compare(d, this.lastSha, false);
     });
   }
 
@@ -129,8 +92,9 @@ export class ArgoController {
   }
 
   start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
-    this.unsubscribe = this.store.subscribe((e) => this.onEvent(e));
+    this.unsubscribe = [this.api.isvcs.subscribe((e) => this.onEvent(e, false)), this.api.apps.subscribe((e) => this.onEvent(e, true))];
     const tick = () => {
       this.poller = setTimeout(async () => {
         await this.poll().catch(() => undefined);
@@ -141,11 +105,11 @@ export class ArgoController {
     tick();
   }
 
-  /** Stop polling and syncing; waits for a comparison in progress. */
+  /** Stop polling and syncing; waits for the work in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
     if (this.poller) clearTimeout(this.poller);
     this.poller = undefined;
     for (const t of this.syncTimers.values()) clearTimeout(t);
@@ -180,29 +144,8 @@ export class ArgoController {
   }
 
   /** Read the desired state at `sha` (seeding uses it too). */
-  async readDesired(sha: string): Promise<Map<string, Desired>> {
-    const repo = this.options.bareRepo;
-    const { stdout } = await git(repo, ['ls-tree', '-r', '--name-only', sha, '--', 'model-deployments']);
-    const out = new Map<string, Desired>();
-    for (const file of stdout.split('\n')) {
-      const m = /^model-deployments\/([^/]+)\/([^/]+)\/config\.yaml$/.exec(file.trim());
-      if (!m) continue;
-      const env = m[1]!;
-      const model = m[2]!;
-      const app = `${model}-${env}`;
-      const namespace = `${this.options.user}-${env}`;
-      const d: Desired = { app, env, model, namespace, configPath: file.trim(), manifest: undefined, error: undefined };
-      try {
-        const text = (await git(repo, ['show', `${sha}:${file.trim()}`])).stdout;
-        const values = parseYaml(text) as unknown;
-        if (!isPlainObject(values)) throw new Error('config.yaml is not a map');
-        d.manifest = renderInferenceService(values as ChartValues, model, namespace, app);
-      } catch (e) {
-        d.error = `Failed to load target state: ${file.trim()}: ${e instanceof Error ? e.message : String(e)}`;
-      }
-      out.set(app, d);
-    }
-    return out;
+  readDesired(sha: string): Promise<Map<string, Desired>> {
+    return readDesired(this.options, sha);
   }
 
   private async processCommit(sha: string): Promise<void> {
@@ -212,12 +155,12 @@ export class ArgoController {
     this.lastSha = sha;
     const previous = this.desired;
     this.desired = desired;
-    for (const d of desired.values()) this.compare(d, sha, false);
+    for (const d of desired.values()) await this.compare(d, sha, false);
     for (const [app, d] of previous) {
       if (desired.has(app)) continue;
       // config.yaml removed: the ApplicationSet drops the Application, which prunes its resources.
-      this.tryWrite(() => this.store.delete(INFERENCE_SERVICES, d.namespace, d.model));
-      this.tryWrite(() => this.store.delete(APPLICATIONS, this.options.toolingsNamespace, app));
+      await this.tryWrite(async () => this.api.isvcs.record(await this.api.client.delete(INFERENCE_SERVICES, d.namespace, d.model)));
+      await this.tryWrite(async () => this.api.apps.record(await this.api.client.delete(APPLICATIONS, this.options.toolingsNamespace, app)));
     }
   }
 
@@ -226,68 +169,54 @@ export class ArgoController {
     this.desired = await this.readDesired(sha);
     this.lastSha = sha;
     for (const d of this.desired.values()) {
-      this.ensureApplication(d);
-      this.applyNow(d, sha);
+      await this.ensureApplication(d);
+      await this.applyNow(d, sha);
     }
   }
 
   /** Recompute every Application's health from its InferenceService. */
-  recomputeHealth(): void {
+  async recomputeHealth(): Promise<void> {
     for (const d of this.desired.values()) {
-      this.updateApp(d, (s) => {
-        s.health = health(this.store.get(INFERENCE_SERVICES, d.namespace, d.model));
+      await this.updateApp(d, (s) => {
+        s.health = health(this.live(d));
         const sync = (s.sync as { status?: string } | undefined)?.status ?? 'Synced';
         s.resources = [this.resourceEntry(d, sync)];
       });
     }
   }
 
-  private tryWrite<T>(fn: () => T): T | undefined {
+  /** Writes that fail (conflicts beyond retrying, the server gone) are left to the next comparison. */
+  private async tryWrite<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return fn();
+      return await fn();
     } catch (e) {
-      if (e instanceof ApiError) return undefined;
+      if (e instanceof KubeApiError) return undefined;
       throw e;
     }
   }
 
-  private application(d: Desired): KObject {
-    return {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: {
-        name: d.app,
-        namespace: this.options.toolingsNamespace,
-        labels: { 'app.kubernetes.io/managed-by': 'applicationset', 'model-deployments/env': d.env },
-      },
-      spec: {
-        project: 'default',
-        source: { repoURL: this.options.bareRepo, targetRevision: this.options.branch, path: path.posix.dirname(d.configPath) },
-        destination: { server: 'https://kubernetes.default.svc', namespace: d.namespace },
-        syncPolicy: { automated: { prune: true, selfHeal: this.options.selfHeal }, syncOptions: ['CreateNamespace=false'] },
-      },
-    };
+  private live(d: Desired): KObject | undefined {
+    return this.api.isvcs.get(d.namespace, d.model);
   }
 
-  private ensureApplication(d: Desired): KObject {
-    const existing = this.store.get(APPLICATIONS, this.options.toolingsNamespace, d.app);
+  private async ensureApplication(d: Desired): Promise<KObject> {
+    const { client, apps } = this.api;
+    const existing = apps.get(this.options.toolingsNamespace, d.app);
     if (existing) return existing;
-    return this.store.create(APPLICATIONS, this.application(d));
-  }
-
-  /** Does the live InferenceService differ from what git renders? */
-  private differs(d: Desired): boolean {
-    if (!d.manifest) return false;
-    const live = this.store.get(INFERENCE_SERVICES, d.namespace, d.model);
-    if (!live || live.metadata.deletionTimestamp) return true;
-    if (!deepEqual(live.spec, d.manifest.spec)) return true;
-    const has = (want: Record<string, string> | undefined, got: Record<string, string> | undefined) =>
-      Object.entries(want ?? {}).every(([k, v]) => got?.[k] === v);
-    return !has(d.manifest.metadata.labels, live.metadata.labels) || !has(d.manifest.metadata.annotations, live.metadata.annotations);
+    try {
+      const created = await client.create(APPLICATIONS, applicationFor(this.options, d));
+      apps.record(created);
+      return created;
+    } catch (e) {
+      if (!isStatus(e, 409)) throw e;
+      const got = await client.get(APPLICATIONS, this.options.toolingsNamespace, d.app);
+      if (!got) throw e;
+      apps.record(got);
+      return got;
+    }
   }
 
   private resourceEntry(d: Desired, syncStatus: string): Record<string, unknown> {
-    const live = this.store.get(INFERENCE_SERVICES, d.namespace, d.model);
     return {
       group: 'serving.kserve.io',
       version: 'v1beta1',
@@ -295,21 +224,29 @@ export class ArgoController {
       namespace: d.namespace,
       name: d.model,
       status: syncStatus,
-      health: health(live),
+      health: health(this.live(d)),
     };
   }
 
-  private updateApp(d: Desired, mutate: (status: Record<string, unknown>, app: KObject) => void): void {
-    this.tryWrite(() => {
-      const app = this.ensureApplication(d);
-      const status = clone((app.status ?? {}) as Record<string, unknown>);
-      mutate(status, app);
-      const { reconciledAt: _a, ...next } = status;
-      const { reconciledAt: _b, ...prev } = (app.status ?? {}) as Record<string, unknown>;
-      if (deepEqual(next, prev)) return;
-      app.status = status;
-      delete app.metadata.resourceVersion;
-      this.store.update(APPLICATIONS, app);
+  private async updateApp(d: Desired, mutate: (status: Record<string, unknown>, app: KObject) => void): Promise<void> {
+    await this.tryWrite(async () => {
+      const app = await this.ensureApplication(d);
+      const written = await this.api.client.modify(
+        APPLICATIONS,
+        this.options.toolingsNamespace,
+        d.app,
+        (o) => {
+          const status = clone((o.status ?? {}) as Record<string, unknown>);
+          mutate(status, o);
+          const { reconciledAt: _a, ...next } = status;
+          const { reconciledAt: _b, ...prev } = (o.status ?? {}) as Record<string, unknown>;
+          if (deepEqual(next, prev)) return undefined;
+          o.status = status;
+          return o;
+        },
+        { initial: app },
+      );
+      this.api.apps.record(written);
     });
   }
 
@@ -317,34 +254,33 @@ export class ArgoController {
    * Compare one app at `sha`: in sync → Synced at sha; otherwise OutOfSync and, when
    * automated (or forced by a refresh), a sync `syncDelayMs` later.
    */
-  private compare(d: Desired, sha: string, forceSync: boolean): void {
+  private async compare(d: Desired, sha: string, forceSync: boolean): Promise<void> {
     if (this.pausedFlag) return;
-    const source = { repoURL: this.options.bareRepo, path: path.posix.dirname(d.configPath), targetRevision: this.options.branch };
-    const destination = { server: 'https://kubernetes.default.svc', namespace: d.namespace };
+    const source = sourceOf(this.options, d);
+    const destination = destinationOf(d);
     if (d.error) {
-      this.updateApp(d, (s) => {
+      await this.updateApp(d, (s) => {
         s.sync = { status: 'Unknown', revision: sha, comparedTo: { source, destination } };
         s.conditions = [{ type: 'ComparisonError', message: d.error, lastTransitionTime: now() }];
         s.reconciledAt = now();
       });
       return;
     }
-    const differs = this.differs(d);
-    if (!differs) {
+    if (!differs(d, this.live(d))) {
       if (this.syncTimers.has(d.app)) return;
-      this.updateApp(d, (s) => {
+      await this.updateApp(d, (s) => {
         s.sync = { status: 'Synced', revision: sha, comparedTo: { source, destination } };
         s.resources = [this.resourceEntry(d, 'Synced')];
-        s.health = health(this.store.get(INFERENCE_SERVICES, d.namespace, d.model));
+        s.health = health(this.live(d));
         s.sourceType = 'Helm';
         delete s.conditions;
         s.reconciledAt = now();
       });
       return;
     }
-    const automated = forceSync || this.options.selfHeal || !this.store.get(INFERENCE_SERVICES, d.namespace, d.model);
+    const automated = forceSync || this.options.selfHeal || !this.live(d);
     const running = this.syncTimers.has(d.app);
-    this.updateApp(d, (s) => {
+    await this.updateApp(d, (s) => {
       s.sync = { status: 'OutOfSync', revision: sha, comparedTo: { source, destination } };
       s.resources = [this.resourceEntry(d, 'OutOfSync')];
       s.reconciledAt = now();
@@ -362,38 +298,62 @@ export class ArgoController {
     if (!automated) return;
     if (running) clearTimeout(this.syncTimers.get(d.app));
     const t = setTimeout(() => {
-      this.syncTimers.delete(d.app);
       // a paused controller leaves the operation Running; resuming compares again
-      if (this.stopped || this.pausedFlag) return;
-      const current = this.desired.get(d.app);
-      if (current) this.applyNow(current, this.lastSha ?? sha);
+      if (this.stopped || this.pausedFlag) {
+        this.syncTimers.delete(d.app);
+        return;
+      }
+      void this.enqueue(async () => {
+        if (this.syncTimers.get(d.app) === t) this.syncTimers.delete(d.app);
+        if (this.stopped || this.pausedFlag) return;
+        const current = this.desired.get(d.app);
+        if (current) await this.applyNow(current, this.lastSha ?? sha);
+      });
     }, this.options.syncDelayMs);
     this.syncTimers.set(d.app, t);
   }
 
-  /** Apply the rendered InferenceService (kubectl-apply-like) and record the sync. */
-  private applyNow(d: Desired, sha: string): void {
+  /** Write the rendered InferenceService (create, or spec + labels + annotations like kubectl apply). */
+  private async applyIsvc(m: KObject, d: Desired): Promise<void> {
+    const { client, isvcs } = this.api;
+    const live = this.live(d);
+    if (!live) {
+      try {
+        isvcs.record(await client.create(INFERENCE_SERVICES, clone(m), d.namespace));
+        return;
+      } catch (e) {
+        if (!isStatus(e, 409)) throw e; // the cache is behind: it exists, update it below
+      }
+    } else if (live.metadata.deletionTimestamp) return;
+    const written = await client.modify(
+      INFERENCE_SERVICES,
+      d.namespace,
+      d.model,
+      (o) => {
+        if (o.metadata.deletionTimestamp) return undefined;
+        o.spec = clone(m.spec);
+        o.metadata.labels = { ...(o.metadata.labels ?? {}), ...(m.metadata.labels ?? {}) };
+        o.metadata.annotations = { ...(o.metadata.annotations ?? {}), ...(m.metadata.annotations ?? {}) };
+        return o;
+      },
+      live ? { initial: live } : {},
+    );
+    isvcs.record(written);
+  }
+
+  /** Apply the rendered InferenceService and record the sync. */
+  private async applyNow(d: Desired, sha: string): Promise<void> {
     if (!d.manifest) return;
-    const m = d.manifest;
     let error: string | undefined;
     try {
-      const live = this.store.get(INFERENCE_SERVICES, d.namespace, d.model);
-      if (!live || live.metadata.deletionTimestamp) {
-        if (!live) this.store.create(INFERENCE_SERVICES, clone(m), d.namespace);
-      } else {
-        live.spec = clone(m.spec);
-        live.metadata.labels = { ...(live.metadata.labels ?? {}), ...(m.metadata.labels ?? {}) };
-        live.metadata.annotations = { ...(live.metadata.annotations ?? {}), ...(m.metadata.annotations ?? {}) };
-        delete live.metadata.resourceVersion;
-        this.store.update(INFERENCE_SERVICES, live, d.namespace);
-      }
+      await this.applyIsvc(d.manifest, d);
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
-    const source = { repoURL: this.options.bareRepo, path: path.posix.dirname(d.configPath), targetRevision: this.options.branch };
-    const destination = { server: 'https://kubernetes.default.svc', namespace: d.namespace };
+    const source = sourceOf(this.options, d);
+    const destination = destinationOf(d);
     const finished = now();
-    this.updateApp(d, (s) => {
+    await this.updateApp(d, (s) => {
       const op = isPlainObject(s.operationState) ? s.operationState : {};
       const started = typeof op.startedAt === 'string' ? op.startedAt : finished;
       const resource = {
@@ -417,7 +377,7 @@ export class ArgoController {
       };
       s.sync = { status: error ? 'OutOfSync' : 'Synced', revision: sha, comparedTo: { source, destination } };
       s.resources = [this.resourceEntry(d, error ? 'OutOfSync' : 'Synced')];
-      s.health = health(this.store.get(INFERENCE_SERVICES, d.namespace, d.model));
+      s.health = health(this.live(d));
       s.sourceType = 'Helm';
       s.reconciledAt = finished;
       if (!error) {
@@ -428,27 +388,31 @@ export class ArgoController {
     });
   }
 
-  private onEvent(e: StoreEvent): void {
+  private onEvent(e: InformerEvent, isApp: boolean): void {
     if (this.stopped) return;
-    if (e.resource === APPLICATIONS && e.type !== 'DELETED') {
-      const a = e.object.metadata.annotations?.[REFRESH_ANNOTATION];
-      const before = e.previous?.metadata.annotations?.[REFRESH_ANNOTATION];
-      if (a !== undefined && a !== before) this.later(() => void this.refresh(e.object.metadata.name!));
+    if (isApp) {
+      // the annotation's presence asks for a refresh (the refresh removes it)
+      const name = e.object.metadata.name!;
+      if (e.type === 'DELETED' || e.object.metadata.annotations?.[REFRESH_ANNOTATION] === undefined || this.refreshing.has(name)) return;
+      this.refreshing.add(name);
+      this.later(() => void this.refresh(name).finally(() => this.refreshing.delete(name)));
       return;
     }
-    if (e.resource !== INFERENCE_SERVICES) return;
     const d = [...this.desired.values()].find((x) => x.namespace === e.object.metadata.namespace && x.model === e.object.metadata.name);
     if (!d) return;
-    this.later(() => {
-      if (this.stopped || this.paused || !this.lastSha) return;
-      if (this.differs(d) && e.type !== 'DELETED') {
-        if (!this.syncTimers.has(d.app)) this.compare(d, this.lastSha, false);
-      } else if (e.type === 'DELETED' && this.options.selfHeal) {
-        this.compare(d, this.lastSha, false);
-      } else {
-        this.recomputeHealth();
-      }
-    });
+    this.later(
+      () =>
+        void this.enqueue(async () => {
+          if (this.stopped || this.paused || !this.lastSha) return;
+          if (differs(d, this.live(d)) && e.type !== 'DELETED') {
+            if (!this.syncTimers.has(d.app)) await this.compare(d, this.lastSha, false);
+          } else if (e.type === 'DELETED' && this.options.selfHeal) {
+            await this.compare(d, this.lastSha, false);
+          } else {
+            await this.recomputeHealth();
+          }
+        }),
+    );
   }
 
   private later(fn: () => void): void {
@@ -467,46 +431,15 @@ export class ArgoController {
       if (sha && sha !== this.lastSha) await this.processCommit(sha);
       if (this.stopped) return;
       const d = this.desired.get(app);
-      if (d && this.lastSha && !this.paused) this.compare(d, this.lastSha, true);
-      this.tryWrite(() => {
-        const o = this.store.get(APPLICATIONS, this.options.toolingsNamespace, app);
-        if (!o?.metadata.annotations?.[REFRESH_ANNOTATION]) return;
-        delete o.metadata.annotations[REFRESH_ANNOTATION];
-        delete o.metadata.resourceVersion;
-        this.store.update(APPLICATIONS, o);
+      if (d && this.lastSha && !this.paused) await this.compare(d, this.lastSha, true);
+      await this.tryWrite(async () => {
+        const written = await this.api.client.modify(APPLICATIONS, this.options.toolingsNamespace, app, (o) => {
+          if (!o.metadata.annotations?.[REFRESH_ANNOTATION]) return undefined;
+          delete o.metadata.annotations[REFRESH_ANNOTATION];
+          return o;
+        });
+        this.api.apps.record(written);
       });
     });
   }
-}
-
-/**
- * Argo CD's health check for InferenceServices (resource_customizations/serving.kserve.io/
- * InferenceService/health.lua), message included: Stopped True → Suspended; all conditions
- * True (Stopped aside) and the transition UpToDate → Healthy; a transition other than UpToDate
- * or InProgress → Degraded; anything else → Progressing (False conditions too). It never looks
- * at generations.
- */
-export function health(isvc: KObject | undefined): { status: string; message?: string } {
-  if (!isvc) return { status: 'Missing' };
-  const st = isPlainObject(isvc.status) ? isvc.status : undefined;
-  if (!st) return { status: 'Progressing', message: 'Waiting for InferenceService to report status...' };
-  let degraded = false;
-  let settled = true;
-  let msg = '';
-  const transition = isPlainObject(st.modelStatus) ? st.modelStatus.transitionStatus : undefined;
-  if (isPlainObject(st.modelStatus) && transition !== 'UpToDate') {
-    settled = false;
-    degraded = transition !== 'InProgress';
-    msg += `0: transitionStatus | ${String(transition ?? '')}`;
-  }
-  const conds = Array.isArray(st.conditions) ? (st.conditions as Array<Record<string, unknown>>) : [];
-  for (const [i, c] of conds.entries()) {
-    if (c.type === 'Stopped' && c.status === 'True') return { status: 'Suspended', message: 'InferenceService is Stopped' };
-    if (c.status === 'True' || c.type === 'Stopped') continue;
-    settled = false;
-    msg += ` | ${i + 1}: ${String(c.type)} | ${String(c.status)}`;
-    for (const part of [c.reason, c.message]) if (typeof part === 'string' && part !== '') msg += ` | ${part}`;
-  }
-  if (settled) return { status: 'Healthy', message: 'InferenceService is healthy.' };
-  return { status: degraded ? 'Degraded' : 'Progressing', message: msg };
 }

@@ -16,17 +16,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { ArgoController, type ArgoSnapshot } from './argocd';
-import { DEPLOYMENT_MODE_ANNOTATION, KServeController, TAG_ROUTING_ANNOTATION, type KServeDialect, type KServeSnapshot } from './kserve';
+import type { ArgoController, ArgoSnapshot } from './argocd';
+import { startControllers, type RunningControllers } from './controllers';
+import { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION, type KServeController, type KServeDialect, type KServeSnapshot } from './kserve';
 import { newFaultState, type AccessList } from './faults';
 import { INFERENCE_SERVICES } from './resources';
 import { InferenceServer, type PrometheusAuthRecord, type RevisionBehavior } from './inference';
 import { ApiServer } from './server';
 import { pipelinePush, type PipelineChange } from './pipeline';
-import { seedCluster, seedGitops, seedNamespaces } from './seed';
-import { Store, type StoreSnapshot } from './store';
+import { seedGitops } from './seed';
+import { ObjectStore, type StoreSnapshot } from './store';
 import { ensureTls } from './tls';
 import type { KObject } from './types';
+import type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
 
 export { SEED_VERSION, OLD_VERSION, configYaml } from './seed';
 export { REFRESH_ANNOTATION } from './argocd';
@@ -105,7 +107,7 @@ export interface SandboxFaults {
 export interface SandboxControls {
   kserve: KServeController;
   argo: ArgoController;
-  store: Store;
+  store: ObjectStore;
   /** New revisions of this service fail readiness (the unrolled latest one too). */
   failRevision(namespace: string, name: string, message?: string): void;
   /** Undo failRevision: failed revisions become ready. */
@@ -150,7 +152,7 @@ export interface Sandbox {
   faults: SandboxFaults;
   controller: SandboxControls;
   /** The object store (same as controller.store; replaced by restart()). */
-  readonly store: Store;
+  readonly store: ObjectStore;
   /**
    * With `inference: true`: base URL of the Prometheus query API over https (the sandbox CA,
    * caFile, signs its certificate; needs the sandbox token, 401 otherwise; 403 while
@@ -175,7 +177,7 @@ interface PersistedState {
 
 const DOMAIN = 'apps.sandbox.example';
 
-function ensureToken(file: string): string {
+export function ensureToken(file: string): string {
   if (existsSync(file)) {
     const t = readFileSync(file, 'utf8').trim();
     if (t) return t;
@@ -185,7 +187,7 @@ function ensureToken(file: string): string {
   return token;
 }
 
-function writeKubeconfig(file: string, server: string, caPem: string, token: string, user: string): void {
+export function writeKubeconfig(file: string, server: string, caPem: string, token: string, user: string): void {
   const cfg = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -236,7 +238,25 @@ function lockDir(dir: string): () => void {
   };
 }
 
-export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+export type SandboxBackend = 'embedded' | 'kube-apiserver';
+export const SANDBOX_BACKENDS: readonly SandboxBackend[] = ['embedded', 'kube-apiserver'];
+export type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
+
+/**
+ * `backend: 'embedded'` (default): this module's API server. `backend: 'kube-apiserver'`: a real
+ * kube-apiserver with etcd (kube-backend.ts), set up the same way.
+ */
+export function startSandbox(opts?: SandboxOptions & { backend?: 'embedded' }): Promise<Sandbox>;
+export function startSandbox(opts: KubeSandboxOptions & { backend: 'kube-apiserver' }): Promise<KubeSandbox>;
+export async function startSandbox(opts: (SandboxOptions & { backend?: 'embedded' }) | (KubeSandboxOptions & { backend: 'kube-apiserver' }) = {}): Promise<Sandbox | KubeSandbox> {
+  if (opts.backend === 'kube-apiserver') {
+    const { startKubeSandbox } = await import('./kube-backend');
+    return startKubeSandbox(opts);
+  }
+  return startEmbeddedSandbox(opts);
+}
+
+async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const dir = path.resolve(opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'kserve-canary-sandbox-')));
   mkdirSync(dir, { recursive: true });
   const user = opts.user ?? 'user1';
@@ -252,9 +272,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const faults = newFaultState();
   const access: AccessList = { forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []), clusterWide: true };
 
-  let store!: Store;
-  let kserve!: KServeController;
-  let argo!: ArgoController;
+  // the controllers' identity: a cluster admin, its token never written anywhere nor rotated
+  const adminToken = `sandbox-controllers~${randomBytes(24).toString('base64url')}`;
+  let store!: ObjectStore;
+  let controllers!: RunningControllers;
   let api!: ApiServer;
   let running = false;
   const inference = opts.inference ? new InferenceServer(() => store, () => token, { tls, clusterWide: () => access.clusterWide }) : undefined;
@@ -269,44 +290,39 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       inferencePort = await inference.listen(inferencePort || saved?.inferencePort || 0, promPort).catch(() => inference.listen(0, promPort));
       prometheusPort = inference.tlsPort;
     }
-    store = new Store(opts.watchWindow ?? 1000);
-    kserve = new KServeController(store, {
-      rolloutDelayMs: opts.rolloutDelayMs ?? 1000,
-      dialect: opts.kserveDialect ?? 'legacy',
-      domain: DOMAIN,
-      ...(inference ? { serviceUrl: (ns: string, name: string) => inference.serviceUrl(ns, name) } : {}),
-    });
-    argo = new ArgoController(store, {
-      bareRepo: gitopsRemote,
-      branch: 'main',
-      toolingsNamespace: `${user}-toolings`,
-      user,
-      pollMs: opts.pollMs ?? 200,
-      syncDelayMs: opts.syncDelayMs ?? 1500,
-      selfHeal: opts.selfHeal ?? true,
-    });
-    if (saved) {
-      const state = saved;
-      store.load(state.store);
-      kserve.load(state.kserve);
-      argo.load(state.argo);
-      const sha = argo.revision;
-      if (sha && existsSync(gitopsRemote)) await argo.adopt(sha).catch(() => undefined);
-    } else if (opts.seed ?? true) {
+    store = new ObjectStore(opts.watchWindow ?? 1000);
+    let seed = false;
+    if (saved) store.load(saved.store);
+    else if (opts.seed ?? true) {
       // state lost (killed without stop) but the repo is there: rebuild from git with versions
       // above any a client may still hold, so that their watches get 410 and relist
       if (existsSync(gitopsRemote)) store.advanceTo(Date.now());
       await seedGitops(dir, user, gitopsRemote, gitopsClone);
-      seedNamespaces(store, user, DOMAIN);
-      await seedCluster(gitopsRemote, 'main', argo, kserve, store);
+      seed = true;
     }
-    api = new ApiServer({ tls, token: () => token, user, store, faults, access, bookmarkMs: opts.bookmarkMs ?? 5000 });
+    api = new ApiServer({ tls, token: () => token, adminToken: () => adminToken, user, store, faults, access, bookmarkMs: opts.bookmarkMs ?? 5000 });
     const p = await api.listen(port);
-    kserve.start();
-    if (existsSync(gitopsRemote)) {
-      argo.start();
-      // finish what a stop interrupted (a sync in progress, drift): compare every Application
-      void argo.resync();
+    try {
+      // KServe and Argo CD as clients of the API just opened, as they would be of a real one
+      controllers = await startControllers({
+        apiUrl: `https://127.0.0.1:${p}`,
+        ca: tls.caCert,
+        token: adminToken,
+        gitopsRemote,
+        user,
+        domain: DOMAIN,
+        rolloutDelayMs: opts.rolloutDelayMs ?? 1000,
+        syncDelayMs: opts.syncDelayMs ?? 1500,
+        pollMs: opts.pollMs ?? 200,
+        selfHeal: opts.selfHeal ?? true,
+        kserveDialect: opts.kserveDialect ?? 'legacy',
+        ...(inference ? { serviceUrl: (ns: string, name: string) => inference.serviceUrl(ns, name) } : {}),
+        ...(saved ? { restore: { kserve: saved.kserve, argo: saved.argo } } : {}),
+        seed,
+      });
+    } catch (e) {
+      await api.close();
+      throw e;
     }
     running = true;
     return p;
@@ -315,11 +331,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const shutdown = async (): Promise<void> => {
     if (!running) return;
     running = false;
-    await argo.stop();
-    kserve.stop();
+    await controllers.stop();
     await api.close();
     await inference?.close();
-    const state: PersistedState = { store: store.snapshot(), kserve: kserve.snapshot(), argo: argo.snapshot(), ...(inference ? { inferencePort, prometheusPort } : {}) };
+    const state: PersistedState = { store: store.snapshot(), ...controllers.snapshot(), ...(inference ? { inferencePort, prometheusPort } : {}) };
     writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
     renameSync(`${stateFile}.tmp`, stateFile);
   };
@@ -402,16 +417,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     controller: {
       get kserve() {
-        return kserve;
+        return controllers.kserve;
       },
       get argo() {
-        return argo;
+        return controllers.argo;
       },
       get store() {
         return store;
       },
-      failRevision: (ns, name, message) => kserve.failRevisions(ns, name, message),
-      healRevision: (ns, name) => kserve.healRevisions(ns, name),
+      failRevision: (ns, name, message) => controllers.kserve.failRevisions(ns, name, message),
+      healRevision: (ns, name) => controllers.kserve.healRevisions(ns, name),
       setDeploymentMode: (ns, name, mode) => annotate(store, ns, name, DEPLOYMENT_MODE_ANNOTATION, mode),
       setTagRouting: (ns, name, on) => annotate(store, ns, name, TAG_ROUTING_ANNOTATION, on ? 'true' : undefined),
       forbid: (ns, on = true) => {
@@ -421,9 +436,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       allowClusterWide: (on) => {
         access.clusterWide = on;
       },
-      pollGit: () => argo.poll(),
+      pollGit: () => controllers.argo.poll(),
       pauseArgo: (on) => {
-        argo.paused = on;
+        controllers.argo.paused = on;
       },
       pipelinePush: (env, model, change) => pipelinePush(dir, gitopsRemote, env, model, change),
       setRevisionBehavior: (ns, revision, behavior) => {
@@ -443,7 +458,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   return sandbox;
 }
 
-function annotate(store: Store, ns: string, name: string, key: string, value: string | undefined): void {
+function annotate(store: ObjectStore, ns: string, name: string, key: string, value: string | undefined): void {
   const o = store.mustGet(INFERENCE_SERVICES, ns, name);
   const a = { ...(o.metadata.annotations ?? {}) };
   if (value === undefined) delete a[key];

@@ -35,7 +35,7 @@ import type { Socket } from 'node:net';
 import { closeServer, listenOnLoopback } from './listen';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { INFERENCE_SERVICES } from './resources';
-import type { Store } from './store';
+import type { ObjectStore } from './store';
 
 export interface RevisionBehavior {
   /** Share of requests (0..1) answered 500, deterministically every round(1/errorRate)-th. */
@@ -158,7 +158,7 @@ export class InferenceServer {
   port = 0;
 
   constructor(
-    private readonly store: () => Store,
+    private readonly store: () => ObjectStore,
     private readonly token: () => string,
     private readonly opts: InferenceOptions = {},
   ) {}

@@ -3,7 +3,8 @@
  * `<user>-test`, `<user>-prod`, `<user>-toolings`; the Grafana route; the gitops bare repo
  * with two commits (jukebox at an older version, then the new version with
  * `canary: {trafficPercent: 20}` in test) and a working clone. The cluster state is built
- * by replaying the branch history through the Argo CD and KServe controllers, so what the
+ * by replaying the branch history through the Argo CD and KServe controllers (all of it through
+ * the Kubernetes API, so a real kube-apiserver is seeded the same way), so what the
  * cluster shows is exactly what the controllers make of the repo: test jukebox at
  * prev 80 (00001) / latest 20 (00002), prod jukebox at 100% latest.
  */
@@ -12,8 +13,10 @@ import path from 'node:path';
 import type { ArgoController } from './argocd';
 import { git } from './git';
 import type { KServeController } from './kserve';
-import { INFERENCE_SERVICES, NAMESPACES, ROUTES } from './resources';
-import type { Store } from './store';
+import type { Informer } from './informer';
+import { isStatus, type ApiResource, type KubeClient } from './kube-client';
+import { NAMESPACES, ROUTES } from './resources';
+import type { KObject } from './types';
 
 export const OLD_VERSION = '0d3e8b51a7';
 export const SEED_VERSION = '4562a17c17';
@@ -56,48 +59,56 @@ export async function seedGitops(dir: string, user: string, remote: string, clon
   await git(clone, ['push', '--quiet', '--set-upstream', 'origin', 'main']);
 }
 
-export function seedNamespaces(store: Store, user: string, domain: string): void {
+/** Create the namespaces and the Grafana route through the API (what exists already is kept). */
+export async function seedNamespaces(client: KubeClient, user: string, domain: string): Promise<void> {
+  const createMissing = async (t: ApiResource, o: KObject): Promise<KObject | undefined> => {
+    try {
+      return await client.create(t, o);
+    } catch (e) {
+      if (isStatus(e, 409)) return undefined;
+      throw e;
+    }
+  };
   for (const env of ['test', 'prod', 'toolings']) {
     const name = `${user}-${env}`;
-    if (!store.get(NAMESPACES, undefined, name)) {
-      store.create(NAMESPACES, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } } });
-    }
+    await createMissing(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } } });
   }
   const ns = `${user}-toolings`;
-  if (!store.get(ROUTES, ns, 'jukebox-grafana-route')) {
-    const host = `jukebox-grafana-route-${ns}.${domain}`;
-    const route = store.create(ROUTES, {
-      metadata: { name: 'jukebox-grafana-route', namespace: ns, labels: { app: 'jukebox-grafana' } },
-      spec: {
+  const host = `jukebox-grafana-route-${ns}.${domain}`;
+  const route = await createMissing(ROUTES, {
+    apiVersion: 'route.openshift.io/v1',
+    kind: 'Route',
+    metadata: { name: 'jukebox-grafana-route', namespace: ns, labels: { app: 'jukebox-grafana' } },
+    spec: {
+      host,
+      to: { kind: 'Service', name: 'jukebox-grafana-service', weight: 100 },
+      port: { targetPort: 'grafana' },
+      tls: { termination: 'edge', insecureEdgeTerminationPolicy: 'Redirect' },
+      wildcardPolicy: 'None',
+    },
+  });
+  if (!route) return;
+  route.status = {
+    ingress: [
+      {
         host,
-        to: { kind: 'Service', name: 'jukebox-grafana-service', weight: 100 },
-        port: { targetPort: 'grafana' },
-        tls: { termination: 'edge', insecureEdgeTerminationPolicy: 'Redirect' },
+        routerName: 'default',
+        routerCanonicalHostname: `router-default.${domain}`,
         wildcardPolicy: 'None',
+        conditions: [{ type: 'Admitted', status: 'True', lastTransitionTime: route.metadata.creationTimestamp }],
       },
-    });
-    route.status = {
-      ingress: [
-        {
-          host,
-          routerName: 'default',
-          routerCanonicalHostname: `router-default.${domain}`,
-          wildcardPolicy: 'None',
-          conditions: [{ type: 'Admitted', status: 'True', lastTransitionTime: route.metadata.creationTimestamp }],
-        },
-      ],
-    };
-    store.update(ROUTES, route, ns, 'status');
-  }
+    ],
+  };
+  await client.updateStatus(ROUTES, route);
 }
 
 /** Replay the branch history: each commit synced by Argo CD, then reconciled by KServe. */
-export async function seedCluster(remote: string, branch: string, argo: ArgoController, kserve: KServeController, store: Store): Promise<void> {
-  const { stdout } = await git(remote, ['rev-list', '--reverse', branch]);
+export async function seedCluster(branch: string, argo: ArgoController, kserve: KServeController, isvcs: Informer): Promise<void> {
+  const { stdout } = await git(argo.options.bareRepo, ['rev-list', '--reverse', branch]);
   for (const sha of stdout.split('\n').filter(Boolean)) {
     await argo.syncAllNow(sha);
-    for (const o of store.list(INFERENCE_SERVICES)) kserve.reconcile(o.metadata.namespace!, o.metadata.name!);
+    for (const o of isvcs.list()) await kserve.reconcile(o.metadata.namespace!, o.metadata.name!);
   }
   // Applications report the health reached at the end of the replay.
-  argo.recomputeHealth();
+  await argo.recomputeHealth();
 }

@@ -13,7 +13,7 @@ import type { AccessList, FaultState } from './faults';
 import { PatchError, jsonPatch, mergePatch } from './patch';
 import { NAMESPACES, RESOURCE_TYPES, apiVersionOf, findType, type ResourceType } from './resources';
 import { SelectorError, matches, parseSelector, type Requirement } from './selectors';
-import type { Store, StoreEvent } from './store';
+import type { ObjectStore, StoreEvent } from './store';
 import { toTable, type TableOptions } from './table';
 import type { TlsMaterial } from './tls';
 import { isPlainObject, type KObject } from './types';
@@ -23,7 +23,13 @@ export interface ApiServerOptions {
   /** Read on every request, so that the token can be rotated while running. */
   token: () => string;
   user: string;
-  store: Store;
+  /**
+   * The token of the cluster's own controllers (KServe, Argo CD: controllers.ts), a cluster
+   * admin. Not rotated with the user's token, not subject to `access`; see `handle` for the
+   * faults it is exempt from.
+   */
+  adminToken?: () => string;
+  store: ObjectStore;
   faults: FaultState;
   access: AccessList;
   /** Interval of BOOKMARK events on watches that allow them. */
@@ -34,8 +40,11 @@ const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-sandbox', g
 
 const MAX_BODY = 3 * 1024 * 1024;
 
+type Identity = 'user' | 'admin';
+
 interface WatchConn {
   res: ServerResponse;
+  who: Identity;
   close(abrupt: boolean): void;
 }
 
@@ -101,8 +110,9 @@ export class ApiServer {
     await closeServer(server, this.sockets);
   }
 
+  /** Watches open by the user (the product's clients); the controllers' own are not counted. */
   get openWatches(): number {
-    return this.watches.size;
+    return [...this.watches].filter((w) => w.who === 'user').length;
   }
 
   /** End every open watch: cleanly (end of stream) or abruptly (socket reset). */
@@ -139,13 +149,18 @@ export class ApiServer {
     else this.send(res, 500, new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`).toStatus());
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  private identify(req: IncomingMessage): Identity | undefined {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
-    if (!m) return false;
+    if (!m) return undefined;
     const a = Buffer.from(m[1]!.trim());
-    const b = Buffer.from(this.o.token());
-    return a.length === b.length && timingSafeEqual(a, b);
+    const same = (token: string) => {
+      const b = Buffer.from(token);
+      return a.length === b.length && timingSafeEqual(a, b);
+    };
+    if (same(this.o.token())) return 'user';
+    const admin = this.o.adminToken?.();
+    return admin && same(admin) ? 'admin' : undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -156,10 +171,15 @@ export class ApiServer {
       res.end('ok');
       return;
     }
-    if (!this.authorized(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const who = this.identify(req);
+    if (!who) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     const f = this.o.faults;
-    if (f.delayMs > 0) await new Promise<void>((r) => this.later(f.delayMs, r));
-    if (Date.now() < f.failUntil) {
+    // Delays, 500s and silent watches are faults of the product's connection to the cluster:
+    // they are not applied to the controllers' identity, which stands for KServe and Argo CD
+    // running inside the cluster. Dropped watches, garbage lines, expired resourceVersions and
+    // outages do reach the controllers: they resume, relist and reconnect (informer.ts).
+    if (who === 'user' && f.delayMs > 0) await new Promise<void>((r) => this.later(f.delayMs, r));
+    if (who === 'user' && Date.now() < f.failUntil) {
       throw new ApiError(500, 'InternalError', 'Internal error occurred: the sandbox was told to fail (fault injection)');
     }
     const method = req.method ?? 'GET';
@@ -171,7 +191,7 @@ export class ApiServer {
     }
     const route = this.route(path);
     if (!route) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    await this.serveResource(req, res, route, url.searchParams, method);
+    await this.serveResource(req, res, route, url.searchParams, method, who);
   }
 
   // ---------------------------------------------------------------- discovery
@@ -275,7 +295,8 @@ export class ApiServer {
     return { resource: t, namespace: undefined, name: decode(rest[1]), subresource: rest[2] };
   }
 
-  private authorize(verb: string, t: ResourceType, ns: string | undefined, name: string | undefined): void {
+  private authorize(verb: string, t: ResourceType, ns: string | undefined, name: string | undefined, who: Identity): void {
+    if (who === 'admin') return; // a cluster admin: RBAC lets it do everything
     const a = this.o.access;
     const scopeNs = t === NAMESPACES ? name : ns;
     const res = t.group ? `resource "${t.plural}" in API group "${t.group}"` : `resource "${t.plural}" in API group ""`;
@@ -316,7 +337,7 @@ export class ApiServer {
     }
   }
 
-  private async serveResource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, method: string): Promise<void> {
+  private async serveResource(req: IncomingMessage, res: ServerResponse, r: Route, q: URLSearchParams, method: string, who: Identity): Promise<void> {
     const t = r.resource;
     const store = this.o.store;
     if (r.subresource !== undefined && (r.subresource !== 'status' || !t.statusSubresource || !r.name)) {
@@ -327,8 +348,8 @@ export class ApiServer {
     const table = tableOptions(req.headers.accept, q);
     if (!r.name) {
       if (method === 'GET') {
-        this.authorize(watch ? 'watch' : 'list', t, r.namespace, undefined);
-        if (watch) return this.serveWatch(req, res, t, r.namespace, q, table);
+        this.authorize(watch ? 'watch' : 'list', t, r.namespace, undefined, who);
+        if (watch) return this.serveWatch(req, res, t, r.namespace, q, table, who);
         const rvMatch = q.get('resourceVersionMatch');
         if (rvMatch) {
           const rv = q.get('resourceVersion');
@@ -347,7 +368,7 @@ export class ApiServer {
       }
       if (method === 'POST') {
         if (t.namespaced && r.namespace === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-        this.authorize('create', t, r.namespace, undefined);
+        this.authorize('create', t, r.namespace, undefined, who);
         const b = await this.readBody(req);
         const body = this.parseBody(b.text, b.type);
         if (!isPlainObject(body)) throw badRequest('the body of the request must be an object');
@@ -356,7 +377,7 @@ export class ApiServer {
         return this.send(res, 201, table ? toTable(t, [created], String(store.resourceVersion), table) : created);
       }
       if (method === 'DELETE') {
-        this.authorize('deletecollection', t, r.namespace, undefined);
+        this.authorize('deletecollection', t, r.namespace, undefined, who);
         const labels = this.selector(q.get('labelSelector'));
         const fields = this.fieldSelector(q.get('fieldSelector'));
         const items = store
@@ -370,16 +391,16 @@ export class ApiServer {
     const name = r.name;
     switch (method) {
       case 'GET': {
-        this.authorize(watch ? 'watch' : 'get', t, r.namespace, name);
+        this.authorize(watch ? 'watch' : 'get', t, r.namespace, name, who);
         if (watch) {
           q.set('fieldSelector', `metadata.name=${name}`);
-          return this.serveWatch(req, res, t, r.namespace, q, table);
+          return this.serveWatch(req, res, t, r.namespace, q, table, who);
         }
         const o = store.mustGet(t, r.namespace, name);
         return this.send(res, 200, table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
       }
       case 'PUT': {
-        this.authorize('update', t, r.namespace, name);
+        this.authorize('update', t, r.namespace, name, who);
         const b = await this.readBody(req);
         const body = this.parseBody(b.text, b.type);
         if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('the body of the request must be an object with metadata');
@@ -387,7 +408,7 @@ export class ApiServer {
         return this.send(res, 200, store.update(t, body as KObject, r.namespace, sub));
       }
       case 'PATCH': {
-        this.authorize('patch', t, r.namespace, name);
+        this.authorize('patch', t, r.namespace, name, who);
         const b = await this.readBody(req);
         if (b.type === 'application/apply-patch+yaml') {
           if (!q.get('fieldManager')) throw badRequest('PATCH requests using apply-patch must include fieldManager');
@@ -414,7 +435,7 @@ export class ApiServer {
       }
       case 'DELETE': {
         if (sub) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-        this.authorize('delete', t, r.namespace, name);
+        this.authorize('delete', t, r.namespace, name, who);
         const b = await this.readBody(req);
         let precondition: string | undefined;
         if (b.text.trim()) {
@@ -477,7 +498,7 @@ export class ApiServer {
 
   // ---------------------------------------------------------------- watch
 
-  private serveWatch(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams, table: TableOptions | undefined): void {
+  private serveWatch(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams, table: TableOptions | undefined, who: Identity): void {
     const store = this.o.store;
     const labels = this.selector(q.get('labelSelector'));
     const fields = this.fieldSelector(q.get('fieldSelector'));
@@ -503,6 +524,7 @@ export class ApiServer {
     let timeoutTimer: NodeJS.Timeout | undefined;
     const conn: WatchConn = {
       res,
+      who,
       close: (abrupt) => {
         cleanup();
         if (abrupt) res.destroy();
@@ -522,7 +544,7 @@ export class ApiServer {
     req.on('close', cleanup);
     res.on('close', cleanup);
     if (timeoutS > 0) timeoutTimer = this.later(timeoutS * 1000, () => conn.close(false));
-    if (this.o.faults.silentWatches) return;
+    if (this.o.faults.silentWatches && who === 'user') return;
 
     const deliver = (e: StoreEvent) => {
       if (e.resource !== t) return;

@@ -37,7 +37,7 @@ function withoutMetaAndStatus(o: KObject, dropStatus: boolean): Record<string, u
   return dropStatus ? rest : { ...rest, status };
 }
 
-export class Store {
+export class ObjectStore {
   private rv = 0;
   private compactedRv = 0;
   private readonly log: StoreEvent[] = [];

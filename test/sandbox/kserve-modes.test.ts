@@ -1,38 +1,47 @@
 /**
  * The sandbox's KServe dialects and modes (status.deploymentMode spelled as KServe 0.16+ or as
- * before, the annotation in both spellings and any case, ModelMesh's status) on the store
- * directly, and its Argo CD health check against Argo CD's own expectations
+ * before, the annotation in both spellings and any case, ModelMesh's status) as a client of an
+ * embedded API server, and its Argo CD health check against Argo CD's own expectations
  * (resource_customizations/serving.kserve.io/InferenceService/health_test.yaml).
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from '../../src/sandbox/store';
-import { KServeController, parseDeploymentMode, type KServeDialect } from '../../src/sandbox/kserve';
+import { parseDeploymentMode, type KServeDialect } from '../../src/sandbox/kserve';
 import { health } from '../../src/sandbox/argocd';
-import { INFERENCE_SERVICES, NAMESPACES } from '../../src/sandbox/resources';
+import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import type { KObject } from '../../src/sandbox/types';
+import { kserveOverApi, type KServeOverApi } from './api-harness';
 
 const NS = 'user1-test';
 type Status = { deploymentMode?: string; observedGeneration?: number; components: { predictor: Record<string, unknown> }; conditions: Array<Record<string, unknown>>; modelStatus: Record<string, unknown> };
 
-function service(dialect: KServeDialect | undefined, mode: string | undefined) {
-  const store = new Store();
-  store.create(NAMESPACES, { metadata: { name: NS } });
-  const kserve = new KServeController(store, { rolloutDelayMs: 60_000, domain: 'apps.sandbox.example', ...(dialect ? { dialect } : {}) });
+const open: KServeOverApi[] = [];
+after(async () => {
+  for (const h of open) await h.close();
+});
+
+async function harness(dialect?: KServeDialect): Promise<KServeOverApi> {
+  const h = await kserveOverApi(NS, dialect ? { dialect } : {});
+  open.push(h);
+  return h;
+}
+
+async function service(dialect: KServeDialect | undefined, mode: string | undefined) {
+  const { store, kserve } = await harness(dialect);
   store.create(INFERENCE_SERVICES, {
     metadata: { name: 'jukebox', namespace: NS, annotations: mode ? { 'serving.kserve.io/deploymentMode': mode } : {} },
     spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'oci://r/ns/jukebox:v1' } } },
   });
-  kserve.reconcile(NS, 'jukebox');
+  await kserve.reconcile(NS, 'jukebox');
   const get = () => store.mustGet(INFERENCE_SERVICES, NS, 'jukebox');
   return {
     kserve,
     status: () => get().status as unknown as Status,
-    newVersion(v: string) {
+    async newVersion(v: string) {
       const o = get();
       (o.spec!.predictor as { model: { storageUri: string } }).model.storageUri = `oci://r/ns/jukebox:${v}`;
       store.update(INFERENCE_SERVICES, o, NS);
-      kserve.reconcile(NS, 'jukebox');
+      await kserve.reconcile(NS, 'jukebox');
     },
   };
 }
@@ -51,8 +60,8 @@ describe('dialects', () => {
     ['current', 'Bogus', 'Knative'],
   ];
   for (const [dialect, annotation, written] of cases) {
-    test(`${dialect ?? 'default'} dialect, annotation ${JSON.stringify(annotation)} → status.deploymentMode ${written}`, () => {
-      const st = service(dialect, annotation).status();
+    test(`${dialect ?? 'default'} dialect, annotation ${JSON.stringify(annotation)} → status.deploymentMode ${written}`, async () => {
+      const st = (await service(dialect, annotation)).status();
       assert.equal(st.deploymentMode, written);
       const knative = written === 'Serverless' || written === 'Knative';
       assert.equal(Array.isArray(st.components.predictor.traffic), knative, 'only Knative mode has traffic targets');
@@ -65,28 +74,26 @@ describe('dialects', () => {
 });
 
 describe('ModelMesh', () => {
-  test('a failing new model: BlockedByFailedLoad with lastFailureInfo, the loaded one keeps Ready True; healed: UpToDate', () => {
-    const s = service('current', 'ModelMesh');
+  test('a failing new model: BlockedByFailedLoad with lastFailureInfo, the loaded one keeps Ready True; healed: UpToDate', async () => {
+    const s = await service('current', 'ModelMesh');
     assert.equal(s.status().modelStatus.transitionStatus, 'UpToDate');
     s.kserve.failRevisions(NS, 'jukebox', 'NoSuchKey: s3://models/jukebox/v2');
-    s.newVersion('v2');
+    await s.newVersion('v2');
     const st = s.status();
     assert.equal(st.modelStatus.transitionStatus, 'BlockedByFailedLoad');
     assert.deepEqual(st.modelStatus.states, { activeModelState: 'Loaded', targetModelState: 'FailedToLoad' });
     assert.equal((st.modelStatus.lastFailureInfo as { reason: string; message: string }).message, 'NoSuchKey: s3://models/jukebox/v2');
     assert.equal(st.conditions.find((c) => c.type === 'Ready')?.status, 'True');
     s.kserve.healRevisions(NS, 'jukebox');
-    s.kserve.reconcile(NS, 'jukebox');
+    await s.kserve.reconcile(NS, 'jukebox');
     assert.equal(s.status().modelStatus.transitionStatus, 'UpToDate');
     assert.equal(s.status().modelStatus.lastFailureInfo, undefined);
   });
-  test('a model that never loaded: Ready False with the failure', () => {
-    const store = new Store();
-    store.create(NAMESPACES, { metadata: { name: NS } });
-    const kserve = new KServeController(store, { rolloutDelayMs: 60_000, domain: 'apps.sandbox.example', dialect: 'legacy' });
+  test('a model that never loaded: Ready False with the failure', async () => {
+    const { store, kserve } = await harness('legacy');
     kserve.failRevisions(NS, 'jukebox', 'runtime not found');
     store.create(INFERENCE_SERVICES, { metadata: { name: 'jukebox', namespace: NS, annotations: { 'serving.kserve.io/deploymentMode': 'ModelMesh' } }, spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } } });
-    kserve.reconcile(NS, 'jukebox');
+    await kserve.reconcile(NS, 'jukebox');
     const st = store.mustGet(INFERENCE_SERVICES, NS, 'jukebox').status as unknown as Status;
     assert.equal(st.conditions.find((c) => c.type === 'Ready')?.status, 'False');
     assert.equal(st.modelStatus.transitionStatus, 'BlockedByFailedLoad');

@@ -1,41 +1,47 @@
-/** The KServe-like controller, rule by rule (domain.md §3), on the store directly. */
-import { describe, test } from 'node:test';
+/** The KServe-like controller, rule by rule (domain.md §3), as a client of an embedded API server. */
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from '../../src/sandbox/store';
-import { KServeController } from '../../src/sandbox/kserve';
-import { INFERENCE_SERVICES, NAMESPACES } from '../../src/sandbox/resources';
+import type { KServeController } from '../../src/sandbox/kserve';
+import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
+import type { ObjectStore } from '../../src/sandbox/store';
 import { toTable } from '../../src/sandbox/table';
 import type { KObject } from '../../src/sandbox/types';
+import { kserveOverApi, type KServeOverApi } from './api-harness';
 import { openSandbox, waitFor } from './helpers';
 
 const NS = 'user1-test';
 
 interface Fixture {
-  store: Store;
+  store: ObjectStore;
   kserve: KServeController;
   /** Apply a spec change to the predictor (null removes a key), then reconcile. */
-  set(predictor: Record<string, unknown>): KObject;
+  set(predictor: Record<string, unknown>): Promise<KObject>;
   get(): KObject;
   /** The printer columns as `oc get isvc` shows them. */
   columns(): { ready: unknown; prev: unknown; latest: unknown; prevRev: unknown; latestRev: unknown };
   predictorStatus(): Record<string, unknown>;
 }
 
-function fixture(annotations: Record<string, string> = {}): Fixture {
-  const store = new Store();
-  store.create(NAMESPACES, { metadata: { name: NS } });
-  const kserve = new KServeController(store, { rolloutDelayMs: 60_000, domain: 'apps.sandbox.example' });
+const open: KServeOverApi[] = [];
+after(async () => {
+  for (const h of open) await h.close();
+});
+
+async function fixture(annotations: Record<string, string> = {}): Promise<Fixture> {
+  const h = await kserveOverApi(NS);
+  open.push(h);
+  const { store, kserve } = h;
   store.create(INFERENCE_SERVICES, {
     metadata: { name: 'jukebox', namespace: NS, annotations },
     spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: 'oci://r/ns/jukebox:v1' } } },
   });
-  kserve.reconcile(NS, 'jukebox');
+  await kserve.reconcile(NS, 'jukebox');
   const get = () => store.mustGet(INFERENCE_SERVICES, NS, 'jukebox');
   return {
     store,
     kserve,
     get,
-    set(change) {
+    async set(change) {
       const o = get();
       const pred = o.spec!.predictor as Record<string, unknown>;
       for (const [k, v] of Object.entries(change)) {
@@ -43,7 +49,7 @@ function fixture(annotations: Record<string, string> = {}): Fixture {
         else pred[k] = v;
       }
       store.update(INFERENCE_SERVICES, o, NS);
-      kserve.reconcile(NS, 'jukebox');
+      await kserve.reconcile(NS, 'jukebox');
       return get();
     },
     columns() {
@@ -61,8 +67,8 @@ const version = (v: string) => ({ model: { modelFormat: { name: 'onnx' }, storag
 const rev = (n: number) => `jukebox-predictor-${String(n).padStart(5, '0')}`;
 
 describe('KServe controller rules', () => {
-  test('first revision takes 100%; all condition types are reported, Ready last', () => {
-    const f = fixture();
+  test('first revision takes 100%; all condition types are reported, Ready last', async () => {
+    const f = await fixture();
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(1) });
     const st = f.get().status as Record<string, unknown>;
     const types = (st.conditions as Array<{ type: string; status: string }>).map((c) => c.type);
@@ -78,17 +84,17 @@ describe('KServe controller rules', () => {
     assert.deepEqual(p.address, { url: 'http://jukebox-predictor.user1-test.svc.cluster.local' });
   });
 
-  test('a version change without canary creates a new revision at 100% (blue-green)', () => {
-    const f = fixture();
-    f.set(version('v2'));
+  test('a version change without canary creates a new revision at 100% (blue-green)', async () => {
+    const f = await fixture();
+    await f.set(version('v2'));
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(2) });
     assert.equal(f.predictorStatus().previousRolledoutRevision, rev(1));
     assert.equal(f.predictorStatus().latestRolledoutRevision, rev(2));
   });
 
-  test('canaryTrafficPercent with a new version splits latest P / prev 100-P to the rolled-out revision', () => {
-    const f = fixture();
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+  test('canaryTrafficPercent with a new version splits latest P / prev 100-P to the rolled-out revision', async () => {
+    const f = await fixture();
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: 80, latest: 20, prevRev: rev(1), latestRev: rev(2) });
     const traffic = f.predictorStatus().traffic as Array<Record<string, unknown>>;
     assert.deepEqual(traffic, [
@@ -98,66 +104,66 @@ describe('KServe controller rules', () => {
     assert.equal(f.predictorStatus().latestRolledoutRevision, rev(1));
   });
 
-  test('changing only the percentage creates no new revision', () => {
-    const f = fixture();
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
-    f.set({ canaryTrafficPercent: 50 });
+  test('changing only the percentage creates no new revision', async () => {
+    const f = await fixture();
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    await f.set({ canaryTrafficPercent: 50 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: 50, latest: 50, prevRev: rev(1), latestRev: rev(2) });
     assert.equal(f.kserve.revisions(NS, 'jukebox').length, 2);
   });
 
-  test('0 pins all traffic to the previous rolled-out revision (PREV 100, LATEST 0)', () => {
-    const f = fixture();
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
-    f.set({ canaryTrafficPercent: 0 });
+  test('0 pins all traffic to the previous rolled-out revision (PREV 100, LATEST 0)', async () => {
+    const f = await fixture();
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    await f.set({ canaryTrafficPercent: 0 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: 100, latest: 0, prevRev: rev(1), latestRev: rev(2) });
   });
 
-  test('100 leaves no prev target; the latest becomes the rolled-out revision', () => {
-    const f = fixture();
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
-    f.set({ canaryTrafficPercent: 100 });
+  test('100 leaves no prev target; the latest becomes the rolled-out revision', async () => {
+    const f = await fixture();
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    await f.set({ canaryTrafficPercent: 100 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(2) });
     assert.equal(f.predictorStatus().latestRolledoutRevision, rev(2));
     assert.equal(f.predictorStatus().previousRolledoutRevision, rev(1));
   });
 
-  test('removing the field promotes: 100% to the latest ready revision', () => {
-    const f = fixture();
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
-    f.set({ canaryTrafficPercent: null });
+  test('removing the field promotes: 100% to the latest ready revision', async () => {
+    const f = await fixture();
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    await f.set({ canaryTrafficPercent: null });
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(2) });
     // a later canary splits against the newly rolled-out revision
-    f.set({ ...version('v3'), canaryTrafficPercent: 10 });
+    await f.set({ ...version('v3'), canaryTrafficPercent: 10 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: 90, latest: 10, prevRev: rev(2), latestRev: rev(3) });
   });
 
-  test('after a promotion, a canary or a rollback splits against the revision rolled out before', () => {
-    const f = fixture();
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
-    f.set({ canaryTrafficPercent: 100 });
+  test('after a promotion, a canary or a rollback splits against the revision rolled out before', async () => {
+    const f = await fixture();
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    await f.set({ canaryTrafficPercent: 100 });
     assert.equal(f.predictorStatus().latestRolledoutRevision, rev(2));
-    f.set({ canaryTrafficPercent: 30 });
+    await f.set({ canaryTrafficPercent: 30 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: 70, latest: 30, prevRev: rev(1), latestRev: rev(2) });
-    f.set({ canaryTrafficPercent: 0 });
+    await f.set({ canaryTrafficPercent: 0 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: 100, latest: 0, prevRev: rev(1), latestRev: rev(2) });
     assert.equal(f.predictorStatus().latestRolledoutRevision, rev(2), 'a rollback does not move the rolled-out revision');
-    f.set({ canaryTrafficPercent: null });
+    await f.set({ canaryTrafficPercent: null });
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(2) });
   });
 
-  test('a canary with a single rolled-out revision has nothing to split against: 100% latest', () => {
-    const f = fixture();
-    f.set({ canaryTrafficPercent: 20 });
+  test('a canary with a single rolled-out revision has nothing to split against: 100% latest', async () => {
+    const f = await fixture();
+    await f.set({ canaryTrafficPercent: 20 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(1) });
     const traffic = f.predictorStatus().traffic as Array<{ percent: number }>;
     assert.deepEqual(traffic.map((t) => t.percent), [100]);
   });
 
-  test('a failing revision gets no traffic, Ready is False with a message, created != ready', () => {
-    const f = fixture();
+  test('a failing revision gets no traffic, Ready is False with a message, created != ready', async () => {
+    const f = await fixture();
     f.kserve.failRevisions(NS, 'jukebox', 'image pull back-off');
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
     const p = f.predictorStatus();
     assert.equal(p.latestCreatedRevision, rev(2));
     assert.equal(p.latestReadyRevision, rev(1));
@@ -170,13 +176,13 @@ describe('KServe controller rules', () => {
     assert.equal(f.columns().ready, 'False');
 
     f.kserve.healRevisions(NS, 'jukebox');
-    f.kserve.reconcile(NS, 'jukebox');
+    await f.kserve.reconcile(NS, 'jukebox');
     assert.deepEqual(f.columns(), { ready: 'True', prev: 80, latest: 20, prevRev: rev(1), latestRev: rev(2) });
   });
 
-  test('RawDeployment: deploymentMode reported, canary ignored, no revisions and no traffic', () => {
-    const f = fixture({ 'serving.kserve.io/deploymentMode': 'RawDeployment' });
-    f.set({ ...version('v2'), canaryTrafficPercent: 20 });
+  test('RawDeployment: deploymentMode reported, canary ignored, no revisions and no traffic', async () => {
+    const f = await fixture({ 'serving.kserve.io/deploymentMode': 'RawDeployment' });
+    await f.set({ ...version('v2'), canaryTrafficPercent: 20 });
     const st = f.get().status as Record<string, unknown>;
     assert.equal(st.deploymentMode, 'RawDeployment');
     assert.equal((f.predictorStatus() as { traffic?: unknown }).traffic, undefined);
@@ -184,9 +190,9 @@ describe('KServe controller rules', () => {
     assert.equal(f.kserve.revisions(NS, 'jukebox').length, 0);
   });
 
-  test('tag routing adds tagged URLs to the traffic targets', () => {
-    const f = fixture({ 'serving.kserve.io/enable-tag-routing': 'true' });
-    f.set({ ...version('v2'), canaryTrafficPercent: 30 });
+  test('tag routing adds tagged URLs to the traffic targets', async () => {
+    const f = await fixture({ 'serving.kserve.io/enable-tag-routing': 'true' });
+    await f.set({ ...version('v2'), canaryTrafficPercent: 30 });
     const traffic = f.predictorStatus().traffic as Array<Record<string, unknown>>;
     assert.deepEqual(
       traffic.map((t) => [t.tag, t.url, t.percent]),

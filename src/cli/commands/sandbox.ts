@@ -10,9 +10,10 @@ import { parse, COMMON_OPTIONS, type OptionSpec } from '../args';
 import { durationOption } from '../options';
 import { usageError } from '../output';
 import type { CliCommand, CliIO } from '../command';
+import type { KubeSandbox, Sandbox } from '../../sandbox/index';
 import { SUMMARIES } from './summaries';
 
-const USAGE = `Usage: kserve-canary sandbox [--port N] [--dir D] [--sync-delay D] [--rollout-delay D] [--inference] [--kserve-dialect current|legacy] [--ready-file F]
+const USAGE = `Usage: kserve-canary sandbox [--backend embedded|kube-apiserver] [--port N] [--dir D] [--sync-delay D] [--rollout-delay D] [--inference] [--kserve-dialect current|legacy] [--ready-file F]
 
 Starts a local Kubernetes API (HTTPS on 127.0.0.1) that behaves like KServe and Argo CD for
 InferenceServices, Applications and Routes, seeded with the workshop's jukebox model
@@ -20,6 +21,10 @@ InferenceServices, Applications and Routes, seeded with the workshop's jukebox m
 Runs until Ctrl+C (SIGINT) or SIGTERM. Restarting on the same --dir resumes the same state.
 
 Options:
+  --backend B         embedded (default): the sandbox's own API server, starts in a second;
+                      kube-apiserver: a real Kubernetes API server with etcd (built once per
+                      machine with Go by scripts/build-apiserver.mjs), the same CRDs, seed,
+                      kubeconfig and ready file; user1 has the workshop's RoleBindings only
   --port N            port on 127.0.0.1 (default: any free port)
   --dir D             data folder: kubeconfig, token, CA, gitops repo and clone, state
                       (default: a new temporary folder)
@@ -61,6 +66,7 @@ const OPTIONS: OptionSpec = {
   'ready-file': { type: 'string' },
   inference: { type: 'boolean' },
   'kserve-dialect': { type: 'string' },
+  backend: { type: 'string' },
 };
 
 function writeReadyFile(file: string, info: Record<string, unknown>): void {
@@ -86,12 +92,22 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (dialect !== undefined && dialect !== 'current' && dialect !== 'legacy') {
     throw usageError(`sandbox: --kserve-dialect must be current or legacy, got ${JSON.stringify(dialect)}.`, 'Run `kserve-canary sandbox --help` for the options.');
   }
+  const backend = values.backend ?? 'embedded';
+  if (backend !== 'embedded' && backend !== 'kube-apiserver') {
+    throw usageError(`sandbox: --backend must be embedded or kube-apiserver, got ${JSON.stringify(backend)}.`, 'Run `kserve-canary sandbox --help` for the options.');
+  }
+  if (backend === 'kube-apiserver' && values.inference === true) {
+    throw usageError('sandbox: --inference is served by --backend embedded only.', 'Leave out --inference, or use --backend embedded.');
+  }
   if (io.signal.aborted) return 0;
 
   const { startSandbox, SandboxBusyError } = await import('../../sandbox/index');
-  let sb: Awaited<ReturnType<typeof startSandbox>>;
+  let sb: Sandbox | KubeSandbox;
   try {
-    sb = await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) });
+    sb =
+      backend === 'kube-apiserver'
+        ? await startSandbox({ backend, dir, port, ...(dialect ? { kserveDialect: dialect } : {}) })
+        : await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SandboxBusyError) {
@@ -109,7 +125,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     io.stdout(
       [
-        `KServe Canary sandbox is running (user ${sb.user}, KServe ${sb.kserveDialect} mode names).`,
+        `KServe Canary sandbox is running (${'backend' in sb ? 'real kube-apiserver' : 'embedded'} backend, user ${sb.user}, KServe ${sb.kserveDialect} mode names).`,
         `  server:        ${sb.server}`,
         `  kubeconfig:    ${sb.kubeconfigPath}   (context ${sb.context}, namespace ${sb.user}-test)`,
         `  token file:    ${sb.tokenFile}`,
