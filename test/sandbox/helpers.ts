@@ -28,16 +28,8 @@ export const BACKENDS: readonly Backend[] = (() => {
 })();
 
 /** What both backends give a test: files, endpoints and the two users' credentials. */
-export interface BackendSandbox {
+export interface BackendSandbox extends Pick<Sandbox, 'server' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user'> {
   backend: Backend;
-  server: string;
-  dir: string;
-  kubeconfigPath: string;
-  tokenFile: string;
-  caFile: string;
-  gitopsRemote: string;
-  gitopsClone: string;
-  user: string;
   /** The workshop user's token (the kubeconfig's). */
   userToken(): string;
   /** A token allowed everything (the real server's system:masters admin; the embedded one has one user). */
