@@ -3,17 +3,12 @@
  * (InferenceService, Argo CD Application, OpenShift Route, their printer columns taken from
  * resources.ts, which copies KServe's and Argo CD's CRDs), the workshop user's rights
  * (ClusterRoles written out here, since a bare kube-apiserver runs no clusterrole-aggregation
- * controller and its bootstrap `edit`/`view` roles stay empty; RoleBindings per namespace), and
- * the seed objects, made by replaying the gitops history through the sandbox's own KServe and
- * Argo CD controllers on an in-memory store (seed.ts) and then written to the server: spec by
- * create, status through /status.
+ * controller and its bootstrap `edit`/`view` roles stay empty; RoleBindings per namespace) and
+ * the namespaces. The seed objects come from the sandbox's own KServe and Argo CD controllers
+ * (controllers.ts), run as API clients of the real server, replaying the gitops history.
  */
-import { ArgoController } from './argocd';
-import { KServeController, type KServeDialect } from './kserve';
 import { kubeCall, kubeRequest, type KubeClient } from './kube-backend-http';
-import { APPLICATIONS, INFERENCE_SERVICES, NAMESPACES, ROUTES, apiVersionOf, type ResourceType } from './resources';
-import { seedCluster, seedGitops, seedNamespaces } from './seed';
-import { Store } from './store';
+import { APPLICATIONS, INFERENCE_SERVICES, ROUTES, type ResourceType } from './resources';
 import type { KObject } from './types';
 
 const CUSTOM_TYPES = [INFERENCE_SERVICES, APPLICATIONS, ROUTES];
@@ -101,52 +96,17 @@ async function createCrds(admin: KubeClient): Promise<void> {
   }
 }
 
-function forCreate(o: KObject, t: ResourceType): KObject {
-  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, managedFields: _mf, selfLink: _sl, ...metadata } = o.metadata as Record<string, unknown>;
-  return { ...o, apiVersion: apiVersionOf(t), kind: t.kind, metadata } as KObject;
-}
-
-/** Creates one seed object; with a status subresource, writes its status next (observedGeneration = the server's generation). */
-async function put(admin: KubeClient, t: ResourceType, o: KObject): Promise<void> {
-  const ns = o.metadata.namespace;
-  const created = (await kubeCall(admin, 'POST', collectionPath(t, ns), forCreate(o, t))).body as KObject;
-  if (!t.statusSubresource || !o.status || t === NAMESPACES) return;
-  const status = { ...(o.status as Record<string, unknown>) };
-  if ('observedGeneration' in status) status.observedGeneration = created.metadata.generation;
-  await kubeCall(admin, 'PUT', `${collectionPath(t, ns)}/${o.metadata.name}/status`, { ...created, status });
-}
-
-export interface SetupOptions {
-  dir: string;
-  user: string;
-  domain: string;
-  gitopsRemote: string;
-  gitopsClone: string;
-  dialect: KServeDialect;
-  seed: boolean;
-}
-
-/** CRDs, roles and bindings, namespaces, and (with seed) the gitops repo and the seed objects. */
-export async function setUpCluster(admin: KubeClient, o: SetupOptions): Promise<void> {
+/** CRDs, roles, the namespaces and the user's bindings in them (no objects: the controllers seed those). */
+export async function setUpCluster(admin: KubeClient, user: string): Promise<void> {
   await createCrds(admin);
   for (const role of [clusterRole(EDIT_ROLE, true), clusterRole(VIEW_ROLE, false)]) {
     await kubeCall(admin, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', role, [409]);
   }
-  // the seed, as the embedded sandbox makes it, on a throwaway in-memory store
-  const mem = new Store(1000);
-  seedNamespaces(mem, o.user, o.domain);
-  if (o.seed) {
-    await seedGitops(o.dir, o.user, o.gitopsRemote, o.gitopsClone);
-    const kserve = new KServeController(mem, { rolloutDelayMs: 0, dialect: o.dialect, domain: o.domain });
-    const argo = new ArgoController(mem, { bareRepo: o.gitopsRemote, branch: 'main', toolingsNamespace: `${o.user}-toolings`, user: o.user, pollMs: 1000, syncDelayMs: 0, selfHeal: true });
-    await seedCluster(o.gitopsRemote, 'main', argo, kserve, mem);
+  for (const env of ['test', 'prod', 'toolings']) {
+    const name = `${user}-${env}`;
+    await kubeCall(admin, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } } }, [409]);
   }
-  for (const ns of mem.list(NAMESPACES)) await put(admin, NAMESPACES, ns);
-  for (const b of roleBindings(o.user)) {
+  for (const b of roleBindings(user)) {
     await kubeCall(admin, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${b.metadata.namespace}/rolebindings`, b, [409]);
-  }
-  for (const t of CUSTOM_TYPES) {
-    if (!o.seed && t !== ROUTES) continue;
-    for (const obj of mem.list(t)) await put(admin, t, obj);
   }
 }

@@ -11,7 +11,9 @@
  * Data dir: tls/ (CA + server cert, as the embedded backend), token (user1's, 0600), kubeconfig
  * (user1, context sandbox), admin.kubeconfig (system:masters), tokens.csv (--token-auth-file),
  * sa.key/sa.pub (service-account keys), etcd/ (data), apiserver.log, gitops.git, mlops-gitops.
- * Restarting on the same dir (restart(), or a new start) keeps etcd's data and the port.
+ * controllers.json (the controllers' memory, on stop). Restarting on the same dir (restart(), or
+ * a new start) keeps etcd's data and the port. The KServe and Argo CD controllers run in this
+ * process as API clients of the server (controllers.ts), as they do for the embedded backend.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -20,10 +22,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { startControllers, type ControllersSnapshot, type RunningControllers } from './controllers';
 import { ensureToken, writeKubeconfig, type Sandbox } from './index';
 import type { KServeDialect } from './kserve';
 import { kubeRequest, type KubeClient } from './kube-backend-http';
 import { setUpCluster } from './kube-backend-setup';
+import { seedGitops } from './seed';
 import { ensureTls } from './tls';
 
 export interface KubeSandboxOptions {
@@ -42,6 +46,10 @@ export interface KubeSandboxOptions {
   etcdProgressNotify?: string;
   /** The kube-apiserver binary; default $KSC_KUBE_APISERVER_BIN, else scripts/build-apiserver.mjs builds or finds it. */
   binary?: string;
+  /** KServe: delay between a spec change and the status (default 1000); Argo CD: sync delay (default 1500) and poll (default 200). */
+  rolloutDelayMs?: number;
+  syncDelayMs?: number;
+  pollMs?: number;
   /** How long to wait for /readyz. Default 120 s. */
   readyTimeoutMs?: number;
 }
@@ -52,6 +60,8 @@ type SameAsEmbedded = Pick<Sandbox, 'server' | 'port' | 'dir' | 'kubeconfigPath'
 export interface KubeSandbox extends SameAsEmbedded {
   backend: 'kube-apiserver';
   prometheusUrl: undefined;
+  /** KServe and Argo CD (controllers.ts), clients of this server as its admin. */
+  readonly controllers: RunningControllers;
   /** Kubeconfig of the admin (group system:masters). */
   adminKubeconfigPath: string;
   /** The --token-auth-file. */
@@ -260,9 +270,36 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
   const gitopsRemote = path.join(dir, 'gitops.git');
   const gitopsClone = path.join(dir, 'mlops-gitops');
   const dialect = opts.kserveDialect ?? 'legacy';
+  const memoryFile = path.join(dir, 'controllers.json');
+  const seed = fresh && (opts.seed ?? true);
+  const runControllers = async (restore: boolean): Promise<RunningControllers> =>
+    startControllers({
+      apiUrl: server(),
+      ca: tls.caCert,
+      token: adminToken,
+      gitopsRemote,
+      user,
+      domain: DOMAIN,
+      kserveDialect: dialect,
+      ...(opts.rolloutDelayMs === undefined ? {} : { rolloutDelayMs: opts.rolloutDelayMs }),
+      ...(opts.syncDelayMs === undefined ? {} : { syncDelayMs: opts.syncDelayMs }),
+      ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
+      ...(restore && existsSync(memoryFile) ? { restore: JSON.parse(readFileSync(memoryFile, 'utf8')) as ControllersSnapshot } : { seed }),
+    });
+  let controllers: RunningControllers | undefined;
+  const stopControllers = async (): Promise<void> => {
+    const c = controllers;
+    controllers = undefined;
+    if (!c) return;
+    await c.stop();
+    writeFileSync(memoryFile, JSON.stringify(c.snapshot()));
+  };
   try {
-    if (fresh) await setUpCluster(admin(), { dir, user, domain: DOMAIN, gitopsRemote, gitopsClone, dialect, seed: opts.seed ?? true });
+    if (fresh) await setUpCluster(admin(), user);
+    if (seed) await seedGitops(dir, user, gitopsRemote, gitopsClone);
+    controllers = await runControllers(!fresh);
   } catch (e) {
+    await stopControllers().catch(() => undefined);
     await halt();
     throw e;
   }
@@ -295,10 +332,18 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
     },
     refreshKubeconfig: () => writeKubeconfig(kubeconfigPath, server(), tls.caCert, token, user),
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    get controllers() {
+      if (!controllers) throw new Error('the kube-apiserver sandbox is stopped');
+      return controllers;
+    },
     restart: async () => {
+      // the controllers keep running, as they would beside a real cluster's API server restart
       await halt();
       await launch();
     },
-    stop: halt,
+    stop: async () => {
+      await stopControllers();
+      await halt();
+    },
   };
 }

@@ -106,7 +106,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     sb =
       backend === 'kube-apiserver'
-        ? await startSandbox({ backend, dir, port, ...(dialect ? { kserveDialect: dialect } : {}) })
+        ? await startSandbox({ backend, dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, ...(dialect ? { kserveDialect: dialect } : {}) })
         : await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
