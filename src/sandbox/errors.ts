@@ -56,7 +56,8 @@ export function conflict(t: ResourceType, name: string): ApiError {
 export function invalid(t: ResourceType, name: string, causes: StatusCause[]): ApiError {
   const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
   return new ApiError(422, 'Invalid', `${t.kind} "${name}" is invalid: ${list}`, {
-    name,
+    // kube-apiserver leaves details.name out when the object has none (a create without a name)
+    ...(name ? { name } : {}),
     group: t.group,
     kind: t.kind,
     causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueInvalid', message: c.message, field: c.field })),

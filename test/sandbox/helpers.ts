@@ -9,9 +9,8 @@ import { untilTruthy } from '../poll';
 const ROOT = path.resolve(__dirname, '..', '..');
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
-export interface TestSandbox extends Sandbox {
-  cleanup(): Promise<void>;
-}
+/** The embedded backend with its controls (`controller`, `faults`) and what both backends give. */
+export type TestSandbox = Sandbox & Pick<BackendSandbox, 'userToken' | 'adminToken' | 'cleanup'> & { backend: 'embedded' };
 
 /** The sandbox backends: our embedded API server, or a real kube-apiserver + etcd (issue 14). */
 export type Backend = 'embedded' | 'kube-apiserver';
@@ -69,7 +68,8 @@ export async function openSandbox(opts: SandboxOptions & { backend?: Backend } =
     const missing = kubeApiserverMissing();
     if (missing) throw new Error(missing);
     const start = startSandbox as unknown as (o: Record<string, unknown>) => Promise<KubeStarted>;
-    const kb = await start({ dir, user: sbOpts.user, kserveDialect: sbOpts.kserveDialect, backend });
+    const { user, kserveDialect, syncDelayMs = 150, rolloutDelayMs = 100, pollMs = 50 } = sbOpts;
+    const kb = await start({ dir, user, kserveDialect, syncDelayMs, rolloutDelayMs, pollMs, backend });
     if (kb.backend !== 'kube-apiserver') {
       await kb.stop();
       remove();
