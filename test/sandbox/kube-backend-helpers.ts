@@ -24,9 +24,10 @@ export interface TestKube extends KubeSandbox {
   cleanup(): Promise<void>;
 }
 
+/** selfHeal off: the suites' admin patches stand as drift instead of being put back to git. */
 export async function openKube(opts: KubeSandboxOptions = {}): Promise<TestKube> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-kube-test-'));
-  const sb = await startKubeSandbox({ dir, rolloutDelayMs: 100, syncDelayMs: 200, pollMs: 100, ...opts });
+  const sb = await startKubeSandbox({ dir, rolloutDelayMs: 100, syncDelayMs: 200, pollMs: 100, selfHeal: false, ...opts });
   return Object.assign(sb, {
     cleanup: async () => {
       await sb.stop();
