@@ -50,6 +50,8 @@ export interface KubeSandboxOptions {
   rolloutDelayMs?: number;
   syncDelayMs?: number;
   pollMs?: number;
+  /** Argo CD selfHeal (spec drift put back to git). Default true. */
+  selfHeal?: boolean;
   /** How long to wait for /readyz. Default 120 s. */
   readyTimeoutMs?: number;
 }
@@ -284,6 +286,7 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
       ...(opts.rolloutDelayMs === undefined ? {} : { rolloutDelayMs: opts.rolloutDelayMs }),
       ...(opts.syncDelayMs === undefined ? {} : { syncDelayMs: opts.syncDelayMs }),
       ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
+      ...(opts.selfHeal === undefined ? {} : { selfHeal: opts.selfHeal }),
       ...(restore && existsSync(memoryFile) ? { restore: JSON.parse(readFileSync(memoryFile, 'utf8')) as ControllersSnapshot } : { seed }),
     });
   let controllers: RunningControllers | undefined;
