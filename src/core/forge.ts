@@ -53,6 +53,8 @@ export function parseRemoteUrl(url: string): RemoteLocation | undefined {
   if (scheme) {
     const proto = scheme[1]!.toLowerCase();
     if (!['ssh', 'git+ssh', 'ssh+git', 'git', 'http', 'https'].includes(proto)) return undefined;
+    // Dot segments are refused rather than resolved: the web page would name another repository.
+    if (/\/\.\.?(\/|$)/.test(u.slice(scheme[0].length))) return undefined;
     let parsed: URL;
     try {
       parsed = new URL(u.replace(/^[^:]+:/, 'https:'));
