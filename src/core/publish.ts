@@ -40,7 +40,7 @@ import path from 'node:path';
 import { CanaryError } from './errors';
 import type { GitRunner } from './git';
 import {
-  aheadBehind, branchSha, checkNotBusy, fetchUpstream, incomingFiles, localCommits, readStatus, readUpstream, showFile,
+  aheadBehind, branchSha, checkNotBusy, fetchUpstream, headBranchFromFile, incomingFiles, localCommits, readStatus, readUpstream, showFile, upstreamQuery,
   type RepoStatus, type StatusEntry, type Upstream,
 } from './gitstate';
 import { DEFAULT_DEPLOYMENTS_DIR, modelConfigPath } from './layout';
@@ -258,6 +258,10 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
   const ctx: Ctx = { opts, git, top, file, rel, gitDirs, steps: [], log, progress };
   progress.ctx = ctx;
 
+  // The upstream is read beside `git status` (two read-only processes at once): it is needed right after.
+  const guess = push ? headBranchFromFile(info.gitDir) : undefined;
+  const early = guess ? upstreamQuery(git, guess) : undefined;
+  early?.catch(() => undefined);
   const status = await readStatus(git);
   if (!status.branch) {
     throw new CanaryError('git', 'detached-head', 'HEAD is detached (not on a branch), so there is no branch to commit to and push.',
@@ -272,7 +276,7 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
       'Resolve them (`git status` lists them) and commit, then run the command again.');
   }
   const branch = status.branch;
-  const upstream = push ? await readUpstream(git, branch) : undefined;
+  const upstream = push ? await readUpstream(git, branch, guess === branch ? early : undefined) : undefined;
 
   // The target file: dirty with exactly this change (an interrupted run) or refused.
   let pending = await pendingEdit(ctx, status);
@@ -481,11 +485,17 @@ async function hashWorktree(ctx: Ctx, paths: string[]): Promise<string[]> {
   return present.map((ok) => (ok ? list[j++]! : 'missing'));
 }
 
+/** HEAD's commit: from the loose ref of the branch when there is one (no git process), else git. */
+async function headSha(ctx: Ctx): Promise<string> {
+  const branch = headBranchFromFile(ctx.gitDirs[0]!);
+  return branch ? branchSha(ctx.git, ctx.gitDirs[0]!, branch) : (await ctx.git.run(['rev-parse', 'HEAD'])).trim();
+}
+
 /** Commits the one file, whatever else is staged or dirty. */
 async function commitOnly(ctx: Ctx, message: string): Promise<void> {
-  // Not --quiet: the summary line also keeps simple-git from waiting on a silent process.
-  await ctx.git.run(['commit', '--only', '-m', message, '--', ctx.rel]);
-  Object.assign(ctx.progress, { stage: 'committed', sha: (await ctx.git.run(['rev-parse', 'HEAD'])).trim() });
+  // The message on stdin (-F -), no `maintenance --auto` after it (the user's next git command runs it).
+  await ctx.git.run(['-c', 'maintenance.auto=false', 'commit', '--quiet', '--only', '-F', '-', '--', ctx.rel], 'local', `${message}\n`);
+  Object.assign(ctx.progress, { stage: 'committed', sha: await headSha(ctx) });
   step(ctx, `committed ${ctx.rel}: "${message}"`);
 }
 
