@@ -112,8 +112,11 @@ async function mainBench(): Promise<void> {
           const procs = trace.take();
           if (i >= WARMUP) {
             gitTotals.push(procs.reduce((a, [, d]) => a + d, 0));
-            procs.forEach(([cmd, d], k) => {
-              const key = `${k + 1}. ${cmd}`;
+            const seen = new Map<string, number>();
+            procs.forEach(([cmd, d]) => {
+              const n = (seen.get(cmd) ?? 0) + 1;
+              seen.set(cmd, n);
+              const key = n === 1 ? cmd : `${cmd}#${n}`;
               gitTimes.set(key, [...(gitTimes.get(key) ?? []), d]);
             });
           }
