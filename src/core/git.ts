@@ -1,6 +1,6 @@
 /**
- * The git side of publishing: one place that runs git (through simple-git) with a
- * controlled environment, timeouts and error classification. No vscode here.
+ * The git side of publishing: one place that runs git (spawned directly, an argument array,
+ * no shell) with a controlled environment, timeouts and error classification. No vscode here.
  *
  * Environment of every git child (see gitEnvironment):
  * - GIT_TERMINAL_PROMPT=0: git never asks for a username/password on a terminal;
@@ -12,21 +12,17 @@
  * - GIT_ASKPASS / SSH_ASKPASS: an inherited askpass program is KEPT, deliberately.
  *   In code-server (and VS Code) these point at the workbench's askpass helper, which
  *   shows the credential prompt inside the UI: that is the right way to ask, and it is
- *   not a terminal prompt. simple-git (>= 3.3x) silently strips ambient GIT_* variables
- *   and refuses askpass/ssh-command variables it is given unless they are named in
- *   `allowEnvironment` and the matching `unsafe.allowUnsafeAskPass` /
- *   `unsafe.allowUnsafeSshCommand` flags are set. We set exactly those flags for
- *   exactly the variables listed in PASSED_GIT_VARIABLES, and drop every other GIT_*
- *   variable (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE from a hook would otherwise
- *   redirect us to another repository) and editor/pager variables (we never open one).
- *   GIT_CONFIG_GLOBAL / GIT_CONFIG_SYSTEM are passed as well (allowUnsafeConfigPaths):
- *   they come from the user's own environment, and dropping them would silently switch
- *   git to another identity and credential configuration. We never pass --git-dir,
- *   --work-tree or -C, the other things that flag permits.
+ *   not a terminal prompt. Exactly the variables listed in PASSED_GIT_VARIABLES are passed;
+ *   every other GIT_* variable is dropped (GIT_DIR, GIT_INDEX_FILE, GIT_WORK_TREE from a hook
+ *   would otherwise redirect us to another repository; GIT_INDEX_FILE is set only by us, for a
+ *   temporary index), and editor/pager variables too (we never open one).
+ *   GIT_CONFIG_GLOBAL / GIT_CONFIG_SYSTEM are passed: they come from the user's own
+ *   environment, and dropping them would silently switch git to another identity and
+ *   credential configuration. We never pass --git-dir, --work-tree or -C.
  *   Tested in test/core/publish-auth.test.ts (GIT_ASKPASS supplies the password of a
  *   loopback http remote and the publish succeeds).
  */
-import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
+import { spawn } from 'node:child_process';
 import { CanaryError } from './errors';
 
 /** Variables passed through to git children when present (besides the ones we set). */
@@ -50,7 +46,7 @@ const PASSED_GIT_VARIABLES = [
   'GIT_TRACE',
 ];
 
-/** Editor/pager variables simple-git treats as unsafe; git never needs them for what we run. */
+/** Editor/pager variables; git never needs them for what we run. */
 const DROPPED_VARIABLES = new Set(['editor', 'visual', 'pager', 'prefix']);
 
 /** The environment for git children, derived from the caller's environment. */
@@ -86,66 +82,121 @@ export interface GitRunnerOptions {
   signal?: AbortSignal;
   /** Called when a git child is spawned (test fault hooks). */
   onSpawn?: (command: string, args: string[]) => void;
+  /** GIT_INDEX_FILE for every child: a temporary index, so the user's index is never touched. */
+  indexFile?: string;
 }
 
 /** What one git invocation is for, used to word errors. */
 export type GitOp = 'local' | 'fetch' | 'push';
 
+/** An error of our own runner, tagged like simple-git's plugin errors ('timeout', 'abort'). */
+class RunnerError extends Error {
+  constructor(message: string, readonly plugin?: 'timeout' | 'abort') {
+    super(message);
+  }
+}
+
 /**
- * Thin wrapper over two simple-git instances: one for local commands and one with the
- * network timeout for fetch/push. Every failure becomes a CanaryError of kind 'git'.
+ * Runs git directly (child_process.spawn with an argument array, never a shell). Every failure
+ * becomes a CanaryError of kind 'git'. Network operations (fetch, push) are killed after
+ * timeoutMs without output and at once on the signal; local ones always run to the end.
+ * (It replaced simple-git, whose task queue, completion delays and module load cost more than
+ * git itself on a publish: see bench/publish.bench.ts.)
  */
 export class GitRunner {
-  private readonly local: SimpleGit;
-  private readonly network: SimpleGit;
+  private readonly env: Record<string, string>;
+  private readonly config: string[];
   readonly timeoutMs: number;
 
   constructor(private readonly opts: GitRunnerOptions) {
     this.timeoutMs = opts.timeoutMs;
-    const env = gitEnvironment(opts.env);
-    const allowEnvironment = Object.keys(env).filter((k) => /^(git_|ssh_askpass$)/i.test(k));
-    // curl's own stall limit is a backstop a few seconds after ours.
+    this.env = gitEnvironment(opts.env);
+    if (opts.indexFile) this.env.GIT_INDEX_FILE = opts.indexFile;
+    // curl's own stall limit is a backstop a few seconds after ours: a stalled http transfer
+    // aborts on its own too, so no git-remote-http is left behind.
     const seconds = Math.ceil(opts.timeoutMs / 1000) + 5;
-    const base: Partial<SimpleGitOptions> = {
-      baseDir: opts.cwd,
-      maxConcurrentProcesses: 1,
-      trimmed: false,
-      allowEnvironment,
-      unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeConfigPaths: true },
-      // A stalled http transfer aborts on its own too, so no git-remote-http is left behind.
-      config: ['http.lowSpeedLimit=1', `http.lowSpeedTime=${seconds}`],
-    };
-    this.local = simpleGit(base).env(env);
-    this.network = simpleGit({ ...base, timeout: { block: opts.timeoutMs }, ...(opts.signal ? { abort: opts.signal } : {}) }).env(env);
-    if (opts.onSpawn) {
-      const hook = opts.onSpawn;
-      const handler = (command: string, _o: NodeJS.ReadableStream, _e: NodeJS.ReadableStream, args: string[]) => hook(command, args);
-      this.local.outputHandler(handler);
-      this.network.outputHandler(handler);
-    }
+    this.config = ['-c', 'http.lowSpeedLimit=1', '-c', `http.lowSpeedTime=${seconds}`];
   }
 
-  /** Runs `git <args>` and returns stdout. Throws a classified CanaryError on failure. */
-  async run(args: string[], op: GitOp = 'local'): Promise<string> {
-    const git = op === 'local' ? this.local : this.network;
-    try {
-      return await git.raw(args);
-    } catch (e) {
+  /** Runs `git <args>` (with `input` on stdin) and returns stdout. Throws a classified CanaryError on failure. */
+  run(args: string[], op: GitOp = 'local', input?: string): Promise<string> {
+    return this.spawnGit(args, op, input).catch((e: unknown) => {
       throw classifyGitError(e, args, op, this.opts.timeoutMs);
-    }
+    });
   }
 
-  /** Like run, but returns undefined instead of throwing (for probes such as `rev-parse --verify`). */
+  /** Like run, but returns undefined instead of throwing, also for a silent non-zero exit (for probes such as `rev-parse --verify`). */
   async probe(args: string[]): Promise<string | undefined> {
     try {
-      return await this.local.raw(args);
+      return await this.spawnGit(args, 'local');
     } catch {
       return undefined;
     }
   }
+
+  private spawnGit(args: string[], op: GitOp, input?: string): Promise<string> {
+    const full = [...this.config, ...args];
+    const network = op !== 'local';
+    const signal = network ? this.opts.signal : undefined;
+    return new Promise<string>((resolve, reject) => {
+      if (signal?.aborted) return reject(new RunnerError('Abort already signaled', 'abort'));
+      const child = spawn('git', full, { cwd: this.opts.cwd, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], windowsHide: true });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let stopped: RunnerError | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const stop = (why: RunnerError) => {
+        stopped ??= why;
+        child.kill();
+      };
+      const arm = () => {
+        if (!network) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => stop(new RunnerError('block timeout reached', 'timeout')), this.opts.timeoutMs);
+      };
+      const onAbort = () => stop(new RunnerError('Abort signal received', 'abort'));
+      signal?.addEventListener('abort', onAbort);
+      child.stdout!.on('data', (b: Buffer) => { out.push(b); arm(); });
+      child.stderr!.on('data', (b: Buffer) => { err.push(b); arm(); });
+      arm();
+      if (input !== undefined) {
+        child.stdin!.on('error', () => undefined);
+        child.stdin!.end(input);
+      }
+      this.opts.onSpawn?.('git', full);
+      let finished = false;
+      let exitCode: number | null = null;
+      let grace: NodeJS.Timeout | undefined;
+      const finish = (e?: Error) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        signal?.removeEventListener('abort', onAbort);
+        const stdout = Buffer.concat(out).toString('utf8');
+        if (e) return reject(e);
+        if (stopped) return reject(stopped);
+        if (exitCode === 0) return resolve(stdout);
+        const text = `${stdout}${Buffer.concat(err).toString('utf8')}`;
+        reject(new RunnerError(text.trim() ? text : `git ${args[0] ?? ''} exited with status ${exitCode}`));
+      };
+      child.on('error', (e) => finish(e));
+      // 'close' waits for the pipes, which a grandchild (a remote helper, a local receive-pack) may
+      // hold after git itself exited: once git has exited, the output gets a moment, not forever.
+      child.on('exit', (code) => {
+        exitCode = code;
+        if (stopped) finish();
+        else grace = setTimeout(finish, 200);
+      });
+      child.on('close', (code) => {
+        exitCode ??= code;
+        finish();
+      });
+    });
+  }
 }
 
-/** The text git wrote (stderr, plus stdout for push --porcelain), from a simple-git error. */
+/** The text git wrote (stdout, for push --porcelain, then stderr), from a runner error. */
 export function gitErrorText(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
@@ -168,9 +219,16 @@ export function redactUrls(text: string): string {
 }
 
 /**
+ * A push refused by a branch protection or a server hook: GitHub (GH006), GitLab, Gitea/Forgejo,
+ * Bitbucket, Azure DevOps (TF402455), and any pre-receive hook that declines (`[remote rejected]
+ * main -> main (pre-receive hook declined)`).
+ */
+const PROTECTED_BRANCH = /gh006|protected branch|not allowed to push code to protected branches|not allowed to push to protected branch|can only be modified through pull requests|tf402455|pre-receive hook declined|\(hook declined\)/;
+
+/**
  * Maps git's failure text (LC_ALL=C) to a CanaryError with a stable code:
  * timeout, aborted, auth-failed, remote-unreachable, remote-not-found, push-rejected,
- * push-refused, index-locked, no-identity, git-failed.
+ * protected-branch, push-refused, index-locked, no-identity, git-failed.
  */
 export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutMs: number): CanaryError {
   if (e instanceof CanaryError) return e;
@@ -205,6 +263,13 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
   if (/\[rejected\]|non-fast-forward|fetch first|failed to push some refs|\[remote rejected\]|stale info/.test(t)) {
     // A ref update lost to a concurrent push ("cannot lock ref", "failed to update ref") is a race, not a refusal.
     const raced = /cannot lock ref|failed to update ref|incorrect old value|but expected/.test(t);
+    const protectedLine = raced ? undefined : text.split(/\r?\n/).map((l) => l.trim()).find((l) => PROTECTED_BRANCH.test(l.toLowerCase()));
+    if (protectedLine) {
+      return new CanaryError('git', 'protected-branch',
+        `The remote refused the push: the branch is protected (${protectedLine.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/i, '').slice(0, 200)}).`,
+        'Publish the change as a pull request instead (pull-request mode: it pushes a new branch and gives the link to open the pull request).',
+        { cause: e });
+    }
     const refused = !raced && /\[remote rejected\]|hook declined|protected branch/.test(t);
     return new CanaryError('git', refused ? 'push-refused' : 'push-rejected',
       refused ? `The remote refused the push (${detail}).` : `The remote rejected the push because it has commits you do not have (${detail}).`,

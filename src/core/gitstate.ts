@@ -137,9 +137,23 @@ export interface Upstream {
   short: string;
 }
 
+/** The raw upstream of a branch (for readUpstream); started early, beside `git status`, by publish. */
+export function upstreamQuery(git: GitRunner, branch: string): Promise<string> {
+  return git.run(['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)%00%(upstream)%00%(upstream:short)', `refs/heads/${branch}`]);
+}
+
+/** The branch HEAD names, read from the HEAD file of a plain clone; undefined when detached or unusual. */
+export function headBranchFromFile(gitDir: string): string | undefined {
+  try {
+    return /^ref: refs\/heads\/(.+)\n?$/.exec(readFileSync(path.join(gitDir, 'HEAD'), 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The branch's upstream, or a clear error saying there is no remote / no upstream. */
-export async function readUpstream(git: GitRunner, branch: string): Promise<Upstream> {
-  const out = await git.run(['for-each-ref', '--format=%(upstream:remotename)%00%(upstream:remoteref)%00%(upstream)%00%(upstream:short)', `refs/heads/${branch}`]);
+export async function readUpstream(git: GitRunner, branch: string, early?: Promise<string>): Promise<Upstream> {
+  const out = (await early) ?? (await upstreamQuery(git, branch));
   const [remote = '', remoteRef = '', trackingRef = '', short = ''] = out.trim().split('\0');
   if (remote && remoteRef && trackingRef && remote !== '.') {
     // The remote name becomes a git argument (fetch/push <remote>): one that git would read as an option is refused.
@@ -167,10 +181,9 @@ export async function readUpstream(git: GitRunner, branch: string): Promise<Upst
  */
 export async function fetchUpstream(git: GitRunner, upstream: Upstream, gitDir?: string): Promise<boolean> {
   const before = gitDir ? looseRef(gitDir, upstream.trackingRef) : undefined;
-  // -v: git always reports the ref (and simple-git does not wait on a silent process).
-  const out = await git.run(['fetch', '-v', '--no-tags', upstream.remote, `+${upstream.remoteRef}:${upstream.trackingRef}`], 'fetch');
-  if (/^\s*=\s+\[up to date\]/m.test(out)) return false;
-  // git writes that report on stderr, which simple-git does not return: compare the ref itself.
+  // No `maintenance --auto` after it (git's housekeeping check, tens of ms): the user's own next git command runs it.
+  await git.run(['-c', 'maintenance.auto=false', 'fetch', '--no-tags', upstream.remote, `+${upstream.remoteRef}:${upstream.trackingRef}`], 'fetch');
+  // git reports "[up to date]" on stderr: compare the ref itself.
   return before === undefined || gitDir === undefined || looseRef(gitDir, upstream.trackingRef) !== before;
 }
 

@@ -47,7 +47,7 @@ export async function readGitSnapshot(o: GitPortOptions, signal?: AbortSignal): 
     try {
       const up = await readUpstream(git, branch);
       await fetchUpstream(git, up);
-      // the tracking branch is ahead of HEAD (or equal): read there. (simple-git does not
+      // the tracking branch is ahead of HEAD (or equal): read there. (the runner did not
       // report `merge-base --is-ancestor`'s silent exit 1, so compare the merge base instead.)
       const [base, headOid] = await Promise.all([git.probe(['merge-base', 'HEAD', up.trackingRef]), git.probe(['rev-parse', 'HEAD'])]);
       if (base !== undefined && base.trim() !== '' && base.trim() === headOid?.trim()) ref = up.trackingRef;

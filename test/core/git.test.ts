@@ -32,7 +32,11 @@ describe('classifyGitError', () => {
     ['git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'auth-failed'],
     ["To x\n ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to 'x'", 'push-rejected'],
     ['! [remote rejected] HEAD -> main (cannot lock ref \'refs/heads/main\': is at 1 but expected 2)', 'push-rejected'],
-    ['! [remote rejected] HEAD -> main (pre-receive hook declined)', 'push-refused'],
+    ['! [remote rejected] HEAD -> main (pre-receive hook declined)', 'protected-branch'],
+    ['remote: error: GH006: Protected branch update failed for refs/heads/main.\n! [remote rejected] main -> main (protected branch hook declined)', 'protected-branch'],
+    ['remote: GitLab: You are not allowed to push code to protected branches on this project.\n! [remote rejected] main -> main (pre-receive hook declined)', 'protected-branch'],
+    ['remote: Gitea: Not allowed to push to protected branch main\n! [remote rejected] main -> main (pre-receive hook declined)', 'protected-branch'],
+    ['! [remote rejected] HEAD -> main (shallow update not allowed)', 'push-refused'],
     ["fatal: unable to access 'https://git.example/': Could not resolve host: git.example", 'remote-unreachable'],
     ["fatal: Unable to create '/r/.git/index.lock': File exists.", 'index-locked'],
     ['*** Please tell me who you are.', 'no-identity'],
@@ -47,7 +51,7 @@ describe('classifyGitError', () => {
     });
   }
 
-  it('a simple-git timeout becomes a timeout error', () => {
+  it('a runner timeout becomes a timeout error', () => {
     const err = Object.assign(new Error('block timeout reached'), { plugin: 'timeout' });
     const e = classifyGitError(err, ['fetch'], 'fetch', 1500);
     assert.equal(e.code, 'timeout');
@@ -106,6 +110,28 @@ describe('fetchUpstream', () => {
       assert.equal(await fetchUpstream(runner, up), true, 'without the git folder it cannot tell');
       pushFromOther(sb, 'ci2', TEST_CONFIG_REL, (t) => t.replace('version: ', 'version: y'), 'CI bump 2');
       assert.equal(await fetchUpstream(runner, up, gitDir), true, 'the remote moved again');
+    } finally {
+      sb.cleanup();
+    }
+  });
+});
+
+describe('GitRunner (spawns git directly)', () => {
+  it('stdin input, a silent non-zero exit is a failure (probe: undefined), a temporary index leaves the real one alone', async () => {
+    const sb = makeSandbox();
+    try {
+      const c = sb.clone('a');
+      const git = new GitRunner({ cwd: c, env: testGitEnv(), timeoutMs: 10000 });
+      const blob = (await git.run(['hash-object', '--stdin'], 'local', 'hello\n')).trim();
+      assert.equal(blob, 'ce013625030ba8dba906f756967f9e9ca394464a');
+      assert.equal(await git.probe(['merge-base', '--is-ancestor', 'HEAD', '4b825dc642cb6eb9a060e54bf8d69288fbee4904']), undefined);
+      assert.equal(await git.probe(['config', '--get', 'no.such.key']), undefined);
+      await assert.rejects(git.run(['rev-parse', '--verify', '-q', 'refs/heads/nope']), (e: unknown) => e instanceof Error && /exited with status 1/.test(e.message));
+      const indexBefore = await git.run(['ls-files', '--stage']);
+      const tmp = new GitRunner({ cwd: c, env: testGitEnv(), timeoutMs: 10000, indexFile: path.join(sb.dir, 'tmp-index') });
+      await tmp.run(['read-tree', '--empty']);
+      assert.equal(await tmp.run(['ls-files']), '');
+      assert.equal(await git.run(['ls-files', '--stage']), indexBefore);
     } finally {
       sb.cleanup();
     }

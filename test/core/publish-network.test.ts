@@ -118,7 +118,7 @@ describe('publish over http with credentials', () => {
     return c;
   }
 
-  it('an inherited GIT_ASKPASS is used (deliberately allowed through simple-git) and the publish succeeds', async () => {
+  it('an inherited GIT_ASKPASS is used (deliberately passed through to git) and the publish succeeds', async () => {
     const c = httpClone('askpass-ok');
     const askpass = writeAskpass(sb.dir, PASSWORD);
     const r = await publish(c, { processEnv: testGitEnv({ GIT_ASKPASS: askpass }) });
