@@ -15,6 +15,7 @@ import type { ApprovalAnswer, ApprovalRequest, RolloutResult } from '../core/rol
 import type { TrafficResult } from '../core/loadgen';
 import path from 'node:path';
 import type { Controller } from './controller';
+import { chooseGrafanaPlace, openGrafanaAt } from './dashboard-grafana';
 import type { CommandId } from './ids';
 import { loadBackend } from './load';
 import type { Log } from './log';
@@ -438,20 +439,6 @@ export class Commands {
     });
   }
 
-  /** In an untrusted workspace, asks before opening `url` (its settings may have chosen the Route). */
-  private async mayOpen(url: string): Promise<boolean> {
-    if (this.d.trusted()) return true;
-    const host = new URL(url).host;
-    const open = 'Open';
-    const choice = await askModal(
-      `Open ${host} in the browser?`,
-      `This workspace is not trusted, and its settings can choose the namespace whose Grafana Route gives this address: ${url}. Open it only if you know ${host}.`,
-      open,
-    );
-    if (choice !== open) this.d.log.info(`not opening ${url}: declined in an untrusted workspace`);
-    return choice === open;
-  }
-
   async openGrafana(arg: unknown): Promise<string | undefined> {
     return this.guard('Open Grafana dashboard', async () => {
       const target = await this.resolveTarget(arg, 'Open Grafana dashboard');
@@ -465,9 +452,14 @@ export class Commands {
         template: s.grafanaUrlTemplate,
         uid: s.grafanaDashboardUid,
       });
-      if (!(await this.mayOpen(url))) return undefined;
-      this.d.log.info(`opening ${url}`);
-      await vscode.env.openExternal(vscode.Uri.parse(url, true));
+      // Asked from a row, the palette or the dashboard: editor tab or outside (dashboard-grafana.ts).
+      const where = await chooseGrafanaPlace(url, { trusted: this.d.trusted(), interactive: typeof arg !== 'string' });
+      if (!where) {
+        this.d.log.info(`not opening ${url}: declined`);
+        return undefined;
+      }
+      this.d.log.info(`opening ${url} ${where === 'editor' ? 'in an editor tab' : 'outside'}`);
+      await openGrafanaAt(url, where);
       return url;
     });
   }

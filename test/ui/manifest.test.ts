@@ -13,7 +13,7 @@ const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.
 test('commands: exact titles, one category', () => {
   assert.deepEqual(
     c.commands.map((x: { title: string }) => x.title),
-    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout'],
+    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout', 'Open canary dashboard'],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
 });
