@@ -1,0 +1,83 @@
+/**
+ * The canary's history in git (issue 16): the commits of one model's config.yaml with the
+ * canary percent each one asks for, read as the chart renders it (parseModelConfig).
+ *
+ * `git log --format=%H%x00%at%x00%an%x00%s -n <max> -- <file>` (no --follow: the file's path is
+ * the model's identity; a rename is another model), then `git cat-file blob <sha>:<file>` per
+ * commit, only for the commits the window needs (those after `since`, and the last one before
+ * it, which gives the value in force at the window's start). Commits never change, so a reader
+ * caches each commit's reading: a refresh every 5 s costs one `git log`.
+ */
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { parseModelConfig } from './config-read';
+import type { CanaryCommit } from './dashboard-series';
+import { GitRunner } from './git';
+import { repoInfo, showFile } from './gitstate';
+import { DEFAULT_DEPLOYMENTS_DIR, modelConfigPath } from './layout';
+
+export interface CanaryHistoryQuery {
+  root: string;
+  env: string;
+  model: string;
+  deploymentsDir?: string;
+  /** Environment for git, default process.env. */
+  processEnv?: NodeJS.ProcessEnv;
+  /** Only commits after this time (ms) are read, plus the last one before it. */
+  since?: number;
+  /** At most this many commits from the newest, default 500. */
+  maxCommits?: number;
+}
+
+export interface CanaryHistoryReader {
+  /** The file's commits, oldest first (each with the percent it asks for). */
+  read(q: CanaryHistoryQuery): Promise<CanaryCommit[]>;
+}
+
+const CACHE_MAX = 5000;
+
+export function createCanaryHistoryReader(): CanaryHistoryReader {
+  const cache = new Map<string, Pick<CanaryCommit, 'percent' | 'invalid'>>();
+  return {
+    async read(q) {
+      const git = (cwd: string) => new GitRunner({ cwd, env: q.processEnv ?? process.env, timeoutMs: 30000 });
+      const info = await repoInfo(git(q.root), q.root);
+      const top = await realpath(info.topLevel);
+      const runner = git(top);
+      const file = modelConfigPath(q.root, q.env, q.model, q.deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR);
+      const realFile = path.join(await realpath(path.dirname(file)).catch(() => path.dirname(file)), path.basename(file));
+      const rel = path.relative(top, realFile).split(path.sep).join('/');
+      const max = Math.max(1, Math.min(10000, q.maxCommits ?? 500));
+      // an empty repository (no HEAD yet) has no history
+      if ((await runner.probe(['rev-parse', '--verify', '-q', 'HEAD^{commit}'])) === undefined) return [];
+      const out = await runner.run(['log', '--format=%H%x00%at%x00%an%x00%s', `-n${max}`, 'HEAD', '--', rel]);
+      const listed = out.split('\n').filter(Boolean).map((line) => {
+        const [sha = '', at = '0', author = '', ...subject] = line.split('\0');
+        return { sha, t: Number(at) * 1000, author, subject: subject.join('\0') };
+      }).filter((c) => /^[0-9a-f]{40,64}$/.test(c.sha)).reverse();
+      const since = q.since ?? Number.NEGATIVE_INFINITY;
+      const firstIn = listed.findIndex((c) => c.t > since);
+      const from = firstIn < 0 ? Math.max(0, listed.length - 1) : Math.max(0, firstIn - 1);
+      const commits: CanaryCommit[] = [];
+      for (const c of listed.slice(from)) {
+        const key = `${top}\0${rel}\0${c.sha}`;
+        let reading = cache.get(key);
+        if (!reading) {
+          const text = await showFile(runner, c.sha, rel);
+          if (text === undefined) reading = { percent: undefined, invalid: `${rel} is not in ${c.sha.slice(0, 7)} (deleted)` };
+          else {
+            try {
+              reading = { percent: parseModelConfig(text, rel, q.env, q.model).desiredPercent };
+            } catch (e) {
+              reading = { percent: undefined, invalid: e instanceof Error ? e.message : String(e) };
+            }
+          }
+          if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+          cache.set(key, reading);
+        }
+        commits.push({ ...c, percent: reading.percent, ...(reading.invalid ? { invalid: reading.invalid } : {}) });
+      }
+      return commits;
+    },
+  };
+}
