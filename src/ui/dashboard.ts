@@ -98,8 +98,9 @@ class DashboardPanel {
     });
     this.listen(panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)));
     this.listen(panel.onDidChangeViewState(() => (panel.visible ? this.refresh() : this.stopTimer())));
-    this.listen(d.ctl.onDidChange(() => {
-      if (signature(this.state()) !== this.seen) this.refresh();
+    // A whole-view change (Refresh, connection, settings) reloads; a service change only when it shows here.
+    this.listen(d.ctl.onDidChange((e) => {
+      if (!e.keys || signature(this.state()) !== this.seen) this.refresh();
     }));
     this.listen(panel.onDidDispose(() => this.dispose()));
   }

@@ -82,7 +82,7 @@ interface Part {
   spec: ChartSpec;
   section: Section<unknown> | undefined;
   /** Errors of series folded into this chart (e.g. the observed split on the split chart). */
-  notes: string[];
+  notes: { text: string; error: boolean }[];
   markers: boolean;
 }
 
@@ -95,11 +95,13 @@ function parts(m: DashboardModel): Part[] {
   ];
   const colours = revisionColours(names);
   const split: ChartLine[] = [...linesOf(m.configured, colours, ' configured', { stepped: true })];
-  const notes: string[] = [];
+  const notes: Part['notes'] = [];
   if (m.desired.ok) split.push({ label: 'latest, in git', points: m.desired.data, colour: cssVar('--vscode-foreground', '#ccc'), dash: [6, 4], stepped: true });
-  else notes.push(`Desired split from git: ${m.desired.error}`);
-  if (m.observed.ok) split.push(...linesOf(m.observed.data, colours, ' observed', { dash: [2, 2] }));
-  else notes.push(`Observed split: ${m.observed.error}`);
+  else notes.push({ text: `Desired split from git: ${m.desired.error}`, error: true });
+  if (m.observed.ok) {
+    split.push(...linesOf(m.observed.data, colours, ' observed', { dash: [2, 2] }));
+    if (m.observed.note) notes.push({ text: `Observed split: ${m.observed.note}`, error: false });
+  } else notes.push({ text: `Observed split: ${m.observed.error}`, error: true });
   const perRevision = (id: string, title: string, unit: string, s: Section<typeof m.configured>, format: (v: number) => string): Part => ({
     spec: { id, title, unit, lines: s.ok ? linesOf(s.data, colours) : [], format },
     section: s,
@@ -107,7 +109,7 @@ function parts(m: DashboardModel): Part[] {
     markers: false,
   });
   return [
-    { spec: { id: 'split', title: 'Traffic split: configured vs observed', unit: '% of requests', lines: split, range: [0, 100], format: pct }, section: undefined, notes, markers: true },
+    { spec: { id: 'split', title: `Traffic split: configured vs observed${m.observedSource ? ` (${m.observedSource === 'knative' ? "Knative revision_request_count" : 'OpenVINO request counter'})` : ''}`, unit: '% of requests', lines: split, range: [0, 100], format: pct }, section: undefined, notes, markers: true },
     perRevision('rate', 'Request rate', 'requests per second', m.requestRate, rate),
     perRevision('errors', '5xx rate', '5xx per second', m.errorRate, rate),
     perRevision('p95', 'p95 latency', 'seconds', m.p95, seconds),
@@ -123,12 +125,13 @@ function renderCharts(m: DashboardModel): void {
   for (const p of parts(m)) {
     const section = el('section', { id: `chart-${p.spec.id}`, 'aria-labelledby': `h-${p.spec.id}` });
     section.appendChild(el('h2', { id: `h-${p.spec.id}` }, `${p.spec.title} · ${p.spec.unit}`));
-    for (const n of p.notes) section.appendChild(el('p', { class: 'error', role: 'status' }, n));
+    for (const n of p.notes) section.appendChild(el('p', { class: n.error ? 'error' : 'muted', role: 'status' }, n.text));
     main.appendChild(section);
     if (p.section && !p.section.ok) {
       section.appendChild(el('p', { class: 'error', role: 'status' }, p.section.error));
       continue;
     }
+    if (p.section?.note) section.appendChild(el('p', { class: 'muted' }, p.section.note));
     const body = el('div', { class: asTable ? 'table' : 'chart' });
     section.appendChild(body);
     if (asTable) drawTable(body, p.spec);
