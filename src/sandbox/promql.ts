@@ -2,7 +2,8 @@
  * The sandbox Prometheus' PromQL: a parser and evaluator for the subset the product sends
  * (src/cluster/metrics.ts, src/cluster/dashboard-metrics.ts), with Prometheus' semantics:
  *
- * - `m{…}`: instant vector selector; the latest sample in the lookback window (t − 5m, t].
+ * - `m{…}`: instant vector selector; the latest sample in the lookback window (t − 5m, t]; a
+ *   series gone stale (its process ended: Prometheus writes a staleness marker) has none.
  * - `rate(m{…}[r])`, `increase(m{…}[r])`: samples in (t − r, t] (left-open, as Prometheus 3),
  *   at least two or no result; counter resets corrected (a drop adds the value before it);
  *   extrapolated to the window's edges as Prometheus' extrapolatedRate does (to an edge when
@@ -203,6 +204,8 @@ function evalAll(e: Expr, src: SeriesSource, times: number[]): OutSeries[] {
     const back = e.type === 'range' ? e.rangeMs : LOOKBACK_MS;
     return src.select(e.metric, e.matchers, first - back, last).map((s) => {
       const values = times.map((t) => {
+        // a series with scrapes on demand is stale where it has none at t (its process ended)
+        if (e.type === 'selector' && s.at) return s.at(t);
         const w = windowOf(s, t - back, t);
         if (e.type === 'selector') return w.v.length ? w.v[w.v.length - 1] : undefined;
         return extrapolatedRate(w.t, w.v, t, e.rangeMs, e.fn === 'rate');
