@@ -11,7 +11,7 @@ import { CanaryError } from '../core/errors';
 import { dashboardUrl } from '../core/grafana';
 import { actionPercent, describeAction, parsePercent, percentInputError } from '../core/traffic';
 import type { CanaryAction } from '../core/types';
-import type { ApprovalAnswer, ApprovalRequest, RolloutResult } from '../core/rollout';
+import type { ApprovalAnswer, ApprovalRequest, RolloutEvent, RolloutResult } from '../core/rollout';
 import type { TrafficResult } from '../core/loadgen';
 import path from 'node:path';
 import type { Controller } from './controller';
@@ -40,6 +40,8 @@ export interface CommandDeps {
   stopSandbox: () => Promise<unknown>;
   /** Test-only override of vscode.workspace.isTrusted. */
   trusted: () => boolean;
+  /** Each event of a progressive rollout, for the dashboard's markers (`env/model`). */
+  onRolloutEvent?: (service: string, e: RolloutEvent) => void;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -418,6 +420,7 @@ export class Commands {
                   approve: (req, signal) => this.askApproval(label, req, signal),
                 }),
                 onEvent: (e) => {
+                  this.d.onRolloutEvent?.(`${target.env}/${target.model}`, e);
                   log.info(`rollout ${target.model}/${target.env}: ${e.message}`);
                   report({ message: e.step ? `step ${e.step}/${plan.steps.length}: ${e.message}` : e.message });
                 },

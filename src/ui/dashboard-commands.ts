@@ -4,11 +4,12 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
+import type { DashboardEventLog } from '../core/dashboard-series';
 import type { Commands } from './commands';
 import type { Controller } from './controller';
 import { Dashboards } from './dashboard';
 import { registerCommitDocuments } from './dashboard-commit';
-import { controllerLoader } from './dashboard-source';
+import { controllerSource } from './dashboard-source';
 import type { Log } from './log';
 import type { CanaryStatusBar } from './statusbar';
 
@@ -19,6 +20,8 @@ export interface DashboardCommandDeps {
   commands: Commands;
   statusBar: CanaryStatusBar;
   trusted: () => boolean;
+  /** Rollout steps and gate verdicts of this session, for the markers. */
+  events?: DashboardEventLog;
 }
 
 export function dashboardCommands(d: DashboardCommandDeps): vscode.Disposable & { panels: Dashboards; handlers: { 'kserveCanary.openDashboard': (arg?: unknown) => Promise<void> } } {
@@ -29,7 +32,7 @@ export function dashboardCommands(d: DashboardCommandDeps): vscode.Disposable & 
     trusted: d.trusted,
     resolveTarget: (arg, title) => d.commands.resolveTarget(arg, title),
     defaultKey: () => d.statusBar.key(),
-    load: controllerLoader(d.ctl),
+    source: controllerSource(d.ctl, d.events),
   });
   const documents = registerCommitDocuments();
   return {

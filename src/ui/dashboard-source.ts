@@ -1,50 +1,71 @@
 /**
- * Where the dashboard's model comes from: the backend's loadDashboard (src/cluster/dashboard.ts),
- * given the store, the Prometheus client the settings describe, the gitops checkout and the
- * configured-split history the store has seen.
+ * Where a dashboard panel's model comes from: the backend's loadDashboard (src/cluster/dashboard.ts)
+ * with the cluster store, the Prometheus client the settings describe (undefined: none
+ * configured, and the panel says how to set it), the gitops checkout, the configured-split
+ * history the store has seen since the panel opened, and the rollout markers of this session.
  */
+import type { DashboardModel, DashboardWindow } from '../core/dashboard-model';
+import type { DashboardEventLog } from '../core/dashboard-series';
 import type { ServiceState } from '../cluster';
-import { DASHBOARD_WINDOWS, type DashboardModel, type DashboardWindow } from '../core/dashboard-model';
 import type { Controller } from './controller';
-import type { DashboardLoader } from './dashboard';
+import type { DashboardSource } from './dashboard';
 import { serviceLabel } from './present';
 
-const WINDOW_MS: Record<DashboardWindow, number> = { '15m': 15 * 60_000, '1h': 3600_000, '6h': 6 * 3600_000, '24h': 24 * 3600_000 };
+type Backend = NonNullable<Controller['backend']>;
+type History = ReturnType<Backend['createTrafficHistory']>;
+type Metrics = Awaited<ReturnType<Controller['metricsClient']>>;
 
-/** TEMPORARY until src/cluster/dashboard.ts lands: the header and the current configured split only. */
-function interimModel(s: ServiceState, window: DashboardWindow, now: number): DashboardModel {
-  const from = now - WINDOW_MS[window];
-  const flat = (v: number) => [{ t: from, v }, { t: now, v }];
-  const none = { ok: false as const, error: 'Not computed yet.' };
-  return {
-    header: {
-      service: serviceLabel(s),
-      env: s.env,
-      namespace: s.namespace,
-      verdict: s.verdict,
-      reason: s.verdictReason,
-      revisions: s.traffic.filter((t) => t.revisionName).map((t) => ({ name: t.revisionName!, percent: t.percent ?? 0, ...(t.tag ? { tag: t.tag } : {}), latest: t.latestRevision === true })),
-      ...(s.desired?.percent !== undefined ? { desiredPercent: s.desired.percent } : {}),
-      ...(s.application?.syncStatus ? { argoSync: s.application.syncStatus } : {}),
-    },
-    window,
-    from,
-    to: now,
-    stepMs: Math.max(15_000, WINDOW_MS[window] / 240),
-    desired: none,
-    configured: s.traffic.filter((t) => t.revisionName).map((t) => ({ revision: t.revisionName!, points: flat(t.percent ?? 0) })),
-    observed: none,
-    requestRate: none,
-    errorRate: none,
-    p95: none,
-    events: [],
-    at: now,
-  };
-}
-
-export function controllerLoader(_ctl: Controller): DashboardLoader {
-  return async (s, window) => {
-    if (!DASHBOARD_WINDOWS.includes(window)) throw new Error(`Unknown window ${window}`);
-    return interimModel(s, window, Date.now());
+export function controllerSource(ctl: Controller, events: DashboardEventLog | undefined): (id: string) => DashboardSource {
+  return (id) => {
+    let history: { store: unknown; h: History } | undefined;
+    let metrics: { url: string; store: unknown; client: Promise<Metrics> } | undefined;
+    const historyFor = (backend: Backend, s: ServiceState): History | undefined => {
+      const store = ctl.store;
+      if (!store) return undefined;
+      // A new store (reconnect, other settings): the history starts again on it.
+      if (history?.store !== store) {
+        history?.h.dispose();
+        history = { store, h: backend.createTrafficHistory(store, s.key) };
+      }
+      return history.h;
+    };
+    const metricsClient = (): Promise<Metrics> => {
+      const url = ctl.settings.prometheusUrl;
+      if (!metrics || metrics.url !== url || metrics.store !== ctl.store) {
+        const client = ctl.metricsClient();
+        metrics = { url, store: ctl.store, client };
+        // A failure (e.g. declined token host) is asked again on the next load, not cached.
+        client.catch(() => {
+          if (metrics?.client === client) metrics = undefined;
+        });
+      }
+      return metrics.client;
+    };
+    return {
+      id,
+      async load(s: ServiceState, window: DashboardWindow): Promise<DashboardModel> {
+        const backend = ctl.backend;
+        const store = ctl.store;
+        if (!backend || !store) throw new Error('Not connected to a cluster yet.');
+        const history = historyFor(backend, s);
+        return backend.loadDashboard({
+          store,
+          metrics: await metricsClient(),
+          root: ctl.root,
+          env: s.env,
+          model: serviceLabel(s),
+          window,
+          ...(history ? { history } : {}),
+          ...(events ? { events } : {}),
+          deploymentsDir: ctl.settings.deploymentsDir,
+          processEnv: process.env,
+        });
+      },
+      dispose() {
+        history?.h.dispose();
+        history = undefined;
+        metrics = undefined;
+      },
+    };
   };
 }

@@ -22,8 +22,12 @@ import { errorText, serviceLabel } from './present';
 
 export const REFRESH_MS = 5000;
 
-/** Computes the model of one service over a window (production: the backend's loadDashboard). */
-export type DashboardLoader = (state: ServiceState, window: DashboardWindow) => Promise<DashboardModel>;
+/** Computes one panel's models (production: the backend's loadDashboard, dashboard-source.ts); disposed with the panel. */
+export interface DashboardSource {
+  id: string;
+  load(state: ServiceState, window: DashboardWindow): Promise<DashboardModel>;
+  dispose(): void;
+}
 
 export interface DashboardDeps {
   ctl: Controller;
@@ -34,7 +38,7 @@ export interface DashboardDeps {
   resolveTarget: (arg: unknown, title: string) => Promise<{ env: string; model: string; state: ServiceState | undefined } | undefined>;
   /** The pinned, else selected, service. */
   defaultKey: () => string | undefined;
-  load: DashboardLoader;
+  source: (id: string) => DashboardSource;
 }
 
 /** Test-only view of an open panel (testapi.ts). */
@@ -77,6 +81,7 @@ class DashboardPanel {
   private disposed = false;
   private seen = '';
   private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly source: DashboardSource;
 
   constructor(
     readonly id: string,
@@ -87,6 +92,8 @@ class DashboardPanel {
     private readonly onDisposed: (p: DashboardPanel) => void,
   ) {
     res.panels++;
+    this.source = d.source(id);
+    this.listen(this.source);
     const dist = vscode.Uri.joinPath(d.extensionUri, 'dist', 'webview');
     panel.webview.options = { enableScripts: true, enableCommandUris: false, localResourceRoots: [dist] };
     panel.iconPath = vscode.Uri.joinPath(d.extensionUri, 'media', 'canary.svg');
@@ -169,7 +176,7 @@ class DashboardPanel {
     }
     this.loads++;
     try {
-      const model = await this.d.load(s, this.window);
+      const model = await this.source.load(s, this.window);
       if (this.disposed) return;
       this.model = model;
       this.error = undefined;

@@ -8,6 +8,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import { Commands } from './commands';
+import { createDashboardEventLog } from '../core/dashboard-series';
 import { Controller } from './controller';
 import { dashboardCommands } from './dashboard-commands';
 import type { CommandId } from './ids';
@@ -57,6 +58,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   let trustOverride: boolean | undefined;
   const trusted = () => trustOverride ?? vscode.workspace.isTrusted;
   ctl.trusted = trusted;
+  const rolloutMarkers = createDashboardEventLog();
   const commands = new Commands({
     ctl,
     log,
@@ -64,8 +66,9 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
     startSandbox: () => startSandbox(context, ctl, log),
     stopSandbox: () => stopSandbox(context, ctl, log),
     trusted,
+    onRolloutEvent: (service, e) => rolloutMarkers.record(service, e),
   });
-  const dashboards = dashboardCommands({ context, ctl, log, commands, statusBar, trusted });
+  const dashboards = dashboardCommands({ context, ctl, log, commands, statusBar, trusted, events: rolloutMarkers });
   const handlers = { ...commands.handlers(), ...dashboards.handlers };
   const disposables: vscode.Disposable[] = [
     log.channel,
