@@ -74,6 +74,15 @@ export function eventText(e: DashboardEvent): string {
 
 /** A chart in `host`: returns a function that destroys it. */
 export function drawChart(host: HTMLElement, spec: ChartSpec, from: number, to: number, events: DashboardEvent[], markers: MarkerHandlers | undefined): () => void {
+  // Marker buttons are placed on each draw: uPlot lays the plot out after construction.
+  const buttons: { e: DashboardEvent; b: HTMLButtonElement }[] = [];
+  const placeMarkers = (u: uPlot) => {
+    for (const { e, b } of buttons) {
+      const left = u.valToPos(e.t / 1000, 'x');
+      b.hidden = !(left >= 0 && left <= u.over.clientWidth);
+      b.style.left = `${left}px`;
+    }
+  };
   const fg = cssVar('--vscode-foreground', '#ccc');
   const grid = cssVar('--vscode-editorWidget-border', cssVar('--vscode-panel-border', '#444'));
   const width = Math.max(320, host.clientWidth || 640);
@@ -96,12 +105,12 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, from: number, to: 
         ...(l.dash ? { dash: l.dash } : {}),
         ...(l.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
         value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : spec.format(v)),
-        points: { show: false },
       })),
     ],
     hooks: {
       draw: [
         (u) => {
+          placeMarkers(u);
           const ctx = u.ctx;
           ctx.save();
           ctx.lineWidth = 1.5 * uPlot.pxRatio;
@@ -121,15 +130,11 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, from: number, to: 
     },
   };
   const u = new uPlot(opts, align(spec.lines), host);
-  const buttons: HTMLElement[] = [];
   if (markers) {
     // Focusable markers over the plot: Tab reaches them, Enter shows the commit.
     for (const e of events) {
-      const left = u.valToPos(e.t / 1000, 'x');
-      if (!(left >= 0 && left <= u.over.clientWidth)) continue;
       const b = document.createElement('button');
       b.className = `marker marker-${e.kind}`;
-      b.style.left = `${left}px`;
       b.style.borderColor = markerColour(e);
       b.title = eventText(e);
       b.setAttribute('aria-label', e.kind === 'commit' ? `${eventText(e)}. Show the commit` : eventText(e));
@@ -139,11 +144,12 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, from: number, to: 
         b.addEventListener('click', () => markers.onCommit(sha));
       } else b.disabled = true;
       u.over.appendChild(b);
-      buttons.push(b);
+      buttons.push({ e, b });
     }
+    placeMarkers(u);
   }
   return () => {
-    for (const b of buttons) b.remove();
+    for (const { b } of buttons) b.remove();
     u.destroy();
   };
 }

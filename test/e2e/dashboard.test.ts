@@ -43,10 +43,11 @@ async function text(f: Frame, selector: string): Promise<string> {
 
 /** Rows of the table with this caption prefix: header cells, then each row's cells. */
 async function table(f: Frame, caption: string): Promise<string[][]> {
-  return f.locator('table').evaluateAll((tables, c) => {
-    const t = (tables as HTMLTableElement[]).find((x) => x.caption?.textContent?.startsWith(c));
-    return t ? [...t.rows].map((r) => [...r.cells].map((x) => x.textContent ?? '')) : [];
-  }, caption);
+  // A string: this file is compiled without the DOM library.
+  return f.evaluate(`(() => {
+    const t = [...document.querySelectorAll('table')].find((x) => x.caption && x.caption.textContent.startsWith(${JSON.stringify(caption)}));
+    return t ? [...t.rows].map((r) => [...r.cells].map((x) => x.textContent || '')) : [];
+  })()`) as Promise<string[][]>;
 }
 
 async function shot(name: string, mediaName?: string): Promise<void> {
@@ -94,7 +95,7 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
     assert.match(await text(f, '#title'), /jukebox · test/);
     await f.locator('button[data-window="15m"]').click();
     await poll('the 15m window', async () => (await f.locator('button[data-window="15m"]').getAttribute('aria-pressed')) === 'true');
-    await poll('a commit marker on the split chart', async () => (await f.locator('#chart-split .marker-commit').count()) > 0);
+    await poll('a commit marker on the split chart', async () => (await f.locator('#chart-split .marker-commit:not([hidden])').count()) > 0);
     assert.match(await text(f, '#events'), /commit [0-9a-f]{7}/);
   });
 
@@ -127,7 +128,7 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
 
   it('a commit marker shows the commit: config.yaml before and at it', { timeout: STEP_TIMEOUT_MS }, async () => {
     const f = await dashboard();
-    await f.locator('#chart-split .marker-commit').last().click();
+    await f.locator('#chart-split .marker-commit:not([hidden])').last().click();
     await poll('the diff tab of the commit', async () => (await wb.page.locator('.tabs-container .tab', { hasText: /config\.yaml @ [0-9a-f]{7}/ }).count()) > 0);
     await shot('dashboard-commit');
   });
@@ -135,7 +136,8 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
   it('follows the light theme', { timeout: STEP_TIMEOUT_MS }, async () => {
     await wb.page.keyboard.press('Control+1');
     await wb.page.locator('.tabs-container .tab', { hasText: /^Canary · jukebox · test/ }).first().click();
-    userSettings({ 'workbench.colorTheme': 'Default Light Modern' });
+    await wb.runCommand('Preferences: Color Theme');
+    await wb.pick(/Light Modern/);
     const f = await dashboard();
     await poll('the webview in the light theme', async () => (await f.locator('body.vscode-light').count()) > 0);
     await poll('the charts drawn', async () => (await f.locator('#chart-split canvas').count()) > 0);
