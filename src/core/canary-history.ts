@@ -8,9 +8,11 @@
  * it, which gives the value in force at the window's start). Commits never change, so a reader
  * caches each commit's reading: a refresh every 5 s costs one `git log`.
  */
+import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { parseModelConfig } from './config-read';
+import { CanaryError } from './errors';
 import type { CanaryCommit } from './dashboard-series';
 import { GitRunner } from './git';
 import { repoInfo, showFile } from './gitstate';
@@ -40,6 +42,7 @@ export function createCanaryHistoryReader(): CanaryHistoryReader {
   const cache = new Map<string, Pick<CanaryCommit, 'percent' | 'invalid'>>();
   return {
     async read(q) {
+      if (!existsSync(q.root)) throw new CanaryError('not-found', 'no-gitops', `The gitops checkout ${q.root} does not exist.`, 'Open your gitops clone (or set kserveCanary.gitopsRoot).');
       const git = (cwd: string) => new GitRunner({ cwd, env: q.processEnv ?? process.env, timeoutMs: 30000 });
       const info = await repoInfo(git(q.root), q.root);
       const top = await realpath(info.topLevel);
