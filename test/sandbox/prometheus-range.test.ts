@@ -189,9 +189,29 @@ describe('query_range against the sandbox after inference traffic', () => {
       if (p.v === null) assert.equal(n, 0, 'a share is null only where nothing was served');
       else assert.ok(Math.abs(p.v - 20) <= 100 / n + 1e-9, `step ${i}: ${p.v}% of ${n}`);
     });
-    // p95 per revision in seconds: 00002 answered in ≥ 30 ms after the change (bucket (20, 40])
+    // p95 per revision in seconds: 00002 answered in 30 ms or more after the change, so its p95
+    // lies in the (20, 40] ms bucket or above (only a lower bound: a loaded machine answers later)
     const p95 = m.p95.data.find((x) => x.revision === 'jukebox-predictor-00002')!;
     const last = p95.points.filter((p) => p.v !== null).at(-1)!;
-    assert.ok(last.v! > 0.02 && last.v! <= 0.04, String(last.v));
+    assert.ok(last.v! > 0.02, String(last.v));
+  });
+
+  test('the HTTP API: the token is required, POST forms work like GET, bad parameters are 400 bad_data', async () => {
+    const url = `${sb.prometheusHttpUrl}/api/v1/query_range`;
+    const now = Date.now() / 1000;
+    const form = new URLSearchParams({ query: 'sum by (revision_name) (rate(revision_request_count[1m]))', start: String(now - 60), end: String(now), step: '15s' });
+    assert.equal((await fetch(`${url}?${form}`)).status, 401);
+    const auth = { authorization: `Bearer ${token}` };
+    const get = await fetch(`${url}?${form}`, { headers: auth });
+    const post = await fetch(url, { method: 'POST', body: form, headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(get.status, 200);
+    const [a, b] = [(await get.json()) as { data: Matrix }, (await post.json()) as { data: Matrix }];
+    assert.equal(a.data.resultType, 'matrix');
+    assert.deepEqual(a.data.result.map((x) => x.metric.revision_name).sort(), ['jukebox-predictor-00001', 'jukebox-predictor-00002']);
+    assert.deepEqual(b.data.result.map((x) => x.values.length), a.data.result.map((x) => x.values.length));
+    form.set('step', '-1');
+    const bad = await fetch(`${url}?${form}`, { headers: auth });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), { status: 'error', errorType: 'bad_data', error: 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer' });
   });
 });
