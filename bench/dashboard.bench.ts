@@ -77,8 +77,10 @@ async function main(): Promise<void> {
     const load = (history: ReturnType<typeof createTrafficHistory>) =>
       loadDashboard({ store, metrics, root: sb.info.gitopsClone, env: 'test', model: 'jukebox', window: '15m', history, processEnv: { ...process.env, HOME: dir } });
     // warm-up (module loading, first git reads), not measured
+    // (the window ends at the last 30 s step: the traffic shows once a step follows it)
     const warm = createTrafficHistory(store, key);
-    const first = await load(warm);
+    let first = await load(warm);
+    for (const until = Date.now() + 90_000; !(first.observed.ok && first.observed.data.length) && Date.now() < until; first = await load(warm)) await delay(1000);
     warm.dispose();
     if (!first.observed.ok || !first.observed.data.length) throw new Error(`the dashboard shows no observed split: ${JSON.stringify(first.observed)}`);
 
