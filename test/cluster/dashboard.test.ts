@@ -180,3 +180,16 @@ test('traffic history: a snapshot at creation and on each change of the service\
   h.dispose();
   assert.equal(store.listeners.length, 0);
 });
+
+test('git history reader: answers from its cache while HEAD stays, sees a new commit at once', async () => {
+  const reader = createCanaryHistoryReader();
+  const q = { root, env: 'test', model: 'jukebox', since: NOW - 15 * MIN, processEnv: { ...process.env, HOME: root } };
+  const before = await reader.read(q);
+  assert.deepEqual(before.map((c) => c.subject), ['jukebox: canary 50%', 'jukebox: promote']);
+  assert.deepEqual(await reader.read(q), before);
+  const file = path.join(root, 'model-deployments', 'test', 'jukebox', 'config.yaml');
+  writeFileSync(file, config(35, 'b2'));
+  execFileSync('git', ['commit', '-q', '-am', 'jukebox: canary 35%'], { cwd: root, env: { ...process.env, HOME: root, GIT_AUTHOR_DATE: `@${(NOW - MIN) / 1000} +0000`, GIT_COMMITTER_DATE: `@${(NOW - MIN) / 1000} +0000` } });
+  const after = await reader.read(q);
+  assert.deepEqual(after.map((c) => [c.subject, c.percent]), [['jukebox: canary 50%', 50], ['jukebox: promote', undefined], ['jukebox: canary 35%', 35]]);
+});
