@@ -1,8 +1,19 @@
 /**
  * The range query's wire format (`/api/v1/query_range`): the parameters sent and the matrix
  * answered, `{"resultType":"matrix","result":[{"metric":{…},"values":[[ts,"v"],…]}]}`. Used by
- * the MetricsClient (metrics.ts) and the dashboard's queries (dashboard-metrics.ts).
+ * the MetricsClient (metrics.ts) and the dashboard's queries (dashboard-metrics.ts). Also the
+ * client's https agent: the trusted CAs (system roots + extra) made into one TLS context once,
+ * with keep-alive, instead of parsing some 150 root certificates for every connection (that
+ * was most of a dashboard refresh's CPU, `npm run bench -- dashboard`).
  */
+import https from 'node:https';
+import tls from 'node:tls';
+
+/** An https agent trusting the system roots and `ca`, verifying as usual (host name included). */
+export function trustingAgent(ca: string | Buffer | (string | Buffer)[]): https.Agent {
+  const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, ...(Array.isArray(ca) ? ca : [ca])] });
+  return new https.Agent({ keepAlive: true, secureContext });
+}
 
 /** Evaluation times start, start + step, … ≤ end (ms since the epoch). */
 export interface PromRange {

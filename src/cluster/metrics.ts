@@ -29,7 +29,7 @@ import { formatDuration, promRange } from '../core/plan';
 import { redact } from '../core/redact';
 import type { GateReading } from '../core/rollout';
 import { CredentialError, kubeBearer } from './credentials';
-import { matrixOf, rangeParams, type PromData, type PromRange, type PromSeries } from './dashboard-matrix';
+import { matrixOf, rangeParams, trustingAgent, type PromData, type PromRange, type PromSeries } from './dashboard-matrix';
 import { findKubeconfig, loadKubeconfig } from './kubeconfig';
 
 export interface PrometheusSettings {
@@ -153,6 +153,7 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
   const timeoutMs = opts.timeoutMs ?? 10000;
   const fixed = opts.token?.trim() || undefined;
   const bearer = opts.bearer ?? (async () => fixed);
+  const agent = base.protocol === 'https:' && opts.ca ? trustingAgent(opts.ca) : undefined;
   return {
     baseUrl,
     query: async (promql, signal) => samplesOf(await call('query', { query: promql }, signal), origin),
@@ -172,7 +173,7 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
     if (token) headers.authorization = `Bearer ${token}`;
     let res;
     try {
-      res = await httpRequest({ url, headers, timeoutMs, ...(signal ? { signal } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
+      res = await httpRequest({ url, headers, timeoutMs, ...(signal ? { signal } : {}), ...(agent ? { agent } : {}) });
     } catch (e) {
       if (e instanceof HttpFailure) {
         const hint = e.reason === 'tls'

@@ -230,7 +230,7 @@ export function parseTime(name: string, text: string | null): number {
 /** Seconds (`15`, `0.5`) or a duration (`15s`, `1m30s`) → ms. */
 export function parseStep(text: string | null): number {
   const s = (text ?? '').trim();
-  const ms = /^\d+(\.\d+)?$/.test(s) ? Math.round(Number(s) * 1000) : durationMs(s);
+  const ms = /^-?\d+(\.\d+)?$/.test(s) ? Math.round(Number(s) * 1000) : durationMs(s);
   if (ms === undefined || !Number.isFinite(ms)) throw new BadParam(`invalid parameter "step": cannot parse "${s}" to a valid duration`);
   if (ms <= 0) throw new BadParam('invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
   return ms;
