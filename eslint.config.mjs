@@ -87,6 +87,17 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's webview bundle runs in the browser: it draws what the host posts, nothing more.
+    files: ['src/webview/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'The webview has no vscode API: post a message to the panel.' }],
+        patterns: [{ group: ['node:*', '**/ui/**', '**/cluster/**', '**/cli/**', '**/sandbox/**', '@kubernetes/*'], message: 'The webview imports only src/core types and its chart library.' }],
+      }],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

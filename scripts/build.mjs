@@ -57,7 +57,22 @@ const cliOptions = cliBuildOptions({ absWorkingDir: root, outdir: 'dist' }, {
   minify: options.minify,
   logLevel: options.logLevel,
 });
-const builds = [options, cliOptions];
+// The canary dashboard's webview (issue 16): a browser bundle with its chart library (uPlot) and
+// stylesheet, dist/webview/dashboard.{js,css}, the panel's only local resource root.
+const webviewOptions = {
+  absWorkingDir: root,
+  entryPoints: [{ in: 'src/webview/dashboard.ts', out: 'dashboard' }],
+  outdir: 'dist/webview',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+  sourcemap: options.sourcemap,
+  minify: production,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+const builds = [options, cliOptions, webviewOptions];
 
 if (watch) {
   for (const o of builds) await (await esbuild.context(o)).watch();
@@ -65,5 +80,5 @@ if (watch) {
 } else {
   const started = Date.now();
   await Promise.all(builds.map((o) => esbuild.build(o)));
-  console.log(`esbuild: built ${[...entries, ...cliOptions.entryPoints].map((e) => e.out).join(', ')} in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+  console.log(`esbuild: built ${[...entries, ...cliOptions.entryPoints, ...webviewOptions.entryPoints].map((e) => e.out).join(', ')} in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
 }

@@ -11,4 +11,4 @@ export interface Launched {
 }
 
 export function prerequisites(): string[];
-export function launch(options: { runDir: string; port: number; sandboxPort?: number; log?: (msg: string) => void; echo?: boolean }): Promise<Launched>;
+export function launch(options: { runDir: string; port: number; sandboxPort?: number; log?: (msg: string) => void; echo?: boolean; inference?: boolean }): Promise<Launched>;

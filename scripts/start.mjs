@@ -33,7 +33,7 @@ export function prerequisites() {
  * Builds, packages and starts sandbox + code-server with the extension installed.
  * Returns { url, workspace, sandbox, codeServer, vsix, runDir }; stop everything with shutdown().
  */
-export async function launch({ runDir, port, sandboxPort, log = (m) => console.log(m), echo = false }) {
+export async function launch({ runDir, port, sandboxPort, log = (m) => console.log(m), echo = false, inference = false }) {
   const t0 = Date.now();
   const step = (msg) => log(`start: ${msg} (${secondsSince(t0)} s)`);
   mkdirSync(runDir, { recursive: true });
@@ -61,6 +61,8 @@ export async function launch({ runDir, port, sandboxPort, log = (m) => console.l
     readyFile,
     logFile: path.join(logs, 'sandbox.log'),
     echoPrefix: echo ? 'sandbox | ' : undefined,
+    // Inference endpoints on loopback and the Prometheus API (the dashboard's browser test).
+    inference,
   });
   onShutdown(() => sandbox.stop());
   step(`sandbox cluster at ${sandbox.info.server}`);

@@ -29,6 +29,7 @@ import { formatDuration, promRange } from '../core/plan';
 import { redact } from '../core/redact';
 import type { GateReading } from '../core/rollout';
 import { CredentialError, kubeBearer } from './credentials';
+import { matrixOf, rangeParams, trustingAgent, type PromData, type PromRange, type PromSeries } from './dashboard-matrix';
 import { findKubeconfig, loadKubeconfig } from './kubeconfig';
 
 export interface PrometheusSettings {
@@ -62,6 +63,8 @@ export interface MetricsKube {
   confirmHost?: (origin: string) => Promise<boolean>;
 }
 
+export type { PromRange, PromSeries } from './dashboard-matrix';
+
 export interface PromSample {
   metric: Record<string, string>;
   value: number;
@@ -78,6 +81,8 @@ export interface MetricsClient {
   readonly baseUrl: string;
   /** Runs an instant query and returns the samples of a vector (or the one of a scalar). */
   query(promql: string, signal?: AbortSignal): Promise<PromSample[]>;
+  /** Runs a range query (`/api/v1/query_range`, same auth and TLS) and returns the series of the matrix. */
+  queryRange?(promql: string, range: PromRange, signal?: AbortSignal): Promise<PromSeries[]>;
 }
 
 /** Escapes a value for a PromQL double-quoted label matcher. */
@@ -148,61 +153,64 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
   const timeoutMs = opts.timeoutMs ?? 10000;
   const fixed = opts.token?.trim() || undefined;
   const bearer = opts.bearer ?? (async () => fixed);
+  const agent = base.protocol === 'https:' && opts.ca ? trustingAgent(opts.ca) : undefined;
   return {
     baseUrl,
-    async query(promql: string, signal?: AbortSignal): Promise<PromSample[]> {
-      const url = new URL(`${baseUrl}/api/v1/query`);
-      url.searchParams.set('query', promql);
-      const headers: Record<string, string> = { accept: 'application/json' };
-      let token: string | undefined;
-      try {
-        token = (await bearer())?.trim() || undefined;
-      } catch (e) {
-        if (e instanceof CredentialError) throw new MetricsError('prometheus-credentials', `No token for Prometheus at ${origin}: ${e.message}`, e.hint);
-        throw e;
-      }
-      if (token) headers.authorization = `Bearer ${token}`;
-      let res;
-      try {
-        res = await httpRequest({ url, headers, timeoutMs, ...(signal ? { signal } : {}), ...(opts.ca ? { ca: opts.ca } : {}) });
-      } catch (e) {
-        if (e instanceof HttpFailure) {
-          const hint = e.reason === 'tls'
-            ? 'Trust its CA (Prometheus CA setting) or use the URL of a route with a valid certificate.'
-            : 'Check the Prometheus URL setting and that it can be reached from here.';
-          throw new MetricsError(`prometheus-${e.reason}`, `Prometheus query failed: ${e.message}`, hint, { cause: e });
-        }
-        throw e;
-      }
-      if (res.status === 401 || res.status === 403) {
-        const refused = `Prometheus at ${origin} refused the query (HTTP ${res.status})`;
-        if (!token && opts.noTokenReason) {
-          throw new MetricsError('prometheus-unauthorized', `${refused}; no token was sent: ${opts.noTokenReason}.`, 'Use the https URL of the Thanos querier or Prometheus route, set in your user settings (or --prometheus).');
-        }
-        const hint = token
-          ? 'The bearer token is not valid for it (expired? not allowed to read metrics?). Log in again or set another token.'
-          : 'It needs a bearer token: log in so the kubeconfig holds one (oc login), or set $KSERVE_CANARY_PROMETHEUS_TOKEN for the CLI.';
-        throw new MetricsError('prometheus-unauthorized', `${refused}.`, hint);
-      }
-      if (res.status >= 300 && res.status < 400) {
-        throw new MetricsError('prometheus-redirect', `Prometheus at ${origin} answered HTTP ${res.status}, a redirect${redirectTarget(res.headers.location, url)}; redirects are not followed, so that no token goes to another address.`,
-          'Set the Prometheus URL to the final address if you trust it (a redirect to a login page means the URL wants a bearer token).');
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(res.body);
-      } catch {
-        throw new MetricsError('prometheus-bad-answer', `Prometheus at ${origin} answered HTTP ${res.status} with something that is not JSON.`, 'Check that the URL points at Prometheus or Thanos (its /api/v1/query).');
-      }
-      const b = body as { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
-      if (b.status !== 'success') {
-        const why = typeof b.error === 'string' ? scrub(b.error, token).slice(0, 300) : `HTTP ${res.status}`;
-        const type = typeof b.errorType === 'string' && /^[a-z_]{1,40}$/.test(b.errorType) ? ` (${b.errorType})` : '';
-        throw new MetricsError('prometheus-error', `Prometheus at ${origin} answered an error${type}: ${why}`, 'Check the Prometheus URL; the query is in the log.');
-      }
-      return samplesOf(b.data, origin);
-    },
+    query: async (promql, signal) => samplesOf(await call('query', { query: promql }, signal), origin),
+    queryRange: async (promql, r, signal) => matrixOf(await call('query_range', { query: promql, ...rangeParams(r) }, signal)) ?? badAnswer(origin),
   };
+  async function call(endpoint: 'query' | 'query_range', params: Record<string, string>, signal?: AbortSignal): Promise<PromData | undefined> {
+    const url = new URL(`${baseUrl}/api/v1/${endpoint}`);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    let token: string | undefined;
+    try {
+      token = (await bearer())?.trim() || undefined;
+    } catch (e) {
+      if (e instanceof CredentialError) throw new MetricsError('prometheus-credentials', `No token for Prometheus at ${origin}: ${e.message}`, e.hint);
+      throw e;
+    }
+    if (token) headers.authorization = `Bearer ${token}`;
+    let res;
+    try {
+      res = await httpRequest({ url, headers, timeoutMs, ...(signal ? { signal } : {}), ...(agent ? { agent } : {}) });
+    } catch (e) {
+      if (e instanceof HttpFailure) {
+        const hint = e.reason === 'tls'
+          ? 'Trust its CA (Prometheus CA setting) or use the URL of a route with a valid certificate.'
+          : 'Check the Prometheus URL setting and that it can be reached from here.';
+        throw new MetricsError(`prometheus-${e.reason}`, `Prometheus query failed: ${e.message}`, hint, { cause: e });
+      }
+      throw e;
+    }
+    if (res.status === 401 || res.status === 403) {
+      const refused = `Prometheus at ${origin} refused the query (HTTP ${res.status})`;
+      if (!token && opts.noTokenReason) {
+        throw new MetricsError('prometheus-unauthorized', `${refused}; no token was sent: ${opts.noTokenReason}.`, 'Use the https URL of the Thanos querier or Prometheus route, set in your user settings (or --prometheus).');
+      }
+      const hint = token
+        ? 'The bearer token is not valid for it (expired? not allowed to read metrics?). Log in again or set another token.'
+        : 'It needs a bearer token: log in so the kubeconfig holds one (oc login), or set $KSERVE_CANARY_PROMETHEUS_TOKEN for the CLI.';
+      throw new MetricsError('prometheus-unauthorized', `${refused}.`, hint);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      throw new MetricsError('prometheus-redirect', `Prometheus at ${origin} answered HTTP ${res.status}, a redirect${redirectTarget(res.headers.location, url)}; redirects are not followed, so that no token goes to another address.`,
+        'Set the Prometheus URL to the final address if you trust it (a redirect to a login page means the URL wants a bearer token).');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      throw new MetricsError('prometheus-bad-answer', `Prometheus at ${origin} answered HTTP ${res.status} with something that is not JSON.`, 'Check that the URL points at Prometheus or Thanos (its /api/v1/query).');
+    }
+    const b = body as { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
+    if (b.status !== 'success') {
+      const why = typeof b.error === 'string' ? scrub(b.error, token).slice(0, 300) : `HTTP ${res.status}`;
+      const type = typeof b.errorType === 'string' && /^[a-z_]{1,40}$/.test(b.errorType) ? ` (${b.errorType})` : '';
+      throw new MetricsError('prometheus-error', `Prometheus at ${origin} answered an error${type}: ${why}`, 'Check the Prometheus URL; the query is in the log.');
+    }
+    return b.data;
+  }
 }
 
 function num(v: unknown): number {
@@ -210,8 +218,12 @@ function num(v: unknown): number {
   return n;
 }
 
-function samplesOf(data: { resultType?: string; result?: unknown } | undefined, origin: string): PromSample[] {
-  const bad = () => new MetricsError('prometheus-bad-answer', `Prometheus at ${origin} answered a result of an unexpected shape.`, 'Check that the URL points at Prometheus or Thanos.');
+function badAnswer(origin: string): never {
+  throw new MetricsError('prometheus-bad-answer', `Prometheus at ${origin} answered a result of an unexpected shape.`, 'Check that the URL points at Prometheus or Thanos.');
+}
+
+function samplesOf(data: PromData | undefined, origin: string): PromSample[] {
+  const bad = () => badAnswer(origin);
   if (!data) throw bad();
   if (data.resultType === 'scalar') {
     const v = data.result as unknown[];

@@ -21,8 +21,12 @@ export interface RevisionSeries {
   points: SeriesPoint[];
 }
 
-/** A part of the panel that loads on its own: its data, or the error that stopped it. */
-export type Section<T> = { ok: true; data: T } | { ok: false; error: string };
+/**
+ * A part of the panel that loads on its own: its data, or the error that stopped it. `note`: one
+ * line about data that loaded but says little (no series for this service, OpenVINO's counter
+ * has no status codes, …).
+ */
+export type Section<T> = { ok: true; data: T; note?: string } | { ok: false; error: string };
 
 export type DashboardEventKind = 'commit' | 'rollout-step' | 'gate';
 
@@ -73,6 +77,10 @@ export interface DashboardModel {
   events: DashboardEvent[];
   /** Set when Prometheus is not configured: one line saying how to set kserveCanary.prometheus.url. */
   prometheusHint?: string;
+  /** Where the observed split came from: Knative's revision_request_count or OpenVINO's per-pod counter. */
+  observedSource?: 'knative' | 'ovms';
+  /** The PromQL sent, by section (for a tooltip or the log). */
+  queries?: { counts?: string; p95?: string; ovms?: string };
   /** When the data was computed. */
   at: number;
 }

@@ -15,27 +15,26 @@
  *   answers 200 with the revision's behavior now in force.
  * - `POST /_sandbox/metrics/reset` (same rules): forgets every request served so far, so that
  *   a test reading the observed split starts from nothing, whatever earlier suites sent.
- * - `GET /prometheus/api/v1/query?query=…`: instant queries, served over https (the sandbox
- *   CA's certificate for 127.0.0.1, like the Thanos querier's route) and over plain http (a
- *   twin for tests proving that no credential goes over http). Like the Thanos querier behind
+ * - `POST /_sandbox/revisions/<ns>/<revision>/restart` (same rules): the revision's process
+ *   restarts, so its counters start again from zero (a counter reset, see prometheus.ts).
+ * - `GET|POST /prometheus/api/v1/query` and `/prometheus/api/v1/query_range`: the series of the
+ *   requests served (src/sandbox/prometheus.ts, PromQL in promql.ts), served over https (the
+ *   sandbox CA's certificate for 127.0.0.1, like the Thanos querier's route) and over plain http
+ *   (a twin for tests proving that no credential goes over http). Like the Thanos querier behind
  *   its kube-rbac-proxy: no or a wrong bearer token → 401, a user without cluster-wide access
  *   → 403. Each query's scheme and whether it carried the right token are recorded
- *   (`authLog`, never the token itself). The answers cover the requests served, as Knative's
- *   queue-proxy and OpenVINO report them:
- *   `revision_request_count` (namespace_name, configuration_name, revision_name,
- *   response_code, response_code_class), `revision_request_latencies_bucket` (ms, with le)
- *   and `ovms_requests_success` (namespace, name, pod `<revision>-deployment-<hash>-<id>`).
- *   Forms: `rate(m{…}[r])`, `sum [by (l,…)] (rate(m{…}[r]))`,
- *   `histogram_quantile(q, sum by (le) (rate(m_bucket{…}[r])))`; anything else is 400 bad_data.
+ *   (`authLog`, never the token itself). Unsupported PromQL or parameters → 400 bad_data.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { closeServer, listenOnLoopback } from './listen';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { INFERENCE_SERVICES } from './resources';
 import type { ObjectStore } from './store';
+import { answer, BadParam, BadQuery, BUCKETS, RequestMetrics } from './prometheus';
+import { bucketQuantile } from './promql';
 
 export interface RevisionBehavior {
   /** Share of requests (0..1) answered 500, deterministically every round(1/errorRate)-th. */
@@ -44,86 +43,7 @@ export interface RevisionBehavior {
   latencyMs?: number;
 }
 
-interface Sample {
-  t: number;
-  namespace: string;
-  name: string;
-  revision: string;
-  code: number;
-  latencyMs: number;
-}
-
-const RETENTION_MS = 60 * 60 * 1000;
-const MAX_SAMPLES = 500_000;
-/** Knative's request latency buckets (ms). */
-const BUCKETS = [5, 10, 20, 40, 60, 80, 100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
-
-class BadQuery extends Error {}
-
-interface Matcher {
-  label: string;
-  op: '=' | '!=' | '=~' | '!~';
-  value: string;
-}
-
-function parseMatchers(text: string): Matcher[] {
-  const out: Matcher[] = [];
-  const re = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*")\s*(,|$)/gy;
-  let pos = 0;
-  while (pos < text.length) {
-    re.lastIndex = pos;
-    const m = re.exec(text);
-    if (!m) throw new BadQuery(`cannot parse label matchers at ${JSON.stringify(text.slice(pos))}`);
-    out.push({ label: m[1]!, op: m[2] as Matcher['op'], value: JSON.parse(m[3]!) as string });
-    pos = re.lastIndex;
-  }
-  return out;
-}
-
-function matchesAll(labels: Record<string, string>, ms: Matcher[]): boolean {
-  return ms.every((m) => {
-    const v = labels[m.label] ?? '';
-    switch (m.op) {
-      case '=':
-        return v === m.value;
-      case '!=':
-        return v !== m.value;
-      case '=~':
-        return new RegExp(`^(?:${m.value})$`).test(v);
-      case '!~':
-        return !new RegExp(`^(?:${m.value})$`).test(v);
-    }
-    return false;
-  });
-}
-
-function rangeMs(r: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(r);
-  if (!m) throw new BadQuery(`bad range [${r}]`);
-  const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-}
-
-function podOf(revision: string): string {
-  const h = createHash('sha1').update(revision).digest('hex');
-  return `${revision}-deployment-${h.slice(0, 10)}-${h.slice(10, 15)}`;
-}
-
-/** The labels a sample carries in each metric (undefined: not part of that metric). */
-function labelsOf(metric: string, s: Sample): Record<string, string> | undefined {
-  const knative = {
-    namespace_name: s.namespace,
-    configuration_name: `${s.name}-predictor`,
-    revision_name: s.revision,
-    response_code: String(s.code),
-    response_code_class: `${Math.floor(s.code / 100)}xx`,
-  };
-  if (metric === 'revision_request_count' || metric === 'revision_request_latencies_bucket') return knative;
-  if (metric === 'ovms_requests_success') return s.code === 200 ? { namespace: s.namespace, name: s.name, pod: podOf(s.revision) } : undefined;
-  return undefined;
-}
-
-type Vector = Array<{ metric: Record<string, string>; value: number }>;
+const AUTH_FAILS = { 401: 'Unauthorized\n', 403: 'Forbidden (user=sandbox, verb=get, resource=namespaces, subresource=)\n' };
 
 /** One query the Prometheus API received: over which scheme, with which kind of credential. */
 export interface PrometheusAuthRecord {
@@ -137,6 +57,10 @@ export interface InferenceOptions {
   tls?: { cert: string; key: string };
   /** Whether the user may read cluster-wide (the Thanos querier answers 403 otherwise). */
   clusterWide?: () => boolean;
+  /** Scrape interval of the Prometheus series (default 5000 ms). */
+  scrapeIntervalMs?: number;
+  /** The clock of request times and queries (tests), default Date.now. */
+  now?: () => number;
 }
 
 const AUTH_LOG_MAX = 1000;
@@ -153,7 +77,8 @@ export class InferenceServer {
   private readonly behaviors = new Map<string, RevisionBehavior>();
   private readonly counters = new Map<string, number>();
   private readonly rr = new Map<string, { fingerprint: string; current: Map<string, number> }>();
-  private samples: Sample[] = [];
+  /** The time series of the requests served (the Prometheus side). */
+  readonly metrics: RequestMetrics;
   private readonly pending = new Set<NodeJS.Timeout>();
   port = 0;
 
@@ -161,7 +86,9 @@ export class InferenceServer {
     private readonly store: () => ObjectStore,
     private readonly token: () => string,
     private readonly opts: InferenceOptions = {},
-  ) {}
+  ) {
+    this.metrics = new RequestMetrics(opts.scrapeIntervalMs, opts.now);
+  }
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -227,7 +154,7 @@ export class InferenceServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (url.pathname === '/prometheus/api/v1/query') return this.serveQuery(req, res, url);
+    if (url.pathname === '/prometheus/api/v1/query' || url.pathname === '/prometheus/api/v1/query_range') return this.serveQuery(req, res, url);
     if (url.pathname.startsWith('/_sandbox/')) return this.serveControl(req, res, url);
     const m = /^\/serving\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!m) return this.json(res, 404, { error: 'not found' });
@@ -257,7 +184,8 @@ export class InferenceServer {
     this.counters.set(key, n);
     const every = b.errorRate && b.errorRate > 0 ? Math.max(1, Math.round(1 / b.errorRate)) : 0;
     const fail = every > 0 && n % every === 0;
-    const started = Date.now();
+    const clock = this.metrics.now;
+    const started = clock();
     if (b.latencyMs && b.latencyMs > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(() => {
@@ -268,7 +196,8 @@ export class InferenceServer {
       });
     }
     const code = fail ? 500 : 200;
-    this.record({ t: Date.now(), namespace: ns, name, revision, code, latencyMs: Math.max(b.latencyMs ?? 0, Date.now() - started) });
+    const t = clock();
+    this.metrics.record({ t, namespace: ns, name, revision, code, latencyMs: Math.max(b.latencyMs ?? 0, t - started) });
     const headers = { 'x-kserve-revision': revision };
     if (fail) return this.json(res, 500, { error: `revision ${revision} failed (injected)` }, headers);
     return this.json(res, 200, { model_name: name, model_version: revision, id, outputs: [{ name: 'output-0', shape: [1], datatype: 'FP32', data: [0.5] }] }, headers);
@@ -308,14 +237,6 @@ export class InferenceServer {
     return best;
   }
 
-  private record(s: Sample): void {
-    this.samples.push(s);
-    if (this.samples.length > MAX_SAMPLES || (this.samples.length % 1000 === 0 && s.t - this.samples[0]!.t > RETENTION_MS)) {
-      const cutoff = s.t - RETENTION_MS;
-      this.samples = this.samples.filter((x) => x.t > cutoff).slice(-MAX_SAMPLES);
-    }
-  }
-
   private credential(req: IncomingMessage): PrometheusAuthRecord['auth'] {
     const h = req.headers.authorization;
     if (!h) return 'none';
@@ -348,7 +269,7 @@ export class InferenceServer {
 
   /** The test-control route (see the file comment): loopback peers with the sandbox token only. */
   private async serveControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const m = /^\/_sandbox\/revisions\/([^/]+)\/([^/]+)\/behavior$/.exec(url.pathname);
+    const m = /^\/_sandbox\/revisions\/([^/]+)\/([^/]+)\/(behavior|restart)$/.exec(url.pathname);
     const reset = url.pathname === '/_sandbox/metrics/reset';
     if (!m && !reset) return this.json(res, 404, { error: 'not found' });
     const peer = req.socket.remoteAddress ?? '';
@@ -360,9 +281,14 @@ export class InferenceServer {
     if (req.method !== 'POST') return this.json(res, 405, { error: 'method not allowed' }, { Allow: 'POST' });
     if (reset) {
       // Forget every request served so far: a test that reads the observed split starts from nothing.
-      const forgotten = this.samples.length;
-      this.samples = [];
-      return this.json(res, 200, { reset: true, forgotten });
+      return this.json(res, 200, { reset: true, forgotten: this.metrics.reset() });
+    }
+    if (m![3] === 'restart') {
+      // The revision's process restarts: its counters start again from zero (a counter reset).
+      const ns = decodeURIComponent(m![1]!);
+      const revision = decodeURIComponent(m![2]!);
+      this.metrics.restart(ns, revision);
+      return this.json(res, 200, { namespace: ns, revision, restarted: true });
     }
     const body = await this.readJson(req, res, 64 * 1024, 'the body is not JSON');
     if (body === NO_BODY) return;
@@ -384,98 +310,40 @@ export class InferenceServer {
     return this.json(res, 200, { namespace: ns, revision, behavior: this.behaviors.get(`${ns}/${revision}`) });
   }
 
-  private serveQuery(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  private async serveQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const auth = this.credential(req);
     this.authLog.push({ scheme: (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http', auth });
     if (this.authLog.length > AUTH_LOG_MAX) this.authLog.splice(0, this.authLog.length - AUTH_LOG_MAX);
     // kube-rbac-proxy's answers: plain text, no hint of the token
-    if (auth !== 'valid') {
-      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer' }).end('Unauthorized\n');
+    const refused = auth !== 'valid' ? 401 : this.opts.clusterWide && !this.opts.clusterWide() ? 403 : undefined;
+    if (refused) {
+      res.writeHead(refused, { 'Content-Type': 'text/plain; charset=utf-8', ...(refused === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) }).end(AUTH_FAILS[refused]);
       return;
     }
-    if (this.opts.clusterWide && !this.opts.clusterWide()) {
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Forbidden (user=sandbox, verb=get, resource=namespaces, subresource=)\n');
-      return;
-    }
-    const q = url.searchParams.get('query') ?? '';
-    const now = Date.now();
+    const params = new URLSearchParams(url.searchParams);
+    if (req.method === 'POST') {
+      // Prometheus takes the same parameters as a form body (long queries)
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of req) {
+        size += (c as Buffer).length;
+        if (size > 1024 * 1024) return this.json(res, 413, { status: 'error', errorType: 'bad_data', error: 'request too large' });
+        chunks.push(c as Buffer);
+      }
+      for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) params.append(k, v);
+    } else if (req.method !== 'GET') return this.json(res, 405, { status: 'error', errorType: 'bad_data', error: 'method not allowed' }, { Allow: 'GET, POST' });
     try {
-      const result = this.query(q, now);
-      this.json(res, 200, {
-        status: 'success',
-        data: { resultType: 'vector', result: result.map((r) => ({ metric: r.metric, value: [now / 1000, Number.isNaN(r.value) ? 'NaN' : String(r.value)] })) },
-      });
+      const data = answer(url.pathname.endsWith('_range') ? 'query_range' : 'query', params, this.metrics, this.metrics.now());
+      this.json(res, 200, { status: 'success', data });
     } catch (e) {
-      if (!(e instanceof BadQuery)) throw e;
+      if (!(e instanceof BadQuery || e instanceof BadParam)) throw e;
       this.json(res, 400, { status: 'error', errorType: 'bad_data', error: e.message });
     }
   }
-
-  /** Evaluate one of the supported instant queries at `now`. */
-  query(promql: string, now: number): Vector {
-    const q = promql.trim();
-    let m = /^histogram_quantile\(\s*([0-9.]+)\s*,\s*sum\s+by\s*\(\s*le\s*\)\s*\(\s*rate\(\s*([a-z_]+)_bucket\{(.*)\}\[(\w+)\]\s*\)\s*\)\s*\)$/.exec(q);
-    if (m) {
-      const quantile = Number(m[1]);
-      const metric = m[2]!;
-      if (metric !== 'revision_request_latencies') throw new BadQuery(`unknown histogram ${metric}_bucket`);
-      const lat = this.select('revision_request_latencies_bucket', parseMatchers(m[3]!), rangeMs(m[4]!), now)
-        .filter((x) => x.inWindow)
-        .map((x) => x.sample.latencyMs);
-      return [{ metric: {}, value: histogramQuantile(quantile, lat) }];
-    }
-    m = /^sum(?:\s+by\s*\(([^)]*)\))?\s*\(\s*rate\(\s*([a-z_]+)\{(.*)\}\[(\w+)\]\s*\)\s*\)$/.exec(q);
-    if (m) {
-      const by = (m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      return this.rate(m[2]!, parseMatchers(m[3]!), rangeMs(m[4]!), now, by);
-    }
-    m = /^rate\(\s*([a-z_]+)\{(.*)\}\[(\w+)\]\s*\)$/.exec(q);
-    if (m) return this.rate(m[1]!, parseMatchers(m[2]!), rangeMs(m[3]!), now, undefined);
-    throw new BadQuery(`unsupported query (the sandbox answers rate, sum [by] of rate, and histogram_quantile over revision_request_count, revision_request_latencies_bucket, ovms_requests_success): ${q.slice(0, 200)}`);
-  }
-
-  private select(metric: string, ms: Matcher[], windowMs: number, now: number): Array<{ labels: Record<string, string>; sample: Sample; inWindow: boolean }> {
-    if (!['revision_request_count', 'revision_request_latencies_bucket', 'ovms_requests_success'].includes(metric)) return [];
-    const out: Array<{ labels: Record<string, string>; sample: Sample; inWindow: boolean }> = [];
-    for (const s of this.samples) {
-      const labels = labelsOf(metric, s);
-      if (!labels || !matchesAll(labels, ms)) continue;
-      out.push({ labels, sample: s, inWindow: s.t > now - windowMs && s.t <= now });
-    }
-    return out;
-  }
-
-  /** Per-second rate of each series over the window, then summed by `by` (undefined: no sum). */
-  private rate(metric: string, ms: Matcher[], windowMs: number, now: number, by: string[] | undefined): Vector {
-    if (metric === 'revision_request_latencies_bucket') throw new BadQuery('rate of buckets only inside histogram_quantile');
-    const series = new Map<string, { metric: Record<string, string>; value: number }>();
-    for (const x of this.select(metric, ms, windowMs, now)) {
-      const labels = by === undefined ? { __name__: metric, ...x.labels } : Object.fromEntries(by.map((l) => [l, x.labels[l] ?? '']).filter(([, v]) => v !== ''));
-      const key = JSON.stringify(labels);
-      const cur = series.get(key) ?? { metric: labels, value: 0 };
-      if (x.inWindow) cur.value += 1000 / windowMs;
-      series.set(key, cur);
-    }
-    if (by === undefined) for (const s of series.values()) delete s.metric.__name__;
-    return [...series.values()];
-  }
 }
 
-/** Prometheus-style histogram_quantile over Knative's buckets (linear inside a bucket). */
+/** histogram_quantile over Knative's buckets of these latencies (ms); NaN without any. */
 export function histogramQuantile(q: number, latencies: number[]): number {
-  if (!latencies.length) return Number.NaN;
-  const rank = q * latencies.length;
-  let below = 0;
-  for (let i = 0; i < BUCKETS.length; i++) {
-    const upper = BUCKETS[i]!;
-    const count = latencies.filter((l) => l <= upper).length;
-    if (count >= rank) {
-      const lower = i === 0 ? 0 : BUCKETS[i - 1]!;
-      const inBucket = count - below;
-      return inBucket > 0 ? lower + ((upper - lower) * (rank - below)) / inBucket : lower;
-    }
-    below = count;
-  }
-  // beyond the largest finite bucket (+Inf): Prometheus answers the largest finite bound
-  return BUCKETS[BUCKETS.length - 1]!;
+  const les = [...BUCKETS, Number.POSITIVE_INFINITY];
+  return bucketQuantile(q, les.map((le) => ({ le, count: latencies.filter((l) => l <= le).length })));
 }

@@ -17,6 +17,8 @@ export { resolvePlan, describePlan, describeGates, parseDuration, formatDuration
 export { sendTraffic, describeTraffic, readPayloadFile, checkPayload, LIMITS as TRAFFIC_LIMITS } from '../core/loadgen';
 export { checkTrafficTarget, describeTarget, trafficClusterOf } from '../core/traffic-target';
 export { formatObserved, describeObserved, formatConfiguredVsObserved } from '../core/observed';
+export { loadDashboard } from '../cluster/dashboard';
+export { createTrafficHistory } from '../cluster/dashboard-history';
 
 export interface ContextList {
   /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */

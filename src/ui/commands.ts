@@ -11,10 +11,11 @@ import { CanaryError } from '../core/errors';
 import { dashboardUrl } from '../core/grafana';
 import { actionPercent, describeAction, parsePercent, percentInputError } from '../core/traffic';
 import type { CanaryAction } from '../core/types';
-import type { ApprovalAnswer, ApprovalRequest, RolloutResult } from '../core/rollout';
+import type { ApprovalAnswer, ApprovalRequest, RolloutEvent, RolloutResult } from '../core/rollout';
 import type { TrafficResult } from '../core/loadgen';
 import path from 'node:path';
 import type { Controller } from './controller';
+import { chooseGrafanaPlace, openGrafanaAt } from './dashboard-grafana';
 import type { CommandId } from './ids';
 import { loadBackend } from './load';
 import type { Log } from './log';
@@ -39,6 +40,8 @@ export interface CommandDeps {
   stopSandbox: () => Promise<unknown>;
   /** Test-only override of vscode.workspace.isTrusted. */
   trusted: () => boolean;
+  /** Each event of a progressive rollout, for the dashboard's markers (`env/model`). */
+  onRolloutEvent?: (service: string, e: RolloutEvent) => void;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -417,6 +420,7 @@ export class Commands {
                   approve: (req, signal) => this.askApproval(label, req, signal),
                 }),
                 onEvent: (e) => {
+                  this.d.onRolloutEvent?.(`${target.env}/${target.model}`, e);
                   log.info(`rollout ${target.model}/${target.env}: ${e.message}`);
                   report({ message: e.step ? `step ${e.step}/${plan.steps.length}: ${e.message}` : e.message });
                 },
@@ -438,20 +442,6 @@ export class Commands {
     });
   }
 
-  /** In an untrusted workspace, asks before opening `url` (its settings may have chosen the Route). */
-  private async mayOpen(url: string): Promise<boolean> {
-    if (this.d.trusted()) return true;
-    const host = new URL(url).host;
-    const open = 'Open';
-    const choice = await askModal(
-      `Open ${host} in the browser?`,
-      `This workspace is not trusted, and its settings can choose the namespace whose Grafana Route gives this address: ${url}. Open it only if you know ${host}.`,
-      open,
-    );
-    if (choice !== open) this.d.log.info(`not opening ${url}: declined in an untrusted workspace`);
-    return choice === open;
-  }
-
   async openGrafana(arg: unknown): Promise<string | undefined> {
     return this.guard('Open Grafana dashboard', async () => {
       const target = await this.resolveTarget(arg, 'Open Grafana dashboard');
@@ -465,9 +455,14 @@ export class Commands {
         template: s.grafanaUrlTemplate,
         uid: s.grafanaDashboardUid,
       });
-      if (!(await this.mayOpen(url))) return undefined;
-      this.d.log.info(`opening ${url}`);
-      await vscode.env.openExternal(vscode.Uri.parse(url, true));
+      // Asked from a row, the palette or the dashboard: editor tab or outside (dashboard-grafana.ts).
+      const where = await chooseGrafanaPlace(url, { trusted: this.d.trusted(), interactive: typeof arg !== 'string' });
+      if (!where) {
+        this.d.log.info(`not opening ${url}: declined`);
+        return undefined;
+      }
+      this.d.log.info(`opening ${url} ${where === 'editor' ? 'in an editor tab' : 'outside'}`);
+      await openGrafanaAt(url, where);
       return url;
     });
   }

@@ -11,7 +11,7 @@
 import vscode = require('vscode');
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { COMMAND_IDS, VIEW_ID } from './ids';
+import { COMMAND_IDS, DASHBOARD_VIEW_TYPE, VIEW_ID } from './ids';
 import type * as MainModule from './main';
 import type { KserveCanaryApi } from './testapi';
 
@@ -71,6 +71,8 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
     proxy,
     view,
     ...COMMAND_IDS.map((id) => vscode.commands.registerCommand(id, async (...args: unknown[]) => (await load()).run(id, args))),
+    // Registered here, not when the UI has loaded: VS Code restores dashboard panels right after activation.
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: async (panel, state) => (await load()).restoreDashboard(panel, state) }),
   );
   void vscode.commands.executeCommand('setContext', 'kserveCanary.state', 'loading');
   void load();
@@ -94,6 +96,8 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
       refreshes: () => t().refreshes(),
       settings: () => t().settings(),
       notices: () => t().notices(),
+      dashboards: () => t().dashboards(),
+      dashboardResources: () => t().dashboardResources(),
     },
   };
 }

@@ -18,8 +18,12 @@ export const COMMAND_IDS = [
   'kserveCanary.showLog',
   'kserveCanary.sendTraffic',
   'kserveCanary.startRollout',
+  'kserveCanary.openDashboard',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
 
 export const VIEW_ID = 'kserveCanary.deployments';
+
+/** The canary dashboard's webview panels (dashboard.ts; restored by the serializer extension.ts registers). */
+export const DASHBOARD_VIEW_TYPE = 'kserveCanary.dashboard';

@@ -8,7 +8,9 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import { Commands } from './commands';
+import { createDashboardEventLog } from '../core/dashboard-series';
 import { Controller } from './controller';
+import { dashboardCommands } from './dashboard-commands';
 import type { CommandId } from './ids';
 import { createLog } from './log';
 import { recentNotices } from './notify';
@@ -27,12 +29,19 @@ export interface Shell {
 
 export interface Ui extends vscode.Disposable {
   run(id: CommandId, args: unknown[]): unknown;
+  /** A dashboard panel VS Code restored after a window reload (the serializer is registered in activate()). */
+  restoreDashboard(panel: vscode.WebviewPanel, state: unknown): Promise<void>;
   test: Omit<KserveCanaryApi['test'], 'activateMs'>;
 }
 
 /** The service a tree row belongs to (a service row or one of its detail rows). */
 function serviceKey(n: Node | undefined): string | undefined {
   return n && 'key' in n ? n.key : undefined;
+}
+
+function enabledCommands(t: unknown): readonly string[] | undefined {
+  const trusted = t instanceof vscode.MarkdownString ? t.isTrusted : undefined;
+  return typeof trusted === 'object' ? trusted.enabledCommands : undefined;
 }
 
 export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
@@ -49,6 +58,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   let trustOverride: boolean | undefined;
   const trusted = () => trustOverride ?? vscode.workspace.isTrusted;
   ctl.trusted = trusted;
+  const rolloutMarkers = createDashboardEventLog();
   const commands = new Commands({
     ctl,
     log,
@@ -56,10 +66,13 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
     startSandbox: () => startSandbox(context, ctl, log),
     stopSandbox: () => stopSandbox(context, ctl, log),
     trusted,
+    onRolloutEvent: (service, e) => rolloutMarkers.record(service, e),
   });
-  const handlers = commands.handlers();
+  const dashboards = dashboardCommands({ context, ctl, log, commands, statusBar, trusted, events: rolloutMarkers });
+  const handlers = { ...commands.handlers(), ...dashboards.handlers };
   const disposables: vscode.Disposable[] = [
     log.channel,
+    dashboards,
     ctl,
     tree,
     statusBar,
@@ -100,6 +113,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
         description: typeof item.description === 'string' ? item.description : undefined,
         contextValue: item.contextValue,
         tooltip,
+        tooltipCommands: enabledCommands(item.tooltip),
         icon: item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined,
       });
       if (depth < 3) out.push(...(await rows(n, depth + 1)));
@@ -109,6 +123,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
 
   return {
     run: (id, args) => handlers[id](...args),
+    restoreDashboard: (panel, state) => dashboards.panels.restore(panel, state),
     dispose: () => {
       for (const d of disposables) d.dispose();
     },
@@ -122,6 +137,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
         text: statusBar.item.text,
         visible: statusBar.visible,
         tooltip: statusBar.item.tooltip instanceof vscode.MarkdownString ? statusBar.item.tooltip.value : statusBar.item.tooltip,
+        tooltipCommands: enabledCommands(statusBar.item.tooltip),
         warning: statusBar.item.backgroundColor !== undefined,
         accessibility: statusBar.item.accessibilityInformation?.label,
         command: typeof statusBar.item.command === 'string' ? statusBar.item.command : statusBar.item.command?.command,
@@ -137,6 +153,8 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
       gitopsRoot: () => ctl.root,
       logDir: () => context.logUri.fsPath,
       refreshes: () => [...tree.refreshes],
+      dashboards: () => dashboards.panels.snapshot(),
+      dashboardResources: () => ({ ...dashboards.panels.resources }),
     },
   };
 }

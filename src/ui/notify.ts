@@ -10,7 +10,7 @@
 // of the vscode API into a namespace object per module, which costs milliseconds at activation.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
-import { labelText, notificationText, type MarkdownText } from '../core/sanitize';
+import { labelText, markdownText, notificationText, type MarkdownText } from '../core/sanitize';
 
 export type NoticeKind = 'error' | 'warning' | 'info' | 'modal' | 'progress';
 
@@ -100,6 +100,25 @@ export async function pickOne<T extends vscode.QuickPickItem>(items: readonly T[
 export function markdownTooltip(text: MarkdownText): vscode.MarkdownString {
   const md = new vscode.MarkdownString(text, false);
   md.isTrusted = false;
+  md.supportHtml = false;
+  return md;
+}
+
+/** One of this extension's own commands, linked from a tooltip with its arguments. */
+export interface CommandLink {
+  title: string;
+  command: `kserveCanary.${string}`;
+  args: unknown[];
+}
+
+/**
+ * markdownTooltip() plus links to our own commands: the tooltip is trusted for exactly those
+ * commands (isTrusted.enabledCommands), so a link smuggled into the text still runs nothing.
+ */
+export function markdownTooltipWithLinks(text: MarkdownText, links: CommandLink[]): vscode.MarkdownString {
+  const target = (l: CommandLink) => `command:${l.command}?${encodeURIComponent(JSON.stringify(l.args)).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`;
+  const md = new vscode.MarkdownString(`${text}\n\n${links.map((l) => `[${markdownText(l.title)}](${target(l)})`).join(' · ')}`, false);
+  md.isTrusted = { enabledCommands: links.map((l) => l.command) };
   md.supportHtml = false;
   return md;
 }

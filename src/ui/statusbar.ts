@@ -8,7 +8,8 @@
 import vscode = require('vscode');
 import { labelText } from '../core/sanitize';
 import type { Controller } from './controller';
-import { markdownTooltip } from './notify';
+import { markdownTooltipWithLinks } from './notify';
+import { dashboardLink } from './tree';
 import { statusBarAccessibility, statusBarText, statusBarTooltip, statusBarWarning, verdictIcon } from './present';
 
 const PIN_KEY = 'kserveCanary.pinned';
@@ -81,7 +82,7 @@ export class CanaryStatusBar implements vscode.Disposable {
     const offline = c?.phase === 'disconnected';
     // The text renders `$(icon)`: the model and environment come from git, so they are escaped.
     this.item.text = `$(${offline ? 'debug-disconnect' : verdictIcon(s.verdict).id}) ${labelText(statusBarText(s))}`;
-    this.item.tooltip = markdownTooltip(statusBarTooltip(s, this.ctl.observedView(s.key), offline));
+    this.item.tooltip = markdownTooltipWithLinks(statusBarTooltip(s, this.ctl.observedView(s.key), offline), [dashboardLink(s.key)]);
     this.item.backgroundColor = statusBarWarning(s) || offline ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.command = { command: 'kserveCanary.setTraffic', title: 'Set canary traffic', arguments: [s.key] };
     this.item.accessibilityInformation = { label: statusBarAccessibility(s), role: 'button' };

@@ -3,6 +3,7 @@
  * bar through it; it is not a public API and may change without notice.
  */
 import type { ConnectionState, ServiceState } from '../cluster';
+import type { DashboardResources, DashboardSnapshot } from './dashboard';
 import type { Notice } from './notify';
 import type { Settings } from './settings';
 
@@ -15,6 +16,8 @@ export interface TreeRow {
   contextValue: string | undefined;
   /** Markdown source or plain text. */
   tooltip: string | undefined;
+  /** The commands a markdown tooltip's links may run (isTrusted.enabledCommands); undefined: none. */
+  tooltipCommands?: readonly string[];
   /** Codicon id of a ThemeIcon. */
   icon: string | undefined;
 }
@@ -23,6 +26,7 @@ export interface StatusBarSnapshot {
   text: string;
   visible: boolean;
   tooltip: string | undefined;
+  tooltipCommands?: readonly string[];
   warning: boolean;
   accessibility: string | undefined;
   command: string | undefined;
@@ -55,5 +59,9 @@ export interface KserveCanaryApi {
     settings(): Settings;
     /** The last notifications, progress messages and dialogs, as handed to the workbench (sanitised). */
     notices(): Notice[];
+    /** The open canary dashboard panels (issue 16), with how many models each has loaded. */
+    dashboards(): DashboardSnapshot[];
+    /** Panels, scheduled refreshes and listeners the dashboards hold now (leak checks). */
+    dashboardResources(): DashboardResources;
   };
 }

@@ -12,7 +12,7 @@ import type { ServiceState } from '../cluster';
 import type { Proposal } from '../core/proposals';
 import { notificationText } from '../core/sanitize';
 import type { Controller } from './controller';
-import { markdownTooltip } from './notify';
+import { markdownTooltip, markdownTooltipWithLinks, type CommandLink } from './notify';
 import {
   applicationIcon,
   applicationSummary,
@@ -222,7 +222,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const item = new vscode.TreeItem(serviceLabel(s), vscode.TreeItemCollapsibleState.Collapsed);
     const observed = this.ctl.observedView(s.key);
     item.description = serviceDescription(s, observed);
-    item.tooltip = markdownTooltip(serviceTooltip(s, observed));
+    item.tooltip = s.missing ? markdownTooltip(serviceTooltip(s, observed)) : markdownTooltipWithLinks(serviceTooltip(s, observed), [dashboardLink(s.key)]);
     item.iconPath = themeIcon(verdictIcon(s.verdict));
     item.contextValue = serviceContextValue(s, this.pinned() === s.key);
     item.accessibilityInformation = { label: `${serviceLabel(s)} in ${s.env}: ${serviceDescription(s)}, ${verdictTitle(s.verdict)}` };
@@ -290,6 +290,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     clearTimeout(this.fetchedTimer);
     this.fetched.dispose();
   }
+}
+
+/** The tooltips' link to the service's canary dashboard. */
+export function dashboardLink(key: string): CommandLink {
+  return { title: 'Open canary dashboard', command: 'kserveCanary.openDashboard', args: [key] };
 }
 
 /** Plain-text tooltip lines from the cluster: each line sanitised (no control or bidi characters), our line breaks kept. */

@@ -13,7 +13,7 @@ const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.
 test('commands: exact titles, one category', () => {
   assert.deepEqual(
     c.commands.map((x: { title: string }) => x.title),
-    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout'],
+    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout', 'Open canary dashboard'],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
 });
@@ -128,4 +128,21 @@ test('rollout and traffic settings: no plain-text token setting; the rollout com
   const rows = (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.startRollout');
   assert.ok(rows.length > 0);
   for (const r of rows) assert.ok(r.when.includes('viewItem =~ /^service\\.canary\\./') && r.when.includes('isWorkspaceTrusted'), r.when);
+});
+
+test('Open canary dashboard: inline and in the context menu of service rows that exist, in the palette, restored by its activation event', () => {
+  const rows = (c.menus['view/item/context'] as { command: string; when: string; group: string }[]).filter((i) => i.command === 'kserveCanary.openDashboard');
+  assert.deepEqual(rows.map((r) => r.group.split('@')[0]).sort(), ['2_open', 'inline']);
+  for (const r of rows) {
+    const re = new RegExp(/viewItem =~ \/(.*)\/$/.exec(r.when)![1]!);
+    assert.ok(re.test('service.canary.live.split'), r.when);
+    assert.ok(re.test('service.nocanary.unsupported.pinned'), r.when);
+    assert.ok(!re.test('service.canary.unknown.missing'), `${r.when}: not on a row only git knows`);
+    assert.ok(!re.test('traffic'), r.when);
+  }
+  assert.deepEqual((c.menus.commandPalette as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.openDashboard').map((i) => i.when), ['kserveCanary.hasGitops']);
+  assert.ok(pkg.activationEvents.includes('onWebviewPanel:kserveCanary.dashboard'));
+  const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8');
+  assert.match(ignore, /^!dist\/webview\/dashboard\.js$/m, 'the webview bundle ships in the .vsix');
+  assert.match(ignore, /^!dist\/webview\/dashboard\.css$/m);
 });

@@ -94,7 +94,7 @@ describe('Canary Deployments tree', function () {
     assert.deepEqual(cmds.map((c) => c.title), [
       'Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh',
       'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic',
-      'Start progressive rollout',
+      'Start progressive rollout', 'Open canary dashboard',
     ]);
     assert.ok(cmds.every((c) => c.category === 'KServe Canary'));
   });

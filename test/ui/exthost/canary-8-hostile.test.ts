@@ -18,6 +18,8 @@ const HOSTILE = `fine\rFAILED ${LINK} see https://evil.example/x $(debug-alt) fa
 const NOTIFICATION_LINK = /\[[^\]]+\]\((?:https?:|command:|file:|vscode:)/i;
 /** Unescaped markdown link / autolink / icon in a markdown source. */
 const MD_LINK = /(^|[^\\])\]\(|https?:\/\/|(^|[^\\])\$\(debug/;
+/** The one link of our own a service tooltip carries (trusted for that command only, issue 16). */
+const withoutOwnLink = (md: string) => md.replace(/\n\n\[Open canary dashboard\]\(command:kserveCanary\.openDashboard\?[^)\s]*\)$/, '');
 
 /** One request to the harness's sandbox API server with its token and CA. */
 function kube(method: string, urlPath: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -67,14 +69,14 @@ describe('hostile text from the cluster and git', function () {
   it('tree tooltip and status bar: the cluster text is shown, but as no link, autolink or icon, on one line', async () => {
     const r = (await serviceRow(a, 'prod', 'jukebox'))!;
     assert.ok(r.tooltip && r.tooltip.includes('troubleshooting guide'), 'the message is shown');
-    assert.doesNotMatch(r.tooltip, MD_LINK, r.tooltip);
+    assert.doesNotMatch(withoutOwnLink(r.tooltip), MD_LINK, r.tooltip);
     assert.doesNotMatch(r.tooltip, /\r/);
     // Earlier suites pinned another service: the status bar shows the pinned one.
     await vscode.commands.executeCommand('kserveCanary.pin', keyOf(a, 'prod', 'jukebox'));
     const sb = a.statusBar();
     assert.match(sb.text, /jukebox · prod/);
     assert.ok(sb.tooltip?.includes('troubleshooting guide'));
-    assert.doesNotMatch(sb.tooltip ?? '', MD_LINK);
+    assert.doesNotMatch(withoutOwnLink(sb.tooltip ?? ''), MD_LINK);
   });
 
   it('quick pick: the verdict reason from the cluster renders no $(icon) and no line break', async () => {
