@@ -2,8 +2,9 @@
  * `--wait` for set / promote / rollback: after the push, follow the change until the cluster
  * serves it (Argo CD synced at the pushed sha, KServe split equal to the new value), printing
  * each step. Registered as a change extension (src/cli/groups/git.ts). Its options (--timeout,
- * --kubeconfig, --context) are checked before anything is written; the following itself
- * (src/cli/wait-follow.ts) comes with the cluster commands and is loaded only with --wait.
+ * --kubeconfig, --context) are checked before anything is written; it hands the change use case
+ * (src/app/change.ts) a cluster to follow on, which comes with the cluster commands
+ * (src/cli/wait-follow.ts) and is loaded only with --wait.
  */
 import type { ChangeExtension } from './change';
 import type { Parsed } from './args';
@@ -31,9 +32,18 @@ ${CLUSTER_USAGE}`,
     if (wait && values['no-push'] === true) throw usageError(`${command}: --wait and --no-push exclude each other: the cluster cannot see a commit that is not pushed.`, 'Leave one of them out.');
     checkClusterOptions(command, values, io, wait);
   },
-  async afterPublish(result, ctx) {
+  follow(ctx) {
     if (ctx.values.wait !== true) return undefined;
-    const { followChange } = await import('./groups/cluster');
-    return followChange(result, ctx, timeoutMs(ctx.command, ctx.values));
+    let cluster: typeof import('./wait-follow') | undefined;
+    return {
+      timeoutMs: timeoutMs(ctx.command, ctx.values),
+      whenUnchanged: true,
+      open: async () => {
+        cluster = await import('./groups/cluster');
+        return cluster.followOn(ctx);
+      },
+      ...(ctx.document ? {} : { onStep: (s) => ctx.io.stdout(`  ✓ ${s.message}\n`) }),
+      ...(ctx.document ? {} : { onLive: (final) => ctx.io.stdout(`${cluster!.liveLine(ctx, final)}\n`) }),
+    };
   },
 };

@@ -17,6 +17,11 @@ export { resolvePlan, describePlan, describeGates, parseDuration, formatDuration
 export { sendTraffic, describeTraffic, readPayloadFile, checkPayload, LIMITS as TRAFFIC_LIMITS } from '../core/loadgen';
 export { checkTrafficTarget, describeTarget, trafficClusterOf } from '../core/traffic-target';
 export { formatObserved, describeObserved, formatConfiguredVsObserved } from '../core/observed';
+// The use cases (src/app): the commands make one call each.
+export { changeCanary, isProtectedBranchRefusal } from '../app/change';
+export { publishPolicy, describePolicy } from '../app/policy';
+export { loadRolloutPlan, runRollout } from '../app/rollout';
+export { serviceTrafficPlan, sendTestTraffic } from '../app/traffic';
 
 export interface ContextList {
   /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */

@@ -31,6 +31,8 @@ export interface Settings {
   grafanaDashboardUid: string;
   commitMessageTemplate: string;
   pushMode: 'push' | 'commit';
+  /** Environments whose changes are proposed as pull requests (src/app/policy.ts decides). */
+  pullRequestEnvironments: string[];
   confirmEnvironments: string[];
   followTimeoutSeconds: number;
   statusBarVisible: boolean;
@@ -86,6 +88,7 @@ export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Set
     grafanaDashboardUid: str(c, 'grafanaDashboardUid'),
     commitMessageTemplate: str(c, 'commitMessageTemplate'),
     pushMode: c.get('pushMode') === 'commit' ? 'commit' : 'push',
+    pullRequestEnvironments: list(c, 'pullRequestEnvironments', []),
     confirmEnvironments: list(c, 'confirmEnvironments', ['prod']),
     followTimeoutSeconds: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
     statusBarVisible: c.get('statusBar.visible') !== false,
