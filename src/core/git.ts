@@ -86,6 +86,8 @@ export interface GitRunnerOptions {
   signal?: AbortSignal;
   /** Called when a git child is spawned (test fault hooks). */
   onSpawn?: (command: string, args: string[]) => void;
+  /** GIT_INDEX_FILE for every child: a temporary index, so the user's index is never touched. */
+  indexFile?: string;
 }
 
 /** What one git invocation is for, used to word errors. */
@@ -103,6 +105,7 @@ export class GitRunner {
   constructor(private readonly opts: GitRunnerOptions) {
     this.timeoutMs = opts.timeoutMs;
     const env = gitEnvironment(opts.env);
+    if (opts.indexFile) env.GIT_INDEX_FILE = opts.indexFile;
     const allowEnvironment = Object.keys(env).filter((k) => /^(git_|ssh_askpass$)/i.test(k));
     // curl's own stall limit is a backstop a few seconds after ours.
     const seconds = Math.ceil(opts.timeoutMs / 1000) + 5;
@@ -168,9 +171,16 @@ export function redactUrls(text: string): string {
 }
 
 /**
+ * A push refused by a branch protection or a server hook: GitHub (GH006), GitLab, Gitea/Forgejo,
+ * Bitbucket, Azure DevOps (TF402455), and any pre-receive hook that declines (`[remote rejected]
+ * main -> main (pre-receive hook declined)`).
+ */
+const PROTECTED_BRANCH = /gh006|protected branch|not allowed to push code to protected branches|not allowed to push to protected branch|can only be modified through pull requests|tf402455|pre-receive hook declined|\(hook declined\)/;
+
+/**
  * Maps git's failure text (LC_ALL=C) to a CanaryError with a stable code:
  * timeout, aborted, auth-failed, remote-unreachable, remote-not-found, push-rejected,
- * push-refused, index-locked, no-identity, git-failed.
+ * protected-branch, push-refused, index-locked, no-identity, git-failed.
  */
 export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutMs: number): CanaryError {
   if (e instanceof CanaryError) return e;
@@ -205,6 +215,13 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
   if (/\[rejected\]|non-fast-forward|fetch first|failed to push some refs|\[remote rejected\]|stale info/.test(t)) {
     // A ref update lost to a concurrent push ("cannot lock ref", "failed to update ref") is a race, not a refusal.
     const raced = /cannot lock ref|failed to update ref|incorrect old value|but expected/.test(t);
+    const protectedLine = raced ? undefined : text.split(/\r?\n/).map((l) => l.trim()).find((l) => PROTECTED_BRANCH.test(l.toLowerCase()));
+    if (protectedLine) {
+      return new CanaryError('git', 'protected-branch',
+        `The remote refused the push: the branch is protected (${protectedLine.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/i, '').slice(0, 200)}).`,
+        'Publish the change as a pull request instead (pull-request mode: it pushes a new branch and gives the link to open the pull request).',
+        { cause: e });
+    }
     const refused = !raced && /\[remote rejected\]|hook declined|protected branch/.test(t);
     return new CanaryError('git', refused ? 'push-refused' : 'push-rejected',
       refused ? `The remote refused the push (${detail}).` : `The remote rejected the push because it has commits you do not have (${detail}).`,

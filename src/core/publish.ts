@@ -35,28 +35,57 @@
  * the environment makes the process SIGKILL itself at that point (used by
  * test/core/publish-faults.test.ts to prove a re-run recovers). Read only here.
  */
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CanaryError } from './errors';
-import { GitRunner } from './git';
+import type { GitRunner } from './git';
 import {
-  aheadBehind, branchSha, checkNotBusy, fetchUpstream, incomingFiles, localCommits, readStatus, readUpstream, repoInfo, showFile,
+  aheadBehind, branchSha, checkNotBusy, fetchUpstream, incomingFiles, localCommits, readStatus, readUpstream, showFile,
   type RepoStatus, type StatusEntry, type Upstream,
 } from './gitstate';
-import { DEFAULT_DEPLOYMENTS_DIR, MAX_CONFIG_BYTES, formatBytes, modelConfigPath } from './layout';
+import { DEFAULT_DEPLOYMENTS_DIR, modelConfigPath } from './layout';
 import { applyCanaryAction, editModelConfig, parseModelConfig } from './config';
 import { describeAction, renderCommitMessage } from './traffic';
 import { writeFileAtomic } from './fsutil';
-import { validateName } from './names';
-import type { CanaryAction, CanaryBlock, ModelConfig } from './types';
+import { checkCommittedSize, killSelf, openTarget, sameCanary, toPosix } from './publish-target';
+import { proposeCanaryChange } from './proposal';
+import type { CanaryAction, ModelConfig } from './types';
+
+/**
+ * How a change is published: 'push' commits on the current branch and pushes it to its
+ * upstream; 'commit' commits only; 'pull-request' leaves the user's branch alone and pushes a
+ * new branch made from the upstream head, for a pull request (see proposal.ts).
+ */
+export type PublishMode = 'push' | 'commit' | 'pull-request';
+
+/** The branch a 'pull-request' publish pushed, and where to open the pull request for it. */
+export interface ProposalInfo {
+  /** e.g. canary/test-jukebox-35 (on the remote; no local branch is made). */
+  branch: string;
+  /** The branch it is for (the upstream it was made from), e.g. main. */
+  base?: string;
+  /** The forge's new-pull-request page; absent for an unknown forge. */
+  url?: string;
+  forge?: string;
+  /** One line when there is no URL (unknown forge). */
+  hint?: string;
+}
 
 export interface PublishOptions {
   root: string;
   env: string;
   model: string;
   action: CanaryAction;
-  /** Default true; false = commit only. */
+  /** Default 'push' (or 'commit' when push is false). Wins over push. */
+  mode?: PublishMode;
+  /** Default true; false = commit only. Kept for callers that predate mode. */
   push?: boolean;
+  /** pull-request: self-hosted forge hosts (host or host:port → 'github' | 'gitlab' | 'gitea' | 'forgejo' | 'bitbucket'). */
+  forgeHosts?: Record<string, string>;
+  /** pull-request: the branch to propose into (default: the current branch's upstream, else the remote's HEAD, else main). */
+  targetBranch?: string;
+  /** pull-request: the remote (default: the current branch's upstream remote, else origin or the only remote). */
+  remote?: string;
   /** The whole commit message; wins over messageTemplate. */
   message?: string;
   messageTemplate?: string;
@@ -85,39 +114,29 @@ export interface PublishResult {
   after: ModelConfig;
   /** Human log of what happened ('rebased onto 3 new remote commits', 'push rejected, retried'). */
   steps: string[];
+  /** The mode that was used. */
+  mode: PublishMode;
+  /**
+   * pull-request mode: the pushed branch (also when an identical open proposal was found and
+   * reused: then changed is true and pushed false). For pull-request, sha is the proposal's
+   * commit and branch the user's branch (untouched), or '' on a detached HEAD.
+   */
+  proposal?: ProposalInfo;
 }
 
-const FAULT_POINTS = ['after-edit', 'after-commit', 'during-push'] as const;
-type FaultPoint = (typeof FAULT_POINTS)[number];
-
-function faultAt(env: NodeJS.ProcessEnv): FaultPoint | undefined {
-  const v = env.KSC_FAULT_KILL_AT;
-  return (FAULT_POINTS as readonly string[]).includes(v ?? '') ? (v as FaultPoint) : undefined;
-}
-
-function killSelf(): never {
-  process.kill(process.pid, 'SIGKILL');
-  throw new Error('unreachable');
-}
-
-function validateAction(action: CanaryAction): void {
-  if (action.kind === 'set' && !(Number.isInteger(action.percent) && action.percent >= 0 && action.percent <= 100)) {
-    throw new CanaryError('invalid-input', 'invalid-percent', `Invalid traffic percent ${JSON.stringify(action.percent)}: it must be a whole number from 0 to 100.`, 'For example: 20.');
+/** The mode from the options (mode wins; push:false means commit). */
+export function publishMode(opts: Pick<PublishOptions, 'mode' | 'push'>): PublishMode {
+  if (opts.mode !== undefined) {
+    if (opts.mode !== 'push' && opts.mode !== 'commit' && opts.mode !== 'pull-request') {
+      throw new CanaryError('invalid-input', 'invalid-mode', `Unknown publish mode ${JSON.stringify(String(opts.mode)).slice(0, 40)}.`, "Use 'push', 'commit' or 'pull-request'.");
+    }
+    return opts.mode;
   }
-}
-
-function sameCanary(a: CanaryBlock, b: CanaryBlock): boolean {
-  if (a.kind === 'percent' && b.kind === 'percent') return a.trafficPercent === b.trafficPercent;
-  const unset = (c: CanaryBlock) => c.kind === 'absent' || c.kind === 'empty';
-  return unset(a) === unset(b) && a.kind === b.kind;
+  return opts.push === false ? 'commit' : 'push';
 }
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function toPosix(p: string): string {
-  return p.split(path.sep).join('/');
 }
 
 /** How far one publish got, for undoing it on cancellation. */
@@ -165,10 +184,7 @@ async function cancelled(progress: Progress, cause: unknown): Promise<CanaryErro
       return new CanaryError('git', 'aborted', `Cancelled before committing: the edit of ${rel} was undone; nothing was committed or pushed.`, hint, { cause });
     }
     if (progress.stage === 'committed') {
-      const headNow = (await git.run(['rev-parse', 'HEAD'])).trim();
-      if (headNow !== progress.sha) throw new Error(`HEAD moved to ${headNow.slice(0, 7)}`);
-      await git.run(['reset', '--soft', 'HEAD~1']);
-      await git.run(progress.keepEdit ? ['reset', '-q', 'HEAD', '--', rel] : ['checkout', 'HEAD', '--', rel]);
+      await takeBack(ctx, progress);
       step(ctx, `cancelled: took back commit ${progress.sha?.slice(0, 7)}`);
       return new CanaryError('git', 'aborted', `Cancelled before pushing: the commit was taken back and ${rel} is as it was${progress.keepEdit ? ' (edited, uncommitted)' : ''}; nothing was pushed.`, hint, { cause });
     }
@@ -182,6 +198,40 @@ async function cancelled(progress: Progress, cause: unknown): Promise<CanaryErro
     'Run the same command again: it pushes the commit, or finds it already there.', { cause });
 }
 
+/** Takes our commit (HEAD) back: the branch as before, the file as before (or edited, uncommitted, when the edit was found made). */
+async function takeBack(ctx: Ctx, progress: Progress): Promise<void> {
+  const { git, rel } = ctx;
+  const headNow = (await git.run(['rev-parse', 'HEAD'])).trim();
+  if (headNow !== progress.sha) throw new Error(`HEAD moved to ${headNow.slice(0, 7)}`);
+  await git.run(['reset', '--soft', 'HEAD~1']);
+  await git.run(progress.keepEdit ? ['reset', '-q', 'HEAD', '--', rel] : ['checkout', 'HEAD', '--', rel]);
+}
+
+/**
+ * The remote refused the push to a protected branch: our commit is taken back (the user's
+ * branch and file as they were before the command; earlier unpushed commits stay), and the
+ * error says so and names the pull-request path. Other errors pass through.
+ */
+async function protectedRefusal(ctx: Ctx, e: unknown, upstream: Upstream): Promise<unknown> {
+  if (!(e instanceof CanaryError) || e.code !== 'protected-branch') return e;
+  const { progress, rel } = ctx;
+  let what = 'nothing was committed by this run';
+  if (progress.sha) {
+    try {
+      await takeBack(ctx, progress);
+      step(ctx, `push refused (protected branch): took back commit ${progress.sha.slice(0, 7)}`);
+      what = `the commit was taken back and ${rel} is as it was${progress.keepEdit ? ' (edited, uncommitted)' : ''}`;
+    } catch (undo) {
+      what = `taking the commit back failed (${undo instanceof Error ? undo.message : String(undo)}): commit ${progress.sha.slice(0, 7)} is local, not pushed`;
+    }
+  }
+  const cause = (e.cause instanceof CanaryError ? e.cause : e).message.replace(/ The change is committed locally but not pushed\.$/, '');
+  return new CanaryError('git', 'protected-branch',
+    `${upstream.short} is protected and takes changes only through pull requests. ${cause} Nothing was pushed; ${what}.`,
+    'Publish this change as a pull request instead (pull-request mode: `--pull-request` on the command line): it pushes a new branch and gives the link to open the pull request.',
+    { cause: e });
+}
+
 function step(ctx: Ctx, line: string): void {
   ctx.steps.push(line);
   ctx.log(line);
@@ -191,6 +241,7 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
   const progress: Progress = { stage: 'start', keepEdit: false };
   try {
     checkpoint(opts);
+    if (publishMode(opts) === 'pull-request') return await proposeCanaryChange(opts);
     return await publishSteps(opts, progress);
   } catch (e) {
     const cancel = e instanceof Cancelled || (opts.signal?.aborted && e instanceof CanaryError && e.code === 'aborted');
@@ -200,31 +251,10 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
 }
 
 async function publishSteps(opts: PublishOptions, progress: Progress): Promise<PublishResult> {
-  const env = validateName('environment', opts.env);
-  const model = validateName('model', opts.model);
-  validateAction(opts.action);
-  const processEnv = opts.processEnv ?? process.env;
-  const fault = faultAt(processEnv);
-  const push = opts.push !== false;
-  const deploymentsDir = opts.deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR;
-  const timeoutMs = opts.timeoutMs ?? 30000;
-  const log = opts.log ?? (() => undefined);
-  const onSpawn = fault === 'during-push' ? (_c: string, args: string[]) => { if (args.includes('push')) killSelf(); } : undefined;
-  const runnerOpts = { env: processEnv, timeoutMs, ...(opts.signal ? { signal: opts.signal } : {}), ...(onSpawn ? { onSpawn } : {}) };
-
-  const probe = new GitRunner({ cwd: opts.root, ...runnerOpts });
-  const info = await repoInfo(probe, opts.root);
+  const mode = publishMode(opts);
+  const push = mode === 'push';
+  const { env, model, deploymentsDir, fault, log, info, git, top, file, rel, gitDirs } = await openTarget(opts);
   checkNotBusy(info.gitDir);
-  const top = await realpath(info.topLevel);
-  const git = new GitRunner({ cwd: top, ...runnerOpts });
-  // Links into the git directory (also one not named .git), outside the checkout, oversized files: refused here, before git runs.
-  const gitDirs = [info.gitDir];
-  const file = modelConfigPath(opts.root, env, model, deploymentsDir, { gitDirs });
-  const realFile = path.join(await realpath(path.dirname(file)).catch(() => path.dirname(file)), path.basename(file));
-  const rel = toPosix(path.relative(top, realFile));
-  if (rel.startsWith('..')) {
-    throw new CanaryError('invalid-input', 'outside-repository', `${file} is outside the git repository at ${top}.`, 'Point --gitops at the gitops checkout itself.');
-  }
   const ctx: Ctx = { opts, git, top, file, rel, gitDirs, steps: [], log, progress };
   progress.ctx = ctx;
 
@@ -292,7 +322,9 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
   let pushed = false;
   if (upstream && (changed || localAhead > 0)) {
     if (!changed) step(ctx, `pushing ${plural(localAhead, 'earlier local commit')} not yet on ${upstream.short}`);
-    const again = await pushWithRetry(ctx, upstream, message, localAhead, changed);
+    const again = await pushWithRetry(ctx, upstream, message, localAhead, changed).catch(async (e: unknown) => {
+      throw await protectedRefusal(ctx, e, upstream);
+    });
     if (again) {
       changed = again.changed;
       after = again.after ?? after;
@@ -303,16 +335,7 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
     step(ctx, `${upstream.short} already has it`);
   }
 
-  return { changed, sha, branch, remote: upstream?.remote, pushed, file, message, before, after, steps: ctx.steps };
-}
-
-/** The cap of layout.ts for a committed version too (a pushed 40 MB config.yaml is not parsed). */
-function checkCommittedSize(text: string, rel: string, rev: string): void {
-  const size = Buffer.byteLength(text);
-  if (size > MAX_CONFIG_BYTES) {
-    throw new CanaryError('invalid-config', 'config-too-large', `${rel} on ${rev} is ${formatBytes(size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a config.yaml: refused without parsing it.`,
-      `A model's config.yaml holds a few settings (name, version, canary); look at what was committed to ${rel} (\`git log -- ${rel}\`).`);
-  }
+  return { changed, sha, branch, remote: upstream?.remote, pushed, file, message, before, after, steps: ctx.steps, mode };
 }
 
 interface Pending {

@@ -1,6 +1,6 @@
 /**
  * The "Canary Deployments" tree: [context →] environment → InferenceService → details
- * (traffic targets, URL, Argo CD Application, config.yaml). Rows are cached by stable id so
+ * (traffic targets, URL, Argo CD Application, config.yaml, open pull-request proposals). Rows are cached by stable id so
  * a change to one service refreshes that row (and its children) only, and expanded rows
  * stay expanded.
  */
@@ -9,6 +9,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import type { ServiceState } from '../cluster';
+import type { Proposal } from '../core/proposals';
 import { notificationText } from '../core/sanitize';
 import type { Controller } from './controller';
 import { markdownTooltip } from './notify';
@@ -34,7 +35,8 @@ export type Node =
   | { kind: 'traffic'; id: string; key: string; revision: string | undefined; index: number }
   | { kind: 'url'; id: string; key: string }
   | { kind: 'app'; id: string; key: string }
-  | { kind: 'config'; id: string; key: string };
+  | { kind: 'config'; id: string; key: string }
+  | { kind: 'proposal'; id: string; key: string; branch: string };
 
 export function themeIcon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
@@ -62,6 +64,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   readonly refreshes: string[] = [];
   /** The service pinned to the status bar (its row offers Unpin). */
   pinned: () => string | undefined = () => undefined;
+  /** Open pull-request proposals of a service (core listProposals), one child row each; refreshServices after they change. */
+  proposals: (env: string, model: string) => readonly Proposal[] = () => [];
 
   constructor(private readonly ctl: Controller) {
     this.subscription = ctl.onDidChange((e) => this.onChange(e.keys));
@@ -176,6 +180,7 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (s.url) out.push(this.node({ kind: 'url', id: `svc:${key}/url`, key }));
     if (s.application) out.push(this.node({ kind: 'app', id: `svc:${key}/app`, key }));
     if (this.ctl.configPath(s.env, serviceLabel(s))) out.push(this.node({ kind: 'config', id: `svc:${key}/config`, key }));
+    for (const p of this.proposals(s.env, serviceLabel(s))) out.push(this.node({ kind: 'proposal', id: `svc:${key}/proposal/${p.branch}`, key, branch: p.branch }));
     return out;
   }
 
@@ -265,6 +270,15 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         item.iconPath = vscode.ThemeIcon.File;
         item.contextValue = 'config';
         item.command = { command: 'kserveCanary.openConfig', title: 'Open config.yaml', arguments: [n] };
+        return withId(item, n);
+      }
+      case 'proposal': {
+        const p = this.proposals(s.env, serviceLabel(s)).find((x) => x.branch === n.branch);
+        const item = new vscode.TreeItem(notificationText(p?.label ?? `proposed · ${n.branch}`));
+        item.tooltip = notificationText(p?.url ?? p?.hint ?? n.branch);
+        item.iconPath = new vscode.ThemeIcon('git-pull-request');
+        item.contextValue = 'proposal';
+        if (p?.url) item.command = { command: 'vscode.open', title: 'Open the pull request page', arguments: [vscode.Uri.parse(p.url)] };
         return withId(item, n);
       }
     }
