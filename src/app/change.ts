@@ -6,24 +6,16 @@
  * loads the Kubernetes client. No vscode, no argv.
  */
 import { CanaryError, isCanaryError } from '../core/errors';
-import { publishCanaryChange, type PublishOptions, type PublishResult } from '../core/publish';
+import { publishCanaryChange, type ProposalInfo, type PublishOptions, type PublishResult } from '../core/publish';
+import { waitForMerge, type MergeOutcome } from '../core/proposals';
 import type { CanaryAction } from '../core/types';
 import type { FollowRequest, FollowStep } from '../cluster/api';
 import type { ServiceState } from '../cluster/types';
 import { reachesUpstream, type PublishPolicy } from './policy';
 
-/** A pushed branch proposed for merging (publish mode `pull-request`). */
-export interface Proposal {
-  branch: string;
-  /** The forge's new-pull-request page, when the forge is known. */
-  url?: string;
-  forge?: string;
-  /** One line for an unknown forge: how to open the pull request. */
-  hint?: string;
-}
-
-/** What the core reports, with the proposal of a pull-request publish. */
-export type Published = PublishResult & { proposal?: Proposal };
+/** What the core reports (with `proposal` for a pull-request publish). */
+export type Published = PublishResult;
+export type Proposal = ProposalInfo;
 
 export interface ChangeRequest {
   root: string;
@@ -35,6 +27,8 @@ export interface ChangeRequest {
   message?: string;
   messageTemplate?: string;
   deploymentsDir?: string;
+  /** Self-hosted forge hosts (host → github | gitlab | gitea | forgejo | bitbucket), for the pull request's page. */
+  forgeHosts?: Record<string, string>;
   processEnv?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   /** Each git step as it happens. */
@@ -58,6 +52,12 @@ export interface FollowOptions {
   onLive?: (final: ServiceState) => void;
   /** Follow also when nothing was committed or pushed (the CLI's --wait: "wait until it is served"). */
   whenUnchanged?: boolean;
+  /** A pull request: wait until it is merged (its change on the upstream branch), then follow as for a push. */
+  untilMerged?: boolean;
+  /** Each poll that did not find the pull request merged yet. */
+  onMergePoll?: (n: number) => void;
+  /** Once the pull request is merged. */
+  onMerged?: (m: MergeOutcome) => void;
 }
 
 export type FollowStatus =
@@ -86,15 +86,15 @@ export interface ChangeOutcome {
   final?: ServiceState;
 }
 
-/** The publish mode the core takes, and `push` for a core that knows only that (kept until both sides are merged). */
-export function publishOptions(req: ChangeRequest): PublishOptions & { mode: PublishPolicy } {
+/** The core's publish options for a request: the policy is the core's publish mode. */
+export function publishOptions(req: ChangeRequest): PublishOptions {
   return {
     root: req.root,
     env: req.env,
     model: req.model,
     action: req.action,
     mode: req.policy,
-    push: req.policy === 'push',
+    ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
     ...(req.message !== undefined ? { message: req.message } : {}),
     ...(req.messageTemplate ? { messageTemplate: req.messageTemplate } : {}),
     ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
@@ -109,14 +109,18 @@ export async function changeCanary(req: ChangeRequest, follow: FollowOptions = {
   const published: Published = await publishCanaryChange(publishOptions(req));
   follow.onPublished?.(published);
   const done = (status: FollowStatus): ChangeOutcome => ({ policy: req.policy, published, status, steps: [] });
-  if (req.policy === 'pull-request' && published.changed && !published.proposal) {
-    throw new CanaryError('internal', 'no-proposal', 'The change was committed but not proposed: this build cannot publish pull requests yet.', 'Publish with --no-push and open the pull request by hand.');
+  let sha = published.sha;
+  if (published.proposal) {
+    if (!follow.untilMerged || !follow.open) return done('proposed');
+    const merged = await mergedWithin(req, published.proposal, published.sha, follow);
+    follow.onMerged?.(merged);
+    sha = merged.upstreamSha;
+  } else {
+    const upstream = reachesUpstream(req.policy);
+    if (!published.changed && !published.pushed && !(follow.whenUnchanged && upstream)) return done('unchanged');
+    if (!upstream) return done('not-pushed');
+    if (!follow.open) return done('not-requested');
   }
-  if (published.proposal) return done('proposed');
-  const upstream = reachesUpstream(req.policy);
-  if (!published.changed && !published.pushed && !(follow.whenUnchanged && upstream)) return done('unchanged');
-  if (!upstream) return done('not-pushed');
-  if (!follow.open) return done('not-requested');
   const cluster = await follow.open();
   if (!cluster) return done('no-cluster');
   const steps: FollowStep[] = [];
@@ -125,7 +129,7 @@ export async function changeCanary(req: ChangeRequest, follow: FollowOptions = {
     const final = await cluster.store.follow({
       env: req.env,
       model: req.model,
-      sha: published.sha,
+      sha,
       percent: published.after.desiredPercent,
       ...(follow.timeoutMs ? { timeoutMs: follow.timeoutMs } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
@@ -149,5 +153,30 @@ export async function changeCanary(req: ChangeRequest, follow: FollowOptions = {
  * pull request): the extension then offers "Propose a pull request", the CLI the command.
  */
 export function isProtectedBranchRefusal(e: unknown): boolean {
-  return isCanaryError(e) && (e.code === 'protected-branch' || e.code === 'push-protected');
+  return isCanaryError(e) && e.code === 'protected-branch';
+}
+
+/** Waits for the merge of a proposal, at most follow.timeoutMs (default 5 min) when given, else until cancelled. */
+async function mergedWithin(req: ChangeRequest, p: ProposalInfo, sha: string, follow: FollowOptions): Promise<MergeOutcome> {
+  const timer = new AbortController();
+  const t = follow.timeoutMs ? setTimeout(() => timer.abort(), follow.timeoutMs) : undefined;
+  const signal = req.signal ? AbortSignal.any([req.signal, timer.signal]) : timer.signal;
+  try {
+    return await waitForMerge(req.root, {
+      env: req.env, model: req.model, branch: p.branch, sha, signal,
+      ...(p.base ? { targetBranch: p.base } : {}),
+      ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
+      ...(req.processEnv ? { processEnv: req.processEnv } : {}),
+      ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
+      ...(follow.onMergePoll ? { onPoll: follow.onMergePoll } : {}),
+    });
+  } catch (e) {
+    if (timer.signal.aborted && !req.signal?.aborted) {
+      throw new CanaryError('timeout', 'not-merged', `Timed out after ${Math.round(follow.timeoutMs! / 1000)} s: the pull request ${p.branch} is not merged into ${p.base ?? 'the upstream branch'} yet.`,
+        `Merge it${p.url ? ` (${p.url})` : ''}, then \`kserve-canary status\` shows it live; or wait longer with --timeout.`, { cause: e });
+    }
+    throw e;
+  } finally {
+    clearTimeout(t);
+  }
 }

@@ -79,7 +79,7 @@ export function unifiedDiff(before: string, after: string, path: string, context
     }
     let end = first;
     let lastChange = first;
-    while (end < ops.length && end - lastChange <= 2 * context) {
+    while (end < ops.length && end - lastChange <= 2 * context + 1) {
       if (ops[end]!.kind !== ' ') lastChange = end;
       end++;
     }

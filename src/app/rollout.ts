@@ -78,7 +78,6 @@ function gitOptions(req: RolloutTarget & { policy: PublishPolicy; log?: (line: s
   return {
     root: req.root, env: req.env, model: req.model,
     push: req.policy === 'push',
-    mode: req.policy,
     ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
     ...(req.processEnv ? { processEnv: req.processEnv } : {}),
     ...(req.log ? { log: req.log } : {}),

@@ -109,9 +109,6 @@ export function makeChangeCommand(spec: {
       if (format === 'wide') throw usageError(`${spec.name}: -o wide does not apply: there is no table.`, 'Use -o json or -o yaml.');
       const dryRun = p.values['dry-run'] === true;
       if (dryRun && p.values.wait === true) throw usageError(`${spec.name}: --dry-run and --wait exclude each other: a dry run publishes nothing to follow.`, 'Leave one of them out.');
-      if (p.values['pull-request'] === true && p.values.wait === true) {
-        throw usageError(`${spec.name}: --pull-request and --wait exclude each other: the cluster sees the change only once the pull request is merged.`, 'Leave --wait out; `kserve-canary status` shows it once merged.');
-      }
       for (const ext of CHANGE_EXTENSIONS) ext.check(spec.name, p.values, io);
       const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
       const env = (await environmentOption(spec.name, p.values, scope, root))!;

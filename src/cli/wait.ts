@@ -22,7 +22,8 @@ function timeoutMs(command: string, values: Parsed['values']): number {
 export const waitExtension: ChangeExtension = {
   options: { ...CLUSTER_OPTIONS, wait: { type: 'boolean', short: 'w' }, timeout: { type: 'string' } },
   usage: `  -w, --wait             after pushing, follow until the cluster serves the change
-                         (pushed → Argo CD synced → KServe rolled out)
+                         (pushed → Argo CD synced → KServe rolled out); with
+                         --pull-request, first until the pull request is merged
       --timeout <d>      how long --wait waits: 90 (seconds), 30s, 5m, 1h (default 5m)
 ${CLUSTER_USAGE}`,
   check(command, values, io) {
@@ -38,11 +39,13 @@ ${CLUSTER_USAGE}`,
     return {
       timeoutMs: timeoutMs(ctx.command, ctx.values),
       whenUnchanged: true,
+      untilMerged: true,
       open: async () => {
         cluster = await import('./groups/cluster');
         return cluster.followOn(ctx);
       },
       ...(ctx.document ? {} : { onStep: (s) => ctx.io.stdout(`  ✓ ${s.message}\n`) }),
+      ...(ctx.document ? {} : { onMerged: (m) => ctx.io.stdout(`  ✓ Merged into ${m.base} at ${m.upstreamSha.slice(0, 7)}${m.how === 'same-value' ? ' (squashed or rebased)' : ''}\n`) }),
       ...(ctx.document ? {} : { onLive: (final) => ctx.io.stdout(`${cluster!.liveLine(ctx, final)}\n`) }),
     };
   },

@@ -79,7 +79,7 @@ async function publish(ctx: CommandContext, what: string, target: Target, action
           report({ message: `${describeAction(action)}: editing config.yaml…` });
           log.info(`${target.model}/${target.env}: ${describeAction(action)} (${policy})`);
           return await backend.changeCanary(
-            { root, env: target.env, model: target.model, action, policy, messageTemplate: s.commitMessageTemplate || undefined, deploymentsDir: s.deploymentsDir, log: (line) => log.info(`git: ${line}`), signal: abort.signal },
+            { root, env: target.env, model: target.model, action, policy, messageTemplate: s.commitMessageTemplate || undefined, deploymentsDir: s.deploymentsDir, forgeHosts: s.forgeHosts, log: (line) => log.info(`git: ${line}`), signal: abort.signal },
             {
               open: async () => (ctl.store ? { store: ctl.store } : undefined),
               timeoutMs: s.followTimeoutSeconds * 1000,

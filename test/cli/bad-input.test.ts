@@ -113,7 +113,6 @@ const changeCases = (): Case[] => [
   { args: ['--wait', '--no-push'], why: /--wait and --no-push exclude each other/ },
   { args: ['--pull-request', '--no-push'], why: /--pull-request and --no-push exclude each other/ },
   { args: ['--dry-run', '--wait'], why: /--dry-run and --wait exclude each other/ },
-  { args: ['--pull-request', '--wait'], why: /--pull-request and --wait exclude each other/ },
   { args: ['-o', 'wide'], why: /-o wide does not apply/ },
   { args: ['-o', 'toml'], why: /--output "toml" is not a format/ },
   { args: ['--wait'], why: /--wait: no kubeconfig found/ },
