@@ -22,6 +22,7 @@ export { changeCanary, isProtectedBranchRefusal } from '../app/change';
 export { publishPolicy, describePolicy } from '../app/policy';
 export { loadRolloutPlan, runRollout } from '../app/rollout';
 export { serviceTrafficPlan, sendTestTraffic } from '../app/traffic';
+export { openProposals } from '../app/proposals';
 
 export interface ContextList {
   /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */

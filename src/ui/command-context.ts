@@ -12,6 +12,7 @@ import type { ServiceState } from '../cluster';
 import { CanaryError } from '../core/errors';
 import type { Controller } from './controller';
 import type { Log } from './log';
+import type { ProposalCache } from './proposals';
 import { pickOne, showError, showWarning } from './notify';
 import { errorText, serviceLabel, servicePickItem } from './present';
 import type { Settings } from './settings';
@@ -33,6 +34,8 @@ export interface CommandDeps {
   stopSandbox: () => Promise<unknown>;
   /** Test-only override of vscode.workspace.isTrusted. */
   trusted: () => boolean;
+  /** The open pull-request proposals the tree shows (refreshed after a change proposes one). */
+  proposals?: ProposalCache;
 }
 
 function isNode(arg: unknown): arg is Node {

@@ -118,6 +118,7 @@ async function present(ctx: CommandContext, target: Target, action: CanaryAction
       return;
     case 'proposed': {
       const p = r.proposal!;
+      void ctx.deps.proposals?.refresh(target.env, target.model);
       ctx.log.info(`${label}: proposed ${p.branch}${p.url ? ` (${p.url})` : ''}`);
       if (!p.url) {
         void showInfo(`${label}: pushed the branch ${p.branch} for a pull request; ${r.branch} is untouched.${p.hint ? ` ${p.hint}` : ''}`);
