@@ -45,6 +45,10 @@ const noRawMarkdown = {
   selector: "NewExpression:matches([callee.name='MarkdownString'], [callee.property.name='MarkdownString'])",
   message: 'Markdown tooltips come from markdownTooltip() in src/ui/notify.ts, built from sanitize.ts MarkdownText.',
 };
+// What only src/app calls: publishing, following and the rollout engine's ports (issue 15).
+const USE_CASE_MODULES = ['core/publish', 'core/rollout-git', 'cluster/rollout-ports', 'cluster/follow', 'cluster/store']
+  .flatMap((m) => [`../${m}`, `../../${m}`]);
+const USE_CASE_MESSAGE = 'Publishing, following and rollouts go through the use cases in src/app (change, rollout, connection, traffic).';
 const shellRules = [noShell, noShellProgram, noChildProcessDefault, noChildProcessModule, noDynamicExec];
 
 export default tseslint.config(
@@ -60,21 +64,67 @@ export default tseslint.config(
     },
   },
   {
-    // Layering: core is pure (no vscode, no cluster, no ui); cluster/cli/sandbox never import vscode or ui.
+    // Layering: ui → app → core/cluster, cli → app. core is pure (no vscode, no cluster, no app, no ui);
+    // cluster/app/cli/sandbox never import vscode or ui; app never imports cli; cluster never imports app.
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [noExecImport, noExecImportNode, { name: 'vscode', message: 'src/core must not import vscode.' }],
-        patterns: [{ group: ['**/cluster/**', '**/ui/**', '**/cli/**', '**/sandbox/**', '@kubernetes/*'], message: 'src/core depends on nothing above it.' }],
+        patterns: [{ group: ['**/cluster/**', '**/app/**', '**/ui/**', '**/cli/**', '**/sandbox/**', '@kubernetes/*'], message: 'src/core depends on nothing above it.' }],
       }],
     },
   },
   {
-    files: ['src/cluster/**/*.ts', 'src/cli/**/*.ts', 'src/sandbox/**/*.ts'],
+    files: ['src/cluster/**/*.ts', 'src/sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noExecImport, noExecImportNode, { name: 'vscode', message: 'Only src/ui may import vscode.' }],
+        patterns: [{ group: ['**/ui/**', '**/app/**', '**/cli/**'], message: 'Arrows point one way: src/app, src/cli and src/ui depend on these, not the reverse.' }],
+      }],
+    },
+  },
+  {
+    // The use cases: no vscode, no argv; the extension and the CLI call them, never the reverse.
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noExecImport, noExecImportNode, { name: 'vscode', message: 'src/app is the use-case layer: no vscode (src/ui presents its results).' }],
+        patterns: [{ group: ['**/ui/**', '**/cli/**', '**/sandbox/**'], message: 'src/app depends on core and cluster only: src/ui and src/cli call it.' }],
+      }],
+    },
+  },
+  {
+    // The CLI parses and prints; publishing, following and rollouts go through src/app.
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/commands/sandbox.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          noExecImport, noExecImportNode, { name: 'vscode', message: 'Only src/ui may import vscode.' },
+          ...USE_CASE_MODULES.map((name) => ({ name, message: USE_CASE_MESSAGE })),
+        ],
+        patterns: [{ group: ['**/ui/**'], message: 'Arrows point one way: src/ui depends on these, not the reverse.' }],
+      }],
+    },
+  },
+  {
+    // sandbox.ts runs the local cluster (src/sandbox), which is no use case.
+    files: ['src/cli/commands/sandbox.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [noExecImport, noExecImportNode, { name: 'vscode', message: 'Only src/ui may import vscode.' }],
         patterns: [{ group: ['**/ui/**'], message: 'Arrows point one way: src/ui depends on these, not the reverse.' }],
+      }],
+    },
+  },
+  {
+    // The extension's commands reach publish/follow/rollout only through src/app (via backend.ts).
+    files: ['src/ui/**/*.ts'],
+    ignores: ['src/ui/backend.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noExecImport, noExecImportNode, ...USE_CASE_MODULES.map((name) => ({ name, message: USE_CASE_MESSAGE }))],
+        patterns: [{ group: ['**/cli/**'], message: 'src/ui and src/cli are siblings: share code through src/app or src/core.' }],
       }],
     },
   },

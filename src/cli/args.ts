@@ -24,6 +24,10 @@ export const CHANGE_OPTIONS: OptionSpec = {
   ...SCOPE_OPTIONS,
   env: { type: 'string', short: 'e' },
   'no-push': { type: 'boolean' },
+  'pull-request': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
   message: { type: 'string', short: 'm' },
 };
 

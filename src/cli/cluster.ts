@@ -1,16 +1,17 @@
 /**
- * Cluster and Prometheus access for the CLI commands that need them (traffic, rollout):
- * options, connecting a ClusterStore with a bounded wait, and the Prometheus client from
- * --prometheus / environment variables. Tokens are read from the environment or the
- * kubeconfig, never from the command line (it would end up in shell history and `ps`).
+ * Cluster and Prometheus access for the CLI commands that need them (status, traffic, rollout,
+ * --wait): their options mapped onto the connection use case (src/app/connection.ts). Tokens
+ * are read from the environment or the kubeconfig, never from the command line (it would end
+ * up in shell history and `ps`).
  */
-import { CanaryError } from '../core/errors';
-import type { ClusterStore } from '../cluster/api';
-import { metricsFromSettings, type MetricsClient } from '../cluster/metrics';
+import path from 'node:path';
+import type { ClusterLogger, ClusterStore } from '../cluster/api';
+import type { MetricsClient } from '../cluster/metrics';
+import { connectCluster, openClusterStore, prometheusClient, type ConnectionOptions } from '../app/connection';
 import type { Parsed } from './args';
-import { cliLogger, connectionError, openStore } from './commands/status';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV } from './cluster-options';
 import type { CliIO } from './command';
+import { readScope } from './options';
 
 export { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV };
 
@@ -19,49 +20,60 @@ function str(values: Parsed['values'], name: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/**
- * Connects to the cluster (status's openStore: kubeconfig/context options) and waits at
- * most `waitMs` for the first listing. Refuses with the connection problem when there is one.
- */
-export async function connectStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, waitMs = 30000): Promise<ClusterStore> {
-  // Problems while connecting are thrown once below, not also logged as warnings.
-  const log = cliLogger(io);
-  let connecting = true;
-  const store = await openStore(values, io, gitopsRoot, {
-    ...log,
-    warn: (m) => {
-      if (!connecting) log.warn(m);
+/** A CLI logger: warnings on stderr (one per problem episode), info only when asked. */
+export function cliLogger(io: CliIO, verbose = false): ClusterLogger {
+  return {
+    info: (m) => {
+      if (verbose) io.stderr(`${m}\n`);
     },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([store.ready(), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
-  clearTimeout(timer);
-  const err = connectionError(store.connection());
-  if (err) {
-    store.dispose();
-    throw err;
-  }
-  connecting = false;
-  return store;
+    warn: (m) => io.stderr(`warning: ${m}\n`),
+    error: (m) => io.stderr(`error: ${m}\n`),
+  };
+}
+
+/** --kubeconfig (resolved against the current folder), --context and the scope options, as connection options. */
+export function connectionOptions(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger, watchGitops = false): ConnectionOptions {
+  const scope = readScope('kserve-canary', values, io);
+  const kubeconfig = str(values, 'kubeconfig');
+  const context = str(values, 'context');
+  return {
+    ...(scope.namespacePattern !== undefined ? { namespacePattern: scope.namespacePattern } : {}),
+    ...(scope.user !== undefined ? { user: scope.user } : {}),
+    ...(scope.toolingsNamespace !== undefined ? { toolingsNamespace: scope.toolingsNamespace } : {}),
+    ...(scope.environments !== undefined ? { environments: scope.environments } : {}),
+    ...(kubeconfig ? { kubeconfigPath: kubeconfig.split(path.delimiter).filter(Boolean).map((f) => path.resolve(io.cwd, f)).join(path.delimiter) } : {}),
+    ...(context ? { context } : {}),
+    ...(gitopsRoot ? { gitopsRoot } : {}),
+    deploymentsDir: scope.deploymentsDir,
+    processEnv: io.env,
+    log,
+    watchGitops,
+  };
+}
+
+/** A store that is not listed yet (status --watch renders while it connects). */
+export function openStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger, watchGitops = false): Promise<ClusterStore> {
+  return openClusterStore(connectionOptions(values, io, gitopsRoot, log, watchGitops));
+}
+
+/** Connects and waits at most `waitMs` for the first listing; refuses with the connection problem. */
+export function connectStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, waitMs = 30000): Promise<ClusterStore> {
+  return connectCluster(connectionOptions(values, io, gitopsRoot, cliLogger(io)), waitMs);
 }
 
 /** The Prometheus client from --prometheus or $KSERVE_CANARY_PROMETHEUS_URL; undefined when neither is set. */
-export async function prometheusFrom(values: Parsed['values'], io: CliIO): Promise<MetricsClient | undefined> {
+export function prometheusFrom(values: Parsed['values'], io: CliIO): Promise<MetricsClient | undefined> {
   const url = str(values, 'prometheus') ?? io.env[PROMETHEUS_ENV.url];
-  if (!url) return undefined;
   const token = io.env[PROMETHEUS_ENV.token];
   const ca = io.env[PROMETHEUS_ENV.ca];
-  let caText: string | undefined;
-  if (ca) {
-    const { readFile } = await import('node:fs/promises');
-    caText = await readFile(ca, 'utf8').catch(() => {
-      throw new CanaryError('invalid-input', 'bad-prometheus-ca', `Could not read the Prometheus CA file ${ca} ($${PROMETHEUS_ENV.ca}).`, 'Point it at a PEM file.');
-    });
-  }
   const kubeconfigPath = str(values, 'kubeconfig');
   const context = str(values, 'context');
-  return metricsFromSettings(
-    { url, ...(token ? { token } : {}), ...(caText ? { ca: caText } : {}) },
-    { ...(kubeconfigPath ? { kubeconfigPath } : {}), ...(context ? { context } : {}), env: io.env },
-  );
+  return prometheusClient({
+    url: url ?? '',
+    ...(token ? { token } : {}),
+    ...(ca ? { caFile: ca, caSource: `$${PROMETHEUS_ENV.ca}`, cwd: io.cwd } : {}),
+    ...(kubeconfigPath ? { kubeconfigPath } : {}),
+    ...(context ? { context } : {}),
+    processEnv: io.env,
+  });
 }

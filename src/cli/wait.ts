@@ -2,8 +2,9 @@
  * `--wait` for set / promote / rollback: after the push, follow the change until the cluster
  * serves it (Argo CD synced at the pushed sha, KServe split equal to the new value), printing
  * each step. Registered as a change extension (src/cli/groups/git.ts). Its options (--timeout,
- * --kubeconfig, --context) are checked before anything is written; the following itself
- * (src/cli/wait-follow.ts) comes with the cluster commands and is loaded only with --wait.
+ * --kubeconfig, --context) are checked before anything is written; it hands the change use case
+ * (src/app/change.ts) a cluster to follow on, which comes with the cluster commands
+ * (src/cli/wait-follow.ts) and is loaded only with --wait.
  */
 import type { ChangeExtension } from './change';
 import type { Parsed } from './args';
@@ -21,7 +22,8 @@ function timeoutMs(command: string, values: Parsed['values']): number {
 export const waitExtension: ChangeExtension = {
   options: { ...CLUSTER_OPTIONS, wait: { type: 'boolean', short: 'w' }, timeout: { type: 'string' } },
   usage: `  -w, --wait             after pushing, follow until the cluster serves the change
-                         (pushed → Argo CD synced → KServe rolled out)
+                         (pushed → Argo CD synced → KServe rolled out); with
+                         --pull-request, first until the pull request is merged
       --timeout <d>      how long --wait waits: 90 (seconds), 30s, 5m, 1h (default 5m)
 ${CLUSTER_USAGE}`,
   check(command, values, io) {
@@ -31,9 +33,20 @@ ${CLUSTER_USAGE}`,
     if (wait && values['no-push'] === true) throw usageError(`${command}: --wait and --no-push exclude each other: the cluster cannot see a commit that is not pushed.`, 'Leave one of them out.');
     checkClusterOptions(command, values, io, wait);
   },
-  async afterPublish(result, ctx) {
+  follow(ctx) {
     if (ctx.values.wait !== true) return undefined;
-    const { followChange } = await import('./groups/cluster');
-    return followChange(result, ctx, timeoutMs(ctx.command, ctx.values));
+    let cluster: typeof import('./wait-follow') | undefined;
+    return {
+      timeoutMs: timeoutMs(ctx.command, ctx.values),
+      whenUnchanged: true,
+      untilMerged: true,
+      open: async () => {
+        cluster = await import('./groups/cluster');
+        return cluster.followOn(ctx);
+      },
+      ...(ctx.document ? {} : { onStep: (s) => ctx.io.stdout(`  ✓ ${s.message}\n`) }),
+      ...(ctx.document ? {} : { onMerged: (m) => ctx.io.stdout(`  ✓ Merged into ${m.base} at ${m.upstreamSha.slice(0, 7)}${m.how === 'same-value' ? ' (squashed or rebased)' : ''}\n`) }),
+      ...(ctx.document ? {} : { onLive: (final) => ctx.io.stdout(`${cluster!.liveLine(ctx, final)}\n`) }),
+    };
   },
 };

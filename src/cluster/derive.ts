@@ -60,6 +60,7 @@ import {
   trafficOf,
 } from './derive-modes';
 import { resolveApplication, syncUnknown, syncUnknownWhy } from './derive-argo';
+import { shortSha } from '../core/format';
 
 export { observeApplication, normaliseRepoUrl, resolveApplication } from './derive-argo';
 export { printerColumns, type PrinterColumns } from './derive-modes';
@@ -189,9 +190,7 @@ export function describeLive(s: Pick<ServiceState, 'prevPercent' | 'latestPercen
   return parts.join(' · ');
 }
 
-export function shortSha(sha: string | undefined): string {
-  return sha ? sha.slice(0, 7) : '?';
-}
+export { shortSha };
 
 type SplitInput = Pick<ServiceState, 'traffic' | 'prevPercent' | 'latestPercent' | 'latestRevision' | 'latestRolledoutRevision' | 'previousRolledoutRevision'>;
 

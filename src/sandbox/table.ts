@@ -3,6 +3,7 @@
  * the CRD table convertor does it: a Name column, then the printer columns; a missing
  * value is a null cell; `date` columns become a human duration like `2d2h`.
  */
+import { humanDuration } from '../core/format';
 import { evaluateJsonPath } from './jsonpath';
 import type { ResourceType } from './resources';
 import type { KObject } from './types';
@@ -12,36 +13,8 @@ export interface TableOptions {
   includeObject: 'None' | 'Object' | 'Metadata';
 }
 
-/** Same buckets as Kubernetes' HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 365 * 8) {
-    const dy = days % 365;
-    return dy === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${dy}d`;
-  }
-  return `${Math.floor(days / 365)}y`;
-}
+// Same buckets as Kubernetes' HumanDuration: the one copy lives in src/core/format.ts.
+export { humanDuration };
 
 function cell(type: string, value: unknown, now: number): unknown {
   if (value === undefined || value === null) return null;

@@ -19,6 +19,12 @@ export { checkTrafficTarget, describeTarget, trafficClusterOf } from '../core/tr
 export { formatObserved, describeObserved, formatConfiguredVsObserved } from '../core/observed';
 export { loadDashboard } from '../cluster/dashboard';
 export { createTrafficHistory } from '../cluster/dashboard-history';
+// The use cases (src/app): the commands make one call each.
+export { changeCanary, isProtectedBranchRefusal } from '../app/change';
+export { publishPolicy, describePolicy } from '../app/policy';
+export { loadRolloutPlan, runRollout } from '../app/rollout';
+export { serviceTrafficPlan, sendTestTraffic } from '../app/traffic';
+export { openProposals } from '../app/proposals';
 
 export interface ContextList {
   /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */

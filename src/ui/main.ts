@@ -18,6 +18,7 @@ import { runningSandbox, overrideFor, startSandbox, stopSandbox } from './sandbo
 import { CanaryStatusBar } from './statusbar';
 import type { KserveCanaryApi, TreeRow } from './testapi';
 import { CanaryTreeProvider, type Node } from './tree';
+import { ProposalCache } from './proposals';
 
 /** What extension.ts hands over: the view it created in activate() and its provider proxy. */
 export interface Shell {
@@ -54,6 +55,12 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   shell.attach(tree as vscode.TreeDataProvider<unknown>);
   const statusBar = new CanaryStatusBar(ctl, context.workspaceState);
   tree.pinned = () => statusBar.pinned();
+  const proposals = new ProposalCache(ctl, log);
+  tree.proposals = (env, model) => proposals.get(env, model);
+  proposals.onChange = (env, model) => {
+    const s = ctl.store?.find(env, model);
+    if (s) tree.refreshServices([s.key]);
+  };
   statusBar.publishPin();
   let trustOverride: boolean | undefined;
   const trusted = () => trustOverride ?? vscode.workspace.isTrusted;
@@ -67,6 +74,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
     stopSandbox: () => stopSandbox(context, ctl, log),
     trusted,
     onRolloutEvent: (service, e) => rolloutMarkers.record(service, e),
+    proposals,
   });
   const dashboards = dashboardCommands({ context, ctl, log, commands, statusBar, trusted, events: rolloutMarkers });
   const handlers = { ...commands.handlers(), ...dashboards.handlers };

@@ -11,6 +11,7 @@ import type { ObservedSplit } from '../core/observed';
 import { markdownText, type MarkdownText } from '../core/sanitize';
 import { formatSplit, shortSplit } from '../core/traffic';
 import { redact } from '../core/redact';
+import { pct, shortSha } from '../core/format';
 
 export interface IconSpec {
   /** Codicon id, e.g. `pass-filled`, `sync~spin`. */
@@ -156,13 +157,6 @@ function composed(text: string): MarkdownText {
   return text as MarkdownText;
 }
 
-function pct(n: number | undefined): string {
-  return n === undefined ? '–' : `${n}%`;
-}
-
-function shortSha(sha: string | undefined): string | undefined {
-  return sha ? sha.slice(0, 7) : undefined;
-}
 
 /** `Synced · Healthy` (+ operation phase when one is running or failed). */
 export function applicationSummary(app: ApplicationState): string {
@@ -212,7 +206,7 @@ export function serviceTooltip(s: ServiceState, observed?: ObservedView): Markdo
   const git = s.desired
     ? `git: ${s.desired.percent === undefined ? 'no canary (latest 100%)' : `canary ${s.desired.percent}%`}` +
       (s.desired.version ? ` · version ${mdEscape(s.desired.version)}` : '') +
-      (s.desired.commit ? ` at ${mdEscape(shortSha(s.desired.commit)!)}` : '')
+      (s.desired.commit ? ` at ${mdEscape(shortSha(s.desired.commit))}` : '')
     : 'git: not in the gitops checkout';
   const cluster = s.missing
     ? 'cluster: –'
@@ -222,7 +216,7 @@ export function serviceTooltip(s: ServiceState, observed?: ObservedView): Markdo
   lines.push('');
   if (s.application) {
     const a = s.application;
-    lines.push(`Argo CD ${mdEscape(a.name)}: ${mdEscape(applicationSummary(a))}` + (a.revision ? ` at ${mdEscape(shortSha(a.revision)!)}` : ''));
+    lines.push(`Argo CD ${mdEscape(a.name)}: ${mdEscape(applicationSummary(a))}` + (a.revision ? ` at ${mdEscape(shortSha(a.revision))}` : ''));
     if (a.healthMessage) lines.push(`  \n${mdEscape(a.healthMessage)}`);
     lines.push('');
   }

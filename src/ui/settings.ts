@@ -31,6 +31,10 @@ export interface Settings {
   grafanaDashboardUid: string;
   commitMessageTemplate: string;
   pushMode: 'push' | 'commit';
+  /** Environments whose changes are proposed as pull requests (src/app/policy.ts decides). */
+  pullRequestEnvironments: string[];
+  /** Self-hosted forge hosts → forge type, for the pull request's page. */
+  forgeHosts: Record<string, string>;
   confirmEnvironments: string[];
   followTimeoutSeconds: number;
   statusBarVisible: boolean;
@@ -69,6 +73,11 @@ function list(c: Reader, key: string, dflt: string[]): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : dflt;
 }
 
+function hosts(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0].trim() !== '').map(([h, f]) => [h.trim().toLowerCase(), f.trim().toLowerCase()]));
+}
+
 export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Settings {
   const raw = vscode.workspace.getConfiguration(SECTION);
   const c = reader(raw, trusted);
@@ -86,6 +95,8 @@ export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Set
     grafanaDashboardUid: str(c, 'grafanaDashboardUid'),
     commitMessageTemplate: str(c, 'commitMessageTemplate'),
     pushMode: c.get('pushMode') === 'commit' ? 'commit' : 'push',
+    pullRequestEnvironments: list(c, 'pullRequestEnvironments', []),
+    forgeHosts: hosts(c.get('forgeHosts')),
     confirmEnvironments: list(c, 'confirmEnvironments', ['prod']),
     followTimeoutSeconds: typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
     statusBarVisible: c.get('statusBar.visible') !== false,

@@ -9,34 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildCliBundle } from './bundle';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/command';
 import {
-  changedLines, filesOf, git, head, makeSandbox, testGitEnv, TEST_CONFIG_REL, type Sandbox,
+  changedLines, filesOf, git, head, testGitEnv, TEST_CONFIG_REL,
 } from '../core/git-helpers';
+import { runCli, sandboxFactory } from './helpers';
 
-async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = testGitEnv()) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: (t) => { stdout += t; },
-    stderr: (t) => { stderr += t; },
-    cwd,
-    env,
-    signal: new AbortController().signal,
-    isTTY: false,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
-const sandboxes: Sandbox[] = [];
-after(() => sandboxes.forEach((s) => s.cleanup()));
-function sandbox(): Sandbox {
-  const s = makeSandbox();
-  sandboxes.push(s);
-  return s;
-}
+const sandbox = sandboxFactory();
 
 function assertError(r: { code: number; stderr: string }, code: number, pattern: RegExp) {
   assert.equal(r.code, code, r.stderr);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
-import { humanAge } from '../../src/cli/commands/status';
+import { humanAge } from '../../src/core/format';
 import { REFRESH_ANNOTATION } from '../../src/sandbox/index';
 import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { git } from '../core/git-helpers';
@@ -211,7 +211,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     assert.equal(humanAge(ago(20 * 3600), now), '20h');
     assert.equal(humanAge(ago(3 * 86400 + 4 * 3600), now), '3d4h');
     assert.equal(humanAge(ago(30 * 86400), now), '30d');
-    assert.equal(humanAge(ago(800 * 86400), now), '2y');
+    assert.equal(humanAge(ago(800 * 86400), now), '2y70d');
     assert.equal(humanAge(undefined, now), '<unknown>');
   });
 });

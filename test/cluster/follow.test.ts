@@ -8,7 +8,7 @@ import type { ClusterStore, FollowStep } from '../../src/cluster/api';
 import { deriveService, observeApplication } from '../../src/cluster/derive';
 import { followChange, isRolledOut, isSynced, stuckAt } from '../../src/cluster/follow';
 import type { ConnectionState, ServiceState } from '../../src/cluster/types';
-import { renderTable, statusJson } from '../../src/cli/commands/status';
+import { renderTable, statusJson } from '../../src/cli/status-view';
 import { application, split, SHA_A, SHA_B } from './builders';
 
 class FakeStore {

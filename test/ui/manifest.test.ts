@@ -67,7 +67,7 @@ test('untrusted workspaces: limited support, connection and URL settings restric
   // Every setting that chooses the cluster, a namespace, a host or a URL (issue 12 §5).
   const CHOOSERS = [
     'kubeconfig', 'context', 'gitopsRoot', 'environments', 'namespacePattern', 'user', 'toolingsNamespace',
-    'grafanaUrlTemplate', 'grafanaDashboardUid', 'prometheus.url', 'prometheus.useKubeconfigToken', 'traffic.payload',
+    'grafanaUrlTemplate', 'grafanaDashboardUid', 'prometheus.url', 'prometheus.useKubeconfigToken', 'traffic.payload', 'forgeHosts',
   ].map((k) => `kserveCanary.${k}`);
   assert.deepEqual([...u.restrictedConfigurations].sort(), [...CHOOSERS].sort());
   const props = c.configuration.properties as Record<string, { markdownDescription: string }>;

@@ -4,23 +4,23 @@
  * state lives in git, so running the command again resumes where it stopped.
  */
 import { createInterface } from 'node:readline/promises';
-import { CanaryError } from '../../core/errors';
+import path from 'node:path';
 import { validateName } from '../../core/names';
-import { describeGates, describePlan, hasGates, resolvePlan, type PlanDefaults } from '../../core/plan';
-import { gitRolloutPorts, readGitSnapshot } from '../../core/rollout-git';
-import { rolloutState, startRollout, systemClock, type ApprovalAnswer, type ApprovalRequest, type RolloutOutcome, type RolloutPorts, type RolloutState } from '../../core/rollout';
-import { rolloutPorts } from '../../cluster/rollout-ports';
+import { describeGates, describePlan, hasGates, type PlanDefaults } from '../../core/plan';
+import type { ApprovalAnswer, ApprovalRequest, RolloutEvent, RolloutOutcome, RolloutState } from '../../core/rollout';
+import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile } from '../../core/loadgen';
+import { terminalText } from '../../core/sanitize';
 import type { ClusterStore } from '../../cluster/api';
+import { publishPolicy } from '../../app/policy';
+import { loadRolloutPlan, previewRollout, rolloutStatus, runRollout } from '../../app/rollout';
+import { rolloutDocument, rolloutPreviewDocument } from '../../app/result';
 import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, prometheusFrom } from '../cluster';
 import { checkClusterOptions, checkPrometheusOptions } from '../cluster-options';
 import { durationOption, environmentOption, formatDocument, numberOption, outputOption, OUTPUT_OPTIONS, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
-import { DEFAULT_PAYLOAD, LIMITS, formatStatusCounts, readPayloadFile, sendTraffic, type TrafficResult } from '../../core/loadgen';
-import { checkTrafficTarget, trafficClusterOf } from '../../core/traffic-target';
-import path from 'node:path';
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
-import { terminalText } from '../../core/sanitize';
+import { printRolloutPreview } from './rollout-print';
 import { SUMMARIES } from './summaries';
 
 const EXAMPLE = 'rollout jukebox --env test --plan 10,25,50,100 --pause 2m';
@@ -79,6 +79,9 @@ export const rolloutCommand: CliCommand = {
     traffic: { type: 'string' },
     payload: { type: 'string' },
     status: { type: 'boolean' },
+    'no-push': { type: 'boolean' },
+    'pull-request': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
   },
   usage: `Usage: kserve-canary rollout <model> --env <env> [options]
 
@@ -108,8 +111,15 @@ Options:
       --abort                roll back now (0%)
       --restart              start over even if this plan already completed
       --status               say where the rollout stands in git, change nothing
-      --json, -o json|yaml   with --status: as a document { schemaVersion, env, model, state,
-                             step, of, samePlan, desiredPercent, text }
+      --dry-run              print the diff of config.yaml and the commit message of the
+                             next step; change nothing (no fetch, no commit, no push)
+      --no-push              commit each step only (the cluster cannot follow it: only
+                             with --dry-run, --promote or --abort)
+      --pull-request         propose each step as a pull request (not supported yet for
+                             a whole rollout: refused with the alternative)
+      --json, -o json|yaml   one RolloutResult document at the end (see README); with
+                             --status: { schemaVersion, env, model, state, step, of,
+                             samePlan, desiredPercent, text }
       --timeout <d>          how long each step may take to go live (default 5m)
       --traffic <rps>        send test inference traffic at this rate during the whole
                              rollout (to the service URL), so the gates have data
@@ -143,8 +153,10 @@ Examples:
     if (p.values.promote && p.values.abort) throw usageError('rollout: --promote and --abort exclude each other.', 'Give one of them.');
     const action = p.values.promote ? 'promote' : p.values.abort ? 'abort' : undefined;
     const format = outputOption('rollout', p.values);
-    if (format !== 'text' && !p.values.status) throw usageError(`rollout: ${p.values.json ? '--json' : `-o ${format}`} only applies with --status.`, 'Add --status, or leave it out.');
-    if (format === 'wide') throw usageError('rollout: --status prints no table: -o wide does not apply.', 'Use -o json or -o yaml.');
+    if (format === 'wide') throw usageError('rollout: there is no table: -o wide does not apply.', 'Use -o json or -o yaml.');
+    const doc = format === 'json' || format === 'yaml' ? format : undefined;
+    const dryRun = p.values['dry-run'] === true;
+    if (dryRun && p.values.status) throw usageError('rollout: --dry-run and --status exclude each other.', 'Give one of them.');
     const followTimeoutMs = durationOption('rollout', p.values, 'timeout', 300000, { min: 1000, max: 24 * 3_600_000 })!;
     const s = (k: string) => (typeof p.values[k] === 'string' ? (p.values[k] as string) : undefined);
     // The time options in the CLI's syntax (90 = seconds), handed to the plan with their unit.
@@ -162,36 +174,39 @@ Examples:
       ...(window ? { window } : {}),
     };
     const trafficRps = numberOption('rollout', p.values, 'traffic', undefined, { min: 0.01, max: LIMITS.maxRps });
-    checkClusterOptions('rollout', p.values, io);
-    if (!p.values['no-gates'] && !action) checkPrometheusOptions('rollout', p.values, io);
+    if (p.values['pull-request'] && p.values['no-push']) throw usageError('rollout: --pull-request and --no-push exclude each other.', 'Leave one of them out.');
+    if (p.values['no-push'] && !dryRun && !action) throw usageError('rollout: --no-push: each step must reach the cluster before the next one.', 'Use --no-push only with --dry-run, --promote or --abort.');
+    if (!dryRun) {
+      checkClusterOptions('rollout', p.values, io);
+      if (!p.values['no-gates'] && !action) checkPrometheusOptions('rollout', p.values, io);
+    }
     const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
     const env = (await environmentOption('rollout', p.values, scope, root))!;
-    let plan;
-    try {
-      plan = await resolvePlan({ root, env, model, cwd: io.cwd, defaults, deploymentsDir: scope.deploymentsDir, ...(s('plan') ? { explicit: s('plan')! } : {}) });
-    } catch (e) {
-      // a plan the user typed is bad input (exit 2); a bad file stays invalid-config (exit 1)
-      if (e instanceof CanaryError && e.code === 'invalid-plan' && (e.message.startsWith('--plan') || e.message.startsWith('settings'))) {
-        throw new CanaryError('invalid-input', e.code, e.message, e.hint);
-      }
-      throw e;
-    }
-    const payload = typeof p.values.payload === 'string' ? await readPayloadFile(path.resolve(io.cwd, p.values.payload)) : DEFAULT_PAYLOAD;
+    const policy = publishPolicy({ env, pullRequest: p.values['pull-request'] === true, noPush: p.values['no-push'] === true });
+    const plan = await loadRolloutPlan({ root, env, model, cwd: io.cwd, defaults, deploymentsDir: scope.deploymentsDir, ...(s('plan') ? { explicit: s('plan')! } : {}) });
+    const target = { root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env };
+    const docCtx = { env, model, policy, plan };
     if (p.values.status) {
       // where the rollout stands, from git alone (no cluster, nothing changed)
-      const snap = await readGitSnapshot({ root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env });
-      const state = rolloutState(plan, snap);
-      if (format === 'json' || format === 'yaml') io.stdout(formatDocument(format, statusDocument(env, model, state, snap.percent)));
+      const { state, percent } = await rolloutStatus(target, plan);
+      if (doc) io.stdout(formatDocument(doc, statusDocument(env, model, state, percent)));
       else io.stdout(`${model} in ${env}: ${state.text}\n`);
       return 0;
     }
+    if (dryRun) {
+      const preview = await previewRollout({ ...target, plan, policy, restart: !!p.values.restart, ...(action ? { action } : {}) });
+      if (doc) io.stdout(formatDocument(doc, rolloutPreviewDocument(docCtx, preview.next, preview.why)));
+      else printRolloutPreview(io, preview, env, model);
+      return 0;
+    }
+    const payload = typeof p.values.payload === 'string' ? await readPayloadFile(path.resolve(io.cwd, p.values.payload)) : DEFAULT_PAYLOAD;
     const noGates = !!p.values['no-gates'];
     const metrics = noGates || action ? undefined : await prometheusFrom(p.values, io);
     if (!action && !noGates && hasGates(plan.gates) && !metrics) {
       throw usageError(`rollout: the plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured.`,
         `Pass --prometheus <url> (or set $${PROMETHEUS_ENV.url}), or --no-gates to walk the plan on time only.`);
     }
-    const interactive = io.isTTY && !!process.stdin.isTTY;
+    const interactive = io.isTTY && !!process.stdin.isTTY && !doc;
     if (!action && !p.values.yes && interactive) {
       io.stdout(`Plan for ${model} in ${env}: ${describePlan(plan)}; ${noGates ? 'no metric gates' : describeGates(plan.gates)}\n`);
       if (!['y', 'yes'].includes(await ask('Start (or resume) the rollout? Every step is pushed. [y/N] ', io.signal))) {
@@ -207,27 +222,6 @@ Examples:
       if (!action) throw e;
       io.stderr(`warning: ${(e as Error).message} The ${action} commit is pushed anyway; it cannot be followed.\n`);
     }
-    // --traffic: test traffic for the whole run, so the gates have something to measure.
-    const trafficStop = new AbortController();
-    let traffic: Promise<TrafficResult> | undefined;
-    if (trafficRps !== undefined && store && !action) {
-      const svc = store.find(env, model);
-      if (!svc?.url) {
-        store.dispose();
-        throw new CanaryError('cluster', 'no-service-url', `--traffic: InferenceService ${model} in ${env} has no URL to send to (missing or not ready).`, 'Leave --traffic out and send traffic another way, or wait until it is Ready.');
-      }
-      const cluster = trafficClusterOf(store);
-      let checked;
-      try {
-        checked = checkTrafficTarget({ url: svc.url, serviceUrl: svc.url, cluster });
-      } catch (e) {
-        store.dispose();
-        throw e;
-      }
-      io.stdout(`Sending test traffic at ${trafficRps} req/s to ${checked.host} (${checked.why}) during the rollout\n`);
-      traffic = sendTraffic({ url: svc.url, serviceUrl: svc.url, cluster, model: svc.name, rps: trafficRps, durationMs: LIMITS.maxDurationMs, payload, signal: trafficStop.signal });
-      traffic.catch(() => undefined);
-    }
     try {
       let approvals = p.values.approve ? 1 : 0;
       const approve = async (req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> => {
@@ -239,33 +233,27 @@ Examples:
         const a = await ask(`${req.message}\nApprove ${req.next}%? [y = go on, r = roll back, N = stop here] `, signal);
         return a === 'y' || a === 'yes' ? 'approve' : a === 'r' ? 'rollback' : 'wait';
       };
-      const ports: RolloutPorts = store
-        ? rolloutPorts({ root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env, store, metrics, followTimeoutMs, approve })
-        : {
-            ...gitRolloutPorts({ root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env }),
-            ...systemClock,
-            follow: async () => {
-              throw new CanaryError('cluster', 'no-cluster', 'No cluster connection to follow the commit.');
-            },
-          };
-      const run = startRollout({
-        env, model, plan, ports,
+      const events: RolloutEvent[] = [];
+      const say = (line: string) => {
+        if (!doc) io.stdout(`${line}\n`);
+      };
+      const { outcome } = runRollout({
+        ...target, plan, policy, store, metrics, followTimeoutMs, approve,
         ignoreGates: noGates,
         restart: !!p.values.restart,
         signal: io.signal,
         ...(action ? { action } : {}),
-        onEvent: (e) => io.stdout(`${e.kind === 'follow' || e.kind === 'gates' || e.kind === 'published' ? '  ' : ''}${e.message}\n`),
+        ...(trafficRps !== undefined ? { traffic: { rps: trafficRps, payload, onStart: say } } : {}),
+        onEvent: (e) => {
+          events.push(e);
+          say(`${e.kind === 'follow' || e.kind === 'gates' || e.kind === 'published' ? '  ' : ''}${e.message}`);
+        },
       });
-      const result = await run.result;
-      if (traffic) {
-        trafficStop.abort();
-        const t = await traffic;
-        io.stdout(`Test traffic during the rollout: ${t.sent} requests, answers ${formatStatusCounts(t.byStatus)}${t.errors ? `, no answer ${t.errors}` : ''}\n`);
-      }
+      const { result, traffic } = await outcome;
+      if (traffic) say(`Test traffic during the rollout: ${traffic.sent} requests, answers ${formatStatusCounts(traffic.byStatus)}${traffic.errors ? `, no answer ${traffic.errors}` : ''}`);
+      if (doc) io.stdout(formatDocument(doc, rolloutDocument(docCtx, result, events)));
       return EXIT[result.outcome];
     } finally {
-      trafficStop.abort();
-      await traffic?.catch(() => undefined);
       store?.dispose();
     }
   },

@@ -6,22 +6,16 @@ import path from 'node:path';
 import { CanaryError } from '../../core/errors';
 import { findGitopsRoot } from '../../core/layout';
 import { validateName } from '../../core/names';
-import { createClusterStore } from '../../cluster/index';
-import { shortSha } from '../../cluster/derive';
-import type { ClusterLogger, ClusterSettings } from '../../cluster/api';
-import type { Store } from '../../cluster/store';
-import type { ConnectionState, ServiceState } from '../../cluster/types';
-import { createObservedTracker, type ObservedTracker } from '../../cluster/observed';
-import type { ObservedSplit } from '../../core/observed';
-import { prometheusFrom } from '../cluster';
+import { connectionError, observeSplit, whenListed } from '../../app/connection';
+import type { ObservedTracker } from '../../cluster/observed';
+import { cliLogger, openStore, prometheusFrom } from '../cluster';
+import { renderTable, statusJson, type ObservedOf } from '../status-view';
 import { durationOption, environmentOption, formatDocument, outputOption, OUTPUT_OPTIONS, OUTPUT_USAGE, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
-import { COMMON_OPTIONS, parse, type Parsed } from '../args';
+import { COMMON_OPTIONS, parse } from '../args';
 import type { CliCommand, CliIO } from '../command';
-import { CLEAR_SCREEN, formatTable, writeControl } from '../output';
+import { CLEAR_SCREEN, writeControl } from '../output';
 import { checkClusterOptions, checkPrometheusOptions, CLUSTER_OPTIONS, CLUSTER_USAGE } from '../cluster-options';
 import { SUMMARIES } from './summaries';
-
-export { CLUSTER_OPTIONS, CLUSTER_USAGE };
 
 const USAGE = `Usage: kserve-canary status [<model>] [--env <env> | -n <namespace>] [-o json|yaml|wide] [--watch]
                              [--prometheus <url>] [--window <d>]
@@ -82,200 +76,6 @@ Examples:
   kserve-canary status jukebox --env test --watch
 `;
 
-/** A CLI logger: warnings on stderr (one per problem episode), info only when asked. */
-export function cliLogger(io: CliIO, verbose = false): ClusterLogger {
-  return {
-    info: (m) => {
-      if (verbose) io.stderr(`${m}\n`);
-    },
-    warn: (m) => io.stderr(`warning: ${m}\n`),
-    error: (m) => io.stderr(`error: ${m}\n`),
-  };
-}
-
-/** Opens a store for a CLI command (kubeconfig/context options, gitops root if any). */
-export async function openStore(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger, watchGitops = false): Promise<Store> {
-  const scope = readScope('kserve-canary', values, io);
-  const settings: ClusterSettings = {
-    ...(scope.namespacePattern !== undefined ? { namespacePattern: scope.namespacePattern } : {}),
-    ...(scope.user !== undefined ? { user: scope.user } : {}),
-    ...(scope.toolingsNamespace !== undefined ? { toolingsNamespace: scope.toolingsNamespace } : {}),
-    ...(scope.environments !== undefined ? { environments: scope.environments } : {}),
-  };
-  if (typeof values.kubeconfig === 'string' && values.kubeconfig) {
-    settings.kubeconfigPath = values.kubeconfig.split(path.delimiter).filter(Boolean).map((f) => path.resolve(io.cwd, f)).join(path.delimiter);
-  }
-  if (typeof values.context === 'string' && values.context) settings.context = values.context;
-  return createClusterStore({
-    settings,
-    ...(gitopsRoot ? { gitops: { root: gitopsRoot, deploymentsDir: scope.deploymentsDir } } : {}),
-    log,
-    env: io.env,
-    tuning: { watchKubeconfig: false, watchGitops, requestTimeoutMs: 15000 },
-  });
-}
-
-/** Throws the connection's problem as a CanaryError when there is one that cuts everything off. */
-export function connectionError(c: ConnectionState): CanaryError | undefined {
-  if (!c.problem || c.phase === 'connected') return undefined;
-  return new CanaryError('cluster', c.problem.kind, c.problem.message, c.problem.hint);
-}
-
-/** kubectl's short ages: 45s, 3m20s, 17m, 5h3m, 20h, 3d4h, 30d, 2y. */
-export function humanAge(from: string | undefined, now = Date.now()): string {
-  if (!from) return '<unknown>';
-  const t = Date.parse(from);
-  if (Number.isNaN(t)) return '<unknown>';
-  const s = Math.max(0, Math.floor((now - t) / 1000));
-  const m = Math.floor(s / 60);
-  const h = Math.floor(m / 60);
-  const d = Math.floor(h / 24);
-  if (s < 120) return `${s}s`;
-  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
-  if (h < 3) return `${m}m`;
-  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
-  if (h < 48) return `${h}h`;
-  if (d < 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
-  if (d < 365 * 2) return `${d}d`;
-  return `${Math.floor(d / 365)}y`;
-}
-
-const HEADER = ['ENV', 'NAME', 'URL', 'READY', 'PREV', 'LATEST', 'PREVROLLEDOUTREVISION', 'LATESTREADYREVISION', 'AGE', 'DESIRED', 'SYNC', 'STATE'];
-const OBSERVED_AT = HEADER.indexOf('LATEST') + 1;
-
-/** The observation of a service, when Prometheus is configured; undefined otherwise. */
-export type ObservedOf = (s: ServiceState) => ObservedSplit | undefined;
-
-/** The OBSERVED cell: `79/21 5m`, `100 5m`, `no traffic`, `no metrics`, `-` (no InferenceService / not measured yet). */
-export function observedCell(s: ServiceState, o: ObservedSplit | undefined): string {
-  if (s.missing || !o) return '-';
-  if (o.kind === 'absent') return o.reason === 'no-data' || o.reason === 'no-traffic' ? 'no traffic' : 'no metrics';
-  if (o.prevPercent === undefined && o.latestPercent === undefined) return `other ${o.window}`;
-  const prev = o.prevPercent ?? 0;
-  const latest = o.latestPercent ?? 0;
-  return `${prev === 0 && latest === 100 ? '100' : `${prev}/${latest}`} ${o.window}`;
-}
-
-function cell(v: string | number | boolean | undefined): string {
-  if (v === undefined) return '';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  return String(v);
-}
-
-export function statusRow(s: ServiceState, now = Date.now()): string[] {
-  const d = s.desired;
-  const desired = d ? (d.percent === undefined ? 'none' : String(d.percent)) : '';
-  const app = s.application;
-  const sync = app ? `${app.syncStatus ?? 'Unknown'}${app.revision ? `@${shortSha(app.revision)}` : ''}` : '';
-  return [
-    s.env,
-    s.name,
-    cell(s.url),
-    cell(s.ready),
-    cell(s.prevPercent),
-    cell(s.latestPercent),
-    cell(s.prevRevision),
-    cell(s.latestRevision),
-    s.missing ? '' : humanAge(s.creationTimestamp, now),
-    desired,
-    sync,
-    s.verdict,
-  ];
-}
-
-/** -o wide: NAMESPACE after ENV; MODE, HEALTH (Argo CD) and LATESTCREATEDREVISION at the end. */
-function widen(row: string[], s: ServiceState | undefined): string[] {
-  const [env, ...rest] = row;
-  const extra = s ? [s.missing ? '' : s.deploymentMode, s.application?.healthStatus ?? '', cell(s.latestCreatedRevision)] : ['MODE', 'HEALTH', 'LATESTCREATEDREVISION'];
-  return [env!, s ? s.namespace : 'NAMESPACE', ...rest, ...extra];
-}
-
-export function renderTable(services: ServiceState[], conn: ConnectionState, now = Date.now(), observed?: ObservedOf, wide = false): string {
-  const withObserved = <T>(row: T[], cell: (i: number) => T): T[] => (observed ? [...row.slice(0, OBSERVED_AT), cell(0), ...row.slice(OBSERVED_AT)] : row);
-  const header = withObserved(HEADER, () => 'OBSERVED');
-  const rows = services.map((s) => withObserved(statusRow(s, now), () => observedCell(s, observed?.(s))));
-  let out = wide ? formatTable(widen(header, undefined), rows.map((r, i) => widen(r, services[i]))) : formatTable(header, rows);
-  const notes = services.filter((s) => s.verdict !== 'live').map((s) => `  ${s.env}/${s.name}: ${s.verdictReason}`);
-  // why metrics are missing, once per distinct reason
-  const failures = new Set(services.map((s) => observed?.(s)).flatMap((o) => (o?.kind === 'absent' && o.reason === 'query-failed' ? [o.message] : [])));
-  for (const m of failures) notes.push(`  observed: ${m}`);
-  if (notes.length) out += `\n${notes.join('\n')}\n`;
-  if (conn.problem) {
-    out += `\n${conn.phase === 'disconnected' ? `disconnected since ${conn.disconnectedSince ?? conn.since}: ` : ''}${conn.problem.message}\n`;
-  }
-  return out;
-}
-
-const nul = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
-
-/** The stable --json shape (see the usage text). Built field by field: nothing else leaks in. */
-function observedJson(o: ObservedSplit | undefined): unknown {
-  if (!o) return null;
-  const observed = o.kind === 'observed' ? o : undefined;
-  const absent = o.kind === 'absent' ? o : undefined;
-  return {
-    kind: o.kind,
-    window: o.window,
-    prev: nul(observed?.prevPercent),
-    latest: nul(observed?.latestPercent),
-    totalRps: nul(observed?.totalRps),
-    byRevision: observed ? { ...observed.byRevision } : null,
-    source: nul(observed?.source),
-    reason: nul(absent?.reason),
-    message: nul(absent?.message),
-    at: o.at,
-  };
-}
-
-export function statusJson(services: ServiceState[], conn: ConnectionState, observed?: ObservedOf): unknown {
-  return {
-    schemaVersion: 1,
-    connection: {
-      phase: conn.phase,
-      context: nul(conn.context),
-      server: nul(conn.server),
-      since: conn.since,
-      problem: conn.problem ? { kind: conn.problem.kind, message: conn.problem.message, hint: conn.problem.hint, namespace: nul(conn.problem.namespace) } : null,
-    },
-    services: services.map((s) => ({
-      env: s.env,
-      namespace: s.namespace,
-      name: s.name,
-      model: nul(s.model),
-      url: nul(s.url),
-      ready: nul(s.ready),
-      readyMessage: nul(s.readyMessage),
-      prev: nul(s.prevPercent),
-      latest: nul(s.latestPercent),
-      prevRevision: nul(s.prevRevision),
-      latestRevision: nul(s.latestRevision),
-      creationTimestamp: nul(s.creationTimestamp),
-      traffic: s.traffic.map((t) => ({ revisionName: nul(t.revisionName), percent: nul(t.percent), tag: nul(t.tag), latestRevision: t.latestRevision, url: nul(t.url) })),
-      latestCreatedRevision: nul(s.latestCreatedRevision),
-      latestReadyRevision: nul(s.latestReadyRevision),
-      newRevisionNotReady: s.newRevisionNotReady,
-      deploymentMode: s.deploymentMode,
-      canarySupported: s.canarySupported,
-      specPercent: nul(s.specPercent),
-      rollingOut: s.rollingOut,
-      desired: s.desired ? { percent: nul(s.desired.percent), version: nul(s.desired.version), commit: nul(s.desired.commit) } : null,
-      application: s.application
-        ? {
-            name: s.application.name,
-            syncStatus: nul(s.application.syncStatus),
-            revision: nul(s.application.revision),
-            healthStatus: nul(s.application.healthStatus),
-            healthMessage: nul(s.application.healthMessage),
-            operationPhase: nul(s.application.operationPhase),
-          }
-        : null,
-      state: s.verdict,
-      reason: s.verdictReason,
-      observed: s.missing ? null : observedJson(observed?.(s)),
-    })),
-  };
-}
-
 export const statusCommand: CliCommand = {
   name: 'status',
   summary: SUMMARIES.status,
@@ -307,13 +107,11 @@ export const statusCommand: CliCommand = {
     const store = await openStore(p.values, io, gitops, watch ? log : { ...log, warn: () => undefined }, watch);
     let tracker: ObservedTracker | undefined;
     try {
-      let readyTimer: NodeJS.Timeout | undefined;
-      await Promise.race([store.ready(), new Promise((r) => (readyTimer = setTimeout(r, 20000)))]);
-      clearTimeout(readyTimer);
+      await whenListed(store, 20000);
       const pick = () => store.services().filter((s) => (!env || s.env === env) && (!model || s.name === model || s.model === model));
       let observed: ObservedOf | undefined;
       if (metrics) {
-        const t = createObservedTracker(store, metrics, { windowMs, intervalMs: watch ? 30000 : 3600000 });
+        const t = observeSplit(store, metrics, { windowMs, intervalMs: watch ? 30000 : 3600000 });
         tracker = t;
         await t.refresh(pick().map((s) => s.key));
         observed = (s) => t.get(s.key);

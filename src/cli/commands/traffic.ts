@@ -3,11 +3,11 @@
  * sends V2 inference requests to the model (src/core/loadgen.ts) and prints what came back.
  */
 import { readModelConfig } from '../../core/config';
-import { CanaryError, isCanaryError } from '../../core/errors';
+import { isCanaryError } from '../../core/errors';
 import { findGitopsRoot } from '../../core/layout';
-import { DEFAULT_PAYLOAD, LIMITS, describeTraffic, formatStatusCounts, inferUrl, readPayloadFile, sendTraffic, type TrafficProgress } from '../../core/loadgen';
-import { isLoopbackHost } from '../../core/http';
-import { checkTrafficTarget, describeTarget, trafficClusterOf, type TrafficCluster } from '../../core/traffic-target';
+import { DEFAULT_PAYLOAD, LIMITS, describeTraffic, formatStatusCounts, readPayloadFile, type TrafficProgress } from '../../core/loadgen';
+import { checkTrafficTarget, describeTarget } from '../../core/traffic-target';
+import { isLoopbackUrl, loopbackTrafficPlan, sendTestTraffic, serviceTrafficPlan, type TrafficPlan } from '../../app/traffic';
 import { validateName } from '../../core/names';
 import { COMMON_OPTIONS, parse, requirePositional, requireString } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore } from '../cluster';
@@ -108,36 +108,20 @@ Example:
       }
     }
 
-    let base: string;
-    let serviceUrl: string | undefined;
-    let cluster: TrafficCluster | undefined;
-    if (given !== undefined && (() => { try { return isLoopbackHost(new URL(given).hostname); } catch { return false; } })()) {
-      base = given;
+    let plan: TrafficPlan;
+    if (given !== undefined && isLoopbackUrl(given)) {
+      plan = loopbackTrafficPlan(given, name);
     } else {
       const store = await connectStore(p.values, io, root);
       try {
-        const s = store.find(env, model) ?? store.find(env, name);
-        if (!s || s.missing) {
-          throw new CanaryError('not-found', 'no-such-service', `No InferenceService ${name} in environment ${env} on the cluster.`, 'Check --env and the model name, or give --url of a port-forward.');
-        }
-        if (!s.url) {
-          throw new CanaryError('cluster', 'no-service-url', `InferenceService ${s.name} in ${s.namespace} has no status.url yet (not ready?).`, 'Wait until it is Ready, or give --url of a port-forward.');
-        }
-        serviceUrl = s.url;
-        cluster = trafficClusterOf(store);
-        base = given ?? s.url;
-        name = s.name;
+        plan = serviceTrafficPlan(store, env, model, name, given);
       } finally {
         store.dispose();
       }
     }
-    const checked = checkTrafficTarget({ url: base, ...(serviceUrl ? { serviceUrl } : {}), ...(cluster ? { cluster } : {}) });
-    const target = inferUrl(base, name, serviceUrl, cluster);
-    if (format === 'text' || format === 'wide') io.stdout(`Sending ${describeTarget(checked, rps, durationMs)}: ${target}\n`);
-    const result = await sendTraffic({
-      url: base, model: name, rps, durationMs, payload, timeoutMs,
-      ...(serviceUrl ? { serviceUrl } : {}),
-      ...(cluster ? { cluster } : {}),
+    if (format === 'text' || format === 'wide') io.stdout(`Sending ${describeTarget(plan.checked, rps, durationMs)}: ${plan.target}\n`);
+    const result = await sendTestTraffic(plan, {
+      rps, durationMs, payload, timeoutMs,
       ...(concurrency !== undefined ? { concurrency } : {}),
       signal: io.signal,
       progressEveryMs: io.isTTY ? 500 : 5000,

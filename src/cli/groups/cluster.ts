@@ -8,6 +8,6 @@ import { sandboxCommand } from '../commands/sandbox';
 import { trafficCommand } from '../commands/traffic';
 import { rolloutCommand } from '../commands/rollout';
 
-export { followChange } from '../wait-follow';
+export { followOn, liveLine } from '../wait-follow';
 
 export const GROUP_COMMANDS: CliCommand[] = [statusCommand, sandboxCommand, trafficCommand, rolloutCommand];
