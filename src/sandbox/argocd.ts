@@ -4,7 +4,8 @@
  * with a git files generator), automated sync with selfHeal. It reads InferenceServices and
  * Applications from informers (informer.ts) and writes through kube-client.ts; Applications
  * have no status subresource in Argo CD's CRD, so their status goes with a normal update.
- * Git reading, the chart and the health check are argo-desired.ts.
+ * Git reading, the chart and the health check are argo-desired.ts; the status it writes at
+ * each step argo-status.ts.
  *
  * It polls `refs/heads/main` of the bare repo (a file read, no process) every `pollMs`;
  * on a new commit each Application whose rendered InferenceService differs from the live
@@ -17,8 +18,9 @@
 import type { Informer, InformerEvent } from './informer';
 import { KubeApiError, isStatus, type KubeClient } from './kube-client';
 import { applicationFor, destinationOf, differs, health, now, readBranchHead, readDesired, sourceOf, type ArgoOptions, type Desired } from './argo-desired';
+import { markApplied, markComparisonError, markOutOfSync, markSynced, resourceEntry } from './argo-status';
 import { APPLICATIONS, INFERENCE_SERVICES } from './resources';
-import { clone, deepEqual, isPlainObject, type KObject } from './types';
+import { clone, deepEqual, type KObject } from './types';
 
 export { health, readBranchHead, type ArgoOptions } from './argo-desired';
 export const REFRESH_ANNOTATION = 'argocd.argoproj.io/refresh';
@@ -180,7 +182,7 @@ export class ArgoController {
       await this.updateApp(d, (s) => {
         s.health = health(this.live(d));
         const sync = (s.sync as { status?: string } | undefined)?.status ?? 'Synced';
-        s.resources = [this.resourceEntry(d, sync)];
+        s.resources = [resourceEntry(d, this.live(d), sync)];
       });
     }
   }
@@ -216,18 +218,6 @@ export class ArgoController {
     }
   }
 
-  private resourceEntry(d: Desired, syncStatus: string): Record<string, unknown> {
-    return {
-      group: 'serving.kserve.io',
-      version: 'v1beta1',
-      kind: 'InferenceService',
-      namespace: d.namespace,
-      name: d.model,
-      status: syncStatus,
-      health: health(this.live(d)),
-    };
-  }
-
   private async updateApp(d: Desired, mutate: (status: Record<string, unknown>, app: KObject) => void): Promise<void> {
     await this.tryWrite(async () => {
       const app = await this.ensureApplication(d);
@@ -259,42 +249,17 @@ export class ArgoController {
     const source = sourceOf(this.options, d);
     const destination = destinationOf(d);
     if (d.error) {
-      await this.updateApp(d, (s) => {
-        s.sync = { status: 'Unknown', revision: sha, comparedTo: { source, destination } };
-        s.conditions = [{ type: 'ComparisonError', message: d.error, lastTransitionTime: now() }];
-        s.reconciledAt = now();
-      });
+      await this.updateApp(d, (s) => markComparisonError(s, sha, source, destination, d.error!));
       return;
     }
     if (!differs(d, this.live(d))) {
       if (this.syncTimers.has(d.app)) return;
-      await this.updateApp(d, (s) => {
-        s.sync = { status: 'Synced', revision: sha, comparedTo: { source, destination } };
-        s.resources = [this.resourceEntry(d, 'Synced')];
-        s.health = health(this.live(d));
-        s.sourceType = 'Helm';
-        delete s.conditions;
-        s.reconciledAt = now();
-      });
+      await this.updateApp(d, (s) => markSynced(s, sha, source, destination, d, this.live(d)));
       return;
     }
     const automated = forceSync || this.options.selfHeal || !this.live(d);
     const running = this.syncTimers.has(d.app);
-    await this.updateApp(d, (s) => {
-      s.sync = { status: 'OutOfSync', revision: sha, comparedTo: { source, destination } };
-      s.resources = [this.resourceEntry(d, 'OutOfSync')];
-      s.reconciledAt = now();
-      delete s.conditions;
-      if (automated) {
-        s.operationState = {
-          operation: { sync: { revision: sha }, initiatedBy: { automated: true }, retry: { limit: 5 } },
-          phase: 'Running',
-          message: 'one or more tasks are running',
-          startedAt: now(),
-          syncResult: { revision: sha, source, resources: [] },
-        };
-      }
-    });
+    await this.updateApp(d, (s) => markOutOfSync(s, sha, source, destination, d, this.live(d), automated));
     if (!automated) return;
     if (running) clearTimeout(this.syncTimers.get(d.app));
     const t = setTimeout(() => {
@@ -353,39 +318,7 @@ export class ArgoController {
     const source = sourceOf(this.options, d);
     const destination = destinationOf(d);
     const finished = now();
-    await this.updateApp(d, (s) => {
-      const op = isPlainObject(s.operationState) ? s.operationState : {};
-      const started = typeof op.startedAt === 'string' ? op.startedAt : finished;
-      const resource = {
-        group: 'serving.kserve.io',
-        version: 'v1beta1',
-        kind: 'InferenceService',
-        namespace: d.namespace,
-        name: d.model,
-        status: error ? 'SyncFailed' : 'Synced',
-        message: error ?? `inferenceservice.serving.kserve.io/${d.model} configured`,
-        hookPhase: error ? 'Failed' : 'Running',
-        syncPhase: 'Sync',
-      };
-      s.operationState = {
-        operation: { sync: { revision: sha }, initiatedBy: { automated: true }, retry: { limit: 5 } },
-        phase: error ? 'Failed' : 'Succeeded',
-        message: error ? `one or more objects failed to apply, reason: ${error}` : 'successfully synced (all tasks run)',
-        startedAt: started,
-        finishedAt: finished,
-        syncResult: { revision: sha, source, resources: [resource] },
-      };
-      s.sync = { status: error ? 'OutOfSync' : 'Synced', revision: sha, comparedTo: { source, destination } };
-      s.resources = [this.resourceEntry(d, error ? 'OutOfSync' : 'Synced')];
-      s.health = health(this.live(d));
-      s.sourceType = 'Helm';
-      s.reconciledAt = finished;
-      if (!error) {
-        const history = Array.isArray(s.history) ? (s.history as Array<Record<string, unknown>>) : [];
-        history.push({ id: history.length, revision: sha, deployedAt: finished, deployStartedAt: started, source });
-        s.history = history.slice(-10);
-      }
-    });
+    await this.updateApp(d, (s) => markApplied(s, sha, source, destination, d, this.live(d), error, finished));
   }
 
   private onEvent(e: InformerEvent, isApp: boolean): void {

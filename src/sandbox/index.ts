@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify as toYaml } from 'yaml';
 import type { ArgoController, ArgoSnapshot } from './argocd';
 import { startControllers, type RunningControllers } from './controllers';
 import { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION, type KServeController, type KServeDialect, type KServeSnapshot } from './kserve';
@@ -26,11 +25,14 @@ import { ApiServer } from './server';
 import { pipelinePush, type PipelineChange } from './pipeline';
 import { seedGitops } from './seed';
 import { ObjectStore, type StoreSnapshot } from './store';
+import { ensureToken, lockDir, writeKubeconfig } from './data-dir';
 import { ensureTls } from './tls';
 import type { KObject } from './types';
 import type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
 
 export { SEED_VERSION, OLD_VERSION, configYaml } from './seed';
+export { SandboxBusyError } from './data-dir';
+export { startControllers, type ControllersOptions, type RunningControllers } from './controllers';
 export { REFRESH_ANNOTATION } from './argocd';
 export { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION, type KServeDialect } from './kserve';
 export type { KObject } from './types';
@@ -176,67 +178,6 @@ interface PersistedState {
 }
 
 const DOMAIN = 'apps.sandbox.example';
-
-export function ensureToken(file: string): string {
-  if (existsSync(file)) {
-    const t = readFileSync(file, 'utf8').trim();
-    if (t) return t;
-  }
-  const token = `sha256~${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  return token;
-}
-
-export function writeKubeconfig(file: string, server: string, caPem: string, token: string, user: string): void {
-  const cfg = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user, namespace: `${user}-test` } }],
-    'current-context': 'sandbox',
-    preferences: {},
-  };
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, toYaml(cfg), { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
-/** Thrown when another live process already runs a sandbox on the same data dir. */
-export class SandboxBusyError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
-    super(`A sandbox is already running on ${dir} (pid ${pid}).`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** One process per data dir: `<dir>/sandbox.pid`, taken over when its process is gone. */
-function lockDir(dir: string): () => void {
-  const file = path.join(dir, 'sandbox.pid');
-  if (existsSync(file)) {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new SandboxBusyError(dir, pid);
-  }
-  writeFileSync(file, `${process.pid}\n`);
-  return () => {
-    try {
-      if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
-    } catch {
-      // already gone
-    }
-  };
-}
 
 export type SandboxBackend = 'embedded' | 'kube-apiserver';
 export const SANDBOX_BACKENDS: readonly SandboxBackend[] = ['embedded', 'kube-apiserver'];

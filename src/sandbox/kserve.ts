@@ -179,16 +179,19 @@ export class KServeController {
     const t = setTimeout(() => {
       this.timers.delete(key);
       // conflicts and connection errors: the next event (or relist) schedules another pass
-      this.reconcile(ns, name).catch(() => undefined);
+      this.reconcile(ns, name, true).catch(() => undefined);
     }, delay);
     this.timers.set(key, t);
   }
 
-  /** Reconcile one service now, from a fresh read (seeding and tests call it directly). */
-  reconcile(namespace: string, name: string): Promise<void> {
+  /**
+   * Reconcile one service now, from a fresh read (seeding and tests call it directly) or, for
+   * the scheduled passes, from the informer's copy (a stale one costs a 409 and a fresh read).
+   */
+  reconcile(namespace: string, name: string, fromCache = false): Promise<void> {
     const key = `${namespace}/${name}`;
     const previous = this.running.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.reconcileNow(namespace, name));
+    const next = previous.then(() => this.reconcileNow(namespace, name, fromCache));
     const tracked = next.catch(() => undefined).finally(() => {
       if (this.running.get(key) === tracked) this.running.delete(key);
     });
@@ -196,9 +199,9 @@ export class KServeController {
     return next;
   }
 
-  private async reconcileNow(namespace: string, name: string): Promise<void> {
+  private async reconcileNow(namespace: string, name: string, fromCache: boolean): Promise<void> {
     const { client, isvcs } = this.api;
-    const fresh = await client.get(INFERENCE_SERVICES, namespace, name);
+    const fresh = (fromCache ? isvcs.get(namespace, name) : undefined) ?? (await client.get(INFERENCE_SERVICES, namespace, name));
     if (!fresh) return;
     if (fresh.metadata.deletionTimestamp) {
       const written = await client.modify(

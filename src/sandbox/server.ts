@@ -1,6 +1,8 @@
 /**
  * The sandbox's Kubernetes API server: HTTPS on 127.0.0.1, bearer-token auth, discovery,
- * CRUD + patch + status subresource, watch streams, server-side tables and Status errors.
+ * CRUD + patch + status subresource, server-side tables and Status errors, RBAC as the access
+ * list says for the user (the controllers' admin token is exempt). Discovery is discovery.ts,
+ * watch streams and selectors watch.ts.
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -8,15 +10,17 @@ import type { Socket } from 'node:net';
 import { closeServer, listenOnLoopback } from './listen';
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { discovery } from './discovery';
 import { ApiError, badRequest, gone, qualified } from './errors';
 import type { AccessList, FaultState } from './faults';
 import { PatchError, jsonPatch, mergePatch } from './patch';
-import { NAMESPACES, RESOURCE_TYPES, apiVersionOf, findType, type ResourceType } from './resources';
-import { SelectorError, matches, parseSelector, type Requirement } from './selectors';
-import type { ObjectStore, StoreEvent } from './store';
-import { toTable, type TableOptions } from './table';
+import { NAMESPACES, apiVersionOf, findType, type ResourceType } from './resources';
+import { matches } from './selectors';
+import type { ObjectStore } from './store';
+import { toTable } from './table';
 import type { TlsMaterial } from './tls';
 import { isPlainObject, type KObject } from './types';
+import { fieldLookup, fieldSelector, labelSelector, serveWatch, tableOptions, type Identity, type WatchConn, type WatchHost } from './watch';
 
 export interface ApiServerOptions {
   tls: TlsMaterial;
@@ -36,49 +40,13 @@ export interface ApiServerOptions {
   bookmarkMs: number;
 }
 
-const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-sandbox', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64' };
-
 const MAX_BODY = 3 * 1024 * 1024;
-
-type Identity = 'user' | 'admin';
-
-interface WatchConn {
-  res: ServerResponse;
-  who: Identity;
-  close(abrupt: boolean): void;
-}
 
 interface Route {
   resource: ResourceType;
   namespace: string | undefined;
   name: string | undefined;
   subresource: string | undefined;
-}
-
-function verbsOf(): string[] {
-  return ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-}
-
-function tableOptions(accept: string | undefined, query: URLSearchParams): TableOptions | undefined {
-  if (!accept) return undefined;
-  for (const part of accept.split(',')) {
-    const params = new Map(
-      part
-        .split(';')
-        .slice(1)
-        .map((p) => p.trim().split('=') as [string, string]),
-    );
-    if (params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io') {
-      const v = params.get('v') === 'v1beta1' ? 'v1beta1' : 'v1';
-      const inc = query.get('includeObject');
-      return { version: v, includeObject: inc === 'Object' ? 'Object' : inc === 'None' ? 'None' : 'Metadata' };
-    }
-  }
-  return undefined;
-}
-
-function fieldLookup(o: KObject): (k: string) => string | undefined {
-  return (k) => (k === 'metadata.name' ? o.metadata.name : k === 'metadata.namespace' ? (o.metadata.namespace ?? '') : undefined);
 }
 
 export class ApiServer {
@@ -123,6 +91,10 @@ export class ApiServer {
   /** Write a line that is not JSON into every open watch stream. */
   injectWatchGarbage(): void {
     for (const w of this.watches) w.res.write('{"type":"MODIFIED","object":{"kind":"InferenceService","metadata":\n');
+  }
+
+  private watchHost(): WatchHost {
+    return { store: this.o.store, faults: this.o.faults, bookmarkMs: this.o.bookmarkMs, watches: this.watches, timers: this.timers, later: (ms, fn) => this.later(ms, fn) };
   }
 
   private later(ms: number, fn: () => void): NodeJS.Timeout {
@@ -183,87 +155,15 @@ export class ApiServer {
       throw new ApiError(500, 'InternalError', 'Internal error occurred: the sandbox was told to fail (fault injection)');
     }
     const method = req.method ?? 'GET';
-    const discovery = this.discovery(path);
-    if (discovery !== undefined) {
+    const found = discovery(path, this.port);
+    if (found !== undefined) {
       if (method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      this.send(res, 200, discovery);
+      this.send(res, 200, found);
       return;
     }
     const route = this.route(path);
     if (!route) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     await this.serveResource(req, res, route, url.searchParams, method, who);
-  }
-
-  // ---------------------------------------------------------------- discovery
-
-  private discovery(path: string): unknown {
-    if (path === '/version') return KUBE_VERSION;
-    if (path === '/api') {
-      return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${this.port}` }] };
-    }
-    const groups = [...new Set(RESOURCE_TYPES.filter((t) => t.group).map((t) => t.group))];
-    const groupInfo = (g: string) => {
-      const v = RESOURCE_TYPES.find((t) => t.group === g)!.version;
-      const gv = { groupVersion: `${g}/${v}`, version: v };
-      return { name: g, versions: [gv], preferredVersion: gv };
-    };
-    if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map(groupInfo) };
-    const resourceList = (g: string, v: string) => {
-      const types = RESOURCE_TYPES.filter((t) => t.group === g && t.version === v);
-      if (!types.length) return undefined;
-      const resources: unknown[] = [];
-      for (const t of types) {
-        const r: Record<string, unknown> = { name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: verbsOf() };
-        if (t.shortNames.length) r.shortNames = t.shortNames;
-        if (t.categories.length) r.categories = t.categories;
-        resources.push(r);
-        if (t.statusSubresource) resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
-      }
-      return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: g ? `${g}/${v}` : v, resources };
-    };
-    if (path === '/api/v1') return resourceList('', 'v1');
-    let m = /^\/apis\/([^/]+)$/.exec(path);
-    if (m && groups.includes(m[1]!)) return { kind: 'APIGroup', apiVersion: 'v1', ...groupInfo(m[1]!) };
-    m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m) return resourceList(m[1]!, m[2]!);
-    if (path === '/openapi/v3') {
-      const paths: Record<string, unknown> = {};
-      for (const t of RESOURCE_TYPES) {
-        const key = t.group ? `apis/${t.group}/${t.version}` : 'api/v1';
-        paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=sandbox0` };
-      }
-      return { paths };
-    }
-    m = /^\/openapi\/v3\/(api\/v1|apis\/([^/]+)\/([^/]+))$/.exec(path);
-    if (m) return this.openApiV3(m[2] ?? '', m[3] ?? 'v1');
-    return undefined;
-  }
-
-  /**
-   * A minimal OpenAPI v3 document per group-version: enough for kubectl to see that the
-   * server does field validation (the PATCH operations declare `fieldValidation`).
-   */
-  private openApiV3(group: string, version: string): unknown {
-    const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
-    if (!types.length) return undefined;
-    const paths: Record<string, unknown> = {};
-    for (const t of types) {
-      const base = t.group ? `/apis/${t.group}/${t.version}` : '/api/v1';
-      const item = t.namespaced ? `${base}/namespaces/{namespace}/${t.plural}/{name}` : `${base}/${t.plural}/{name}`;
-      const gvk = { group: t.group, version: t.version, kind: t.kind };
-      const op = (id: string) => ({
-        operationId: `${id}${t.kind}`,
-        'x-kubernetes-group-version-kind': gvk,
-        parameters: [
-          { name: 'dryRun', in: 'query', schema: { type: 'string' } },
-          { name: 'fieldManager', in: 'query', schema: { type: 'string' } },
-          { name: 'fieldValidation', in: 'query', schema: { type: 'string' } },
-        ],
-        responses: { '200': { description: 'OK' } },
-      });
-      paths[item] = { get: op('read'), put: op('replace'), patch: op('patch'), delete: op('delete') };
-    }
-    return { openapi: '3.0.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths, components: { schemas: {} } };
   }
 
   // ---------------------------------------------------------------- resources
@@ -349,7 +249,7 @@ export class ApiServer {
     if (!r.name) {
       if (method === 'GET') {
         this.authorize(watch ? 'watch' : 'list', t, r.namespace, undefined, who);
-        if (watch) return this.serveWatch(req, res, t, r.namespace, q, table, who);
+        if (watch) return serveWatch(this.watchHost(), req, res, t, r.namespace, q, table, who);
         const rvMatch = q.get('resourceVersionMatch');
         if (rvMatch) {
           const rv = q.get('resourceVersion');
@@ -359,8 +259,8 @@ export class ApiServer {
             throw gone(`The resourceVersion for the provided list is too old.`);
           }
         }
-        const labels = this.selector(q.get('labelSelector'));
-        const fields = this.fieldSelector(q.get('fieldSelector'));
+        const labels = labelSelector(q.get('labelSelector'));
+        const fields = fieldSelector(q.get('fieldSelector'));
         const items = store.list(t, r.namespace).filter((o) => matches(labels, (k) => o.metadata.labels?.[k]) && matches(fields, fieldLookup(o)));
         const rv = String(store.resourceVersion);
         if (table) return this.send(res, 200, toTable(t, items, rv, table));
@@ -378,8 +278,8 @@ export class ApiServer {
       }
       if (method === 'DELETE') {
         this.authorize('deletecollection', t, r.namespace, undefined, who);
-        const labels = this.selector(q.get('labelSelector'));
-        const fields = this.fieldSelector(q.get('fieldSelector'));
+        const labels = labelSelector(q.get('labelSelector'));
+        const fields = fieldSelector(q.get('fieldSelector'));
         const items = store
           .list(t, r.namespace)
           .filter((o) => matches(labels, (k) => o.metadata.labels?.[k]) && matches(fields, fieldLookup(o)))
@@ -394,7 +294,7 @@ export class ApiServer {
         this.authorize(watch ? 'watch' : 'get', t, r.namespace, name, who);
         if (watch) {
           q.set('fieldSelector', `metadata.name=${name}`);
-          return this.serveWatch(req, res, t, r.namespace, q, table, who);
+          return serveWatch(this.watchHost(), req, res, t, r.namespace, q, table, who);
         }
         const o = store.mustGet(t, r.namespace, name);
         return this.send(res, 200, table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
@@ -480,114 +380,5 @@ export class ApiServer {
     );
   }
 
-  private selector(text: string | null): Requirement[] {
-    try {
-      return parseSelector(text ?? undefined);
-    } catch (e) {
-      throw badRequest(e instanceof SelectorError ? e.message : String(e));
-    }
-  }
 
-  private fieldSelector(text: string | null): Requirement[] {
-    const reqs = this.selector(text);
-    for (const r of reqs) {
-      if (r.key !== 'metadata.name' && r.key !== 'metadata.namespace') throw badRequest(`field label not supported: ${r.key}`);
-    }
-    return reqs;
-  }
-
-  // ---------------------------------------------------------------- watch
-
-  private serveWatch(req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams, table: TableOptions | undefined, who: Identity): void {
-    const store = this.o.store;
-    const labels = this.selector(q.get('labelSelector'));
-    const fields = this.fieldSelector(q.get('fieldSelector'));
-    const rvParam = q.get('resourceVersion') ?? '';
-    if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
-    const timeoutS = Number(q.get('timeoutSeconds') ?? '0');
-    const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
-    const initialEvents = q.get('sendInitialEvents');
-    const want = (o: KObject | undefined) =>
-      !!o &&
-      (ns === undefined || o.metadata.namespace === ns) &&
-      matches(labels, (k) => o.metadata.labels?.[k]) &&
-      matches(fields, fieldLookup(o));
-
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders();
-    const render = (o: KObject): unknown => (table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
-    const write = (type: string, object: unknown) => {
-      if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify({ type, object }) + '\n');
-    };
-    let unsubscribe = () => undefined as unknown;
-    let bookmarkTimer: NodeJS.Timeout | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    const conn: WatchConn = {
-      res,
-      who,
-      close: (abrupt) => {
-        cleanup();
-        if (abrupt) res.destroy();
-        else res.end();
-      },
-    };
-    const cleanup = () => {
-      this.watches.delete(conn);
-      unsubscribe();
-      if (bookmarkTimer) clearInterval(bookmarkTimer);
-      if (timeoutTimer) {
-        clearTimeout(timeoutTimer);
-        this.timers.delete(timeoutTimer);
-      }
-    };
-    this.watches.add(conn);
-    req.on('close', cleanup);
-    res.on('close', cleanup);
-    if (timeoutS > 0) timeoutTimer = this.later(timeoutS * 1000, () => conn.close(false));
-    if (this.o.faults.silentWatches && who === 'user') return;
-
-    const deliver = (e: StoreEvent) => {
-      if (e.resource !== t) return;
-      const now = want(e.object);
-      const before = want(e.previous);
-      if (e.type === 'ADDED' && now) write('ADDED', render(e.object));
-      else if (e.type === 'DELETED' && (now || before)) write('DELETED', render(e.object));
-      else if (e.type === 'MODIFIED') {
-        if (now && before) write('MODIFIED', render(e.object));
-        else if (now) write('ADDED', render(e.object));
-        else if (before) write('DELETED', render(e.object));
-      }
-    };
-    const bookmark = () => {
-      write('BOOKMARK', { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(store.resourceVersion) } });
-    };
-
-    if (rvParam === '' || rvParam === '0' || initialEvents === 'true') {
-      if (initialEvents !== 'false') {
-        for (const o of store.list(t, ns)) if (want(o)) write('ADDED', render(o));
-      }
-      if (initialEvents === 'true') {
-        write('BOOKMARK', {
-          kind: t.kind,
-          apiVersion: apiVersionOf(t),
-          metadata: { resourceVersion: String(store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } },
-        });
-      }
-    } else {
-      const from = Number(rvParam);
-      const backlog = store.eventsSince(from);
-      if (!backlog) {
-        const err = gone(`too old resource version: ${from} (${store.oldestWatchableVersion + 1})`);
-        write('ERROR', err.toStatus());
-        conn.close(false);
-        return;
-      }
-      for (const e of backlog) deliver(e);
-    }
-    unsubscribe = store.subscribe(deliver);
-    if (bookmarks) {
-      bookmarkTimer = setInterval(bookmark, this.o.bookmarkMs);
-      bookmarkTimer.unref();
-    }
-  }
 }
