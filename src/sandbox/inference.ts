@@ -57,7 +57,7 @@ export interface InferenceOptions {
   tls?: { cert: string; key: string };
   /** Whether the user may read cluster-wide (the Thanos querier answers 403 otherwise). */
   clusterWide?: () => boolean;
-  /** Scrape interval of the Prometheus series (default 5000 ms). */
+  /** Scrape interval of the Prometheus series (default 1000 ms). */
   scrapeIntervalMs?: number;
   /** The clock of request times and queries (tests), default Date.now. */
   now?: () => number;

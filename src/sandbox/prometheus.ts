@@ -6,8 +6,9 @@
  * `revision_request_count` (namespace_name, configuration_name, revision_name, pod_name,
  * response_code, response_code_class), `revision_request_latencies_bucket` (the same + le, ms;
  * also `_sum`, `_count`) and `ovms_requests_success` (namespace, name, pod; 200s only).
- * Scraping: every target every `scrapeIntervalMs` (default 5 s, on the epoch's grid), plus a
- * scrape at each evaluation time (a query sees what was served up to that instant). A series
+ * Scraping: every target every `scrapeIntervalMs` (default 1 s, on the epoch's grid; a query over
+ * a long range reads every k-th scrape, at most 20,000 per series), plus a scrape at each
+ * evaluation time (a query sees what was served up to that instant). A series
  * appears at 0 at the scrape before its first request (the exporter's counter starts at zero)
  * and lasts while its process does: `restart(ns, revision)` ends the process, the next request
  * starts a new one whose counters start from zero again (a counter reset for rate/increase).
@@ -27,6 +28,7 @@ export const BUCKETS = [5, 10, 20, 40, 60, 80, 100, 150, 200, 250, 300, 350, 400
 const RETENTION_MS = 25 * 60 * 60 * 1000;
 const MAX_REQUESTS = 500_000;
 export const MAX_POINTS = 11_000;
+const MAX_SCRAPES = 20_000;
 
 export interface ServedRequest {
   t: number;
@@ -77,7 +79,7 @@ export class RequestMetrics implements SeriesSource {
   private lastT = Number.NEGATIVE_INFINITY;
   private total = 0;
 
-  constructor(readonly scrapeIntervalMs = 5000, readonly now: () => number = Date.now) {
+  constructor(readonly scrapeIntervalMs = 1000, readonly now: () => number = Date.now) {
     if (!(scrapeIntervalMs >= 1)) throw new RangeError('scrapeIntervalMs must be 1 or more');
   }
 
@@ -185,8 +187,23 @@ export class RequestMetrics implements SeriesSource {
         merged.set(k, m);
       }
     }
-    const S = this.scrapeIntervalMs;
+    // a long range reads every k-th scrape (at most MAX_SCRAPES per series and query)
+    const S = this.scrapeIntervalMs * Math.max(1, Math.ceil((to - from) / this.scrapeIntervalMs / MAX_SCRAPES));
     const now = this.now();
+    // the buckets of one group at one time, computed once for all its le series
+    const memo = new Map<Group, Map<number, number[]>>();
+    const bucketsAt = (g: Group, time: number): number[] => {
+      const m = memo.get(g) ?? new Map<number, number[]>();
+      memo.set(g, m);
+      let cum = m.get(time);
+      if (!cum) {
+        cum = [];
+        let c = 0;
+        for (let b = 0; b <= BUCKETS.length; b++) cum.push((c += (g.base.perBucket[b] ?? 0) + (g.byBucket[b] ? upper(g.byBucket[b]!, time) : 0)));
+        m.set(time, cum);
+      }
+      return cum;
+    };
     return [...merged.values()].map(({ labels, parts }) => {
       parts.sort((a, b) => a.g.existFrom - b.g.existFrom);
       const t: number[] = [];
@@ -195,7 +212,7 @@ export class RequestMetrics implements SeriesSource {
         const lo = Math.max(from + 1, g.existFrom, this.horizon + 1);
         const hi = Math.min(to, g.procEnd - 1, now);
         for (let k = Math.ceil(lo / S); k * S <= hi; k++) {
-          const x = this.valueAt(g, kind, le, k * S);
+          const x = kind === 'bucket' ? (this.valueAt(g, 'count', 0, k * S) === undefined ? undefined : bucketsAt(g, k * S)[le]) : this.valueAt(g, kind, le, k * S);
           if (x !== undefined) {
             t.push(k * S);
             v.push(x);
