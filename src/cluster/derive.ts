@@ -4,7 +4,8 @@
  * observeInferenceService(): what one InferenceService says, exactly like the CRD printer
  *   columns of `oc get isvc` (domain.md §3) plus traffic targets, readiness, rollout state.
  * joinService(): adds the Argo CD Application and the desired state from git and decides
- *   one verdict with a reason sentence.
+ *   one verdict with a reason sentence (derive-verdict.ts; the split comparisons and their
+ *   wording, liveMatches() and describe*(), are in derive-split.ts).
  *
  * The rules, chosen to hold on every version in use (KServe 0.10 → current in every mode,
  * Argo CD 2.x and 3.x; README "Supported versions"), read from what the controllers write
@@ -41,9 +42,8 @@
  *   git is that of the source whose repoURL is the checkout's remote (https, ssh and scp
  *   forms normalised), never simply revisions[0].
  */
-import type { ApplicationState, DesiredState, ServiceState, Verdict } from './types';
+import type { ApplicationState, DesiredState, ServiceState } from './types';
 import {
-  canaryModeName,
   conditions,
   conditionText,
   describeModelFailure,
@@ -59,11 +59,13 @@ import {
   str,
   trafficOf,
 } from './derive-modes';
-import { resolveApplication, syncUnknown, syncUnknownWhy } from './derive-argo';
-import { shortSha } from '../core/format';
+import { resolveApplication } from './derive-argo';
+import { describeDesired, describeLive, splitMatches } from './derive-split';
+import { decide } from './derive-verdict';
 
 export { observeApplication, normaliseRepoUrl, resolveApplication } from './derive-argo';
 export { printerColumns, type PrinterColumns } from './derive-modes';
+export { describeDesired, describeLive, liveMatches, shortSha } from './derive-split';
 
 /** Everything one InferenceService says, before joining Argo CD and git. */
 export type IsvcObservation = Omit<ServiceState, 'env' | 'application' | 'desired' | 'verdict' | 'verdictReason' | 'model' | 'missing'> & {
@@ -173,62 +175,6 @@ export function observeInferenceService(isvc: unknown): IsvcObservation {
   };
 }
 
-/** `prev 50% · latest 50%` for a percent the chart renders (undefined = no canary). */
-export function describeDesired(percent: number | undefined): string {
-  if (percent === undefined) return 'latest 100% (no canary)';
-  if (percent >= 100) return 'latest 100%';
-  return `prev ${100 - percent}% · latest ${percent}%`;
-}
-
-/** What the cluster serves, e.g. `prev 50% · latest 50%`. */
-export function describeLive(s: Pick<ServiceState, 'prevPercent' | 'latestPercent' | 'traffic'>): string {
-  if (s.traffic.length === 0) return 'no traffic reported';
-  const parts: string[] = [];
-  if (s.prevPercent !== undefined) parts.push(`prev ${s.prevPercent}%`);
-  if (s.latestPercent !== undefined) parts.push(`latest ${s.latestPercent}%`);
-  if (parts.length === 0) return s.traffic.map((t) => `${t.revisionName ?? '?'} ${t.percent ?? 0}%`).join(' · ');
-  return parts.join(' · ');
-}
-
-export { shortSha };
-
-type SplitInput = Pick<ServiceState, 'traffic' | 'prevPercent' | 'latestPercent' | 'latestRevision' | 'latestRolledoutRevision' | 'previousRolledoutRevision'>;
-
-/** Is the Knative traffic what canaryTrafficPercent `percent` gives (PREV empty or 0 both accepted at 100)? */
-function splitMatches(s: SplitInput, percent: number | undefined): boolean {
-  const prev = s.prevPercent ?? 0;
-  const latest = s.latestPercent ?? 0;
-  // No earlier rolled-out revision (first deployment): KServe has nothing to split with.
-  const noPrevious =
-    s.prevPercent === undefined &&
-    s.traffic.every((t) => t.latestRevision) &&
-    (s.latestRolledoutRevision === undefined || (s.latestRolledoutRevision === s.latestRevision && s.previousRolledoutRevision === undefined));
-  if (percent === undefined || percent >= 100) return latest === 100 && prev === 0;
-  if (noPrevious) return latest === 100; // nothing to split with yet: KServe serves the only revision
-  return latest === percent && prev === 100 - percent;
-}
-
-/**
- * Does the cluster serve `percent` (the canaryTrafficPercent git renders; undefined = none)?
- * Checks the applied spec, that KServe is not rolling out, and the traffic split (only in
- * Knative/Serverless mode).
- */
-export function liveMatches(
-  s: Pick<ServiceState, 'specPercent' | 'rollingOut' | 'canarySupported' | 'generation'> & SplitInput,
-  percent: number | undefined,
-): { ok: boolean; specOk: boolean; why: string } {
-  if (s.specPercent !== percent) {
-    const have = s.specPercent === undefined ? 'no canaryTrafficPercent' : `canaryTrafficPercent ${s.specPercent}`;
-    const want = percent === undefined ? 'none' : String(percent);
-    return { ok: false, specOk: false, why: `the cluster's spec has ${have}, git asks for ${want}` };
-  }
-  if (s.rollingOut) return { ok: false, specOk: true, why: `KServe is still rolling out${s.generation !== undefined ? ` generation ${s.generation}` : ''}` };
-  if (!s.canarySupported) return { ok: true, specOk: true, why: 'spec matches' };
-  if (s.traffic.length === 0) return { ok: false, specOk: true, why: 'KServe reports no traffic yet' };
-  const ok = splitMatches(s, percent);
-  return { ok, specOk: true, why: ok ? 'traffic matches' : `traffic is ${describeLive(s)}, git asks for ${describeDesired(percent)}` };
-}
-
 export interface JoinInput {
   env: string;
   namespace: string;
@@ -238,13 +184,6 @@ export interface JoinInput {
   model?: string;
   application?: ApplicationState;
   desired?: DesiredState;
-}
-
-function appSummary(app: ApplicationState): string {
-  const parts = [`Argo CD ${app.syncStatus ?? 'Unknown'}`];
-  if (app.revision) parts.push(`at ${shortSha(app.revision)}`);
-  if (app.sources && app.trackedSource === -1) parts.push(`(none of its ${app.sources.length} sources is the checkout's remote)`);
-  return parts.join(' ');
 }
 
 /** Joins an observation (or its absence) with Argo CD and git into a ServiceState with its verdict. */
@@ -311,98 +250,6 @@ export function joinService(obs: IsvcObservation | undefined, input: JoinInput):
   if (obs?.previousRolledoutRevision !== undefined) extra.previousRolledoutRevision = obs.previousRolledoutRevision;
   const { verdict, reason } = decide(obs, app, desired, input.namespace);
   return { ...base, ...extra, verdict, verdictReason: reason };
-}
-
-function appPending(app: ApplicationState | undefined): string | undefined {
-  if (!app) return undefined;
-  if (app.operationPhase === 'Running') return `Argo CD is syncing ${app.name}`;
-  if (app.syncStatus === 'OutOfSync') return `Argo CD reports ${app.name} OutOfSync`;
-  return undefined;
-}
-
-/** `text` ending with one full stop (or its own closing punctuation). */
-function sentence(text: string): string {
-  return /(?:[.!?]|\.\))$/.test(text) ? text : `${text}.`;
-}
-
-function decide(
-  obs: IsvcObservation | undefined,
-  app: ApplicationState | undefined,
-  desired: DesiredState | undefined,
-  namespace: string,
-): { verdict: Verdict; reason: string } {
-  const pending = appPending(app);
-  // Argo CD could not compare (and is not syncing): nothing to say about git vs cluster.
-  const blind = app && !pending && syncUnknown(app) ? syncUnknownWhy(app) : undefined;
-  if (!obs) {
-    if (pending) return { verdict: 'syncing', reason: `In git but not in the cluster yet: ${pending}.` };
-    if (blind) return { verdict: 'unknown', reason: `In git but not in the cluster; ${blind}.` };
-    if (app && desired?.commit && app.revision && app.revision !== desired.commit) {
-      return { verdict: 'syncing', reason: `In git but not in the cluster yet: Argo CD is at ${shortSha(app.revision)}, git at ${shortSha(desired.commit)}.` };
-    }
-    return {
-      verdict: 'drift',
-      reason: `In git but there is no InferenceService in ${namespace}${app ? ` although ${appSummary(app)}` : ' and no Argo CD Application was found'}.`,
-    };
-  }
-  if (!obs.hasStatus) return { verdict: 'unknown', reason: 'KServe has not reported a status yet.' };
-  const because = obs.readyMessage ? `: ${sentence(obs.readyMessage)}` : '.';
-  if (obs.stopped) return { verdict: 'not-ready', reason: `Stopped (${obs.stopped}): the serving.kserve.io/stop annotation is set, nothing serves.` };
-  if (obs.ready === false || obs.failed) {
-    if (obs.newRevisionNotReady && obs.serving) {
-      return { verdict: 'not-ready', reason: `New revision ${obs.latestCreatedRevision} is not ready (traffic stays on ${obs.latestReadyRevision ?? 'the previous revision'})${because}` };
-    }
-    if (obs.ready === true && obs.serving) {
-      const what = obs.failed === 'model' ? 'The new model is not served (the previous one still is)' : 'A new revision failed (the previous one still serves)';
-      return { verdict: 'not-ready', reason: `${what}${because}` };
-    }
-    return { verdict: 'not-ready', reason: `Not ready${because}` };
-  }
-  if (!obs.serving && (obs.ready === undefined || obs.newRevisionNotReady)) {
-    return { verdict: 'not-ready', reason: `Not ready, nothing serves yet: ${sentence(obs.readyMessage ?? 'KServe reports no Ready condition')}` };
-  }
-  const wantsCanary = (p: number | undefined) => p !== undefined && p < 100;
-  if (!obs.canarySupported && (wantsCanary(desired?.percent) || wantsCanary(obs.specPercent))) {
-    return {
-      verdict: 'unsupported',
-      reason: `${obs.deploymentMode} mode ignores canaryTrafficPercent: all traffic goes to the latest deployment (canary needs ${canaryModeName(obs.deploymentMode)} mode).`,
-    };
-  }
-  if (obs.rollingOut) return { verdict: 'syncing', reason: `KServe is rolling out${obs.generation !== undefined ? ` generation ${obs.generation}` : ''}: ${obs.rolloutWhy}.` };
-  if (!desired) {
-    return { verdict: 'unknown', reason: `Not in the gitops checkout; the cluster serves ${describeLive(obs)}.` };
-  }
-  const serves = obs.canarySupported ? describeLive(obs) : 'the latest deployment';
-  if (blind) return { verdict: 'unknown', reason: `${blind}; the cluster serves ${serves}, git asks for ${describeDesired(desired.percent)}.` };
-  const match = liveMatches(obs, desired.percent);
-  const unpushed = desired.upstream !== undefined && desired.commit !== undefined && desired.upstream !== desired.commit;
-  // Argo CD applied an older commit than the checkout's (one that is pushed, or could be)
-  const behind = app?.revision !== undefined && desired.commit !== undefined && app.revision !== desired.commit && !(unpushed && app.revision === desired.upstream);
-  if (match.ok) {
-    if (pending) return { verdict: 'syncing', reason: `The split matches git (${describeDesired(desired.percent)}) but ${pending}.` };
-    if (behind) return { verdict: 'syncing', reason: `The split matches git (${describeDesired(desired.percent)}) but Argo CD is at ${shortSha(app?.revision)}, git at ${shortSha(desired.commit)}.` };
-    return { verdict: 'live', reason: `Serving ${serves} as git asks${app ? ` (${appSummary(app)})` : ''}.` };
-  }
-  if (pending) return { verdict: 'syncing', reason: `Git asks for ${describeDesired(desired.percent)}; ${pending}.` };
-  if (unpushed && app?.revision === desired.upstream) {
-    return {
-      verdict: 'drift',
-      reason: `Git asks for ${describeDesired(desired.percent)} but that commit is not pushed (HEAD ${shortSha(desired.commit)}, pushed ${shortSha(desired.upstream)}); the cluster serves ${describeLive(obs)}.`,
-    };
-  }
-  if (app && desired.commit && app.revision && app.revision !== desired.commit) {
-    return {
-      verdict: 'syncing',
-      reason: `Git asks for ${describeDesired(desired.percent)}; Argo CD is at ${shortSha(app.revision)}, git at ${shortSha(desired.commit)}.`,
-    };
-  }
-  if (match.specOk) {
-    return { verdict: 'syncing', reason: `KServe has the new spec but has not applied the split yet: ${match.why}.` };
-  }
-  return {
-    verdict: 'drift',
-    reason: `The cluster differs from git: ${match.why}, and ${app ? `${appSummary(app)}` : 'no Argo CD Application was found'}.`,
-  };
 }
 
 /** observe + join in one call. */

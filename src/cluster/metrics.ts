@@ -1,6 +1,7 @@
 /**
  * Prometheus / Thanos client: the observed traffic split per revision and the rollout
- * gates (error rate, p95 latency) of one revision (domain.md §5).
+ * gates (error rate, p95 latency) of one revision (domain.md §5). The gates' queries are in
+ * metrics-gates.ts, PromQL escaping and MetricsError in metrics-promql.ts (both re-exported).
  *
  * - `GET <base>/api/v1/query?query=…` (instant queries), answers
  *   `{"status":"success","data":{"resultType":"vector","result":[{"metric":{…},"value":[ts,"v"]}]}}`.
@@ -27,10 +28,14 @@ import { HttpFailure, httpRequest } from '../core/http';
 import { sharesOf, type AbsentReason, type ObservedSplit } from '../core/observed';
 import { formatDuration, promRange } from '../core/plan';
 import { redact } from '../core/redact';
-import type { GateReading } from '../core/rollout';
 import { CredentialError, kubeBearer } from './credentials';
 import { matrixOf, rangeParams, trustingAgent, type PromData, type PromRange, type PromSeries } from './dashboard-matrix';
 import { findKubeconfig, loadKubeconfig } from './kubeconfig';
+import { failureText, MetricsError, promRegexLiteral, promString } from './metrics-promql';
+
+// PromQL escaping, the query error, and the rollout gates' queries live beside this file; imported from here.
+export { MetricsError, promRegexLiteral, promString } from './metrics-promql';
+export { gateQueries, readGates, revisionSelector, type GateReading } from './metrics-gates';
 
 export interface PrometheusSettings {
   /** Base URL of Prometheus or the Thanos querier, e.g. `https://thanos-querier-openshift-monitoring.apps.example.com`. */
@@ -70,29 +75,12 @@ export interface PromSample {
   value: number;
 }
 
-/** A Prometheus failure, with a message fit for the user (no token). */
-export class MetricsError extends CanaryError {
-  constructor(code: string, message: string, hint: string, options?: { cause?: unknown }) {
-    super('cluster', code, message, hint, options);
-  }
-}
-
 export interface MetricsClient {
   readonly baseUrl: string;
   /** Runs an instant query and returns the samples of a vector (or the one of a scalar). */
   query(promql: string, signal?: AbortSignal): Promise<PromSample[]>;
   /** Runs a range query (`/api/v1/query_range`, same auth and TLS) and returns the series of the matrix. */
   queryRange?(promql: string, range: PromRange, signal?: AbortSignal): Promise<PromSeries[]>;
-}
-
-/** Escapes a value for a PromQL double-quoted label matcher. */
-export function promString(v: string): string {
-  return JSON.stringify(v);
-}
-
-/** Escapes a literal for use inside a PromQL regex matcher (RE2, fully anchored). */
-export function promRegexLiteral(v: string): string {
-  return v.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&');
 }
 
 function checkBase(url: string): URL {
@@ -315,12 +303,6 @@ export function ovmsSplitQuery(svc: Pick<ServiceRef, 'namespace' | 'name'>, rang
   return `sum by (pod) (rate(ovms_requests_success{namespace=${promString(svc.namespace)},name=${promString(svc.name)}}[${range}]))`;
 }
 
-/** A query failure for the user: our MetricsErrors as they are, anything else redacted. */
-function failureText(e: unknown): string {
-  if (e instanceof MetricsError) return e.message;
-  return redact(e instanceof Error ? e.message : String(e)).slice(0, 300);
-}
-
 function absent(window: string, reason: AbsentReason, message: string, now: Date): ObservedSplit {
   return { kind: 'absent', window, reason, message, at: now.toISOString() };
 }
@@ -368,46 +350,4 @@ export async function observedSplit(client: MetricsClient | undefined, svc: Serv
   } catch (e) {
     return absent(window, 'query-failed', failureText(e), now);
   }
-}
-
-/** What the gates of one revision measured over a window (the engine's type, src/core/rollout.ts). */
-export type { GateReading };
-
-export function revisionSelector(namespace: string, revision: string): string {
-  return `namespace_name=${promString(namespace)},revision_name=${promString(revision)}`;
-}
-
-export function gateQueries(namespace: string, revision: string, range: string): { total: string; errors: string; p95: string } {
-  const sel = revisionSelector(namespace, revision);
-  return {
-    total: `sum(rate(revision_request_count{${sel}}[${range}]))`,
-    errors: `sum(rate(revision_request_count{${sel},response_code_class="5xx"}[${range}]))`,
-    p95: `histogram_quantile(0.95, sum by (le) (rate(revision_request_latencies_bucket{${sel}}[${range}])))`,
-  };
-}
-
-/** Reads the error rate and p95 latency of a revision. Query failures land in `problem`. */
-export async function readGates(client: MetricsClient, q: { namespace: string; revision: string; windowMs: number; signal?: AbortSignal }): Promise<GateReading> {
-  const range = promRange(q.windowMs);
-  const queries = gateQueries(q.namespace, q.revision, range);
-  const reading: GateReading = { revision: q.revision, window: formatDuration(q.windowMs), rps: undefined, errorRate: undefined, p95Ms: undefined, problem: undefined };
-  const one = (s: PromSample[]): number | undefined => {
-    const v = s[0]?.value;
-    return v !== undefined && Number.isFinite(v) ? v : undefined;
-  };
-  try {
-    const [total, errors, p95] = await Promise.all([
-      client.query(queries.total, q.signal),
-      client.query(queries.errors, q.signal),
-      client.query(queries.p95, q.signal),
-    ]);
-    reading.rps = one(total) ?? 0;
-    if (reading.rps > 0) {
-      reading.errorRate = Math.min(1, (one(errors) ?? 0) / reading.rps);
-      reading.p95Ms = one(p95);
-    }
-  } catch (e) {
-    reading.problem = failureText(e);
-  }
-  return reading;
 }

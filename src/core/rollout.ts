@@ -16,228 +16,48 @@
  * continues there: a restart in the middle re-follows the current step, watches its gates
  * again for the whole pause and goes on. Someone changing the percent meanwhile (another
  * terminal's abort/promote, a manual `set`) stops the run instead of fighting it.
+ *
+ * This file owns the run itself (RolloutRun: steps, waits, approvals, rollback, promotion);
+ * its types are in rollout-types.ts, the gates' judgement in rollout-gates.ts, the trailer and
+ * the start point from git in rollout-resume.ts, all re-exported from here.
  */
 import { CanaryError, isCanaryError } from './errors';
 import type { CanaryAction } from './types';
-import { describeGates, describePlan, formatDuration, formatPercent, hasGates, planHash, type Gates, type PlanStep, type RolloutPlan } from './plan';
+import { describeGates, describePlan, formatDuration, hasGates, planHash, type PlanStep } from './plan';
+import { evaluateGates } from './rollout-gates';
+import { describePercent, effective, formatTrailer, startPoint } from './rollout-resume';
+import type {
+  ApprovalAnswer,
+  ApprovalReason,
+  ApprovalRequest,
+  GateEvaluation,
+  GitSnapshot,
+  LiveInfo,
+  RolloutOptions,
+  RolloutOutcome,
+  RolloutPorts,
+  RolloutResult,
+  RolloutEvent,
+} from './rollout-types';
 
-/** What git says, read freshly (after a fetch) each time the engine needs it. */
-export interface GitSnapshot {
-  /** canaryTrafficPercent the chart renders; undefined = none (100% latest, promoted). */
-  percent: number | undefined;
-  /** Full message of the last commit that touched the model's config.yaml. */
-  message: string | undefined;
-  /** Tip of the branch the cluster follows (what Argo CD will sync to). */
-  headSha: string | undefined;
-}
-
-/** What the gates of one revision measured over a window. Undefined values: not measurable. */
-export interface GateReading {
-  revision: string;
-  window: string;
-  /** Requests per second that reached the revision (all status codes). */
-  rps: number | undefined;
-  /** Share 0..1 of 5xx answers; undefined when there was no traffic. */
-  errorRate: number | undefined;
-  /** 95th percentile latency in ms; undefined without traffic / histogram. */
-  p95Ms: number | undefined;
-  /** Why a value is missing (query failed), for the user. */
-  problem: string | undefined;
-}
-
-export interface LiveInfo {
-  namespace?: string;
-  /** The revision that receives the canary share (gates are measured on it). */
-  latestRevision?: string;
-}
-
-export type ApprovalReason = 'manual' | 'inconclusive';
-
-export interface ApprovalRequest {
-  step: number;
-  of: number;
-  percent: number;
-  next: number;
-  reason: ApprovalReason;
-  message: string;
-}
-
-/** `approve`: go on; `rollback`: roll back now; `wait`: nobody can approve now, end the run (it resumes later). */
-export type ApprovalAnswer = 'approve' | 'rollback' | 'wait';
-
-export interface RolloutPorts {
-  readGit(signal?: AbortSignal): Promise<GitSnapshot>;
-  publish(action: CanaryAction, message: string, signal?: AbortSignal): Promise<{ sha: string; changed: boolean }>;
-  follow(req: { sha: string; percent: number | undefined; onProgress?: (line: string) => void }, signal: AbortSignal): Promise<LiveInfo>;
-  /** Undefined when no metrics source is configured. */
-  gates?: (q: { namespace: string; revision: string; windowMs: number }, signal: AbortSignal) => Promise<GateReading>;
-  /** Resolves after ms, or early when the signal aborts (it may reject then). */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-  now(): number;
-  /** Asks someone (terminal prompt, notification). Absent: only RolloutRun.approve() approves. */
-  approve?: (req: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalAnswer>;
-}
-
-export interface RolloutOptions {
-  env: string;
-  model: string;
-  plan: RolloutPlan;
-  ports: RolloutPorts;
-  /** Gates are checked this often during a pause (default 15 s, never more often than the pause). */
-  checkEveryMs?: number;
-  /** Start over from step 1 even when git says this plan already completed. */
-  restart?: boolean;
-  /** Do this at once instead of walking the plan (promote / abort from another terminal or a button). */
-  action?: 'promote' | 'abort';
-  /** Run without metric gates even though the plan has thresholds (an explicit choice). */
-  ignoreGates?: boolean;
-  /** Stops the run where it stands (no commit); it resumes on the next start. */
-  signal?: AbortSignal;
-  onEvent?: (e: RolloutEvent) => void;
-}
-
-export type RolloutEventKind =
-  | 'plan' | 'resume' | 'publish' | 'published' | 'follow' | 'live' | 'gates' | 'waiting' | 'approved'
-  | 'rollback' | 'promote' | 'done';
-
-export interface RolloutEvent {
-  kind: RolloutEventKind;
-  /** One line for the user. */
-  message: string;
-  /** 1-based step concerned, when any. */
-  step?: number;
-  reading?: GateReading;
-  evaluation?: GateEvaluation;
-}
-
-export type RolloutOutcome =
-  /** Every step passed; the last commit promoted the canary. */
-  | 'completed'
-  /** A gate failed (or a step never went live): rolled back to 0% with a commit. */
-  | 'rolled-back'
-  /** Rolled back on request (abort). */
-  | 'aborted'
-  /** Promoted on request before the end of the plan. */
-  | 'promoted'
-  /** Waiting for an approval nobody could give here; run again to continue. */
-  | 'awaiting-approval'
-  /** Stopped by the signal; nothing rolled back; run again to resume. */
-  | 'stopped'
-  /** git changed under the rollout (someone else set the percent): stopped without touching it. */
-  | 'changed-outside';
-
-export interface RolloutResult {
-  outcome: RolloutOutcome;
-  /** 1-based step reached. */
-  step: number;
-  of: number;
-  /** Why it ended so, one sentence. */
-  reason: string;
-  /** Commits made by this run. */
-  commits: { sha: string; message: string }[];
-}
-
-export interface GateEvaluation {
-  verdict: 'pass' | 'fail' | 'inconclusive';
-  /** The failed gate, named like in commit messages: `error-rate`, `p95-latency`. */
-  failed?: { gate: 'error-rate' | 'p95-latency'; detail: string };
-  summary: string;
-}
-
-/** Judges one reading against the gates. No traffic or a failed query is inconclusive, never a pass. */
-export function evaluateGates(g: Gates, r: GateReading): GateEvaluation {
-  const parts: string[] = [];
-  if (r.errorRate !== undefined) parts.push(`error rate ${formatPercent(r.errorRate)}`);
-  if (r.p95Ms !== undefined) parts.push(`p95 ${formatMs(r.p95Ms)}`);
-  if (r.rps !== undefined) parts.push(`${Math.round(r.rps * 100) / 100} req/s`);
-  const measured = parts.length ? `${parts.join(', ')} on ${r.revision} over ${r.window}` : `on ${r.revision} over ${r.window}`;
-  if (g.maxErrorRate !== undefined && r.errorRate !== undefined && r.errorRate > g.maxErrorRate) {
-    const detail = `${formatPercent(r.errorRate)} > ${formatPercent(g.maxErrorRate)}`;
-    return { verdict: 'fail', failed: { gate: 'error-rate', detail }, summary: `gate error-rate failed (${detail}): ${measured}` };
-  }
-  if (g.maxP95Ms !== undefined && r.p95Ms !== undefined && r.p95Ms > g.maxP95Ms) {
-    const detail = `${formatMs(r.p95Ms)} > ${formatMs(g.maxP95Ms)}`;
-    return { verdict: 'fail', failed: { gate: 'p95-latency', detail }, summary: `gate p95-latency failed (${detail}): ${measured}` };
-  }
-  if (r.problem) return { verdict: 'inconclusive', summary: `metrics could not be read: ${r.problem}` };
-  if (!(r.rps !== undefined && r.rps > 0)) return { verdict: 'inconclusive', summary: `no traffic reached ${r.revision} over ${r.window}, so the gates cannot be judged` };
-  if (g.maxP95Ms !== undefined && r.p95Ms === undefined) return { verdict: 'inconclusive', summary: `no latency histogram for ${r.revision} over ${r.window}` };
-  return { verdict: 'pass', summary: `gates passed: ${measured}` };
-}
-
-function formatMs(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${Math.round(ms)}ms`;
-}
-
-export interface RolloutTrailer {
-  kind: 'step' | 'rollback' | 'promote';
-  step: number;
-  of: number;
-  plan: string;
-}
-
-export const TRAILER_KEY = 'Canary-Rollout';
-
-export function formatTrailer(t: RolloutTrailer): string {
-  return `${TRAILER_KEY}: ${t.kind === 'step' ? '' : `${t.kind} `}step=${t.step}/${t.of} plan=${t.plan}`;
-}
-
-/** The last `Canary-Rollout:` trailer of a commit message, if any. */
-export function parseTrailer(message: string | undefined): RolloutTrailer | undefined {
-  if (!message) return undefined;
-  let found: RolloutTrailer | undefined;
-  for (const line of message.split(/\r?\n/)) {
-    const m = /^Canary-Rollout:\s*(?:(rollback|promote)\s+)?step=(\d+)\/(\d+)\s+plan=([0-9a-f]{8})\s*$/.exec(line.trim());
-    if (m) found = { kind: (m[1] as 'rollback' | 'promote' | undefined) ?? 'step', step: Number(m[2]), of: Number(m[3]), plan: m[4]! };
-  }
-  return found;
-}
-
-/** Where a (re)started rollout begins. */
-export interface StartPoint {
-  /** 0-based index of the step to work on. */
-  index: number;
-  /** True when git already holds that step's percent (no commit needed; follow and watch it). */
-  committed: boolean;
-  /** The plan already completed (the step is the last and it is live in git). */
-  completed: boolean;
-  resumed: boolean;
-  why: string;
-}
-
-const effective = (p: number | undefined) => p ?? 100;
-
-/**
- * Decides the start from git: a trailer of this plan whose step matches the current percent
- * resumes exactly there; otherwise a percent strictly between 0 and 100 resumes at the step
- * holding it (or the first step above it); 0, 100 or no canary start from step 1.
- */
-export function startPoint(plan: RolloutPlan, git: GitSnapshot, restart = false): StartPoint {
-  const hash = planHash(plan);
-  const n = plan.steps.length;
-  const now = effective(git.percent);
-  const t = parseTrailer(git.message);
-  const fresh = (why: string): StartPoint => ({ index: 0, committed: false, completed: false, resumed: false, why });
-  if (restart) return fresh('starting over (restart requested)');
-  if (t && t.plan === hash && t.of === n) {
-    if (t.kind === 'step' && t.step >= 1 && t.step <= n && plan.steps[t.step - 1]!.percent === now) {
-      const last = t.step === n;
-      return last
-        ? { index: n - 1, committed: true, completed: true, resumed: true, why: `the last commit of ${n}/${n} (promotion) is already in git` }
-        : { index: t.step - 1, committed: true, completed: false, resumed: true, why: `git is at step ${t.step}/${n} (${now}%) of this plan` };
-    }
-    if (t.kind === 'promote' && now === 100) {
-      return { index: n - 1, committed: true, completed: true, resumed: true, why: 'the rollout was promoted already' };
-    }
-  }
-  if (now > 0 && now < 100) {
-    const at = plan.steps.findIndex((s) => s.percent === now);
-    if (at >= 0) return { index: at, committed: true, completed: false, resumed: true, why: `git already asks for ${now}%, which is step ${at + 1}/${n}` };
-    const above = plan.steps.findIndex((s) => s.percent > now);
-    return { index: above, committed: false, completed: false, resumed: true, why: `git asks for ${now}%, the next step of the plan is ${plan.steps[above]!.percent}%` };
-  }
-  return fresh(now === 0 ? 'starting from 0% (rolled back)' : 'starting from the promoted state');
-}
+// The engine's types, gate judgement and git reading live beside it; callers import them from here.
+export type {
+  ApprovalAnswer,
+  ApprovalReason,
+  ApprovalRequest,
+  GateEvaluation,
+  GateReading,
+  GitSnapshot,
+  LiveInfo,
+  RolloutEvent,
+  RolloutEventKind,
+  RolloutOptions,
+  RolloutOutcome,
+  RolloutPorts,
+  RolloutResult,
+} from './rollout-types';
+export { evaluateGates } from './rollout-gates';
+export { formatTrailer, parseTrailer, rolloutState, startPoint, TRAILER_KEY, type RolloutState, type RolloutTrailer, type StartPoint } from './rollout-resume';
 
 type Request = 'promote' | 'abort' | 'approve';
 
@@ -549,10 +369,6 @@ export class RolloutRun {
   }
 }
 
-function describePercent(p: number | undefined): string {
-  return p === undefined ? 'no canary (100% latest)' : `${p}%`;
-}
-
 /** Starts a run. */
 export function startRollout(o: RolloutOptions): RolloutRun {
   return new RolloutRun(o);
@@ -572,30 +388,3 @@ export const systemClock: Pick<RolloutPorts, 'sleep' | 'now'> = {
     signal.addEventListener('abort', done, { once: true });
   }),
 };
-
-export interface RolloutState {
-  state: 'none' | 'in-progress' | 'completed' | 'rolled-back' | 'promoted';
-  step?: number;
-  of?: number;
-  /** True when the trailer belongs to this plan (same steps, pauses and gates). */
-  samePlan?: boolean;
-  /** One line: `step 2/4 (25%) of plan 1a2b3c4d`, `rolled back at step 2/4`, `no rollout in git`. */
-  text: string;
-}
-
-/**
- * Where a rollout stands according to git alone (the last commit of the model's config.yaml),
- * for a tree item, a tooltip or `rollout --status`. Nothing is guessed: a percent set by
- * hand (no trailer) is "no rollout".
- */
-export function rolloutState(plan: Pick<RolloutPlan, 'steps' | 'gates'>, git: GitSnapshot): RolloutState {
-  const t = parseTrailer(git.message);
-  if (!t) return { state: 'none', text: `no rollout in git (canary at ${describePercent(git.percent)})` };
-  const samePlan = t.plan === planHash(plan);
-  const base = { step: t.step, of: t.of, samePlan };
-  const plan8 = `plan ${t.plan}${samePlan ? '' : ', not the current plan'}`;
-  if (t.kind === 'rollback') return { ...base, state: 'rolled-back', text: `rolled back at step ${t.step}/${t.of} (${plan8}); canary at ${describePercent(git.percent)}` };
-  if (t.kind === 'promote') return { ...base, state: 'promoted', text: `promoted early at step ${t.step}/${t.of} (${plan8})` };
-  if (t.step === t.of) return { ...base, state: 'completed', text: `completed: step ${t.step}/${t.of}, promoted (${plan8})` };
-  return { ...base, state: 'in-progress', text: `in progress: step ${t.step}/${t.of} at ${describePercent(git.percent)} (${plan8})` };
-}

@@ -35,8 +35,8 @@ describe('code-server and the sandbox listen on loopback only', () => {
     assert.doesNotMatch(text, /0\.0\.0\.0|'::'|\[::\]|'--host'|--bind-addr=/);
     // --auth none appears only in the same argv as the loopback bind
     const argv = /const argv = \[([\s\S]*?)\];/.exec(text)?.[1] ?? '';
-    assert.match(argv, /'--auth', 'none'/);
-    assert.match(argv, /'--bind-addr', `127\.0\.0\.1:\$\{port\}`/);
+    assert.match(argv, /'--auth',\s*'none'/);
+    assert.match(argv, /'--bind-addr',\s*`127\.0\.0\.1:\$\{port\}`/);
   });
 
   it('no script starts code-server another way or passes its own --bind-addr / --host / --auth', () => {
