@@ -16,6 +16,7 @@
  *   Every path segment and query value is percent-encoded (a branch's '/' stays a '/' in
  *   GitHub/Gitea compare paths, which those forges read as one branch name).
  */
+import { checkExternalUrl, urlHost } from './grafana';
 
 export type ForgeKind = 'github' | 'gitlab' | 'gitea' | 'bitbucket';
 export const FORGE_KINDS: readonly ForgeKind[] = ['github', 'gitlab', 'gitea', 'bitbucket'];
@@ -126,4 +127,13 @@ export function proposalLink(remoteUrl: string | undefined, branch: string, base
   const where = loc ? `${loc.host} is not a known forge` : 'the remote has no web address';
   const map = loc ? `; map it with the forgeHosts setting (e.g. {"${loc.host}": "gitlab"}) to get a link` : '';
   return { hint: `Open a pull request from ${branch} into ${base} on your git server (${where}${map}).` };
+}
+
+/** A forge page fit to open: http(s), no credentials, on the forge's own host; undefined otherwise. */
+export function openableForgeUrl(url: string): string | undefined {
+  try {
+    return checkExternalUrl(url, [urlHost(url)]);
+  } catch {
+    return undefined;
+  }
 }

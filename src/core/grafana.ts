@@ -94,6 +94,15 @@ export function checkExternalUrl(url: string, allowedHosts: readonly string[]): 
   return u.toString();
 }
 
+/** The host (and port) of a URL, '' when it is not one (checkExternalUrl then refuses it). */
+export function urlHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
 /** Placeholders used by a template; throws on an unknown one (a typo would silently drop a value). */
 export function templatePlaceholders(template: string): Placeholder[] {
   const found: Placeholder[] = [];

@@ -7,6 +7,7 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
+import { checkExternalUrl, urlHost } from '../core/grafana';
 import { describeAction, parsePercent, percentInputError } from '../core/traffic';
 import type { CanaryAction } from '../core/types';
 import type { ChangeOutcome } from '../app/change';
@@ -125,7 +126,10 @@ async function present(ctx: CommandContext, target: Target, action: CanaryAction
         return;
       }
       const choice = await showInfo(`${label}: pushed the branch ${p.branch} for a pull request (${p.forge ?? 'forge'}); ${r.branch} is untouched.`, OPEN_PR);
-      if (choice === OPEN_PR) await vscode.env.openExternal(vscode.Uri.parse(p.url, true));
+      if (choice !== OPEN_PR) return;
+      // The forge's page, built by core/forge.ts from the remote's URL: http(s) only, no credentials, on the forge's own host.
+      const url = checkExternalUrl(p.url, [urlHost(p.url)]);
+      await vscode.env.openExternal(vscode.Uri.parse(url, true));
       return;
     }
     case 'no-cluster':

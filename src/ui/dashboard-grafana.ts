@@ -6,6 +6,7 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
+import { checkExternalUrl, urlHost } from '../core/grafana';
 import { askModal } from './notify';
 
 export const IN_EDITOR = 'Open in editor tab';
@@ -36,12 +37,14 @@ export async function chooseGrafanaPlace(url: string, o: { trusted: boolean; int
   return choice === IN_EDITOR ? 'editor' : choice === OUTSIDE ? 'outside' : undefined;
 }
 
-export async function openGrafanaAt(url: string, where: GrafanaWhere): Promise<void> {
-  const uri = vscode.Uri.parse(url, true);
+/** Opens `dashboard` (from dashboardUrl) where the user chose; checked again here, the one way out to a browser. */
+export async function openGrafanaAt(dashboard: string, where: GrafanaWhere): Promise<void> {
+  const url = checkExternalUrl(dashboard, [urlHost(dashboard)]);
   if (where === 'outside') {
-    await vscode.env.openExternal(uri);
+    await vscode.env.openExternal(vscode.Uri.parse(url, true));
     return;
   }
+  const uri = vscode.Uri.parse(url, true);
   try {
     await vscode.commands.executeCommand('simpleBrowser.api.open', uri, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false });
   } catch {

@@ -9,6 +9,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
 import type { ServiceState } from '../cluster';
+import { openableForgeUrl } from '../core/forge';
 import type { Proposal } from '../core/proposals';
 import { notificationText } from '../core/sanitize';
 import type { Controller } from './controller';
@@ -278,7 +279,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         item.tooltip = notificationText(p?.url ?? p?.hint ?? n.branch);
         item.iconPath = new vscode.ThemeIcon('git-pull-request');
         item.contextValue = 'proposal';
-        if (p?.url) item.command = { command: 'vscode.open', title: 'Open the pull request page', arguments: [vscode.Uri.parse(p.url)] };
+        const page = p?.url ? openableForgeUrl(p.url) : undefined;
+        if (page) item.command = { command: 'vscode.open', title: 'Open the pull request page', arguments: [vscode.Uri.parse(page, true)] };
         return withId(item, n);
       }
     }

@@ -13,6 +13,7 @@ import { answer, BadParam, RequestMetrics } from '../../src/sandbox/prometheus';
 import { BadQuery, extrapolatedRate } from '../../src/sandbox/promql';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { openSandbox, type TestSandbox } from './helpers';
+import { until } from '../poll';
 
 const T0 = 1_800_000_000_000; // a multiple of the 5 s scrape interval
 type Matrix = { resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
@@ -137,19 +138,25 @@ describe('query_range against the sandbox after inference traffic', () => {
 
   test('the dashboard\'s queries see the 80/20 split, the 5xx of a failing revision, the latency and a restart', async () => {
     assert.equal((await control('metrics/reset')).status, 200);
-    const sentFrom = Date.now();
+    // The steps' grid is fixed before the traffic: it starts 10 s before it, every 2 s. The
+    // restart waits for a step after the first 200 requests (else, on a fast machine, all of them
+    // and the restart fall between two steps and no drop can show), the query for the step after the last.
+    const stepMs = 2000;
+    const startMs = Date.now() - 10_000;
+    const nextStep = (t: number) => startMs + stepMs * (Math.floor((t - startMs) / stepMs) + 1);
+    const passed = async (t: number, what: string) => until(() => (Date.now() > t ? true : undefined), what, 10_000);
     await send(100);
     const fail = await control('revisions/user1-test/jukebox-predictor-00002/behavior', JSON.stringify({ errorRate: 0.25, latencyMs: 30 }));
     assert.equal(fail.status, 200);
     await send(100);
+    await passed(nextStep(Date.now()), 'a step between the first 200 requests and the restart');
     assert.equal((await control('revisions/user1-test/jukebox-predictor-00001/restart')).status, 200);
     await send(50);
     const client = createMetricsClient({ url: sb.prometheusUrl!, token, ca: readFileSync(sb.caFile) });
     const svc = { namespace: 'user1-test', name: 'jukebox' };
-    // steps ending now (the last one sees every request), starting at least 10 s before the traffic
-    const endMs = Date.now();
-    const stepMs = 2000;
-    const startMs = endMs - stepMs * Math.ceil((endMs - sentFrom + 10_000) / stepMs);
+    // the last step sees every request
+    const endMs = nextStep(Date.now());
+    await passed(endMs, 'the step after the last request');
     const times: number[] = [];
     for (let t = startMs; t <= endMs; t += stepMs) times.push(t);
     const range = { from: startMs, to: endMs, stepMs, times };

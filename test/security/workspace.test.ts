@@ -12,7 +12,7 @@
  *   runs no program a hostile repository configures (core.fsmonitor, core.pager, hooks…).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,27 +99,35 @@ describe('untrusted workspaces are read-only', () => {
   });
 
   it('each writing command\'s handler checks trust first, and nothing else publishes', () => {
-    const text = readFileSync(path.join(repoRoot, 'src', 'ui', 'commands.ts'), 'utf8');
-    const body = (name: string) => {
-      const start = text.search(new RegExp(`\\n  (?:async )?${name}\\(`));
-      assert.ok(start >= 0, `handler ${name}`);
-      return text.slice(start, text.indexOf('\n  }\n', start));
-    };
-    for (const [id, handler] of [['kserveCanary.setTraffic', 'setTraffic'], ['kserveCanary.promote', 'change'], ['kserveCanary.rollback', 'change']]) {
-      assert.match(text, new RegExp(`r\\('${id.replace('.', '\\.')}', \\(arg\\) => this\\.${handler}\\(`), `${id} → ${handler}`);
-      const lines = body(handler!).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//'));
-      const check = lines.findIndex((l) => /^if \(!this\.checkTrusted\(/.test(l));
-      assert.ok(check >= 1 && check <= 2, `${handler}: the trust check is its first statement`);
+    const ui = path.join(repoRoot, 'src', 'ui');
+    const read = (f: string) => readFileSync(path.join(ui, f), 'utf8');
+    const registry = read('commands.ts');
+    // The writing commands are registered as factories over the command context (commands-*.ts).
+    const factories: [string, string, string][] = [
+      ['kserveCanary.setTraffic', 'setTraffic(ctx)', 'commands-change.ts'],
+      ['kserveCanary.promote', "changeCommand(ctx, { kind: 'promote' })", 'commands-change.ts'],
+      ['kserveCanary.rollback', "changeCommand(ctx, { kind: 'rollback' })", 'commands-change.ts'],
+      ['kserveCanary.startRollout', 'startRollout(ctx)', 'commands-rollout.ts'],
+      ['kserveCanary.sendTraffic', 'sendTraffic(ctx)', 'commands-traffic.ts'],
+    ];
+    for (const [id, call, file] of factories) {
+      assert.ok(registry.includes(`r('${id}', ${call});`), `${id} → ${call}`);
+      const name = call.slice(0, call.indexOf('('));
+      const text = read(file);
+      const start = text.indexOf(`\nexport function ${name}(`);
+      assert.ok(start >= 0, `factory ${name} in ${file}`);
+      // The handler the factory returns: its first statement is the trust check.
+      const handler = text.slice(text.indexOf('return async (arg) => {', start), text.indexOf('\n}\n', start));
+      const lines = handler.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//'));
+      assert.match(lines[1] ?? '', /^if \(!ctx\.checkTrusted\(/, `${name}: the trust check is its first statement`);
     }
-    // publishAndFollow (the only caller of the publish backend) is reached from those handlers only.
-    const callers = [...text.matchAll(/this\.publishAndFollow\(/g)].map((m) => {
-      // the enclosing method: the last class-level method header before the call
-      const headers = [...text.slice(0, m.index).matchAll(/\n {2}(?:private |public )?(?:async )?(\w+)\([^\n]*\{\n/g)];
-      return headers.at(-1)?.[1];
-    });
-    assert.deepEqual([...new Set(callers)].sort(), ['change', 'setTraffic']);
-    assert.equal((text.match(/publishCanaryChange\(/g) ?? []).length, 1, 'one publish call site');
-    assert.match(text, /private checkTrusted\(what: string\): boolean \{\n\s+if \(this\.d\.trusted\(\)\) return true;/);
+    // The publishing use cases are called from those handlers' files only, once each.
+    const sources = readdirSync(ui).filter((f) => f.endsWith('.ts')).map((f) => [f, read(f)] as const);
+    const sites = (re: RegExp) => sources.flatMap(([f, t]) => (t.match(re) ?? []).map(() => f));
+    assert.deepEqual(sites(/\.changeCanary\(/g), ['commands-change.ts'], 'one change call site');
+    assert.deepEqual(sites(/\.runRollout\(/g), ['commands-rollout.ts'], 'one rollout call site');
+    assert.deepEqual(sites(/publishCanaryChange\(/g), [], 'the UI never publishes by itself');
+    assert.match(read('command-context.ts'), /\n {2}checkTrusted\(what: string\): boolean \{\n\s+if \(this\.d\.trusted\(\)\) return true;/);
   });
 });
 

@@ -1,6 +1,6 @@
-// Failures of the git side as the user sees them: a push the remote refuses gives an error
-// notification with the classified message and a "Show log" button, and nothing lands on the
-// remote; push mode "commit" commits locally and says it did not push. Last suite: it leaves
+// Failures of the git side as the user sees them: a push the remote's pre-receive hook declines
+// (a protected branch) gives an error notification with the classified message, "Propose a pull
+// request" and "Show log", nothing lands on the remote and the local branch is as it was; push mode "commit" commits locally and says it did not push. Last suite: it leaves
 // local commits that are not on the remote.
 import * as assert from 'node:assert/strict';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,10 +28,11 @@ describe('publish failures', function () {
     stubs.set(vscode.window, 'showInputBox', (async () => value) as typeof vscode.window.showInputBox);
   }
 
-  it('a push the remote refuses: error notification with the reason and "Show log", nothing on the remote', async () => {
+  it('a push the remote refuses: error notification with the reason, "Propose a pull request" and "Show log", nothing on the remote', async () => {
     writeFileSync(hook(), '#!/bin/sh\necho "pushes are frozen for the release" >&2\nexit 1\n');
     chmodSync(hook(), 0o755);
     const before = await remoteCommits();
+    const head = (await git(['rev-parse', 'HEAD'])).trim();
     const errors: { message: string; items: string[] }[] = [];
     stubs.set(vscode.window, 'showErrorMessage', (async (message: string, ...items: unknown[]) => {
       errors.push({ message, items: items.filter((i): i is string => typeof i === 'string') });
@@ -42,8 +43,10 @@ describe('publish failures', function () {
     assert.equal(errors.length, 1, JSON.stringify(errors));
     assert.match(errors[0]!.message, /^Set canary traffic: /);
     assert.match(errors[0]!.message, /refused|rejected/i, 'the classified reason, not a raw stack');
-    assert.deepEqual(errors[0]!.items, ['Show log']);
+    // a hook's decline of main is a protected branch: the pull-request path is offered (issue 15)
+    assert.deepEqual(errors[0]!.items, ['Propose a pull request', 'Show log']);
     assert.equal(await remoteCommits(), before, 'nothing on the remote');
+    assert.equal((await git(['rev-parse', 'HEAD'])).trim(), head, 'our commit is taken back: the branch is as it was');
   });
 
   it('push mode "commit": commits locally, says it did not push, the remote is unchanged', async () => {
