@@ -46,7 +46,7 @@ const noRawMarkdown = {
   message: 'Markdown tooltips come from markdownTooltip() in src/ui/notify.ts, built from sanitize.ts MarkdownText.',
 };
 // What only src/app calls: publishing, following and the rollout engine's ports (issue 15).
-const USE_CASE_MODULES = ['core/publish', 'core/rollout-git', 'cluster/rollout-ports', 'cluster/follow', 'cluster/store']
+const USE_CASE_MODULES = ['core/publish', 'core/publish-context', 'core/publish-pull', 'core/publish-push', 'core/rollout-git', 'cluster/rollout-ports', 'cluster/follow', 'cluster/store']
   .flatMap((m) => [`../${m}`, `../../${m}`]);
 const USE_CASE_MESSAGE = 'Publishing, following and rollouts go through the use cases in src/app (change, rollout, connection, traffic).';
 const shellRules = [noShell, noShellProgram, noChildProcessDefault, noChildProcessModule, noDynamicExec];

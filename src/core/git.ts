@@ -89,7 +89,7 @@ export interface GitRunnerOptions {
 /** What one git invocation is for, used to word errors. */
 export type GitOp = 'local' | 'fetch' | 'push';
 
-/** An error of our own runner, tagged like simple-git's plugin errors ('timeout', 'abort'). */
+/** An error of our own runner, tagged with what stopped git: the timeout or the abort signal. */
 class RunnerError extends Error {
   constructor(message: string, readonly plugin?: 'timeout' | 'abort') {
     super(message);

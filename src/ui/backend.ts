@@ -1,8 +1,8 @@
 /**
  * The heavy half of the extension, bundled separately (dist/backend.js) and loaded after
- * activate() returns: the cluster layer (@kubernetes/client-node), git publishing
- * (simple-git) and config editing (yaml). Loading it costs tens of milliseconds, which
- * activation must not pay. Nothing here imports vscode.
+ * activate() returns: the cluster layer (@kubernetes/client-node), git publishing (git run
+ * directly, core/git.ts) and config editing (yaml). Loading it costs tens of milliseconds,
+ * which activation must not pay. Nothing here imports vscode.
  */
 import { findKubeconfig, loadKubeconfig } from '../cluster/kubeconfig';
 
