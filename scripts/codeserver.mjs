@@ -5,7 +5,7 @@
 //
 // As a module:
 //   ensureCodeServer()  -> { version, dir, entry }         idempotent, locked against concurrent runs
-//   startCodeServer({ port, workspace, extensionsDir, userDataDir, env, runDir, args })
+//   startCodeServer({ port, workspace, extensionsDir, userDataDir, env, runDir, args, settings })
 //                       -> { url, port, process, stop() }   loopback only, --auth none; port 0
 //                          (the default): the port the system gives it when it binds
 //   installExtension({ vsix, extensionsDir, userDataDir, runDir })
@@ -282,6 +282,22 @@ function writeDefaultSettings(userDataDir) {
   writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
+/**
+ * Sets these user settings on every start, keeping the others (values that change from run to
+ * run, such as the sandbox Prometheus' port). The file is the plain JSON written above.
+ */
+function mergeUserSettings(userDataDir, settings) {
+  if (Object.keys(settings).length === 0) return;
+  const file = path.join(userDataDir, 'User', 'settings.json');
+  let now;
+  try {
+    now = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot update ${file} (${err.message}); fix or delete it, or start with --fresh`, { cause: err });
+  }
+  writeFileSync(file, `${JSON.stringify({ ...now, ...settings }, null, 2)}\n`);
+}
+
 /** Installs a .vsix into `extensionsDir` (offline). */
 export async function installExtension({ vsix, extensionsDir, userDataDir, runDir }) {
   const { entry } = await ensureCodeServer();
@@ -301,7 +317,7 @@ export async function installExtension({ vsix, extensionsDir, userDataDir, runDi
  * runDir (config, user data and extensions unless given, TMPDIR, XDG_*). stop() ends every
  * process it started.
  */
-export async function startCodeServer({ port = 0, workspaceTrust = false, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000 }) {
+export async function startCodeServer({ port = 0, workspaceTrust = false, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000, settings = {} }) {
   if (!runDir) throw new Error('startCodeServer: runDir is required');
   const { entry } = await ensureCodeServer();
   mkdirSync(runDir, { recursive: true });
@@ -309,6 +325,7 @@ export async function startCodeServer({ port = 0, workspaceTrust = false, worksp
   userDataDir ??= path.join(runDir, 'user-data');
   mkdirSync(extensionsDir, { recursive: true });
   writeDefaultSettings(userDataDir);
+  mergeUserSettings(userDataDir, settings);
   const argv = [
     entry,
     '--auth', 'none', // loopback only, see --bind-addr

@@ -1,13 +1,20 @@
 // `npm start`: the extension in code-server, on the sandbox cluster, in one command.
 //
-//   npm start [-- --port 8080] [-- --fresh]
+//   npm start [-- --port 8080] [-- --fresh] [-- --no-inference]
 //
 // Builds and packages the extension, installs code-server once (.cache/code-server/), starts the
 // sandbox, installs the .vsix into code-server and serves the workbench on 127.0.0.1:<port> with
 // KUBECONFIG pointing at the sandbox and its gitops clone as the workspace. Everything lives in
 // .run/ (git-ignored); --fresh starts from an empty one. Ctrl-C stops every process it started.
+// By default the sandbox also serves inference on loopback and its Prometheus API, and code-server's
+// user settings point kserveCanary.prometheus.url at it (the canary dashboard, Send test traffic).
+// User settings, not the checkout's .vscode/settings.json: a URL from the workspace is a
+// repository's choice and the extension asks before sending the kubeconfig token there
+// (src/ui/prometheus-trust.ts); this one is the launcher's, i.e. the user's. The port changes
+// from run to run, so every start rewrites that one setting and keeps the others.
 //
-// test-browser.mjs uses launch() to get the same setup in a temporary folder.
+// The browser tests use launch() to get the same setup in a temporary folder; launch() leaves
+// inference off unless asked (`inference: true`, which also sets the Prometheus URL).
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -78,10 +85,18 @@ export async function launch({ runDir, port, sandboxPort, log = (m) => console.l
     userDataDir,
     runDir: csDir,
     env: { KUBECONFIG: sandbox.info.kubeconfig },
+    settings: prometheusSettings(sandbox.info, inference),
   });
   onShutdown(() => codeServer.stop());
   step(`code-server serving ${codeServer.url}`);
   return { url: codeServer.url, workspace: sandbox.info.gitopsClone, sandbox, codeServer, vsix, runDir };
+}
+
+/** The user setting that points the extension at the sandbox's Prometheus (none without inference). */
+function prometheusSettings(info, inference) {
+  if (!inference) return {};
+  if (!info.prometheusUrl) throw new Error('the sandbox was started with inference but reports no Prometheus URL; see .run/logs/sandbox.log');
+  return { 'kserveCanary.prometheus.url': info.prometheusUrl };
 }
 
 let stopping = false;
@@ -91,11 +106,17 @@ async function main() {
     options: {
       port: { type: 'string', default: '8080' },
       fresh: { type: 'boolean', default: false },
+      'no-inference': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start [-- --port N] [-- --fresh]\n  --port N   serve code-server on 127.0.0.1:N (default 8080; 0: any free port)\n  --fresh    forget the previous run (sandbox state, workbench settings) in .run/');
+    console.log([
+      'usage: npm start [-- --port N] [-- --fresh] [-- --no-inference]',
+      '  --port N         serve code-server on 127.0.0.1:N (default 8080; 0: any free port)',
+      '  --fresh          forget the previous run (sandbox state, workbench settings) in .run/',
+      '  --no-inference   no inference endpoints nor Prometheus in the sandbox (no observed split, no dashboard charts)',
+    ].join('\n'));
     return 0;
   }
   const port = Number(values.port);
@@ -108,7 +129,8 @@ async function main() {
 
   const started = Date.now();
   // The sandbox takes any free port; it rewrites .run/sandbox/kubeconfig on every start.
-  const env = await launch({ runDir, port });
+  const inference = !values['no-inference'];
+  const env = await launch({ runDir, port, inference });
   const kubeconfig = env.sandbox.info.kubeconfig;
   console.log(`
 KServe Canary is running in code-server (ready in ${secondsSince(started)} s):
@@ -119,7 +141,9 @@ KServe Canary is running in code-server (ready in ${secondsSince(started)} s):
   Things to try:
     - open the "KServe Canary" view in the activity bar: environments test and prod,
       jukebox at "prev 80% · latest 20%"; click it to follow it in the status bar
-    - F1 -> "KServe Canary: Set canary traffic" -> jukebox / test -> 35, and watch the
+${inference ? `    - with test/jukebox selected: F1 -> "KServe Canary: Open canary dashboard", then its
+      Send test traffic button; the observed split follows (Prometheus: ${env.sandbox.info.prometheusUrl})
+` : ''}    - F1 -> "KServe Canary: Set canary traffic" -> jukebox / test -> 35, and watch the
       status bar follow the change through git and the cluster
     - from a terminal:  KUBECONFIG=${path.relative(process.cwd(), kubeconfig)} node bin/kserve-canary.js status --gitops ${path.relative(process.cwd(), env.workspace)}
 

@@ -14,6 +14,11 @@
 // browser.tap), which scripts/reliability-report.mjs uses to read only this run's files.
 // A stage fails when it runs no test at all (no file matched, its script is missing, or it
 // reported zero tests), whatever its exit code.
+// Before the unit stage, when a selected file carries the marker line
+//   // needs: kube-apiserver
+// (the real API server tier), scripts/build-apiserver.mjs builds that server (cached by content,
+// so a warm run is a no-op; ~20 min cold on 2 cores); when it fails (Go missing: its one line
+// says what to install) the unit stage fails without running.
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -53,11 +58,40 @@ function unitFiles() {
     .sort();
 }
 
-function run(cmd, argv, env = {}) {
+/** The marker line of the unit files that start the real kube-apiserver. */
+const NEEDS_APISERVER = /^\/\/ needs: kube-apiserver\b/m;
+const needsApiserver = (files) => files.filter((f) => NEEDS_APISERVER.test(readFileSync(path.join(root, f), 'utf8')));
+
+/** Runs a command with our stdio; `onStderr` also sees its stderr (still shown). */
+function run(cmd, argv, env = {}, onStderr) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    const stdio = onStderr ? ['inherit', 'inherit', 'pipe'] : 'inherit';
+    const child = spawn(cmd, argv, { cwd: root, stdio, env: { ...process.env, ...env } });
+    child.stderr?.on('data', (chunk) => {
+      process.stderr.write(chunk);
+      onStderr(chunk.toString());
+    });
+    child.on('error', () => resolve(1));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
+}
+
+/**
+ * Builds the real kube-apiserver when a selected unit file needs it. Returns the stage's
+ * problem (the build script's last stderr line, e.g. what to install) or undefined.
+ */
+async function buildApiserver(files, env) {
+  const needing = needsApiserver(files);
+  if (needing.length === 0) return undefined;
+  const build = path.join(scriptsDir, 'build-apiserver.mjs');
+  const rel = path.relative(root, build);
+  if (!existsSync(build)) return `${rel} is missing (the real API server tier needs it)`;
+  console.log(`unit: ${needing.length} file(s) need the real kube-apiserver: node ${rel} (a no-op once built; ~20 min cold on 2 cores)`);
+  let errText = '';
+  const built = await run(process.execPath, [build], env, (t) => { errText += t; });
+  if (built === 0) return undefined;
+  const last = errText.trim().split('\n').pop() || `exit ${built}`;
+  return `the real API server could not be built (${needing.length} unit file(s) need it): ${last}`;
 }
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -91,6 +125,8 @@ for (const stage of stages) {
     const files = unitFiles();
     if (files.length === 0) {
       problem = `no unit test file matches ${filters.length ? filters.join(', ') : 'test/'}`;
+      code = 1;
+    } else if ((problem = await buildApiserver(files, env))) {
       code = 1;
     } else {
       code = await run(process.execPath, [

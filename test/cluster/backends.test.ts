@@ -7,6 +7,7 @@
  * Then `status --json` must show the same services, splits and verdicts on both.
  * The real server missing (no binary, no Go): its tests fail with one line saying what to install.
  */
+// needs: kube-apiserver (scripts/test.mjs builds it with scripts/build-apiserver.mjs before the unit stage)
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// A newcomer's session in the browser, against the same setup `npm start` makes (in a fresh temporary
+// A newcomer's session in the browser, against the setup `npm start` makes without inference (in a fresh temporary
 // run folder, on ephemeral ports): the view, setting a canary, Grafana, a refused value, promote,
 // a progressive rollout, the CLI in the integrated terminal, losing the cluster and getting it
 // back. Run by scripts/test-browser.mjs; screenshots of each step go to test-results/screenshots/.

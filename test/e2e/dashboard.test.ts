@@ -1,5 +1,5 @@
-// The canary dashboard in code-server (issue 16), on the setup `npm start` makes plus inference
-// endpoints and the sandbox's Prometheus (kserveCanary.prometheus.url in the user settings): open
+// The canary dashboard in code-server (issue 16), on the setup `npm start` makes by default:
+// inference endpoints and the sandbox's Prometheus (kserveCanary.prometheus.url in the user settings): open
 // it from the palette on test/jukebox, see both revisions at 80/20 and the commit markers, send
 // test traffic from its button, and see both revisions' series arrive. Screenshots in the dark
 // and the light theme (media/dashboard.png, media/dashboard-light.png with --update-screenshot).
@@ -61,7 +61,10 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
     onShutdown(() => removeDir(runDir));
     env = await launch({ runDir, port: 0, inference: true, log: (m) => console.log(`# ${m}`) });
     assert.ok(env.sandbox.info.prometheusUrl, 'the sandbox serves Prometheus');
-    userSettings({ 'kserveCanary.prometheus.url': env.sandbox.info.prometheusUrl, 'workbench.colorTheme': 'Default Dark Modern' });
+    // launch() with inference points the user settings at the sandbox's Prometheus, as npm start does.
+    const file = path.join(env.runDir, 'code-server', 'user-data', 'User', 'settings.json');
+    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)['kserveCanary.prometheus.url'], env.sandbox.info.prometheusUrl);
+    userSettings({ 'workbench.colorTheme': 'Default Dark Modern' });
     const chromium = await launchChromium(runDir);
     browser = chromium.browser;
     onShutdown(() => browser.close().catch(() => {}));

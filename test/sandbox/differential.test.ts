@@ -6,6 +6,7 @@
  * src/sandbox/README.md, "Accepted differences from kube-apiserver"); an accepted difference
  * that no longer shows fails too, so the list stays true. No real server here: fails, one line.
  */
+// needs: kube-apiserver (scripts/test.mjs builds it with scripts/build-apiserver.mjs before the unit stage)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runSequence } from './differential-steps';

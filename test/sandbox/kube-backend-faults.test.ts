@@ -6,6 +6,7 @@
  * watching (token file edited, server restarted), and watch bookmarks. Each ends with the store
  * equal to the server's truth and one classified problem (one episode) per fault.
  */
+// needs: kube-apiserver (scripts/test.mjs builds it with scripts/build-apiserver.mjs before the unit stage)
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';

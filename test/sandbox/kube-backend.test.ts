@@ -4,6 +4,7 @@
  * RBAC (403 outside its RoleBindings and cluster-wide), the product's store equal to the server's
  * truth through a rollout driven by the controllers, a 403 episode, and the CLI's --backend.
  */
+// needs: kube-apiserver (scripts/test.mjs builds it with scripts/build-apiserver.mjs before the unit stage)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -3,7 +3,9 @@
  * with each stage's counts and the sha256 of its result file), and a stage that runs no test
  * fails the run: no unit file matched, the stage script is missing, or it reported zero tests.
  * Runs against a temporary results folder (KSC_TEST_RESULTS_DIR) and fake stage scripts
- * (KSC_TEST_SCRIPTS_DIR), so the real test-results/ is left alone.
+ * (KSC_TEST_SCRIPTS_DIR), so the real test-results/ is left alone. Before the unit stage, files
+ * marked "// needs: kube-apiserver" get scripts/build-apiserver.mjs run (a fake one here, or the
+ * real one with no go on PATH: nothing is built).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,15 +31,17 @@ describe('scripts/test.mjs', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-testmjs-'));
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  const testMjs = (name: string, args: string[], stages: Record<string, string> = {}) => {
+  /** `scripts`: more files of the fake scripts folder; `env`: `scriptsDir` replaces that folder. */
+  const testMjs = (name: string, args: string[], stages: Record<string, string> = {}, more: { scripts?: Record<string, string>; env?: Record<string, string>; scriptsDir?: string } = {}) => {
     const results = path.join(tmp, name, 'results');
-    const scripts = path.join(tmp, name, 'scripts');
+    const scripts = more.scriptsDir ?? path.join(tmp, name, 'scripts');
     mkdirSync(results, { recursive: true });
     mkdirSync(scripts, { recursive: true });
     for (const [stage, text] of Object.entries(stages)) writeFileSync(path.join(scripts, `test-${stage}.mjs`), text);
-    const r = spawnSync(process.execPath, [SCRIPT, ...args], {
-      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, KSC_TEST_RESULTS_DIR: results, KSC_TEST_SCRIPTS_DIR: scripts, KSC_RUN_ID: '' },
-    });
+    for (const [file, text] of Object.entries(more.scripts ?? {})) writeFileSync(path.join(scripts, file), text);
+    const env: NodeJS.ProcessEnv = { ...process.env, KSC_TEST_RESULTS_DIR: results, KSC_TEST_SCRIPTS_DIR: scripts, KSC_RUN_ID: '', ...more.env };
+    delete env.NODE_TEST_CONTEXT; // this runner's own mark: a unit stage under it would run no file
+    const r = spawnSync(process.execPath, [SCRIPT, ...args], { cwd: repoRoot, encoding: 'utf8', env });
     const runFile = path.join(results, 'run.json');
     return { code: r.status, out: r.stdout + r.stderr, results, run: existsSync(runFile) ? JSON.parse(readFileSync(runFile, 'utf8')) : undefined };
   };
@@ -84,5 +88,44 @@ describe('scripts/test.mjs', () => {
     assert.equal(r.code, 1, r.out);
     assert.equal(existsSync(path.join(results, 'exthost-results.json')), false);
     assert.equal(r.run.stages.exthost.sha256, null);
+  });
+
+  // A fake scripts/build-apiserver.mjs: records that it ran (with the run's id), then fails with a line.
+  const fakeBuild = (ranFile: string) => `
+import { writeFileSync } from 'node:fs';
+writeFileSync(${JSON.stringify(ranFile)}, process.env.KSC_RUN_ID);
+console.error('build-apiserver: fake build refused');
+process.exit(1);
+`;
+
+  it('a unit file marked "needs: kube-apiserver" runs build-apiserver.mjs first; its failure fails the stage with its line', () => {
+    const ran = path.join(tmp, 'build-ran');
+    const r = testMjs('build-fails', ['unit', 'test/sandbox/kube-backend.test.ts'], {}, { scripts: { 'build-apiserver.mjs': fakeBuild(ran) } });
+    assert.equal(r.code, 1, r.out);
+    assert.equal(readFileSync(ran, 'utf8'), r.run.id, 'the build ran in this run');
+    assert.match(r.run.stages.unit.problem, /could not be built \(1 unit file\(s\) need it\): build-apiserver: fake build refused$/);
+    assert.equal(existsSync(path.join(r.results, 'unit.tap')), false, 'no unit test ran');
+    assert.match(r.out, /tests: 0 passed, 1 failed/);
+  });
+
+  it('unit files without the marker do not build the real server', () => {
+    const ran = path.join(tmp, 'build-not-ran');
+    const r = testMjs('no-build', ['unit', 'test/core/duration.test.ts'], {}, { scripts: { 'build-apiserver.mjs': fakeBuild(ran) } });
+    assert.equal(r.code, 0, r.out);
+    assert.equal(existsSync(ran), false);
+    assert.ok(r.run.stages.unit.passed > 0);
+  });
+
+  it('with the real build-apiserver.mjs and no go on PATH (nothing cached), the stage fails with its one line on installing Go', () => {
+    const emptyPath = path.join(tmp, 'no-go-bin');
+    mkdirSync(emptyPath, { recursive: true });
+    const r = testMjs('no-go', ['unit', 'test/sandbox/differential.test.ts'], {}, {
+      scriptsDir: path.join(repoRoot, 'scripts'),
+      env: { PATH: emptyPath, KSC_KUBE_APISERVER_CACHE: path.join(tmp, 'empty-cache') },
+    });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^build-apiserver: Go is not installed or not on PATH: install Go 1\.26/m);
+    assert.match(r.run.stages.unit.problem, /: build-apiserver: Go is not installed or not on PATH: install Go 1\.26/);
+    assert.equal(existsSync(path.join(r.results, 'unit.tap')), false);
   });
 });
