@@ -32,7 +32,7 @@ describe('publish failures', function () {
     writeFileSync(hook(), '#!/bin/sh\necho "pushes are frozen for the release" >&2\nexit 1\n');
     chmodSync(hook(), 0o755);
     const before = await remoteCommits();
-    const head = (await git(['rev-parse', 'HEAD'])).trim();
+    const head = (await git(['rev-parse', 'HEAD'], sandbox().gitopsClone)).trim();
     const errors: { message: string; items: string[] }[] = [];
     stubs.set(vscode.window, 'showErrorMessage', (async (message: string, ...items: unknown[]) => {
       errors.push({ message, items: items.filter((i): i is string => typeof i === 'string') });
@@ -46,7 +46,7 @@ describe('publish failures', function () {
     // a hook's decline of main is a protected branch: the pull-request path is offered (issue 15)
     assert.deepEqual(errors[0]!.items, ['Propose a pull request', 'Show log']);
     assert.equal(await remoteCommits(), before, 'nothing on the remote');
-    assert.equal((await git(['rev-parse', 'HEAD'])).trim(), head, 'our commit is taken back: the branch is as it was');
+    assert.equal((await git(['rev-parse', 'HEAD'], sandbox().gitopsClone)).trim(), head, 'our commit is taken back: the branch is as it was');
   });
 
   it('push mode "commit": commits locally, says it did not push, the remote is unchanged', async () => {
