@@ -51,7 +51,10 @@ describe('real-server faults (kube-apiserver backend)', () => {
   it('watch bookmarks: the real server sends BOOKMARK events carrying a resourceVersion, no object', async () => {
     const list = (await kubeCall(sb.asUser(), 'GET', ISVCS)).body as { metadata: { resourceVersion: string } };
     const events = await new Promise<{ type: string; object: { metadata: Record<string, unknown> } }[]>((resolve, reject) => {
-      const url = new URL(`${ISVCS}?watch=1&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=${list.metadata.resourceVersion}`, sb.server);
+      // The watch cache sends a bookmark 2 s before the watch's deadline, and none at all when the
+      // watcher is registered after that point (k8s.io/apiserver cacher: nextBookmarkTime): a
+      // deadline of 10 s leaves a loaded machine 8 s to register it.
+      const url = new URL(`${ISVCS}?watch=1&allowWatchBookmarks=true&timeoutSeconds=10&resourceVersion=${list.metadata.resourceVersion}`, sb.server);
       const got: string[] = [];
       https
         .get(url, { ca: sb.asUser().ca, headers: { authorization: `Bearer ${sb.asUser().token}` } }, (res) => {
