@@ -1,7 +1,8 @@
 /**
  * Prometheus / Thanos client: the observed traffic split per revision and the rollout
  * gates (error rate, p95 latency) of one revision (domain.md §5). The gates' queries are in
- * metrics-gates.ts, PromQL escaping and MetricsError in metrics-promql.ts (both re-exported).
+ * metrics-gates.ts, PromQL escaping and MetricsError in metrics-promql.ts, the observed split's
+ * queries and reading in metrics-split.ts (all re-exported).
  *
  * - `GET <base>/api/v1/query?query=…` (instant queries), answers
  *   `{"status":"success","data":{"resultType":"vector","result":[{"metric":{…},"value":[ts,"v"]}]}}`.
@@ -16,26 +17,23 @@
  *   the server answers is cleaned of the token sent and passed through redact().
  * - TLS is verified: the system CAs, plus the kubeconfig cluster's CA and an extra CA when
  *   given; the kubeconfig's insecure-skip-tls-verify is not carried over.
- * - Split: `revision_request_count` (Knative queue-proxy, labels namespace_name,
- *   configuration_name, revision_name) rate by revision_name; when that has no series,
- *   per-pod `ovms_requests_success` with pods `<model>-predictor-000NN-deployment-…`
- *   mapped to revision `<model>-predictor-000NN`. Nothing found → absent with the reason.
+ * - Split: `revision_request_count` by revision, else `ovms_requests_success` by pod
+ *   (metrics-split.ts).
  */
 import * as fs from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CanaryError } from '../core/errors';
 import { HttpFailure, httpRequest } from '../core/http';
-import { sharesOf, type AbsentReason, type ObservedSplit } from '../core/observed';
-import { formatDuration, promRange } from '../core/plan';
 import { redact } from '../core/redact';
 import { CredentialError, kubeBearer } from './credentials';
 import { matrixOf, rangeParams, trustingAgent, type PromData, type PromRange, type PromSeries } from './dashboard-matrix';
 import { findKubeconfig, loadKubeconfig } from './kubeconfig';
-import { failureText, MetricsError, promRegexLiteral, promString } from './metrics-promql';
+import { MetricsError } from './metrics-promql';
 
-// PromQL escaping, the query error, and the rollout gates' queries live beside this file; imported from here.
+// PromQL escaping, the query error, the rollout gates' queries and the observed split live beside this file; imported from here.
 export { MetricsError, promRegexLiteral, promString } from './metrics-promql';
 export { gateQueries, readGates, revisionSelector, type GateReading } from './metrics-gates';
+export { knativeSplitQuery, observedSplit, ovmsSplitQuery, revisionOfPod, type ServiceRef } from './metrics-split';
 
 export interface PrometheusSettings {
   /** Base URL of Prometheus or the Thanos querier, e.g. `https://thanos-querier-openshift-monitoring.apps.example.com`. */
@@ -276,78 +274,4 @@ export async function metricsFromSettings(s: PrometheusSettings, kube?: MetricsK
   let inflight: Promise<string | undefined> | undefined;
   const bearer = () => (inflight ??= kubeBearer(kc).then((b) => b.token).finally(() => (inflight = undefined)));
   return createMetricsClient({ ...common, bearer });
-}
-
-/** Revision of a predictor pod: `jukebox-predictor-00002-deployment-6d8f-abcde` → `jukebox-predictor-00002`. */
-export function revisionOfPod(pod: string): string | undefined {
-  const m = /^(.+-\d{5})-deployment-/.exec(pod);
-  return m ? m[1] : undefined;
-}
-
-export interface ServiceRef {
-  namespace: string;
-  /** InferenceService name. */
-  name: string;
-  prevRevision: string | undefined;
-  latestRevision: string | undefined;
-}
-
-/** The Knative query: request rate per revision of the service's predictor over the window. */
-export function knativeSplitQuery(svc: Pick<ServiceRef, 'namespace' | 'name'>, range: string): string {
-  const conf = `${promRegexLiteral(svc.name)}-predictor(-default)?`;
-  return `sum by (revision_name) (rate(revision_request_count{namespace_name=${promString(svc.namespace)},configuration_name=~${promString(conf)}}[${range}]))`;
-}
-
-/** The OpenVINO fallback: request rate per predictor pod over the window. */
-export function ovmsSplitQuery(svc: Pick<ServiceRef, 'namespace' | 'name'>, range: string): string {
-  return `sum by (pod) (rate(ovms_requests_success{namespace=${promString(svc.namespace)},name=${promString(svc.name)}}[${range}]))`;
-}
-
-function absent(window: string, reason: AbsentReason, message: string, now: Date): ObservedSplit {
-  return { kind: 'absent', window, reason, message, at: now.toISOString() };
-}
-
-function observedFrom(byRevision: Record<string, number>, svc: ServiceRef, window: string, source: 'knative' | 'ovms', now: Date): ObservedSplit {
-  const totalRps = Object.values(byRevision).reduce((a, b) => a + b, 0);
-  if (!(totalRps > 0)) {
-    return absent(window, 'no-traffic', `No requests reached ${svc.name} in ${svc.namespace} over the last ${window} (${source === 'knative' ? 'revision_request_count' : 'ovms_requests_success'} is 0).`, now);
-  }
-  // KServe may point `prev` at the latest revision itself (a canary percent without a new
-  // revision): then there is one revision, and it is the latest.
-  const prevRps = svc.prevRevision !== undefined && svc.prevRevision !== svc.latestRevision ? (byRevision[svc.prevRevision] ?? 0) : undefined;
-  const latestRps = svc.latestRevision !== undefined ? (byRevision[svc.latestRevision] ?? 0) : undefined;
-  const s = sharesOf(prevRps, latestRps, totalRps);
-  return { kind: 'observed', window, byRevision, prevPercent: s.prev, latestPercent: s.latest, totalRps, source, at: now.toISOString() };
-}
-
-/**
- * The observed split of one service over `windowMs` (default 5 min). Never throws for
- * metric problems: they come back as `absent` with the reason. `client` undefined means
- * no Prometheus is configured.
- */
-export async function observedSplit(client: MetricsClient | undefined, svc: ServiceRef, opts: { windowMs?: number; signal?: AbortSignal; now?: () => Date } = {}): Promise<ObservedSplit> {
-  const windowMs = opts.windowMs ?? 300000;
-  const window = formatDuration(windowMs);
-  const range = promRange(windowMs);
-  const now = opts.now?.() ?? new Date();
-  if (!client) return absent(window, 'not-configured', 'No Prometheus configured: set its URL (kserveCanary.prometheus.url, or --prometheus) to see the observed split.', now);
-  try {
-    const kn = await client.query(knativeSplitQuery(svc, range), opts.signal);
-    const byRev: Record<string, number> = {};
-    for (const s of kn) {
-      const rev = s.metric.revision_name;
-      if (rev && Number.isFinite(s.value)) byRev[rev] = (byRev[rev] ?? 0) + s.value;
-    }
-    if (Object.keys(byRev).length) return observedFrom(byRev, svc, window, 'knative', now);
-    const ov = await client.query(ovmsSplitQuery(svc, range), opts.signal);
-    const byPodRev: Record<string, number> = {};
-    for (const s of ov) {
-      const rev = s.metric.pod ? revisionOfPod(s.metric.pod) : undefined;
-      if (rev && Number.isFinite(s.value)) byPodRev[rev] = (byPodRev[rev] ?? 0) + s.value;
-    }
-    if (Object.keys(byPodRev).length) return observedFrom(byPodRev, svc, window, 'ovms', now);
-    return absent(window, 'no-data', `Prometheus has no revision_request_count nor ovms_requests_success series for ${svc.name} in ${svc.namespace}.`, now);
-  } catch (e) {
-    return absent(window, 'query-failed', failureText(e), now);
-  }
 }

@@ -36,7 +36,8 @@ import fc from 'fast-check';
 import { applyCanaryAction, parseModelConfig } from '../../src/core/config';
 import { CanaryError } from '../../src/core/errors';
 import type { CanaryAction } from '../../src/core/types';
-import { docArb, renderDoc, type Rendered } from './config-fuzz-gen';
+import { docArb } from './config-fuzz-gen';
+import { renderDoc, type Rendered } from './config-fuzz-render';
 import { helmReading, rendersFine, unavoidableRefusal, type Verdict } from './helm-oracle';
 import { writeFigures } from '../figures';
 
