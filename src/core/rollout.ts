@@ -19,12 +19,14 @@
  *
  * This file owns the run itself (RolloutRun: steps, waits, approvals, rollback, promotion);
  * its types are in rollout-types.ts, the gates' judgement in rollout-gates.ts, the trailer and
- * the start point from git in rollout-resume.ts, all re-exported from here.
+ * the start point from git in rollout-resume.ts, the requests and interruptible waits and the
+ * real clock in rollout-control.ts, all re-exported from here.
  */
 import { CanaryError, isCanaryError } from './errors';
 import type { CanaryAction } from './types';
 import { describeGates, describePlan, formatDuration, hasGates, planHash, type PlanStep } from './plan';
 import { evaluateGates } from './rollout-gates';
+import { Interrupted, RunControl, type RunRequest } from './rollout-control';
 import { describePercent, effective, formatTrailer, startPoint } from './rollout-resume';
 import type {
   ApprovalAnswer,
@@ -35,7 +37,6 @@ import type {
   LiveInfo,
   RolloutOptions,
   RolloutOutcome,
-  RolloutPorts,
   RolloutResult,
   RolloutEvent,
 } from './rollout-types';
@@ -57,15 +58,8 @@ export type {
   RolloutResult,
 } from './rollout-types';
 export { evaluateGates } from './rollout-gates';
+export { systemClock } from './rollout-control';
 export { formatTrailer, parseTrailer, rolloutState, startPoint, TRAILER_KEY, type RolloutState, type RolloutTrailer, type StartPoint } from './rollout-resume';
-
-type Request = 'promote' | 'abort' | 'approve';
-
-class Interrupted extends Error {
-  constructor(readonly by: 'stop' | 'request') {
-    super('interrupted');
-  }
-}
 
 /**
  * One run of a plan. `result` settles when the run ends; promote(), abort() and approve()
@@ -73,8 +67,7 @@ class Interrupted extends Error {
  */
 export class RolloutRun {
   readonly result: Promise<RolloutResult>;
-  private readonly requests: Request[] = [];
-  private readonly wakers = new Set<() => void>();
+  private readonly control: RunControl;
   private readonly commits: { sha: string; message: string }[] = [];
   private readonly hash: string;
   private readonly n: number;
@@ -85,27 +78,23 @@ export class RolloutRun {
   constructor(private readonly o: RolloutOptions) {
     this.hash = planHash(o.plan);
     this.n = o.plan.steps.length;
+    this.control = new RunControl(o.signal);
     this.result = this.run();
   }
 
   /** Finish now: promote (100% latest) with a commit. */
   promote(): void {
-    this.request('promote');
+    this.control.request('promote');
   }
 
   /** Roll back now (0%) with a commit. */
   abort(): void {
-    this.request('abort');
+    this.control.request('abort');
   }
 
   /** Approve the step waiting for an approval (ignored otherwise). */
   approve(): void {
-    this.request('approve');
-  }
-
-  private request(r: Request): void {
-    this.requests.push(r);
-    for (const w of [...this.wakers]) w();
+    this.control.request('approve');
   }
 
   private emit(e: RolloutEvent): void {
@@ -118,43 +107,6 @@ export class RolloutRun {
 
   private get stopped(): boolean {
     return this.o.signal?.aborted ?? false;
-  }
-
-  private takeRequest(accept: Request[]): Request | undefined {
-    const i = this.requests.findIndex((r) => accept.includes(r));
-    if (i < 0) return undefined;
-    const [r] = this.requests.splice(i, 1);
-    return r;
-  }
-
-  /**
-   * Runs one interruptible wait: settles with the port's value, or throws Interrupted when
-   * the run is stopped or a request arrives (even if the port ignores its signal).
-   */
-  private async wait<T>(fn: (signal: AbortSignal) => Promise<T>, interruptBy: Request[]): Promise<T> {
-    if (this.stopped) throw new Interrupted('stop');
-    if (this.requests.some((r) => interruptBy.includes(r))) throw new Interrupted('request');
-    const ctl = new AbortController();
-    const onStop = () => ctl.abort();
-    const onWake = () => {
-      if (this.requests.some((r) => interruptBy.includes(r))) ctl.abort();
-    };
-    this.o.signal?.addEventListener('abort', onStop, { once: true });
-    this.wakers.add(onWake);
-    let rejectInterrupt!: (e: Error) => void;
-    const interrupted = new Promise<never>((_, rej) => (rejectInterrupt = rej));
-    ctl.signal.addEventListener('abort', () => rejectInterrupt(new Interrupted(this.stopped ? 'stop' : 'request')), { once: true });
-    try {
-      return await Promise.race([fn(ctl.signal), interrupted]);
-    } catch (e) {
-      if (ctl.signal.aborted) throw new Interrupted(this.stopped ? 'stop' : 'request');
-      throw e;
-    } finally {
-      this.o.signal?.removeEventListener('abort', onStop);
-      this.wakers.delete(onWake);
-      interrupted.catch(() => undefined);
-      ctl.abort();
-    }
   }
 
   private end(outcome: RolloutOutcome, reason: string): RolloutResult {
@@ -186,7 +138,7 @@ export class RolloutRun {
         this.stepNo = i + 1;
         const step = plan.steps[i]!;
         const last = i === this.n - 1;
-        const early = this.takeRequest(['promote', 'abort']);
+        const early = this.control.take(['promote', 'abort']);
         if (early) return await this.finishOnRequest(early);
         if (!committed && i !== start.index) {
           const now = await ports.readGit(this.o.signal);
@@ -216,7 +168,7 @@ export class RolloutRun {
     } catch (e) {
       if (e instanceof Interrupted) {
         if (e.by === 'stop') return this.end('stopped', `Stopped at step ${this.stepNo}/${this.n}; git keeps ${describePercent(this.expected)}. Run the rollout again to resume.`);
-        const r = this.takeRequest(['promote', 'abort']);
+        const r = this.control.take(['promote', 'abort']);
         if (r) return await this.finishOnRequest(r);
       }
       throw e;
@@ -235,7 +187,7 @@ export class RolloutRun {
     const { ports } = this.o;
     if (!sha) throw new CanaryError('git', 'no-head', 'Could not tell which commit the cluster should serve (no HEAD).', 'Check the gitops checkout.');
     try {
-      const info = await this.wait((signal) => ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: i + 1, message: line }) }, signal), ['promote', 'abort']);
+      const info = await this.control.wait((signal) => ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: i + 1, message: line }) }, signal), ['promote', 'abort']);
       this.emit({ kind: 'live', step: i + 1, message: `Step ${i + 1}/${this.n} is live: ${percent === undefined ? '100% latest' : `latest ${percent}%`}` });
       return { kind: 'live', info };
     } catch (e) {
@@ -259,7 +211,7 @@ export class RolloutRun {
       lastEval = { verdict: 'inconclusive', summary: 'the cluster did not say which revision is the canary, so the gates cannot be measured' };
     }
     const measure = async (): Promise<GateEvaluation> => {
-      const reading = await this.wait((signal) => ports.gates!({ namespace: info.namespace!, revision: info.latestRevision!, windowMs }, signal), ['promote', 'abort']);
+      const reading = await this.control.wait((signal) => ports.gates!({ namespace: info.namespace!, revision: info.latestRevision!, windowMs }, signal), ['promote', 'abort']);
       const ev = evaluateGates(plan.gates, reading);
       this.emit({ kind: 'gates', step: i + 1, message: `Step ${i + 1}/${this.n}: ${ev.summary}`, reading, evaluation: ev });
       return ev;
@@ -269,10 +221,10 @@ export class RolloutRun {
       const until = ports.now() + step.pauseMs;
       const every = Math.max(1000, Math.min(this.o.checkEveryMs ?? 15000, step.pauseMs));
       while (ports.now() < until) {
-        await this.wait((signal) => ports.sleep(Math.min(every, until - ports.now()), signal), ['promote', 'abort']);
+        await this.control.wait((signal) => ports.sleep(Math.min(every, until - ports.now()), signal), ['promote', 'abort']);
         let snapshot: GitSnapshot | undefined;
         try {
-          snapshot = await this.wait((signal) => ports.readGit(signal), ['promote', 'abort']);
+          snapshot = await this.control.wait((signal) => ports.readGit(signal), ['promote', 'abort']);
         } catch (e) {
           if (e instanceof Interrupted) throw e;
           this.emit({ kind: 'follow', step: i + 1, message: `Could not re-read git (${e instanceof Error ? e.message : String(e)}); going on.` });
@@ -300,18 +252,18 @@ export class RolloutRun {
   private async awaitApproval(req: ApprovalRequest): Promise<RolloutResult | undefined> {
     const { ports } = this.o;
     this.emit({ kind: 'waiting', step: req.step, message: req.message });
-    if (this.takeRequest(['approve'])) {
+    if (this.control.take(['approve'])) {
       this.emit({ kind: 'approved', step: req.step, message: `Step ${req.step}/${req.of} approved.` });
       return undefined;
     }
     let answer: ApprovalAnswer;
     try {
-      answer = await this.wait(
+      answer = await this.control.wait(
         (signal) => (ports.approve ? ports.approve(req, signal) : new Promise<ApprovalAnswer>(() => undefined)),
         ['promote', 'abort', 'approve'],
       );
     } catch (e) {
-      if (e instanceof Interrupted && e.by === 'request' && this.takeRequest(['approve'])) answer = 'approve';
+      if (e instanceof Interrupted && e.by === 'request' && this.control.take(['approve'])) answer = 'approve';
       else throw e;
     }
     if (answer === 'approve') {
@@ -322,7 +274,7 @@ export class RolloutRun {
     return this.end('awaiting-approval', `Waiting for approval at step ${req.step}/${req.of} (${req.percent}%); git keeps ${req.percent}%. Run the rollout again with --approve to go on, or --abort to roll back.`);
   }
 
-  private async finishOnRequest(r: Request): Promise<RolloutResult> {
+  private async finishOnRequest(r: RunRequest): Promise<RolloutResult> {
     if (r === 'abort') return this.rollback(`rollout aborted at step ${this.stepNo}/${this.n} (requested)`, 'aborted');
     const { model, env, ports } = this.o;
     const message = `Promote ${model} in ${env}: rollout finished early at step ${this.stepNo}/${this.n} (requested)\n\n${formatTrailer({ kind: 'promote', step: this.stepNo, of: this.n, plan: this.hash })}`;
@@ -373,18 +325,3 @@ export class RolloutRun {
 export function startRollout(o: RolloutOptions): RolloutRun {
   return new RolloutRun(o);
 }
-
-/** The real clock for the engine (tests inject a fake one). */
-export const systemClock: Pick<RolloutPorts, 'sleep' | 'now'> = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  }),
-};
