@@ -27,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, startCodeServer } from './codeserver.mjs';
 import { checkChromium, launchChromium, workbenchUrl } from './lib/browser.mjs';
-import { BACKENDS, buildSuites, kubeApiserverBinary, printResults, testSandbox, testsModule } from './lib/exthost.mjs';
+import { buildSuites, checkBackend, kubeApiserverBinary, printResults, testSandbox, testsModule } from './lib/exthost.mjs';
 import { exitOnSignals, onShutdown, removeDir, root, secondsSince, shutdown, tempRunDir, writeSummary } from './lib/run.mjs';
 
 const { values: opts } = parseArgs({
@@ -51,7 +51,7 @@ const t0 = Date.now();
 const step = (msg) => console.log(`exthost: ${msg} (${secondsSince(t0)} s)`);
 
 async function main() {
-  if (!BACKENDS.includes(opts.backend)) throw new Error(`--backend must be ${BACKENDS.join(' or ')}, got ${JSON.stringify(opts.backend)}`);
+  checkBackend(opts.backend);
   if (kube && opts['no-sandbox']) throw new Error('--backend kube-apiserver starts a sandbox: leave out --no-sandbox');
   // The real server first: when it cannot be built, say so before the long steps.
   const binary = kube ? await kubeApiserverBinary() : undefined;

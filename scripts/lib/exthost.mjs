@@ -22,6 +22,11 @@ export async function buildSuites() {
 /** The sandbox backends the extension-host drivers can start (`--backend`). */
 export const BACKENDS = ['embedded', 'kube-apiserver'];
 
+/** Throws unless `backend` is one of BACKENDS. */
+export function checkBackend(backend) {
+  if (!BACKENDS.includes(backend)) throw new Error(`--backend must be ${BACKENDS.join(' or ')}, got ${JSON.stringify(backend)}`);
+}
+
 /** The real kube-apiserver's binary (built once per machine, scripts/lib/apiserver.mjs), or an error saying what is missing. */
 export async function kubeApiserverBinary() {
   const built = await ensureApiserver();
@@ -37,7 +42,7 @@ export async function kubeApiserverBinary() {
  * (KSC_EXTHOST_BACKEND says which backend they run against).
  */
 export async function testSandbox(runDir, { none = false, backend = 'embedded', binary } = {}) {
-  if (!BACKENDS.includes(backend)) throw new Error(`--backend must be ${BACKENDS.join(' or ')}, got ${JSON.stringify(backend)}`);
+  checkBackend(backend);
   const env = { KSC_EXTHOST_RESULTS: path.join(runDir, 'results.json'), KSC_EXTHOST_BACKEND: backend };
   if (none) {
     const workspace = path.join(runDir, 'workspace');

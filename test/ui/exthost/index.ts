@@ -7,6 +7,7 @@
 //   KSC_EXTHOST_GREP     only tests whose full title matches this regular expression
 //   KSC_EXTHOST_FILES    comma-separated suite names (e.g. "smoke,tree") to load; default: all
 //   KSC_EXTHOST_TIMEOUT  per-test timeout in ms (default 60000)
+//   KSC_EXTHOST_BACKEND  the sandbox backend the suites run against (canary-helpers' backend(), onlyOn)
 import Mocha from 'mocha';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
