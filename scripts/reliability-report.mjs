@@ -9,7 +9,8 @@
 //     every test that wrote into them passed in this run.
 // The table itself is hand-written above the block and holds no figures; each row names its
 // tests as `path/to/file.test.ts` «title» («title» may use … for a part that varies); tests
-// under test/ui/exthost/ are looked up in the exthost stage's results, the others in the TAP.
+// under test/ui/exthost/ are looked up in the exthost stage's results (and, when it ran, in the
+// exthost-kube stage's: the same suites on the real kube-apiserver), the others in the TAP.
 // Exit 1 (the block then lists the problems) when: no run is recorded, a named test is not in
 // its file, did not run in this run, was skipped or failed; a result or figure file is absent,
 // damaged, from another run, or written by a test that did not pass.
@@ -122,7 +123,7 @@ export function loadRun(dir, problems) {
 /** Every test of the exthost stage's results: mocha's full title, the suite file, the state. */
 function exthostTests(text) {
   try {
-    return (JSON.parse(text).tests ?? []).map((t) => ({ title: t.title, file: t.file, state: t.state }));
+    return (JSON.parse(text).tests ?? []).map((t) => ({ title: t.title, file: t.file, state: t.state, skipReason: t.skipReason }));
   } catch {
     return [];
   }
@@ -131,25 +132,31 @@ function exthostTests(text) {
 /** How one named test ran: the runs matching it and the values its … took. */
 function lookUp(ref, run, problems) {
   const exthost = ref.file.startsWith(EXTHOST_DIR);
-  // Restricted-mode suites run in their own stage (code-server with workspace trust on).
+  // Restricted-mode suites run in their own stage (code-server with workspace trust on); the
+  // backend-parameterised suites run in exthost and, on the real kube-apiserver, in exthost-kube.
   const stage = !exthost ? 'unit' : /-restricted\.test\.ts$/.test(ref.file) ? 'restricted' : 'exthost';
   const re = titleRegex(ref.title);
   const empty = { runs: 0, passed: 0, values: [], ran: [] };
   if (!run) return empty;
-  const text = run.stageFiles[stage];
-  if (text === undefined) {
-    problems.push(`«${ref.title}» (${ref.file}): the ${stage} stage ${run.stages?.[stage] ? 'left no usable results' : 'did not run'} in run ${run.id}`);
-    return empty;
-  }
-  let runs;
-  if (exthost) {
-    const suite = path.basename(ref.file).replace(/\.ts$/, '.js');
-    const full = new RegExp(`^(?:.* )?${ref.title.split('…').map(escapeRe).join('(.*?)')}$`);
-    runs = exthostTests(text).filter((t) => t.file === suite && full.test(t.title))
-      .map((t) => ({ title: t.title, status: t.state, values: full.exec(t.title).slice(1) }));
-  } else {
-    runs = tapTests(text).filter((t) => re.test(t.title))
-      .map((t) => ({ title: t.title, status: t.directive ? 'skipped' : t.ok ? 'passed' : 'failed', values: re.exec(t.title).slice(1) }));
+  const stages = [stage, ...(stage === 'exthost' && run.stages?.['exthost-kube'] ? ['exthost-kube'] : [])];
+  let runs = [];
+  for (const st of stages) {
+    const text = run.stageFiles[st];
+    if (text === undefined) {
+      problems.push(`«${ref.title}» (${ref.file}): the ${st} stage ${run.stages?.[st] ? 'left no usable results' : 'did not run'} in run ${run.id}`);
+      if (st === stage) return empty;
+      continue;
+    }
+    if (exthost) {
+      const suite = path.basename(ref.file).replace(/\.ts$/, '.js');
+      const full = new RegExp(`^(?:.* )?${ref.title.split('…').map(escapeRe).join('(.*?)')}$`);
+      // A test written for the other backend only (skipped with its reason, canary-helpers' onlyOn) did not apply here.
+      runs.push(...exthostTests(text).filter((t) => t.file === suite && full.test(t.title) && !(t.state === 'skipped' && t.skipReason))
+        .map((t) => ({ title: t.title, status: t.state, values: full.exec(t.title).slice(1) })));
+    } else {
+      runs = tapTests(text).filter((t) => re.test(t.title))
+        .map((t) => ({ title: t.title, status: t.directive ? 'skipped' : t.ok ? 'passed' : 'failed', values: re.exec(t.title).slice(1) }));
+    }
   }
   const passed = runs.filter((t) => t.status === 'passed').length;
   const skipped = runs.filter((t) => t.status === 'skipped').length;

@@ -2,6 +2,13 @@
 // Debian chromium, against a fresh sandbox cluster.
 //
 //   node scripts/test-exthost.mjs [--grep RE] [--files smoke,tree] [--keep] [--no-sandbox] [--restricted]
+//                                 [--backend embedded|kube-apiserver]
+//
+// --backend kube-apiserver: the suites run against a real kube-apiserver + etcd (the sandbox's
+// `--backend kube-apiserver`, its binary built or found first by scripts/lib/apiserver.mjs, as
+// scripts/test.mjs does for the unit stage) instead of the embedded API server; same ready file,
+// kubeconfig and gitops workspace. Suites needing what only the embedded one has (inference,
+// Prometheus, /_sandbox/ controls) skip there, visibly. Results: test-results/exthost-kube-results.json.
 //
 // --restricted: code-server with workspace trust on (the workspace, trusted by nobody, opens in
 // VS Code's restricted mode) and KSC_EXTHOST_RESTRICTED=1; runs canary-9-restricted unless --files says otherwise.
@@ -13,14 +20,14 @@
 // the results; the page reports the exit code through window.codeAutomationExit.
 //
 // Inside the host the suites find: KSC_SANDBOX_JSON (the sandbox's ready file), KUBECONFIG,
-// KSC_EXTHOST_RESULTS. Results land in test-results/exthost-results.json and the summary in
+// KSC_EXTHOST_BACKEND, KSC_EXTHOST_RESULTS. Results land in test-results/exthost-results.json and the summary in
 // $KSC_TEST_SUMMARY; logs of a failed run are copied to test-results/exthost-logs/.
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureCodeServer, startCodeServer } from './codeserver.mjs';
 import { checkChromium, launchChromium, workbenchUrl } from './lib/browser.mjs';
-import { buildSuites, printResults, testSandbox, testsModule } from './lib/exthost.mjs';
+import { buildSuites, checkBackend, kubeApiserverBinary, printResults, testSandbox, testsModule } from './lib/exthost.mjs';
 import { exitOnSignals, onShutdown, removeDir, root, secondsSince, shutdown, tempRunDir, writeSummary } from './lib/run.mjs';
 
 const { values: opts } = parseArgs({
@@ -30,15 +37,25 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-sandbox': { type: 'boolean', default: false },
     restricted: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'embedded' },
   },
 });
+const kube = opts.backend === 'kube-apiserver';
 const DEADLINE_MS = Number(process.env.KSC_EXTHOST_DEADLINE_MS ?? 8 * 60_000);
-const resultsDir = path.join(root, 'test-results');
-const resultsFile = path.join(resultsDir, opts.restricted ? 'exthost-restricted-results.json' : 'exthost-results.json');
+const resultsDir = path.resolve(process.env.KSC_TEST_RESULTS_DIR ?? path.join(root, 'test-results'));
+/** Results and logs of this run: exthost-, exthost-kube- or exthost-restricted-. */
+const prefix = opts.restricted ? 'exthost-restricted' : kube ? 'exthost-kube' : 'exthost';
+const resultsFile = path.join(resultsDir, `${prefix}-results.json`);
+const logsDir = path.join(resultsDir, `${prefix}-logs`);
 const t0 = Date.now();
 const step = (msg) => console.log(`exthost: ${msg} (${secondsSince(t0)} s)`);
 
 async function main() {
+  checkBackend(opts.backend);
+  if (kube && opts['no-sandbox']) throw new Error('--backend kube-apiserver starts a sandbox: leave out --no-sandbox');
+  // The real server first: when it cannot be built, say so before the long steps.
+  const binary = kube ? await kubeApiserverBinary() : undefined;
+  if (binary) step(`kube-apiserver: ${binary}`);
   checkChromium();
   // 1. Build with the suites.
   const suites = await buildSuites();
@@ -53,8 +70,8 @@ async function main() {
     if (opts.keep) console.log(`exthost: kept ${runDir}`);
     else removeDir(runDir);
   });
-  const { workspace, env, sandbox } = await testSandbox(runDir, { none: opts['no-sandbox'] });
-  if (sandbox) step(`sandbox ready at ${sandbox.info.server}`);
+  const { workspace, env, sandbox } = await testSandbox(runDir, { none: opts['no-sandbox'], backend: opts.backend, binary });
+  if (sandbox) step(`sandbox (${opts.backend}) ready at ${sandbox.info.server}`);
   if (opts.grep) env.KSC_EXTHOST_GREP = opts.grep;
   if (opts.files) env.KSC_EXTHOST_FILES = opts.files;
   if (opts.restricted) {
@@ -62,7 +79,7 @@ async function main() {
     env.KSC_EXTHOST_FILES ??= 'canary-9-restricted';
   }
   rmSync(resultsFile, { force: true });
-  removeDir(path.join(resultsDir, opts.restricted ? 'exthost-restricted-logs' : 'exthost-logs'));
+  removeDir(logsDir);
 
   // 4. code-server with an empty extensions folder: the extension under test loads in development mode.
   const cs = await startCodeServer({ workspace, workspaceTrust: opts.restricted, runDir: path.join(runDir, 'code-server'), env });
@@ -100,12 +117,12 @@ async function main() {
   const failed = results.failed + (problem ? 1 : 0);
   writeSummary({ passed: results.passed, failed, skipped: results.skipped });
   if (problem || failed > 0) {
-    const logs = path.join(resultsDir, opts.restricted ? 'exthost-restricted-logs' : 'exthost-logs');
+    const logs = logsDir;
     removeDir(logs);
     mkdirSync(logs, { recursive: true });
     writeFileSync(path.join(logs, 'page-console.log'), `${pageLog.join('\n')}\n`);
     await page.screenshot({ path: path.join(logs, 'workbench.png') }).catch(() => {});
-    for (const f of ['sandbox.log', 'code-server/code-server.log']) {
+    for (const f of ['sandbox.log', 'sandbox/apiserver.log', 'code-server/code-server.log']) {
       if (existsSync(path.join(runDir, f))) cpSync(path.join(runDir, f), path.join(logs, path.basename(f)));
     }
     const exthostLogs = path.join(runDir, 'code-server', 'user-data', 'logs');

@@ -3,6 +3,8 @@
 // Stages:
 //   unit     node's test runner (through tsx, which loads ESM-only packages) over test/**/*.test.ts
 //   exthost  mocha inside the real extension host of code-server     (scripts/test-exthost.mjs)
+//   exthost-kube  the backend-parameterised extension-host suites (EXTHOST_KUBE_FILES) against the
+//            real kube-apiserver + etcd instead of the embedded sandbox (test-exthost.mjs --backend kube-apiserver)
 //   restricted  the same in VS Code's real restricted mode (workspace trust on, test-exthost.mjs --restricted)
 //   browser  playwright-core + Debian chromium clicking the real UI   (scripts/test-browser.mjs)
 // `node scripts/test.mjs unit` (or a list of stage names) runs only those stages;
@@ -10,8 +12,8 @@
 //
 // Each run gets a fresh id, passed to every suite as KSC_RUN_ID (figure files carry it, see
 // test/figures.ts) and recorded with what each stage ran in test-results/run.json: the stage's
-// exit code, counts and the sha256 of its result file (unit.tap, exthost-results.json,
-// browser.tap), which scripts/reliability-report.mjs uses to read only this run's files.
+// exit code, counts, seconds and the sha256 of its result file (unit.tap, exthost-results.json,
+// exthost-kube-results.json, browser.tap), which scripts/reliability-report.mjs uses to read only this run's files.
 // A stage fails when it runs no test at all (no file matched, its script is missing, or it
 // reported zero tests), whatever its exit code.
 // Before the unit stage, when a selected file carries the marker line
@@ -24,16 +26,27 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureApiserver } from './lib/apiserver.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = path.resolve(process.env.KSC_TEST_RESULTS_DIR ?? path.join(root, 'test-results'));
 mkdirSync(resultsDir, { recursive: true });
 
-const STAGES = ['unit', 'exthost', 'restricted', 'browser'];
+const STAGES = ['unit', 'exthost', 'exthost-kube', 'restricted', 'browser'];
 /** The file each stage leaves its per-test results in (bound to the run by its sha256). */
-const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', restricted: 'exthost-restricted-results.json', browser: 'browser.tap' };
+const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', 'exthost-kube': 'exthost-kube-results.json', restricted: 'exthost-restricted-results.json', browser: 'browser.tap' };
+/**
+ * The extension-host suites written for either backend, run again on the real kube-apiserver
+ * (the others run on the embedded sandbox only, in the exthost stage).
+ */
+const EXTHOST_KUBE_FILES = ['canary-1-tree', 'canary-3-connection', 'canary-14-backends'];
 // The restricted stage is the extension host again, in VS Code's real restricted mode (workspace trust on).
-const STAGE_SCRIPTS = { exthost: ['test-exthost.mjs'], restricted: ['test-exthost.mjs', '--restricted'], browser: ['test-browser.mjs'] };
+const STAGE_SCRIPTS = {
+  exthost: ['test-exthost.mjs'],
+  'exthost-kube': ['test-exthost.mjs', '--backend', 'kube-apiserver', '--files', EXTHOST_KUBE_FILES.join(',')],
+  restricted: ['test-exthost.mjs', '--restricted'],
+  browser: ['test-browser.mjs'],
+};
 const args = process.argv.slice(2);
 const chosen = args.filter((a) => STAGES.includes(a));
 const filters = args.filter((a) => !STAGES.includes(a));
@@ -62,36 +75,26 @@ function unitFiles() {
 const NEEDS_APISERVER = /^\/\/ needs: kube-apiserver\b/m;
 const needsApiserver = (files) => files.filter((f) => NEEDS_APISERVER.test(readFileSync(path.join(root, f), 'utf8')));
 
-/** Runs a command with our stdio; `onStderr` also sees its stderr (still shown). */
-function run(cmd, argv, env = {}, onStderr) {
+/** Runs a command with our stdio. */
+function run(cmd, argv, env = {}) {
   return new Promise((resolve) => {
-    const stdio = onStderr ? ['inherit', 'inherit', 'pipe'] : 'inherit';
-    const child = spawn(cmd, argv, { cwd: root, stdio, env: { ...process.env, ...env } });
-    child.stderr?.on('data', (chunk) => {
-      process.stderr.write(chunk);
-      onStderr(chunk.toString());
-    });
+    const child = spawn(cmd, argv, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
     child.on('error', () => resolve(1));
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
 
 /**
- * Builds the real kube-apiserver when a selected unit file needs it. Returns the stage's
- * problem (the build script's last stderr line, e.g. what to install) or undefined.
+ * Builds the real kube-apiserver when a selected unit file needs it (scripts/lib/apiserver.mjs).
+ * Returns the stage's problem (the build script's last stderr line, e.g. what to install) or undefined.
  */
 async function buildApiserver(files, env) {
   const needing = needsApiserver(files);
   if (needing.length === 0) return undefined;
-  const build = path.join(scriptsDir, 'build-apiserver.mjs');
-  const rel = path.relative(root, build);
-  if (!existsSync(build)) return `${rel} is missing (the real API server tier needs it)`;
-  console.log(`unit: ${needing.length} file(s) need the real kube-apiserver: node ${rel} (a no-op once built; ~20 min cold on 2 cores)`);
-  let errText = '';
-  const built = await run(process.execPath, [build], env, (t) => { errText += t; });
-  if (built === 0) return undefined;
-  const last = errText.trim().split('\n').pop() || `exit ${built}`;
-  return `the real API server could not be built (${needing.length} unit file(s) need it): ${last}`;
+  console.log(`unit: ${needing.length} file(s) need the real kube-apiserver: node ${path.relative(root, path.join(scriptsDir, 'build-apiserver.mjs'))} (a no-op once built; ~20 min cold on 2 cores)`);
+  const built = await ensureApiserver({ scriptsDir, env });
+  if (!built.problem) return undefined;
+  return built.scriptMissing ? built.problem : `the real API server could not be built (${needing.length} unit file(s) need it): ${built.problem}`;
 }
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -165,9 +168,10 @@ for (const stage of stages) {
     ...(stage === 'unit' && filters.length ? { filters } : {}),
     resultFile: RESULT_FILES[stage],
     sha256: existsSync(resultFile) ? sha256(resultFile) : null,
+    seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
   };
   saveRecord();
-  console.log(`=== ${stage}: exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s ===`);
+  console.log(`=== ${stage}: exit ${code} in ${record.stages[stage].seconds.toFixed(1)} s ===`);
   if (code !== 0) anyStageFailed = true;
 }
 

@@ -2,6 +2,7 @@
 // test-desktop.mjs): building the suites, the sandbox they run against, printing the results.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensureApiserver } from './apiserver.mjs';
 import { runCommand } from './proc.mjs';
 import { onShutdown, readJson, removeDir, root } from './run.mjs';
 import { startSandbox } from './sandbox.mjs';
@@ -18,16 +19,39 @@ export async function buildSuites() {
   return readdirSync(path.dirname(testsModule)).filter((f) => f.endsWith('.test.js'));
 }
 
+/** The sandbox backends the extension-host drivers can start (`--backend`). */
+export const BACKENDS = ['embedded', 'kube-apiserver'];
+
+/** Throws unless `backend` is one of BACKENDS. */
+export function checkBackend(backend) {
+  if (!BACKENDS.includes(backend)) throw new Error(`--backend must be ${BACKENDS.join(' or ')}, got ${JSON.stringify(backend)}`);
+}
+
+/** The real kube-apiserver's binary (built once per machine, scripts/lib/apiserver.mjs), or an error saying what is missing. */
+export async function kubeApiserverBinary() {
+  const built = await ensureApiserver();
+  if (built.problem) throw new Error(`the real kube-apiserver is not available: ${built.problem}`);
+  return built.binary;
+}
+
 /**
  * A fresh sandbox in runDir (stopped on shutdown), or an empty workspace with `none`.
- * Returns { workspace, env } where env is what the suites read inside the host.
+ * `backend`: `embedded` (with inference and Prometheus) or `kube-apiserver` (the real server,
+ * `binary` or kubeApiserverBinary(); it serves no inference).
+ * Returns { workspace, env } where env is what the suites read inside the host
+ * (KSC_EXTHOST_BACKEND says which backend they run against).
  */
-export async function testSandbox(runDir, { none = false } = {}) {
-  const env = { KSC_EXTHOST_RESULTS: path.join(runDir, 'results.json') };
+export async function testSandbox(runDir, { none = false, backend = 'embedded', binary } = {}) {
+  checkBackend(backend);
+  const env = { KSC_EXTHOST_RESULTS: path.join(runDir, 'results.json'), KSC_EXTHOST_BACKEND: backend };
   if (none) {
     const workspace = path.join(runDir, 'workspace');
     mkdirSync(workspace, { recursive: true });
     return { workspace, env };
+  }
+  let kube;
+  if (backend === 'kube-apiserver') {
+    kube = { backend, env: { KSC_KUBE_APISERVER_BIN: binary ?? (await kubeApiserverBinary()) }, timeoutMs: 180_000 };
   }
   const readyFile = path.join(runDir, 'sandbox.json');
   const sandbox = await startSandbox({
@@ -35,8 +59,8 @@ export async function testSandbox(runDir, { none = false } = {}) {
     port: 0, // the sandbox binds a port the system picks
     readyFile,
     logFile: path.join(runDir, 'sandbox.log'),
-    // Inference endpoints and Prometheus for the traffic / observed split suites (status.url on loopback).
-    inference: true,
+    // Embedded: inference endpoints and Prometheus for the traffic / observed split suites (status.url on loopback).
+    ...(kube ?? { inference: true }),
   });
   onShutdown(() => sandbox.stop());
   return { workspace: sandbox.info.gitopsClone, env: { ...env, KUBECONFIG: sandbox.info.kubeconfig, KSC_SANDBOX_JSON: readyFile }, sandbox };
@@ -51,7 +75,7 @@ export function printResults(resultsFile, copyTo) {
   }
   for (const t of results.tests) {
     const mark = t.state === 'passed' ? 'ok  ' : t.state === 'failed' ? 'FAIL' : 'skip';
-    console.log(`  ${mark} ${t.title}${t.state === 'passed' ? ` (${t.durationMs} ms)` : ''}`);
+    console.log(`  ${mark} ${t.title}${t.state === 'passed' ? ` (${t.durationMs} ms)` : t.skipReason ? ` (${t.skipReason})` : ''}`);
     if (t.error) console.log(`       ${(t.error.stack ?? t.error.message).split('\n').slice(0, 8).join('\n       ')}`);
   }
   return results;

@@ -12,8 +12,10 @@ const cli = path.join(root, 'dist', 'cli.js');
  * Starts the sandbox. Returns { info, stop(), restart() } where info is the ready file's content.
  * `port` 0 lets the sandbox pick one; restart() reuses the port it reported. `inference`: serve
  * inference per revision and a Prometheus query API (status.url on loopback; see `sandbox --inference`).
+ * `backend`: `embedded` (default) or `kube-apiserver` (a real API server + etcd, `sandbox --backend`;
+ * `env` can name its binary, KSC_KUBE_APISERVER_BIN).
  */
-export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPrefix, timeoutMs = 60_000, inference = false }) {
+export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPrefix, timeoutMs = 60_000, inference = false, backend = 'embedded', env = {} }) {
   if (!existsSync(cli)) {
     throw new Error(`${path.relative(root, cli)} is missing: build first (node scripts/build.mjs).`);
   }
@@ -21,9 +23,10 @@ export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPref
   let info;
   const launch = async (p) => {
     rmSync(readyFile, { force: true });
-    proc = startProcess(process.execPath, [cli, 'sandbox', '--dir', dir, '--port', String(p), '--ready-file', readyFile, ...(inference ? ['--inference'] : [])], {
+    const flags = [...(inference ? ['--inference'] : []), ...(backend !== 'embedded' ? ['--backend', backend] : [])];
+    proc = startProcess(process.execPath, [cli, 'sandbox', '--dir', dir, '--port', String(p), '--ready-file', readyFile, ...flags], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, ...env, NO_COLOR: '1' },
       logFile,
       echoPrefix,
       name: 'sandbox',

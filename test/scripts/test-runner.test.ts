@@ -5,7 +5,9 @@
  * Runs against a temporary results folder (KSC_TEST_RESULTS_DIR) and fake stage scripts
  * (KSC_TEST_SCRIPTS_DIR), so the real test-results/ is left alone. Before the unit stage, files
  * marked "// needs: kube-apiserver" get scripts/build-apiserver.mjs run (a fake one here, or the
- * real one with no go on PATH: nothing is built).
+ * real one with no go on PATH: nothing is built). The exthost-kube stage runs test-exthost.mjs
+ * with --backend kube-apiserver over the backend-parameterised suites, into its own result file;
+ * the real script, with no Go, fails it with the build's line before building anything.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -73,7 +75,9 @@ describe('scripts/test.mjs', () => {
     const results = readFileSync(path.join(first.results, 'exthost-results.json'), 'utf8');
     assert.equal(JSON.parse(results).runId, first.run.id, 'the stage saw KSC_RUN_ID');
     assert.ok(first.run.finishedAt);
-    assert.deepEqual(first.run.stages.exthost, {
+    const { seconds, ...stage } = first.run.stages.exthost;
+    assert.equal(typeof seconds, 'number', 'the stage\'s time is recorded');
+    assert.deepEqual(stage, {
       exit: 0, passed: 2, failed: 0, skipped: 0, resultFile: 'exthost-results.json', sha256: createHash('sha256').update(results).digest('hex'),
     });
     const second = testMjs('ok', ['exthost'], { exthost: fakeStage(2) });
@@ -127,5 +131,43 @@ process.exit(1);
     assert.match(r.out, /^build-apiserver: Go is not installed or not on PATH: install Go 1\.26/m);
     assert.match(r.run.stages.unit.problem, /: build-apiserver: Go is not installed or not on PATH: install Go 1\.26/);
     assert.equal(existsSync(path.join(r.results, 'unit.tap')), false);
+  });
+
+  // A fake scripts/test-exthost.mjs: its results (named by --backend, holding its arguments) and summary.
+  const fakeExthost = `
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+const args = process.argv.slice(2);
+const kube = args[args.indexOf('--backend') + 1] === 'kube-apiserver';
+writeFileSync(path.join(process.env.KSC_TEST_RESULTS_DIR, kube ? 'exthost-kube-results.json' : 'exthost-results.json'), JSON.stringify({ args }));
+writeFileSync(process.env.KSC_TEST_SUMMARY, JSON.stringify({ passed: kube ? 3 : 5, failed: 0, skipped: 1 }));
+`;
+
+  it('the exthost-kube stage runs test-exthost.mjs on the real server with the parameterised suites, counted in its own entry', () => {
+    const r = testMjs('kube', ['exthost', 'exthost-kube'], {}, { scripts: { 'test-exthost.mjs': fakeExthost } });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /tests: 8 passed, 0 failed, 2 skipped/);
+    const kube = readFileSync(path.join(r.results, 'exthost-kube-results.json'), 'utf8');
+    assert.deepEqual(JSON.parse(kube).args, ['--backend', 'kube-apiserver', '--files', 'canary-1-tree,canary-3-connection,canary-14-backends']);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(r.results, 'exthost-results.json'), 'utf8')).args, []);
+    assert.equal(r.run.stages['exthost-kube'].resultFile, 'exthost-kube-results.json');
+    assert.equal(r.run.stages['exthost-kube'].sha256, createHash('sha256').update(kube).digest('hex'));
+    assert.equal(r.run.stages['exthost-kube'].passed, 3);
+    // The suites it names exist (a renamed file would make the stage run less than it says).
+    for (const f of JSON.parse(kube).args[3].split(',')) assert.ok(existsSync(path.join(repoRoot, 'test', 'ui', 'exthost', `${f}.test.ts`)), f);
+  });
+
+  it('the real test-exthost.mjs --backend kube-apiserver with no go on PATH (nothing cached) fails the stage with the build\'s line, before building', () => {
+    const emptyPath = path.join(tmp, 'no-go-bin-exthost');
+    mkdirSync(emptyPath, { recursive: true });
+    const r = testMjs('kube-no-go', ['exthost-kube'], {}, {
+      scriptsDir: path.join(repoRoot, 'scripts'),
+      env: { PATH: emptyPath, KSC_KUBE_APISERVER_CACHE: path.join(tmp, 'empty-cache-exthost') },
+    });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^exthost: the real kube-apiserver is not available: build-apiserver: Go is not installed or not on PATH: install Go 1\.26/m);
+    assert.doesNotMatch(r.out, /esbuild|built \d+ suite/, 'nothing was built');
+    assert.deepEqual({ ...r.run.stages['exthost-kube'], seconds: 0 }, { exit: 1, passed: 0, failed: 1, skipped: 0, resultFile: 'exthost-kube-results.json', sha256: null, seconds: 0 });
+    assert.match(r.out, /tests: 0 passed, 1 failed/);
   });
 });

@@ -61,6 +61,8 @@ interface RunRecord {
 interface Setup {
   tap?: string;
   exthost?: unknown;
+  /** The exthost-kube stage's results (the parameterised suites on the real kube-apiserver). */
+  exthostKube?: unknown;
   figures?: Record<string, unknown>;
   /** Changes run.json before it is written (undefined: no run.json at all). */
   run?: ((r: RunRecord) => void) | null;
@@ -85,6 +87,11 @@ describe('scripts/reliability-report.mjs', () => {
       const j = JSON.stringify(s.exthost);
       writeFileSync(path.join(results, 'exthost-results.json'), j);
       stages.exthost = { exit: 0, passed: 1, failed: 0, skipped: 0, resultFile: 'exthost-results.json', sha256: sha(j) };
+    }
+    if (s.exthostKube !== undefined) {
+      const j = JSON.stringify(s.exthostKube);
+      writeFileSync(path.join(results, 'exthost-kube-results.json'), j);
+      stages['exthost-kube'] = { exit: 0, passed: 1, failed: 0, skipped: 0, resultFile: 'exthost-kube-results.json', sha256: sha(j) };
     }
     for (const [k, v] of Object.entries(s.figures ?? allFigures())) writeFileSync(path.join(results, `${k}.json`), JSON.stringify(v));
     if (s.run !== null) {
@@ -189,6 +196,22 @@ describe('scripts/reliability-report.mjs', () => {
     assert.match(notRun.stderr, /the exthost stage did not run in run run-A/);
     const otherFile = report('exthost-other-file', doc(row), { tap: tap([]), exthost: { tests: [{ ...results('passed').tests[0], file: 'smoke.test.js' }] } });
     assert.match(otherFile.stderr, /did not run in run run-A/);
+  });
+
+  it('a parameterised extension-host test counts on both backends (exthost and exthost-kube); one written for the other backend only is not a skip', () => {
+    const row = '| B | y | `test/ui/exthost/canary-14-backends.test.ts` «the seed: the same environments, services, live splits and verdicts in the tree and in status --json» | |';
+    const one = (backend: string, state: string, skipReason?: string) => ({ tests: [{ title: `on the ${backend} backend: the tree equals kserve-canary status --json the seed: the same environments, services, live splits and verdicts in the tree and in status --json`, file: 'canary-14-backends.test.js', state, ...(skipReason ? { skipReason } : {}) }] });
+    const both = report('kube-ok', doc(row), { tap: tap([]), exthost: one('embedded', 'passed'), exthostKube: one('kube-apiserver', 'passed') });
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(both.block, /exthost-kube: 1 passed, 0 failed, 0 skipped/);
+    assert.match(both.block, /names 1 tests \(2 test runs with their variants\): 2 passed/);
+    const kubeFailed = report('kube-failed', doc(row), { tap: tap([]), exthost: one('embedded', 'passed'), exthostKube: one('kube-apiserver', 'failed') });
+    assert.equal(kubeFailed.code, 1);
+    assert.match(kubeFailed.stderr, /1 of 2 failed/);
+    const otherOnly = report('kube-only', doc(row), { tap: tap([]), exthost: one('embedded', 'skipped', 'kube-apiserver backend only (running on embedded): no RBAC'), exthostKube: one('kube-apiserver', 'passed') });
+    assert.equal(otherOnly.code, 0, otherOnly.stderr);
+    const plainSkip = report('kube-skip', doc(row), { tap: tap([]), exthost: one('embedded', 'passed'), exthostKube: one('kube-apiserver', 'skipped') });
+    assert.match(plainSkip.stderr, /1 of 2 skipped/);
   });
 
   it('a … in a title matches what the run put there, and the block shows those values', () => {

@@ -3,7 +3,10 @@
 // commit per step on the sandbox's remote. Inputs are injected by stubbing vscode.window.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, git, keyOf, onlyOn, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
+
+/** Inference and Prometheus: served by the embedded sandbox only (the real server's status.url is the apps domain). */
+const withInference = onlyOn('embedded', 'inference endpoints, /_sandbox/metrics/reset and Prometheus are served by the embedded sandbox only');
 
 describe('KServe Canary progressive rollout', function () {
   this.timeout(240_000);
@@ -108,7 +111,7 @@ describe('KServe Canary progressive rollout', function () {
     for (const good of ['30s', '2m']) assert.ok(!(await text(1, good)), `duration ${good} must be accepted`);
   });
 
-  it('Send test traffic to the sandbox inference endpoint: a notification with counts by status and p50/p95', async () => {
+  withInference.it('Send test traffic to the sandbox inference endpoint: a notification with counts by status and p50/p95', async () => {
     assert.ok(sandbox().prometheusUrl, 'the harness starts the sandbox with --inference');
     // The observed-split test below judges this traffic alone: forget what earlier suites sent.
     const svcUrl = a.services().find((x) => x.key === keyOf(a, 'test', 'jukebox'))?.url;
@@ -139,7 +142,7 @@ describe('KServe Canary progressive rollout', function () {
     assert.match(note, /p50 [\d.]+ ms, p95 [\d.]+ ms/);
   });
 
-  it('with kserveCanary.prometheus.url set, the row and its tooltip show the observed split', async () => {
+  withInference.it('with kserveCanary.prometheus.url set, the row and its tooltip show the observed split', async () => {
     const url = sandbox().prometheusUrl;
     assert.ok(url);
     const before = await serviceRow(a, 'test', 'jukebox');

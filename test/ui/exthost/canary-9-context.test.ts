@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { api, row, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, onlyOn, row, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const ONLY_USER2 = 'only-user2';
 
@@ -36,7 +36,7 @@ function post(kc: Kubeconfig, apiPath: string, body: unknown): Promise<void> {
   });
 }
 
-describe('Select context / Select kubeconfig with two contexts', function () {
+onlyOn('embedded', 'user1 creates an InferenceService in user2-test: the embedded API server has no RBAC, the real one has no RoleBinding for it there').describe('Select context / Select kubeconfig with two contexts', function () {
   this.timeout(180_000);
   let a: Api;
   let dir: string;

@@ -13,6 +13,36 @@ import type { SandboxInfo } from '../../../scripts/lib/sandbox.mjs';
 
 export type { SandboxInfo };
 
+/** The sandbox backends the harness starts (scripts/test-exthost.mjs --backend). */
+export type Backend = 'embedded' | 'kube-apiserver';
+
+/** The backend the suites run against: KSC_EXTHOST_BACKEND (set by the harness), else embedded. */
+export function backend(): Backend {
+  const b = process.env.KSC_EXTHOST_BACKEND ?? 'embedded';
+  assert.ok(b === 'embedded' || b === 'kube-apiserver', `KSC_EXTHOST_BACKEND=${b} is not a backend (embedded, kube-apiserver)`);
+  return b;
+}
+
+/** Where index.ts finds why a suite or test was registered as skipped (its results say so). */
+export const SKIP_REASON = 'kscSkipReason';
+
+/**
+ * `describe` / `it` for what only one backend has (e.g. the embedded sandbox's inference server
+ * and /_sandbox/ controls, or the real server's RBAC): on another backend the suite or test is
+ * registered as skipped, visibly, with `why` and the backend in the results (never silently).
+ */
+export function onlyOn(wanted: Backend, why: string): { describe: (title: string, fn: (this: Mocha.Suite) => void) => void; it: (title: string, fn: Mocha.AsyncFunc) => void } {
+  const here = backend() === wanted;
+  const reason = `${wanted} backend only (running on ${backend()}): ${why}`;
+  const mark = (r: Mocha.Suite | Mocha.Test | void) => {
+    if (r && !here) Object.assign(r, { [SKIP_REASON]: reason });
+  };
+  return {
+    describe: (title, fn) => mark((here ? describe : describe.skip)(title, fn)),
+    it: (title, fn) => mark((here ? it : it.skip)(title, fn)),
+  };
+}
+
 export function sandbox(): SandboxInfo {
   const file = process.env.KSC_SANDBOX_JSON;
   assert.ok(file, 'KSC_SANDBOX_JSON is not set: run through scripts/test-exthost.mjs');

@@ -7,6 +7,7 @@
 //   KSC_EXTHOST_GREP     only tests whose full title matches this regular expression
 //   KSC_EXTHOST_FILES    comma-separated suite names (e.g. "smoke,tree") to load; default: all
 //   KSC_EXTHOST_TIMEOUT  per-test timeout in ms (default 60000)
+//   KSC_EXTHOST_BACKEND  the sandbox backend the suites run against (canary-helpers' backend(), onlyOn)
 import Mocha from 'mocha';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ export interface ExthostTestResult {
   state: 'passed' | 'failed' | 'skipped';
   durationMs: number;
   error?: { message: string; stack?: string };
+  /** Why a skipped test did not run, when its suite said so (canary-helpers' onlyOn). */
+  skipReason?: string;
 }
 
 export interface ExthostResults {
@@ -59,14 +62,23 @@ export function run(): Promise<void> {
   for (const f of files) mocha.addFile(f);
 
   const results: ExthostResults = { passed: 0, failed: 0, skipped: 0, durationMs: 0, tests: [] };
+  const skipReason = (test: Mocha.Runnable): string | undefined => {
+    for (let n: Mocha.Runnable | Mocha.Suite | undefined = test; n; n = n.parent) {
+      const why = (n as unknown as Record<string, unknown>).kscSkipReason;
+      if (typeof why === 'string') return why;
+    }
+    return undefined;
+  };
   const record = (test: Mocha.Runnable, state: ExthostTestResult['state'], err?: Error) => {
     results[state] += 1;
+    const why = state === 'skipped' ? skipReason(test) : undefined;
     results.tests.push({
       title: test.fullTitle(),
       file: test.file ? path.basename(test.file) : undefined,
       state,
       durationMs: test.duration ?? 0,
       ...(err ? { error: { message: err.message, stack: err.stack } } : {}),
+      ...(why ? { skipReason: why } : {}),
     });
   };
 
