@@ -20,7 +20,7 @@ import { startControllers, type RunningControllers } from './controllers';
 import { DEPLOYMENT_MODE_ANNOTATION, TAG_ROUTING_ANNOTATION, type KServeSnapshot } from './kserve';
 import { newFaultState, type AccessList } from './faults';
 import { INFERENCE_SERVICES } from './resources';
-import { InferenceServer } from './inference';
+import { InferenceServer, withInferenceView, type InferencePorts, type InferenceView } from './inference';
 import { ApiServer } from './server';
 import { pipelinePush } from './pipeline';
 import { seedGitops } from './seed';
@@ -41,12 +41,10 @@ export type { PrometheusAuthRecord, RevisionBehavior } from './inference';
 
 export type { SandboxOptions, SandboxFaults, SandboxControls, Sandbox } from './sandbox-api';
 
-interface PersistedState {
+interface PersistedState extends InferencePorts {
   store: StoreSnapshot;
   kserve: KServeSnapshot;
   argo: ArgoSnapshot;
-  inferencePort?: number;
-  prometheusPort?: number;
 }
 
 const DOMAIN = 'apps.sandbox.example';
@@ -91,18 +89,12 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   let controllers!: RunningControllers;
   let api!: ApiServer;
   let running = false;
-  const inference = opts.inference ? new InferenceServer(() => store, () => token, { tls, clusterWide: () => access.clusterWide }) : undefined;
-  let inferencePort = 0;
-  let prometheusPort = 0;
+  const inference = opts.inference ? new InferenceServer((ns, name) => store?.get(INFERENCE_SERVICES, ns, name), () => token, { tls, clusterWide: () => access.clusterWide }) : undefined;
 
   const boot = async (port: number): Promise<number> => {
     const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState) : undefined;
-    if (inference) {
-      // the same port as before when possible, so that status.url stays valid
-      const promPort = prometheusPort || saved?.prometheusPort || 0;
-      inferencePort = await inference.listen(inferencePort || saved?.inferencePort || 0, promPort).catch(() => inference.listen(0, promPort));
-      prometheusPort = inference.tlsPort;
-    }
+    // the same ports as before when possible, so that status.url stays valid
+    await inference?.resume(saved);
     store = new ObjectStore(opts.watchWindow ?? 1000);
     let seed = false;
     if (saved) store.load(saved.store);
@@ -147,7 +139,7 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     await controllers.stop();
     await api.close();
     await inference?.close();
-    const state: PersistedState = { store: store.snapshot(), ...controllers.snapshot(), ...(inference ? { inferencePort, prometheusPort } : {}) };
+    const state: PersistedState = { store: store.snapshot(), ...controllers.snapshot(), ...(inference ? inference.ports : {}) };
     writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
     renameSync(`${stateFile}.tmp`, stateFile);
   };
@@ -163,7 +155,7 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const server = `https://127.0.0.1:${port}`;
   writeKubeconfig(kubeconfigPath, server, tls.caCert, token, user);
 
-  const sandbox: Sandbox = {
+  const handle: Omit<Sandbox, keyof InferenceView> = {
     server,
     port,
     dir,
@@ -177,15 +169,6 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
     kserveDialect: opts.kserveDialect ?? 'legacy',
     get store() {
       return store;
-    },
-    get prometheusUrl() {
-      return inference?.prometheusUrl;
-    },
-    get prometheusHttpUrl() {
-      return inference?.prometheusHttpUrl;
-    },
-    get prometheusAuthLog() {
-      return inference?.authLog ?? [];
     },
     faults: {
       dropWatches: (o) => api.dropWatches(o?.abrupt ?? false),
@@ -254,10 +237,7 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
         controllers.argo.paused = on;
       },
       pipelinePush: (env, model, change) => pipelinePush(dir, gitopsRemote, env, model, change),
-      setRevisionBehavior: (ns, revision, behavior) => {
-        if (!inference) throw new Error('setRevisionBehavior needs a sandbox started with inference: true');
-        inference.setRevisionBehavior(ns, revision, behavior);
-      },
+      setRevisionBehavior: (ns, revision, behavior) => sandbox.setRevisionBehavior(ns, revision, behavior),
     },
     stop: async () => {
       await shutdown();
@@ -268,6 +248,7 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       await boot(port);
     },
   };
+  const sandbox: Sandbox & InferenceView = withInferenceView(handle, inference);
   return sandbox;
 }
 

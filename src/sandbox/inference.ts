@@ -1,5 +1,8 @@
 /**
- * Inference endpoints and a Prometheus-compatible query API for the sandbox (issue 8).
+ * Inference endpoints and a Prometheus-compatible query API for the sandbox (issue 8), served
+ * the same way by both backends (issue 14): the split follows the InferenceService's status as
+ * `lookup` returns it — the embedded backend reads its own store, the kube-apiserver backend
+ * its controllers' list+watch cache of the real server (an API client, like KServe itself).
  *
  * - `POST /serving/<ns>/<name>/v2/models/<name>/infer` (plain HTTP on 127.0.0.1): picks a
  *   revision from the service's `status.components.predictor.traffic[]` by smooth weighted
@@ -31,8 +34,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { closeServer, listenOnLoopback } from './listen';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { INFERENCE_SERVICES } from './resources';
-import type { ObjectStore } from './store';
 import { answer, BadParam, BadQuery, BUCKETS, RequestMetrics } from './prometheus';
 import { bucketQuantile } from './promql';
 
@@ -63,6 +64,15 @@ export interface InferenceOptions {
   now?: () => number;
 }
 
+/** The InferenceService as the cluster says it is now (its status decides the split), or undefined. */
+export type ServiceLookup = (namespace: string, name: string) => { status?: Record<string, unknown> } | undefined;
+
+/** The ports a sandbox listens on again after a restart, so that status.url and prometheusUrl stay valid. */
+export interface InferencePorts {
+  inferencePort?: number;
+  prometheusPort?: number;
+}
+
 const AUTH_LOG_MAX = 1000;
 /** readJson's answer when it already answered the request. */
 const NO_BODY = Symbol('no body');
@@ -83,7 +93,7 @@ export class InferenceServer {
   port = 0;
 
   constructor(
-    private readonly store: () => ObjectStore,
+    private readonly lookup: ServiceLookup,
     private readonly token: () => string,
     private readonly opts: InferenceOptions = {},
   ) {
@@ -114,6 +124,17 @@ export class InferenceServer {
     const key = `${namespace}/${revision}`;
     this.behaviors.set(key, { ...this.behaviors.get(key), ...b });
     this.counters.delete(key);
+  }
+
+  /** The ports in use (0 before the first listen), for `resume` after a restart. */
+  get ports(): InferencePorts {
+    return { inferencePort: this.port, prometheusPort: this.tlsPort };
+  }
+
+  /** Listens on the ports of before (this process's, else `saved`) when they are free, else on any. */
+  async resume(saved: InferencePorts = {}): Promise<void> {
+    const promPort = this.tlsPort || saved.prometheusPort || 0;
+    await this.listen(this.port || saved.inferencePort || 0, promPort).catch(() => this.listen(0, promPort));
   }
 
   /** Listens on `port` (http) and, with TLS material, `tlsPort` (https; 0: any). */
@@ -161,7 +182,7 @@ export class InferenceServer {
     const ns = decodeURIComponent(m[1]!);
     const name = decodeURIComponent(m[2]!);
     const rest = m[3] ?? '/';
-    const isvc = this.store().get(INFERENCE_SERVICES, ns, name);
+    const isvc = this.lookup(ns, name);
     if (!isvc) return this.json(res, 404, { error: `InferenceService ${name} in ${ns} not found` });
     if (req.method === 'GET' && rest === '/v2/health/ready') return this.json(res, 200, {});
     const mm = /^\/v2\/models\/([^/]+)(\/infer)?$/.exec(rest);
@@ -340,6 +361,37 @@ export class InferenceServer {
       this.json(res, 400, { status: 'error', errorType: 'bad_data', error: e.message });
     }
   }
+}
+
+/** What a sandbox handle of either backend shows of its inference server (none without `inference: true`). */
+export interface InferenceView {
+  readonly prometheusUrl: string | undefined;
+  readonly prometheusHttpUrl: string | undefined;
+  readonly prometheusAuthLog: readonly PrometheusAuthRecord[];
+  setRevisionBehavior(namespace: string, revision: string, behavior: RevisionBehavior): void;
+}
+
+/**
+ * `handle` with the InferenceView of `inference` as live getters (the ports may change at a
+ * restart; Object.assign would read them once).
+ */
+export function withInferenceView<T extends object>(handle: T, inference: InferenceServer | undefined): T & InferenceView {
+  const view: InferenceView = {
+    get prometheusUrl() {
+      return inference?.prometheusUrl;
+    },
+    get prometheusHttpUrl() {
+      return inference?.prometheusHttpUrl;
+    },
+    get prometheusAuthLog() {
+      return inference?.authLog ?? [];
+    },
+    setRevisionBehavior: (ns, revision, behavior) => {
+      if (!inference) throw new Error('setRevisionBehavior needs a sandbox started with inference: true');
+      inference.setRevisionBehavior(ns, revision, behavior);
+    },
+  };
+  return Object.defineProperties(handle, Object.getOwnPropertyDescriptors(view)) as T & InferenceView;
 }
 
 /** histogram_quantile over Knative's buckets of these latencies (ms); NaN without any. */

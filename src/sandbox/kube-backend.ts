@@ -11,9 +11,13 @@
  * Data dir: tls/ (CA + server cert, as the embedded backend), token (user1's, 0600), kubeconfig
  * (user1, context sandbox), admin.kubeconfig (system:masters), tokens.csv (--token-auth-file),
  * sa.key/sa.pub (service-account keys), etcd/ (data), apiserver.log, gitops.git, mlops-gitops.
- * controllers.json (the controllers' memory, on stop). Restarting on the same dir (restart(), or
- * a new start) keeps etcd's data and the port. The KServe and Argo CD controllers run in this
- * process as API clients of the server (controllers.ts), as they do for the embedded backend.
+ * controllers.json (the controllers' memory, on stop), inference.json (the inference and
+ * Prometheus ports, with `inference: true`). Restarting on the same dir (restart(), or a new
+ * start) keeps etcd's data and the ports. The KServe and Argo CD controllers run in this
+ * process as API clients of the server (controllers.ts), as they do for the embedded backend;
+ * so does the inference server (inference.ts, the embedded backend's), which splits requests
+ * as the InferenceService's status on the real server says, read through the controllers'
+ * list+watch cache.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -24,14 +28,15 @@ import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { startControllers, type ControllersSnapshot, type RunningControllers } from './controllers';
 import { ensureToken, writeKubeconfig } from './data-dir';
-import type { Sandbox } from './index';
+import type { Sandbox, SandboxOptions } from './index';
+import { InferenceServer, withInferenceView, type InferencePorts, type InferenceView } from './inference';
 import type { KServeDialect } from './kserve';
 import { kubeRequest, type KubeClient } from './kube-backend-http';
 import { setUpCluster } from './kube-backend-setup';
 import { seedGitops } from './seed';
 import { ensureTls } from './tls';
 
-export interface KubeSandboxOptions {
+export interface KubeSandboxOptions extends Pick<SandboxOptions, 'inference'> {
   /** Data dir; default a fresh temp dir. */
   dir?: string;
   /** 0 / undefined = a free port. */
@@ -60,9 +65,9 @@ export interface KubeSandboxOptions {
 /** The same places and names as the embedded sandbox (so the CLI writes the same ready file). */
 type SameAsEmbedded = Pick<Sandbox, 'server' | 'port' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user' | 'context' | 'kserveDialect'>;
 
-export interface KubeSandbox extends SameAsEmbedded {
+/** The inference members (InferenceView) with `inference: true`: setRevisionBehavior is the embedded backend's `controller.setRevisionBehavior`. */
+export interface KubeSandbox extends SameAsEmbedded, InferenceView {
   backend: 'kube-apiserver';
-  prometheusUrl: undefined;
   /** KServe and Argo CD (controllers.ts), clients of this server as its admin. */
   readonly controllers: RunningControllers;
   /** Kubeconfig of the admin (group system:masters). */
@@ -275,6 +280,10 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
   const dialect = opts.kserveDialect ?? 'legacy';
   const memoryFile = path.join(dir, 'controllers.json');
   const seed = fresh && (opts.seed ?? true);
+  let controllers: RunningControllers | undefined;
+  // the user's token opens the Prometheus API and the control routes, as on the embedded backend
+  const inference = opts.inference ? new InferenceServer((ns, name) => controllers?.informers.isvcs.get(ns, name), () => token, { tls }) : undefined;
+  const portsFile = path.join(dir, 'inference.json');
   const runControllers = async (restore: boolean): Promise<RunningControllers> =>
     startControllers({
       apiUrl: server(),
@@ -288,17 +297,24 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
       ...(opts.syncDelayMs === undefined ? {} : { syncDelayMs: opts.syncDelayMs }),
       ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
       ...(opts.selfHeal === undefined ? {} : { selfHeal: opts.selfHeal }),
+      ...(inference ? { serviceUrl: (ns: string, name: string) => inference.serviceUrl(ns, name) } : {}),
       ...(restore && existsSync(memoryFile) ? { restore: JSON.parse(readFileSync(memoryFile, 'utf8')) as ControllersSnapshot } : { seed }),
     });
-  let controllers: RunningControllers | undefined;
   const stopControllers = async (): Promise<void> => {
     const c = controllers;
     controllers = undefined;
-    if (!c) return;
-    await c.stop();
-    writeFileSync(memoryFile, JSON.stringify(c.snapshot()));
+    if (c) {
+      await c.stop();
+      writeFileSync(memoryFile, JSON.stringify(c.snapshot()));
+    }
+    await inference?.close();
   };
   try {
+    // the same ports as before when possible, so that status.url stays valid
+    if (inference) {
+      await inference.resume(existsSync(portsFile) ? (JSON.parse(readFileSync(portsFile, 'utf8')) as InferencePorts) : {});
+      writeFileSync(portsFile, JSON.stringify(inference.ports));
+    }
     if (fresh) await setUpCluster(admin(), user);
     if (seed) await seedGitops(dir, user, gitopsRemote, gitopsClone);
     controllers = await runControllers(!fresh);
@@ -310,7 +326,7 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
   writeKubeconfig(kubeconfigPath, server(), tls.caCert, token, user);
   writeAdminKubeconfig(adminKubeconfigPath, server(), tls.caCert, adminToken);
 
-  return {
+  const handle: Omit<KubeSandbox, keyof InferenceView> = {
     backend: 'kube-apiserver',
     server: server(),
     port,
@@ -318,7 +334,6 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
     user,
     context: 'sandbox',
     kserveDialect: dialect,
-    prometheusUrl: undefined,
     adminKubeconfigPath,
     tokenAuthFile,
     binary,
@@ -341,7 +356,7 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
       return controllers;
     },
     restart: async () => {
-      // the controllers keep running, as they would beside a real cluster's API server restart
+      // the controllers and the inference server keep running, as they would beside a real cluster's API server restart
       await halt();
       await launch();
     },
@@ -350,4 +365,5 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
       await halt();
     },
   };
+  return withInferenceView(handle, inference);
 }

@@ -27,7 +27,7 @@ export const BACKENDS: readonly Backend[] = (() => {
 })();
 
 /** What both backends give a test: files, endpoints and the two users' credentials. */
-export interface BackendSandbox extends Pick<Sandbox, 'server' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user'> {
+export interface BackendSandbox extends Pick<Sandbox, 'server' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user' | 'prometheusUrl'> {
   backend: Backend;
   /** The workshop user's token (the kubeconfig's). */
   userToken(): string;
@@ -68,8 +68,8 @@ export async function openSandbox(opts: SandboxOptions & { backend?: Backend } =
     const missing = kubeApiserverMissing();
     if (missing) throw new Error(missing);
     const start = startSandbox as unknown as (o: Record<string, unknown>) => Promise<KubeStarted>;
-    const { user, kserveDialect, syncDelayMs = 150, rolloutDelayMs = 100, pollMs = 50 } = sbOpts;
-    const kb = await start({ dir, user, kserveDialect, syncDelayMs, rolloutDelayMs, pollMs, backend });
+    const { user, kserveDialect, syncDelayMs = 150, rolloutDelayMs = 100, pollMs = 50, inference } = sbOpts;
+    const kb = await start({ dir, user, kserveDialect, syncDelayMs, rolloutDelayMs, pollMs, inference, backend });
     if (kb.backend !== 'kube-apiserver') {
       await kb.stop();
       remove();

@@ -96,9 +96,6 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (backend !== 'embedded' && backend !== 'kube-apiserver') {
     throw usageError(`sandbox: --backend must be embedded or kube-apiserver, got ${JSON.stringify(backend)}.`, 'Run `kserve-canary sandbox --help` for the options.');
   }
-  if (backend === 'kube-apiserver' && values.inference === true) {
-    throw usageError('sandbox: --inference is served by --backend embedded only.', 'Leave out --inference, or use --backend embedded.');
-  }
   if (io.signal.aborted) return 0;
 
   const { startSandbox, SandboxBusyError } = await import('../../sandbox/index');
@@ -106,7 +103,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     sb =
       backend === 'kube-apiserver'
-        ? await startSandbox({ backend, dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, ...(dialect ? { kserveDialect: dialect } : {}) })
+        ? await startSandbox({ backend, dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) })
         : await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
