@@ -163,12 +163,12 @@ export class ProposalRollout {
     const kind = action.kind === 'rollback' ? 'a pull request too (nothing is pushed to the protected branch)' : 'a pull request';
     this.emit({
       kind: 'waiting', step: p.step, proposal: { ...p },
-      message: `${this.what(p)} is ${kind}: ${res.pushed ? 'pushed' : 'found already open:'} ${p.branch} into ${p.base}; waiting for its merge.${p.url ? ` Open the pull request: ${p.url}` : p.hint ? ` ${p.hint}` : ''}`,
+      message: `${this.what(p)} is ${kind}: ${res.pushed ? `pushed ${p.branch}` : `${p.branch}, already open,`} into ${p.base}; waiting for its merge.${p.url ? ` Open the pull request: ${p.url}` : p.hint ? ` ${p.hint}` : ''}`,
     });
     try {
       const m = await waitForProposalMerge({
         root: o.root, env: o.env, model: o.model, proposal: pr, sha: res.sha,
-        afterMerge: 'run the rollout again: it goes on from there',
+        afterMerge: action.kind === 'rollback' ? 'the canary is rolled back (`kserve-canary status` shows it live)' : 'run the rollout again: it goes on from there',
         ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}),
         ...(o.processEnv ? { processEnv: o.processEnv } : {}),
         ...(o.forgeHosts ? { forgeHosts: o.forgeHosts } : {}),

@@ -123,7 +123,13 @@ describe('rollout in pull-request mode against the sandbox', () => {
     assert.deepEqual(r.proposals.map((p) => [p.branch, p.state]), [['canary/test-jukebox-35', 'open']]);
     assert.equal(main(), mainBefore);
     assert.deepEqual(proposalBranches(sb.gitopsRemote), ['canary/test-jukebox-35']);
-    forge(sb.gitopsRemote).close('canary/test-jukebox-35');
+    // run again: the open pull request is taken up (no second branch), merged, and the run goes on
+    const f = forge(sb.gitopsRemote);
+    const again = await rollout('35,100', (p) => f.merge(p.branch));
+    assert.equal(again.result.outcome, 'completed', again.result.reason);
+    assert.deepEqual(again.proposals.map((p) => [p.branch, p.state]), [['canary/test-jukebox-35', 'merged'], ['canary/test-jukebox-promote', 'merged']]);
+    assert.equal(again.proposals[0]!.sha, r.proposals[0]!.sha, 'the same commit as the first run proposed');
+    assert.ok(again.events.some((e) => e.message.startsWith('Step 1/2 is a pull request: canary/test-jukebox-35, already open, into main; waiting for its merge.')));
   });
 
   it('failed gates roll back through a pull request, never by a push to main', async () => {
