@@ -109,6 +109,8 @@ export class ProposalRollout {
   /** The proposal waiting for its merge, with the upstream value it was made on. */
   private open: { p: ProposalStep; was: number | undefined } | undefined;
   private ending: Ending | undefined;
+  /** Inside publishCanaryChange, or the run ended there (a cancel there stops before anything is proposed). */
+  private proposing = false;
 
   constructor(private readonly o: ProposalRolloutOptions, private readonly emit: (e: RolloutStepEvent) => void) {}
 
@@ -142,6 +144,7 @@ export class ProposalRollout {
 
   private async propose(action: CanaryAction, message: string): Promise<{ sha: string; changed: boolean }> {
     const o = this.o;
+    this.proposing = true;
     const res = await publishCanaryChange({
       root: o.root, env: o.env, model: o.model, action, message, mode: 'pull-request',
       ...(o.forgeHosts ? { forgeHosts: o.forgeHosts } : {}),
@@ -150,6 +153,8 @@ export class ProposalRollout {
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.log ? { log: o.log } : {}),
     });
+    // (left true when it throws: the run ends there, and finish() reads it)
+    this.proposing = false;
     if (!res.proposal) return { sha: res.sha, changed: false };
     const pr = res.proposal;
     const p: ProposalStep = {
@@ -222,7 +227,7 @@ export class ProposalRollout {
       return end('changed-outside', `Stopped: ${x.p.base} now asks for ${describePercent(x.now)} instead of ${describePercent(x.was)} while ${at} waited for its merge; someone else changed ${model} in ${env}. Nothing further was written; ${x.p.branch} is left open: close it.`);
     }
     const open = this.open;
-    if (this.o.signal?.aborted && (open || (isCanaryError(e) && e.code === 'aborted'))) {
+    if (this.o.signal?.aborted && (open || this.proposing)) {
       if (!open) return end('stopped', `Stopped at step ${this.step}/${this.o.of} before its pull request was pushed: ${isCanaryError(e) ? e.message : 'nothing was proposed.'} Run the rollout again to go on.`);
       const { p, was } = open;
       return end('stopped', `Stopped at step ${this.step}/${this.o.of} while waiting for the merge of ${p.branch}${p.url ? ` (${p.url})` : ''}: that pull request is still open, and ${p.base} keeps ${describePercent(was)}. ${p.action === 'rollback' ? 'Merge it to roll back' : 'Merge it and run the rollout again to go on, or close it'}; your checkout is as it was.`);

@@ -5,6 +5,7 @@
  * (or closes it, or pushes another value to main, or cancels). Each step's branch is made from
  * main as it is then (step 2's parent is step 1's merge), the run follows the merge commit until
  * served, a failed gate's rollback is a pull request too, and the user's clone never changes.
+ * Cancelling before the proposal is pushed needs no cluster: a bare remote suffices.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { planFromDefaults } from '../../src/core/plan';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { git, testGitEnv } from '../core/git-helpers';
 import { storeOn } from '../cluster/sandbox-helpers';
+import { sandboxFactory } from '../cli/helpers';
 import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { cloneState, forge, githubClone, proposalBranches } from './pr-helpers';
 
@@ -153,5 +155,30 @@ describe('rollout in pull-request mode against the sandbox', () => {
     assert.deepEqual(firstParents, ['Merge pull request from canary/test-jukebox-rollback', 'Merge pull request from canary/test-jukebox-25']);
     assert.match(git(sb.gitopsRemote, ['log', '-1', '--format=%B', 'main^2']), /^Roll back jukebox in test: gate error-rate failed \(30% > 5%\)/);
     assert.equal(isvcPercent(), 0);
+  });
+});
+
+describe('rollout in pull-request mode, cancelled while proposing', () => {
+  const bare = sandboxFactory();
+  it('stops before the push: nothing proposed on the remote, the clone as it was', async () => {
+    const sb = bare();
+    const c = githubClone(sb.remote);
+    const before = cloneState(c);
+    const remoteBefore = git(sb.remote, ['for-each-ref', '--format=%(refname) %(objectname)']);
+    const ac = new AbortController();
+    const { outcome } = runRollout({
+      root: c, env: 'test', model: 'jukebox', policy: 'pull-request', processEnv: testGitEnv(),
+      plan: planFromDefaults({ steps: '50,100', pause: '0s' }, 'test'), ignoreGates: true, signal: ac.signal,
+      // the proposal's commit is made: cancel before its branch is pushed
+      log: (line) => {
+        if (line.startsWith('committed ')) ac.abort();
+      },
+    });
+    const o = await outcome;
+    assert.equal(o.result.outcome, 'stopped');
+    assert.match(o.result.reason, /^Stopped at step 1\/2 before its pull request was pushed: Cancelled: nothing was changed\. Run the rollout again to go on\.$/);
+    assert.deepEqual(o.proposals, []);
+    assert.equal(git(sb.remote, ['for-each-ref', '--format=%(refname) %(objectname)']), remoteBefore);
+    assert.deepEqual(cloneState(c), before);
   });
 });
