@@ -10,6 +10,7 @@ import type { RolloutPlan } from '../core/plan';
 import type { ChangeOutcome, FollowStatus } from './change';
 import type { ChangePreview } from './preview';
 import type { PublishPolicy } from './policy';
+import type { ProposalStep } from './rollout-proposals';
 
 export const API_VERSION = 'kserve-canary/v1';
 
@@ -107,8 +108,16 @@ function rolloutHead(ctx: RolloutDocContext, dryRun: boolean): Record<string, un
   return { apiVersion: API_VERSION, kind: 'RolloutResult', env: ctx.env, model: ctx.model, policy: ctx.policy, dryRun, plan };
 }
 
-/** A rollout run as a RolloutResult: how it ended, its commits and every event. */
-export function rolloutDocument(ctx: RolloutDocContext, r: RolloutResult, events: RolloutEvent[]): unknown {
+/** One step's pull request (pull-request policy), field by field. */
+function proposalJson(p: ProposalStep): unknown {
+  return {
+    step: p.step, of: p.of, action: p.action, percent: nul(p.percent), branch: p.branch, base: p.base,
+    url: nul(p.url), forge: nul(p.forge), hint: nul(p.hint), sha: nul(p.sha), state: p.state, mergeSha: nul(p.mergeSha),
+  };
+}
+
+/** A rollout run as a RolloutResult: how it ended, its commits, its pull requests and every event. */
+export function rolloutDocument(ctx: RolloutDocContext, r: RolloutResult, events: RolloutEvent[], proposals: ProposalStep[] = []): unknown {
   return {
     ...rolloutHead(ctx, false),
     outcome: r.outcome,
@@ -118,11 +127,12 @@ export function rolloutDocument(ctx: RolloutDocContext, r: RolloutResult, events
     commits: r.commits.map((c) => ({ sha: c.sha, message: c.message })),
     next: null,
     events: events.map((e) => ({ kind: e.kind, step: nul(e.step), message: e.message })),
+    proposals: proposals.map(proposalJson),
   };
 }
 
 /** A rollout --dry-run: the commit the next step would make (null when there is none to make). */
-export function rolloutPreviewDocument(ctx: RolloutDocContext, next: { step: number; of: number; preview: ChangePreview } | undefined, why: string): unknown {
+export function rolloutPreviewDocument(ctx: RolloutDocContext, next: { step: number; of: number; preview: ChangePreview } | undefined, why: string, proposals: ProposalStep[] = []): unknown {
   return {
     ...rolloutHead(ctx, true),
     outcome: null,
@@ -134,5 +144,6 @@ export function rolloutPreviewDocument(ctx: RolloutDocContext, next: { step: num
       ? { step: next.step, of: next.of, file: next.preview.rel, changed: next.preview.changed, before: { percent: nul(next.preview.before.desiredPercent) }, after: { percent: nul(next.preview.after.desiredPercent) }, diff: next.preview.diff, message: next.preview.message }
       : null,
     events: [],
+    proposals: proposals.map(proposalJson),
   };
 }

@@ -3,7 +3,9 @@
  * cluster and Prometheus with the environment's publish policy, optionally with test traffic
  * for the gates; say where a rollout stands; and preview (--dry-run) the commit the next step
  * would make, by running the engine over ports that read git without fetching and write nothing.
- * The extension's "Start progressive rollout" and the CLI's `rollout` both call here. No vscode, no argv.
+ * With the pull-request policy each step is a pull request the run waits to see merged
+ * (src/app/rollout-proposals.ts). The extension's "Start progressive rollout" and the CLI's
+ * `rollout` both call here. No vscode, no argv.
  */
 import { CanaryError } from '../core/errors';
 import { resolvePlan, type RolloutPlan } from '../core/plan';
@@ -18,6 +20,7 @@ import type { MetricsClient } from '../cluster/metrics';
 import { rolloutPorts } from '../cluster/rollout-ports';
 import { previewChange, type ChangePreview } from './preview';
 import type { PublishPolicy } from './policy';
+import { plannedProposals, previewOnUpstream, ProposalRollout, readUpstream, type ProposalStep, type RolloutStepEvent } from './rollout-proposals';
 import { startBackgroundTraffic, type BackgroundTraffic } from './traffic';
 
 /** Where the plan comes from: root, env, model, --plan (`explicit`), defaults (resolvePlan's options). */
@@ -62,14 +65,23 @@ export interface RolloutRequest extends RolloutTarget {
   action?: 'promote' | 'abort';
   approve?: (req: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalAnswer>;
   signal?: AbortSignal;
-  onEvent?: (e: RolloutEvent) => void;
+  /** Every event; in pull-request mode those about a step's pull request carry it (`proposal`). */
+  onEvent?: (e: RolloutStepEvent) => void;
   log?: (line: string) => void;
+  /** pull-request: self-hosted forge hosts (host → github | gitlab | gitea | forgejo | bitbucket), for the pages. */
+  forgeHosts?: Record<string, string>;
+  /** pull-request: between two checks whether a step's pull request is merged (default 5 s). */
+  mergePollMs?: number;
+  /** pull-request: after each check that did not find the step's pull request merged yet. */
+  onMergePoll?: (n: number, p: ProposalStep) => Promise<void> | void;
   /** Test inference traffic during the whole run (so the gates have data), requests per second. */
   traffic?: { rps: number; payload: string; onStart?: (line: string) => void };
 }
 
 export interface RolloutRunOutcome {
   result: RolloutResult;
+  /** pull-request: every step's pull request, in order (branch, page, merge commit); [] otherwise. */
+  proposals: ProposalStep[];
   /** What the test traffic got back, when it ran. */
   traffic?: Awaited<ReturnType<BackgroundTraffic['stop']>>;
 }
@@ -100,20 +112,37 @@ function portsFor(req: RolloutRequest): RolloutPorts {
 
 /** Starts the run; `run` takes promote()/abort()/approve() while it goes; `outcome` settles at its end. */
 export function runRollout(req: RolloutRequest): { run: RolloutRun; outcome: Promise<RolloutRunOutcome> } {
-  if (req.policy === 'pull-request') {
-    throw new CanaryError('invalid-input', 'rollout-pull-request', 'A rollout cannot walk its steps through pull requests yet: each step would wait for a merge.', 'Run the rollout where pushing is allowed, or change the steps one by one with `set --pull-request`.');
-  }
+  const emit = (e: RolloutStepEvent) => {
+    try {
+      req.onEvent?.(e);
+    } catch {
+      // a listener's failure does not stop the rollout
+    }
+  };
+  const walk = req.policy === 'pull-request'
+    ? new ProposalRollout({
+      root: req.root, env: req.env, model: req.model, of: req.plan.steps.length,
+      ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
+      ...(req.processEnv ? { processEnv: req.processEnv } : {}),
+      ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(req.followTimeoutMs ? { timeoutMs: req.followTimeoutMs } : {}),
+      ...(req.mergePollMs !== undefined ? { pollMs: req.mergePollMs } : {}),
+      ...(req.onMergePoll ? { onPoll: req.onMergePoll } : {}),
+      ...(req.log ? { log: req.log } : {}),
+    }, emit)
+    : undefined;
   const traffic = req.traffic && req.store && !req.action ? startBackgroundTraffic(req.store, req.env, req.model, req.traffic.rps, req.traffic.payload) : undefined;
   if (traffic) req.traffic?.onStart?.(traffic.description);
   let run: RolloutRun;
   try {
     run = startRollout({
-      env: req.env, model: req.model, plan: req.plan, ports: portsFor(req),
+      env: req.env, model: req.model, plan: req.plan, ports: walk ? { ...portsFor(req), ...walk.ports() } : portsFor(req),
       ...(req.ignoreGates ? { ignoreGates: true } : {}),
       ...(req.restart ? { restart: true } : {}),
       ...(req.action ? { action: req.action } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
-      ...(req.onEvent ? { onEvent: req.onEvent } : {}),
+      onEvent: (e) => emit(walk ? walk.see(e) : e),
     });
   } catch (e) {
     void traffic?.stop();
@@ -121,8 +150,15 @@ export function runRollout(req: RolloutRequest): { run: RolloutRun; outcome: Pro
   }
   const outcome = (async (): Promise<RolloutRunOutcome> => {
     try {
-      const result = await run.result;
-      return { result, ...(traffic ? { traffic: await traffic.stop() } : {}) };
+      let result: RolloutResult;
+      try {
+        result = await run.result;
+      } catch (e) {
+        const ended = walk?.finish(e);
+        if (!ended) throw e;
+        result = ended;
+      }
+      return { result, proposals: walk?.proposals() ?? [], ...(traffic ? { traffic: await traffic.stop() } : {}) };
     } finally {
       await traffic?.stop().catch(() => undefined);
     }
@@ -135,6 +171,8 @@ export interface RolloutPreview {
   next?: { step: number; of: number; action: CanaryAction; preview: ChangePreview };
   /** How the engine would go on, in its own words (plan, resume point, or why nothing is left). */
   why: string;
+  /** pull-request: the branch each remaining step would be proposed on (state 'planned'); [] otherwise. */
+  proposals: ProposalStep[];
 }
 
 /** Marks the end of a dry run inside the engine (the publish port threw it). */
@@ -148,8 +186,10 @@ export async function previewRollout(req: Omit<RolloutRequest, 'store' | 'metric
   const events: RolloutEvent[] = [];
   let captured: { action: CanaryAction; message: string; step: number } | undefined;
   let step = 1;
+  const pr = req.policy === 'pull-request';
   const ports: RolloutPorts = {
-    readGit: (signal) => readGitSnapshot({ ...gitOptions(req), push: false }, signal),
+    // pull-request: the upstream branch as last fetched (the steps are proposed onto it)
+    readGit: async (signal) => (pr ? (await readUpstream(req, false, signal)).snapshot : readGitSnapshot({ ...gitOptions(req), push: false }, signal)),
     publish: async (action, message) => {
       captured = { action, message, step };
       throw new DryRunStop('dry run');
@@ -175,8 +215,12 @@ export async function previewRollout(req: Omit<RolloutRequest, 'store' | 'metric
     if (!captured) throw e;
   }
   const said = events.filter((e) => e.kind === 'plan' || e.kind === 'resume' || e.kind === 'publish' || e.kind === 'promote' || e.kind === 'rollback').map((e) => e.message);
-  if (!captured) return { why: result?.reason ?? said.join(' ') };
+  if (!captured) return { why: result?.reason ?? said.join(' '), proposals: [] };
   const firstLine = captured.message.split('\n')[0]!;
-  const preview = await previewChange({ root: req.root, env: req.env, model: req.model, action: captured.action, policy: req.policy, ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}) }, captured.message);
-  return { next: { step: captured.step, of: req.plan.steps.length, action: captured.action, preview }, why: said.join(' ') || firstLine };
+  const preview = pr
+    ? await previewOnUpstream(req, captured.action, captured.message)
+    : await previewChange({ root: req.root, env: req.env, model: req.model, action: captured.action, policy: req.policy, ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}) }, captured.message);
+  const walking = !req.action && captured.action.kind !== 'rollback';
+  const proposals = pr ? await plannedProposals(req, req.plan, captured.step, walking ? undefined : captured.action) : [];
+  return { next: { step: captured.step, of: req.plan.steps.length, action: captured.action, preview }, why: said.join(' ') || firstLine, proposals };
 }

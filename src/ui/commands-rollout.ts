@@ -1,13 +1,21 @@
 /**
  * "Start progressive rollout": the plan (src/app/rollout.ts loads it), one confirmation naming
  * it and its gates, then ONE call to the rollout use case under a cancellable progress
- * notification; approvals are asked with a notification. Cancel stops where it stands.
+ * notification; approvals are asked with a notification. In pull-request mode the progress
+ * shows the step waiting for its merge and a notification offers "Open pull request" (the
+ * forge's page, checked before it opens). Cancel stops where it stands.
  */
 import path from 'node:path';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import vscode = require('vscode');
 import { CanaryError } from '../core/errors';
+import { checkExternalUrl, urlHost } from '../core/grafana';
 import type { ApprovalAnswer, ApprovalRequest, RolloutResult } from '../core/rollout';
+import type { ProposalStep } from '../app/rollout-proposals';
 import { requireCanary, type CommandContext } from './command-context';
 import { askModal, showInfo, showWarning, withNotificationProgress } from './notify';
+
+const OPEN_PR = 'Open pull request';
 
 /** Asks for an approval with a notification (manual gate, or gates that could not be judged). */
 function askApproval(label: string, req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalAnswer> {
@@ -18,6 +26,26 @@ function askApproval(label: string, req: ApprovalRequest, signal: AbortSignal): 
       signal.removeEventListener('abort', onAbort);
       resolve(choice === 'Approve' ? 'approve' : choice === 'Roll back' ? 'rollback' : 'wait');
     });
+  });
+}
+
+/** A step's pull request waits for its merge: one notification naming it, with its page when the forge is known. */
+function offerProposal(ctx: CommandContext, label: string, p: ProposalStep): void {
+  const what = p.action === 'rollback' ? 'The rollback' : `Step ${p.step}/${p.of}`;
+  const text = `${label}: ${what} is proposed as ${p.branch} into ${p.base}; the rollout waits for its merge (Cancel on its progress stops waiting and leaves the pull request open).`;
+  if (!p.url) {
+    void showInfo(`${text}${p.hint ? ` ${p.hint}` : ''}`);
+    return;
+  }
+  void showInfo(text, OPEN_PR).then(async (choice) => {
+    if (choice !== OPEN_PR) return;
+    try {
+      // The forge's page, built by core/forge.ts from the remote's URL: http(s) only, no credentials, on the forge's own host.
+      const url = checkExternalUrl(p.url!, [urlHost(p.url!)]);
+      await vscode.env.openExternal(vscode.Uri.parse(url, true));
+    } catch (e) {
+      ctx.log.warn(`${label}: not opening ${p.branch}'s page: ${e instanceof Error ? e.message : String(e)}`);
+    }
   });
 }
 
@@ -47,7 +75,9 @@ export function startRollout(ctx: CommandContext): (arg: unknown) => Promise<Rol
       const go = 'Start rollout';
       const choice = await askModal(
         `Start a progressive rollout of ${target.model} in ${target.env}: ${backend.describePlan(plan)}?`,
-        `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. Each step edits config.yaml and ${backend.describePolicy(policy)}, then follows it until live. ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.`,
+        `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. ${policy === 'pull-request'
+          ? 'Each step is a pull request (a branch made from the upstream head; your checkout stays as it is): the rollout waits for its merge, then follows it until live; a rollback is a pull request too.'
+          : `Each step edits config.yaml and ${backend.describePolicy(policy)}, then follows it until live.`} ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.`,
         go,
       );
       if (choice !== go) return undefined;
@@ -58,7 +88,7 @@ export function startRollout(ctx: CommandContext): (arg: unknown) => Promise<Rol
           const sub = token.onCancellationRequested(() => abort.abort());
           try {
             const { outcome } = backend.runRollout({
-              root, env: target.env, model: target.model, deploymentsDir: s.deploymentsDir, plan, policy, store, metrics,
+              root, env: target.env, model: target.model, deploymentsDir: s.deploymentsDir, plan, policy, store, metrics, forgeHosts: s.forgeHosts,
               ignoreGates: !metrics,
               signal: abort.signal,
               followTimeoutMs: s.followTimeoutSeconds * 1000,
@@ -67,6 +97,11 @@ export function startRollout(ctx: CommandContext): (arg: unknown) => Promise<Rol
               onEvent: (e) => {
                 ctx.deps.onRolloutEvent?.(`${target.env}/${target.model}`, e);
                 log.info(`rollout ${target.model}/${target.env}: ${e.message}`);
+                if (e.proposal?.state === 'open') {
+                  report({ message: `step ${e.step}/${plan.steps.length}: waiting for the merge of ${e.proposal.branch} into ${e.proposal.base}` });
+                  offerProposal(ctx, label, e.proposal);
+                  return;
+                }
                 report({ message: e.step ? `step ${e.step}/${plan.steps.length}: ${e.message}` : e.message });
               },
             });

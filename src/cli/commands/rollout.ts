@@ -1,7 +1,8 @@
 /**
  * `kserve-canary rollout <model> --env <env> [--plan …]`: the progressive rollout engine
- * (src/core/rollout.ts) in a terminal or a CI pipeline. Each step is a pushed commit; the
- * state lives in git, so running the command again resumes where it stopped.
+ * (src/core/rollout.ts) in a terminal or a CI pipeline. Each step is a pushed commit (with
+ * --pull-request: a pull request the run waits to see merged, its page printed); the state
+ * lives in git, so running the command again resumes where it stopped.
  */
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
@@ -115,12 +116,16 @@ Options:
                              next step; change nothing (no fetch, no commit, no push)
       --no-push              commit each step only (the cluster cannot follow it: only
                              with --dry-run, --promote or --abort)
-      --pull-request         propose each step as a pull request (not supported yet for
-                             a whole rollout: refused with the alternative)
+      --pull-request         propose each step as a pull request: a branch made from the
+                             upstream head (canary/<env>-<model>-<percent>), its page
+                             printed; the run waits until it is merged, then follows it.
+                             A rollback is a pull request too. Your checkout is untouched
       --json, -o json|yaml   one RolloutResult document at the end (see README); with
                              --status: { schemaVersion, env, model, state, step, of,
                              samePlan, desiredPercent, text }
-      --timeout <d>          how long each step may take to go live (default 5m)
+      --timeout <d>          how long each step may take to go live (default 5m); with
+                             --pull-request also how long its pull request may wait for
+                             the merge
       --traffic <rps>        send test inference traffic at this rate during the whole
                              rollout (to the service URL), so the gates have data
       --payload <file>       JSON body of that traffic (default: a one-value V2 request)
@@ -186,6 +191,7 @@ Examples:
     const plan = await loadRolloutPlan({ root, env, model, cwd: io.cwd, defaults, deploymentsDir: scope.deploymentsDir, ...(s('plan') ? { explicit: s('plan')! } : {}) });
     const target = { root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env };
     const docCtx = { env, model, policy, plan };
+    const pullRequest = policy === 'pull-request';
     if (p.values.status) {
       // where the rollout stands, from git alone (no cluster, nothing changed)
       const { state, percent } = await rolloutStatus(target, plan);
@@ -195,7 +201,7 @@ Examples:
     }
     if (dryRun) {
       const preview = await previewRollout({ ...target, plan, policy, restart: !!p.values.restart, ...(action ? { action } : {}) });
-      if (doc) io.stdout(formatDocument(doc, rolloutPreviewDocument(docCtx, preview.next, preview.why)));
+      if (doc) io.stdout(formatDocument(doc, rolloutPreviewDocument(docCtx, preview.next, preview.why, preview.proposals)));
       else printRolloutPreview(io, preview, env, model);
       return 0;
     }
@@ -209,7 +215,8 @@ Examples:
     const interactive = io.isTTY && !!process.stdin.isTTY && !doc;
     if (!action && !p.values.yes && interactive) {
       io.stdout(`Plan for ${model} in ${env}: ${describePlan(plan)}; ${noGates ? 'no metric gates' : describeGates(plan.gates)}\n`);
-      if (!['y', 'yes'].includes(await ask('Start (or resume) the rollout? Every step is pushed. [y/N] ', io.signal))) {
+      const how = pullRequest ? 'Every step is proposed as a pull request and waits for its merge.' : 'Every step is pushed.';
+      if (!['y', 'yes'].includes(await ask(`Start (or resume) the rollout? ${how} [y/N] `, io.signal))) {
         io.stdout('Nothing done.\n');
         return 1;
       }
@@ -249,9 +256,9 @@ Examples:
           say(`${e.kind === 'follow' || e.kind === 'gates' || e.kind === 'published' ? '  ' : ''}${e.message}`);
         },
       });
-      const { result, traffic } = await outcome;
+      const { result, traffic, proposals } = await outcome;
       if (traffic) say(`Test traffic during the rollout: ${traffic.sent} requests, answers ${formatStatusCounts(traffic.byStatus)}${traffic.errors ? `, no answer ${traffic.errors}` : ''}`);
-      if (doc) io.stdout(formatDocument(doc, rolloutDocument(docCtx, result, events)));
+      if (doc) io.stdout(formatDocument(doc, rolloutDocument(docCtx, result, events, proposals)));
       return EXIT[result.outcome];
     } finally {
       store?.dispose();
