@@ -30,7 +30,7 @@ export function printPublished(io: CliIO, r: Published, env: string, model: stri
   for (const s of r.steps) io.stdout(`  - ${s}\n`);
   if (r.proposal) {
     if (r.proposal.url) io.stdout(`Open the pull request: ${r.proposal.url}\n`);
-    else io.stdout(`Open a pull request for ${r.proposal.branch}${r.proposal.hint ? `: ${r.proposal.hint}` : ''}\n`);
+    else io.stdout(`${r.proposal.hint ?? `Open a pull request for ${r.proposal.branch}.`}\n`);
   }
 }
 
