@@ -18,7 +18,7 @@ export const PROD_CONFIG_REL = 'model-deployments/prod/jukebox/config.yaml';
  * config file passed as GIT_CONFIG_GLOBAL. remote.origin.url stays the forge address.
  * Returns the environment to run the CLI with.
  */
-export function useForgeUrl(sb: Sandbox, c: string, url: string, opts: { global?: boolean; env?: Record<string, string> } = {}): NodeJS.ProcessEnv {
+export function useForgeUrl(sb: Pick<Sandbox, 'dir' | 'remote'>, c: string, url: string, opts: { global?: boolean; env?: Record<string, string> } = {}): NodeJS.ProcessEnv {
   git(c, ['config', 'remote.origin.url', url]);
   let extra: Record<string, string> = { ...opts.env };
   if (opts.global) {
