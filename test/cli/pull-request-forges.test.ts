@@ -3,7 +3,7 @@
  * git) against a bare remote whose configured URL is a forge address rewritten to it by
  * insteadOf, for every forge form: GitHub https and ssh, GitLab ssh with subgroups (scp-like and
  * ssh:// with a port, guessed or mapped by $KSERVE_CANARY_FORGE_HOSTS), GitLab https with a token,
- * Gitea/Forgejo, Bitbucket, an unknown host. Each run leaves the remote main as it was, adds one
+ * Gitea/Forgejo, Bitbucket, an unknown host; once as the bundled CLI process. Each run leaves the remote main as it was, adds one
  * branch with one commit splicing only that config.yaml, leaves a busy clone exactly as it was, and
  * prints the forge's documented new-pull-request page (or the branch and a one-line hint). Also
  * -o json of a proposal, and the protected-branch refusal (GitHub's GH006 and GitLab's text) with
@@ -11,7 +11,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloneState, head, PROD_CONFIG, remoteBranches } from '../core/git-helpers';
+import { spawnSync } from 'node:child_process';
+import { cloneState, git, head, PROD_CONFIG, remoteBranches } from '../core/git-helpers';
+import { buildCliBundle } from './bundle';
 import { runCli, sandboxFactory } from './helpers';
 import { assertOneProposal, makeBusy, PROD_CONFIG_REL, protectMain, useForgeUrl } from './forge-helpers';
 
@@ -87,6 +89,50 @@ describe('set jukebox 35 --env prod --pull-request, per forge form (insteadOf to
       assert.deepEqual(cloneState(c), before);
     });
   }
+
+  it('a re-run proposes nothing new and says so; from a detached HEAD the summary names it', async () => {
+    const sb = sandbox();
+    const c = sb.clone('c');
+    const env = useForgeUrl(sb, c, 'https://github.com/org/gitops.git');
+    const mainBefore = head(sb.remote, 'main');
+    git(c, ['checkout', '-q', '--detach']);
+    const first = await runCli(['set', 'jukebox', '35', '--env', 'prod', '--pull-request'], c, env);
+    assert.equal(first.code, 0, first.stderr);
+    const sha = head(sb.remote, BRANCH);
+    assert.match(first.stdout, /^prod\/jukebox: canary no canary \(100% latest\) -> 35%, committed \S+ on the new branch canary\/prod-jukebox-35 and pushed it to origin for a pull request \(your detached HEAD untouched\)\n/);
+    git(c, ['checkout', '-q', 'main']);
+    const before = cloneState(c);
+    const again = await runCli(['set', 'jukebox', '35', '--env', 'prod', '--pull-request'], c, env);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(again.stdout.split('\n'), [
+      `prod/jukebox: canary no canary (100% latest) -> 35%, already proposed as ${sha.slice(0, 10)} on ${BRANCH} (origin), nothing new pushed (main untouched)`,
+      `  - ${BRANCH} on origin already proposes this change: nothing new pushed`,
+      'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1',
+      '',
+    ]);
+    assertOneProposal(sb, BRANCH, mainBefore, PROD_CONFIG_REL, PROPOSED);
+    assert.equal(head(sb.remote, BRANCH), sha);
+    assert.deepEqual(cloneState(c), before);
+  });
+
+  it('as a real process (bundled bin/kserve-canary.js), insteadOf from GIT_CONFIG_GLOBAL, a host mapped by $KSERVE_CANARY_FORGE_HOSTS', async () => {
+    const bundle = await buildCliBundle();
+    try {
+      const sb = sandbox();
+      const c = sb.clone('c');
+      const env = useForgeUrl(sb, c, 'git@code.example.com:group/sub/gitops.git', { global: true, env: { KSERVE_CANARY_FORGE_HOSTS: '{"code.example.com": "bitbucket"}' } });
+      makeBusy(c);
+      const before = cloneState(c);
+      const mainBefore = head(sb.remote, 'main');
+      const r = spawnSync(process.execPath, [bundle.bin, 'set', 'jukebox', '35', '--env', 'prod', '--pull-request'], { cwd: c, env, encoding: 'utf8', timeout: 60000 });
+      assert.equal(r.status, 0, r.stderr);
+      assertOneProposal(sb, BRANCH, mainBefore, PROD_CONFIG_REL, PROPOSED);
+      assert.match(r.stdout, /\nOpen the pull request: https:\/\/code\.example\.com\/group\/sub\/gitops\/pull-requests\/new\?source=canary%2Fprod-jukebox-35&dest=main\n$/);
+      assert.deepEqual(cloneState(c), before);
+    } finally {
+      bundle.cleanup();
+    }
+  });
 
   it('a bad $KSERVE_CANARY_FORGE_HOSTS is refused (exit 2) before anything is written', async () => {
     const sb = sandbox();
