@@ -5,7 +5,8 @@
  * - URL forms: scp-like ssh (`git@host:group/sub/repo.git`), `ssh://[user@]host[:port]/path`,
  *   `git://`, `http(s)://[user[:password]@]host[:port]/path`. Credentials in the URL are never
  *   carried into the result; an ssh port is dropped (the web UI is https on the host), an
- *   https port is kept.
+ *   https port is kept; the public forges' ssh-over-443 hosts (ssh.github.com,
+ *   altssh.gitlab.com, altssh.bitbucket.org) become their web hosts.
  * - Forges: github.com, gitlab.com, bitbucket.org, codeberg.org (Forgejo), gitea.com by name;
  *   a self-hosted host by the caller's `forgeHosts` map (host or host:port → forge), else by a
  *   first DNS label of exactly `github`, `gitlab`, `gitea`, `forgejo` (e.g. gitlab.example.com).
@@ -50,6 +51,17 @@ const KNOWN_HOSTS: Record<string, ForgeKind> = {
   'gitea.com': 'gitea',
 };
 
+/**
+ * The public forges' ssh-over-port-443 hosts, whose web pages are on the main host
+ * (https://docs.github.com/en/authentication/troubleshooting-ssh/using-ssh-over-the-https-port;
+ * GitLab.com's altssh announcement https://gitlab.com/gitlab-com/www-gitlab-com/-/merge_requests/1536).
+ */
+const SSH_WEB_HOSTS: Record<string, string> = {
+  'ssh.github.com': 'github.com',
+  'altssh.gitlab.com': 'gitlab.com',
+  'altssh.bitbucket.org': 'bitbucket.org',
+};
+
 function cleanPath(p: string): string | undefined {
   let s = p.replace(/^\/+/, '').replace(/\/+$/, '');
   if (s.endsWith('.git')) s = s.slice(0, -4);
@@ -72,9 +84,10 @@ export function parseRemoteUrl(url: string): RemoteLocation | undefined {
     } catch {
       return undefined;
     }
-    const hostname = parsed.hostname.toLowerCase();
+    const web = proto === 'https' || proto === 'http';
+    const hostname = web ? parsed.hostname.toLowerCase() : (SSH_WEB_HOSTS[parsed.hostname.toLowerCase()] ?? parsed.hostname.toLowerCase());
     if (!hostname) return undefined;
-    const keepPort = (proto === 'https' || proto === 'http') && parsed.port !== '';
+    const keepPort = web && parsed.port !== '';
     const p = cleanPath(decodeURIComponent(parsed.pathname));
     if (!p) return undefined;
     return { scheme: proto === 'http' ? 'http' : 'https', host: keepPort ? `${hostname}:${parsed.port}` : hostname, hostname, path: p };
@@ -82,7 +95,8 @@ export function parseRemoteUrl(url: string): RemoteLocation | undefined {
   // scp-like: [user@]host:path (no '/' before the ':', and not a Windows drive letter).
   const scp = /^(?:[^@/]+@)?(\[[^\]]+\]|[^:/]+):(.+)$/.exec(u);
   if (scp && !/^[a-z]$/i.test(scp[1]!)) {
-    const hostname = scp[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+    const raw = scp[1]!.replace(/^\[|\]$/g, '').toLowerCase();
+    const hostname = SSH_WEB_HOSTS[raw] ?? raw;
     const p = cleanPath(scp[2]!);
     if (!p) return undefined;
     return { scheme: 'https', host: hostname, hostname, path: p };

@@ -38,6 +38,10 @@ const FORMS: Form[] = [
     name: 'GitHub ssh, insteadOf in the global config (GIT_CONFIG_GLOBAL)', url: 'git@github.com:org/gitops.git', global: true,
     line: 'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1',
   },
+  {
+    name: 'GitHub ssh over the https port (ssh.github.com:443)', url: 'ssh://git@ssh.github.com:443/org/gitops.git',
+    line: 'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1',
+  },
   { name: 'GitLab ssh, subgroup', url: 'git@gitlab.com:group/sub/gitops.git', line: `Open the pull request: https://gitlab.com/group/sub/gitops${GITLAB_QUERY}` },
   {
     name: 'GitLab ssh:// with a port, self-hosted (guessed from the host name)', url: 'ssh://git@gitlab.example.com:2222/group/sub/gitops.git',

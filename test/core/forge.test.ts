@@ -1,5 +1,5 @@
 /**
- * forge.ts: remote URLs taken apart (ssh, scp-like, https with credentials and ports), the
+ * forge.ts: remote URLs taken apart (ssh, scp-like, ssh over port 443, https with credentials and ports), the
  * forge of a host (known, mapped by forgeHosts, by first label, unknown), and each forge's
  * new-pull-request page with the branch and base percent-encoded; the CLI's
  * $KSERVE_CANARY_FORGE_HOSTS read by parseForgeHosts.
@@ -20,6 +20,10 @@ describe('parseRemoteUrl', () => {
     ['https://git.example.com:8443/team/gitops.git/', { host: 'git.example.com:8443', path: 'team/gitops' }],
     ['http://gitea.local/team/gitops', { host: 'gitea.local', path: 'team/gitops', scheme: 'http' }],
     ['git://codeberg.org/team/gitops.git', { host: 'codeberg.org', path: 'team/gitops' }],
+    ['ssh://git@ssh.github.com:443/acme/gitops.git', { host: 'github.com', path: 'acme/gitops' }],
+    ['ssh://git@altssh.gitlab.com:443/platform/ml/gitops.git', { host: 'gitlab.com', path: 'platform/ml/gitops' }],
+    ['git@altssh.bitbucket.org:ws/gitops.git', { host: 'bitbucket.org', path: 'ws/gitops' }],
+    ['https://ssh.github.com/acme/gitops.git', { host: 'ssh.github.com', path: 'acme/gitops' }],
     ['/srv/git/gitops.git', undefined],
     ['file:///srv/git/gitops.git', undefined],
     ['C:/repos/gitops', undefined],
