@@ -18,8 +18,11 @@ export function summarize(r: Published, env: string, model: string): string {
   }
   const transition = `${percent(r.before.desiredPercent)} -> ${percent(r.after.desiredPercent)}`;
   const sha = r.sha.slice(0, 10);
+  const mine = `${r.branch || 'your detached HEAD'} untouched`;
   const sink = r.proposal
-    ? `committed ${sha} on the new branch ${r.proposal.branch} and pushed it to ${r.remote ?? 'the remote'} for a pull request (${r.branch} untouched)`
+    ? r.pushed
+      ? `committed ${sha} on the new branch ${r.proposal.branch} and pushed it to ${r.remote ?? 'the remote'} for a pull request (${mine})`
+      : `already proposed as ${sha} on ${r.proposal.branch} (${r.remote ?? 'the remote'}), nothing new pushed (${mine})`
     : r.pushed ? `committed ${sha} and pushed to ${r.remote}/${r.branch}` : `committed ${sha} on ${r.branch} (not pushed)`;
   return `${where}: canary ${transition}, ${sink}`;
 }
@@ -30,7 +33,7 @@ export function printPublished(io: CliIO, r: Published, env: string, model: stri
   for (const s of r.steps) io.stdout(`  - ${s}\n`);
   if (r.proposal) {
     if (r.proposal.url) io.stdout(`Open the pull request: ${r.proposal.url}\n`);
-    else io.stdout(`Open a pull request for ${r.proposal.branch}${r.proposal.hint ? `: ${r.proposal.hint}` : ''}\n`);
+    else io.stdout(`${r.proposal.hint ?? `Open a pull request for ${r.proposal.branch}.`}\n`);
   }
 }
 

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CanaryAction } from '../core/types';
 import { CanaryError } from '../core/errors';
+import { FORGE_HOSTS_ENV, parseForgeHosts } from '../core/forge';
 import { modelConfigPath } from '../core/layout';
 import { validateName } from '../core/names';
 import { changeCanary, isProtectedBranchRefusal, type FollowOptions, type Published } from '../app/change';
@@ -110,6 +111,7 @@ export function makeChangeCommand(spec: {
       const dryRun = p.values['dry-run'] === true;
       if (dryRun && p.values.wait === true) throw usageError(`${spec.name}: --dry-run and --wait exclude each other: a dry run publishes nothing to follow.`, 'Leave one of them out.');
       for (const ext of CHANGE_EXTENSIONS) ext.check(spec.name, p.values, io);
+      const forgeHosts = parseForgeHosts(io.env[FORGE_HOSTS_ENV]);
       const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
       const env = (await environmentOption(spec.name, p.values, scope, root))!;
       let policy;
@@ -126,7 +128,7 @@ export function makeChangeCommand(spec: {
       }
       const doc = format === 'json' || format === 'yaml' ? format : undefined;
       const docCtx = { command: spec.name, env, model, action };
-      const req = { root, env, model, action, policy, deploymentsDir: scope.deploymentsDir, ...(message !== undefined ? { message } : {}) };
+      const req = { root, env, model, action, policy, deploymentsDir: scope.deploymentsDir, ...(message !== undefined ? { message } : {}), ...(forgeHosts ? { forgeHosts } : {}) };
       if (dryRun) {
         const preview = await previewChange(req);
         if (doc) io.stdout(formatDocument(doc, previewDocument(docCtx, preview)));

@@ -263,7 +263,9 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
   if (/\[rejected\]|non-fast-forward|fetch first|failed to push some refs|\[remote rejected\]|stale info/.test(t)) {
     // A ref update lost to a concurrent push ("cannot lock ref", "failed to update ref") is a race, not a refusal.
     const raced = /cannot lock ref|failed to update ref|incorrect old value|but expected/.test(t);
-    const protectedLine = raced ? undefined : text.split(/\r?\n/).map((l) => l.trim()).find((l) => PROTECTED_BRANCH.test(l.toLowerCase()));
+    // The forge's own words (a `remote:` line such as GH006) before git's `[remote rejected] … (hook declined)` summary.
+    const lines = raced ? [] : text.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, ' '));
+    const protectedLine = lines.find((l) => !/\[remote rejected\]/.test(l) && PROTECTED_BRANCH.test(l.toLowerCase())) ?? lines.find((l) => PROTECTED_BRANCH.test(l.toLowerCase()));
     if (protectedLine) {
       return new CanaryError('git', 'protected-branch',
         `The remote refused the push: the branch is protected (${protectedLine.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/i, '').slice(0, 200)}).`,

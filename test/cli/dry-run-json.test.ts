@@ -1,15 +1,18 @@
 /**
- * `--dry-run` and `-o json` on set / promote / rollback / rollout, and `--pull-request` against a
- * remote whose configured URL is a GitHub address rewritten to a bare repository by insteadOf.
+ * `--dry-run` and `-o json` on set / promote / rollback / rollout (a real --pull-request run per
+ * forge form is test/cli/pull-request-forges.test.ts).
  * A dry run leaves the clone's HEAD, index, working tree and refs and the remote's refs
- * byte-identical; every -o json is one kserve-canary/v1 document whose fields are checked.
+ * byte-identical (also on a busy clone: a stash, staged and unstaged changes, untracked files,
+ * compared by git status --porcelain=v2 --branch and git stash list) and prints the exact diff;
+ * every -o json is one kserve-canary/v1 document with exactly README's ChangeResult fields.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { git, head, snapshot, TEST_CONFIG_REL } from '../core/git-helpers';
+import { cloneState, git, head, snapshot, TEST_CONFIG_REL } from '../core/git-helpers';
 import { runCli, sandboxFactory } from './helpers';
+import { makeBusy, PROD_CONFIG_REL, useForgeUrl } from './forge-helpers';
 
 const run = runCli;
 
@@ -101,26 +104,81 @@ describe('-o json: one kserve-canary/v1 document', () => {
   });
 });
 
-describe('--pull-request against a GitHub remote (insteadOf to a bare repository)', () => {
-  it('pushes one branch with one commit changing only that config.yaml, leaves main and the clone, prints the compare URL', async () => {
+/** README's ChangeResult fields (Machine-readable results): all present, absent values null. */
+const CHANGE_RESULT_FIELDS = [
+  'apiVersion', 'kind', 'command', 'env', 'model', 'action', 'policy', 'dryRun', 'changed', 'sha', 'branch', 'remote', 'pushed',
+  'url', 'proposal', 'file', 'message', 'before', 'after', 'diff', 'steps', 'followStatus', 'follow',
+].sort();
+
+const HEADER = (rel: string) => `--- a/${rel}\n+++ b/${rel}\n`;
+const DRY_RUNS: { argv: string[]; out: string }[] = [
+  {
+    argv: ['set', 'jukebox', '35', '--env', 'test'],
+    out: `test/jukebox: dry run, nothing changed: canary 10% -> 35% would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -8,4 +8,4 @@\n \n autoscaling: true\n canary:  # canary rollout\n`
+      + '-  trafficPercent: 10 # share of the new revision\n+  trafficPercent: 35 # share of the new revision\n\nCommit message:\n  Set canary traffic for jukebox in test to 35%\n',
+  },
+  {
+    argv: ['promote', 'jukebox', '--env', 'test'],
+    out: `test/jukebox: dry run, nothing changed: canary 10% -> no canary (100% latest) would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -7,5 +7,3 @@\n image_namespace: user1-test\n \n autoscaling: true\n`
+      + '-canary:  # canary rollout\n-  trafficPercent: 10 # share of the new revision\n\nCommit message:\n  Promote canary of jukebox in test (100% to latest)\n',
+  },
+  {
+    argv: ['rollback', 'jukebox', '--env', 'test'],
+    out: `test/jukebox: dry run, nothing changed: canary 10% -> 0% would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -8,4 +8,4 @@\n \n autoscaling: true\n canary:  # canary rollout\n`
+      + '-  trafficPercent: 10 # share of the new revision\n+  trafficPercent: 0 # share of the new revision\n\nCommit message:\n  Roll back canary of jukebox in test (0% to latest)\n',
+  },
+  {
+    argv: ['set', 'jukebox', '35', '--env', 'prod', '--pull-request'],
+    out: `prod/jukebox: dry run, nothing changed: canary no canary (100% latest) -> 35% would commit on a new branch and propose a pull request\n${HEADER(PROD_CONFIG_REL)}`
+      + '@@ -5,3 +5,5 @@\n image_repository: image-registry.openshift-image-registry.svc:5000\n image_namespace: user1-prod\n autoscaling: true\n+canary:\n+  trafficPercent: 35\n'
+      + '\nCommit message:\n  Set canary traffic for jukebox in prod to 35%\n',
+  },
+];
+
+describe('--dry-run on a busy clone with a GitHub origin (insteadOf): the exact diff, nothing moves', () => {
+  for (const { argv, out } of DRY_RUNS) {
+    it(argv.join(' '), async () => {
+      const sb = sandbox();
+      const c = sb.clone('c');
+      const env = useForgeUrl(sb, c, 'https://github.com/org/gitops.git');
+      makeBusy(c);
+      const before = { clone: cloneState(c), ...state(c, sb.remote) };
+      const r = await run([...argv, '--dry-run'], c, env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.equal(r.stdout, out);
+      assert.deepEqual({ clone: cloneState(c), ...state(c, sb.remote) }, before);
+      const j = await run([...argv, '--dry-run', '-o', 'json'], c, env);
+      const d = JSON.parse(j.stdout);
+      assert.deepEqual(Object.keys(d).sort(), CHANGE_RESULT_FIELDS);
+      assert.equal(d.diff, out.slice(out.indexOf('--- a/'), out.indexOf('\nCommit message:')));
+      assert.deepEqual([d.dryRun, d.sha, d.branch, d.remote, d.pushed, d.url, d.proposal, d.followStatus], [true, null, null, null, false, null, null, 'not-requested']);
+      assert.deepEqual({ clone: cloneState(c), ...state(c, sb.remote) }, before);
+    });
+  }
+});
+
+describe('-o json of set / promote / rollback that publish: README\'s ChangeResult, nothing else on stdout', () => {
+  it('each is one document with every field; sha and branch are what the remote has', async () => {
     const sb = sandbox();
     const c = sb.clone('c');
-    git(c, ['config', 'remote.origin.url', 'https://github.com/acme/gitops.git']);
-    git(c, ['config', `url.${sb.remote}.insteadOf`, 'https://github.com/acme/gitops.git']);
-    const mainBefore = head(sb.remote, 'main');
-    const before = state(c, sb.remote);
-    const r = await run(['set', 'jukebox', '35', '--env', 'prod', '--pull-request', '--gitops', c], c);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(head(sb.remote, 'main'), mainBefore);
-    const branches = git(sb.remote, ['for-each-ref', '--format=%(refname:short)', 'refs/heads']).split('\n').filter(Boolean);
-    const added = branches.filter((b) => b !== 'main');
-    assert.equal(added.length, 1, branches.join(' '));
-    const branch = added[0]!;
-    assert.equal(git(sb.remote, ['rev-list', '--count', `main..${branch}`]).trim(), '1');
-    assert.deepEqual(git(sb.remote, ['diff', '--name-only', 'main', branch]).trim().split('\n'), ['model-deployments/prod/jukebox/config.yaml']);
-    const after = state(c, sb.remote);
-    assert.deepEqual([after.head, after.index, after.tree], [before.head, before.index, before.tree]);
-    const url = /^Open the pull request: (\S+)$/m.exec(r.stdout)?.[1] ?? '';
-    assert.ok(url.startsWith('https://github.com/acme/gitops/') && url.includes(branch), r.stdout);
+    const runs: [string[], object, object, object, string][] = [
+      [['set', 'jukebox', '35'], { kind: 'set', percent: 35 }, { percent: 10 }, { percent: 35 }, 'Set canary traffic for jukebox in test to 35%'],
+      [['rollback', 'jukebox'], { kind: 'rollback', percent: 0 }, { percent: 35 }, { percent: 0 }, 'Roll back canary of jukebox in test (0% to latest)'],
+      [['promote', 'jukebox'], { kind: 'promote', percent: null }, { percent: 0 }, { percent: null }, 'Promote canary of jukebox in test (100% to latest)'],
+    ];
+    for (const [argv, action, before, after, message] of runs) {
+      const r = await run([...argv, '--env', 'test', '-o', 'json'], c);
+      assert.equal(r.code, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.deepEqual(Object.keys(j).sort(), CHANGE_RESULT_FIELDS);
+      assert.deepEqual({ ...j, steps: [] }, {
+        apiVersion: 'kserve-canary/v1', kind: 'ChangeResult', command: argv[0], env: 'test', model: 'jukebox', action, policy: 'push',
+        dryRun: false, changed: true, sha: head(sb.remote, 'main'), branch: 'main', remote: 'origin', pushed: true, url: null, proposal: null,
+        file: TEST_CONFIG_REL, message, before, after, diff: null, steps: [], followStatus: 'not-requested', follow: [],
+      });
+      assert.ok(j.steps.includes('pushed to origin/main'), j.steps);
+      assert.equal(head(c), j.sha);
+    }
   });
 });

@@ -1,11 +1,12 @@
 /**
- * forge.ts: remote URLs taken apart (ssh, scp-like, https with credentials and ports), the
+ * forge.ts: remote URLs taken apart (ssh, scp-like, ssh over port 443, https with credentials and ports), the
  * forge of a host (known, mapped by forgeHosts, by first label, unknown), and each forge's
- * new-pull-request page with the branch and base percent-encoded.
+ * new-pull-request page with the branch and base percent-encoded; the CLI's
+ * $KSERVE_CANARY_FORGE_HOSTS read by parseForgeHosts.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { forgeOf, newProposalUrl, parseRemoteUrl, proposalLink } from '../../src/core/forge';
+import { forgeOf, newProposalUrl, parseForgeHosts, parseRemoteUrl, proposalLink } from '../../src/core/forge';
 
 const BRANCH = 'canary/test-jukebox-35';
 
@@ -19,6 +20,10 @@ describe('parseRemoteUrl', () => {
     ['https://git.example.com:8443/team/gitops.git/', { host: 'git.example.com:8443', path: 'team/gitops' }],
     ['http://gitea.local/team/gitops', { host: 'gitea.local', path: 'team/gitops', scheme: 'http' }],
     ['git://codeberg.org/team/gitops.git', { host: 'codeberg.org', path: 'team/gitops' }],
+    ['ssh://git@ssh.github.com:443/acme/gitops.git', { host: 'github.com', path: 'acme/gitops' }],
+    ['ssh://git@altssh.gitlab.com:443/platform/ml/gitops.git', { host: 'gitlab.com', path: 'platform/ml/gitops' }],
+    ['git@altssh.bitbucket.org:ws/gitops.git', { host: 'bitbucket.org', path: 'ws/gitops' }],
+    ['https://ssh.github.com/acme/gitops.git', { host: 'ssh.github.com', path: 'acme/gitops' }],
     ['/srv/git/gitops.git', undefined],
     ['file:///srv/git/gitops.git', undefined],
     ['C:/repos/gitops', undefined],
@@ -99,5 +104,21 @@ describe('proposalLink', () => {
   });
   it('a local-path remote gets a hint too', () => {
     assert.match(proposalLink('/srv/git/gitops.git', BRANCH, 'main').hint ?? '', /no web address/);
+  });
+});
+
+describe('parseForgeHosts', () => {
+  it('reads a JSON object of host (or host:port) to forge, lower-cased; blank is none', () => {
+    assert.deepEqual(parseForgeHosts('{" Git.Corp.Example ": "GitLab", "git.corp.example:8443": "forgejo"}'), { 'git.corp.example': 'gitlab', 'git.corp.example:8443': 'forgejo' });
+    assert.equal(parseForgeHosts(undefined), undefined);
+    assert.equal(parseForgeHosts('  '), undefined);
+    const hosts = parseForgeHosts('{"git.corp.example": "forgejo"}');
+    assert.equal(proposalLink('git@git.corp.example:t/g.git', BRANCH, 'main', hosts).url, 'https://git.corp.example/t/g/compare/main...canary/test-jukebox-35');
+  });
+  it('refuses what is not such an object, naming the source and the entry', () => {
+    assert.throws(() => parseForgeHosts('{x'), /KSERVE_CANARY_FORGE_HOSTS is not JSON/);
+    assert.throws(() => parseForgeHosts('"gitlab"', 'forgeHosts'), /^CanaryError: forgeHosts is not a JSON object/);
+    assert.throws(() => parseForgeHosts('{"a.example": 3}'), /"3" for a\.example is not a forge/);
+    assert.throws(() => parseForgeHosts('{"a.example/x": "gitlab"}'), /"a\.example\/x" is not a host name/);
   });
 });

@@ -181,3 +181,26 @@ export function changedLines(repo: string, rev: string): string[] {
 export function porcelain(repo: string): string[] {
   return git(repo, ['status', '--porcelain', '--untracked-files=all']).split('\n').filter(Boolean).sort();
 }
+
+/**
+ * Everything of a clone a user could notice: HEAD, the branch, `git status --porcelain=v2
+ * --branch` (upstream and ahead/behind included), the stash, the index, the local branches
+ * and every working-tree file's bytes.
+ */
+export function cloneState(repo: string) {
+  return {
+    head: head(repo),
+    branch: gitTry(repo, ['symbolic-ref', '--short', 'HEAD']).out.trim(),
+    status: git(repo, ['status', '--porcelain=v2', '--branch', '--untracked-files=all']),
+    stash: git(repo, ['stash', 'list']),
+    index: git(repo, ['ls-files', '--stage']),
+    staged: git(repo, ['diff', '--cached']),
+    branches: git(repo, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads']),
+    files: snapshot(repo),
+  };
+}
+
+/** The bare remote's branches, sorted (refs/heads/…). */
+export function remoteBranches(remote: string): string[] {
+  return git(remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).split('\n').filter(Boolean).sort();
+}

@@ -51,6 +51,13 @@ describe('classifyGitError', () => {
     });
   }
 
+  it("a protected-branch refusal quotes the forge's own line, even after git's porcelain summary", () => {
+    const porcelainFirst = '!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)\nremote: error: GH006: Protected branch update failed for refs/heads/main.';
+    assert.match(classifyGitError(new Error(porcelainFirst), ['push'], 'push', 30000).message, /protected \(GH006: Protected branch update failed for refs\/heads\/main\.\)\.$/);
+    const hookOnly = classifyGitError(new Error('!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)'), ['push'], 'push', 30000);
+    assert.match(hookOnly.message, /protected \(! HEAD:refs\/heads\/main \[remote rejected\] \(pre-receive hook declined\)\)\.$/);
+  });
+
   it('a runner timeout becomes a timeout error', () => {
     const err = Object.assign(new Error('block timeout reached'), { plugin: 'timeout' });
     const e = classifyGitError(err, ['fetch'], 'fetch', 1500);

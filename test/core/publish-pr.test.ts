@@ -13,7 +13,7 @@ import path from 'node:path';
 import { publishCanaryChange, type PublishOptions } from '../../src/core/publish';
 import { CanaryError } from '../../src/core/errors';
 import {
-  changedLines, filesOf, git, gitTry, head, makeSandbox, pushFromOther, readText, snapshot, testGitEnv, TEST_CONFIG_REL, writeFile, type Sandbox,
+  changedLines, cloneState, filesOf, git, head, makeSandbox, pushFromOther, readText, remoteBranches as remoteHeads, testGitEnv, TEST_CONFIG_REL, writeFile, type Sandbox,
 } from './git-helpers';
 
 const sandboxes: Sandbox[] = [];
@@ -36,21 +36,7 @@ function propose(root: string, extra: Partial<PublishOptions> = {}) {
   return publishCanaryChange({ root, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 35 }, mode: 'pull-request', processEnv: testGitEnv(), timeoutMs: 20000, ...extra });
 }
 
-/** Everything of the clone a user could notice. */
-function cloneState(repo: string) {
-  return {
-    head: head(repo),
-    branch: gitTry(repo, ['symbolic-ref', '--short', 'HEAD']).out.trim(),
-    status: git(repo, ['status', '--porcelain=v2', '--branch', '--untracked-files=all']),
-    stash: git(repo, ['stash', 'list']),
-    index: git(repo, ['ls-files', '--stage']),
-    staged: git(repo, ['diff', '--cached']),
-    branches: git(repo, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads']),
-    files: snapshot(repo),
-  };
-}
-
-const remoteBranches = (sb: Sandbox) => git(sb.remote, ['for-each-ref', '--format=%(refname)', 'refs/heads']).split('\n').filter(Boolean).sort();
+const remoteBranches = (sb: Sandbox) => remoteHeads(sb.remote);
 
 function checkProposalBranch(sb: Sandbox, branch: string, mainBefore: string, percent: number) {
   assert.equal(head(sb.remote, 'main'), mainBefore, 'remote main untouched');
