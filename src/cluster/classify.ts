@@ -123,7 +123,22 @@ export function isDisconnecting(kind: ClusterErrorKind): boolean {
   return kind !== 'forbidden' && kind !== 'other';
 }
 
-/** Key deduplicating problems into episodes: same kind (and namespace for forbidden). */
+/**
+ * Key grouping problems into log lines: one line per kind per episode. A 403 in every watched
+ * namespace is one problem (one episode, one line), not one per namespace.
+ */
 export function problemKey(p: ClusterProblem): string {
-  return p.kind === 'forbidden' ? `forbidden:${p.namespace ?? '*'}` : p.kind;
+  return p.kind;
+}
+
+/**
+ * The one log line of an episode for a problem. For a 403 it covers every namespace refused
+ * until the episode ends (their rows name each one); when no watch works at all either (a fresh
+ * connection, or every watch failing), it adds what the real kube-apiserver does right after a
+ * restart: 403 for a moment while its RBAC caches fill, with the same body as a real denial.
+ * A revoked token is not that case: it gets 401 (authentication comes before authorization).
+ */
+export function problemLine(p: ClusterProblem, nothingWorks: boolean): string {
+  const restart = p.kind === 'forbidden' && nothingWorks ? ' Right after an API server restart this lasts a moment (its RBAC caches are still filling); the extension keeps retrying.' : '';
+  return `${p.message} ${p.hint}${restart}`;
 }

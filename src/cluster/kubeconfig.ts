@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
 import { CanaryError } from '../core/errors';
 import { isDnsLabel } from '../core/names';
 import { redact } from '../core/redact';
@@ -97,6 +98,7 @@ function inClusterOptions(source: KubeconfigSource): Parameters<KubeConfig['load
 export async function loadKubeconfig(source: KubeconfigSource, context: string | undefined): Promise<KubeConfig> {
   const k8s = await loadClient();
   const kc = new k8s.KubeConfig();
+  const userTokenFiles = new Map<string, string>();
   if (source.kind === 'in-cluster') {
     kc.loadFromOptions(inClusterOptions(source));
   } else {
@@ -119,7 +121,14 @@ export async function loadKubeconfig(source: KubeconfigSource, context: string |
         );
       }
       for (const c of one.clusters) if (!clusters.some((x) => x.name === c.name)) clusters.push(c);
-      for (const u of one.users) if (!users.some((x) => x.name === u.name)) users.push(u);
+      const fileTokens = tokenFilesOf(file);
+      for (const u of one.users) {
+        if (users.some((x) => x.name === u.name)) continue;
+        const tf = fileTokens.get(u.name);
+        if (tf) userTokenFiles.set(u.name, tf);
+        // client-node read the token file once, untrimmed: read it here, trimmed, like kubectl
+        users.push(tf ? { ...u, token: readToken(tf) } : u);
+      }
       for (const c of one.contexts) if (!contexts.some((x) => x.name === c.name)) contexts.push(c);
       if (!current && one.currentContext) current = one.currentContext;
     }
@@ -134,7 +143,47 @@ export async function loadKubeconfig(source: KubeconfigSource, context: string |
   if (!kc.getCurrentCluster()) {
     throw new CanaryError('cluster', 'no-current-context', 'The kubeconfig has no current context (or it names a missing cluster).', 'Log in (oc login) or run `kubectl config use-context <name>`, or pass --context.');
   }
+  const user = kc.getCurrentUser();
+  const tf = user ? userTokenFiles.get(user.name) : undefined;
+  if (tf) {
+    if (!user?.token) {
+      throw new CanaryError('cluster', 'bad-kubeconfig', `The token file ${tf} of the kubeconfig user ${JSON.stringify(user?.name ?? '').slice(0, 80)} is empty or unreadable.`, 'Log in again, or fix users[].user.token-file in the kubeconfig.');
+    }
+    tokenFileOf.set(kc, tf);
+  }
   return kc;
+}
+
+/** The current user's token file (users[].user.token-file), absolute: watched like the kubeconfig, a rewrite reconnects. */
+const tokenFileOf = new WeakMap<KubeConfig, string>();
+
+export function currentTokenFile(kc: KubeConfig): string | undefined {
+  return tokenFileOf.get(kc);
+}
+
+/** users[].user.token-file of one kubeconfig file (the users without a token), absolute. */
+function tokenFilesOf(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let doc: { users?: { name?: unknown; user?: { token?: unknown; 'token-file'?: unknown } }[] } | undefined;
+  try {
+    doc = parseYaml(fs.readFileSync(file, 'utf8')) as typeof doc;
+  } catch {
+    return out; // client-node read it: a file it can read but we cannot has no token file for us
+  }
+  for (const u of Array.isArray(doc?.users) ? doc.users : []) {
+    const tf = u?.user?.['token-file'];
+    // resolved as client-node reads it (from the working folder), so both read the same file
+    if (typeof u?.name === 'string' && typeof tf === 'string' && tf && !u.user?.token) out.set(u.name, path.resolve(tf));
+  }
+  return out;
+}
+
+function readToken(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The namespace of the current context (in-cluster: the pod's namespace). */

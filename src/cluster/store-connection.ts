@@ -8,7 +8,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { isCanaryError } from '../core/errors';
 import type { ClusterLogger, ClusterSettings, ClusterStoreOptions } from './api';
-import { findKubeconfig, loadKubeconfig, watchKubeconfigFiles } from './kubeconfig';
+import { currentTokenFile, findKubeconfig, loadKubeconfig, watchKubeconfigFiles } from './kubeconfig';
 import { Reflector } from './reflector';
 import { pickToolings } from './store-namespaces';
 import type { ConnectionTracker } from './store-problems';
@@ -122,13 +122,15 @@ export class ClusterConnection {
     this.teardown();
     tracker.reset();
     const source = findKubeconfig(host.settings().kubeconfigPath, host.env);
-    if (tuning.watchKubeconfig && source && source.files.length > 0) {
-      this.stopKubeconfigWatch = watchKubeconfigFiles(source.files, tuning.kubeconfigDebounceMs, () => {
+    const watch = (files: string[]) => {
+      this.stopKubeconfigWatch?.();
+      this.stopKubeconfigWatch = watchKubeconfigFiles(files, tuning.kubeconfigDebounceMs, () => {
         if (host.isDisposed()) return;
         log.info('The kubeconfig changed: reconnecting.');
         void this.connect();
       });
-    }
+    };
+    if (tuning.watchKubeconfig && source && source.files.length > 0) watch(source.files);
     if (!source) {
       this.kc = undefined;
       tracker.problemOnly({
@@ -152,6 +154,9 @@ export class ClusterConnection {
       return;
     }
     if (gen !== this.gen || host.isDisposed()) return;
+    // a token file the user entry names is read once per connection: its rewrite (a new login) reconnects
+    const tokenFile = currentTokenFile(kc);
+    if (tuning.watchKubeconfig && tokenFile && !source.files.includes(tokenFile)) watch([...source.files, tokenFile]);
     this.kc = kc;
     const { namespaces } = host;
     try {

@@ -2,10 +2,11 @@
  * The store's connection state and its problem episodes: which watch is failing and why
  * (classified once), the phase it gives (connecting / connected / disconnected), and the
  * episodes that group problems so the log and the UI hear about each one once, not on every
- * retry. An episode ends after `episodeQuietMs` without errors.
+ * retry: one line per kind of problem per episode (a 403 in every namespace is one line).
+ * An episode ends after `episodeQuietMs` without errors.
  */
 import type { ClusterLogger } from './api';
-import { classifyError, isDisconnecting, problemKey } from './classify';
+import { classifyError, isDisconnecting, problemKey, problemLine } from './classify';
 import type { ClusterProblem, ConnectionState } from './types';
 
 /** Most serious first: the connection shows the first active problem in this order. */
@@ -124,11 +125,13 @@ export class ConnectionTracker {
         this.episodeLogged = new Set();
         this.conn = { ...this.conn, episode: (this.conn.episode ?? 0) + 1 };
       }
+      // no watch works: none has succeeded since the connection began, or every one that did fails now
+      const nothingWorks = [...this.healthy].every((id) => this.problems.has(id));
       for (const p of active) {
         const key = problemKey(p);
         if (this.episodeLogged.has(key)) continue;
         this.episodeLogged.add(key);
-        this.log.warn(`${p.message} ${p.hint}`);
+        this.log.warn(problemLine(p, nothingWorks));
       }
     } else if (this.episodeOpen && !this.quietTimer) {
       this.quietTimer = setTimeout(() => {

@@ -63,7 +63,7 @@ describe('classifyError', () => {
     assert.match(classifyError(new RequestError('x', 401), server).message, /api\.example:6443/);
   });
   it('episode keys and disconnecting kinds', () => {
-    assert.equal(problemKey({ kind: 'forbidden', message: '', hint: '', namespace: 'a' }), 'forbidden:a');
+    assert.equal(problemKey({ kind: 'forbidden', message: '', hint: '', namespace: 'a' }), 'forbidden');
     assert.equal(problemKey({ kind: 'unreachable', message: '', hint: '' }), 'unreachable');
     assert.equal(isDisconnecting('unreachable'), true);
     assert.equal(isDisconnecting('forbidden'), false);
