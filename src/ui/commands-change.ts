@@ -11,7 +11,7 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import vscode = require('vscode');
-import { CanaryError, isCanaryError } from '../core/errors';
+import { CanaryError } from '../core/errors';
 import { checkExternalUrl, urlHost } from '../core/grafana';
 import { describeAction, parsePercent, percentInputError } from '../core/traffic';
 import type { CanaryAction } from '../core/types';
@@ -115,7 +115,7 @@ async function publish(ctx: CommandContext, what: string, target: Target, action
   }
   if (proposed) ctx.deps.proposals?.unfollow(target.env, target.model, proposed.branch);
   await ctl.store?.reloadDesired().catch(() => undefined);
-  present(target, action, outcome);
+  present(target, action, outcome, proposed ? checkoutNote(ctx, target, proposed.percent, proposed.base) : '');
 }
 
 /** A proposal waited for: the publish result's, or a tree row's. */
@@ -192,7 +192,8 @@ async function endOfWait(ctx: CommandContext, target: Target, p: Watched, e: unk
   cache?.unfollow(target.env, target.model, p.branch);
   await cache?.refresh(target.env, target.model, { fetch: false });
   await ctx.ctl.store?.reloadDesired().catch(() => undefined);
-  if (signal.aborted && isCanaryError(e) && e.code === 'aborted') {
+  // Cancelled: whatever git step it stopped in, the proposal is on the remote as it was.
+  if (signal.aborted) {
     ctx.log.info(`${target.model}/${target.env}: stopped waiting for the merge of ${p.branch}; it stays open`);
     void showInfo(`${target.model} · ${target.env}: stopped waiting for the merge of ${p.branch}. The pull request stays open; "Follow proposal" on its row in the tree waits again.`);
     return;
@@ -237,7 +238,7 @@ export function followProposal(ctx: CommandContext): Handler {
       cache?.unfollow(target.env, target.model, watched.branch);
       await cache?.refresh(target.env, target.model, { fetch: false });
       await ctx.ctl.store?.reloadDesired().catch(() => undefined);
-      presentFollowed(`${target.model} · ${target.env}`, o.status, o.final, `${watched.branch} is merged into ${o.merged.base}`);
+      presentFollowed(`${target.model} · ${target.env}`, o.status, o.final, `${watched.branch} is merged into ${o.merged.base}`, checkoutNote(ctx, target, watched.percent, o.merged.base));
     });
   };
 }
@@ -269,7 +270,7 @@ async function resolveProposal(ctx: CommandContext, arg: unknown): Promise<{ tar
 }
 
 /** One notification saying where the change went. */
-function present(target: Target, action: CanaryAction, o: ChangeOutcome): void {
+function present(target: Target, action: CanaryAction, o: ChangeOutcome, note: string): void {
   const label = `${target.model} · ${target.env}`;
   const r = o.published;
   const sha = r.sha.slice(0, 7);
@@ -285,13 +286,20 @@ function present(target: Target, action: CanaryAction, o: ChangeOutcome): void {
       void showInfo(`${label}: pushed the branch ${r.proposal?.branch ?? ''} for a pull request; ${r.branch} is untouched.`);
       return;
     default:
-      presentFollowed(label, o.status, o.final, r.proposal ? `${r.proposal.branch} is merged` : `${sha} is pushed`);
+      presentFollowed(label, o.status, o.final, r.proposal ? `${r.proposal.branch} is merged` : `${sha} is pushed`, note);
   }
 }
 
+/** A merged proposal leaves the checkout as it was: says so when its config.yaml does not have the value yet. */
+function checkoutNote(ctx: CommandContext, target: Target, percent: number | undefined, base: string | undefined): string {
+  const desired = ctx.ctl.store?.find(target.env, target.model)?.desired;
+  if (!desired || desired.percent === percent) return '';
+  return ` Your checkout's config.yaml still says ${desired.percent === undefined ? 'no canary' : `${desired.percent}%`}: pull ${base ?? 'the upstream branch'} to have the merged change.`;
+}
+
 /** How a follow ended: live, stopped (Argo CD still applies it) or not followed; `where` says where the change is. */
-function presentFollowed(label: string, status: ChangeOutcome['status'], final: ChangeOutcome['final'], where: string): void {
-  if (status === 'live') void showInfo(liveText(final!));
+function presentFollowed(label: string, status: ChangeOutcome['status'], final: ChangeOutcome['final'], where: string, note: string): void {
+  if (status === 'live') void showInfo(`${liveText(final!)}${note}`);
   else if (status === 'stopped') void showInfo(`Stopped following ${label}: ${where} and Argo CD will still apply it.`);
   else void showInfo(`${label}: ${where}. Not connected to a cluster, so it is not followed.`);
 }
