@@ -4,11 +4,14 @@
 // suite merges the branch in the sandbox's bare gitops remote the same notification follows it
 // until the cluster serves it (the tree live at n%, the row gone). Cancelling the wait leaves the
 // proposal open, and "Follow proposal" on its row (what a window reload leaves) waits again; a
-// branch deleted unmerged ends with the pull request closed.
+// branch deleted unmerged ends with the pull request closed; a push refused by a protected main
+// offers "Propose a pull request", which takes the same path.
 // The clone's origin is given a GitHub URL (git's insteadOf leads it to the bare remote) so that
 // the forge's page is known. vscode.window.withProgress is replaced by one handing the command a
 // token this suite cancels (the Cancel button cannot be clicked from the extension host).
 import * as assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { api, atSeedSplit, git, keyOf, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
@@ -159,5 +162,34 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
     assert.match(errors[0]!, new RegExp(`${branch} was deleted on origin without its change reaching origin/main: the pull request was closed`));
     await until('the proposal row gone', async () => (await proposalRow(branch)) === undefined);
     assert.equal((await serviceRow(a, 'test', 'jukebox'))?.description, 'prev 55% · latest 45% ≠ git 20%', 'nothing else changed');
+  });
+
+  it('a push refused by a protected main: "Propose a pull request" pushes the branch and waits the same way, then 60% is live', async () => {
+    await cfg().update('pullRequestEnvironments', undefined, vscode.ConfigurationTarget.Global);
+    await until('the setting cleared', () => !a.settings().pullRequestEnvironments.includes('test'));
+    const hook = path.join(sandbox().gitopsRemote, 'hooks', 'pre-receive');
+    // main takes pull requests only; proposal branches are accepted.
+    writeFileSync(hook, '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "protected branch: main takes pull requests only" >&2; exit 1; fi\ndone\nexit 0\n', { mode: 0o755 });
+    const errors: { message: string; items: string[] }[] = [];
+    stubs.set(vscode.window, 'showErrorMessage', (async (message: string, ...items: string[]) => {
+      errors.push({ message, items });
+      return items.includes('Propose a pull request') ? 'Propose a pull request' : undefined;
+    }) as unknown as typeof vscode.window.showErrorMessage);
+    const branch = 'canary/test-jukebox-60';
+    try {
+      const run = setTo(60);
+      await until('the proposal row, waiting for the merge', async () => (await proposalRow(branch))?.description === 'waiting for merge');
+      assert.equal(errors.length, 1, JSON.stringify(errors));
+      assert.deepEqual(errors[0]!.items, ['Propose a pull request', 'Show log']);
+      assert.ok(progress.includes(`Waiting for the merge of ${branch} into main…`), JSON.stringify(progress));
+      await merge(branch);
+      await run;
+    } finally {
+      rmSync(hook, { force: true });
+    }
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.ok(infos.some((i) => i.text.startsWith('jukebox · test is live: prev 40% · latest 60%.')), JSON.stringify(infos));
+    assert.match((await serviceRow(a, 'test', 'jukebox'))?.description ?? '', /^prev 40% · latest 60%/);
+    await until('the proposal row gone', async () => (await proposalRow(branch)) === undefined);
   });
 });
