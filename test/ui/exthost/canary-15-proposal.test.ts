@@ -55,6 +55,8 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
     await git(['config', 'remote.origin.url', originUrl], clone());
     // The merges left the clone behind main: where the suites after this one expect it.
     await git(['pull', '-q', '--ff-only'], clone());
+    // The seed's 80/20 again, for the suites after this one (canary-16-dashboard starts from it).
+    await atSeedSplit(a);
   });
   /** Progress, information messages (answering "Open pull request" when offered) and opened pages, recorded. */
   const stubUi = () => {
