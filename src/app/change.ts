@@ -3,7 +3,9 @@
  * policy (src/app/policy.ts) → follow it until the cluster serves it. The extension's commands
  * and the CLI's set / promote / rollback call changeCanary() once and present its outcome.
  * The cluster to follow on is handed in lazily (`follow.open`), so a commit-only change never
- * loads the Kubernetes client. No vscode, no argv.
+ * loads the Kubernetes client. followProposal() is the second half on its own, for a proposal
+ * published earlier (the tree's "Follow proposal" after a window reload): wait for its merge,
+ * then follow it exactly as changeCanary does. No vscode, no argv.
  */
 import { CanaryError, isCanaryError } from '../core/errors';
 import { publishCanaryChange, type ProposalInfo, type PublishOptions, type PublishResult } from '../core/publish';
@@ -54,6 +56,10 @@ export interface FollowOptions {
   whenUnchanged?: boolean;
   /** A pull request: wait until it is merged (its change on the upstream branch), then follow as for a push. */
   untilMerged?: boolean;
+  /** How long to wait for the merge: default timeoutMs; 0: until it is merged, closed or cancelled (the extension). */
+  mergeTimeoutMs?: number;
+  /** Between two looks at the remote while waiting for the merge (default 5 s). */
+  mergeIntervalMs?: number;
   /** Each poll that did not find the pull request merged yet. */
   onMergePoll?: (n: number) => void;
   /** Once the pull request is merged. */
@@ -121,8 +127,61 @@ export async function changeCanary(req: ChangeRequest, follow: FollowOptions = {
     if (!upstream) return done('not-pushed');
     if (!follow.open) return done('not-requested');
   }
+  const followed = await followPushed(req, sha, published.after.desiredPercent, follow);
+  return { policy: req.policy, published, ...followed };
+}
+
+/** A proposal published earlier: its branch (and commit, base, canary value) as the remote lists it. */
+export interface ProposalRef {
+  branch: string;
+  /** Its commit; read from the branch when absent. */
+  sha?: string;
+  /** The branch it proposes into (default: the upstream of the checkout). */
+  base?: string;
+  /** The canaryTrafficPercent it proposes (undefined: no canary, a promote). */
+  percent: number | undefined;
+  url?: string;
+}
+
+export interface ProposalFollowRequest {
+  root: string;
+  env: string;
+  model: string;
+  proposal: ProposalRef;
+  deploymentsDir?: string;
+  forgeHosts?: Record<string, string>;
+  processEnv?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface ProposalFollowOutcome {
+  merged: MergeOutcome;
+  /** live, no-cluster (nothing to follow on) or stopped (cancelled while following). */
+  status: Extract<FollowStatus, 'live' | 'no-cluster' | 'stopped' | 'not-requested'>;
+  steps: FollowStep[];
+  final?: ServiceState;
+}
+
+/**
+ * Waits until an open proposal reaches the upstream branch, then follows it until the cluster
+ * serves it: the same wait and follow as changeCanary with untilMerged. A cancel during the wait
+ * throws the core's 'aborted' error (the proposal stays open), a branch deleted unmerged
+ * 'proposal-closed'.
+ */
+export async function followProposal(req: ProposalFollowRequest, follow: FollowOptions = {}): Promise<ProposalFollowOutcome> {
+  const p = req.proposal;
+  const merged = await mergedWithin(req, { branch: p.branch, ...(p.base ? { base: p.base } : {}), ...(p.url ? { url: p.url } : {}) }, p.sha, follow);
+  follow.onMerged?.(merged);
+  return { merged, ...(await followPushed(req, merged.upstreamSha, p.percent, follow)) };
+}
+
+type Followed = Pick<ChangeOutcome, 'status' | 'steps' | 'final'>;
+
+/** Follows `sha` (on the branch Argo CD syncs) until the cluster serves `percent`. */
+async function followPushed(req: Pick<ChangeRequest, 'env' | 'model' | 'signal'>, sha: string, percent: number | undefined, follow: FollowOptions): Promise<Followed & { status: ProposalFollowOutcome['status'] }> {
+  if (!follow.open) return { status: 'not-requested', steps: [] };
   const cluster = await follow.open();
-  if (!cluster) return done('no-cluster');
+  if (!cluster) return { status: 'no-cluster', steps: [] };
   const steps: FollowStep[] = [];
   try {
     await cluster.store.reloadDesired?.().catch(() => undefined);
@@ -130,7 +189,7 @@ export async function changeCanary(req: ChangeRequest, follow: FollowOptions = {
       env: req.env,
       model: req.model,
       sha,
-      percent: published.after.desiredPercent,
+      percent,
       ...(follow.timeoutMs ? { timeoutMs: follow.timeoutMs } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
       onStep: (s) => {
@@ -139,9 +198,9 @@ export async function changeCanary(req: ChangeRequest, follow: FollowOptions = {
       },
     });
     follow.onLive?.(final);
-    return { policy: req.policy, published, status: 'live', steps, final };
+    return { status: 'live', steps, final };
   } catch (e) {
-    if (req.signal?.aborted) return { policy: req.policy, published, status: 'stopped', steps };
+    if (req.signal?.aborted) return { status: 'stopped', steps };
     throw e;
   } finally {
     cluster.dispose?.();
@@ -156,23 +215,26 @@ export function isProtectedBranchRefusal(e: unknown): boolean {
   return isCanaryError(e) && e.code === 'protected-branch';
 }
 
-/** Waits for the merge of a proposal, at most follow.timeoutMs (default 5 min) when given, else until cancelled. */
-async function mergedWithin(req: ChangeRequest, p: ProposalInfo, sha: string, follow: FollowOptions): Promise<MergeOutcome> {
+/** Waits for the merge of a proposal, at most follow.mergeTimeoutMs (else timeoutMs) when given, else until merged, closed or cancelled. */
+async function mergedWithin(req: Omit<ProposalFollowRequest, 'proposal'>, p: Pick<ProposalInfo, 'branch' | 'base' | 'url'>, sha: string | undefined, follow: FollowOptions): Promise<MergeOutcome> {
   const timer = new AbortController();
-  const t = follow.timeoutMs ? setTimeout(() => timer.abort(), follow.timeoutMs) : undefined;
+  const limitMs = follow.mergeTimeoutMs ?? follow.timeoutMs;
+  const t = limitMs ? setTimeout(() => timer.abort(), limitMs) : undefined;
   const signal = req.signal ? AbortSignal.any([req.signal, timer.signal]) : timer.signal;
   try {
     return await waitForMerge(req.root, {
-      env: req.env, model: req.model, branch: p.branch, sha, signal,
+      env: req.env, model: req.model, branch: p.branch, signal,
+      ...(sha ? { sha } : {}),
       ...(p.base ? { targetBranch: p.base } : {}),
       ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
       ...(req.processEnv ? { processEnv: req.processEnv } : {}),
       ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
       ...(follow.onMergePoll ? { onPoll: follow.onMergePoll } : {}),
+      ...(follow.mergeIntervalMs ? { intervalMs: follow.mergeIntervalMs } : {}),
     });
   } catch (e) {
     if (timer.signal.aborted && !req.signal?.aborted) {
-      throw new CanaryError('timeout', 'not-merged', `Timed out after ${Math.round(follow.timeoutMs! / 1000)} s: the pull request ${p.branch} is not merged into ${p.base ?? 'the upstream branch'} yet.`,
+      throw new CanaryError('timeout', 'not-merged', `Timed out after ${Math.round(limitMs! / 1000)} s: the pull request ${p.branch} is not merged into ${p.base ?? 'the upstream branch'} yet.`,
         `Merge it${p.url ? ` (${p.url})` : ''}, then \`kserve-canary status\` shows it live; or wait longer with --timeout.`, { cause: e });
     }
     throw e;

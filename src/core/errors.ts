@@ -34,8 +34,14 @@ export class CanaryError extends Error {
   }
 }
 
+/**
+ * Also a CanaryError made by another bundle's copy of this class (the extension's dist/ui.js
+ * receives them from dist/backend.js, where `instanceof` does not hold).
+ */
 export function isCanaryError(e: unknown): e is CanaryError {
-  return e instanceof CanaryError;
+  if (e instanceof CanaryError) return true;
+  const x = e as Partial<CanaryError> | undefined;
+  return e instanceof Error && e.name === 'CanaryError' && typeof x?.code === 'string' && typeof x.kind === 'string';
 }
 
 /** Exit code for the CLI: 2 for bad input, 1 for every other failure. */

@@ -20,11 +20,11 @@ export { formatObserved, describeObserved, formatConfiguredVsObserved } from '..
 export { loadDashboard } from '../cluster/dashboard';
 export { createTrafficHistory } from '../cluster/dashboard-history';
 // The use cases (src/app): the commands make one call each.
-export { changeCanary, isProtectedBranchRefusal } from '../app/change';
+export { changeCanary, followProposal, isProtectedBranchRefusal } from '../app/change';
 export { publishPolicy, describePolicy } from '../app/policy';
 export { loadRolloutPlan, runRollout } from '../app/rollout';
 export { serviceTrafficPlan, sendTestTraffic } from '../app/traffic';
-export { openProposals } from '../app/proposals';
+export { openProposals, openProposalsOfModels } from '../app/proposals';
 
 export interface ContextList {
   /** Kubeconfig files read, in precedence order (empty: in-cluster or none found). */

@@ -54,6 +54,8 @@ export function requireCanary(target: Target): void {
 
 export class CommandContext {
   private busy = false;
+  /** What the running change is doing now, when it says so (e.g. waiting for a merge). */
+  private busyNote: string | undefined;
 
   constructor(private readonly d: CommandDeps) {}
 
@@ -99,13 +101,20 @@ export class CommandContext {
 
   /** One canary change (or rollout) at a time. */
   async exclusive<T>(fn: () => Thenable<T>): Promise<T> {
+    if (this.busy && this.busyNote) throw new CanaryError('invalid-input', 'busy', `Another canary change is still in progress: ${this.busyNote}.`, 'Cancel it in its notification (a pull request stays open), or wait for it, then try again.');
     if (this.busy) throw new CanaryError('invalid-input', 'busy', 'Another canary change is still being published.', 'Wait for its notification, then try again.');
     this.busy = true;
     try {
       return await fn();
     } finally {
       this.busy = false;
+      this.busyNote = undefined;
     }
+  }
+
+  /** Says what the running change is doing, for the refusal of another one meanwhile. */
+  noteBusy(text: string): void {
+    if (this.busy) this.busyNote = text;
   }
 
   /** Writing commands are refused in an untrusted workspace, with the reason. */

@@ -12,7 +12,7 @@ import vscode = require('vscode');
 import { CanaryError } from '../core/errors';
 import { dashboardUrl } from '../core/grafana';
 import { CommandContext, type CommandDeps } from './command-context';
-import { changeCommand, setTraffic } from './commands-change';
+import { changeCommand, followProposal, setTraffic } from './commands-change';
 import { startRollout } from './commands-rollout';
 import { sendTraffic } from './commands-traffic';
 import { chooseGrafanaPlace, openGrafanaAt } from './dashboard-grafana';
@@ -56,6 +56,7 @@ export class Commands {
     r('kserveCanary.showLog', () => d.log.show());
     r('kserveCanary.sendTraffic', sendTraffic(ctx));
     r('kserveCanary.startRollout', startRollout(ctx));
+    r('kserveCanary.followProposal', followProposal(ctx));
     return out;
   }
 

@@ -19,6 +19,7 @@ export const COMMAND_IDS = [
   'kserveCanary.sendTraffic',
   'kserveCanary.startRollout',
   'kserveCanary.openDashboard',
+  'kserveCanary.followProposal',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

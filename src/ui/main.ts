@@ -56,7 +56,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   const statusBar = new CanaryStatusBar(ctl, context.workspaceState);
   tree.pinned = () => statusBar.pinned();
   const proposals = new ProposalCache(ctl, log);
-  tree.proposals = (env, model) => proposals.get(env, model);
+  tree.proposals = (env, model) => proposals.rows(env, model);
   proposals.onChange = (env, model) => {
     const s = ctl.store?.find(env, model);
     if (s) tree.refreshServices([s.key]);
@@ -103,6 +103,8 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
   } else {
     void ctl.restart();
   }
+  // The open proposals as the remote-tracking refs have them: the rows survive a window reload.
+  void ctl.whenStarted().then(() => proposals.loadAll());
   log.info(
     `activated in ${shell.activateMs.toFixed(1)} ms; UI loaded in ${(performance.now() - t0).toFixed(1)} ms after it` +
       (vscode.workspace.isTrusted ? '' : ' (untrusted workspace: read-only)'),

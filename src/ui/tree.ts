@@ -10,10 +10,10 @@
 import vscode = require('vscode');
 import type { ServiceState } from '../cluster';
 import { openableForgeUrl } from '../core/forge';
-import type { Proposal } from '../core/proposals';
 import { notificationText } from '../core/sanitize';
 import type { Controller } from './controller';
 import { markdownTooltip, markdownTooltipWithLinks, type CommandLink } from './notify';
+import type { ProposalRow } from './proposals';
 import {
   applicationIcon,
   applicationSummary,
@@ -65,8 +65,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   readonly refreshes: string[] = [];
   /** The service pinned to the status bar (its row offers Unpin). */
   pinned: () => string | undefined = () => undefined;
-  /** Open pull-request proposals of a service (core listProposals), one child row each; refreshServices after they change. */
-  proposals: (env: string, model: string) => readonly Proposal[] = () => [];
+  /** Open pull-request proposals of a service (ui/proposals.ts), one child row each; refreshServices after they change. */
+  proposals: (env: string, model: string) => readonly ProposalRow[] = () => [];
 
   constructor(private readonly ctl: Controller) {
     this.subscription = ctl.onDidChange((e) => this.onChange(e.keys));
@@ -276,9 +276,11 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       case 'proposal': {
         const p = this.proposals(s.env, serviceLabel(s)).find((x) => x.branch === n.branch);
         const item = new vscode.TreeItem(notificationText(p?.label ?? `proposed · ${n.branch}`));
+        item.description = p?.status ? notificationText(p.status) : undefined;
         item.tooltip = notificationText(p?.url ?? p?.hint ?? n.branch);
         item.iconPath = new vscode.ThemeIcon('git-pull-request');
-        item.contextValue = 'proposal';
+        // "Follow proposal" (package.json) is offered on a proposal nothing follows yet.
+        item.contextValue = p?.following ? 'proposal.following' : 'proposal';
         const page = p?.url ? openableForgeUrl(p.url) : undefined;
         if (page) item.command = { command: 'vscode.open', title: 'Open the pull request page', arguments: [vscode.Uri.parse(page, true)] };
         return withId(item, n);

@@ -22,7 +22,7 @@ import { openSandbox } from '../sandbox/helpers';
 import { repoRoot } from '../cli/bundle';
 import { git, makeSandbox } from '../core/git-helpers';
 
-const WRITE_COMMANDS = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback'];
+const WRITE_COMMANDS = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback', 'kserveCanary.followProposal'];
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 
 describe('code-server and the sandbox listen on loopback only', () => {
@@ -109,6 +109,7 @@ describe('untrusted workspaces are read-only', () => {
       ['kserveCanary.rollback', "changeCommand(ctx, { kind: 'rollback' })", 'commands-change.ts'],
       ['kserveCanary.startRollout', 'startRollout(ctx)', 'commands-rollout.ts'],
       ['kserveCanary.sendTraffic', 'sendTraffic(ctx)', 'commands-traffic.ts'],
+      ['kserveCanary.followProposal', 'followProposal(ctx)', 'commands-change.ts'],
     ];
     for (const [id, call, file] of factories) {
       assert.ok(registry.includes(`r('${id}', ${call});`), `${id} → ${call}`);
@@ -126,6 +127,7 @@ describe('untrusted workspaces are read-only', () => {
     const sites = (re: RegExp) => sources.flatMap(([f, t]) => (t.match(re) ?? []).map(() => f));
     assert.deepEqual(sites(/\.changeCanary\(/g), ['commands-change.ts'], 'one change call site');
     assert.deepEqual(sites(/\.runRollout\(/g), ['commands-rollout.ts'], 'one rollout call site');
+    assert.deepEqual(sites(/\.followProposal\(/g), ['commands-change.ts'], 'one proposal-follow call site');
     assert.deepEqual(sites(/publishCanaryChange\(/g), [], 'the UI never publishes by itself');
     assert.match(read('command-context.ts'), /\n {2}checkTrusted\(what: string\): boolean \{\n\s+if \(this\.d\.trusted\(\)\) return true;/);
   });

@@ -8,12 +8,12 @@ import { COMMAND_IDS, VIEW_ID } from '../../src/ui/ids';
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const c = pkg.contributes;
-const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback', 'kserveCanary.sendTraffic', 'kserveCanary.startRollout'];
+const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback', 'kserveCanary.sendTraffic', 'kserveCanary.startRollout', 'kserveCanary.followProposal'];
 
 test('commands: exact titles, one category', () => {
   assert.deepEqual(
     c.commands.map((x: { title: string }) => x.title),
-    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout', 'Open canary dashboard'],
+    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout', 'Open canary dashboard', 'Follow proposal'],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
 });
@@ -36,6 +36,12 @@ test('row menus: promote only on split rows, roll back and set on every canary r
   const when = (cmd: string) => (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === cmd).map((i) => i.when);
   for (const w of when('kserveCanary.promote')) assert.match(w, /\\\.split/);
   for (const cmd of ['kserveCanary.rollback', 'kserveCanary.setTraffic']) for (const w of when(cmd)) assert.ok(w.includes('viewItem =~ /^service\\.canary\\./'), `${cmd}: ${w}`);
+});
+
+test('"Follow proposal" is offered on a proposal row nothing follows yet, not on one being followed', () => {
+  const whens = (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.followProposal').map((i) => i.when);
+  assert.ok(whens.length >= 1);
+  for (const w of whens) assert.match(w, /viewItem == proposal &&/, w);
 });
 
 test('welcome content for each state the view can be in without rows', () => {

@@ -192,6 +192,17 @@ test('connection text and welcome state', () => {
 test('errorText: message and hint of a CanaryError; other errors point at the log', () => {
   assert.equal(errorText(new CanaryError('git', 'push-rejected', 'The push was rejected.', 'Pull and retry.')), 'The push was rejected. Pull and retry.');
   assert.match(errorText(new Error('boom')), /^Unexpected error: boom\. See the KServe Canary log/);
+  // One made by another bundle's copy of the class (dist/backend.js → dist/ui.js): the same text.
+  class OtherBundlesCanaryError extends Error {
+    constructor(readonly kind: string, readonly code: string, message: string, readonly hint?: string) {
+      super(message);
+      this.name = 'CanaryError';
+    }
+  }
+  assert.equal(errorText(new OtherBundlesCanaryError('git', 'proposal-closed', 'The pull request was closed.', 'Publish it again.')), 'The pull request was closed. Publish it again.');
+  const named = new Error('not ours');
+  named.name = 'CanaryError';
+  assert.match(errorText(named), /^Unexpected error: not ours/, 'a name alone is not enough');
 });
 
 test('redact hides tokens, passwords, URL credentials and private keys', () => {
