@@ -7,9 +7,10 @@
  * published earlier (the tree's "Follow proposal" after a window reload): wait for its merge,
  * then follow it exactly as changeCanary does. No vscode, no argv.
  */
-import { CanaryError, isCanaryError } from '../core/errors';
+import { isCanaryError } from '../core/errors';
 import { publishCanaryChange, type ProposalInfo, type PublishOptions, type PublishResult } from '../core/publish';
-import { waitForMerge, type MergeOutcome } from '../core/proposals';
+import type { MergeOutcome } from '../core/proposals';
+import { waitForProposalMerge } from './proposals';
 import type { CanaryAction } from '../core/types';
 import type { FollowRequest, FollowStep } from '../cluster/api';
 import type { ServiceState } from '../cluster/types';
@@ -216,29 +217,17 @@ export function isProtectedBranchRefusal(e: unknown): boolean {
 }
 
 /** Waits for the merge of a proposal, at most follow.mergeTimeoutMs (else timeoutMs) when given, else until merged, closed or cancelled. */
-async function mergedWithin(req: Omit<ProposalFollowRequest, 'proposal'>, p: Pick<ProposalInfo, 'branch' | 'base' | 'url'>, sha: string | undefined, follow: FollowOptions): Promise<MergeOutcome> {
-  const timer = new AbortController();
+function mergedWithin(req: Omit<ProposalFollowRequest, 'proposal'>, p: Pick<ProposalInfo, 'branch' | 'base' | 'url'>, sha: string | undefined, follow: FollowOptions): Promise<MergeOutcome> {
   const limitMs = follow.mergeTimeoutMs ?? follow.timeoutMs;
-  const t = limitMs ? setTimeout(() => timer.abort(), limitMs) : undefined;
-  const signal = req.signal ? AbortSignal.any([req.signal, timer.signal]) : timer.signal;
-  try {
-    return await waitForMerge(req.root, {
-      env: req.env, model: req.model, branch: p.branch, signal,
-      ...(sha ? { sha } : {}),
-      ...(p.base ? { targetBranch: p.base } : {}),
-      ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
-      ...(req.processEnv ? { processEnv: req.processEnv } : {}),
-      ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
-      ...(follow.onMergePoll ? { onPoll: follow.onMergePoll } : {}),
-      ...(follow.mergeIntervalMs ? { intervalMs: follow.mergeIntervalMs } : {}),
-    });
-  } catch (e) {
-    if (timer.signal.aborted && !req.signal?.aborted) {
-      throw new CanaryError('timeout', 'not-merged', `Timed out after ${Math.round(limitMs! / 1000)} s: the pull request ${p.branch} is not merged into ${p.base ?? 'the upstream branch'} yet.`,
-        `Merge it${p.url ? ` (${p.url})` : ''}, then \`kserve-canary status\` shows it live; or wait longer with --timeout.`, { cause: e });
-    }
-    throw e;
-  } finally {
-    clearTimeout(t);
-  }
+  return waitForProposalMerge({
+    root: req.root, env: req.env, model: req.model, proposal: p,
+    ...(sha ? { sha } : {}),
+    ...(limitMs ? { timeoutMs: limitMs } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+    ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
+    ...(req.processEnv ? { processEnv: req.processEnv } : {}),
+    ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
+    ...(follow.onMergePoll ? { onPoll: follow.onMergePoll } : {}),
+    ...(follow.mergeIntervalMs ? { intervalMs: follow.mergeIntervalMs } : {}),
+  });
 }

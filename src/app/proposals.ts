@@ -38,9 +38,9 @@ export async function openProposals(o: ProposalLookup): Promise<Proposal[]> {
 
 export interface ProposalMergeWait extends Omit<ProposalLookup, 'fetch'> {
   /** The pushed proposal (branch, base, page). */
-  proposal: ProposalInfo;
-  /** Its commit. */
-  sha: string;
+  proposal: Pick<ProposalInfo, 'branch' | 'base' | 'url'>;
+  /** Its commit, when known (then a branch moved to another commit is not taken for it). */
+  sha?: string;
   signal?: AbortSignal;
   /** At most this long (then a 'timeout' error naming the pull request); absent: until the signal. */
   timeoutMs?: number;
@@ -60,7 +60,8 @@ export async function waitForProposalMerge(w: ProposalMergeWait): Promise<MergeO
   const p = w.proposal;
   try {
     return await waitForMerge(w.root, {
-      env: w.env, model: w.model, branch: p.branch, sha: w.sha, signal,
+      env: w.env, model: w.model, branch: p.branch, signal,
+      ...(w.sha ? { sha: w.sha } : {}),
       ...(p.base ? { targetBranch: p.base } : {}),
       ...(w.deploymentsDir ? { deploymentsDir: w.deploymentsDir } : {}),
       ...(w.processEnv ? { processEnv: w.processEnv } : {}),
