@@ -191,8 +191,24 @@ describe('Argo CD controller', () => {
     }
   });
 
-  test('without polling, the refresh annotation makes Argo CD see the push, then goes away', async () => {
-    const sb = await openSandbox({ pollMs: 3_600_000 });
+  test('the workshop user has view in user1-toolings: kubectl auth can-i says so, and its refresh annotation is refused (403)', async () => {
+    const sb = await openSandbox();
+    try {
+      const canI = async (verb: string) => (await kubectl(sb, ['auth', 'can-i', verb, 'applications.argoproj.io', '-n', 'user1-toolings'])).stdout.trim();
+      assert.equal(await canI('list'), 'yes');
+      assert.equal(await canI('patch'), 'no');
+      assert.equal((await kubectl(sb, ['auth', 'can-i', 'patch', 'inferenceservices.serving.kserve.io', '-n', 'user1-test'])).stdout.trim(), 'yes');
+      const r = await kubectl(sb, ['annotate', 'application', 'jukebox-test', '-n', 'user1-toolings', 'argocd.argoproj.io/refresh=normal']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /Forbidden.*User "user1" cannot patch resource "applications" in API group "argoproj.io" in the namespace "user1-toolings"/);
+      assert.equal(app(sb, 'jukebox-test').metadata.annotations?.['argocd.argoproj.io/refresh'], undefined);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  test('without polling, the refresh annotation (a user with edit in user1-toolings) makes Argo CD see the push, then goes away', async () => {
+    const sb = await openSandbox({ pollMs: 3_600_000, viewOnlyNamespaces: [] });
     try {
       const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8');
       const before = appStatus(sb, 'jukebox-test').sync.revision;
