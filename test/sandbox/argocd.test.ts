@@ -224,6 +224,24 @@ describe('Argo CD controller', () => {
     }
   });
 
+  test('selfHeal off: a drift stays, but a new commit is still synced by itself (no refresh needed)', async () => {
+    const sb = await openSandbox({ selfHeal: false });
+    try {
+      const o = sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox');
+      (o.spec!.predictor as { canaryTrafficPercent: number }).canaryTrafficPercent = 70;
+      delete o.metadata.resourceVersion;
+      sb.controller.store.update(INFERENCE_SERVICES, o, 'user1-test');
+      await waitFor('the drift seen: OutOfSync, no operation started for it', () => appStatus(sb, 'jukebox-test').sync.status === 'OutOfSync');
+      assert.equal(appStatus(sb, 'jukebox-test').operationState?.phase, 'Succeeded', 'the last sync, not a new one');
+      const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8');
+      const sha = push(sb, { [TEST_CONFIG]: cfg.replace('trafficPercent: 20', 'trafficPercent: 40') });
+      await waitFor('synced at the push', () => appStatus(sb, 'jukebox-test').sync.revision === sha && appStatus(sb, 'jukebox-test').sync.status === 'Synced');
+      await waitFor('traffic 60/40', () => split(sb) === 'latest:40:00002 prev:60:00001');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
   test('a new model folder gets an Application and an InferenceService; a broken config.yaml is a ComparisonError', async () => {
     const sb = await openSandbox();
     try {
