@@ -144,7 +144,15 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const unsubscribe = sb.controller.store.subscribe((e) => {
       if (e.resource === APPLICATIONS && e.object.metadata.annotations?.[REFRESH_ANNOTATION] && !e.previous?.metadata.annotations?.[REFRESH_ANNOTATION]) refreshes.push(e.object.metadata.name ?? '');
     });
-    const code = await main(['set', 'jukebox', String(pct), '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '1m'], r.io);
+    // Argo CD waits until the follow has said how it learns of the commit (else it may sync first, and the line is left out)
+    sb.controller.pauseArgo(true);
+    const running = main(['set', 'jukebox', String(pct), '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '1m'], r.io);
+    try {
+      await until(() => /(✓ Asked Argo CD|… Waiting for Argo CD)/.test(r.out()), () => `the refresh line in:\n${r.out()}${r.err()}`);
+    } finally {
+      sb.controller.pauseArgo(false);
+    }
+    const code = await running;
     unsubscribe();
     assert.equal(code, 0, r.err() + r.out());
     return { out: r.out(), err: r.err(), refreshes, sha: git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim() };
