@@ -44,7 +44,7 @@ ${CLUSTER_USAGE}`,
         cluster = await import('./groups/cluster');
         return cluster.followOn(ctx);
       },
-      ...(ctx.document ? {} : { onStep: (s) => ctx.io.stdout(`  ✓ ${s.message}\n`) }),
+      ...(ctx.document ? {} : { onStep: (s) => ctx.io.stdout(`  ${s.waiting ? '…' : '✓'} ${s.message}\n`) }),
       ...(ctx.document ? {} : { onMerged: (m) => ctx.io.stdout(`  ✓ Merged into ${m.base} at ${m.upstreamSha.slice(0, 7)}${m.how === 'same-value' ? ' (squashed or rebased)' : ''}\n`) }),
       ...(ctx.document ? {} : { onLive: (final) => ctx.io.stdout(`${cluster!.liveLine(ctx, final)}\n`) }),
     };

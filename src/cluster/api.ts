@@ -83,12 +83,18 @@ export interface GrafanaRoute {
   url: string;
 }
 
-export type FollowStepName = 'pushed' | 'synced' | 'rolled-out';
+/** `refresh`: whether Argo CD was asked to refresh, or the follow waits for its own poll of git. */
+export type FollowStepName = 'pushed' | 'refresh' | 'synced' | 'rolled-out';
+
+/** What became of the refresh request: sent, not allowed (view only), or failed otherwise. */
+export type RefreshOutcome = 'asked' | 'not-allowed' | 'failed';
 
 export interface FollowStep {
   step: FollowStepName;
   /** One line for the user, e.g. `Argo CD synced jukebox-test at 1a2b3c4`. */
   message: string;
+  /** The line says what the follow waits for, not what happened (the CLI marks it `…`, not `✓`). */
+  waiting?: boolean;
   /** The service as seen when the step was reached. */
   state: ServiceState | undefined;
 }

@@ -1,17 +1,18 @@
 /**
  * Following a pushed change until it is live (domain.md §4): the Application reports the
  * pushed sha and Synced, and the InferenceService serves the new split. Driven by the
- * store's change events (no polling); steps pushed → synced → rolled-out; a timeout names
- * the step that is stuck and what the cluster says.
+ * store's change events (no polling); steps pushed → refresh (asked, or waiting for Argo CD's
+ * own poll when the user may not ask) → synced → rolled-out; a timeout names the step that is
+ * stuck and what the cluster says.
  */
 import { CanaryError } from '../core/errors';
-import type { ClusterStore, FollowRequest, FollowStep, FollowStepName } from './api';
+import type { ClusterStore, FollowRequest, FollowStep, FollowStepName, RefreshOutcome } from './api';
 import { describeDesired, describeLive, liveMatches, shortSha } from './derive';
 import type { ClusterErrorKind, ClusterProblem, ServiceState } from './types';
 
 export interface FollowHooks {
-  /** Asks Argo CD to refresh the Application (once). */
-  requestRefresh?: (appName: string) => Promise<void>;
+  /** Asks Argo CD to refresh the Application (once); the outcome becomes the `refresh` step. */
+  requestRefresh?: (appName: string) => Promise<RefreshOutcome | void>;
   /** True once the Applications were listed (an absent Application then means "no Argo CD"). */
   applicationsKnown?: () => boolean;
   /** Every active connection problem (default: the connection's one). */
@@ -25,6 +26,19 @@ const DEFINITE: ReadonlySet<ClusterErrorKind> = new Set(['no-kubeconfig', 'unaut
 /** Problems that may be a blip: the follow ends when they last longer than the grace. */
 const TRANSIENT: ReadonlySet<ClusterErrorKind> = new Set(['unreachable', 'timeout', 'server-error']);
 const DEFAULT_PROBLEM_GRACE_MS = 10000;
+
+/**
+ * Without a refresh, Argo CD notices a commit at its own poll of git: real Argo CD's defaults are
+ * 120 s (`timeout.reconciliation`) plus up to 60 s of jitter (`timeout.reconciliation.jitter`).
+ */
+export const ARGO_POLL_DEFAULT = 'up to 3 min by default';
+
+/** The `refresh` step's line: short, for the CLI and the progress notification. */
+export function refreshMessage(outcome: RefreshOutcome, appName: string): string {
+  if (outcome === 'asked') return `Asked Argo CD to refresh ${appName}`;
+  const why = outcome === 'not-allowed' ? `no right to refresh ${appName}` : 'the refresh request failed';
+  return `Waiting for Argo CD's own poll of git (${ARGO_POLL_DEFAULT}): ${why}`;
+}
 
 /**
  * The connection problem that keeps a follow from ever seeing its change, if any: a problem
@@ -75,10 +89,10 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
   const reached = new Set<FollowStepName>();
   return new Promise<ServiceState>((resolve, reject) => {
     let finished = false;
-    const step = (name: FollowStepName, message: string, state: ServiceState | undefined) => {
+    const step = (name: FollowStepName, message: string, state: ServiceState | undefined, waiting = false) => {
       if (reached.has(name)) return;
       reached.add(name);
-      const s: FollowStep = { step: name, message, state };
+      const s: FollowStep = { step: name, message, state, ...(waiting ? { waiting } : {}) };
       try {
         req.onStep?.(s);
       } catch {
@@ -88,6 +102,7 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
     // The refresh request is awaited before resolving: nothing is left in flight (and cut off
     // by a dispose right after) once the follow is over.
     let refreshing: Promise<void> = Promise.resolve();
+    let refreshOutcome: RefreshOutcome | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
     let troubleSince: number | undefined;
     const cleanup = () => {
@@ -171,7 +186,9 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
           `Timed out after ${Math.round(timeoutMs / 1000)} s: ${stuckAt(s, req, argoExpected())}${disconnected}.`,
           reached.has('synced')
             ? 'Look at the InferenceService (`oc describe isvc`) or run `kserve-canary status --watch`.'
-            : 'Check the Application in Argo CD (sync errors, auto-sync off), or wait longer with --timeout.',
+            : `Check the Application in Argo CD (sync errors, auto-sync off), or wait longer with --timeout${
+                refreshOutcome && refreshOutcome !== 'asked' ? ' (without a refresh, Argo CD polls git every 2 to 3 min by default)' : ''
+              }.`,
         ),
       );
     }, timeoutMs);
@@ -181,7 +198,17 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
     }
     req.signal?.addEventListener('abort', onAbort, { once: true });
     step('pushed', `Pushed ${shortSha(req.sha)}: ${describeDesired(req.percent)}`, store.find(req.env, req.model));
-    if (req.requestRefresh !== false && hooks.requestRefresh) refreshing = hooks.requestRefresh(appName).catch(() => undefined);
+    if (req.requestRefresh !== false && hooks.requestRefresh) {
+      refreshing = hooks
+        .requestRefresh(appName)
+        .catch((): RefreshOutcome => 'failed')
+        .then((outcome) => {
+          if (!outcome) return;
+          refreshOutcome = outcome;
+          // once synced, how Argo CD came to notice the commit no longer matters
+          if (!finished && !reached.has('synced')) step('refresh', refreshMessage(outcome, appName), store.find(req.env, req.model), outcome !== 'asked');
+        });
+    }
     evaluate();
     checkConnection();
   });

@@ -1,9 +1,13 @@
 /**
  * The store's Argo CD side: the Applications of the toolings namespace as last listed or
  * watched, whether they were read yet (until then "no Application" proves nothing, so a drift
- * verdict waits), and the refresh request `follow()` sends so Argo CD notices a push at once.
+ * verdict waits), and the refresh request `follow()` sends so Argo CD notices a push at once —
+ * when the user may patch Applications there. The workshop binds only `view` in the toolings
+ * namespace: the right is learnt once per connection (a SelfSubjectAccessReview, or the first
+ * 403) and a refused patch is not sent again; the follow then waits for Argo CD's own poll.
  */
-import type { ClusterLogger } from './api';
+import type { ClusterLogger, RefreshOutcome } from './api';
+import { RequestError } from './classify';
 import { APPLICATION, type Transport } from './transport';
 import type { ApplicationState } from './types';
 
@@ -14,6 +18,8 @@ const same = (a: ApplicationState | undefined, b: ApplicationState | undefined) 
 
 export class ArgoApplications {
   private readonly apps = new Map<string, ApplicationState>();
+  /** Whether the user may patch Applications, as learnt on this connection (its transport) and namespace. */
+  private right: { transport: Transport; namespace: string; allowed: boolean } | undefined;
   private listed = false;
   /** Until the Applications were read (or failed to be), "no Application" proves nothing. */
   private pending = false;
@@ -74,18 +80,49 @@ export class ArgoApplications {
   /** Another cluster or user: forgets everything; returns the names that were known. */
   forget(): string[] {
     this.listed = false;
+    this.right = undefined;
     const names = [...this.apps.keys()];
     this.apps.clear();
     return names;
   }
 
-  /** Asks Argo CD to refresh an Application now (annotation); failing is only logged. */
-  async requestRefresh(transport: Transport | undefined, toolings: string | undefined, appName: string): Promise<void> {
-    if (!transport || !toolings) return;
+  /**
+   * Asks Argo CD to refresh an Application now (annotation), unless this connection learnt that
+   * the user may not: failing is only logged, and a 403 is remembered (no refused patch again).
+   */
+  async requestRefresh(transport: Transport | undefined, toolings: string | undefined, appName: string): Promise<RefreshOutcome> {
+    if (!transport || !toolings) return 'failed';
+    const known = this.right?.transport === transport && this.right.namespace === toolings ? this.right.allowed : undefined;
+    const allowed = known ?? (await this.review(transport, toolings));
+    if (allowed === false) return 'not-allowed';
     try {
       await transport.mergePatch(APPLICATION, toolings, appName, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });
+      if (allowed === undefined) this.learn(transport, toolings, true);
+      return 'asked';
     } catch (e) {
-      this.log.info(`Could not ask Argo CD to refresh ${appName} (${e instanceof Error ? e.message.slice(0, 120) : String(e)}); it will notice the commit by itself.`);
+      if (e instanceof RequestError && e.status === 403) {
+        this.learn(transport, toolings, false);
+        return 'not-allowed';
+      }
+      this.log.info(`Could not ask Argo CD to refresh ${appName} (${e instanceof Error ? e.message.slice(0, 120) : String(e)}); it will notice the commit at its own poll of git.`);
+      return 'failed';
     }
+  }
+
+  /** The SelfSubjectAccessReview's answer, remembered; undefined when there is none (the patch's answer tells then). */
+  private async review(transport: Transport, namespace: string): Promise<boolean | undefined> {
+    let allowed: boolean;
+    try {
+      allowed = await transport.mayI('patch', APPLICATION, namespace);
+    } catch {
+      return undefined;
+    }
+    this.learn(transport, namespace, allowed);
+    return allowed;
+  }
+
+  private learn(transport: Transport, namespace: string, allowed: boolean): void {
+    this.right = { transport, namespace, allowed };
+    if (!allowed) this.log.info(`Not allowed to patch Applications in ${namespace} (view only): follows wait for Argo CD's own poll of git instead of asking it to refresh.`);
   }
 }

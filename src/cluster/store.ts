@@ -5,7 +5,7 @@
  * - store-connection.ts: kubeconfig, transport, generation, identity and the reflectors;
  * - store-namespaces.ts: environments → namespaces, and the toolings namespace;
  * - store-sinks.ts: the three reflector sinks and the cluster objects they keep;
- * - store-argo.ts: the Argo CD Applications, and the refresh request of follow();
+ * - store-argo.ts: the Argo CD Applications, and the refresh request of follow() (if allowed);
  * - store-join.ts: the joined rows and their coalesced change events;
  * - store-problems.ts: the connection state and its problem episodes.
  *
@@ -21,6 +21,7 @@ import type {
   EnvironmentInfo,
   FollowRequest,
   GrafanaRoute,
+  RefreshOutcome,
 } from './api';
 import { followChange } from './follow';
 import { grafanaRouteUrl } from './route';
@@ -243,9 +244,9 @@ export class Store implements ClusterStore {
     for (const e of this.namespaces.environments()) for (const d of this.desired.entries()) if (d.env === e.env) this.recompute(`${e.namespace}/${d.name}`);
   }
 
-  private async requestArgoRefresh(appName: string): Promise<void> {
+  private async requestArgoRefresh(appName: string): Promise<RefreshOutcome> {
     await this.link.settled(); // right after creation the toolings namespace is not known yet
-    await this.argo.requestRefresh(this.link.transport, this.namespaces.toolingsNamespace, appName);
+    return this.argo.requestRefresh(this.link.transport, this.namespaces.toolingsNamespace, appName);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * HTTP to the API server with the credentials and TLS settings of a @kubernetes/client-node
  * KubeConfig (token, client certificate, exec plugins, CA). Lists, streaming watches with an
- * idle timeout, and merge patches; one keep-alive agent per connection.
+ * idle timeout, merge patches and access reviews; one keep-alive agent per connection.
  *
  * TLS is verified unless the kubeconfig's cluster says insecure-skip-tls-verify.
  */
@@ -357,6 +357,24 @@ export class Transport {
     });
     if (res.statusCode !== 200 && res.statusCode !== 201) throw await this.failure(res, namespace);
     res.resume();
+  }
+
+  /**
+   * Whether the current user may `verb` objects of `r` in `namespace`: a SelfSubjectAccessReview,
+   * which every authenticated user may create. Throws when the server does not answer it.
+   */
+  async mayI(verb: string, r: ResourceType, namespace: string): Promise<boolean> {
+    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, group: r.group, version: r.version, resource: r.plural } } };
+    const res = await this.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: JSON.stringify(review), namespace });
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw await this.failure(res, namespace);
+    const text = await this.readBody(res, namespace);
+    let body: { status?: { allowed?: unknown } };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new RequestError(`The access review from ${this.server} is not valid JSON.`, undefined, 'EBADJSON', namespace);
+    }
+    return body.status?.allowed === true;
   }
 
   dispose(): void {

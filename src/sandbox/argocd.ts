@@ -10,7 +10,8 @@
  * It polls `refs/heads/main` of the bare repo (a file read, no process) every `pollMs`;
  * on a new commit each Application whose rendered InferenceService differs from the live
  * one goes OutOfSync with an operation Running, and is applied and marked Synced at the new
- * revision `syncDelayMs` later; unchanged ones just move to the new revision. The refresh
+ * revision `syncDelayMs` later (with selfHeal off too: that only stops re-syncing a revision
+ * already synced to); unchanged ones just move to the new revision. The refresh
  * annotation triggers a comparison and is removed. A manual change to a managed
  * InferenceService's spec is reverted (self-heal) after `syncDelayMs`. All its work runs one
  * step at a time (a queue), as its writes did when they were synchronous.
@@ -257,7 +258,11 @@ export class ArgoController {
       await this.updateApp(d, (s) => markSynced(s, sha, source, destination, d, this.live(d)));
       return;
     }
-    const automated = forceSync || this.options.selfHeal || !this.live(d);
+    // Automated sync, as Argo CD's autoSync decides it: a revision not synced to yet is synced
+    // (with or without selfHeal); the one last synced to again only with selfHeal (a drift).
+    const app = this.api.apps.get(this.options.toolingsNamespace, d.app);
+    const lastSynced = (app?.status as { operationState?: { syncResult?: { revision?: string } } } | undefined)?.operationState?.syncResult?.revision;
+    const automated = forceSync || this.options.selfHeal || !this.live(d) || lastSynced !== sha;
     const running = this.syncTimers.has(d.app);
     await this.updateApp(d, (s) => markOutOfSync(s, sha, source, destination, d, this.live(d), automated));
     if (!automated) return;

@@ -12,8 +12,13 @@ export function newFaultState(): FaultState {
   return { failUntil: 0, delayMs: 0, silentWatches: false };
 }
 
-/** Namespaces the sandbox user may not touch (403), and whether cluster-wide lists are allowed. */
+/**
+ * The sandbox user's rights: namespaces it may not touch (403), namespaces it may only read
+ * (the `view` role: get, list, watch; writes 403), and whether cluster-wide lists are allowed.
+ */
 export interface AccessList {
   forbiddenNamespaces: Set<string>;
+  /** The workshop binds `view` in `<user>-toolings`: no patch of an Application there. */
+  viewOnlyNamespaces?: Set<string>;
   clusterWide: boolean;
 }

@@ -81,7 +81,8 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const gitopsClone = path.join(dir, 'mlops-gitops');
   const unlock = lockDir(dir);
   const faults = newFaultState();
-  const access: AccessList = { forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []), clusterWide: true };
+  // the workshop's RoleBindings (kube-backend-setup.ts): view, not edit, in the toolings namespace
+  const access: AccessList = { forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []), viewOnlyNamespaces: new Set(opts.viewOnlyNamespaces ?? [`${user}-toolings`]), clusterWide: true };
 
   // the controllers' identity: a cluster admin, its token never written anywhere nor rotated
   const adminToken = `sandbox-controllers~${randomBytes(24).toString('base64url')}`;
@@ -228,6 +229,10 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
       forbid: (ns, on = true) => {
         if (on) access.forbiddenNamespaces.add(ns);
         else access.forbiddenNamespaces.delete(ns);
+      },
+      viewOnly: (ns, on = true) => {
+        if (on) access.viewOnlyNamespaces!.add(ns);
+        else access.viewOnlyNamespaces!.delete(ns);
       },
       allowClusterWide: (on) => {
         access.clusterWide = on;

@@ -27,6 +27,11 @@ export interface SandboxOptions {
   user?: string;
   /** Namespaces answered with 403. */
   forbiddenNamespaces?: string[];
+  /**
+   * Namespaces the user may only read (get, list, watch; writes 403), as the `view` role.
+   * Default `[<user>-toolings]`, the workshop's binding: no refresh annotation on Applications.
+   */
+  viewOnlyNamespaces?: string[];
   /** Watch window: events kept for watches from an older resourceVersion. Default 1000. */
   watchWindow?: number;
   /** BOOKMARK interval on watches that allow bookmarks. Default 5000. */
@@ -91,6 +96,8 @@ export interface SandboxControls {
   setTagRouting(namespace: string, name: string, on: boolean): void;
   /** 403 for this namespace (true) or not (false). */
   forbid(namespace: string, on?: boolean): void;
+  /** Only read (true: writes 403) in this namespace, or edit (false). */
+  viewOnly(namespace: string, on?: boolean): void;
   /** Allow or refuse cluster-wide lists. */
   allowClusterWide(on: boolean): void;
   /**

@@ -1,8 +1,8 @@
 /**
  * The sandbox's Kubernetes API server: HTTPS on 127.0.0.1, bearer-token auth, discovery,
  * CRUD + patch + status subresource, server-side tables and Status errors, RBAC as the access
- * list says for the user (the controllers' admin token is exempt). Discovery is discovery.ts,
- * watch streams and selectors watch.ts.
+ * list says for the user (rules and SelfSubjectAccessReview: rbac.ts; the controllers' admin
+ * token is exempt). Discovery is discovery.ts, watch streams and selectors watch.ts.
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,10 +11,11 @@ import { closeServer, listenOnLoopback } from './listen';
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { discovery } from './discovery';
-import { ApiError, badRequest, gone, qualified } from './errors';
+import { ApiError, badRequest, gone } from './errors';
 import type { AccessList, FaultState } from './faults';
 import { PatchError, jsonPatch, mergePatch } from './patch';
-import { NAMESPACES, apiVersionOf, findType, type ResourceType } from './resources';
+import { apiVersionOf, findType, type ResourceType } from './resources';
+import { accessReview, denial, reviewFromProtobuf, SELF_SUBJECT_ACCESS_REVIEWS } from './rbac';
 import { matches } from './selectors';
 import type { ObjectStore } from './store';
 import { toTable } from './table';
@@ -155,6 +156,14 @@ export class ApiServer {
       throw new ApiError(500, 'InternalError', 'Internal error occurred: the sandbox was told to fail (fault injection)');
     }
     const method = req.method ?? 'GET';
+    if (path === SELF_SUBJECT_ACCESS_REVIEWS) {
+      if (method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+      const b = await this.readBody(req);
+      // kubectl auth can-i sends it as protobuf (a built-in type), clients like ours as JSON
+      const review = b.type === 'application/vnd.kubernetes.protobuf' ? reviewFromProtobuf(b.raw) : this.parseBody(b.text, b.type);
+      this.send(res, 201, accessReview(review, this.o.access, this.o.user, who));
+      return;
+    }
     const found = discovery(path, this.port);
     if (found !== undefined) {
       if (method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
@@ -197,28 +206,11 @@ export class ApiServer {
 
   private authorize(verb: string, t: ResourceType, ns: string | undefined, name: string | undefined, who: Identity): void {
     if (who === 'admin') return; // a cluster admin: RBAC lets it do everything
-    const a = this.o.access;
-    const scopeNs = t === NAMESPACES ? name : ns;
-    const res = t.group ? `resource "${t.plural}" in API group "${t.group}"` : `resource "${t.plural}" in API group ""`;
-    if (scopeNs !== undefined && a.forbiddenNamespaces.has(scopeNs)) {
-      const what = name ? `${qualified(t)} "${name}"` : qualified(t);
-      throw new ApiError(403, 'Forbidden', `${what} is forbidden: User "${this.o.user}" cannot ${verb} ${res} in the namespace "${scopeNs}"`, {
-        name,
-        group: t.group,
-        kind: t.plural,
-      });
-    }
-    // RBAC cannot grant a cluster-wide list minus some namespaces: a forbidden namespace
-    // means no cluster-wide access either.
-    if (scopeNs === undefined && t.namespaced && (!a.clusterWide || a.forbiddenNamespaces.size > 0)) {
-      throw new ApiError(403, 'Forbidden', `${qualified(t)} is forbidden: User "${this.o.user}" cannot ${verb} ${res} at the cluster scope`, {
-        group: t.group,
-        kind: t.plural,
-      });
-    }
+    const refused = denial(this.o.access, this.o.user, verb, t, ns, name);
+    if (refused) throw refused;
   }
 
-  private async readBody(req: IncomingMessage): Promise<{ text: string; type: string }> {
+  private async readBody(req: IncomingMessage): Promise<{ text: string; type: string; raw: Buffer }> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -226,7 +218,8 @@ export class ApiServer {
       if (size > MAX_BODY) throw new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
       chunks.push(c as Buffer);
     }
-    return { text: Buffer.concat(chunks).toString('utf8'), type: (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim() };
+    const raw = Buffer.concat(chunks);
+    return { text: raw.toString('utf8'), type: (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim(), raw };
   }
 
   private parseBody(text: string, type: string): unknown {

@@ -19,10 +19,11 @@ import { readDashboardMetrics } from '../../src/cluster/dashboard-metrics';
 import { createMetricsClient, observedSplit, readGates } from '../../src/cluster/metrics';
 import type { Store } from '../../src/cluster/store';
 import { git } from '../core/git-helpers';
-import { serverTruth } from '../sandbox/backend-api';
+import { APP_PATH, request } from '../sandbox/backend-api';
 import { BACKENDS, openSandbox, type Backend, type BackendSandbox } from '../sandbox/helpers';
 import { memoryIO } from './cli-io';
-import { differenceFromObjects, storeOn, until, type RecordingLog } from './sandbox-helpers';
+import { converged as convergedTo } from './converge';
+import { storeOn, until, type RecordingLog } from './sandbox-helpers';
 
 interface StatusService {
   env: string;
@@ -57,19 +58,7 @@ for (const backend of BACKENDS) {
       const code = await main(args, r.io);
       return { code, out: r.out(), err: r.err() };
     };
-    const converged = async () => {
-      let last: string | undefined;
-      await until(
-        async () => {
-          const toolings = store.toolingsNamespace();
-          const truth = await serverTruth(sb, store.environments().map((e) => e.namespace), toolings);
-          last = differenceFromObjects(truth.isvcs, truth.apps, store);
-          return last === undefined;
-        },
-        () => `the store to equal the ${backend} server's truth (${last})`,
-        60000,
-      );
-    };
+    const converged = () => convergedTo(sb, store, { api: true });
 
     before(async () => {
       sb = await openSandbox({ backend, syncDelayMs: 200, rolloutDelayMs: 100, pollMs: 100, inference: true });
@@ -136,11 +125,18 @@ for (const backend of BACKENDS) {
       assert.equal(store.connection().phase, 'connected');
     });
 
-    it('set jukebox 50 --env test --wait: goes live at the pushed sha; the store converges', async () => {
+    it('set jukebox 50 --env test --wait: user1 may not refresh the Application (403), so it waits for Argo CD\'s poll; goes live at the pushed sha, no problem; the store converges', async () => {
+      const refresh = await request(sb, 'PATCH', `${APP_PATH('user1-toolings')}/jukebox-test`, { body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, contentType: 'application/merge-patch+json' });
+      assert.equal(refresh.status, 403, refresh.text);
       const r = await cli(['set', 'jukebox', '50', '--env', 'test', '--wait', '--timeout', '2m', ...common()]);
       assert.equal(r.code, 0, r.err + r.out);
       const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
+      // no refresh was sent; whether the waiting line shows depends on Argo CD syncing before the follow starts (kube-backend.test.ts and cli-status.test.ts pin it)
+      assert.doesNotMatch(r.out, /Asked Argo CD to refresh/);
+      for (const line of r.out.split('\n').filter((l) => /Argo CD's own poll/.test(l))) assert.equal(line, "  … Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test");
       assert.ok(r.out.trimEnd().endsWith(`jukebox in test: prev 50% · latest 50%, Synced at ${sha.slice(0, 7)}`), r.out);
+      assert.doesNotMatch(r.err, /\S/, 'nothing on stderr: a refused refresh is no problem');
+      assert.deepEqual(log.problems(), []);
       await converged();
       assert.equal(store.get('user1-test/jukebox')?.latestPercent, 50);
     });

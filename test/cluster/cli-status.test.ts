@@ -137,23 +137,48 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     assert.equal(await done, 0);
   });
 
-  it('set jukebox 50 --env test --wait: prints the steps and ends at prev 50 / latest 50, Synced at the pushed sha', async () => {
+  /** `set jukebox <pct> --env test --wait`: its exit code, output and the refresh annotations Argo CD saw. */
+  async function setAndWait(pct: number) {
     const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
     const refreshes: string[] = [];
     const unsubscribe = sb.controller.store.subscribe((e) => {
       if (e.resource === APPLICATIONS && e.object.metadata.annotations?.[REFRESH_ANNOTATION] && !e.previous?.metadata.annotations?.[REFRESH_ANNOTATION]) refreshes.push(e.object.metadata.name ?? '');
     });
-    const code = await main(['set', 'jukebox', '50', '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '1m'], r.io);
+    // Argo CD waits until the follow has said how it learns of the commit (else it may sync first, and the line is left out)
+    sb.controller.pauseArgo(true);
+    const running = main(['set', 'jukebox', String(pct), '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '1m'], r.io);
+    try {
+      await until(() => /(✓ Asked Argo CD|… Waiting for Argo CD)/.test(r.out()), () => `the refresh line in:\n${r.out()}${r.err()}`);
+    } finally {
+      sb.controller.pauseArgo(false);
+    }
+    const code = await running;
     unsubscribe();
     assert.equal(code, 0, r.err() + r.out());
-    assert.deepEqual(refreshes, ['jukebox-test'], 'Argo CD was asked to refresh the Application once');
-    const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
-    const out = r.out();
+    return { out: r.out(), err: r.err(), refreshes, sha: git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim() };
+  }
+
+  it('set jukebox 50 --env test --wait (the workshop user: view in user1-toolings): waits for Argo CD\'s own poll, ends at prev 50 / latest 50, Synced at the pushed sha', async () => {
+    const { out, err, refreshes, sha } = await setAndWait(50);
+    assert.deepEqual(refreshes, [], 'no refresh annotation: the user may not set it');
     const pushed = out.indexOf('✓ Pushed');
+    const waiting = out.indexOf("… Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test\n");
     const synced = out.indexOf('✓ Argo CD synced jukebox-test');
     const rolled = out.indexOf('✓ KServe serves prev 50% · latest 50%');
-    assert.ok(pushed >= 0 && synced > pushed && rolled > synced, out);
+    assert.ok(pushed >= 0 && waiting > pushed && synced > waiting && rolled > synced, out);
     assert.ok(out.trimEnd().endsWith(`jukebox in test: prev 50% · latest 50%, Synced at ${sha.slice(0, 7)}`), out);
+    assert.doesNotMatch(out + err, /forbidden|403|warning/i);
+  });
+
+  it('set --wait with edit in user1-toolings: Argo CD is asked to refresh the Application once', async () => {
+    sb.controller.viewOnly('user1-toolings', false);
+    try {
+      const { out, refreshes } = await setAndWait(45);
+      assert.deepEqual(refreshes, ['jukebox-test']);
+      assert.ok(out.indexOf('✓ Asked Argo CD to refresh jukebox-test') > out.indexOf('✓ Pushed'), out);
+    } finally {
+      sb.controller.viewOnly('user1-toolings', true);
+    }
   });
 
   it('promote --wait ends at latest 100%; rollback --wait at prev 100% · latest 0%', async () => {

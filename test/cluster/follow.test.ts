@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClusterStore, FollowStep } from '../../src/cluster/api';
+import type { ClusterStore, FollowStep, RefreshOutcome } from '../../src/cluster/api';
 import { deriveService, observeApplication } from '../../src/cluster/derive';
 import { followChange, isRolledOut, isSynced, stuckAt } from '../../src/cluster/follow';
 import type { ConnectionState, ServiceState } from '../../src/cluster/types';
 import { renderTable, statusJson } from '../../src/cli/status-view';
 import { application, split, SHA_A, SHA_B } from './builders';
+import { until } from '../poll';
 
 class FakeStore {
   state: ServiceState | undefined;
@@ -45,6 +46,15 @@ class FakeStore {
 
 const svc = (isvc: Record<string, unknown>, app?: Record<string, unknown>, desired = 50): ServiceState =>
   deriveService(isvc, { env: 'test', model: 'jukebox', desired: { percent: desired, version: 'v', commit: SHA_B }, ...(app ? { application: observeApplication(app) } : {}) });
+
+/** A follow of SHA_B at 50% from a store at `app` (SHA_A by default) whose refresh hook answers `outcome`. */
+function followWithRefresh(outcome: () => Promise<RefreshOutcome>, at = svc(split(20), application({ revision: SHA_A }))) {
+  const store = new FakeStore();
+  store.set(at);
+  const steps: FollowStep[] = [];
+  const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s) }, { requestRefresh: outcome, applicationsKnown: () => true });
+  return { store, steps, done };
+}
 
 describe('follow', () => {
   it('sha comparison accepts a short sha, not a different one', () => {
@@ -110,6 +120,36 @@ describe('follow', () => {
     assert.equal(resolved, false, 'the follow waits for the refresh request');
     answer();
     assert.equal((await done).latestPercent, 50);
+  });
+
+  it('no right to refresh (view only): a waiting step says the follow waits for Argo CD\'s own poll, then synced and rolled out', async () => {
+    const { store, steps, done } = followWithRefresh(async () => 'not-allowed');
+    await until(() => steps.length === 2, 'the refresh step');
+    assert.deepEqual(steps.map((s) => [s.step, s.waiting ?? false]), [['pushed', false], ['refresh', true]]);
+    assert.equal(steps[1]!.message, "Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test");
+    store.set(svc(split(50), application({ revision: SHA_B })));
+    await done;
+    assert.deepEqual(steps.map((s) => s.step), ['pushed', 'refresh', 'synced', 'rolled-out']);
+  });
+
+  it('a refresh sent says so; one answered after the sync adds no step', async () => {
+    const asked = followWithRefresh(async () => 'asked', svc(split(50), application({ revision: SHA_A })));
+    await until(() => asked.steps.length === 2, 'the refresh step');
+    assert.deepEqual(asked.steps[1], { step: 'refresh', message: 'Asked Argo CD to refresh jukebox-test', state: asked.store.state });
+    asked.store.set(svc(split(50), application({ revision: SHA_B })));
+    await asked.done;
+    let answer: (o: RefreshOutcome) => void = () => undefined;
+    const late = followWithRefresh(() => new Promise((r) => (answer = r)), svc(split(50), application({ revision: SHA_B })));
+    answer('not-allowed');
+    await late.done;
+    assert.deepEqual(late.steps.map((s) => s.step), ['pushed', 'synced', 'rolled-out']);
+  });
+
+  it('a sync timeout without a refresh says how often Argo CD polls by default', async () => {
+    const store = new FakeStore();
+    store.set(svc(split(20), application({ revision: SHA_A })));
+    const p = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 300 }, { requestRefresh: async () => 'not-allowed', applicationsKnown: () => true });
+    await assert.rejects(p, (e: Error & { hint?: string }) => /without a refresh, Argo CD polls git every 2 to 3 min by default/.test(e.hint ?? ''));
   });
 
   it('a failed refresh request does not fail the follow', async () => {

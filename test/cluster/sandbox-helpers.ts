@@ -1,21 +1,16 @@
 /**
  * Shared pieces of the cluster tests that run against the sandbox through the real client:
- * a recording logger, a poller, and "is the store equal to the sandbox's truth".
- *
- * Where the truth comes from: the raw objects in the sandbox's store, read here by the
- * InferenceService CRD's printer-column JSONPaths (domain.md §3: URL, READY, PREV, LATEST,
- * PREVROLLEDOUTREVISION, LATESTREADYREVISION) plus the spec/metadata/status fields named there,
- * and the Argo CD Application status fields of domain.md §4. This reading is written
- * separately and shares no code with src/cluster/derive.ts (the code under test), so a bug in
- * the derivation cannot sit on both sides of the comparison; test/cluster/truth.test.ts checks
- * it against kubectl's own JSONPath evaluation of the same columns.
+ * a recording logger, a poller, a store on a sandbox, and (re-exported from converge.ts, the
+ * one such check of both backends) "is the store equal to the server's truth".
  */
 import { createClusterStore, type ClusterStoreOptions } from '../../src/cluster/index';
 import type { Store } from '../../src/cluster/store';
 import type { Sandbox, SandboxOptions } from '../../src/sandbox/index';
 import { openSandbox } from '../sandbox/helpers';
-import { APPLICATIONS, INFERENCE_SERVICES } from '../../src/sandbox/resources';
+import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { until } from '../poll';
+
+export { applicationTruth, converged, differences, isvcTruth } from './converge';
 
 export interface RecordingLog {
   lines: { level: string; message: string }[];
@@ -94,112 +89,6 @@ export async function sandboxAndStore(
     await sb.cleanup();
   };
   return { sb, store, log, close };
-}
-
-type Raw = Record<string, unknown>;
-const field = (o: unknown, ...keys: string[]): unknown =>
-  keys.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw)[k] : undefined), o);
-const list = (v: unknown): Raw[] => (Array.isArray(v) ? v.filter((x): x is Raw => x !== null && typeof x === 'object') : []);
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const count = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-
-/** `.path[?(@.k==v)].out`: the first element of the list that matches, its `out`. */
-function filterFirst(items: Raw[], k: string, v: unknown, out: string): unknown {
-  return items.find((t) => t[k] === v)?.[out];
-}
-
-/** The truth of one InferenceService: what `oc get isvc` and its status say (domain.md §3). */
-export function isvcTruth(o: unknown) {
-  const traffic = list(field(o, 'status', 'components', 'predictor', 'traffic'));
-  const readyCol = filterFirst(list(field(o, 'status', 'conditions')), 'type', 'Ready', 'status');
-  return {
-    key: `${text(field(o, 'metadata', 'namespace'))}/${text(field(o, 'metadata', 'name'))}`,
-    url: text(field(o, 'status', 'url')),
-    ready: readyCol === 'True' ? true : readyCol === 'False' ? false : undefined,
-    prevPercent: count(filterFirst(traffic, 'tag', 'prev', 'percent')),
-    latestPercent: count(filterFirst(traffic, 'latestRevision', true, 'percent')),
-    prevRevision: text(filterFirst(traffic, 'tag', 'prev', 'revisionName')),
-    latestRevision: text(filterFirst(traffic, 'latestRevision', true, 'revisionName')),
-    specPercent: count(field(o, 'spec', 'predictor', 'canaryTrafficPercent')),
-    generation: count(field(o, 'metadata', 'generation')),
-    observedGeneration: count(field(o, 'status', 'observedGeneration')),
-    // status.deploymentMode, else the annotation, else KServe's default before 0.16
-    deploymentMode: text(field(o, 'status', 'deploymentMode')) || text(field(o, 'metadata', 'annotations', 'serving.kserve.io/deploymentMode')) || 'Serverless',
-    latestCreatedRevision: text(field(o, 'status', 'components', 'predictor', 'latestCreatedRevision')),
-  };
-}
-
-/** The truth of one Argo CD Application (domain.md §4). */
-export function applicationTruth(a: unknown) {
-  return {
-    name: text(field(a, 'metadata', 'name')) ?? '',
-    namespace: text(field(a, 'metadata', 'namespace')) ?? '',
-    syncStatus: text(field(a, 'status', 'sync', 'status')),
-    // single source: sync.revision; multi-source: sync.revisions[]
-    revision: text(field(a, 'status', 'sync', 'revision')) || text(([] as unknown[]).concat(field(a, 'status', 'sync', 'revisions') ?? [])[0]),
-    healthStatus: text(field(a, 'status', 'health', 'status')),
-    healthMessage: text(field(a, 'status', 'health', 'message')),
-    operationPhase: text(field(a, 'status', 'operationState', 'phase')),
-    operationMessage: text(field(a, 'status', 'operationState', 'message')),
-  };
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * First difference between what the store holds and what the sandbox holds right now
- * (every InferenceService of the watched namespaces, its printer columns and spec, and the
- * Applications), or undefined when they are equal.
- */
-export function differenceFromTruth(sb: Sandbox, store: Store): string | undefined {
-  const toolings = store.toolingsNamespace();
-  return differenceFromObjects(
-    store.environments().flatMap((e) => sb.controller.store.list(INFERENCE_SERVICES, e.namespace)),
-    toolings ? sb.controller.store.list(APPLICATIONS, toolings) : [],
-    store,
-  );
-}
-
-/**
- * The same comparison against raw objects from anywhere (the embedded store, or a real API
- * server's list answers): `isvcs` of the store's watched namespaces, `apps` of its toolings one.
- */
-export function differenceFromObjects(isvcs: readonly unknown[], apps: readonly unknown[], store: Store): string | undefined {
-  const seen = new Set<string>();
-  for (const o of isvcs) {
-    const t = isvcTruth(o);
-    seen.add(t.key);
-    const s = store.get(t.key);
-    if (!s || s.missing) return `${t.key}: missing in the store`;
-    for (const [f, v] of Object.entries(t)) {
-      if (!same(s[f as keyof typeof s], v)) return `${t.key}: ${f} is ${JSON.stringify(s[f as keyof typeof s])} in the store, ${JSON.stringify(v)} in the sandbox`;
-    }
-  }
-  for (const s of store.services()) {
-    if (!s.missing && !seen.has(s.key)) return `${s.key}: in the store, not in the sandbox`;
-  }
-  for (const a of apps) {
-    const t = applicationTruth(a);
-    const s = store.services().find((x) => x.application?.name === t.name);
-    if (!s) continue;
-    for (const [f, v] of Object.entries(t)) {
-      const got = (s.application as Record<string, unknown> | undefined)?.[f];
-      if (!same(got, v)) return `application ${t.name}: ${f} is ${JSON.stringify(got)} in the store, ${JSON.stringify(v)} in the sandbox`;
-    }
-  }
-  return undefined;
-}
-
-export async function converged(sb: Sandbox, store: Store, ms = 30000): Promise<void> {
-  let last: string | undefined;
-  await until(
-    () => {
-      last = differenceFromTruth(sb, store);
-      return last === undefined;
-    },
-    () => `the store to equal the sandbox (${last})`,
-    ms,
-  );
 }
 
 /** Changes the InferenceService's canaryTrafficPercent directly in the sandbox (as `oc patch` would). */

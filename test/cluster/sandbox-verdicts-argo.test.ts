@@ -25,7 +25,8 @@ for (const dialect of ['legacy', 'current'] as const) {
     const waitFor = (pred: (s: ServiceState) => boolean, what: string) => waitForState(ctx.store, KEY, pred, what);
 
     before(async () => {
-      ctx = await sandboxAndStore({ kserveDialect: dialect });
+      // the writer plays Argo CD, which writes its Applications: edit, not the workshop user's view, in toolings
+      ctx = await sandboxAndStore({ kserveDialect: dialect, viewOnlyNamespaces: [] });
       await ctx.store.ready();
       kube = await kubeWriter(ctx.sb);
       await waitFor((s) => s.verdict === 'live', 'live');

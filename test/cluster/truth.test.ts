@@ -1,5 +1,5 @@
 /**
- * The cluster tests' truth (isvcTruth / applicationTruth in sandbox-helpers.ts) checked against
+ * The cluster tests' truth (isvcTruth / applicationTruth in converge.ts) checked against
  * sources outside the product: literal expected values for hand-written objects of each
  * domain.md §3 case, and kubectl's own JSONPath evaluation of the CRD's printer columns on
  * every InferenceService of a sandbox.
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { kubectl, openSandbox, type TestSandbox } from '../sandbox/helpers';
-import { applicationTruth, isvcTruth } from './sandbox-helpers';
+import { applicationTruth, isvcTruth } from './converge';
 
 const isvc = (status: Record<string, unknown>, spec: Record<string, unknown> = {}, annotations: Record<string, string> = {}) => ({
   metadata: { name: 'm', namespace: 'ns', generation: 3, annotations },
@@ -21,8 +21,13 @@ describe('the cluster tests\' truth, read from the raw objects', () => {
   it('a split, 100 % latest, a rollback to 0 and no status, as domain.md §3 reads them', () => {
     const split = isvc({ url: 'https://m', observedGeneration: 3, conditions: [{ type: 'PredictorReady', status: 'False' }, { type: 'Ready', status: 'True' }], ...traffic([{ latestRevision: true, revisionName: 'm-2', percent: 20 }, { tag: 'prev', revisionName: 'm-1', percent: 80, latestRevision: false }]) }, { canaryTrafficPercent: 20 });
     assert.deepEqual(isvcTruth(split), {
-      key: 'ns/m', url: 'https://m', ready: true, prevPercent: 80, latestPercent: 20, prevRevision: 'm-1', latestRevision: 'm-2',
+      key: 'ns/m', creationTimestamp: undefined, url: 'https://m', ready: true, prevPercent: 80, latestPercent: 20, prevRevision: 'm-1', latestRevision: 'm-2',
+      traffic: [
+        { revisionName: 'm-2', percent: 20, tag: undefined, latestRevision: true, url: undefined },
+        { revisionName: 'm-1', percent: 80, tag: 'prev', latestRevision: false, url: undefined },
+      ],
       specPercent: 20, generation: 3, observedGeneration: 3, deploymentMode: 'Serverless', latestCreatedRevision: 'm-2',
+      latestReadyRevision: undefined, newRevisionNotReady: true, latestRolledoutRevision: undefined, previousRolledoutRevision: undefined,
     });
     const full = isvcTruth(isvc({ conditions: [{ type: 'Ready', status: 'False' }], deploymentMode: 'Knative', ...traffic([{ latestRevision: true, revisionName: 'm-2', percent: 100 }]) }));
     assert.deepEqual([full.ready, full.prevPercent, full.prevRevision, full.latestPercent, full.specPercent, full.deploymentMode], [false, undefined, undefined, 100, undefined, 'Knative']);

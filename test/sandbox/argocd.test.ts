@@ -191,8 +191,24 @@ describe('Argo CD controller', () => {
     }
   });
 
-  test('without polling, the refresh annotation makes Argo CD see the push, then goes away', async () => {
-    const sb = await openSandbox({ pollMs: 3_600_000 });
+  test('the workshop user has view in user1-toolings: kubectl auth can-i says so, and its refresh annotation is refused (403)', async () => {
+    const sb = await openSandbox();
+    try {
+      const canI = async (verb: string) => (await kubectl(sb, ['auth', 'can-i', verb, 'applications.argoproj.io', '-n', 'user1-toolings'])).stdout.trim();
+      assert.equal(await canI('list'), 'yes');
+      assert.equal(await canI('patch'), 'no');
+      assert.equal((await kubectl(sb, ['auth', 'can-i', 'patch', 'inferenceservices.serving.kserve.io', '-n', 'user1-test'])).stdout.trim(), 'yes');
+      const r = await kubectl(sb, ['annotate', 'application', 'jukebox-test', '-n', 'user1-toolings', 'argocd.argoproj.io/refresh=normal']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /Forbidden.*User "user1" cannot patch resource "applications" in API group "argoproj.io" in the namespace "user1-toolings"/);
+      assert.equal(app(sb, 'jukebox-test').metadata.annotations?.['argocd.argoproj.io/refresh'], undefined);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  test('without polling, the refresh annotation (a user with edit in user1-toolings) makes Argo CD see the push, then goes away', async () => {
+    const sb = await openSandbox({ pollMs: 3_600_000, viewOnlyNamespaces: [] });
     try {
       const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8');
       const before = appStatus(sb, 'jukebox-test').sync.revision;
@@ -202,6 +218,24 @@ describe('Argo CD controller', () => {
       assert.equal(r.code, 0, r.stderr);
       await waitFor('synced at the push', () => appStatus(sb, 'jukebox-test').sync.revision === sha && appStatus(sb, 'jukebox-test').sync.status === 'Synced');
       await waitFor('annotation removed', () => app(sb, 'jukebox-test').metadata.annotations?.['argocd.argoproj.io/refresh'] === undefined);
+      await waitFor('traffic 60/40', () => split(sb) === 'latest:40:00002 prev:60:00001');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  test('selfHeal off: a drift stays, but a new commit is still synced by itself (no refresh needed)', async () => {
+    const sb = await openSandbox({ selfHeal: false });
+    try {
+      const o = sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox');
+      (o.spec!.predictor as { canaryTrafficPercent: number }).canaryTrafficPercent = 70;
+      delete o.metadata.resourceVersion;
+      sb.controller.store.update(INFERENCE_SERVICES, o, 'user1-test');
+      await waitFor('the drift seen: OutOfSync, no operation started for it', () => appStatus(sb, 'jukebox-test').sync.status === 'OutOfSync');
+      assert.equal(appStatus(sb, 'jukebox-test').operationState?.phase, 'Succeeded', 'the last sync, not a new one');
+      const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8');
+      const sha = push(sb, { [TEST_CONFIG]: cfg.replace('trafficPercent: 20', 'trafficPercent: 40') });
+      await waitFor('synced at the push', () => appStatus(sb, 'jukebox-test').sync.revision === sha && appStatus(sb, 'jukebox-test').sync.status === 'Synced');
       await waitFor('traffic 60/40', () => split(sb) === 'latest:40:00002 prev:60:00001');
     } finally {
       await sb.cleanup();

@@ -1,8 +1,8 @@
 /**
  * Raw HTTP to a sandbox of either backend, for the suites that compare the backends
  * (test/cluster/backends.test.ts, test/sandbox/differential.test.ts): one request with the
- * workshop user's or the admin's bearer token, verified against the sandbox CA, and the
- * server's truth read from its list answers (not from any in-process store).
+ * workshop user's or the admin's bearer token, verified against the sandbox CA, and list
+ * answers' items (test/cluster/converge.ts reads the server's truth with them).
  */
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -74,12 +74,6 @@ export async function listItems(sb: BackendSandbox, path: string, as: 'user' | '
 
 export const ISVC_PATH = (ns: string) => `/apis/serving.kserve.io/v1beta1/namespaces/${ns}/inferenceservices`;
 export const APP_PATH = (ns: string) => `/apis/argoproj.io/v1alpha1/namespaces/${ns}/applications`;
-
-/** The server's InferenceServices of `namespaces` and Applications of `toolings`, read through its API. */
-export async function serverTruth(sb: BackendSandbox, namespaces: readonly string[], toolings: string | undefined): Promise<{ isvcs: unknown[]; apps: unknown[] }> {
-  const isvcs = (await Promise.all(namespaces.map((ns) => listItems(sb, ISVC_PATH(ns))))).flat();
-  return { isvcs, apps: toolings ? await listItems(sb, APP_PATH(toolings)) : [] };
-}
 
 /**
  * Opens a watch (`path` with `watch=1`) and collects its events until `enough(events)` or the

@@ -133,6 +133,14 @@ export async function runSequence(sb: BackendSandbox): Promise<Array<[string, un
   step('get isvc nope (NotFound)', statusView(await get(`${ISVCS}/nope`)));
   step('list isvc in default as the user (Forbidden)', statusView(await get('/apis/serving.kserve.io/v1beta1/namespaces/default/inferenceservices')));
   step('list isvc cluster-wide as the user (Forbidden)', statusView(await get('/apis/serving.kserve.io/v1beta1/inferenceservices')));
+  // the workshop's view in the toolings namespace: no refresh annotation, and a review says so
+  const APP = '/apis/argoproj.io/v1alpha1/namespaces/user1-toolings/applications/jukebox-test';
+  step('merge patch an Application in user1-toolings as the user (Forbidden: view)', statusView(await request(sb, 'PATCH', APP, { body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, contentType: 'application/merge-patch+json' })));
+  for (const verb of ['patch', 'list']) {
+    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: 'user1-toolings', verb, group: 'argoproj.io', resource: 'applications' } } };
+    const a = await request(sb, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: review });
+    step(`SelfSubjectAccessReview ${verb} applications in user1-toolings`, { http: a.status, kind: obj(a.body).kind, apiVersion: obj(a.body).apiVersion, allowed: obj(obj(a.body).status).allowed });
+  }
   step('create isvc with an invalid name (Invalid)', statusView(await request(sb, 'POST', ISVCS, { body: { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'Bad_Name' }, spec: {} } })));
   step('create isvc without a name (Invalid)', statusView(await request(sb, 'POST', ISVCS, { body: { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: {}, spec: {} } })));
   const gone = await watchEvents(sb, `${ISVCS}?watch=1&resourceVersion=1`, (ev) => ev.length > 0, 5000);

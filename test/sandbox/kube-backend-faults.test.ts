@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Store } from '../../src/cluster/store';
 import { kubeCall, kubeRequest } from '../../src/sandbox/kube-backend-http';
 import { episodeOver, type RecordingLog } from '../cluster/sandbox-helpers';
-import { convergedWithServer, openKube, patchPercent, storeOn, until, type TestKube } from './kube-backend-helpers';
+import { converged, openKube, patchPercent, storeOn, until, type TestKube } from './kube-backend-helpers';
 
 const ISVCS = '/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices';
 const FLOW = '/apis/flowcontrol.apiserver.k8s.io/v1';
@@ -27,7 +27,7 @@ describe('real-server faults (kube-apiserver backend)', () => {
     await guaranteeUserSeat();
     ({ store, log } = await storeOn(sb));
     await store.ready();
-    await convergedWithServer(sb, store);
+    await converged(sb, store);
   });
   after(async () => {
     store?.dispose();
@@ -72,7 +72,7 @@ describe('real-server faults (kube-apiserver backend)', () => {
   }
 
   async function endsConverged(mark: { episode: number; from: number }): Promise<string[]> {
-    await convergedWithServer(sb, store);
+    await converged(sb, store);
     await until(() => episodeOver(log) && store.connection().phase === 'connected', 'the episode to end', 60000);
     assert.equal(store.connection().episode, mark.episode + 1, 'one episode');
     const lines = log.problems().slice(mark.from);
@@ -101,7 +101,7 @@ describe('real-server faults (kube-apiserver backend)', () => {
     assert.equal(bookmarks[0]!.object.metadata.name, undefined);
     // and the store, resuming its watches from bookmarks, still equals the server
     await patchPercent(sb, 'user1-test', 'jukebox', 20);
-    await convergedWithServer(sb, store);
+    await converged(sb, store);
   });
 
   it('429 with Retry-After from API Priority and Fairness: one problem, then converged', async () => {
@@ -141,7 +141,7 @@ describe('real-server faults (kube-apiserver backend)', () => {
     }, 'etcd compaction to expire the old resourceVersion');
     assert.equal((gone.body as { reason?: string }).reason, 'Expired');
     await patchPercent(sb, 'user1-test', 'jukebox', 55);
-    await convergedWithServer(sb, store);
+    await converged(sb, store);
     assert.equal(store.get('user1-test/jukebox')?.specPercent, 55);
   });
 

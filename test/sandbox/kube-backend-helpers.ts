@@ -1,8 +1,8 @@
 /**
  * Shared pieces of the real-server suites (test/sandbox/kube-backend*.test.ts): a seeded
  * kube-apiserver sandbox in a temp dir, kubectl against it, the product's cluster store on its
- * kubeconfig, and "is the store equal to the server's truth", the truth read from the server
- * itself as its admin (through test/cluster/sandbox-helpers' isvcTruth/applicationTruth).
+ * kubeconfig, and "is the store equal to the server's truth" (test/cluster/converge.ts, the
+ * one check of both backends: the truth read from the server itself as its admin).
  * Where the binary is not built and Go is missing, opening the sandbox throws one line naming
  * what to install: the suites fail, never skip.
  */
@@ -13,12 +13,13 @@ import path from 'node:path';
 import { createClusterStore } from '../../src/cluster/index';
 import type { Store } from '../../src/cluster/store';
 import { startKubeSandbox, type KubeSandbox, type KubeSandboxOptions } from '../../src/sandbox/kube-backend';
-import { kubeCall, kubeRequest } from '../../src/sandbox/kube-backend-http';
-import { applicationTruth, isvcTruth, recordingLog, TEST_TUNING, type RecordingLog } from '../cluster/sandbox-helpers';
+import { kubeRequest } from '../../src/sandbox/kube-backend-http';
+import { recordingLog, TEST_TUNING, type RecordingLog } from '../cluster/sandbox-helpers';
 import { until } from '../poll';
 import { KUBECTL, type Run } from './helpers';
 
 export { until };
+export { converged } from '../cluster/converge';
 
 export interface TestKube extends KubeSandbox {
   cleanup(): Promise<void>;
@@ -53,52 +54,6 @@ export async function storeOn(sb: KubeSandbox, tuning: Record<string, number> = 
   const log = recordingLog();
   const store = await createClusterStore({ settings: { kubeconfigPath: sb.kubeconfigPath }, gitops: { root: sb.gitopsClone }, log, env: {}, tuning: { ...TEST_TUNING, ...tuning } });
   return { store, log };
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/** First difference between the store and the server (services of the watched namespaces, Applications), or undefined. */
-export async function differenceFromServer(sb: KubeSandbox, store: Store): Promise<string | undefined> {
-  const seen = new Set<string>();
-  for (const e of store.environments()) {
-    const list = (await kubeCall(sb.admin(), 'GET', `/apis/serving.kserve.io/v1beta1/namespaces/${e.namespace}/inferenceservices`)).body as { items: unknown[] };
-    for (const o of list.items) {
-      const t = isvcTruth(o);
-      seen.add(t.key);
-      const s = store.get(t.key);
-      if (!s || s.missing) return `${t.key}: missing in the store`;
-      for (const [f, v] of Object.entries(t)) {
-        if (!same(s[f as keyof typeof s], v)) return `${t.key}: ${f} is ${JSON.stringify(s[f as keyof typeof s])} in the store, ${JSON.stringify(v)} on the server`;
-      }
-    }
-  }
-  for (const s of store.services()) if (!s.missing && !seen.has(s.key)) return `${s.key}: in the store, not on the server`;
-  const toolings = store.toolingsNamespace();
-  if (toolings) {
-    const apps = (await kubeCall(sb.admin(), 'GET', `/apis/argoproj.io/v1alpha1/namespaces/${toolings}/applications`)).body as { items: unknown[] };
-    for (const a of apps.items) {
-      const t = applicationTruth(a);
-      const s = store.services().find((x) => x.application?.name === t.name);
-      if (!s) continue;
-      for (const [f, v] of Object.entries(t)) {
-        const got = (s.application as Record<string, unknown> | undefined)?.[f];
-        if (!same(got, v)) return `application ${t.name}: ${f} is ${JSON.stringify(got)} in the store, ${JSON.stringify(v)} on the server`;
-      }
-    }
-  }
-  return undefined;
-}
-
-export async function convergedWithServer(sb: KubeSandbox, store: Store, ms = 60000): Promise<void> {
-  let last: string | undefined;
-  await until(
-    async () => {
-      last = await differenceFromServer(sb, store);
-      return last === undefined;
-    },
-    () => `the store to equal the server (${last})`,
-    ms,
-  );
 }
 
 /** Sets spec.predictor.canaryTrafficPercent as the admin would with `kubectl patch --type merge`. */

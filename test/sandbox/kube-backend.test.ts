@@ -10,9 +10,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
+import type { FollowStep } from '../../src/cluster/api';
+import { git } from '../core/git-helpers';
+import { memoryIO } from '../cluster/cli-io';
 import { kubeCall, kubeRequest } from '../../src/sandbox/kube-backend-http';
 import { episodeOver } from '../cluster/sandbox-helpers';
-import { convergedWithServer, kubectlOn, openKube, patchPercent, storeOn, until, type TestKube } from './kube-backend-helpers';
+import { converged, kubectlOn, openKube, patchPercent, storeOn, until, type TestKube } from './kube-backend-helpers';
 
 const PIN = /k8s\.io\/kubernetes (v\d+\.\d+\.\d+)/.exec(readFileSync(path.join(__dirname, '..', '..', 'tools', 'kube-apiserver', 'go.mod'), 'utf8'))![1]!;
 
@@ -69,7 +72,7 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
     const { store, log } = await storeOn(sb);
     try {
       await store.ready();
-      await convergedWithServer(sb, store);
+      await converged(sb, store);
       assert.equal(store.get('user1-test/jukebox')?.prevPercent, 80);
       assert.equal(log.problems().length, 0, log.problems().join('\n'));
 
@@ -78,7 +81,7 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
         const o = (await kubeCall(sb.admin(), 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices/jukebox')).body as { status?: { observedGeneration?: number }; metadata: { generation: number } };
         return o.status?.observedGeneration === o.metadata.generation;
       }, 'KServe (the controller, an API client) to catch up');
-      await convergedWithServer(sb, store);
+      await converged(sb, store);
       assert.equal(store.get('user1-test/jukebox')?.latestPercent, 50);
 
       // the binding in prod goes away: one forbidden problem naming the namespace, then back
@@ -92,12 +95,50 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
       await kubeCall(sb.admin(), 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/user1-prod/rolebindings', { ...saved, metadata: { name: saved.metadata.name, namespace: 'user1-prod' } });
       await store.refresh();
       await until(() => store.connection().problem === undefined && episodeOver(log), 'the forbidden episode to end');
-      await convergedWithServer(sb, store);
+      await converged(sb, store);
       assert.equal(store.connection().episode, episode + 1);
       const lines = log.problems();
       assert.equal(lines.length, 1, lines.join('\n'));
       assert.match(lines[0]!, /user1-prod/);
     } finally {
+      store.dispose();
+    }
+  });
+
+  it('a follow as user1 (view in user1-toolings): the refresh is refused (403) once, then never sent; it waits for Argo CD\'s poll and goes live, no problem', async () => {
+    const app = '/apis/argoproj.io/v1alpha1/namespaces/user1-toolings/applications/jukebox-test';
+    const direct = await kubeRequest(sb.asUser(), 'PATCH', app, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, { contentType: 'application/merge-patch+json' });
+    assert.equal(direct.status, 403);
+    const { store, log } = await storeOn(sb);
+    try {
+      await store.ready();
+      for (const percent of [60, 65]) {
+        const r = memoryIO();
+        sb.controllers.argo.paused = true;
+        assert.equal(await main(['set', 'jukebox', String(percent), '--env', 'test', '--gitops', sb.gitopsClone], r.io), 0, r.err());
+        await store.reloadDesired();
+        const steps: FollowStep[] = [];
+        const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
+        // Argo CD waits until the follow has said how it learns of the commit (else it may sync first)
+        sb.controllers.argo.paused = true;
+        const following = store.follow({ env: 'test', model: 'jukebox', sha, percent, timeoutMs: 60000, onStep: (st) => steps.push(st) });
+        try {
+          await until(() => steps.some((st) => st.step === 'refresh'), 'the refresh step');
+        } finally {
+          sb.controllers.argo.paused = false;
+        }
+        const live = await following;
+        assert.equal(live.latestPercent, percent);
+        assert.deepEqual(steps.map((st) => st.step), ['pushed', 'refresh', 'synced', 'rolled-out']);
+        assert.deepEqual([steps[1]!.message, steps[1]!.waiting], ["Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test", true]);
+      }
+      const refused = log.lines.filter((l) => /Not allowed to patch Applications in user1-toolings/.test(l.message));
+      assert.equal(refused.length, 1, 'the right is learnt once per connection');
+      assert.deepEqual(log.problems(), []);
+      const annotations = ((await kubeCall(sb.admin(), 'GET', app)).body as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ?? {};
+      assert.equal(annotations['argocd.argoproj.io/refresh'], undefined);
+    } finally {
+      sb.controllers.argo.paused = false;
       store.dispose();
     }
   });
