@@ -37,7 +37,7 @@ describe('real-server faults (kube-apiserver backend)', () => {
   /**
    * Six seats in all (4 + 2) leave the global-default priority level, where user1's requests
    * land, a nominal 1 seat of which half is lendable: its lower bound rounds to 0. After a
-   * restart the admin's LISTs (the controllers', the truth reads of convergedWithServer) are
+   * restart the admin's LISTs (the controllers', the truth reads of converged()) are
    * estimated at 10 seats while the CRDs' object counts are stale, the exempt level's demand
    * high watermark (11) then exceeds the server's 6 seats, and every non-exempt level is held at
    * its lower bound (k8s.io/apiserver apf_controller.go updateBorrowingLocked): global-default
