@@ -34,8 +34,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { closeServer, listenOnLoopback } from './listen';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { answer, BadParam, BadQuery, BUCKETS, RequestMetrics } from './prometheus';
-import { bucketQuantile } from './promql';
+import { answer, BadParam, BadQuery, RequestMetrics } from './prometheus';
 
 export interface RevisionBehavior {
   /** Share of requests (0..1) answered 500, deterministically every round(1/errorRate)-th. */
@@ -361,41 +360,4 @@ export class InferenceServer {
       this.json(res, 400, { status: 'error', errorType: 'bad_data', error: e.message });
     }
   }
-}
-
-/** What a sandbox handle of either backend shows of its inference server (none without `inference: true`). */
-export interface InferenceView {
-  readonly prometheusUrl: string | undefined;
-  readonly prometheusHttpUrl: string | undefined;
-  readonly prometheusAuthLog: readonly PrometheusAuthRecord[];
-  setRevisionBehavior(namespace: string, revision: string, behavior: RevisionBehavior): void;
-}
-
-/**
- * `handle` with the InferenceView of `inference` as live getters (the ports may change at a
- * restart; Object.assign would read them once).
- */
-export function withInferenceView<T extends object>(handle: T, inference: InferenceServer | undefined): T & InferenceView {
-  const view: InferenceView = {
-    get prometheusUrl() {
-      return inference?.prometheusUrl;
-    },
-    get prometheusHttpUrl() {
-      return inference?.prometheusHttpUrl;
-    },
-    get prometheusAuthLog() {
-      return inference?.authLog ?? [];
-    },
-    setRevisionBehavior: (ns, revision, behavior) => {
-      if (!inference) throw new Error('setRevisionBehavior needs a sandbox started with inference: true');
-      inference.setRevisionBehavior(ns, revision, behavior);
-    },
-  };
-  return Object.defineProperties(handle, Object.getOwnPropertyDescriptors(view)) as T & InferenceView;
-}
-
-/** histogram_quantile over Knative's buckets of these latencies (ms); NaN without any. */
-export function histogramQuantile(q: number, latencies: number[]): number {
-  const les = [...BUCKETS, Number.POSITIVE_INFINITY];
-  return bucketQuantile(q, les.map((le) => ({ le, count: latencies.filter((l) => l <= le).length })));
 }

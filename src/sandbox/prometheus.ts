@@ -21,7 +21,7 @@
  * with no value at some step has no point there (never a zero). PromQL: see promql.ts.
  */
 import { createHash } from 'node:crypto';
-import { BadQuery, durationMs, evaluate, matchesAll, parsePromQL, type Matcher, type OutSeries, type Series, type SeriesSource } from './promql';
+import { BadQuery, bucketQuantile, durationMs, evaluate, matchesAll, parsePromQL, type Matcher, type OutSeries, type Series, type SeriesSource } from './promql';
 
 /** Knative's request latency buckets (ms). */
 export const BUCKETS = [5, 10, 20, 40, 60, 80, 100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
@@ -288,3 +288,9 @@ export function answer(kind: 'query' | 'query_range', params: URLSearchParams, s
 }
 
 export { BadQuery };
+
+/** histogram_quantile over Knative's buckets of these latencies (ms); NaN without any. */
+export function histogramQuantile(q: number, latencies: number[]): number {
+  const les = [...BUCKETS, Number.POSITIVE_INFINITY];
+  return bucketQuantile(q, les.map((le) => ({ le, count: latencies.filter((l) => l <= le).length })));
+}

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createMetricsClient, gateQueries, knativeSplitQuery, observedSplit, ovmsSplitQuery, readGates } from '../../src/cluster/metrics';
-import { histogramQuantile } from '../../src/sandbox/inference';
+import { histogramQuantile } from '../../src/sandbox/prometheus';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { openSandbox, waitFor, type TestSandbox } from './helpers';
 
