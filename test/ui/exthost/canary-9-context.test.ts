@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { EDIT_ROLE, VIEW_ROLE } from '../../../src/sandbox/kube-backend-setup';
-import { api, backend, row, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { adminToken, api, backend, row, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const ONLY_USER2 = 'only-user2';
 
@@ -47,20 +47,15 @@ async function post(kc: Kubeconfig, token: string, apiPath: string, body: unknow
 }
 
 /**
- * user2's namespaces and token. Embedded: the sandbox's one token creates them and stands for user2.
- * kube-apiserver: the admin (admin.kubeconfig in the sandbox's dir) creates them, a ServiceAccount
- * user2 in user2-test bound to the workshop roles as the sandbox binds user1 (edit in -test/-prod,
- * view in -toolings) and a token for it (TokenRequest).
+ * user2's namespaces (created with canary-helpers' adminToken) and token. Embedded: the sandbox's
+ * one token stands for user2. kube-apiserver: a ServiceAccount user2 in user2-test bound to the
+ * workshop roles as the sandbox binds user1 (edit in -test/-prod, view in -toolings) and a token
+ * for it (TokenRequest).
  */
 async function user2Token(kc: Kubeconfig): Promise<string> {
-  const user1 = kc.users[0]!.user.token;
-  const nss = ['user2-test', 'user2-prod', 'user2-toolings'];
-  if (backend() === 'embedded') {
-    for (const ns of nss) await post(kc, user1, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    return user1;
-  }
-  const admin = (parseYaml(readFileSync(path.join(sandbox().dir, 'admin.kubeconfig'), 'utf8')) as Kubeconfig).users[0]!.user.token;
-  for (const ns of nss) await post(kc, admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const admin = adminToken();
+  for (const ns of ['user2-test', 'user2-prod', 'user2-toolings']) await post(kc, admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  if (backend() === 'embedded') return admin;
   await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'user2' } });
   for (const [ns, role] of [['user2-test', EDIT_ROLE], ['user2-prod', EDIT_ROLE], ['user2-toolings', VIEW_ROLE]] as const) {
     await post(kc, admin, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
@@ -73,7 +68,7 @@ async function user2Token(kc: Kubeconfig): Promise<string> {
   }
   const tr = (await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts/user2/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })) as { status?: { token?: string } };
   assert.ok(tr.status?.token, `a token for user2: ${JSON.stringify(tr)}`);
-  const denied = await call(kc, user1, 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user2-test/inferenceservices');
+  const denied = await call(kc, kc.users[0]!.user.token, 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user2-test/inferenceservices');
   assert.equal(denied.status, 403, 'user1 may not read user2-test on the real server');
   return tr.status.token;
 }
