@@ -7,8 +7,9 @@
 // --backend kube-apiserver: the suites run against a real kube-apiserver + etcd (the sandbox's
 // `--backend kube-apiserver`, its binary built or found first by scripts/lib/apiserver.mjs, as
 // scripts/test.mjs does for the unit stage) instead of the embedded API server; same ready file,
-// kubeconfig and gitops workspace. Suites needing what only the embedded one has (inference,
-// Prometheus, /_sandbox/ controls) skip there, visibly. Results: test-results/exthost-kube-results.json.
+// kubeconfig and gitops workspace, inference, Prometheus and /_sandbox/ controls (both backends start
+// with --inference). Tests needing what only one backend has skip on the other, visibly
+// (canary-helpers' onlyOn). Results: test-results/exthost-kube-results.json.
 //
 // --restricted: code-server with workspace trust on (the workspace, trusted by nobody, opens in
 // VS Code's restricted mode) and KSC_EXTHOST_RESTRICTED=1; runs canary-9-restricted unless --files says otherwise.

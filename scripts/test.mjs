@@ -36,10 +36,12 @@ const STAGES = ['unit', 'exthost', 'exthost-kube', 'restricted', 'browser'];
 /** The file each stage leaves its per-test results in (bound to the run by its sha256). */
 const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', 'exthost-kube': 'exthost-kube-results.json', restricted: 'exthost-restricted-results.json', browser: 'browser.tap' };
 /**
- * The extension-host suites written for either backend, run again on the real kube-apiserver
- * (the others run on the embedded sandbox only, in the exthost stage).
+ * The extension-host suites run again on the real kube-apiserver: the tree, the connection and
+ * the backends' equality, and the second user's context (real RBAC: a ServiceAccount's token,
+ * 403 for user1). Every suite runs on either backend (--files picks others); these prove what
+ * only the real server can.
  */
-const EXTHOST_KUBE_FILES = ['canary-1-tree', 'canary-3-connection', 'canary-14-backends'];
+const EXTHOST_KUBE_FILES = ['canary-1-tree', 'canary-3-connection', 'canary-9-context', 'canary-14-backends'];
 // The restricted stage is the extension host again, in VS Code's real restricted mode (workspace trust on).
 const STAGE_SCRIPTS = {
   exthost: ['test-exthost.mjs'],

@@ -36,8 +36,8 @@ export async function kubeApiserverBinary() {
 
 /**
  * A fresh sandbox in runDir (stopped on shutdown), or an empty workspace with `none`.
- * `backend`: `embedded` (with inference and Prometheus) or `kube-apiserver` (the real server,
- * `binary` or kubeApiserverBinary(); it serves no inference).
+ * `backend`: `embedded` or `kube-apiserver` (the real server, `binary` or kubeApiserverBinary()),
+ * either with inference endpoints, Prometheus and the /_sandbox/ control routes (`--inference`).
  * Returns { workspace, env } where env is what the suites read inside the host
  * (KSC_EXTHOST_BACKEND says which backend they run against).
  */
@@ -59,8 +59,9 @@ export async function testSandbox(runDir, { none = false, backend = 'embedded', 
     port: 0, // the sandbox binds a port the system picks
     readyFile,
     logFile: path.join(runDir, 'sandbox.log'),
-    // Embedded: inference endpoints and Prometheus for the traffic / observed split suites (status.url on loopback).
-    ...(kube ?? { inference: true }),
+    // Inference endpoints and Prometheus for the traffic / observed split / gate suites (status.url on loopback).
+    inference: true,
+    ...kube,
   });
   onShutdown(() => sandbox.stop());
   return { workspace: sandbox.info.gitopsClone, env: { ...env, KUBECONFIG: sandbox.info.kubeconfig, KSC_SANDBOX_JSON: readyFile }, sandbox };

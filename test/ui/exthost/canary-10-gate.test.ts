@@ -7,11 +7,11 @@
 // notification saying so.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, atSeedSplit, git, keyOf, onlyOn, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { api, atSeedSplit, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const CONFIG = 'model-deployments/test/jukebox/config.yaml';
 
-onlyOn('embedded', 'the failing canary is made by /_sandbox/revisions/…/behavior and measured by the sandbox\'s Prometheus').describe('KServe Canary rollout: a failing metric gate rolls back', function () {
+describe('KServe Canary rollout: a failing metric gate rolls back', function () {
   this.timeout(240_000);
   let a: Api;
   const stubs = new Stubs();

@@ -1,12 +1,10 @@
-// Progressive rollout and test traffic commands against the sandbox (started without
-// inference endpoints and without Prometheus): the rollout runs without metric gates, one
-// commit per step on the sandbox's remote. Inputs are injected by stubbing vscode.window.
+// Progressive rollout and test traffic commands against the sandbox (either backend, with its
+// inference endpoints and Prometheus): the rollout runs without metric gates (no prometheus.url),
+// one commit per step on the sandbox's remote; the traffic reaches the inference endpoint and the
+// observed split is read from Prometheus. Inputs are injected by stubbing vscode.window.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, git, keyOf, onlyOn, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
-
-/** Inference and Prometheus: served by the embedded sandbox only (the real server's status.url is the apps domain). */
-const withInference = onlyOn('embedded', 'inference endpoints, /_sandbox/metrics/reset and Prometheus are served by the embedded sandbox only');
+import { api, git, keyOf, remoteCommits, sandbox, sandboxControl, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 describe('KServe Canary progressive rollout', function () {
   this.timeout(240_000);
@@ -111,7 +109,7 @@ describe('KServe Canary progressive rollout', function () {
     for (const good of ['30s', '2m']) assert.ok(!(await text(1, good)), `duration ${good} must be accepted`);
   });
 
-  withInference.it('Send test traffic to the sandbox inference endpoint: a notification with counts by status and p50/p95', async () => {
+  it('Send test traffic to the sandbox inference endpoint: a notification with counts by status and p50/p95', async () => {
     assert.ok(sandbox().prometheusUrl, 'the harness starts the sandbox with --inference');
     // The observed-split test below judges this traffic alone: forget what earlier suites sent.
     const svcUrl = a.services().find((x) => x.key === keyOf(a, 'test', 'jukebox'))?.url;
@@ -142,7 +140,7 @@ describe('KServe Canary progressive rollout', function () {
     assert.match(note, /p50 [\d.]+ ms, p95 [\d.]+ ms/);
   });
 
-  withInference.it('with kserveCanary.prometheus.url set, the row and its tooltip show the observed split', async () => {
+  it('with kserveCanary.prometheus.url set, the row and its tooltip show the observed split', async () => {
     const url = sandbox().prometheusUrl;
     assert.ok(url);
     const before = await serviceRow(a, 'test', 'jukebox');

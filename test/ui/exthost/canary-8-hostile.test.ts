@@ -1,6 +1,6 @@
 // Issue 12 through the real UI paths: a cluster whose InferenceService status carries a command
 // link, a bare URL, an icon reference and a carriage return (written through the API server's
-// status subresource, as a controller would), and a canary-plan.yaml in git whose value lands in
+// status subresource with a controller's rights, as KServe would), and a canary-plan.yaml in git whose value lands in
 // an error notification. What reaches the workbench (the vscode.window calls, stubbed here; the
 // tree's and status bar's markdown) holds no link, no autolink, no icon and no line break from
 // data. Untrusted workspaces: the workspace cannot steer the toolings namespace, and Open Grafana
@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { api, keyOf, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { adminToken, api, keyOf, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const LINK = '[Open the troubleshooting guide](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)';
 const HOSTILE = `fine\rFAILED ${LINK} see https://evil.example/x $(debug-alt) fake`;
@@ -21,12 +21,12 @@ const MD_LINK = /(^|[^\\])\]\(|https?:\/\/|(^|[^\\])\$\(debug/;
 /** The one link of our own a service tooltip carries (trusted for that command only, issue 16). */
 const withoutOwnLink = (md: string) => md.replace(/\n\n\[Open canary dashboard\]\(command:kserveCanary\.openDashboard\?[^)\s]*\)$/, '');
 
-/** One request to the harness's sandbox API server with its token and CA. */
+/** One request to the harness's sandbox API server with its CA, as a controller (adminToken: the status is the controllers' to write). */
 function kube(method: string, urlPath: string, body?: unknown): Promise<Record<string, unknown>> {
   const info = sandbox();
   const kc = readFileSync(info.kubeconfig, 'utf8');
   const ca = Buffer.from(/certificate-authority-data:\s*(\S+)/.exec(kc)![1]!, 'base64');
-  const token = readFileSync(info.tokenFile, 'utf8').trim();
+  const token = adminToken();
   const data = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(new URL(urlPath, info.server), { method, ca, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(data ? { 'content-type': 'application/json' } : {}) } }, (res) => {
@@ -40,6 +40,23 @@ function kube(method: string, urlPath: string, body?: unknown): Promise<Record<s
   });
 }
 
+/**
+ * Replaces the status of the object at `objPath` with `make(object)`: a conditional update (the
+ * resourceVersion just read; the real server refuses a custom resource's update without one, 422),
+ * read again and retried when a controller wrote in between (409).
+ */
+async function putStatus(objPath: string, make: (o: Record<string, unknown>) => unknown): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const o = await kube('GET', objPath);
+    try {
+      await kube('PUT', `${objPath}/status`, { ...o, status: make(o) });
+      return;
+    } catch (e) {
+      if (attempt >= 5 || !/: 409 /.test((e as Error).message)) throw e;
+    }
+  }
+}
+
 describe('hostile text from the cluster and git', function () {
   this.timeout(150_000);
   let a: Api;
@@ -51,19 +68,18 @@ describe('hostile text from the cluster and git', function () {
     await until('jukebox in prod', async () => (await serviceRow(a, 'prod', 'jukebox'))?.description);
     const s = a.services().find((x) => x.env === 'prod' && (x.model ?? x.name) === 'jukebox')!;
     isvcPath = `/apis/serving.kserve.io/v1beta1/namespaces/${s.namespace}/inferenceservices/${s.name}`;
-    const o = await kube('GET', isvcPath);
-    original = o.status as Record<string, unknown>;
-    const conditions = ((original.conditions as Record<string, unknown>[]) ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'Hostile', message: HOSTILE } : c));
-    await kube('PUT', `${isvcPath}/status`, { ...o, metadata: { ...(o.metadata as object), resourceVersion: undefined }, status: { ...original, conditions, url: 'https://evil.example/x' } });
+    await putStatus(isvcPath, (o) => {
+      original = o.status as Record<string, unknown>;
+      const conditions = ((original.conditions as Record<string, unknown>[]) ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'Hostile', message: HOSTILE } : c));
+      return { ...original, conditions, url: 'https://evil.example/x' };
+    });
     await until('the hostile status in the view', () => a.services().some((x) => x.env === 'prod' && x.readyMessage?.includes('troubleshooting')));
   });
   after(async () => {
     stubs.restore();
     a?.setTrustOverride(undefined);
-    if (original) {
-      const o = await kube('GET', isvcPath);
-      await kube('PUT', `${isvcPath}/status`, { ...o, metadata: { ...(o.metadata as object), resourceVersion: undefined }, status: original });
-    }
+    const saved = original;
+    if (saved) await putStatus(isvcPath, () => saved);
   });
 
   it('tree tooltip and status bar: the cluster text is shown, but as no link, autolink or icon, on one line', async () => {

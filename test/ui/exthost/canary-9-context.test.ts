@@ -1,7 +1,10 @@
 // Select context and Select kubeconfig against a kubeconfig with two contexts: `sandbox` (user1,
-// the seeded objects) and `other` (same API server, namespace user2-test, so user2's namespaces,
-// where this suite creates an InferenceService only user2 has). Picking a context, browsing to a
-// kubeconfig and going back to the default each show in the tree: the rows are the other user's.
+// the seeded objects) and `other` (same API server, user2, namespace user2-test, so user2's
+// namespaces, where this suite creates an InferenceService only user2 has). Picking a context,
+// browsing to a kubeconfig and going back to the default each show in the tree: the rows are the
+// other user's. user2 is a real second identity on the kube-apiserver backend (a ServiceAccount
+// with the workshop user's rights in user2's namespaces, which user1 cannot read); the embedded
+// API server has no RBAC and one token, which then stands for both users.
 import * as assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -9,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { api, onlyOn, row, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
+import { EDIT_ROLE, VIEW_ROLE } from '../../../src/sandbox/kube-backend-setup';
+import { adminToken, api, backend, row, sandbox, serviceRow, Stubs, until, type Api } from './canary-helpers';
 
 const ONLY_USER2 = 'only-user2';
 
@@ -20,23 +24,56 @@ interface Kubeconfig {
   'current-context': string;
 }
 
-/** POSTs `body` to the sandbox API server with the kubeconfig's CA and token; 409 (exists) is fine. */
-function post(kc: Kubeconfig, apiPath: string, body: unknown): Promise<void> {
+/** Sends `body` to the sandbox API server with the kubeconfig's CA and `token`; answers the status and parsed body. */
+function call(kc: Kubeconfig, token: string, method: string, apiPath: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const url = new URL(apiPath, kc.clusters[0]!.cluster.server);
   const ca = Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString('utf8');
-  const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca, headers: { authorization: `Bearer ${kc.users[0]!.user.token}`, 'content-type': 'application/json' } }, (res) => {
+    const req = request(url, { method, ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => (res.statusCode === 201 || res.statusCode === 200 || res.statusCode === 409 ? resolve() : reject(new Error(`POST ${apiPath}: ${res.statusCode} ${text}`))));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as unknown) : undefined }));
     });
     req.on('error', reject);
-    req.end(data);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
-onlyOn('embedded', 'user1 creates an InferenceService in user2-test: the embedded API server has no RBAC, the real one has no RoleBinding for it there').describe('Select context / Select kubeconfig with two contexts', function () {
+/** POSTs `body`; 409 (exists) is fine. Answers the created object. */
+async function post(kc: Kubeconfig, token: string, apiPath: string, body: unknown): Promise<unknown> {
+  const r = await call(kc, token, 'POST', apiPath, body);
+  if (r.status !== 201 && r.status !== 200 && r.status !== 409) throw new Error(`POST ${apiPath}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/**
+ * user2's namespaces (created with canary-helpers' adminToken) and token. Embedded: the sandbox's
+ * one token stands for user2. kube-apiserver: a ServiceAccount user2 in user2-test bound to the
+ * workshop roles as the sandbox binds user1 (edit in -test/-prod, view in -toolings) and a token
+ * for it (TokenRequest).
+ */
+async function user2Token(kc: Kubeconfig): Promise<string> {
+  const admin = adminToken();
+  for (const ns of ['user2-test', 'user2-prod', 'user2-toolings']) await post(kc, admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  if (backend() === 'embedded') return admin;
+  await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'user2' } });
+  for (const [ns, role] of [['user2-test', EDIT_ROLE], ['user2-prod', EDIT_ROLE], ['user2-toolings', VIEW_ROLE]] as const) {
+    await post(kc, admin, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `user2-${role}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'ServiceAccount', name: 'user2', namespace: 'user2-test' }],
+    });
+  }
+  const tr = (await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts/user2/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })) as { status?: { token?: string } };
+  assert.ok(tr.status?.token, `a token for user2: ${JSON.stringify(tr)}`);
+  const denied = await call(kc, kc.users[0]!.user.token, 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user2-test/inferenceservices');
+  assert.equal(denied.status, 403, 'user1 may not read user2-test on the real server');
+  return tr.status.token;
+}
+
+describe('Select context / Select kubeconfig with two contexts', function () {
   this.timeout(180_000);
   let a: Api;
   let dir: string;
@@ -52,12 +89,13 @@ onlyOn('embedded', 'user1 creates an InferenceService in user2-test: the embedde
     dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-exthost-ctx-'));
     const kc = parseYaml(readFileSync(sandbox().kubeconfig, 'utf8')) as Kubeconfig;
     assert.equal(kc['current-context'], 'sandbox');
+    const token2 = await user2Token(kc);
     const base = kc.contexts[0]!.context;
-    kc.contexts.push({ name: 'other', context: { cluster: base.cluster, user: base.user, namespace: 'user2-test' } });
+    kc.users.push({ name: 'user2', user: { token: token2 } });
+    kc.contexts.push({ name: 'other', context: { cluster: base.cluster, user: 'user2', namespace: 'user2-test' } });
     twoContexts = path.join(dir, 'two-contexts.kubeconfig');
     writeFileSync(twoContexts, toYaml(kc), { mode: 0o600 });
-    for (const ns of ['user2-test', 'user2-prod', 'user2-toolings']) await post(kc, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await post(kc, '/apis/serving.kserve.io/v1beta1/namespaces/user2-test/inferenceservices', {
+    await post(kc, token2, '/apis/serving.kserve.io/v1beta1/namespaces/user2-test/inferenceservices', {
       apiVersion: 'serving.kserve.io/v1beta1',
       kind: 'InferenceService',
       metadata: { name: ONLY_USER2, namespace: 'user2-test' },

@@ -1,6 +1,7 @@
 // Shared helpers of the KServe Canary extension-host suites (bundled into each suite).
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { KserveCanaryApi, TreeRow } from '../../../src/ui/testapi';
 import { untilTruthy } from '../../poll';
@@ -27,8 +28,8 @@ export function backend(): Backend {
 export const SKIP_REASON = 'kscSkipReason';
 
 /**
- * `describe` / `it` for what only one backend has (e.g. the embedded sandbox's inference server
- * and /_sandbox/ controls, or the real server's RBAC): on another backend the suite or test is
+ * `describe` / `it` for what only one backend has (e.g. the real server's RBAC; both serve
+ * inference, Prometheus and the /_sandbox/ controls): on another backend the suite or test is
  * registered as skipped, visibly, with `why` and the backend in the results (never silently).
  */
 export function onlyOn(wanted: Backend, why: string): { describe: (title: string, fn: (this: Mocha.Suite) => void) => void; it: (title: string, fn: Mocha.AsyncFunc) => void } {
@@ -47,6 +48,16 @@ export function sandbox(): SandboxInfo {
   const file = process.env.KSC_SANDBOX_JSON;
   assert.ok(file, 'KSC_SANDBOX_JSON is not set: run through scripts/test-exthost.mjs');
   return JSON.parse(readFileSync(file, 'utf8')) as SandboxInfo;
+}
+
+/**
+ * The token the cluster's controllers write with (InferenceService /status, other users'
+ * namespaces): the admin's on the real server (system:masters, `admin-token` in its data dir;
+ * user1 may not write there), the sandbox's one token on the embedded server (no RBAC).
+ */
+export function adminToken(): string {
+  const info = sandbox();
+  return readFileSync(backend() === 'kube-apiserver' ? path.join(info.dir, 'admin-token') : info.tokenFile, 'utf8').trim();
 }
 
 /** The extension's test API, once it has finished starting. */
