@@ -11,7 +11,8 @@
  *   source's length and its own version and flags; a cache it refuses is replaced). No content
  *   hash: node:crypto alone takes longer to load than the rest of this.
  * - It is written when the process exits, only when there was none or V8 refused it, after the
- *   command ran: it then holds the bytecode of the functions that ran too. Written to a temporary
+ *   command ran: it then holds the bytecode of the functions that ran too. A run that only prints
+ *   help writes none (src/cli/cache-writes.ts): its cache would hold little of what a command runs. Written to a temporary
  *   name and renamed, so concurrent runs never read half a file; older caches of the same bundle,
  *   Node and arch are removed then. Any failure to read or write it only means no cache.
  * - <dir>: $KSC_COMPILE_CACHE, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache,
@@ -29,6 +30,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
+import { cacheWritesAllowed } from './cache-writes';
 
 interface NodeModule {
   exports: unknown;
@@ -61,6 +63,7 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env, platform: 
 const pending: { script: vm.Script; dir: string; file: string; older: RegExp }[] = [];
 
 function writePending(): void {
+  if (!cacheWritesAllowed()) return;
   for (const { script, dir, file, older } of pending.splice(0)) {
     const tmp = path.join(dir, `.${file}.${process.pid}.tmp`);
     try {

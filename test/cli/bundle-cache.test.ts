@@ -2,7 +2,8 @@
  * What the bundled CLI loads when it starts, and its code cache (src/cli/bundle-cache.ts):
  * `set` loads the git group's bundle and never the cluster group's (the Kubernetes client, the
  * sandbox); the cache is written once, used as it is, replaced when V8 refuses it or the bundle
- * changes, never written when turned off, and changes nothing the commands print.
+ * changes, never written when turned off or by a run that only prints help, and changes nothing
+ * the commands print.
  * Built into a temporary folder (test/cli/bundle.ts), run as real processes.
  */
 import { after, before, describe, it } from 'node:test';
@@ -108,7 +109,7 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     }
   });
 
-  it('turned off, nothing is written; by default it goes to the user cache folder', () => {
+  it('turned off or help only, nothing is written; by default it goes to the user cache folder', () => {
     const c = sandbox().clone('c');
     const xdg = path.join(tmp, 'xdg');
     const home = path.join(tmp, 'home');
@@ -116,6 +117,14 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     assert.equal(off.status, 0, off.stderr);
     assert.throws(() => readdirSync(xdg), /ENOENT/);
     assert.throws(() => readdirSync(home), /ENOENT/);
+    // Help loads the set group's bundle but writes no cache (it would hold little of `set`).
+    for (const help of [['set', '--help'], ['help', 'set'], ['promote', 'jukebox', '-h']]) {
+      const r = exec(help, c, { KSC_COMPILE_CACHE: '', XDG_CACHE_HOME: xdg, HOME: home }, ['--require', probe]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^Usage: kserve-canary /);
+      assert.ok(loaded(r.stderr).includes('cli-git.js'), r.stderr);
+      assert.throws(() => readdirSync(xdg), /ENOENT/, help.join(' '));
+    }
     const on = exec(['set', 'jukebox', '41', '--env', 'test'], c, { KSC_COMPILE_CACHE: '', XDG_CACHE_HOME: xdg, HOME: home });
     assert.equal(on.status, 0, on.stderr);
     assert.equal(cacheFiles(path.join(xdg, 'kserve-canary', 'v8')).length, 1);
