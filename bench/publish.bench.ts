@@ -18,6 +18,9 @@
  * the set group's load (set --help - --version), each git process of the CLI and of the in-process
  * publish, their git wall times (overlapping processes counted once) and the rest of the CLI
  * (CLI - node -e 0 - set group load - dispatcher - git wall: parsing, checks, the edit, output).
+ * The differences are paired: the median over rounds of the difference within each round.
+ * KSC_BENCH_CLI_BEFORE=<dir>/cli.js: also run that build's `set` (e.g. one of an earlier commit), for
+ * before/after figures from one run (before_median_ms, before_cli_ratio).
  * JSON to $KSC_BENCH_OUT.
  *   npm run bench -- publish          (KSC_BENCH_REPS=30 for more repetitions)
  */
@@ -43,6 +46,11 @@ git add ${TEST_CONFIG_REL}
 git commit --quiet -m "Set canary traffic for jukebox in test to $2%"
 git push --quiet
 `;
+
+/** The median over rounds of a[k] - b[k] (both measured in round k). */
+function paired(a: number[], b: number[]): number {
+  return median(a.map((x, k) => x - b[k]!));
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,6 +129,8 @@ async function mainBench(): Promise<void> {
   }
   const sbCli = makeSandbox();
   const sbCold = makeSandbox();
+  const beforeJs = process.env.KSC_BENCH_CLI_BEFORE;
+  const sbBefore = makeSandbox();
   const sbProbe = makeSandbox();
   const sbSh = makeSandbox();
   const sbIn = makeSandbox();
@@ -128,6 +138,7 @@ async function mainBench(): Promise<void> {
   try {
     const cliClone = sbCli.clone('user');
     const coldClone = sbCold.clone('user');
+    const beforeClone = sbBefore.clone('user');
     const probeClone = sbProbe.clone('user');
     const shClone = sbSh.clone('user');
     const inClone = sbIn.clone('user');
@@ -143,6 +154,7 @@ async function mainBench(): Promise<void> {
 
     const cli: number[] = [];
     const cold: number[] = [];
+    const before: number[] = [];
     const sh: number[] = [];
     const inproc: number[] = [];
     const node0: number[] = [];
@@ -154,9 +166,11 @@ async function mainBench(): Promise<void> {
     for (let i = 0; i < WARMUP + REPS; i++) {
       const percent = String(20 + (i % 60)); // always a real change
       const set = ['set', 'jukebox', percent, '--env', 'test'];
-      const runs: [number[], () => Promise<number> | number][] = [
+      type Run = [number[], () => Promise<number> | number];
+      const runs: Run[] = [
         [cli, () => timed(process.execPath, [cliJs, ...set], cliClone, cached)],
         [cold, () => timed(process.execPath, [cliJs, ...set], coldClone, uncached)],
+        ...(beforeJs ? [[before, () => timed(process.execPath, [beforeJs, ...set], beforeClone, cached)] as Run] : []),
         [probeWall, () => timed(process.execPath, ['--require', probeJs, cliJs, ...set], probeClone, probed)],
         [sh, () => timed('bash', [script, shClone, percent], shClone, env)],
         [node0, () => timed(process.execPath, ['-e', '0'], shClone, env)],
@@ -182,7 +196,7 @@ async function mainBench(): Promise<void> {
         if (i >= WARMUP) into.push(ms);
       }
       if (i === WARMUP - 1) writeFileSync(probeOut, ''); // the probe lines of the timed rounds only
-      for (const [clone, sb] of [[cliClone, sbCli], [coldClone, sbCold], [probeClone, sbProbe], [shClone, sbSh], [inClone, sbIn]] as const) {
+      for (const [clone, sb] of [[cliClone, sbCli], [coldClone, sbCold], ...(beforeJs ? [[beforeClone, sbBefore] as const] : []), [probeClone, sbProbe], [shClone, sbSh], [inClone, sbIn]] as const) {
         const remote = spawnSync('git', ['show', `main:${TEST_CONFIG_REL}`], { cwd: sb.remote, env, encoding: 'utf8' }).stdout;
         if (!remote.includes(`trafficPercent: ${percent} `) || readText(clone, TEST_CONFIG_REL) !== remote) {
           throw new Error(`run ${i}: the remote of ${clone} does not hold ${percent}%`);
@@ -204,6 +218,7 @@ async function mainBench(): Promise<void> {
       in_process_median_ms: r1(mIn),
       cli_median_ms: r1(mCli),
       cli_no_code_cache_median_ms: r1(mCold),
+      ...(beforeJs ? { before_cli: beforeJs, before_median_ms: r1(median(before)), before_cli_ratio: Number(((median(before) - mNode) / mSh).toFixed(3)) } : {}),
       node_e0_median_ms: r1(mNode),
       cli_version_median_ms: r1(mVer),
       cli_set_help_median_ms: r1(mHelp),
@@ -215,15 +230,15 @@ async function mainBench(): Promise<void> {
       ratio: Number((mCli / mSh).toFixed(3)),
       breakdown_ms: {
         node_start: r1(mNode),
-        cli_bundle_load: r1(mVer - mNode),
-        cli_set_group_load: r1(mHelp - mVer),
+        cli_bundle_load: r1(paired(version, node0)),
+        cli_set_group_load: r1(paired(help, version)),
         cli_git_processes: cliGit,
         cli_git_process_count: cliGitCount,
         cli_git_wall: r1(cliGitWall),
-        cli_outside_git: r1(mCli - mHelp - cliGitWall),
+        cli_outside_git: r1(median(cli.map((c, k) => c - help[k]! - unionMs(probes[k]!.git)))),
         git_processes_in_process: breakdown,
         git_wall_in_process: r1(median(gitTotals)),
-        in_process_outside_git: r1(mIn - median(gitTotals)),
+        in_process_outside_git: r1(paired(inproc, gitTotals)),
       },
       cli_ms: cli.map(r1),
       cli_no_code_cache_ms: cold.map(r1),
@@ -235,12 +250,14 @@ async function mainBench(): Promise<void> {
     const b = result.breakdown_ms;
     console.log(`kserve-canary set: ${result.cli_median_ms} ms; node -e 0: ${result.node_e0_median_ms} ms; (CLI - node -e 0) / script = ${result.cli_ratio} (target <= 1.3); CLI / script = ${result.ratio}`);
     console.log(`  without its code cache: ${result.cli_no_code_cache_median_ms} ms, (CLI - node -e 0) / script = ${result.cli_ratio_no_code_cache}`);
+    if (beforeJs) console.log(`  ${beforeJs}: ${result.before_median_ms} ms, (CLI - node -e 0) / script = ${result.before_cli_ratio}`);
     console.log(`CLI breakdown (medians, ms): node start ${b.node_start}, dispatcher load ${b.cli_bundle_load}, set group load ${b.cli_set_group_load}, git wall ${b.cli_git_wall} (${b.cli_git_process_count} processes: ${list(cliGit)}), the rest ${b.cli_outside_git}`);
     console.log(`in-process breakdown (medians, ms): git wall ${b.git_wall_in_process} (${list(breakdown)}), outside git ${b.in_process_outside_git}; ${REPS} rounds`);
     if (process.env.KSC_BENCH_OUT) writeFileSync(process.env.KSC_BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     sbCli.cleanup();
     sbCold.cleanup();
+    sbBefore.cleanup();
     sbProbe.cleanup();
     sbSh.cleanup();
     sbIn.cleanup();
