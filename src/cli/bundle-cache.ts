@@ -4,17 +4,19 @@
  * the functions it runs) afresh on every start. Node 20 has no module compile cache of its own
  * (module.enableCompileCache arrived in Node 22), so this is done with vm.Script's cachedData:
  *
- * - The cache of a bundle is one file, <dir>/<bundle>-<key>-<node version>-<arch>.bin, the key a
- *   hash of the bundle's path, device, inode, size, mtime and ctime: any write of the file (a
- *   rebuild, an upgrade, even one that keeps the mtime, as npm's extraction does) changes its
- *   ctime, so a changed bundle or another Node never gets a stale cache (V8 itself checks only the
- *   source's length and its own version and flags; a cache it refuses is replaced). No content
- *   hash: node:crypto alone takes longer to load than the rest of this.
+ * - The cache of a bundle is one file, <dir>/<bundle>-<place>-<key>-<node version>-<arch>.bin:
+ *   the place a hash of the bundle's path, the key one of its device, inode, size, mtime and
+ *   ctime. Any write of the file (a rebuild, an upgrade, even one that keeps the mtime, as npm's
+ *   extraction does) changes its ctime, so a changed bundle or another Node never gets a stale
+ *   cache (V8 itself checks only the source's length and its own version and flags; a cache it
+ *   refuses is replaced). No content hash: node:crypto alone takes longer to load than the rest.
  * - It is written when the process exits, only when there was none or V8 refused it, after the
  *   command ran: it then holds the bytecode of the functions that ran too. A run that only prints
- *   help writes none (src/cli/cache-writes.ts): its cache would hold little of what a command runs. Written to a temporary
- *   name and renamed, so concurrent runs never read half a file; older caches of the same bundle,
- *   Node and arch are removed then. Any failure to read or write it only means no cache.
+ *   help writes none (src/cli/cache-writes.ts): its cache would hold little of what a command runs.
+ *   Written to a temporary name and renamed, so concurrent runs never read half a file; then the
+ *   older caches of the same bundle file (place, Node, arch) are removed, and any cache not
+ *   written for 30 days (a removed install, a test's temporary build); two installs in use keep
+ *   one each. Any failure to read or write it only means no cache.
  * - <dir>: $KSC_COMPILE_CACHE, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache,
  *   ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows) + kserve-canary/v8.
  *   KSC_COMPILE_CACHE=off (or 0, false, no) or Node's NODE_DISABLE_COMPILE_CACHE=1 turn it off.
@@ -70,14 +72,19 @@ function writePending(): void {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
       renameSync(tmp, path.join(dir, file));
+      const stale = Date.now() - STALE_MS;
       for (const old of readdirSync(dir)) {
-        if (old !== file && older.test(old)) rmSync(path.join(dir, old), { force: true });
+        if (old === file || !old.endsWith('.bin')) continue;
+        const p = path.join(dir, old);
+        if (older.test(old) || statSync(p).mtimeMs < stale) rmSync(p, { force: true });
       }
     } catch {
       rmSync(tmp, { force: true });
     }
   }
 }
+
+const STALE_MS = 30 * 24 * 3600 * 1000;
 
 /** An import() call in esbuild's output (written so that this line does not match itself). */
 const DYNAMIC_IMPORT = /\bimport\(\s*[\w$"'`]/;
@@ -107,7 +114,8 @@ export function loadBundle(file: string): unknown {
   if (DYNAMIC_IMPORT.test(source)) return createRequire(file)(file);
   const name = path.basename(file, '.js');
   const suffix = `-${process.version}-${process.arch}.bin`;
-  const cacheFile = `${name}-${fnv1a64([file, st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join('\0'))}${suffix}`;
+  const place = `${name}-${fnv1a64(file).slice(0, 8)}-`;
+  const cacheFile = `${place}${fnv1a64([st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(':'))}${suffix}`;
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(path.join(dir, cacheFile));
@@ -120,7 +128,7 @@ export function loadBundle(file: string): unknown {
   });
   if (!cachedData || script.cachedDataRejected) {
     if (!pending.length) process.once('exit', writePending);
-    pending.push({ script, dir, file: cacheFile, older: new RegExp(`^${escapeRe(name)}-[0-9a-f]{16}${escapeRe(suffix)}$`) });
+    pending.push({ script, dir, file: cacheFile, older: new RegExp(`^${escapeRe(place)}[0-9a-f]{16}${escapeRe(suffix)}$`) });
   }
 
   const mod = new M(file, require.main);

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildCliBundle } from './bundle';
@@ -69,7 +69,7 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     assert.equal(first.status, 0, first.stderr);
     const [name, ...more] = cacheFiles(dir);
     assert.deepEqual(more, []);
-    assert.match(name!, new RegExp(`^cli-git-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.bin$`));
+    assert.match(name!, new RegExp(`^cli-git-[0-9a-f]{8}-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.bin$`));
     const file = path.join(dir, name!);
     const written = readFileSync(file);
     assert.ok(written.length > 10000, `${written.length} bytes`);
@@ -90,13 +90,23 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     assert.ok(readFileSync(file).length > 10000);
 
     // The bundle written again (same bytes, as a reinstall does): another key, the old cache removed.
+    // Another install's cache stays; one not written for 40 days goes.
+    const suffix = `-${process.version}-${process.arch}.bin`;
+    const otherInstall = `cli-git-00000000-${'1'.repeat(16)}${suffix}`;
+    const abandoned = `cli-git-00000001-${'2'.repeat(16)}${suffix}`;
+    writeFileSync(path.join(dir, otherInstall), 'x');
+    writeFileSync(path.join(dir, abandoned), 'x');
+    const old = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+    utimesSync(path.join(dir, abandoned), old, old);
     const bundleFile = path.join(dist(), 'cli-git.js');
     writeFileSync(bundleFile, readFileSync(bundleFile));
     const fourth = exec(['set', 'jukebox', '34', '--env', 'test'], c, env);
     assert.equal(fourth.status, 0, fourth.stderr);
-    const now = cacheFiles(dir);
+    const now = cacheFiles(dir).filter((f) => f !== otherInstall);
+    assert.ok(cacheFiles(dir).includes(otherInstall));
     assert.equal(now.length, 1, now.join(' '));
     assert.notEqual(now[0], name);
+    rmSync(path.join(dir, otherInstall));
 
     // The same output with the cache, without it, and on the run that writes it.
     for (const args of [['set', '--help'], ['config', '--env', 'test', '-o', 'json'], ['set', 'jukebox', '34', '--env', 'test', '--dry-run']]) {
