@@ -5,8 +5,8 @@
 //   cli-cluster.js  status, sandbox, traffic, rollout, and --wait's following (src/cli/groups/cluster.ts)
 //   cli-errors.js   CanaryError (src/core/errors.ts), one class for all of them, so an error
 //                   thrown in a group is still a CanaryError where the dispatcher reports it
-// An import of one of these modules from another file becomes a plain require('./cli-<x>.js')
-// evaluated when reached (src/cli/commands/index.ts loads the group of the command that runs),
+// An import of one of these modules from another file becomes a loadBundle(<dir>/cli-<x>.js)
+// (src/cli/bundle-cache.ts: require with a V8 code cache) evaluated when reached (src/cli/commands/index.ts loads the group of the command that runs),
 // so `set` never parses the cluster, sandbox or Kubernetes client code.
 import path from 'node:path';
 
@@ -18,6 +18,7 @@ const SPLIT = {
 };
 const SPLIT_IMPORT = /(^|\/)(groups\/git|groups\/cluster|errors)$/;
 const SPLIT_FILE = /^\.\/cli-[a-z]+\.js$/;
+const BUNDLE_CACHE = './src/cli/bundle-cache.ts';
 
 function splitModules(root) {
   return {
@@ -29,10 +30,13 @@ function splitModules(root) {
         const out = SPLIT[rel];
         return out ? { path: out, namespace: 'cli-split' } : undefined;
       });
-      // A CommonJS shim, so an import() becomes a synchronous require() in the output
-      // (an external import() would go through Node's ESM loader).
+      // A CommonJS shim, so an import() becomes a synchronous load in the output (an external
+      // import() would go through Node's ESM loader). The groups load with a V8 code cache
+      // (src/cli/bundle-cache.ts); cli-errors (2 KB) is a plain require().
       build.onLoad({ filter: /.*/, namespace: 'cli-split' }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`,
+        contents: args.path === 'cli-errors'
+          ? `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`
+          : `module.exports = require(${JSON.stringify(BUNDLE_CACHE)}).loadBundle(require('node:path').join(__dirname, ${JSON.stringify(`${args.path}.js`)}));`,
         loader: 'js',
         resolveDir: root,
       }));

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { version } from '../../package.json';
 import { COMMANDS, type CommandEntry } from './commands';
+import { skipCacheWrites } from './cache-writes';
 import { reportError, terminalGuard, usageError } from './output';
 import type { CliIO } from './command';
 
@@ -56,6 +57,8 @@ export async function main(argv: string[], rawIO: CliIO): Promise<number> {
       io.stdout(`${version}\n`);
       return 0;
     }
+    // Help only: the code cache of the command's bundle is left to a run of the command itself.
+    if (first === 'help' || rest.includes('--help') || rest.includes('-h')) skipCacheWrites();
     if (first === 'help') {
       if (rest[0] === undefined) {
         io.stdout(topUsage());

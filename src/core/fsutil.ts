@@ -1,7 +1,6 @@
 /** Atomic replacement of one regular file (the config.yaml edits go through it). */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { CanaryError } from './errors';
 
 /**
@@ -14,7 +13,9 @@ import { CanaryError } from './errors';
  */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // Unique, not secret: it is created with 'wx' (O_EXCL), so even a name taken meanwhile is never
+  // followed or overwritten. (Not node:crypto: loading it would cost the CLI's `set` more than this.)
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}.tmp`);
   let mode: number | undefined;
   try {
     const st = await fs.lstat(file);
