@@ -148,7 +148,7 @@ writeFileSync(process.env.KSC_TEST_SUMMARY, JSON.stringify({ passed: kube ? 3 : 
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /tests: 8 passed, 0 failed, 2 skipped/);
     const kube = readFileSync(path.join(r.results, 'exthost-kube-results.json'), 'utf8');
-    assert.deepEqual(JSON.parse(kube).args, ['--backend', 'kube-apiserver', '--files', 'canary-1-tree,canary-3-connection,canary-14-backends']);
+    assert.deepEqual(JSON.parse(kube).args, ['--backend', 'kube-apiserver', '--files', 'canary-1-tree,canary-3-connection,canary-9-context,canary-14-backends']);
     assert.deepEqual(JSON.parse(readFileSync(path.join(r.results, 'exthost-results.json'), 'utf8')).args, []);
     assert.equal(r.run.stages['exthost-kube'].resultFile, 'exthost-kube-results.json');
     assert.equal(r.run.stages['exthost-kube'].sha256, createHash('sha256').update(kube).digest('hex'));
