@@ -7,19 +7,17 @@
 import { findKubeconfig, loadKubeconfig } from '../cluster/kubeconfig';
 
 export { createClusterStore } from '../cluster';
-export { publishCanaryChange } from '../core/publish';
 export { readModelConfig } from '../core/config';
 export { createObservedTracker } from '../cluster/observed';
 export { metricsFromSettings } from '../cluster/metrics';
-export { rolloutPorts } from '../cluster/rollout-ports';
-export { startRollout } from '../core/rollout';
-export { resolvePlan, describePlan, describeGates, parseDuration, formatDuration } from '../core/plan';
-export { sendTraffic, describeTraffic, readPayloadFile, checkPayload, LIMITS as TRAFFIC_LIMITS } from '../core/loadgen';
-export { checkTrafficTarget, describeTarget, trafficClusterOf } from '../core/traffic-target';
+export { describePlan, describeGates, parseDuration, formatDuration } from '../core/plan';
+export { describeTraffic, readPayloadFile, checkPayload, LIMITS as TRAFFIC_LIMITS } from '../core/loadgen';
+export { describeTarget } from '../core/traffic-target';
 export { formatObserved, describeObserved, formatConfiguredVsObserved } from '../core/observed';
 export { loadDashboard } from '../cluster/dashboard';
 export { createTrafficHistory } from '../cluster/dashboard-history';
-// The use cases (src/app): the commands make one call each.
+// The use cases (src/app): the commands make one call each; publish, follow, rollout and
+// traffic reach the UI only through them.
 export { changeCanary, followProposal, isProtectedBranchRefusal } from '../app/change';
 export { publishPolicy, describePolicy } from '../app/policy';
 export { loadRolloutPlan, runRollout } from '../app/rollout';
