@@ -64,6 +64,15 @@ export function invalid(t: ResourceType, name: string, causes: StatusCause[]): A
   });
 }
 
+/**
+ * A PUT of a custom resource (CRDs disallow unconditional updates) without
+ * metadata.resourceVersion: kube-apiserver names the resource by plural.group here, not by kind.
+ */
+export function resourceVersionRequired(t: ResourceType, name: string): ApiError {
+  const cause = { reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update', field: 'metadata.resourceVersion' };
+  return new ApiError(422, 'Invalid', `${qualified(t)} "${name}" is invalid: ${cause.field}: ${cause.message}`, { name, group: t.group, kind: t.plural, causes: [cause] });
+}
+
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }

@@ -88,7 +88,8 @@ export async function seedNamespaces(client: KubeClient, user: string, domain: s
     },
   });
   if (!route) return;
-  route.status = {
+  // the read resourceVersion goes with the PUT (the real server refuses a Route /status without one); 409: read again
+  const status = {
     ingress: [
       {
         host,
@@ -99,7 +100,7 @@ export async function seedNamespaces(client: KubeClient, user: string, domain: s
       },
     ],
   };
-  await client.updateStatus(ROUTES, route);
+  await client.modify(ROUTES, ns, route.metadata.name!, (o) => ({ ...o, status }), { status: true, initial: route });
 }
 
 /** Replay the branch history: each commit synced by Argo CD, then reconciled by KServe. */

@@ -11,7 +11,7 @@ import { closeServer, listenOnLoopback } from './listen';
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { discovery } from './discovery';
-import { ApiError, badRequest, gone } from './errors';
+import { ApiError, badRequest, gone, resourceVersionRequired } from './errors';
 import type { AccessList, FaultState } from './faults';
 import { PatchError, jsonPatch, mergePatch } from './patch';
 import { apiVersionOf, findType, type ResourceType } from './resources';
@@ -298,6 +298,8 @@ export class ApiServer {
         const body = this.parseBody(b.text, b.type);
         if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('the body of the request must be an object with metadata');
         if (body.metadata.name !== name) throw badRequest('the name of the object does not match the name on the URL');
+        // every type here but Namespace is a custom resource on a real cluster: no unconditional update
+        if (t.group !== '' && (typeof body.metadata.resourceVersion !== 'string' || body.metadata.resourceVersion === '')) throw resourceVersionRequired(t, name);
         return this.send(res, 200, store.update(t, body as KObject, r.namespace, sub));
       }
       case 'PATCH': {

@@ -201,7 +201,8 @@ export class ObjectStore {
   /**
    * Replace an object (PUT). `subresource: 'status'` changes only status; otherwise status
    * is kept as stored when the type has a status subresource. A resourceVersion in the
-   * input must match (409 otherwise); none means unconditional.
+   * input must match (409 otherwise); none means unconditional (in-process callers only: the
+   * HTTP server refuses a custom resource's PUT without one, 422, as kube-apiserver does).
    */
   update(t: ResourceType, input: KObject, ns?: string, subresource?: 'status'): KObject {
     const o = clone(input);

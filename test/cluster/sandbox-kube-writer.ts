@@ -1,7 +1,8 @@
 /**
  * Writes real-shaped objects into the sandbox through the real @kubernetes/client-node (GET,
- * then replace; InferenceService status through its /status subresource, Applications whole, as
- * Argo CD's CRD has no status subresource), and waits for / records the verdicts a store reports.
+ * then replace with the resourceVersion just read, read again on 409 Conflict; InferenceService
+ * status through its /status subresource, Applications whole, as Argo CD's CRD has no status
+ * subresource), and waits for / records the verdicts a store reports.
  */
 import type { Store } from '../../src/cluster/store';
 import type { ServiceState, Verdict } from '../../src/cluster/types';
@@ -28,17 +29,25 @@ export async function kubeWriter(sb: Sandbox): Promise<KubeWriter> {
   kc.loadFromFile(sb.kubeconfigPath);
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
   const get = async (t: typeof ISVC, namespace: string, name: string) => (await api.getNamespacedCustomObject({ ...t, namespace, name })) as Obj;
+  /** GET, then PUT what `write` makes of it (it keeps the read resourceVersion); a 409 reads again. */
+  const replace = async (t: typeof ISVC, namespace: string, name: string, write: (o: Obj) => Promise<unknown>) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return void (await write(await get(t, namespace, name)));
+      } catch (e) {
+        if ((e as { code?: number }).code !== 409 || attempt >= 5) throw e;
+      }
+    }
+  };
   return {
     async isvcStatus(namespace, name, status) {
-      const o = await get(ISVC, namespace, name);
-      await api.replaceNamespacedCustomObjectStatus({ ...ISVC, namespace, name, body: { ...o, status } });
+      await replace(ISVC, namespace, name, (o) => api.replaceNamespacedCustomObjectStatus({ ...ISVC, namespace, name, body: { ...o, status } }));
     },
     async patchIsvc(namespace, name, patch) {
       await api.patchNamespacedCustomObject({ ...ISVC, namespace, name, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
     },
     async application(namespace, name, app) {
-      const o = await get(APP, namespace, name);
-      await api.replaceNamespacedCustomObject({ ...APP, namespace, name, body: { ...o, spec: app.spec, status: app.status } });
+      await replace(APP, namespace, name, (o) => api.replaceNamespacedCustomObject({ ...APP, namespace, name, body: { ...o, spec: app.spec, status: app.status } }));
     },
   };
 }

@@ -46,6 +46,9 @@ export function statusView(a: Answer): O {
   return { http: a.status, kind: s.kind, apiVersion: s.apiVersion, status: s.status, reason: s.reason, code: s.code, details: s.details === undefined ? undefined : { name: d.name, group: d.group, kind: d.kind } };
 }
 
+/** A 422 Invalid as kubectl prints it: the Status view plus message and details.causes. */
+const invalidView = (a: Answer): O => ({ ...statusView(a), message: obj(a.body).message, causes: obj(obj(a.body).details).causes });
+
 const listView = (a: Answer): O => {
   const b = obj(a.body);
   const items = Array.isArray(b.items) ? (b.items as unknown[]) : [];
@@ -121,6 +124,16 @@ export async function runSequence(sb: BackendSandbox): Promise<Array<[string, un
   step('PUT /status as admin', answerView(await request(sb, 'PUT', `${ROUTES}/${ROUTE}/status`, { body: withStatus, as: 'admin' })));
   const specWrite = obj((await get(`${ROUTES}/${ROUTE}`)).body);
   step('status in a main-resource update is ignored', answerView(await request(sb, 'PUT', `${ROUTES}/${ROUTE}`, { body: { ...specWrite, status: { ingress: [] } } })));
+
+  // a PUT of a custom resource without metadata.resourceVersion: refused (422), main resource and /status
+  const { resourceVersion: _rv, ...noRv } = obj(specWrite.metadata);
+  void _rv;
+  step('update route without a resourceVersion (Invalid)', invalidView(await request(sb, 'PUT', `${ROUTES}/${ROUTE}`, { body: { ...specWrite, metadata: noRv } })));
+  step('PUT route /status without a resourceVersion (Invalid)', invalidView(await request(sb, 'PUT', `${ROUTES}/${ROUTE}/status`, { body: { ...specWrite, metadata: noRv }, as: 'admin' })));
+  const isvc = obj((await get(`${ISVCS}/jukebox`)).body);
+  const { resourceVersion: _irv, ...isvcNoRv } = obj(isvc.metadata);
+  void _irv;
+  step('update isvc without a resourceVersion (Invalid)', invalidView(await request(sb, 'PUT', `${ISVCS}/jukebox`, { body: { ...isvc, metadata: isvcNoRv } })));
 
   // watch from a resourceVersion: what happened after it, in order
   const from = String(obj(obj(updated.body).metadata).resourceVersion ?? '');
