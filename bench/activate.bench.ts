@@ -26,7 +26,12 @@ interface CodeServerModule {
   ensureCodeServer(): Promise<{ version: string }>;
   installExtension(o: { vsix: string; extensionsDir: string; userDataDir: string; runDir: string }): Promise<void>;
   startCodeServer(o: {
-    port: number; workspace: string; runDir: string; extensionsDir: string; userDataDir: string; env?: Record<string, string>;
+    port: number;
+    workspace: string;
+    runDir: string;
+    extensionsDir: string;
+    userDataDir: string;
+    env?: Record<string, string>;
   }): Promise<{ url: string; stop(): Promise<void> }>;
 }
 interface PackageModule {
@@ -90,13 +95,27 @@ function median(xs: number[]): number {
 
 function pageUrl(base: string, folder: string, devPath: string, tests: string): string {
   const u = new URL(base);
-  const payload = [['extensionDevelopmentPath', `vscode-remote://${u.host}${devPath}`], ['extensionTestsPath', `vscode-remote://${u.host}${tests}`]];
+  const payload = [
+    ['extensionDevelopmentPath', `vscode-remote://${u.host}${devPath}`],
+    ['extensionTestsPath', `vscode-remote://${u.host}${tests}`],
+  ];
   return `${u.origin}/?${new URLSearchParams({ folder, payload: JSON.stringify(payload) }).toString()}`;
 }
 
 function writeExtension(dir: string, name: string, publisher: string, engine: string, main: string): void {
   mkdirSync(dir, { recursive: true });
-  const pkg = { name, displayName: name, description: `${name} (benchmark)`, publisher, version: '0.0.1', license: 'Apache-2.0', repository: { type: 'git', url: 'https://example.invalid/bench.git' }, engines: { vscode: engine }, main: './extension.js', activationEvents: [] };
+  const pkg = {
+    name,
+    displayName: name,
+    description: `${name} (benchmark)`,
+    publisher,
+    version: '0.0.1',
+    license: 'Apache-2.0',
+    repository: { type: 'git', url: 'https://example.invalid/bench.git' },
+    engines: { vscode: engine },
+    main: './extension.js',
+    activationEvents: [],
+  };
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
   writeFileSync(path.join(dir, 'extension.js'), main);
   writeFileSync(path.join(dir, 'README.md'), `# ${name}\n\nBenchmark fixture.\n`);
@@ -129,7 +148,9 @@ async function main(): Promise<number> {
     const dir = path.join(runDir, name);
     writeExtension(dir, name, 'bench', engine, main);
     const vsix = path.join(runDir, `${name}.vsix`);
-    const vp = await runCommand(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsix], { cwd: dir });
+    const vp = await runCommand(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsix], {
+      cwd: dir,
+    });
     if (vp.code !== 0) throw new Error(`packaging ${name} failed:\n${vp.output}`);
     vsixes.push(vsix);
   }
@@ -142,7 +163,14 @@ async function main(): Promise<number> {
   writeFileSync(probe, PROBE);
   const roundFile = path.join(runDir, 'round.json');
 
-  const server = await cs.startCodeServer({ port: await freePort(), workspace, runDir: csDir, extensionsDir, userDataDir, env: { KSC_BENCH_ROUND: roundFile } });
+  const server = await cs.startCodeServer({
+    port: await freePort(),
+    workspace,
+    runDir: csDir,
+    extensionsDir,
+    userDataDir,
+    env: { KSC_BENCH_ROUND: roundFile },
+  });
   onShutdown(() => server.stop());
   const { browser, context } = await launchChromium(runDir);
   onShutdown(() => browser.close().catch(() => {}));
@@ -160,10 +188,17 @@ async function main(): Promise<number> {
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => settle(Number(code)));
     const hostLog: string[] = [];
-    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown) => hostLog.push(`[${type}] ${Array.isArray(args) ? args.join(' ') : String(args)}`));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown) =>
+      hostLog.push(`[${type}] ${Array.isArray(args) ? args.join(' ') : String(args)}`),
+    );
     await page.goto(pageUrl(server.url, workspace, probeDir, probe));
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([exited, new Promise<string>((resolve) => { timer = setTimeout(() => resolve('timeout'), ROUND_TIMEOUT_MS); })]);
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), ROUND_TIMEOUT_MS);
+      }),
+    ]);
     clearTimeout(timer);
     await page.close();
     if (code !== 0 || !existsSync(out)) throw new Error(`round ${round}: the probe did not finish (${code})\n${hostLog.slice(-20).join('\n')}`);

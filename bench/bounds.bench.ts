@@ -30,7 +30,11 @@ async function coalescing(ctx: Ctx) {
   const events: string[][] = [];
   const off = ctx.store.onDidChangeServices((k) => events.push(k));
   const names = Array.from({ length: 300 }, (_, i) => `bench-burst-${i}`);
-  for (const name of names) ctx.sb.controller.store.create(INFERENCE_SERVICES, { metadata: { name, namespace: 'user1-test' }, spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } } });
+  for (const name of names)
+    ctx.sb.controller.store.create(INFERENCE_SERVICES, {
+      metadata: { name, namespace: 'user1-test' },
+      spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } },
+    });
   await until(() => names.every((n) => ctx.store.get(`user1-test/${n}`)), 'the burst in the store');
   off();
   ctx.sb.controller.kserve.start();

@@ -54,7 +54,9 @@ function runKubectl(sb: Sandbox, home: string, args: string[]): Promise<{ ms: nu
   child.stdout?.on('data', (c: Buffer) => (bytes += c.length));
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
   return new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`kubectl ${args.join(' ')}: exit ${code}: ${err}`)))),
+    child.on('exit', (code) =>
+      code === 0 ? resolve({ ms: performance.now() - t0, bytes }) : reject(new Error(`kubectl ${args.join(' ')}: exit ${code}: ${err}`)),
+    ),
   );
 }
 
@@ -135,8 +137,17 @@ function bulkCreate(sb: Sandbox, count: number, template: KObject, from: number)
     const ns = `bench-e${String(i % NAMESPACE_COUNT).padStart(3, '0')}`;
     const name = `s${String(Math.floor(i / NAMESPACE_COUNT)).padStart(2, '0')}`;
     if (!st.get(NAMESPACES, undefined, ns)) st.create(NAMESPACES, { metadata: { name: ns } });
-    const created = st.create(INFERENCE_SERVICES, { metadata: { name, namespace: ns, annotations: template.metadata.annotations ?? {} }, spec: template.spec ?? {} });
-    created.status = JSON.parse(JSON.stringify(template.status ?? {}).split('jukebox').join(name).split('user1-test').join(ns));
+    const created = st.create(INFERENCE_SERVICES, {
+      metadata: { name, namespace: ns, annotations: template.metadata.annotations ?? {} },
+      spec: template.spec ?? {},
+    });
+    created.status = JSON.parse(
+      JSON.stringify(template.status ?? {})
+        .split('jukebox')
+        .join(name)
+        .split('user1-test')
+        .join(ns),
+    );
     st.update(INFERENCE_SERVICES, created, ns, 'status');
   }
 }
@@ -237,12 +248,18 @@ async function main(): Promise<void> {
     sb.controller.kserve.stop();
     const template = sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox');
     const a = await latency(sb, home);
-    console.log(`(a) change → event  store p50 ${a.storeMs.p50} ms p95 ${a.storeMs.p95} ms | kubectl -w p50 ${a.kubectlMs.p50} ms p95 ${a.kubectlMs.p95} ms | ratio p50 ${a.ratioP50}, p95 ${a.ratioP95} (target ≤ 1.0)`);
+    console.log(
+      `(a) change → event  store p50 ${a.storeMs.p50} ms p95 ${a.storeMs.p95} ms | kubectl -w p50 ${a.kubectlMs.p50} ms p95 ${a.kubectlMs.p95} ms | ratio p50 ${a.ratioP50}, p95 ${a.ratioP95} (target ≤ 1.0)`,
+    );
     const c = await updateCost(sb, template);
     for (const x of c.perN) console.log(`(c) N=${x.n}: one update → event p50 ${x.p50} ms, p95 ${x.p95} ms; the store's own work p50 ${x.storeWorkUsP50} µs`);
-    console.log(`(c) ratio at 10,000 vs 100: end to end p50 ${c.ratioP50_10000_vs_100}, store work ${c.storeWorkRatio_10000_vs_100} (must not grow with N: ≈ 1)`);
+    console.log(
+      `(c) ratio at 10,000 vs 100: end to end p50 ${c.ratioP50_10000_vs_100}, store work ${c.storeWorkRatio_10000_vs_100} (must not grow with N: ≈ 1)`,
+    );
     const b = await initialSync(sb, home);
-    console.log(`(b) initial sync of ${b.services} services: store ${b.storeMs} ms vs kubectl get isvc -A -o json ${b.kubectlMs} ms → ratio ${b.ratio} (target ≤ 1.0); store holds ${b.storeHeapMB} MB of heap (${b.heapBytesPerService} B/service; process heap grew ${b.heapGrowthMB} MB)`);
+    console.log(
+      `(b) initial sync of ${b.services} services: store ${b.storeMs} ms vs kubectl get isvc -A -o json ${b.kubectlMs} ms → ratio ${b.ratio} (target ≤ 1.0); store holds ${b.storeHeapMB} MB of heap (${b.heapBytesPerService} B/service; process heap grew ${b.heapGrowthMB} MB)`,
+    );
     const result = { name: 'cluster', latency: a, initialSync: b, updateCost: c };
     if (process.env.KSC_BENCH_OUT) writeFileSync(process.env.KSC_BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {

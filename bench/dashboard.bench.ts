@@ -23,7 +23,14 @@ import { alignRange } from '../src/core/dashboard-series';
 const SECONDS = Math.max(10, Number(process.env.KSC_BENCH_SECONDS ?? 60));
 const REFRESH_MS = 5000;
 
-interface Info { kubeconfigPath: string; tokenFile: string; caFile: string; prometheusUrl: string; gitopsClone: string; serving: string }
+interface Info {
+  kubeconfigPath: string;
+  tokenFile: string;
+  caFile: string;
+  prometheusUrl: string;
+  gitopsClone: string;
+  serving: string;
+}
 
 /** The sandbox in its own process, so that its work is not counted here. */
 async function sandbox(dir: string): Promise<{ info: Info; stop(): Promise<void> }> {
@@ -38,7 +45,10 @@ async function sandbox(dir: string): Promise<{ info: Info; stop(): Promise<void>
       process.on('SIGTERM', () => sb.stop().then(() => process.exit(0)));
     });
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const info = await new Promise<Info>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -47,7 +57,14 @@ async function sandbox(dir: string): Promise<{ info: Info; stop(): Promise<void>
     });
     child.once('exit', (c) => reject(new Error(`sandbox exited ${c}`)));
   });
-  return { info, stop: () => new Promise((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
+  return {
+    info,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** CPU ms of this process and of its waited-for children (git) so far. */
@@ -64,7 +81,11 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-bench-dashboard-'));
   const sb = await sandbox(dir);
-  const store = await createClusterStore({ settings: { kubeconfigPath: sb.info.kubeconfigPath }, gitops: { root: sb.info.gitopsClone }, env: { ...process.env, HOME: dir } });
+  const store = await createClusterStore({
+    settings: { kubeconfigPath: sb.info.kubeconfigPath },
+    gitops: { root: sb.info.gitopsClone },
+    env: { ...process.env, HOME: dir },
+  });
   try {
     await store.ready();
     // traffic first, so that the queries return series (80/20 split)
@@ -73,17 +94,33 @@ async function main(): Promise<void> {
     let queries = 0;
     const metrics: MetricsClient = {
       baseUrl: inner.baseUrl,
-      query: (q, s) => { queries++; return inner.query(q, s); },
-      queryRange: (q, r, s) => { queries++; return inner.queryRange!(q, r, s); },
+      query: (q, s) => {
+        queries++;
+        return inner.query(q, s);
+      },
+      queryRange: (q, r, s) => {
+        queries++;
+        return inner.queryRange!(q, r, s);
+      },
     };
     const key = store.find('test', 'jukebox')!.key;
     const load = (history: ReturnType<typeof createTrafficHistory>) =>
-      loadDashboard({ store, metrics, root: sb.info.gitopsClone, env: 'test', model: 'jukebox', window: '15m', history, processEnv: { ...process.env, HOME: dir } });
+      loadDashboard({
+        store,
+        metrics,
+        root: sb.info.gitopsClone,
+        env: 'test',
+        model: 'jukebox',
+        window: '15m',
+        history,
+        processEnv: { ...process.env, HOME: dir },
+      });
     // warm-up (module loading, first git reads), not measured
     // (the window ends at the last 30 s step: the traffic shows once a step follows it)
     const warm = createTrafficHistory(store, key);
     let first = await load(warm);
-    for (const until = Date.now() + 90_000; !(first.observed.ok && first.observed.data.length) && Date.now() < until; first = await load(warm)) await delay(1000);
+    for (const until = Date.now() + 90_000; !(first.observed.ok && first.observed.data.length) && Date.now() < until; first = await load(warm))
+      await delay(1000);
     warm.dispose();
     if (!first.observed.ok || !first.observed.data.length) throw new Error(`the dashboard shows no observed split: ${JSON.stringify(first.observed)}`);
 
@@ -94,11 +131,23 @@ async function main(): Promise<void> {
       const loads = await work(t0 + SECONDS * 1000);
       const s = (Date.now() - t0) / 1000;
       const c1 = cpuMs();
-      const r = { name, seconds: Math.round(s * 10) / 10, loads, queriesPerMin: Math.round((queries / s) * 60 * 10) / 10, cpuMsPerS: Math.round(((c1.self - c0.self) / s) * 100) / 100, gitCpuMsPerS: Math.round(((c1.children - c0.children) / s) * 100) / 100 };
-      console.log(`${name}: ${r.loads} loads, ${r.queriesPerMin} Prometheus queries/min, CPU ${r.cpuMsPerS} ms/s (+ git children ${r.gitCpuMsPerS} ms/s) over ${r.seconds} s`);
+      const r = {
+        name,
+        seconds: Math.round(s * 10) / 10,
+        loads,
+        queriesPerMin: Math.round((queries / s) * 60 * 10) / 10,
+        cpuMsPerS: Math.round(((c1.self - c0.self) / s) * 100) / 100,
+        gitCpuMsPerS: Math.round(((c1.children - c0.children) / s) * 100) / 100,
+      };
+      console.log(
+        `${name}: ${r.loads} loads, ${r.queriesPerMin} Prometheus queries/min, CPU ${r.cpuMsPerS} ms/s (+ git children ${r.gitCpuMsPerS} ms/s) over ${r.seconds} s`,
+      );
       return r;
     };
-    const idle = await phase('idle store', async (end) => { await delay(end - Date.now()); return 0; });
+    const idle = await phase('idle store', async (end) => {
+      await delay(end - Date.now());
+      return 0;
+    });
     const panel = await phase('store + dashboard every 5 s', async (end) => {
       const history = createTrafficHistory(store, key);
       let n = 0;
@@ -121,14 +170,20 @@ async function main(): Promise<void> {
     };
     const reader = createCanaryHistoryReader();
     const parts = {
-      gitHistoryMs: await per(() => reader.read({ root: sb.info.gitopsClone, env: 'test', model: 'jukebox', since: Date.now() - 900_000, processEnv: { ...process.env, HOME: dir } })),
+      gitHistoryMs: await per(() =>
+        reader.read({ root: sb.info.gitopsClone, env: 'test', model: 'jukebox', since: Date.now() - 900_000, processEnv: { ...process.env, HOME: dir } }),
+      ),
       prometheusMs: await per(() => readDashboardMetrics(metrics, { namespace: 'user1-test', name: 'jukebox' }, alignRange('15m', Date.now()))),
       wholeLoadMs: await per(() => load(createTrafficHistory(store, key))),
     };
-    console.log(`CPU per call (ms, incl. git children): git history ${parts.gitHistoryMs}, the two Prometheus range queries ${parts.prometheusMs}, a whole loadDashboard ${parts.wholeLoadMs}`);
+    console.log(
+      `CPU per call (ms, incl. git children): git history ${parts.gitHistoryMs}, the two Prometheus range queries ${parts.prometheusMs}, a whole loadDashboard ${parts.wholeLoadMs}`,
+    );
     const total = (p: typeof idle) => p.cpuMsPerS + p.gitCpuMsPerS;
     const ratio = Math.round((total(panel) / Math.max(0.01, total(idle))) * 100) / 100;
-    console.log(`ratio CPU (incl. git) panel / idle: ${ratio}x; CPU added by the panel: ${Math.round((total(panel) - total(idle)) * 100) / 100} ms/s (${Math.round(((total(panel) - total(idle)) / 10) * 100) / 100}% of one core)`);
+    console.log(
+      `ratio CPU (incl. git) panel / idle: ${ratio}x; CPU added by the panel: ${Math.round((total(panel) - total(idle)) * 100) / 100} ms/s (${Math.round(((total(panel) - total(idle)) / 10) * 100) / 100}% of one core)`,
+    );
     if (process.env.KSC_BENCH_OUT) writeFileSync(process.env.KSC_BENCH_OUT, JSON.stringify({ idle, panel, ratio, refreshMs: REFRESH_MS, parts }, null, 2));
   } finally {
     store.dispose();

@@ -69,8 +69,17 @@ async function main(): Promise<void> {
     // the floor: joining and decoding the same bytes once
     const joinMs = best(5, () => void Buffer.concat(buf).toString('utf8'));
     const oldMs = mb <= 4 ? best(2, () => oldReader(str)) : undefined;
-    reader.push({ mb, newMs: r2(newMs), joinMs: r2(joinMs), newOverJoin: r2(newMs / joinMs), oldMs: oldMs === undefined ? null : r2(oldMs), oldOverNew: oldMs === undefined ? null : r2(oldMs / newMs) });
-    console.log(`line of ${mb} MB in 16 KiB chunks: LineBuffer ${r2(newMs)} ms (×${r2(newMs / joinMs)} one join+decode)${oldMs === undefined ? '' : `, previous reader ${r2(oldMs)} ms (×${r2(oldMs / newMs)})`}`);
+    reader.push({
+      mb,
+      newMs: r2(newMs),
+      joinMs: r2(joinMs),
+      newOverJoin: r2(newMs / joinMs),
+      oldMs: oldMs === undefined ? null : r2(oldMs),
+      oldOverNew: oldMs === undefined ? null : r2(oldMs / newMs),
+    });
+    console.log(
+      `line of ${mb} MB in 16 KiB chunks: LineBuffer ${r2(newMs)} ms (×${r2(newMs / joinMs)} one join+decode)${oldMs === undefined ? '' : `, previous reader ${r2(oldMs)} ms (×${r2(oldMs / newMs)})`}`,
+    );
   }
 
   const root = mkdtempSync(path.join(os.tmpdir(), 'ksc-bench-hostile-'));
@@ -93,7 +102,9 @@ async function main(): Promise<void> {
       await readFile(file);
       readMs = Math.min(readMs, performance.now() - t0);
     }
-    console.log(`40 MB config.yaml: refused in ${r2(refuseMs)} ms; reading its bytes once takes ${r2(readMs)} ms (×${Math.round(readMs / refuseMs)} the refusal)`);
+    console.log(
+      `40 MB config.yaml: refused in ${r2(refuseMs)} ms; reading its bytes once takes ${r2(readMs)} ms (×${Math.round(readMs / refuseMs)} the refusal)`,
+    );
     const out = { reader, config40mb: { refuseMs: r2(refuseMs), readMs: r2(readMs), readOverRefuse: Math.round(readMs / refuseMs) } };
     if (process.env.KSC_BENCH_OUT) writeFileSync(process.env.KSC_BENCH_OUT, `${JSON.stringify(out, null, 2)}\n`);
   } finally {

@@ -79,7 +79,11 @@ const r1 = (x: number) => Number(x.toFixed(1));
 /** One git process: [subcommand, spawned, exited] (ms). */
 type Span = [string, number, number];
 /** One probe run's line (bench/cli-probe.js). */
-interface Probe { boot: number; git: Span[]; end: number }
+interface Probe {
+  boot: number;
+  git: Span[];
+  end: number;
+}
 
 /** Time covered by at least one of the processes (git status and for-each-ref run at once). */
 function unionMs(spans: Span[]): number {
@@ -176,18 +180,21 @@ async function mainBench(): Promise<void> {
         [node0, () => timed(process.execPath, ['-e', '0'], shClone, env)],
         [version, () => timed(process.execPath, [cliJs, '--version'], shClone, cached)],
         [help, () => timed(process.execPath, [cliJs, 'set', '--help'], shClone, cached)],
-        [inproc, async () => {
-          trace.take();
-          const t0 = performance.now();
-          await publishCanaryChange({ root: inClone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: Number(percent) }, processEnv: env });
-          const ms = performance.now() - t0;
-          const procs = trace.take();
-          if (i >= WARMUP) {
-            gitTotals.push(unionMs(procs));
-            inGit.push(procs);
-          }
-          return ms;
-        }],
+        [
+          inproc,
+          async () => {
+            trace.take();
+            const t0 = performance.now();
+            await publishCanaryChange({ root: inClone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: Number(percent) }, processEnv: env });
+            const ms = performance.now() - t0;
+            const procs = trace.take();
+            if (i >= WARMUP) {
+              gitTotals.push(unionMs(procs));
+              inGit.push(procs);
+            }
+            return ms;
+          },
+        ],
       ];
       // Rotate the order each round, so no side always runs first (or after the same neighbour).
       for (let k = 0; k < runs.length; k++) {
@@ -196,29 +203,50 @@ async function mainBench(): Promise<void> {
         if (i >= WARMUP) into.push(ms);
       }
       if (i === WARMUP - 1) writeFileSync(probeOut, ''); // the probe lines of the timed rounds only
-      for (const [clone, sb] of [[cliClone, sbCli], [coldClone, sbCold], ...(beforeJs ? [[beforeClone, sbBefore] as const] : []), [probeClone, sbProbe], [shClone, sbSh], [inClone, sbIn]] as const) {
+      for (const [clone, sb] of [
+        [cliClone, sbCli],
+        [coldClone, sbCold],
+        ...(beforeJs ? [[beforeClone, sbBefore] as const] : []),
+        [probeClone, sbProbe],
+        [shClone, sbSh],
+        [inClone, sbIn],
+      ] as const) {
         const remote = spawnSync('git', ['show', `main:${TEST_CONFIG_REL}`], { cwd: sb.remote, env, encoding: 'utf8' }).stdout;
         if (!remote.includes(`trafficPercent: ${percent} `) || readText(clone, TEST_CONFIG_REL) !== remote) {
           throw new Error(`run ${i}: the remote of ${clone} does not hold ${percent}%`);
         }
       }
     }
-    const [mCli, mCold, mSh, mIn, mNode, mVer, mHelp] = [cli, cold, sh, inproc, node0, version, help].map(median) as [number, number, number, number, number, number, number];
+    const [mCli, mCold, mSh, mIn, mNode, mVer, mHelp] = [cli, cold, sh, inproc, node0, version, help].map(median) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const breakdown = perProcess(inGit);
-    const probes = readFileSync(probeOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Probe);
+    const probes = readFileSync(probeOut, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Probe);
     if (probes.length !== REPS) throw new Error(`expected ${REPS} probe lines, got ${probes.length}`);
     const cliGit = perProcess(probes.map((p) => p.git));
     const cliGitWall = median(probes.map((p) => unionMs(p.git)));
     const cliGitCount = median(probes.map((p) => p.git.length));
     const result = {
       benchmark: 'publish',
-      description: 'publish one canary change: in-process publishCanaryChange and kserve-canary set (node dist/cli.js) vs a bash script (git pull --rebase, sed, add, commit, push), local bare remote, one run',
+      description:
+        'publish one canary change: in-process publishCanaryChange and kserve-canary set (node dist/cli.js) vs a bash script (git pull --rebase, sed, add, commit, push), local bare remote, one run',
       repetitions: REPS,
       script_median_ms: r1(mSh),
       in_process_median_ms: r1(mIn),
       cli_median_ms: r1(mCli),
       cli_no_code_cache_median_ms: r1(mCold),
-      ...(beforeJs ? { before_cli: beforeJs, before_median_ms: r1(median(before)), before_cli_ratio: Number(((median(before) - mNode) / mSh).toFixed(3)) } : {}),
+      ...(beforeJs
+        ? { before_cli: beforeJs, before_median_ms: r1(median(before)), before_cli_ratio: Number(((median(before) - mNode) / mSh).toFixed(3)) }
+        : {}),
       node_e0_median_ms: r1(mNode),
       cli_version_median_ms: r1(mVer),
       cli_set_help_median_ms: r1(mHelp),
@@ -245,14 +273,25 @@ async function mainBench(): Promise<void> {
       script_ms: sh.map(r1),
       in_process_ms: inproc.map(r1),
     };
-    console.log(`bash + git: median ${result.script_median_ms} ms; in-process publish: ${result.in_process_median_ms} ms, ratio ${result.in_process_ratio} (target <= 1.3)`);
-    const list = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ');
+    console.log(
+      `bash + git: median ${result.script_median_ms} ms; in-process publish: ${result.in_process_median_ms} ms, ratio ${result.in_process_ratio} (target <= 1.3)`,
+    );
+    const list = (o: Record<string, number>) =>
+      Object.entries(o)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
     const b = result.breakdown_ms;
-    console.log(`kserve-canary set: ${result.cli_median_ms} ms; node -e 0: ${result.node_e0_median_ms} ms; (CLI - node -e 0) / script = ${result.cli_ratio} (target <= 1.3); CLI / script = ${result.ratio}`);
+    console.log(
+      `kserve-canary set: ${result.cli_median_ms} ms; node -e 0: ${result.node_e0_median_ms} ms; (CLI - node -e 0) / script = ${result.cli_ratio} (target <= 1.3); CLI / script = ${result.ratio}`,
+    );
     console.log(`  without its code cache: ${result.cli_no_code_cache_median_ms} ms, (CLI - node -e 0) / script = ${result.cli_ratio_no_code_cache}`);
     if (beforeJs) console.log(`  ${beforeJs}: ${result.before_median_ms} ms, (CLI - node -e 0) / script = ${result.before_cli_ratio}`);
-    console.log(`CLI breakdown (medians, ms): node start ${b.node_start}, dispatcher load ${b.cli_bundle_load}, set group load ${b.cli_set_group_load}, git wall ${b.cli_git_wall} (${b.cli_git_process_count} processes: ${list(cliGit)}), the rest ${b.cli_outside_git}`);
-    console.log(`in-process breakdown (medians, ms): git wall ${b.git_wall_in_process} (${list(breakdown)}), outside git ${b.in_process_outside_git}; ${REPS} rounds`);
+    console.log(
+      `CLI breakdown (medians, ms): node start ${b.node_start}, dispatcher load ${b.cli_bundle_load}, set group load ${b.cli_set_group_load}, git wall ${b.cli_git_wall} (${b.cli_git_process_count} processes: ${list(cliGit)}), the rest ${b.cli_outside_git}`,
+    );
+    console.log(
+      `in-process breakdown (medians, ms): git wall ${b.git_wall_in_process} (${list(breakdown)}), outside git ${b.in_process_outside_git}; ${REPS} rounds`,
+    );
     if (process.env.KSC_BENCH_OUT) writeFileSync(process.env.KSC_BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     sbCli.cleanup();

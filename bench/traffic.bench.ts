@@ -31,7 +31,11 @@ async function server(): Promise<{ url: string; close(): Promise<void> }> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((r) => { child.once('exit', () => r()); child.kill(); }),
+    close: () =>
+      new Promise((r) => {
+        child.once('exit', () => r());
+        child.kill();
+      }),
   };
 }
 
@@ -41,21 +45,28 @@ async function bare(url: string, inFlight: number, ms: number): Promise<number> 
   const target = new URL(`${url}/v2/models/m/infer`);
   const end = Date.now() + ms;
   let done = 0;
-  const one = () => new Promise<void>((resolve, reject) => {
-    const r = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(DEFAULT_PAYLOAD)) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const r = http.request(
+        target,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(DEFAULT_PAYLOAD)) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        },
+      );
+      r.on('error', reject);
+      r.end(DEFAULT_PAYLOAD);
     });
-    r.on('error', reject);
-    r.end(DEFAULT_PAYLOAD);
-  });
   const start = Date.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (Date.now() < end) {
-      await one();
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (Date.now() < end) {
+        await one();
+        done++;
+      }
+    }),
+  );
   agent.destroy();
   return done / ((Date.now() - start) / 1000);
 }
@@ -70,7 +81,9 @@ async function main(): Promise<void> {
       // offered rate: requests over the time they took to leave (the first leaves at 0)
       const offered = (r.sent - 1) / (r.sendMs / 1000);
       accuracy.push({ requested: rps, achieved: Math.round(offered * 10) / 10, ratio: Math.round((offered / rps) * 1000) / 1000, answered });
-      console.log(`rate ${rps} req/s: sent ${r.sent}/${r.total} at ${offered.toFixed(1)} req/s (${(offered / rps).toFixed(3)}x), answered ${answered}, p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms`);
+      console.log(
+        `rate ${rps} req/s: sent ${r.sent}/${r.total} at ${offered.toFixed(1)} req/s (${(offered / rps).toFixed(3)}x), answered ${answered}, p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms`,
+      );
     }
     const warm = await bare(srv.url, 64, 500);
     void warm;
@@ -80,7 +93,9 @@ async function main(): Promise<void> {
     // sendTraffic is capped at LIMITS.maxRps by design: compare with the baseline capped the same way.
     const ceiling = Math.min(baseline, LIMITS.maxRps);
     const ratio = oursRate / ceiling;
-    console.log(`ceiling: sendTraffic ${oursRate.toFixed(0)} answered req/s (asked ${LIMITS.maxRps}, skipped ${ours.skipped}); bare keep-alive loop ${baseline.toFixed(0)} req/s (capped at ${LIMITS.maxRps} for the comparison: ${ceiling.toFixed(0)}); ratio ${ratio.toFixed(3)}`);
+    console.log(
+      `ceiling: sendTraffic ${oursRate.toFixed(0)} answered req/s (asked ${LIMITS.maxRps}, skipped ${ours.skipped}); bare keep-alive loop ${baseline.toFixed(0)} req/s (capped at ${LIMITS.maxRps} for the comparison: ${ceiling.toFixed(0)}); ratio ${ratio.toFixed(3)}`,
+    );
     const result = {
       accuracy,
       ceiling: { ours: Math.round(oursRate), bare: Math.round(baseline), cap: LIMITS.maxRps, ratio: Math.round(ratio * 1000) / 1000, skipped: ours.skipped },

@@ -18,8 +18,15 @@ mkdirSync(path.join(root, 'bench-results'), { recursive: true });
 let failed = 0;
 for (const f of files) {
   console.log(`\n=== bench/${f} ===`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join('bench', f)], { cwd: root, stdio: 'inherit', env: { ...process.env, KSC_BENCH_OUT: path.join(root, 'bench-results', f.replace(/\.bench\.ts$/, '.json')) } });
-  if (r.status !== 0) { failed++; console.log(`bench/${f} failed (exit ${r.status})`); }
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join('bench', f)], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, KSC_BENCH_OUT: path.join(root, 'bench-results', f.replace(/\.bench\.ts$/, '.json')) },
+  });
+  if (r.status !== 0) {
+    failed++;
+    console.log(`bench/${f} failed (exit ${r.status})`);
+  }
 }
 console.log(`\nbench: ${files.length - failed} ran, ${failed} failed; results in bench-results/`);
 process.exit(failed ? 1 : 0);

@@ -23,8 +23,7 @@ export function apiserverBinaryPath() {
     hash.update(`${f}\0`);
     hash.update(readFileSync(join(moduleDir, f)));
   }
-  const root = process.env.KSC_KUBE_APISERVER_CACHE
-    || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kserve-canary', 'kube-apiserver');
+  const root = process.env.KSC_KUBE_APISERVER_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kserve-canary', 'kube-apiserver');
   return join(root, hash.digest('hex'), 'kube-apiserver');
 }
 
@@ -49,22 +48,30 @@ function main() {
   if (process.argv.includes('--path')) fail(`not built yet: ${out} (run node scripts/build-apiserver.mjs)`);
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
-    fail('Go is not installed or not on PATH: install Go 1.26 (https://go.dev/dl/, or your package manager\'s golang-1.26) and make the Go module proxy reachable');
+    fail(
+      "Go is not installed or not on PATH: install Go 1.26 (https://go.dev/dl/, or your package manager's golang-1.26) and make the Go module proxy reachable",
+    );
   }
   const version = pinnedVersion();
   const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(version);
   const pkg = 'k8s.io/component-base/version';
   const ldflags = [
-    '-s', '-w',
-    `-X ${pkg}.gitVersion=${version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`,
-    `-X ${pkg}.gitTreeState=clean`, `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
+    '-s',
+    '-w',
+    `-X ${pkg}.gitVersion=${version}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+    `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
   ].join(' ');
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp-${process.pid}`;
   process.stderr.write(`build-apiserver: building kube-apiserver ${version} (${go.stdout.trim()}) into ${out}; a cold build takes many minutes\n`);
   const started = Date.now();
   const build = spawnSync('go', ['build', '-trimpath', '-mod=readonly', '-ldflags', ldflags, '-o', tmp, '.'], {
-    cwd: moduleDir, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CGO_ENABLED: '0' },
+    cwd: moduleDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CGO_ENABLED: '0' },
   });
   if (build.error || build.status !== 0) {
     rmSync(tmp, { force: true });

@@ -51,12 +51,15 @@ const options = {
 
 // The CLI: a small dispatcher plus one bundle per command group, its big dependencies left
 // external (see scripts/lib/cli-build.mjs and bench/publish.bench.ts).
-const cliOptions = cliBuildOptions({ absWorkingDir: root, outdir: 'dist' }, {
-  external: options.external,
-  sourcemap: options.sourcemap,
-  minify: options.minify,
-  logLevel: options.logLevel,
-});
+const cliOptions = cliBuildOptions(
+  { absWorkingDir: root, outdir: 'dist' },
+  {
+    external: options.external,
+    sourcemap: options.sourcemap,
+    minify: options.minify,
+    logLevel: options.logLevel,
+  },
+);
 // The canary dashboard's webview (issue 16): a browser bundle with its chart library (uPlot) and
 // stylesheet, dist/webview/dashboard.{js,css}, the panel's only local resource root.
 const webviewOptions = {
@@ -80,5 +83,7 @@ if (watch) {
 } else {
   const started = Date.now();
   await Promise.all(builds.map((o) => esbuild.build(o)));
-  console.log(`esbuild: built ${[...entries, ...cliOptions.entryPoints, ...webviewOptions.entryPoints].map((e) => e.out).join(', ')} in ${Date.now() - started} ms${production ? ' (production)' : ''}`);
+  console.log(
+    `esbuild: built ${[...entries, ...cliOptions.entryPoints, ...webviewOptions.entryPoints].map((e) => e.out).join(', ')} in ${Date.now() - started} ms${production ? ' (production)' : ''}`,
+  );
 }

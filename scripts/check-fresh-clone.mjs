@@ -55,8 +55,12 @@ async function main() {
     // --port 0: code-server binds a port the system picks, and says which.
     const start = spawn('npm', ['start', '--', '--port', '0'], { cwd: clone, env: npmEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    start.stdout.on('data', (d) => { out += d; });
-    start.stderr.on('data', (d) => { out += d; });
+    start.stdout.on('data', (d) => {
+      out += d;
+    });
+    start.stderr.on('data', (d) => {
+      out += d;
+    });
     const deadline = Date.now() + 10 * 60_000;
     let url;
     while (!(url = /code-server serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1])) {
@@ -75,10 +79,17 @@ async function main() {
     } finally {
       await browser.close();
     }
-    console.log(out.split('\n').filter((l) => /^(start|code-server):/.test(l)).join('\n'));
+    console.log(
+      out
+        .split('\n')
+        .filter((l) => /^(start|code-server):/.test(l))
+        .join('\n'),
+    );
     // The one-time install, as codeserver.mjs reports it; the verdict does not count it.
     const install = Number(/^code-server: installed in ([\d.]+) s/m.exec(out)?.[1] ?? 0);
-    console.log(`check: code-server serving after ${serving} s; the view with jukebox 80/20 after ${seen} s${install ? ` (${install} s of it the one-time code-server install)` : ''}`);
+    console.log(
+      `check: code-server serving after ${serving} s; the view with jukebox 80/20 after ${seen} s${install ? ` (${install} s of it the one-time code-server install)` : ''}`,
+    );
 
     process.kill(-start.pid, 'SIGINT');
     const exit = await Promise.race([new Promise((r) => start.on('exit', (c, s) => r(c ?? s))), sleep(30_000).then(() => 'still running after 30 s')]);

@@ -29,8 +29,9 @@ const entryFile = path.join(installDir, 'node_modules', 'code-server', 'out', 'n
 // What the install scripts build; the workbench's terminal, logs and file watching need them.
 const NATIVE_MODULES = [
   'node_modules/argon2/lib/binding/napi-v3/argon2.node',
-  ...['node-pty/build/Release/pty.node', '@vscode/spdlog/build/Release/spdlog.node', 'native-watchdog/build/Release/watchdog.node']
-    .map((f) => `node_modules/code-server/lib/vscode/node_modules/${f}`),
+  ...['node-pty/build/Release/pty.node', '@vscode/spdlog/build/Release/spdlog.node', 'native-watchdog/build/Release/watchdog.node'].map(
+    (f) => `node_modules/code-server/lib/vscode/node_modules/${f}`,
+  ),
 ];
 
 const say = (msg) => console.log(`code-server: ${msg}`);
@@ -56,13 +57,26 @@ async function withLock(fn) {
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
       let holder = NaN;
-      try { holder = Number(readFileSync(pidFile, 'utf8')); } catch { /* being written */ }
+      try {
+        holder = Number(readFileSync(pidFile, 'utf8'));
+      } catch {
+        /* being written */
+      }
       let holderAlive;
       if (Number.isInteger(holder) && holder > 0) {
-        try { process.kill(holder, 0); holderAlive = true; } catch { holderAlive = false; }
+        try {
+          process.kill(holder, 0);
+          holderAlive = true;
+        } catch {
+          holderAlive = false;
+        }
       } else {
         // No pid yet: a lock younger than 10 s is being taken right now.
-        try { holderAlive = Date.now() - statSync(lockDir).mtimeMs < 10_000; } catch { holderAlive = false; }
+        try {
+          holderAlive = Date.now() - statSync(lockDir).mtimeMs < 10_000;
+        } catch {
+          holderAlive = false;
+        }
       }
       if (!holderAlive) {
         rmSync(lockDir, { recursive: true, force: true });
@@ -88,7 +102,12 @@ async function withLock(fn) {
 export function codeServerPrerequisites() {
   if (installed()) return [];
   const missing = [];
-  for (const [tool, pkg] of [['g++', 'g++'], ['make', 'make'], ['python3', 'python3'], ['tar', 'tar']]) {
+  for (const [tool, pkg] of [
+    ['g++', 'g++'],
+    ['make', 'make'],
+    ['python3', 'python3'],
+    ['tar', 'tar'],
+  ]) {
     if (!onPath(tool)) missing.push(`${tool}, to build its native modules: apt-get install -y ${pkg}`);
   }
   return missing;
@@ -97,7 +116,9 @@ export function codeServerPrerequisites() {
 function checkPrerequisites() {
   const missing = codeServerPrerequisites();
   if (missing.length) {
-    throw new Error(`code-server ${CODE_SERVER_VERSION} cannot be installed; this machine lacks:\n  - ${missing.join('\n  - ')}\nInstall them (as root) and run again.`);
+    throw new Error(
+      `code-server ${CODE_SERVER_VERSION} cannot be installed; this machine lacks:\n  - ${missing.join('\n  - ')}\nInstall them (as root) and run again.`,
+    );
   }
   const [major] = process.versions.node.split('.').map(Number);
   if (major !== 20) {
@@ -255,11 +276,7 @@ function baseArgs({ runDir, extensionsDir, userDataDir }) {
   const config = path.join(runDir, 'code-server.yaml');
   // An explicit config keeps code-server from writing ~/.config/code-server/config.yaml.
   writeFileSync(config, 'auth: none\ncert: false\n');
-  return [
-    '--config', config,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-  ];
+  return ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 }
 
 /**
@@ -305,7 +322,9 @@ export async function installExtension({ vsix, extensionsDir, userDataDir, runDi
   mkdirSync(userDataDir, { recursive: true });
   const logFile = path.join(runDir, 'install-extension.log');
   const res = await runCommand(process.execPath, [entry, ...baseArgs({ runDir, extensionsDir, userDataDir }), '--install-extension', vsix, '--force'], {
-    cwd: runDir, env: runEnv(runDir, {}), logFile,
+    cwd: runDir,
+    env: runEnv(runDir, {}),
+    logFile,
   });
   if (res.code !== 0 || !/successfully installed/i.test(res.output)) {
     throw new Error(`code-server could not install ${vsix} (exit ${res.code}); log: ${logFile}\n${res.output.trim().split('\n').slice(-10).join('\n')}`);
@@ -317,7 +336,19 @@ export async function installExtension({ vsix, extensionsDir, userDataDir, runDi
  * runDir (config, user data and extensions unless given, TMPDIR, XDG_*). stop() ends every
  * process it started.
  */
-export async function startCodeServer({ port = 0, workspaceTrust = false, workspace, extensionsDir, userDataDir, env = {}, runDir, args = [], echoPrefix, readyTimeoutMs = 60_000, settings = {} }) {
+export async function startCodeServer({
+  port = 0,
+  workspaceTrust = false,
+  workspace,
+  extensionsDir,
+  userDataDir,
+  env = {},
+  runDir,
+  args = [],
+  echoPrefix,
+  readyTimeoutMs = 60_000,
+  settings = {},
+}) {
   if (!runDir) throw new Error('startCodeServer: runDir is required');
   const { entry } = await ensureCodeServer();
   mkdirSync(runDir, { recursive: true });
@@ -328,8 +359,10 @@ export async function startCodeServer({ port = 0, workspaceTrust = false, worksp
   mergeUserSettings(userDataDir, settings);
   const argv = [
     entry,
-    '--auth', 'none', // loopback only, see --bind-addr
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none', // loopback only, see --bind-addr
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     ...baseArgs({ runDir, extensionsDir, userDataDir }),
     '--disable-telemetry',
     '--disable-update-check',

@@ -77,7 +77,10 @@ export function tapDamage(text) {
 }
 
 const fmt = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
-const day = (iso) => String(iso).replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
+const day = (iso) =>
+  String(iso)
+    .replace('T', ' ')
+    .replace(/(\.\d+)?Z$/, ' UTC');
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 const EXTHOST_DIR = 'test/ui/exthost/';
 
@@ -98,7 +101,11 @@ export function loadRun(dir, problems) {
   const rel = (f) => path.relative(root, path.join(dir, f)) || f;
   const r = readJsonFile(path.join(dir, 'run.json'));
   if (r.absent || r.error || typeof r.data?.id !== 'string') {
-    problems.push(r.absent ? `no test run recorded (${rel('run.json')} is absent): run \`node scripts/test.mjs\` first` : `${rel('run.json')} ${r.error ?? 'has no run id'}`);
+    problems.push(
+      r.absent
+        ? `no test run recorded (${rel('run.json')} is absent): run \`node scripts/test.mjs\` first`
+        : `${rel('run.json')} ${r.error ?? 'has no run id'}`,
+    );
     return undefined;
   }
   const run = { ...r.data, stageFiles: {} };
@@ -151,10 +158,14 @@ function lookUp(ref, run, problems) {
       const suite = path.basename(ref.file).replace(/\.ts$/, '.js');
       const full = new RegExp(`^(?:.* )?${ref.title.split('…').map(escapeRe).join('(.*?)')}$`);
       // A test written for the other backend only (skipped with its reason, canary-helpers' onlyOn) did not apply here.
-      runs.push(...exthostTests(text).filter((t) => t.file === suite && full.test(t.title) && !(t.state === 'skipped' && t.skipReason))
-        .map((t) => ({ title: t.title, status: t.state, values: full.exec(t.title).slice(1) })));
+      runs.push(
+        ...exthostTests(text)
+          .filter((t) => t.file === suite && full.test(t.title) && !(t.state === 'skipped' && t.skipReason))
+          .map((t) => ({ title: t.title, status: t.state, values: full.exec(t.title).slice(1) })),
+      );
     } else {
-      runs = tapTests(text).filter((t) => re.test(t.title))
+      runs = tapTests(text)
+        .filter((t) => re.test(t.title))
         .map((t) => ({ title: t.title, status: t.directive ? 'skipped' : t.ok ? 'passed' : 'failed', values: re.exec(t.title).slice(1) }));
     }
   }
@@ -181,7 +192,8 @@ export function loadFigures(dir, name, run, passedTitles) {
   const d = j.data;
   if (!run) return { problem: `${rel} cannot be tied to a run (no run recorded)` };
   if (!('runId' in d) || !Array.isArray(d.tests)) return { problem: `${rel} is stale: it carries no run id (written before figures were bound to runs)` };
-  if (d.runId !== run.id) return { problem: `${rel} is stale: ${d.runId ? `written by run ${d.runId}` : 'written outside a scripts/test.mjs run'}, not by run ${run.id}` };
+  if (d.runId !== run.id)
+    return { problem: `${rel} is stale: ${d.runId ? `written by run ${d.runId}` : 'written outside a scripts/test.mjs run'}, not by run ${run.id}` };
   if (d.tests.length === 0) return { problem: `${rel} holds no test's figures` };
   for (const e of d.tests) {
     if (e.outcome !== 'passed') return { problem: `${rel}: «${e.test}» wrote its figures with outcome ${JSON.stringify(e.outcome)}` };
@@ -190,7 +202,10 @@ export function loadFigures(dir, name, run, passedTitles) {
   return { entries: d.tests, data: Object.assign({}, ...d.tests.map((e) => e.figures ?? {})) };
 }
 
-const generic = (d, skip = new Set()) => Object.entries(d).filter(([k, v]) => !skip.has(k) && typeof v !== 'object').map(([k, v]) => `${k.replace(/_/g, ' ')} ${fmt(v)}`);
+const generic = (d, skip = new Set()) =>
+  Object.entries(d)
+    .filter(([k, v]) => !skip.has(k) && typeof v !== 'object')
+    .map(([k, v]) => `${k.replace(/_/g, ' ')} ${fmt(v)}`);
 
 /** test/cluster/sandbox-faults.test.ts's figures as prose; keys this script does not know are listed as they are. */
 function clusterFigures(d) {
@@ -204,7 +219,10 @@ function clusterFigures(d) {
   const problems = (prefix) => `${fmt(get(`${prefix}_problems_logged`))} problem(s) logged`;
   const parts = [];
   if (has('outage_')) parts.push(`down ${fmt(get('outage_seconds'))} s: ${fmt(get('outage_episodes'))} episode(s), ${problems('outage')}, ${end('outage')}`);
-  if (has('flapping_')) parts.push(`flapping for ${fmt(get('flapping_seconds'))} s (${fmt(get('flapping_outages'))} outages): ${fmt(get('flapping_episodes'))} episode(s), ${problems('flapping')}, ${end('flapping')}`);
+  if (has('flapping_'))
+    parts.push(
+      `flapping for ${fmt(get('flapping_seconds'))} s (${fmt(get('flapping_outages'))} outages): ${fmt(get('flapping_episodes'))} episode(s), ${problems('flapping')}, ${end('flapping')}`,
+    );
   if (has('slowed_')) parts.push(`answers slowed to ${fmt(get('slowed_answer_ms'))} ms: ${problems('slowed')}, ${end('slowed')}`);
   if (has('malformed_json_')) parts.push(`malformed JSON in a watch: ${problems('malformed_json')}, ${end('malformed_json')}`);
   if (has('large_object_')) parts.push(`an object of ${fmt(get('large_object_bytes'))} bytes: ${end('large_object')}`);
@@ -212,10 +230,29 @@ function clusterFigures(d) {
   return [...parts, ...generic(d, used)].join('; ');
 }
 
-const FUZZ_KNOWN = new Set(['documents', 'seed', 'actions', 'changed', 'lineChecked', 'unchanged', 'refused', 'refusedByCode', 'reads', 'durationMs', 'validRefused', 'validRefusedUnavoidable', 'verdicts']);
+const FUZZ_KNOWN = new Set([
+  'documents',
+  'seed',
+  'actions',
+  'changed',
+  'lineChecked',
+  'unchanged',
+  'refused',
+  'refusedByCode',
+  'reads',
+  'durationMs',
+  'validRefused',
+  'validRefusedUnavoidable',
+  'verdicts',
+]);
 function fuzzFigures(d) {
   if (d.documents === undefined || d.actions === undefined) return generic(d).join(', ');
-  const refused = d.refusedByCode ? ` (${Object.entries(d.refusedByCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')})` : '';
+  const refused = d.refusedByCode
+    ? ` (${Object.entries(d.refusedByCode)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')})`
+    : '';
   const rest = generic(d, FUZZ_KNOWN);
   return `${fmt(d.documents)} documents fuzzed (seed ${d.seed}), ${fmt(d.actions)} set/promote/rollback actions: ${fmt(d.changed)} exact changes (${fmt(d.lineChecked)} of them with every line outside the canary block byte-compared), ${fmt(d.unchanged)} already in the intended state (text identical), ${fmt(d.refused)} refusals with a CanaryError and no text written${refused}${d.validRefused === undefined ? '' : `, ${fmt(d.validRefused)} of them of documents the Helm oracle says the chart renders fine (goal 0)${d.validRefusedUnavoidable ? `, besides ${fmt(Object.values(d.validRefusedUnavoidable).reduce((a, b) => a + b, 0))} edits that cannot be made without changing another value` : ''}`}; ${fmt(d.reads)} documents read in agreement with the ${d.verdicts ? 'Helm oracle' : 'reference parser'}${rest.length ? `; ${rest.join(', ')}` : ''}; any other outcome or exception fails the test`;
 }
@@ -229,7 +266,10 @@ function killFigures(entries) {
 
 function raceFigures(d) {
   if (d.concurrent_runs === undefined) return undefined;
-  const raced = d.raced_rounds === undefined ? '' : `; ${fmt(d.raced_rounds)} of them raced (both pushes released at once): our push was rejected and the edit re-applied on the new upstream in ${fmt(d.reapplied)} (${fmt(d.push_rejections)} rejection(s)${d.ci_first_forced ? `, ${fmt(d.ci_first_forced)} of them with the pipeline let through first` : ''}), the pipeline's push was rejected and retried in ${fmt(d.ci_retries)}`;
+  const raced =
+    d.raced_rounds === undefined
+      ? ''
+      : `; ${fmt(d.raced_rounds)} of them raced (both pushes released at once): our push was rejected and the edit re-applied on the new upstream in ${fmt(d.reapplied)} (${fmt(d.push_rejections)} rejection(s)${d.ci_first_forced ? `, ${fmt(d.ci_first_forced)} of them with the pipeline let through first` : ''}), the pipeline's push was rejected and retried in ${fmt(d.ci_retries)}`;
   return `both changes landed in ${fmt(d.both_landed)} of ${fmt(d.concurrent_runs)} concurrent rounds${raced}`;
 }
 
@@ -239,8 +279,14 @@ const FIGURES = [
   ['git-faults', '[kills] publish killed (SIGKILL) at each step', (f) => killFigures(f.entries)],
   ['git-faults', '[ci-race] a CI pipeline pushing at the same moment', (f) => raceFigures(f.data)],
   ['cluster-faults', '[cluster] cluster under faults', (f) => clusterFigures(f.data)],
-  ['secrets', '[secrets] secrets in everything the product printed', (f) =>
-    f.data.secrets_found === undefined ? undefined : `${fmt(f.data.secrets_found)} secrets found in ${fmt(f.data.outputs_scanned)} outputs (${fmt(f.data.bytes_scanned)} bytes) searched for ${fmt(f.data.secrets_checked)} secrets, as is and base64-encoded`],
+  [
+    'secrets',
+    '[secrets] secrets in everything the product printed',
+    (f) =>
+      f.data.secrets_found === undefined
+        ? undefined
+        : `${fmt(f.data.secrets_found)} secrets found in ${fmt(f.data.outputs_scanned)} outputs (${fmt(f.data.bytes_scanned)} bytes) searched for ${fmt(f.data.secrets_checked)} secrets, as is and base64-encoded`,
+  ],
 ];
 
 export function generate(doc, dir, { sourceOnly: onlySource = false } = {}) {
@@ -276,10 +322,18 @@ export function generate(doc, dir, { sourceOnly: onlySource = false } = {}) {
       lines.push(`**Run ${run.id}** (${day(run.startedAt)}): ${stages.join('; ') || 'no stage ran'}.`);
       const named = rows.reduce((n, r) => n + r.runs, 0);
       const ok = rows.reduce((n, r) => n + r.passed, 0);
-      lines.push(`The table above names ${fmt(rows.length)} tests (${fmt(named)} test runs with their variants): ${fmt(ok)} passed${ok === named ? '' : `, **${fmt(named - ok)} did not**`}.`);
+      lines.push(
+        `The table above names ${fmt(rows.length)} tests (${fmt(named)} test runs with their variants): ${fmt(ok)} passed${ok === named ? '' : `, **${fmt(named - ok)} did not**`}.`,
+      );
     }
     lines.push('');
-    const passedTitles = new Set(tapText === undefined || damage ? [] : tapTests(tapText).filter((t) => t.ok && !t.directive).map((t) => t.title));
+    const passedTitles = new Set(
+      tapText === undefined || damage
+        ? []
+        : tapTests(tapText)
+            .filter((t) => t.ok && !t.directive)
+            .map((t) => t.title),
+    );
     const loaded = new Map();
     for (const [name, label, prose] of FIGURES) {
       if (!loaded.has(name)) {
@@ -297,7 +351,9 @@ export function generate(doc, dir, { sourceOnly: onlySource = false } = {}) {
       lines.push(`- **${label}**: ${problem ? `_not available: ${problem}_` : text}.`);
     }
     const restarts = rows.find((r) => /sandbox restarts/.test(r.title));
-    lines.push(`- **[restarts] sandbox restarts survived**: ${restarts && restarts.values.length ? `${restarts.values.join(', ')} restarts, ${restarts.passed === restarts.runs && restarts.runs ? 'converged every time' : 'test did not pass'}` : 'not in this run'}.`);
+    lines.push(
+      `- **[restarts] sandbox restarts survived**: ${restarts && restarts.values.length ? `${restarts.values.join(', ')} restarts, ${restarts.passed === restarts.runs && restarts.runs ? 'converged every time' : 'test did not pass'}` : 'not in this run'}.`,
+    );
   }
   if (problems.length) {
     lines.push('', '**Problems in this run:**', ...problems.map((p) => `- ${p}`));
@@ -321,6 +377,8 @@ if (isMain) {
   const next = doc.slice(0, doc.indexOf(START)) + block + doc.slice(doc.indexOf(END) + END.length);
   if (!checkOnly && next !== doc) writeFileSync(docFile, next);
   for (const p of problems) console.error(`reliability-report: ${p}`);
-  console.log(`reliability-report: ${checkOnly ? 'checked' : 'wrote'} ${path.relative(root, docFile)} (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+  console.log(
+    `reliability-report: ${checkOnly ? 'checked' : 'wrote'} ${path.relative(root, docFile)} (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+  );
   process.exit(problems.length ? 1 : 0);
 }

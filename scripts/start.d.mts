@@ -12,4 +12,11 @@ export interface Launched {
 
 export function prerequisites(): string[];
 /** `inference`: the sandbox serves inference and Prometheus, and the user settings point kserveCanary.prometheus.url at it. */
-export function launch(options: { runDir: string; port: number; sandboxPort?: number; log?: (msg: string) => void; echo?: boolean; inference?: boolean }): Promise<Launched>;
+export function launch(options: {
+  runDir: string;
+  port: number;
+  sandboxPort?: number;
+  log?: (msg: string) => void;
+  echo?: boolean;
+  inference?: boolean;
+}): Promise<Launched>;

@@ -54,10 +54,7 @@ export async function launch({ runDir, port, sandboxPort, log = (m) => console.l
   }
 
   const vsix = path.join(runDir, 'kserve-canary.vsix');
-  const [pkg] = await Promise.all([
-    packageVsix(vsix, { logFile: path.join(logs, 'package.log') }),
-    ensureCodeServer(),
-  ]);
+  const [pkg] = await Promise.all([packageVsix(vsix, { logFile: path.join(logs, 'package.log') }), ensureCodeServer()]);
   step(`built and packaged ${path.relative(root, vsix) || vsix} (${(pkg.bytes / 1024).toFixed(0)} KiB)`);
 
   const sandboxDir = path.join(runDir, 'sandbox');
@@ -111,16 +108,19 @@ async function main() {
     },
   });
   if (values.help) {
-    console.log([
-      'usage: npm start [-- --port N] [-- --fresh] [-- --no-inference]',
-      '  --port N         serve code-server on 127.0.0.1:N (default 8080; 0: any free port)',
-      '  --fresh          forget the previous run (sandbox state, workbench settings) in .run/',
-      '  --no-inference   no inference endpoints nor Prometheus in the sandbox (no observed split, no dashboard charts)',
-    ].join('\n'));
+    console.log(
+      [
+        'usage: npm start [-- --port N] [-- --fresh] [-- --no-inference]',
+        '  --port N         serve code-server on 127.0.0.1:N (default 8080; 0: any free port)',
+        '  --fresh          forget the previous run (sandbox state, workbench settings) in .run/',
+        '  --no-inference   no inference endpoints nor Prometheus in the sandbox (no observed split, no dashboard charts)',
+      ].join('\n'),
+    );
     return 0;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a TCP port number (1-65535, or 0 for any free one), got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a TCP port number (1-65535, or 0 for any free one), got ${values.port}`);
   const missing = prerequisites();
   if (missing.length) throw new Error(`this machine lacks what npm start needs:\n  - ${missing.join('\n  - ')}\nInstall them and run npm start again.`);
 
@@ -141,9 +141,13 @@ KServe Canary is running in code-server (ready in ${secondsSince(started)} s):
   Things to try:
     - open the "KServe Canary" view in the activity bar: environments test and prod,
       jukebox at "prev 80% · latest 20%"; click it to follow it in the status bar
-${inference ? `    - with test/jukebox selected: F1 -> "KServe Canary: Open canary dashboard", then its
+${
+  inference
+    ? `    - with test/jukebox selected: F1 -> "KServe Canary: Open canary dashboard", then its
       Send test traffic button; the observed split follows (Prometheus: ${env.sandbox.info.prometheusUrl})
-` : ''}    - F1 -> "KServe Canary: Set canary traffic" -> jukebox / test -> 35, and watch the
+`
+    : ''
+}    - F1 -> "KServe Canary: Set canary traffic" -> jukebox / test -> 35, and watch the
       status bar follow the change through git and the cluster
     - from a terminal:  KUBECONFIG=${path.relative(process.cwd(), kubeconfig)} node bin/kserve-canary.js status --gitops ${path.relative(process.cwd(), env.workspace)}
 
@@ -151,10 +155,7 @@ ${inference ? `    - with test/jukebox selected: F1 -> "KServe Canary: Open cana
   Press Ctrl-C to stop everything.`);
 
   // Keep running until a signal, or until one of the two servers dies on its own.
-  const died = await Promise.race([
-    env.codeServer.process.exited.then((e) => ['code-server', e]),
-    env.sandbox.exited.then((e) => ['the sandbox', e]),
-  ]);
+  const died = await Promise.race([env.codeServer.process.exited.then((e) => ['code-server', e]), env.sandbox.exited.then((e) => ['the sandbox', e])]);
   if (stopping) return new Promise(() => {}); // the signal handler is shutting down and exits
   throw new Error(`${died[0]} stopped unexpectedly (exit ${died[1].code ?? died[1].signal}); see the logs in .run/`);
 }

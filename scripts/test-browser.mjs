@@ -37,7 +37,10 @@ async function main() {
   const dir = path.join(root, 'test', 'e2e');
   const files = positionals.length
     ? positionals
-    : readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('test', 'e2e', f));
+    : readdirSync(dir)
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => path.join('test', 'e2e', f));
   if (files.length === 0) throw new Error('no test/e2e/*.test.ts files');
   removeDir(path.join(resultsDir, 'screenshots'));
   removeDir(path.join(resultsDir, 'browser-failures'));
@@ -48,19 +51,35 @@ async function main() {
   // running can be found by its command line and stopped.
   const parentTmp = mkdtempSync(path.join(os.tmpdir(), 'ksc-e2e-'));
   const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000',
-      '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-      ...files,
-    ], {
-      cwd: root,
-      stdio: 'inherit',
-      detached: true, // its own process group, so that a signal reaches every test file
-      env: { ...process.env, TMPDIR: parentTmp, ...(opts['update-screenshot'] ? { KSC_UPDATE_SCREENSHOT: '1' } : {}) },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=1',
+        '--test-timeout=900000',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        ...files,
+      ],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        detached: true, // its own process group, so that a signal reaches every test file
+        env: { ...process.env, TMPDIR: parentTmp, ...(opts['update-screenshot'] ? { KSC_UPDATE_SCREENSHOT: '1' } : {}) },
+      },
+    );
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-      process.on(sig, () => { try { process.kill(-child.pid, sig); } catch { /* gone */ } });
+      process.on(sig, () => {
+        try {
+          process.kill(-child.pid, sig);
+        } catch {
+          /* gone */
+        }
+      });
     }
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
@@ -70,7 +89,9 @@ async function main() {
   const counts = existsSync(tap) ? tapCounts(readFileSync(tap, 'utf8')) : { passed: 0, failed: 0, skipped: 0 };
   if (code !== 0 && counts.failed === 0) counts.failed = 1;
   writeSummary(counts);
-  console.log(`browser: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${secondsSince(t0)} s; screenshots in test-results/screenshots/`);
+  console.log(
+    `browser: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${secondsSince(t0)} s; screenshots in test-results/screenshots/`,
+  );
   return code === 0 && counts.failed === 0 ? 0 : 1;
 }
 

@@ -87,8 +87,10 @@ async function main() {
           '--disable-workspace-trust',
           '--skip-welcome',
           '--skip-release-notes',
-          '--user-data-dir', path.join(runDir, 'user-data'),
-          '--extensions-dir', path.join(runDir, 'extensions'),
+          '--user-data-dir',
+          path.join(runDir, 'user-data'),
+          '--extensions-dir',
+          path.join(runDir, 'extensions'),
         ],
       });
     } catch (err) {

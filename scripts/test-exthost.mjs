@@ -95,7 +95,9 @@ async function main() {
   page.on('console', (m) => pageLog.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`));
   let settle;
-  const exitCode = new Promise((resolve) => { settle = resolve; });
+  const exitCode = new Promise((resolve) => {
+    settle = resolve;
+  });
   await page.exposeFunction('codeAutomationExit', (code) => settle(Number(code)));
   await page.exposeFunction('codeAutomationLog', (type, args) => pageLog.push(`[host ${type}] ${Array.isArray(args) ? args.join(' ') : args}`));
   const url = workbenchUrl(cs.url, { folder: workspace, extensionDevelopmentPath: root, extensionTestsPath: testsModule });
@@ -104,7 +106,9 @@ async function main() {
   let timer;
   const code = await Promise.race([
     exitCode,
-    new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), DEADLINE_MS); }),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), DEADLINE_MS);
+    }),
   ]);
   clearTimeout(timer);
 

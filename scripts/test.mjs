@@ -34,7 +34,13 @@ mkdirSync(resultsDir, { recursive: true });
 
 const STAGES = ['unit', 'exthost', 'exthost-kube', 'restricted', 'browser'];
 /** The file each stage leaves its per-test results in (bound to the run by its sha256). */
-const RESULT_FILES = { unit: 'unit.tap', exthost: 'exthost-results.json', 'exthost-kube': 'exthost-kube-results.json', restricted: 'exthost-restricted-results.json', browser: 'browser.tap' };
+const RESULT_FILES = {
+  unit: 'unit.tap',
+  exthost: 'exthost-results.json',
+  'exthost-kube': 'exthost-kube-results.json',
+  restricted: 'exthost-restricted-results.json',
+  browser: 'browser.tap',
+};
 /**
  * The extension-host suites run again on the real kube-apiserver: the tree, the connection and
  * the backends' equality, and the second user's context (real RBAC: a ServiceAccount's token,
@@ -68,9 +74,7 @@ function unitFiles() {
     }
   };
   walk(path.join(root, 'test'));
-  return out
-    .filter((f) => filters.length === 0 || filters.some((x) => f.startsWith(path.normalize(x))))
-    .sort();
+  return out.filter((f) => filters.length === 0 || filters.some((x) => f.startsWith(path.normalize(x)))).sort();
 }
 
 /** The marker line of the unit files that start the real kube-apiserver. */
@@ -93,7 +97,9 @@ function run(cmd, argv, env = {}) {
 async function buildApiserver(files, env) {
   const needing = needsApiserver(files);
   if (needing.length === 0) return undefined;
-  console.log(`unit: ${needing.length} file(s) need the real kube-apiserver: node ${path.relative(root, path.join(scriptsDir, 'build-apiserver.mjs'))} (a no-op once built; ~20 min cold on 2 cores)`);
+  console.log(
+    `unit: ${needing.length} file(s) need the real kube-apiserver: node ${path.relative(root, path.join(scriptsDir, 'build-apiserver.mjs'))} (a no-op once built; ~20 min cold on 2 cores)`,
+  );
   const built = await ensureApiserver({ scriptsDir, env });
   if (!built.problem) return undefined;
   return built.scriptMissing ? built.problem : `the real API server could not be built (${needing.length} unit file(s) need it): ${built.problem}`;
@@ -101,7 +107,10 @@ async function buildApiserver(files, env) {
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
+const runId = `${new Date()
+  .toISOString()
+  .replace(/[-:]/g, '')
+  .replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
 const record = { id: runId, startedAt: new Date().toISOString(), finishedAt: undefined, args, stages: {} };
 const runFile = path.join(resultsDir, 'run.json');
 function saveRecord() {
@@ -134,12 +143,22 @@ for (const stage of stages) {
     } else if ((problem = await buildApiserver(files, env))) {
       code = 1;
     } else {
-      code = await run(process.execPath, [
-        '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000',
-        '--test-reporter=spec', '--test-reporter-destination=stdout',
-        '--test-reporter=tap', `--test-reporter-destination=${resultFile}`,
-        ...files,
-      ], env);
+      code = await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--test',
+          '--test-concurrency=2',
+          '--test-timeout=600000',
+          '--test-reporter=spec',
+          '--test-reporter-destination=stdout',
+          '--test-reporter=tap',
+          `--test-reporter-destination=${resultFile}`,
+          ...files,
+        ],
+        env,
+      );
       const text = existsSync(resultFile) ? readFileSync(resultFile, 'utf8') : '';
       const count = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)$`, 'm')) || [])[1] || 0);
       s = { passed: count('pass'), failed: count('fail') + count('cancelled'), skipped: count('skipped') + count('todo') };
@@ -164,9 +183,13 @@ for (const stage of stages) {
     if (s.failed === 0) s.failed = 1;
     code = code === 0 ? 1 : code;
   }
-  totals.passed += s.passed; totals.failed += s.failed; totals.skipped += s.skipped;
+  totals.passed += s.passed;
+  totals.failed += s.failed;
+  totals.skipped += s.skipped;
   record.stages[stage] = {
-    exit: code, ...s, ...(problem ? { problem } : {}),
+    exit: code,
+    ...s,
+    ...(problem ? { problem } : {}),
     ...(stage === 'unit' && filters.length ? { filters } : {}),
     resultFile: RESULT_FILES[stage],
     sha256: existsSync(resultFile) ? sha256(resultFile) : null,

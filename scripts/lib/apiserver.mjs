@@ -14,7 +14,8 @@ import { root } from './run.mjs';
  */
 export function ensureApiserver({ scriptsDir = path.join(root, 'scripts'), env = {} } = {}) {
   const script = path.join(scriptsDir, 'build-apiserver.mjs');
-  if (!existsSync(script)) return Promise.resolve({ scriptMissing: true, problem: `${path.relative(root, script)} is missing (the real API server tier needs it)` });
+  if (!existsSync(script))
+    return Promise.resolve({ scriptMissing: true, problem: `${path.relative(root, script)} is missing (the real API server tier needs it)` });
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';

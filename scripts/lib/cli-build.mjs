@@ -34,9 +34,10 @@ function splitModules(root) {
       // import() would go through Node's ESM loader). The groups load with a V8 code cache
       // (src/cli/bundle-cache.ts); cli-errors (2 KB) is a plain require().
       build.onLoad({ filter: /.*/, namespace: 'cli-split' }, (args) => ({
-        contents: args.path === 'cli-errors'
-          ? `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`
-          : `module.exports = require(${JSON.stringify(BUNDLE_CACHE)}).loadBundle(require('node:path').join(__dirname, ${JSON.stringify(`${args.path}.js`)}));`,
+        contents:
+          args.path === 'cli-errors'
+            ? `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`
+            : `module.exports = require(${JSON.stringify(BUNDLE_CACHE)}).loadBundle(require('node:path').join(__dirname, ${JSON.stringify(`${args.path}.js`)}));`,
         loader: 'js',
         resolveDir: root,
       }));
@@ -60,10 +61,7 @@ export function cliBuildOptions(where, base = {}) {
     ...base,
     absWorkingDir: where.absWorkingDir,
     outdir: where.outdir,
-    entryPoints: [
-      { in: 'src/cli/main.ts', out: 'cli' },
-      ...Object.entries(SPLIT).map(([src, out]) => ({ in: `${src}.ts`, out })),
-    ],
+    entryPoints: [{ in: 'src/cli/main.ts', out: 'cli' }, ...Object.entries(SPLIT).map(([src, out]) => ({ in: `${src}.ts`, out }))],
     // The CLI is an npm package with its dependencies installed next to it, so its bundles leave
     // the big ones out: @kubernetes/client-node (14 MB, ESM-only, reached only through `await
     // import()` by the commands that talk to a cluster) and node-forge (the sandbox's certificates).

@@ -16,7 +16,10 @@ const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 function whitelistedEntries() {
   const file = path.join(root, '.vscodeignore');
   if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (!lines.includes('**')) return undefined;
   const tops = new Set(['package.json', '.vscodeignore']);
   for (const l of lines) {

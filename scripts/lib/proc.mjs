@@ -51,7 +51,11 @@ function alive(pid) {
 
 function signalAll(pids, signal) {
   for (const p of pids) {
-    try { process.kill(p, signal); } catch { /* already gone */ }
+    try {
+      process.kill(p, signal);
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -63,7 +67,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export async function killTree(pid, graceMs = 5000) {
   const found = new Set([pid, ...descendants(pid)]);
-  try { process.kill(-pid, 'SIGTERM'); } catch { /* not a group leader or gone */ }
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    /* not a group leader or gone */
+  }
   signalAll(found, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
@@ -72,7 +80,11 @@ export async function killTree(pid, graceMs = 5000) {
     await sleep(100);
   }
   for (const p of descendants(pid)) found.add(p);
-  try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   signalAll(found, 'SIGKILL');
   const hard = Date.now() + 3000;
   while (Date.now() < hard && [...found].some(alive)) await sleep(50);
@@ -124,14 +136,21 @@ export function startProcess(cmd, args, { cwd, env, logFile, echoPrefix, name = 
         let timer;
         const check = () => {
           const m = text.match(re);
-          if (m) { done(); resolve(m); return; }
+          if (m) {
+            done();
+            resolve(m);
+            return;
+          }
           if (exited) {
             done();
             const why = exited.error ? exited.error.message : `exit code ${exited.code ?? exited.signal}`;
             reject(new Error(`${name} stopped (${why}) before ${what}.${logFile ? ` Log: ${logFile}` : ''}\n${tail(text)}`));
           }
         };
-        const done = () => { clearTimeout(timer); waiters.delete(check); };
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
         timer = setTimeout(() => {
           done();
           reject(new Error(`${name}: no ${what} within ${Math.round(timeoutMs / 1000)} s.${logFile ? ` Log: ${logFile}` : ''}\n${tail(text)}`));
@@ -153,7 +172,12 @@ export function startProcess(cmd, args, { cwd, env, logFile, echoPrefix, name = 
 }
 
 function tail(text, lines = 20) {
-  return text.trimEnd().split('\n').slice(-lines).map((l) => `  | ${l}`).join('\n');
+  return text
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((l) => `  | ${l}`)
+    .join('\n');
 }
 
 /** Runs a command to completion (no shell), output to `logFile` / echoed; resolves with { code, output }. */
@@ -169,10 +193,13 @@ export function runCommand(cmd, args, { cwd, env, logFile, echo = false } = {}) 
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('error', (err) => { text += err.message; });
+    child.on('error', (err) => {
+      text += err.message;
+    });
     child.on('close', (code, signal) => {
       const finish = () => resolve({ code: code ?? (signal ? 1 : 0), output: text });
-      if (log) log.end(finish); else finish();
+      if (log) log.end(finish);
+      else finish();
     });
   });
 }
@@ -194,7 +221,10 @@ export function freePort() {
 export function portInUse(port) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => { sock.destroy(); resolve(true); });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
     sock.once('error', () => resolve(false));
   });
 }
@@ -232,7 +262,9 @@ export async function killProcessesMentioning(marker) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
       if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) found.push(Number(name));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   for (const pid of found) await killTree(pid, 2000);
   return found.length;

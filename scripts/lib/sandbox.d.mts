@@ -21,4 +21,14 @@ export interface SandboxHandle {
   restart(): Promise<SandboxInfo>;
 }
 
-export function startSandbox(options: { dir: string; port?: number; readyFile: string; logFile?: string; echoPrefix?: string; timeoutMs?: number; inference?: boolean; backend?: 'embedded' | 'kube-apiserver'; env?: Record<string, string> }): Promise<SandboxHandle>;
+export function startSandbox(options: {
+  dir: string;
+  port?: number;
+  readyFile: string;
+  logFile?: string;
+  echoPrefix?: string;
+  timeoutMs?: number;
+  inference?: boolean;
+  backend?: 'embedded' | 'kube-apiserver';
+  env?: Record<string, string>;
+}): Promise<SandboxHandle>;

@@ -32,7 +32,9 @@ export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPref
       name: 'sandbox',
     });
     const exited = proc.exited.then((e) => {
-      throw new Error(`the sandbox stopped (exit ${e.code ?? e.signal}) before it was ready; log: ${logFile}\n${proc.output().trim().split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `the sandbox stopped (exit ${e.code ?? e.signal}) before it was ready; log: ${logFile}\n${proc.output().trim().split('\n').slice(-15).join('\n')}`,
+      );
     });
     const ready = pollUntil(() => existsSync(readyFile) && readJson(readyFile), timeoutMs, `the sandbox's ready file ${readyFile}`);
     try {
@@ -45,11 +47,19 @@ export async function startSandbox({ dir, port = 0, readyFile, logFile, echoPref
   };
   await launch(port);
   return {
-    get info() { return info; },
-    get pid() { return proc.pid; },
+    get info() {
+      return info;
+    },
+    get pid() {
+      return proc.pid;
+    },
     /** Settles when the current sandbox process exits ({ code, signal }). */
-    get exited() { return proc.exited; },
-    async stop() { await proc.stop(); },
+    get exited() {
+      return proc.exited;
+    },
+    async stop() {
+      await proc.stop();
+    },
     async restart() {
       await proc.stop();
       return launch(info.port);

@@ -179,7 +179,12 @@ export async function followProposal(req: ProposalFollowRequest, follow: FollowO
 type Followed = Pick<ChangeOutcome, 'status' | 'steps' | 'final'>;
 
 /** Follows `sha` (on the branch Argo CD syncs) until the cluster serves `percent`. */
-async function followPushed(req: Pick<ChangeRequest, 'env' | 'model' | 'signal'>, sha: string, percent: number | undefined, follow: FollowOptions): Promise<Followed & { status: ProposalFollowOutcome['status'] }> {
+async function followPushed(
+  req: Pick<ChangeRequest, 'env' | 'model' | 'signal'>,
+  sha: string,
+  percent: number | undefined,
+  follow: FollowOptions,
+): Promise<Followed & { status: ProposalFollowOutcome['status'] }> {
   if (!follow.open) return { status: 'not-requested', steps: [] };
   const cluster = await follow.open();
   if (!cluster) return { status: 'no-cluster', steps: [] };
@@ -217,10 +222,18 @@ export function isProtectedBranchRefusal(e: unknown): boolean {
 }
 
 /** Waits for the merge of a proposal, at most follow.mergeTimeoutMs (else timeoutMs) when given, else until merged, closed or cancelled. */
-function mergedWithin(req: Omit<ProposalFollowRequest, 'proposal'>, p: Pick<ProposalInfo, 'branch' | 'base' | 'url'>, sha: string | undefined, follow: FollowOptions): Promise<MergeOutcome> {
+function mergedWithin(
+  req: Omit<ProposalFollowRequest, 'proposal'>,
+  p: Pick<ProposalInfo, 'branch' | 'base' | 'url'>,
+  sha: string | undefined,
+  follow: FollowOptions,
+): Promise<MergeOutcome> {
   const limitMs = follow.mergeTimeoutMs ?? follow.timeoutMs;
   return waitForProposalMerge({
-    root: req.root, env: req.env, model: req.model, proposal: p,
+    root: req.root,
+    env: req.env,
+    model: req.model,
+    proposal: p,
     ...(sha ? { sha } : {}),
     ...(limitMs ? { timeoutMs: limitMs } : {}),
     ...(req.signal ? { signal: req.signal } : {}),

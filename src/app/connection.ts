@@ -58,7 +58,15 @@ export async function whenListed(store: ClusterStore, waitMs: number): Promise<v
  */
 export async function connectCluster(o: ConnectionOptions, waitMs = 30000): Promise<ClusterStore> {
   let connecting = true;
-  const store = await openClusterStore({ ...o, log: { ...o.log, warn: (m) => { if (!connecting) o.log.warn(m); } } });
+  const store = await openClusterStore({
+    ...o,
+    log: {
+      ...o.log,
+      warn: (m) => {
+        if (!connecting) o.log.warn(m);
+      },
+    },
+  });
   await whenListed(store, waitMs);
   const err = connectionError(store.connection());
   if (err) {
@@ -89,7 +97,12 @@ export async function prometheusClient(o: PrometheusOptions): Promise<MetricsCli
   let ca: string | undefined;
   if (o.caFile) {
     ca = await readFile(path.resolve(o.cwd ?? '.', o.caFile), 'utf8').catch(() => {
-      throw new CanaryError('invalid-input', 'bad-prometheus-ca', `Could not read the Prometheus CA file ${o.caFile}${o.caSource ? ` (${o.caSource})` : ''}.`, 'Point it at a PEM file.');
+      throw new CanaryError(
+        'invalid-input',
+        'bad-prometheus-ca',
+        `Could not read the Prometheus CA file ${o.caFile}${o.caSource ? ` (${o.caSource})` : ''}.`,
+        'Point it at a PEM file.',
+      );
     });
   }
   return metricsFromSettings(

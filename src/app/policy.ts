@@ -29,7 +29,12 @@ export interface PolicyInput {
  */
 export function publishPolicy(i: PolicyInput): PublishPolicy {
   if (i.pullRequest && i.noPush) {
-    throw new CanaryError('invalid-input', 'usage', '--pull-request and --no-push exclude each other: a pull request needs its branch pushed.', 'Leave one of them out.');
+    throw new CanaryError(
+      'invalid-input',
+      'usage',
+      '--pull-request and --no-push exclude each other: a pull request needs its branch pushed.',
+      'Leave one of them out.',
+    );
   }
   if (i.pullRequest) return 'pull-request';
   if (i.noPush) return 'commit';
@@ -40,9 +45,12 @@ export function publishPolicy(i: PolicyInput): PublishPolicy {
 /** What the policy does, for confirmations: "commits and pushes", ... */
 export function describePolicy(p: PublishPolicy): string {
   switch (p) {
-    case 'push': return 'commits and pushes';
-    case 'commit': return 'commits (without pushing)';
-    case 'pull-request': return 'commits on a new branch, pushes that branch and proposes it as a pull request';
+    case 'push':
+      return 'commits and pushes';
+    case 'commit':
+      return 'commits (without pushing)';
+    case 'pull-request':
+      return 'commits on a new branch, pushes that branch and proposes it as a pull request';
   }
 }
 

@@ -28,7 +28,8 @@ export interface ProposalLookup {
 /** The model's open proposals; [] when the checkout has no remote to ask. */
 export async function openProposals(o: ProposalLookup): Promise<Proposal[]> {
   return listProposals(o.root, {
-    env: o.env, model: o.model,
+    env: o.env,
+    model: o.model,
     ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}),
     ...(o.forgeHosts ? { forgeHosts: o.forgeHosts } : {}),
     ...(o.fetch === false ? { fetch: false } : {}),
@@ -60,7 +61,10 @@ export async function waitForProposalMerge(w: ProposalMergeWait): Promise<MergeO
   const p = w.proposal;
   try {
     return await waitForMerge(w.root, {
-      env: w.env, model: w.model, branch: p.branch, signal,
+      env: w.env,
+      model: w.model,
+      branch: p.branch,
+      signal,
       ...(w.sha ? { sha: w.sha } : {}),
       ...(p.base ? { targetBranch: p.base } : {}),
       ...(w.deploymentsDir ? { deploymentsDir: w.deploymentsDir } : {}),
@@ -71,8 +75,13 @@ export async function waitForProposalMerge(w: ProposalMergeWait): Promise<MergeO
     });
   } catch (e) {
     if (timer.signal.aborted && !w.signal?.aborted) {
-      throw new CanaryError('timeout', 'not-merged', `Timed out after ${Math.round(w.timeoutMs! / 1000)} s: the pull request ${p.branch} is not merged into ${p.base ?? 'the upstream branch'} yet.`,
-        `Merge it${p.url ? ` (${p.url})` : ''}, then ${w.afterMerge ?? '`kserve-canary status` shows it live'}; or wait longer with --timeout.`, { cause: e });
+      throw new CanaryError(
+        'timeout',
+        'not-merged',
+        `Timed out after ${Math.round(w.timeoutMs! / 1000)} s: the pull request ${p.branch} is not merged into ${p.base ?? 'the upstream branch'} yet.`,
+        `Merge it${p.url ? ` (${p.url})` : ''}, then ${w.afterMerge ?? '`kserve-canary status` shows it live'}; or wait longer with --timeout.`,
+        { cause: e },
+      );
     }
     throw e;
   } finally {
@@ -96,7 +105,10 @@ export interface ModelsProposalLookup {
  */
 export async function openProposalsOfModels(o: ModelsProposalLookup): Promise<{ proposals: Map<string, Proposal[]>; failed: Map<string, unknown> }> {
   const git = new GitRunner({ cwd: o.root, env: o.processEnv ?? process.env, timeoutMs: 30000 });
-  const refs = (await git.run(['for-each-ref', '--format=%(refname)', 'refs/remotes/'])).split('\n').map((l) => l.trim()).filter(Boolean);
+  const refs = (await git.run(['for-each-ref', '--format=%(refname)', 'refs/remotes/']))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const branches = refs.map((r) => r.split('/').slice(3).join('/'));
   const proposals = new Map<string, Proposal[]>();
   const failed = new Map<string, unknown>();

@@ -80,18 +80,44 @@ function changeResult(ctx: ChangeDocContext, f: ChangeFields): unknown {
 export function changeDocument(ctx: ChangeDocContext, o: ChangeOutcome, rel: string): unknown {
   const r = o.published;
   return changeResult(ctx, {
-    policy: o.policy, dryRun: false, changed: r.changed, sha: r.sha, branch: r.branch, remote: nul(r.remote), pushed: r.pushed, proposal: r.proposal,
-    file: rel, message: r.message, before: r.before.desiredPercent, after: r.after.desiredPercent, diff: null, steps: [...r.steps],
-    followStatus: o.status, follow: o.steps.map((s) => ({ step: s.step, message: s.message })),
+    policy: o.policy,
+    dryRun: false,
+    changed: r.changed,
+    sha: r.sha,
+    branch: r.branch,
+    remote: nul(r.remote),
+    pushed: r.pushed,
+    proposal: r.proposal,
+    file: rel,
+    message: r.message,
+    before: r.before.desiredPercent,
+    after: r.after.desiredPercent,
+    diff: null,
+    steps: [...r.steps],
+    followStatus: o.status,
+    follow: o.steps.map((s) => ({ step: s.step, message: s.message })),
   });
 }
 
 /** A --dry-run as a ChangeResult: no sha, nothing pushed, the diff that would be committed. */
 export function previewDocument(ctx: ChangeDocContext, p: ChangePreview): unknown {
   return changeResult(ctx, {
-    policy: p.policy, dryRun: true, changed: p.changed, sha: null, branch: null, remote: null, pushed: false, proposal: undefined,
-    file: p.rel, message: p.message, before: p.before.desiredPercent, after: p.after.desiredPercent, diff: p.diff, steps: [],
-    followStatus: 'not-requested', follow: [],
+    policy: p.policy,
+    dryRun: true,
+    changed: p.changed,
+    sha: null,
+    branch: null,
+    remote: null,
+    pushed: false,
+    proposal: undefined,
+    file: p.rel,
+    message: p.message,
+    before: p.before.desiredPercent,
+    after: p.after.desiredPercent,
+    diff: p.diff,
+    steps: [],
+    followStatus: 'not-requested',
+    follow: [],
   });
 }
 
@@ -111,8 +137,18 @@ function rolloutHead(ctx: RolloutDocContext, dryRun: boolean): Record<string, un
 /** One step's pull request (pull-request policy), field by field. */
 function proposalJson(p: ProposalStep): unknown {
   return {
-    step: p.step, of: p.of, action: p.action, percent: nul(p.percent), branch: p.branch, base: p.base,
-    url: nul(p.url), forge: nul(p.forge), hint: nul(p.hint), sha: nul(p.sha), state: p.state, mergeSha: nul(p.mergeSha),
+    step: p.step,
+    of: p.of,
+    action: p.action,
+    percent: nul(p.percent),
+    branch: p.branch,
+    base: p.base,
+    url: nul(p.url),
+    forge: nul(p.forge),
+    hint: nul(p.hint),
+    sha: nul(p.sha),
+    state: p.state,
+    mergeSha: nul(p.mergeSha),
   };
 }
 
@@ -132,7 +168,12 @@ export function rolloutDocument(ctx: RolloutDocContext, r: RolloutResult, events
 }
 
 /** A rollout --dry-run: the commit the next step would make (null when there is none to make). */
-export function rolloutPreviewDocument(ctx: RolloutDocContext, next: { step: number; of: number; preview: ChangePreview } | undefined, why: string, proposals: ProposalStep[] = []): unknown {
+export function rolloutPreviewDocument(
+  ctx: RolloutDocContext,
+  next: { step: number; of: number; preview: ChangePreview } | undefined,
+  why: string,
+  proposals: ProposalStep[] = [],
+): unknown {
   return {
     ...rolloutHead(ctx, true),
     outcome: null,
@@ -141,7 +182,16 @@ export function rolloutPreviewDocument(ctx: RolloutDocContext, next: { step: num
     reason: why,
     commits: [],
     next: next
-      ? { step: next.step, of: next.of, file: next.preview.rel, changed: next.preview.changed, before: { percent: nul(next.preview.before.desiredPercent) }, after: { percent: nul(next.preview.after.desiredPercent) }, diff: next.preview.diff, message: next.preview.message }
+      ? {
+          step: next.step,
+          of: next.of,
+          file: next.preview.rel,
+          changed: next.preview.changed,
+          before: { percent: nul(next.preview.before.desiredPercent) },
+          after: { percent: nul(next.preview.after.desiredPercent) },
+          diff: next.preview.diff,
+          message: next.preview.message,
+        }
       : null,
     events: [],
     proposals: proposals.map(proposalJson),

@@ -76,7 +76,10 @@ const proposedPercent = (a: CanaryAction) => (a.kind === 'set' ? a.percent : a.k
 /** The model's config.yaml on the upstream branch (after a fetch of it and the proposals, or as last fetched). */
 export async function readUpstream(t: ProposalTarget, fetch: boolean, signal?: AbortSignal) {
   const tg = await openTarget({
-    root: t.root, env: t.env, model: t.model, action: { kind: 'promote' },
+    root: t.root,
+    env: t.env,
+    model: t.model,
+    action: { kind: 'promote' },
     ...(t.deploymentsDir ? { deploymentsDir: t.deploymentsDir } : {}),
     ...(t.processEnv ? { processEnv: t.processEnv } : {}),
     ...(signal ? { signal } : {}),
@@ -86,11 +89,21 @@ export async function readUpstream(t: ProposalTarget, fetch: boolean, signal?: A
   if (fetch) await fetchProposals(tg.git, where, tg.env, tg.model);
   const tip = (await tg.git.probe(['rev-parse', '--verify', '-q', `${where.trackingRef}^{commit}`]))?.trim();
   if (!tip) {
-    throw new CanaryError('git', 'no-upstream', `There is no ${short} to propose the rollout's steps into.`, `Fetch it (\`git fetch ${where.remote}\`), or pass the branch the environment deploys from.`);
+    throw new CanaryError(
+      'git',
+      'no-upstream',
+      `There is no ${short} to propose the rollout's steps into.`,
+      `Fetch it (\`git fetch ${where.remote}\`), or pass the branch the environment deploys from.`,
+    );
   }
   const text = await showFile(tg.git, tip, tg.rel);
   if (text === undefined) {
-    throw new CanaryError('not-found', 'not-on-upstream', `${tg.rel} does not exist on ${short}, so there is nothing to roll out through pull requests.`, `Check that ${tg.env}/${tg.model} is on ${short} (\`git log ${short} -- ${tg.rel}\`).`);
+    throw new CanaryError(
+      'not-found',
+      'not-on-upstream',
+      `${tg.rel} does not exist on ${short}, so there is nothing to roll out through pull requests.`,
+      `Check that ${tg.env}/${tg.model} is on ${short} (\`git log ${short} -- ${tg.rel}\`).`,
+    );
   }
   checkCommittedSize(text, tg.rel, short);
   const cfg = parseModelConfig(text, tg.file, tg.env, tg.model);
@@ -99,7 +112,8 @@ export async function readUpstream(t: ProposalTarget, fetch: boolean, signal?: A
   return { snapshot, text, where, short, target: tg };
 }
 
-type Ending = { kind: 'closed'; p: ProposalStep; was: number | undefined } | { kind: 'moved'; p: ProposalStep; was: number | undefined; now: number | undefined };
+type Ending =
+  { kind: 'closed'; p: ProposalStep; was: number | undefined } | { kind: 'moved'; p: ProposalStep; was: number | undefined; now: number | undefined };
 
 /** One rollout run in pull-request mode: its git ports, the proposals it made, and how it ends. */
 export class ProposalRollout {
@@ -112,7 +126,10 @@ export class ProposalRollout {
   /** Inside publishCanaryChange, or the run ended there (a cancel there stops before anything is proposed). */
   private proposing = false;
 
-  constructor(private readonly o: ProposalRolloutOptions, private readonly emit: (e: RolloutStepEvent) => void) {}
+  constructor(
+    private readonly o: ProposalRolloutOptions,
+    private readonly emit: (e: RolloutStepEvent) => void,
+  ) {}
 
   /** Every proposal of the run so far, in order (copies). */
   proposals(): ProposalStep[] {
@@ -146,7 +163,12 @@ export class ProposalRollout {
     const o = this.o;
     this.proposing = true;
     const res = await publishCanaryChange({
-      root: o.root, env: o.env, model: o.model, action, message, mode: 'pull-request',
+      root: o.root,
+      env: o.env,
+      model: o.model,
+      action,
+      message,
+      mode: 'pull-request',
       ...(o.forgeHosts ? { forgeHosts: o.forgeHosts } : {}),
       ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}),
       ...(o.processEnv ? { processEnv: o.processEnv } : {}),
@@ -158,22 +180,37 @@ export class ProposalRollout {
     if (!res.proposal) return { sha: res.sha, changed: false };
     const pr = res.proposal;
     const p: ProposalStep = {
-      step: this.step, of: o.of, action: action.kind, percent: proposedPercent(action), branch: pr.branch, base: pr.base ?? '',
-      ...(pr.url ? { url: pr.url } : {}), ...(pr.forge ? { forge: pr.forge } : {}), ...(pr.hint ? { hint: pr.hint } : {}),
-      sha: res.sha, state: 'open',
+      step: this.step,
+      of: o.of,
+      action: action.kind,
+      percent: proposedPercent(action),
+      branch: pr.branch,
+      base: pr.base ?? '',
+      ...(pr.url ? { url: pr.url } : {}),
+      ...(pr.forge ? { forge: pr.forge } : {}),
+      ...(pr.hint ? { hint: pr.hint } : {}),
+      sha: res.sha,
+      state: 'open',
     };
     const was = res.before.desiredPercent;
     this.made.push(p);
     this.open = { p, was };
     const kind = action.kind === 'rollback' ? 'a pull request too (nothing is pushed to the protected branch)' : 'a pull request';
     this.emit({
-      kind: 'waiting', step: p.step, proposal: { ...p },
+      kind: 'waiting',
+      step: p.step,
+      proposal: { ...p },
       message: `${this.what(p)} is ${kind}: ${res.pushed ? `pushed ${p.branch}` : `${p.branch}, already open,`} into ${p.base}; waiting for its merge.${p.url ? ` Open the pull request: ${p.url}` : p.hint ? ` ${p.hint}` : ''}`,
     });
     try {
       const m = await waitForProposalMerge({
-        root: o.root, env: o.env, model: o.model, proposal: pr, sha: res.sha,
-        afterMerge: action.kind === 'rollback' ? 'the canary is rolled back (`kserve-canary status` shows it live)' : 'run the rollout again: it goes on from there',
+        root: o.root,
+        env: o.env,
+        model: o.model,
+        proposal: pr,
+        sha: res.sha,
+        afterMerge:
+          action.kind === 'rollback' ? 'the canary is rolled back (`kserve-canary status` shows it live)' : 'run the rollout again: it goes on from there',
         ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}),
         ...(o.processEnv ? { processEnv: o.processEnv } : {}),
         ...(o.forgeHosts ? { forgeHosts: o.forgeHosts } : {}),
@@ -222,15 +259,28 @@ export class ProposalRollout {
     if (x) {
       const at = `${this.what(x.p)} (${x.p.branch}, ${describePercent(x.p.percent)})`;
       if (x.kind === 'closed') {
-        return end('changed-outside', `Stopped: ${x.p.action === 'rollback' ? 'the rollback pull request' : 'the pull request of'} ${at} was closed without being merged; ${x.p.base} keeps ${describePercent(x.was)}${x.p.action === 'rollback' ? ', which the cluster still serves' : ''}. Nothing further was written. Run the rollout again to propose it anew.`);
+        return end(
+          'changed-outside',
+          `Stopped: ${x.p.action === 'rollback' ? 'the rollback pull request' : 'the pull request of'} ${at} was closed without being merged; ${x.p.base} keeps ${describePercent(x.was)}${x.p.action === 'rollback' ? ', which the cluster still serves' : ''}. Nothing further was written. Run the rollout again to propose it anew.`,
+        );
       }
-      return end('changed-outside', `Stopped: ${x.p.base} now asks for ${describePercent(x.now)} instead of ${describePercent(x.was)} while ${at} waited for its merge; someone else changed ${model} in ${env}. Nothing further was written; ${x.p.branch} is left open: close it.`);
+      return end(
+        'changed-outside',
+        `Stopped: ${x.p.base} now asks for ${describePercent(x.now)} instead of ${describePercent(x.was)} while ${at} waited for its merge; someone else changed ${model} in ${env}. Nothing further was written; ${x.p.branch} is left open: close it.`,
+      );
     }
     const open = this.open;
     if (this.o.signal?.aborted && (open || this.proposing)) {
-      if (!open) return end('stopped', `Stopped at step ${this.step}/${this.o.of} before its pull request was pushed: ${isCanaryError(e) ? e.message : 'nothing was proposed.'} Run the rollout again to go on.`);
+      if (!open)
+        return end(
+          'stopped',
+          `Stopped at step ${this.step}/${this.o.of} before its pull request was pushed: ${isCanaryError(e) ? e.message : 'nothing was proposed.'} Run the rollout again to go on.`,
+        );
       const { p, was } = open;
-      return end('stopped', `Stopped at step ${this.step}/${this.o.of} while waiting for the merge of ${p.branch}${p.url ? ` (${p.url})` : ''}: that pull request is still open, and ${p.base} keeps ${describePercent(was)}. ${p.action === 'rollback' ? 'Merge it to roll back' : 'Merge it and run the rollout again to go on, or close it'}; your checkout is as it was.`);
+      return end(
+        'stopped',
+        `Stopped at step ${this.step}/${this.o.of} while waiting for the merge of ${p.branch}${p.url ? ` (${p.url})` : ''}: that pull request is still open, and ${p.base} keeps ${describePercent(was)}. ${p.action === 'rollback' ? 'Merge it to roll back' : 'Merge it and run the rollout again to go on, or close it'}; your checkout is as it was.`,
+      );
     }
     for (let c: unknown = e; c; c = c instanceof Error ? c.cause : undefined) {
       if (isCanaryError(c) && c.code === 'not-merged') throw c;
@@ -246,8 +296,14 @@ export async function previewOnUpstream(t: ProposalTarget, action: CanaryAction,
   const before = parseModelConfig(up.text, up.target.file, t.env, t.model);
   const after = edit.changed ? parseModelConfig(edit.text, up.target.file, t.env, t.model) : before;
   return {
-    policy: 'pull-request', file: up.target.file, rel: up.target.rel, changed: edit.changed,
-    diff: edit.changed ? unifiedDiff(up.text, edit.text, up.target.rel) : '', message, before, after,
+    policy: 'pull-request',
+    file: up.target.file,
+    rel: up.target.rel,
+    changed: edit.changed,
+    diff: edit.changed ? unifiedDiff(up.text, edit.text, up.target.rel) : '',
+    message,
+    before,
+    after,
   };
 }
 
@@ -263,6 +319,15 @@ export async function plannedProposals(t: ProposalTarget, plan: Pick<RolloutPlan
     : plan.steps.slice(from - 1).map((s, i) => [from + i, from + i === n ? { kind: 'promote' } : { kind: 'set', percent: s.percent }]);
   return actions.map(([step, action]) => {
     const branch = freeName(proposalStem(env, model, action), taken);
-    return { step, of: n, action: action.kind, percent: proposedPercent(action), branch, base: up.where.base, ...proposalLink(remoteUrl, branch, up.where.base, t.forgeHosts), state: 'planned' as const };
+    return {
+      step,
+      of: n,
+      action: action.kind,
+      percent: proposedPercent(action),
+      branch,
+      base: up.where.base,
+      ...proposalLink(remoteUrl, branch, up.where.base, t.forgeHosts),
+      state: 'planned' as const,
+    };
   });
 }

@@ -11,8 +11,16 @@ import { CanaryError } from '../core/errors';
 import { resolvePlan, type RolloutPlan } from '../core/plan';
 import { gitRolloutPorts, readGitSnapshot } from '../core/rollout-git';
 import {
-  rolloutState, startRollout, systemClock,
-  type ApprovalAnswer, type ApprovalRequest, type RolloutEvent, type RolloutPorts, type RolloutResult, type RolloutRun, type RolloutState,
+  rolloutState,
+  startRollout,
+  systemClock,
+  type ApprovalAnswer,
+  type ApprovalRequest,
+  type RolloutEvent,
+  type RolloutPorts,
+  type RolloutResult,
+  type RolloutRun,
+  type RolloutState,
 } from '../core/rollout';
 import type { CanaryAction } from '../core/types';
 import type { ClusterStore } from '../cluster/api';
@@ -49,7 +57,13 @@ export interface RolloutTarget {
 
 /** Where the rollout stands, from git alone (after a fetch); nothing changed. */
 export async function rolloutStatus(t: RolloutTarget, plan: RolloutPlan): Promise<{ state: RolloutState; percent: number | undefined }> {
-  const snap = await readGitSnapshot({ root: t.root, env: t.env, model: t.model, ...(t.deploymentsDir ? { deploymentsDir: t.deploymentsDir } : {}), ...(t.processEnv ? { processEnv: t.processEnv } : {}) });
+  const snap = await readGitSnapshot({
+    root: t.root,
+    env: t.env,
+    model: t.model,
+    ...(t.deploymentsDir ? { deploymentsDir: t.deploymentsDir } : {}),
+    ...(t.processEnv ? { processEnv: t.processEnv } : {}),
+  });
   return { state: rolloutState(plan, snap), percent: snap.percent };
 }
 
@@ -88,7 +102,9 @@ export interface RolloutRunOutcome {
 
 function gitOptions(req: RolloutTarget & { policy: PublishPolicy; log?: (line: string) => void }) {
   return {
-    root: req.root, env: req.env, model: req.model,
+    root: req.root,
+    env: req.env,
+    model: req.model,
     push: req.policy === 'push',
     ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
     ...(req.processEnv ? { processEnv: req.processEnv } : {}),
@@ -99,7 +115,13 @@ function gitOptions(req: RolloutTarget & { policy: PublishPolicy; log?: (line: s
 /** The engine's ports for this request: git + cluster + Prometheus, or git alone for a final promote/abort. */
 function portsFor(req: RolloutRequest): RolloutPorts {
   if (req.store) {
-    return rolloutPorts({ ...gitOptions(req), store: req.store, metrics: req.metrics, ...(req.followTimeoutMs ? { followTimeoutMs: req.followTimeoutMs } : {}), ...(req.approve ? { approve: req.approve } : {}) });
+    return rolloutPorts({
+      ...gitOptions(req),
+      store: req.store,
+      metrics: req.metrics,
+      ...(req.followTimeoutMs ? { followTimeoutMs: req.followTimeoutMs } : {}),
+      ...(req.approve ? { approve: req.approve } : {}),
+    });
   }
   return {
     ...gitRolloutPorts(gitOptions(req)),
@@ -119,25 +141,36 @@ export function runRollout(req: RolloutRequest): { run: RolloutRun; outcome: Pro
       // a listener's failure does not stop the rollout
     }
   };
-  const walk = req.policy === 'pull-request'
-    ? new ProposalRollout({
-      root: req.root, env: req.env, model: req.model, of: req.plan.steps.length,
-      ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
-      ...(req.processEnv ? { processEnv: req.processEnv } : {}),
-      ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
-      ...(req.followTimeoutMs ? { timeoutMs: req.followTimeoutMs } : {}),
-      ...(req.mergePollMs !== undefined ? { pollMs: req.mergePollMs } : {}),
-      ...(req.onMergePoll ? { onPoll: req.onMergePoll } : {}),
-      ...(req.log ? { log: req.log } : {}),
-    }, emit)
-    : undefined;
-  const traffic = req.traffic && req.store && !req.action ? startBackgroundTraffic(req.store, req.env, req.model, req.traffic.rps, req.traffic.payload) : undefined;
+  const walk =
+    req.policy === 'pull-request'
+      ? new ProposalRollout(
+          {
+            root: req.root,
+            env: req.env,
+            model: req.model,
+            of: req.plan.steps.length,
+            ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
+            ...(req.processEnv ? { processEnv: req.processEnv } : {}),
+            ...(req.forgeHosts ? { forgeHosts: req.forgeHosts } : {}),
+            ...(req.signal ? { signal: req.signal } : {}),
+            ...(req.followTimeoutMs ? { timeoutMs: req.followTimeoutMs } : {}),
+            ...(req.mergePollMs !== undefined ? { pollMs: req.mergePollMs } : {}),
+            ...(req.onMergePoll ? { onPoll: req.onMergePoll } : {}),
+            ...(req.log ? { log: req.log } : {}),
+          },
+          emit,
+        )
+      : undefined;
+  const traffic =
+    req.traffic && req.store && !req.action ? startBackgroundTraffic(req.store, req.env, req.model, req.traffic.rps, req.traffic.payload) : undefined;
   if (traffic) req.traffic?.onStart?.(traffic.description);
   let run: RolloutRun;
   try {
     run = startRollout({
-      env: req.env, model: req.model, plan: req.plan, ports: walk ? { ...portsFor(req), ...walk.ports() } : portsFor(req),
+      env: req.env,
+      model: req.model,
+      plan: req.plan,
+      ports: walk ? { ...portsFor(req), ...walk.ports() } : portsFor(req),
       ...(req.ignoreGates ? { ignoreGates: true } : {}),
       ...(req.restart ? { restart: true } : {}),
       ...(req.action ? { action: req.action } : {}),
@@ -200,7 +233,11 @@ export async function previewRollout(req: Omit<RolloutRequest, 'store' | 'metric
     ...systemClock,
   };
   const run = startRollout({
-    env: req.env, model: req.model, plan: req.plan, ports, ignoreGates: true,
+    env: req.env,
+    model: req.model,
+    plan: req.plan,
+    ports,
+    ignoreGates: true,
     ...(req.restart ? { restart: true } : {}),
     ...(req.action ? { action: req.action } : {}),
     onEvent: (e) => {
@@ -214,12 +251,24 @@ export async function previewRollout(req: Omit<RolloutRequest, 'store' | 'metric
   } catch (e) {
     if (!captured) throw e;
   }
-  const said = events.filter((e) => e.kind === 'plan' || e.kind === 'resume' || e.kind === 'publish' || e.kind === 'promote' || e.kind === 'rollback').map((e) => e.message);
+  const said = events
+    .filter((e) => e.kind === 'plan' || e.kind === 'resume' || e.kind === 'publish' || e.kind === 'promote' || e.kind === 'rollback')
+    .map((e) => e.message);
   if (!captured) return { why: result?.reason ?? said.join(' '), proposals: [] };
   const firstLine = captured.message.split('\n')[0]!;
   const preview = pr
     ? await previewOnUpstream(req, captured.action, captured.message)
-    : await previewChange({ root: req.root, env: req.env, model: req.model, action: captured.action, policy: req.policy, ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}) }, captured.message);
+    : await previewChange(
+        {
+          root: req.root,
+          env: req.env,
+          model: req.model,
+          action: captured.action,
+          policy: req.policy,
+          ...(req.deploymentsDir ? { deploymentsDir: req.deploymentsDir } : {}),
+        },
+        captured.message,
+      );
   const walking = !req.action && captured.action.kind !== 'rollback';
   const proposals = pr ? await plannedProposals(req, req.plan, captured.step, walking ? undefined : captured.action) : [];
   return { next: { step: captured.step, of: req.plan.steps.length, action: captured.action, preview }, why: said.join(' ') || firstLine, proposals };

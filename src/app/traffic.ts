@@ -46,10 +46,20 @@ export function loopbackTrafficPlan(url: string, name: string): TrafficPlan {
 export function serviceTrafficPlan(store: ClusterStore, env: string, model: string, name = model, given?: string): TrafficPlan {
   const s = store.find(env, model) ?? store.find(env, name);
   if (!s || s.missing) {
-    throw new CanaryError('not-found', 'no-such-service', `No InferenceService ${name} in environment ${env} on the cluster.`, 'Check --env and the model name, or give --url of a port-forward.');
+    throw new CanaryError(
+      'not-found',
+      'no-such-service',
+      `No InferenceService ${name} in environment ${env} on the cluster.`,
+      'Check --env and the model name, or give --url of a port-forward.',
+    );
   }
   if (!s.url) {
-    throw new CanaryError('cluster', 'no-service-url', `InferenceService ${s.name} in ${s.namespace} has no status.url yet (not ready?).`, 'Wait until it is Ready, or give --url of a port-forward.');
+    throw new CanaryError(
+      'cluster',
+      'no-service-url',
+      `InferenceService ${s.name} in ${s.namespace} has no status.url yet (not ready?).`,
+      'Wait until it is Ready, or give --url of a port-forward.',
+    );
   }
   return plan(given ?? s.url, s.name, s.url, trafficClusterOf(store));
 }
@@ -81,7 +91,12 @@ export function startBackgroundTraffic(store: ClusterStore, env: string, model: 
     p = serviceTrafficPlan(store, env, model);
   } catch (e) {
     if (e instanceof CanaryError && (e.code === 'no-such-service' || e.code === 'no-service-url')) {
-      throw new CanaryError('cluster', 'no-service-url', `--traffic: InferenceService ${model} in ${env} has no URL to send to (missing or not ready).`, 'Leave --traffic out and send traffic another way, or wait until it is Ready.');
+      throw new CanaryError(
+        'cluster',
+        'no-service-url',
+        `--traffic: InferenceService ${model} in ${env} has no URL to send to (missing or not ready).`,
+        'Leave --traffic out and send traffic another way, or wait until it is Ready.',
+      );
     }
     throw e;
   }

@@ -46,7 +46,10 @@ export function parse(command: string, argv: string[], options: OptionSpec, maxP
   }
   const values = result.values as Record<string, string | boolean | undefined>;
   if (!values.help && result.positionals.length > maxPositionals) {
-    throw usageError(`${command}: unexpected argument ${JSON.stringify(result.positionals[maxPositionals])}.`, `Run \`kserve-canary ${command} --help\` for the usage.`);
+    throw usageError(
+      `${command}: unexpected argument ${JSON.stringify(result.positionals[maxPositionals])}.`,
+      `Run \`kserve-canary ${command} --help\` for the usage.`,
+    );
   }
   return { values, positionals: result.positionals };
 }
@@ -73,9 +76,12 @@ export function resolveGitopsRoot(values: Parsed['values'], io: CliIO, deploymen
   if (typeof given === 'string' && given !== '') return path.resolve(io.cwd, given);
   const found = findGitopsRoot(io.cwd, deploymentsDir);
   if (!found) {
-    throw new CanaryError('not-found', 'no-gitops-root',
+    throw new CanaryError(
+      'not-found',
+      'no-gitops-root',
       `No ${deploymentsDir}/ folder in ${io.cwd} or any parent folder.`,
-      'Run the command inside your gitops checkout, or pass --gitops <dir>.');
+      'Run the command inside your gitops checkout, or pass --gitops <dir>.',
+    );
   }
   return found;
 }

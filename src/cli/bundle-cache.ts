@@ -55,9 +55,14 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env, platform: 
   if (env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const home = env.HOME || env.USERPROFILE;
   const absolute = (p: string | undefined) => (p && path.isAbsolute(p) ? p : undefined);
-  const base = platform === 'win32' ? absolute(env.LOCALAPPDATA)
-    : platform === 'darwin' ? (home ? path.join(home, 'Library', 'Caches') : undefined)
-      : absolute(env.XDG_CACHE_HOME) ?? (home ? path.join(home, '.cache') : undefined);
+  const base =
+    platform === 'win32'
+      ? absolute(env.LOCALAPPDATA)
+      : platform === 'darwin'
+        ? home
+          ? path.join(home, 'Library', 'Caches')
+          : undefined
+        : (absolute(env.XDG_CACHE_HOME) ?? (home ? path.join(home, '.cache') : undefined));
   return base ? path.join(base, 'kserve-canary', 'v8') : undefined;
 }
 

@@ -23,7 +23,9 @@ export function summarize(r: Published, env: string, model: string): string {
     ? r.pushed
       ? `committed ${sha} on the new branch ${r.proposal.branch} and pushed it to ${r.remote ?? 'the remote'} for a pull request (${mine})`
       : `already proposed as ${sha} on ${r.proposal.branch} (${r.remote ?? 'the remote'}), nothing new pushed (${mine})`
-    : r.pushed ? `committed ${sha} and pushed to ${r.remote}/${r.branch}` : `committed ${sha} on ${r.branch} (not pushed)`;
+    : r.pushed
+      ? `committed ${sha} and pushed to ${r.remote}/${r.branch}`
+      : `committed ${sha} on ${r.branch} (not pushed)`;
   return `${where}: canary ${transition}, ${sink}`;
 }
 
@@ -51,7 +53,12 @@ export function printPreview(io: CliIO, p: ChangePreview, env: string, model: st
   }
   io.stdout(`${env}/${model}: dry run, nothing changed: canary ${percent(p.before.desiredPercent)} -> ${percent(p.after.desiredPercent)} would ${how}\n`);
   io.stdout(p.diff);
-  io.stdout(`\nCommit message:\n${p.message.split('\n').map((l) => `  ${l}`.trimEnd()).join('\n')}\n`);
+  io.stdout(
+    `\nCommit message:\n${p.message
+      .split('\n')
+      .map((l) => `  ${l}`.trimEnd())
+      .join('\n')}\n`,
+  );
 }
 
 /** An argument as the shell reads it back. */

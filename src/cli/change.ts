@@ -65,7 +65,9 @@ ${SCOPE_USAGE}
   -h, --help             show this help`;
 
 export function changeUsage(synopsis: string, description: string, example: string): string {
-  const extra = CHANGE_EXTENSIONS.map((x) => x.usage).filter(Boolean).join('\n');
+  const extra = CHANGE_EXTENSIONS.map((x) => x.usage)
+    .filter(Boolean)
+    .join('\n');
   return `Usage: kserve-canary ${synopsis}\n\n${description}\n\n${COMMON_USAGE}${extra ? `\n${extra}` : ''}\n\nExample:\n  ${example}\n`;
 }
 
@@ -96,7 +98,10 @@ export function makeChangeCommand(spec: {
       }
       const wanted = ['model', ...spec.extra];
       if (p.positionals.length < wanted.length) {
-        const missing = wanted.slice(p.positionals.length).map((w) => `<${w}>`).join(' ');
+        const missing = wanted
+          .slice(p.positionals.length)
+          .map((w) => `<${w}>`)
+          .join(' ');
         throw usageError(`${spec.name}: missing ${missing}.`, `For example: ${spec.example}`);
       }
       // Every option is checked here, before the first git command (fetch, commit, push).
@@ -109,7 +114,8 @@ export function makeChangeCommand(spec: {
       const format = outputOption(spec.name, p.values);
       if (format === 'wide') throw usageError(`${spec.name}: -o wide does not apply: there is no table.`, 'Use -o json or -o yaml.');
       const dryRun = p.values['dry-run'] === true;
-      if (dryRun && p.values.wait === true) throw usageError(`${spec.name}: --dry-run and --wait exclude each other: a dry run publishes nothing to follow.`, 'Leave one of them out.');
+      if (dryRun && p.values.wait === true)
+        throw usageError(`${spec.name}: --dry-run and --wait exclude each other: a dry run publishes nothing to follow.`, 'Leave one of them out.');
       for (const ext of CHANGE_EXTENSIONS) ext.check(spec.name, p.values, io);
       const forgeHosts = parseForgeHosts(io.env[FORGE_HOSTS_ENV]);
       const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
@@ -123,12 +129,25 @@ export function makeChangeCommand(spec: {
       // A mistyped model or environment is refused before the fetch writes into .git.
       const file = modelConfigPath(root, env, model, scope.deploymentsDir);
       if (!existsSync(file)) {
-        throw new CanaryError('not-found', 'no-config', `No config.yaml for model "${model}" in environment "${env}" (${file}).`,
-          'Check the names (`kserve-canary config` lists them); a model added on the remote needs a `git pull` first.');
+        throw new CanaryError(
+          'not-found',
+          'no-config',
+          `No config.yaml for model "${model}" in environment "${env}" (${file}).`,
+          'Check the names (`kserve-canary config` lists them); a model added on the remote needs a `git pull` first.',
+        );
       }
       const doc = format === 'json' || format === 'yaml' ? format : undefined;
       const docCtx = { command: spec.name, env, model, action };
-      const req = { root, env, model, action, policy, deploymentsDir: scope.deploymentsDir, ...(message !== undefined ? { message } : {}), ...(forgeHosts ? { forgeHosts } : {}) };
+      const req = {
+        root,
+        env,
+        model,
+        action,
+        policy,
+        deploymentsDir: scope.deploymentsDir,
+        ...(message !== undefined ? { message } : {}),
+        ...(forgeHosts ? { forgeHosts } : {}),
+      };
       if (dryRun) {
         const preview = await previewChange(req);
         if (doc) io.stdout(formatDocument(doc, previewDocument(docCtx, preview)));
@@ -154,4 +173,3 @@ export function makeChangeCommand(spec: {
     },
   };
 }
-

@@ -28,7 +28,8 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 function given(values: Parsed['values'], name: string, command: string): string | undefined {
   const v = values[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.trim() === '') throw usageError(`${command}: --${name} needs a value.`, `Run \`kserve-canary ${command} --help\` for the options.`);
+  if (typeof v !== 'string' || v.trim() === '')
+    throw usageError(`${command}: --${name} needs a value.`, `Run \`kserve-canary ${command} --help\` for the options.`);
   return v;
 }
 
@@ -48,12 +49,17 @@ function contextsOf(command: string, file: string, source: string): string[] {
   try {
     doc = parseYaml(text);
   } catch (e) {
-    throw usageError(`${blame}: not a kubeconfig (${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 120)}).`, 'Fix the file or give another one.');
+    throw usageError(
+      `${blame}: not a kubeconfig (${(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 120)}).`,
+      'Fix the file or give another one.',
+    );
   }
   if (doc === null || doc === undefined) return [];
   if (typeof doc !== 'object' || Array.isArray(doc)) throw usageError(`${blame}: not a kubeconfig (not a YAML mapping).`, 'Fix the file or give another one.');
   const contexts = (doc as { contexts?: unknown }).contexts;
-  return Array.isArray(contexts) ? contexts.flatMap((c) => (c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string' ? [(c as { name: string }).name] : [])) : [];
+  return Array.isArray(contexts)
+    ? contexts.flatMap((c) => (c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string' ? [(c as { name: string }).name] : []))
+    : [];
 }
 
 /**
@@ -70,23 +76,31 @@ export function checkClusterOptions(command: string, values: Parsed['values'], i
   if (explicit !== undefined) {
     files = split(explicit).map((f) => ({ file: path.resolve(io.cwd, f), source: '--kubeconfig' }));
   } else {
-    files = split(io.env.KUBECONFIG ?? '').filter((f) => existsSync(f)).map((file) => ({ file, source: '$KUBECONFIG' }));
+    files = split(io.env.KUBECONFIG ?? '')
+      .filter((f) => existsSync(f))
+      .map((file) => ({ file, source: '$KUBECONFIG' }));
     const home = io.env.HOME ?? io.env.USERPROFILE;
     const homeConfig = home ? path.join(home, '.kube', 'config') : undefined;
     if (files.length === 0 && homeConfig && existsSync(homeConfig)) files = [{ file: homeConfig, source: 'kubeconfig' }];
   }
   const inCluster = files.length === 0 && !!io.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN);
   if (files.length === 0 && !inCluster && (needCluster || context !== undefined)) {
-    throw usageError(`${command}: ${context !== undefined ? `--context ${context}` : '--wait'}: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not running in a pod.`,
-      'Log in first (oc login), or pass --kubeconfig <file>.');
+    throw usageError(
+      `${command}: ${context !== undefined ? `--context ${context}` : '--wait'}: no kubeconfig found (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not running in a pod.`,
+      'Log in first (oc login), or pass --kubeconfig <file>.',
+    );
   }
   // The files are read when the command names them or needs them (a broken $KUBECONFIG does
   // not stop `set` without --wait).
   if (explicit === undefined && context === undefined && !needCluster) return;
   const contexts = files.flatMap((f) => contextsOf(command, f.file, f.source));
   if (context !== undefined && !inCluster && !contexts.includes(context)) {
-    throw usageError(`${command}: --context ${JSON.stringify(context).slice(0, 60)} is not a context of ${files.map((f) => f.file).join(', ')}.`,
-      contexts.length ? `Contexts there: ${contexts.slice(0, 10).join(', ')}${contexts.length > 10 ? ', …' : ''}.` : 'That kubeconfig has no contexts; log in first (oc login).');
+    throw usageError(
+      `${command}: --context ${JSON.stringify(context).slice(0, 60)} is not a context of ${files.map((f) => f.file).join(', ')}.`,
+      contexts.length
+        ? `Contexts there: ${contexts.slice(0, 10).join(', ')}${contexts.length > 10 ? ', …' : ''}.`
+        : 'That kubeconfig has no contexts; log in first (oc login).',
+    );
   }
 }
 
@@ -103,9 +117,13 @@ export function checkPrometheusOptions(command: string, values: Parsed['values']
       u = undefined;
     }
     if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      throw usageError(`${command}: ${source} ${JSON.stringify(url).slice(0, 80)}: the URL must be http or https.`, 'For example --prometheus https://thanos-querier.example.com');
+      throw usageError(
+        `${command}: ${source} ${JSON.stringify(url).slice(0, 80)}: the URL must be http or https.`,
+        'For example --prometheus https://thanos-querier.example.com',
+      );
     }
-    if (u.username || u.password) throw usageError(`${command}: ${source} must not carry credentials in the URL.`, `Put the token in $${PROMETHEUS_ENV.token} instead.`);
+    if (u.username || u.password)
+      throw usageError(`${command}: ${source} must not carry credentials in the URL.`, `Put the token in $${PROMETHEUS_ENV.token} instead.`);
   }
   const ca = io.env[PROMETHEUS_ENV.ca];
   if (url !== undefined && ca) {

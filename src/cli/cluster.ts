@@ -32,7 +32,13 @@ export function cliLogger(io: CliIO, verbose = false): ClusterLogger {
 }
 
 /** --kubeconfig (resolved against the current folder), --context and the scope options, as connection options. */
-export function connectionOptions(values: Parsed['values'], io: CliIO, gitopsRoot: string | undefined, log: ClusterLogger, watchGitops = false): ConnectionOptions {
+export function connectionOptions(
+  values: Parsed['values'],
+  io: CliIO,
+  gitopsRoot: string | undefined,
+  log: ClusterLogger,
+  watchGitops = false,
+): ConnectionOptions {
   const scope = readScope('kserve-canary', values, io);
   const kubeconfig = str(values, 'kubeconfig');
   const context = str(values, 'context');
@@ -41,7 +47,15 @@ export function connectionOptions(values: Parsed['values'], io: CliIO, gitopsRoo
     ...(scope.user !== undefined ? { user: scope.user } : {}),
     ...(scope.toolingsNamespace !== undefined ? { toolingsNamespace: scope.toolingsNamespace } : {}),
     ...(scope.environments !== undefined ? { environments: scope.environments } : {}),
-    ...(kubeconfig ? { kubeconfigPath: kubeconfig.split(path.delimiter).filter(Boolean).map((f) => path.resolve(io.cwd, f)).join(path.delimiter) } : {}),
+    ...(kubeconfig
+      ? {
+          kubeconfigPath: kubeconfig
+            .split(path.delimiter)
+            .filter(Boolean)
+            .map((f) => path.resolve(io.cwd, f))
+            .join(path.delimiter),
+        }
+      : {}),
     ...(context ? { context } : {}),
     ...(gitopsRoot ? { gitopsRoot } : {}),
     deploymentsDir: scope.deploymentsDir,

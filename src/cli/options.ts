@@ -27,19 +27,36 @@ function str(values: Values, name: string): string | undefined {
  * A time option in the one duration syntax, in ms; `fallback` when absent. `min` (default 1 ms:
  * zero refused) and `max` bound it.
  */
-export function durationOption(command: string, values: Values, name: string, fallback: number | undefined, bounds: { min?: number; max?: number } = {}): number | undefined {
+export function durationOption(
+  command: string,
+  values: Values,
+  name: string,
+  fallback: number | undefined,
+  bounds: { min?: number; max?: number } = {},
+): number | undefined {
   const v = str(values, name);
   if (v === undefined) return fallback;
   const ms = parseDuration(v);
   if (ms === undefined) throw usageError(`${command}: --${name} ${JSON.stringify(v).slice(0, 40)} is not a duration.`, `Durations: ${DURATION_SYNTAX}.`);
   const min = bounds.min ?? 1;
-  if (ms < min) throw usageError(`${command}: --${name} ${v} is too short: ${min <= 1 ? 'it must be more than 0' : `at least ${describeDuration(min)}`}.`, `For example --${name} 30s.`);
-  if (bounds.max !== undefined && ms > bounds.max) throw usageError(`${command}: --${name} ${v} is too long: at most ${describeDuration(bounds.max)}.`, `For example --${name} 30s.`);
+  if (ms < min)
+    throw usageError(
+      `${command}: --${name} ${v} is too short: ${min <= 1 ? 'it must be more than 0' : `at least ${describeDuration(min)}`}.`,
+      `For example --${name} 30s.`,
+    );
+  if (bounds.max !== undefined && ms > bounds.max)
+    throw usageError(`${command}: --${name} ${v} is too long: at most ${describeDuration(bounds.max)}.`, `For example --${name} 30s.`);
   return ms;
 }
 
 /** A number option (`10`, `2.5`); `whole` refuses fractions; `min`/`max` bound it. */
-export function numberOption(command: string, values: Values, name: string, fallback: number | undefined, o: { whole?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function numberOption(
+  command: string,
+  values: Values,
+  name: string,
+  fallback: number | undefined,
+  o: { whole?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const v = str(values, name);
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -48,7 +65,10 @@ export function numberOption(command: string, values: Values, name: string, fall
     throw usageError(`${command}: --${name} ${JSON.stringify(v).slice(0, 40)} is not a ${o.whole ? 'whole ' : ''}number.`, `For example --${name} 10.`);
   }
   if ((o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
-    throw usageError(`${command}: --${name} ${v} is outside ${o.min ?? 0}..${o.max ?? '∞'}.`, `For example --${name} ${o.min !== undefined && o.min > 10 ? o.min : 10}.`);
+    throw usageError(
+      `${command}: --${name} ${v} is outside ${o.min ?? 0}..${o.max ?? '∞'}.`,
+      `For example --${name} ${o.min !== undefined && o.min > 10 ? o.min : 10}.`,
+    );
   }
   return n;
 }
@@ -76,7 +96,8 @@ export const OUTPUT_USAGE = `  -o, --output <f>       json | yaml | wide (more c
 export function outputOption(command: string, values: Values): OutputFormat {
   const o = str(values, 'output');
   if (o === undefined) return values.json === true ? 'json' : 'text';
-  if (o !== 'json' && o !== 'yaml' && o !== 'wide') throw usageError(`${command}: --output ${JSON.stringify(o).slice(0, 40)} is not a format.`, 'Use -o json, -o yaml or -o wide.');
+  if (o !== 'json' && o !== 'yaml' && o !== 'wide')
+    throw usageError(`${command}: --output ${JSON.stringify(o).slice(0, 40)} is not a format.`, 'Use -o json, -o yaml or -o wide.');
   if (values.json === true && o !== 'json') throw usageError(`${command}: --json and -o ${o} exclude each other.`, 'Give one of them.');
   return o;
 }
@@ -150,15 +171,27 @@ export function readScope(command: string, values: Values, io: CliIO): Scope {
   const scope: Scope = { deploymentsDir: DEFAULT_DEPLOYMENTS_DIR };
   if (pattern) {
     const problem = namespacePatternProblem(pattern.value);
-    if (problem) throw usageError(`${command}: ${pattern.source} ${JSON.stringify(pattern.value).slice(0, 60)}: ${problem}.`, 'For example {user}-{env} (user1-test) or team-{env}.');
+    if (problem)
+      throw usageError(
+        `${command}: ${pattern.source} ${JSON.stringify(pattern.value).slice(0, 60)}: ${problem}.`,
+        'For example {user}-{env} (user1-test) or team-{env}.',
+      );
     scope.namespacePattern = pattern.value;
   }
   if (user) {
-    if (!isDnsLabel(user.value)) throw usageError(`${command}: ${user.source} ${JSON.stringify(user.value).slice(0, 60)} is not a valid user: it becomes part of namespaces (lower-case letters, digits, '-').`, 'For example --user user1.');
+    if (!isDnsLabel(user.value))
+      throw usageError(
+        `${command}: ${user.source} ${JSON.stringify(user.value).slice(0, 60)} is not a valid user: it becomes part of namespaces (lower-case letters, digits, '-').`,
+        'For example --user user1.',
+      );
     scope.user = user.value;
   }
   if (toolings) {
-    if (!isDnsLabel(toolings.value)) throw usageError(`${command}: ${toolings.source} ${JSON.stringify(toolings.value).slice(0, 60)} is not a namespace name (lower-case letters, digits, '-', at most 63).`, 'For example --toolings-namespace user1-toolings.');
+    if (!isDnsLabel(toolings.value))
+      throw usageError(
+        `${command}: ${toolings.source} ${JSON.stringify(toolings.value).slice(0, 60)} is not a namespace name (lower-case letters, digits, '-', at most 63).`,
+        'For example --toolings-namespace user1-toolings.',
+      );
     scope.toolingsNamespace = toolings.value;
   }
   if (dd) {
@@ -172,7 +205,11 @@ export function readScope(command: string, values: Values, io: CliIO): Scope {
   if (envs) {
     const list = envs.value.split(',').map((e) => e.trim());
     const bad = list.find((e) => !isDnsLabel(e));
-    if (bad !== undefined) throw usageError(`${command}: ${envs.source} ${JSON.stringify(envs.value).slice(0, 60)}: ${bad === '' ? 'an empty name' : `${JSON.stringify(bad).slice(0, 40)} is not an environment name`}.`, 'A comma-separated list of environment folder names, e.g. test,prod.');
+    if (bad !== undefined)
+      throw usageError(
+        `${command}: ${envs.source} ${JSON.stringify(envs.value).slice(0, 60)}: ${bad === '' ? 'an empty name' : `${JSON.stringify(bad).slice(0, 40)} is not an environment name`}.`,
+        'A comma-separated list of environment folder names, e.g. test,prod.',
+      );
     scope.environments = [...new Set(list)];
   }
   return scope;
@@ -188,10 +225,15 @@ export async function environmentOption(command: string, values: Values, scope: 
   const env = envText !== undefined ? validateName('environment', envText) : undefined;
   const ns = str(values, 'namespace');
   if (ns === undefined) return env;
-  if (!isDnsLabel(ns)) throw usageError(`${command}: --namespace ${JSON.stringify(ns).slice(0, 60)} is not a namespace name.`, 'For example -n user1-test, or --env test.');
+  if (!isDnsLabel(ns))
+    throw usageError(`${command}: --namespace ${JSON.stringify(ns).slice(0, 60)} is not a namespace name.`, 'For example -n user1-test, or --env test.');
   let envs = scope.environments;
   if (!envs) {
-    if (!root) throw usageError(`${command}: --namespace ${ns} needs the gitops checkout (or --environments) to know the environments.`, 'Run it inside the checkout, pass --gitops <dir> or --environments, or give --env.');
+    if (!root)
+      throw usageError(
+        `${command}: --namespace ${ns} needs the gitops checkout (or --environments) to know the environments.`,
+        'Run it inside the checkout, pass --gitops <dir> or --environments, or give --env.',
+      );
     try {
       envs = (await discoverLayout(root, { deploymentsDir: scope.deploymentsDir })).environments.map((e) => e.name);
     } catch (e) {
@@ -201,11 +243,16 @@ export async function environmentOption(command: string, values: Values, scope: 
   }
   let mapped: string;
   try {
-    mapped = environmentForNamespace(ns, { pattern: scope.namespacePattern ?? DEFAULT_NAMESPACE_PATTERN, envs, ...(scope.user !== undefined ? { user: scope.user } : {}) });
+    mapped = environmentForNamespace(ns, {
+      pattern: scope.namespacePattern ?? DEFAULT_NAMESPACE_PATTERN,
+      envs,
+      ...(scope.user !== undefined ? { user: scope.user } : {}),
+    });
   } catch (e) {
     if (!isCanaryError(e)) throw e;
     throw usageError(`${command}: --namespace: ${e.message}`, e.hint ?? 'Give --env.');
   }
-  if (env !== undefined && env !== mapped) throw usageError(`${command}: --env ${env} and --namespace ${ns} (environment ${mapped}) disagree.`, 'Give one of them.');
+  if (env !== undefined && env !== mapped)
+    throw usageError(`${command}: --env ${env} and --namespace ${ns} (environment ${mapped}) disagree.`, 'Give one of them.');
   return mapped;
 }

@@ -54,7 +54,9 @@ export function statusRow(s: ServiceState, now = Date.now()): string[] {
 /** -o wide: NAMESPACE after ENV; MODE, HEALTH (Argo CD) and LATESTCREATEDREVISION at the end. */
 function widen(row: string[], s: ServiceState | undefined): string[] {
   const [env, ...rest] = row;
-  const extra = s ? [s.missing ? '' : s.deploymentMode, s.application?.healthStatus ?? '', cell(s.latestCreatedRevision)] : ['MODE', 'HEALTH', 'LATESTCREATEDREVISION'];
+  const extra = s
+    ? [s.missing ? '' : s.deploymentMode, s.application?.healthStatus ?? '', cell(s.latestCreatedRevision)]
+    : ['MODE', 'HEALTH', 'LATESTCREATEDREVISION'];
   return [env!, s ? s.namespace : 'NAMESPACE', ...rest, ...extra];
 }
 
@@ -62,7 +64,12 @@ export function renderTable(services: ServiceState[], conn: ConnectionState, now
   const withObserved = <T>(row: T[], cell: (i: number) => T): T[] => (observed ? [...row.slice(0, OBSERVED_AT), cell(0), ...row.slice(OBSERVED_AT)] : row);
   const header = withObserved(HEADER, () => 'OBSERVED');
   const rows = services.map((s) => withObserved(statusRow(s, now), () => observedCell(s, observed?.(s))));
-  let out = wide ? formatTable(widen(header, undefined), rows.map((r, i) => widen(r, services[i]))) : formatTable(header, rows);
+  let out = wide
+    ? formatTable(
+        widen(header, undefined),
+        rows.map((r, i) => widen(r, services[i])),
+      )
+    : formatTable(header, rows);
   const notes = services.filter((s) => s.verdict !== 'live').map((s) => `  ${s.env}/${s.name}: ${s.verdictReason}`);
   // why metrics are missing, once per distinct reason
   const failures = new Set(services.map((s) => observed?.(s)).flatMap((o) => (o?.kind === 'absent' && o.reason === 'query-failed' ? [o.message] : [])));
@@ -103,7 +110,9 @@ export function statusJson(services: ServiceState[], conn: ConnectionState, obse
       context: nul(conn.context),
       server: nul(conn.server),
       since: conn.since,
-      problem: conn.problem ? { kind: conn.problem.kind, message: conn.problem.message, hint: conn.problem.hint, namespace: nul(conn.problem.namespace) } : null,
+      problem: conn.problem
+        ? { kind: conn.problem.kind, message: conn.problem.message, hint: conn.problem.hint, namespace: nul(conn.problem.namespace) }
+        : null,
     },
     services: services.map((s) => ({
       env: s.env,
@@ -118,7 +127,13 @@ export function statusJson(services: ServiceState[], conn: ConnectionState, obse
       prevRevision: nul(s.prevRevision),
       latestRevision: nul(s.latestRevision),
       creationTimestamp: nul(s.creationTimestamp),
-      traffic: s.traffic.map((t) => ({ revisionName: nul(t.revisionName), percent: nul(t.percent), tag: nul(t.tag), latestRevision: t.latestRevision, url: nul(t.url) })),
+      traffic: s.traffic.map((t) => ({
+        revisionName: nul(t.revisionName),
+        percent: nul(t.percent),
+        tag: nul(t.tag),
+        latestRevision: t.latestRevision,
+        url: nul(t.url),
+      })),
       latestCreatedRevision: nul(s.latestCreatedRevision),
       latestReadyRevision: nul(s.latestReadyRevision),
       newRevisionNotReady: s.newRevisionNotReady,
@@ -143,4 +158,3 @@ export function statusJson(services: ServiceState[], conn: ConnectionState, obse
     })),
   };
 }
-

@@ -30,7 +30,8 @@ ${CLUSTER_USAGE}`,
     const wait = values.wait === true;
     timeoutMs(command, values);
     if (!wait && values.timeout !== undefined) throw usageError(`${command}: --timeout only applies with --wait.`, 'Add --wait, or leave --timeout out.');
-    if (wait && values['no-push'] === true) throw usageError(`${command}: --wait and --no-push exclude each other: the cluster cannot see a commit that is not pushed.`, 'Leave one of them out.');
+    if (wait && values['no-push'] === true)
+      throw usageError(`${command}: --wait and --no-push exclude each other: the cluster cannot see a commit that is not pushed.`, 'Leave one of them out.');
     checkClusterOptions(command, values, io, wait);
   },
   follow(ctx) {
@@ -45,7 +46,12 @@ ${CLUSTER_USAGE}`,
         return cluster.followOn(ctx);
       },
       ...(ctx.document ? {} : { onStep: (s) => ctx.io.stdout(`  ${s.waiting ? '…' : '✓'} ${s.message}\n`) }),
-      ...(ctx.document ? {} : { onMerged: (m) => ctx.io.stdout(`  ✓ Merged into ${m.base} at ${m.upstreamSha.slice(0, 7)}${m.how === 'same-value' ? ' (squashed or rebased)' : ''}\n`) }),
+      ...(ctx.document
+        ? {}
+        : {
+            onMerged: (m) =>
+              ctx.io.stdout(`  ✓ Merged into ${m.base} at ${m.upstreamSha.slice(0, 7)}${m.how === 'same-value' ? ' (squashed or rebased)' : ''}\n`),
+          }),
       ...(ctx.document ? {} : { onLive: (final) => ctx.io.stdout(`${cluster!.liveLine(ctx, final)}\n`) }),
     };
   },

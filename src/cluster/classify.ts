@@ -68,7 +68,8 @@ export function classifyError(e: unknown, server: string | undefined): ClusterPr
   const status = e instanceof RequestError ? e.status : undefined;
   const ns = e instanceof RequestError ? e.namespace : undefined;
   const code = errorCode(e);
-  const mk = (kind: ClusterErrorKind, message: string, hint: string): ClusterProblem => (ns && kind === 'forbidden' ? { kind, message, hint, namespace: ns } : { kind, message, hint });
+  const mk = (kind: ClusterErrorKind, message: string, hint: string): ClusterProblem =>
+    ns && kind === 'forbidden' ? { kind, message, hint, namespace: ns } : { kind, message, hint };
   // Before the Node-code checks: a credential failure carries ECREDENTIALS (and its cause an ENOENT).
   if (e instanceof CredentialError) return mk('unauthorized', e.message, e.hint);
   if (status === 401) {
@@ -85,7 +86,13 @@ export function classifyError(e: unknown, server: string | undefined): ClusterPr
       ns ? `Ask for view access to ${ns}, or check the namespace pattern and user settings.` : 'Ask for view access, or check the settings.',
     );
   }
-  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'ABORT_ERR' || code === 'TimeoutError' || (e instanceof Error && e.name === 'TimeoutError')) {
+  if (
+    code === 'ETIMEDOUT' ||
+    code === 'ESOCKETTIMEDOUT' ||
+    code === 'ABORT_ERR' ||
+    code === 'TimeoutError' ||
+    (e instanceof Error && e.name === 'TimeoutError')
+  ) {
     return mk('timeout', `The cluster${where} did not answer in time.`, 'Check the VPN or network; the extension keeps retrying.');
   }
   if (code === 'EBADJSON' || code === 'ETOOBIG') {
@@ -113,8 +120,14 @@ export function classifyError(e: unknown, server: string | undefined): ClusterPr
   }
   // Our own RequestErrors say what went wrong; any other text came from a library and may quote
   // what it parsed: only its class is shown (a parser's message can echo a credential).
-  if (e instanceof RequestError) return mk('other', `Talking to the cluster${where} failed: ${redact(e.message).slice(0, 200)}`, 'The extension keeps retrying.');
-  const what = e instanceof SyntaxError ? 'an answer that is not valid JSON' : e instanceof Error && /^[A-Za-z]{1,40}$/.test(e.name) ? `an unexpected ${e.name}` : 'an unexpected failure';
+  if (e instanceof RequestError)
+    return mk('other', `Talking to the cluster${where} failed: ${redact(e.message).slice(0, 200)}`, 'The extension keeps retrying.');
+  const what =
+    e instanceof SyntaxError
+      ? 'an answer that is not valid JSON'
+      : e instanceof Error && /^[A-Za-z]{1,40}$/.test(e.name)
+        ? `an unexpected ${e.name}`
+        : 'an unexpected failure';
   return mk('other', `Talking to the cluster${where} failed: ${what}.`, 'The extension keeps retrying; details are not shown as they may quote credentials.');
 }
 
@@ -139,6 +152,9 @@ export function problemKey(p: ClusterProblem): string {
  * A revoked token is not that case: it gets 401 (authentication comes before authorization).
  */
 export function problemLine(p: ClusterProblem, nothingWorks: boolean): string {
-  const restart = p.kind === 'forbidden' && nothingWorks ? ' Right after an API server restart this lasts a moment (its RBAC caches are still filling); the extension keeps retrying.' : '';
+  const restart =
+    p.kind === 'forbidden' && nothingWorks
+      ? ' Right after an API server restart this lasts a moment (its RBAC caches are still filling); the extension keeps retrying.'
+      : '';
   return `${p.message} ${p.hint}${restart}`;
 }

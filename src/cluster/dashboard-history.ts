@@ -24,7 +24,11 @@ export function trafficOf(s: ServiceState | undefined, t: number): TrafficSnapsh
 }
 
 /** `service`: the row's key `<namespace>/<name>`. Keeps the newest `max` snapshots (default 1000). */
-export function createTrafficHistory(store: Pick<ClusterStore, 'get' | 'onDidChangeServices'>, service: string, opts: { max?: number; now?: () => number } = {}): TrafficHistory {
+export function createTrafficHistory(
+  store: Pick<ClusterStore, 'get' | 'onDidChangeServices'>,
+  service: string,
+  opts: { max?: number; now?: () => number } = {},
+): TrafficHistory {
   const max = Math.max(2, opts.max ?? 1000);
   const now = opts.now ?? Date.now;
   const list: TrafficSnapshot[] = [];

@@ -55,13 +55,22 @@ export function failureText(e: unknown): string {
 }
 
 async function rangeOf(client: MetricsClient, q: string, r: StepRange, signal?: AbortSignal): Promise<PromSeries[]> {
-  if (!client.queryRange) throw new MetricsError('prometheus-no-range', `The Prometheus client for ${client.baseUrl} cannot run range queries.`, 'Update the extension.');
+  if (!client.queryRange)
+    throw new MetricsError('prometheus-no-range', `The Prometheus client for ${client.baseUrl} cannot run range queries.`, 'Update the extension.');
   return client.queryRange(q, { startMs: r.from, endMs: r.to, stepMs: r.stepMs }, signal);
 }
 
 /** Per-step request counts per revision from raw counter series (resets handled per series). */
-export function countsPerRevision(series: readonly PromSeries[], r: StepRange, revisionOf: (m: Record<string, string>) => string | undefined): RevisionSeries[] {
-  return sumBy(series, (s) => revisionOf(s.metric), (s) => counterIncreases(onSteps(s.points, r.times)));
+export function countsPerRevision(
+  series: readonly PromSeries[],
+  r: StepRange,
+  revisionOf: (m: Record<string, string>) => string | undefined,
+): RevisionSeries[] {
+  return sumBy(
+    series,
+    (s) => revisionOf(s.metric),
+    (s) => counterIncreases(onSteps(s.points, r.times)),
+  );
 }
 
 const fail = (error: string): Section<never> => ({ ok: false, error });
@@ -72,19 +81,34 @@ export async function readDashboardMetrics(client: MetricsClient, svc: Dashboard
   const stepS = r.stepMs / 1000;
   const over = `${svc.name} in ${svc.namespace}`;
   const [counts, p95] = await Promise.allSettled([rangeOf(client, q.counts, r, signal), rangeOf(client, q.p95, r, signal)]);
-  const p95Section: Section<RevisionSeries[]> = p95.status === 'rejected'
-    ? fail(failureText(p95.reason))
-    : (() => {
-        const data = sumBy(p95.value, (s) => s.metric.revision_name, (s) => onSteps(s.points.map(([t, v]) => [t, v / 1000] as [number, number]), r.times));
-        return data.length ? { ok: true, data } : { ok: true, data, note: `No latency histogram (revision_request_latencies_bucket) for ${over} in this window.` };
-      })();
+  const p95Section: Section<RevisionSeries[]> =
+    p95.status === 'rejected'
+      ? fail(failureText(p95.reason))
+      : (() => {
+          const data = sumBy(
+            p95.value,
+            (s) => s.metric.revision_name,
+            (s) =>
+              onSteps(
+                s.points.map(([t, v]) => [t, v / 1000] as [number, number]),
+                r.times,
+              ),
+          );
+          return data.length
+            ? { ok: true, data }
+            : { ok: true, data, note: `No latency histogram (revision_request_latencies_bucket) for ${over} in this window.` };
+        })();
   if (counts.status === 'rejected') {
     const error = failureText(counts.reason);
     return { observed: fail(error), requestRate: fail(error), errorRate: fail(error), p95: p95Section, queries: { counts: q.counts, p95: q.p95 } };
   }
   if (counts.value.length) {
     const all = countsPerRevision(counts.value, r, (m) => m.revision_name);
-    const errors = countsPerRevision(counts.value.filter((s) => s.metric.response_code_class === '5xx'), r, (m) => m.revision_name);
+    const errors = countsPerRevision(
+      counts.value.filter((s) => s.metric.response_code_class === '5xx'),
+      r,
+      (m) => m.revision_name,
+    );
     const errorCounts = all.map((a) => {
       const e = errors.find((x) => x.revision === a.revision);
       return { revision: a.revision, points: a.points.map((p, i) => ({ t: p.t, v: p.v === null ? null : (e?.points[i]?.v ?? 0) })) };
@@ -107,13 +131,27 @@ export async function readDashboardMetrics(client: MetricsClient, svc: Dashboard
   }
   if (!ovms.length) {
     const note = `Prometheus has no revision_request_count nor ovms_requests_success series for ${over} in this window.`;
-    return { observed: { ok: true, data: [], note }, requestRate: { ok: true, data: [], note }, errorRate: { ok: true, data: [], note }, p95: p95Section, queries: q };
+    return {
+      observed: { ok: true, data: [], note },
+      requestRate: { ok: true, data: [], note },
+      errorRate: { ok: true, data: [], note },
+      p95: p95Section,
+      queries: q,
+    };
   }
   const all = countsPerRevision(ovms, r, (m) => (m.pod ? revisionOfPod(m.pod) : undefined));
   return {
-    observed: { ok: true, data: sharesPerStep(all), note: 'From OpenVINO\'s per-pod ovms_requests_success (Knative\'s revision_request_count has no series): successful requests only.' },
+    observed: {
+      ok: true,
+      data: sharesPerStep(all),
+      note: "From OpenVINO's per-pod ovms_requests_success (Knative's revision_request_count has no series): successful requests only.",
+    },
     requestRate: { ok: true, data: scaled(all, stepS), note: 'Successful requests only (ovms_requests_success).' },
-    errorRate: { ok: true, data: [], note: 'OpenVINO\'s ovms_requests_success has no status codes, and Knative\'s revision_request_count has no series: no 5xx rate.' },
+    errorRate: {
+      ok: true,
+      data: [],
+      note: "OpenVINO's ovms_requests_success has no status codes, and Knative's revision_request_count has no series: no 5xx rate.",
+    },
     p95: p95Section,
     source: 'ovms',
     queries: q,

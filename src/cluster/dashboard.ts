@@ -55,9 +55,14 @@ function headerOf(o: LoadDashboardOptions, s: ServiceState | undefined, namespac
     namespace,
     verdict: s?.verdict ?? 'unknown',
     reason: s?.verdictReason ?? `The cluster store knows no InferenceService for ${o.model} in ${o.env} (yet).`,
-    revisions: (s?.traffic ?? []).filter((t) => t.revisionName).map((t) => ({
-      name: t.revisionName!, percent: t.percent ?? 0, latest: t.latestRevision, ...(t.tag ? { tag: t.tag } : {}),
-    })),
+    revisions: (s?.traffic ?? [])
+      .filter((t) => t.revisionName)
+      .map((t) => ({
+        name: t.revisionName!,
+        percent: t.percent ?? 0,
+        latest: t.latestRevision,
+        ...(t.tag ? { tag: t.tag } : {}),
+      })),
     ...(s?.desired?.percent !== undefined ? { desiredPercent: s.desired.percent } : {}),
     ...(s?.application?.syncStatus ? { argoSync: s.application.syncStatus } : {}),
   };
@@ -69,7 +74,10 @@ function configured(o: LoadDashboardOptions, s: ServiceState | undefined, r: Ste
   // no history kept: the traffic now, shown on the last step only
   const cur = trafficOf(s, r.to);
   if (!cur) return [];
-  return configuredSeries([cur], r.times).map((x) => ({ revision: x.revision, points: x.points.map((p) => (p.t === r.to && now >= r.to ? p : { t: p.t, v: null })) }));
+  return configuredSeries([cur], r.times).map((x) => ({
+    revision: x.revision,
+    points: x.points.map((p) => (p.t === r.to && now >= r.to ? p : { t: p.t, v: null })),
+  }));
 }
 
 export async function loadDashboard(o: LoadDashboardOptions): Promise<DashboardModel> {
@@ -80,25 +88,43 @@ export async function loadDashboard(o: LoadDashboardOptions): Promise<DashboardM
   const git = o.git ?? sharedGit;
 
   const commitsP = o.root
-    ? git.read({ root: o.root, env: o.env, model: s?.model ?? o.model, since: r.from, ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}), ...(o.processEnv ? { processEnv: o.processEnv } : {}) })
-    : Promise.reject(new Error('No gitops checkout is open, so git\'s canary history cannot be read.'));
-  const noMetrics = (error: string): DashboardMetrics => ({ observed: { ok: false, error }, requestRate: { ok: false, error }, errorRate: { ok: false, error }, p95: { ok: false, error }, queries: { counts: '', p95: '' } });
+    ? git.read({
+        root: o.root,
+        env: o.env,
+        model: s?.model ?? o.model,
+        since: r.from,
+        ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}),
+        ...(o.processEnv ? { processEnv: o.processEnv } : {}),
+      })
+    : Promise.reject(new Error("No gitops checkout is open, so git's canary history cannot be read."));
+  const noMetrics = (error: string): DashboardMetrics => ({
+    observed: { ok: false, error },
+    requestRate: { ok: false, error },
+    errorRate: { ok: false, error },
+    p95: { ok: false, error },
+    queries: { counts: '', p95: '' },
+  });
   const metricsP: Promise<DashboardMetrics> = !o.metrics
     ? Promise.resolve(noMetrics('Prometheus is not configured.'))
     : !namespace
       ? Promise.resolve(noMetrics(`The namespace of environment ${o.env} is not known, so Prometheus cannot be asked.`))
       : readDashboardMetrics(o.metrics, { namespace, name: s?.name ?? o.model }, r, o.signal);
-  const [commits, m] = await Promise.all([commitsP.then((c) => ({ ok: true as const, c }), (e: unknown) => ({ ok: false as const, error: failureText(e) })), metricsP]);
+  const [commits, m] = await Promise.all([
+    commitsP.then(
+      (c) => ({ ok: true as const, c }),
+      (e: unknown) => ({ ok: false as const, error: failureText(e) }),
+    ),
+    metricsP,
+  ]);
 
   const desired: Section<SeriesPoint[]> = commits.ok
     ? commits.c.length
       ? { ok: true, data: desiredSeries(commits.c, r.times) }
-      : { ok: true, data: desiredSeries([], r.times), note: 'The model\'s config.yaml has no commits yet.' }
+      : { ok: true, data: desiredSeries([], r.times), note: "The model's config.yaml has no commits yet." }
     : { ok: false, error: commits.error };
-  const events = [
-    ...(commits.ok ? commitEvents(commits.c, r.from, now) : []),
-    ...(o.events?.events(`${o.env}/${o.model}`, r.from, now) ?? []),
-  ].sort((a, b) => a.t - b.t);
+  const events = [...(commits.ok ? commitEvents(commits.c, r.from, now) : []), ...(o.events?.events(`${o.env}/${o.model}`, r.from, now) ?? [])].sort(
+    (a, b) => a.t - b.t,
+  );
   return {
     header: headerOf(o, s, namespace),
     window: o.window,

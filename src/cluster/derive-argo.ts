@@ -74,7 +74,10 @@ export function normaliseRepoUrl(url: string): string {
       // not a URL after all: compare as written
     }
   }
-  return u.replace(/\/+$/, '').replace(/\.git$/, '').replace(/\/+$/, '');
+  return u
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '');
 }
 
 /**

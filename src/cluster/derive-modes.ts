@@ -39,7 +39,9 @@ export interface PrinterColumns {
 }
 
 export function conditions(status: Json | undefined): Json[] {
-  return arr(status?.conditions).map(obj).filter((c): c is Json => c !== undefined);
+  return arr(status?.conditions)
+    .map(obj)
+    .filter((c): c is Json => c !== undefined);
 }
 
 export function trafficOf(status: Json | undefined): TrafficTarget[] {
@@ -75,7 +77,6 @@ export function printerColumns(isvc: unknown): PrinterColumns {
   };
 }
 
-
 const CONDITION_ORDER = [
   'Ready',
   'LatestDeploymentReady',
@@ -99,7 +100,6 @@ export function failingMessage(conds: Json[], onlyTypes?: string[]): string | un
   }
   return undefined;
 }
-
 
 /** The three modes whatever their spelling: `knative` (Serverless), `standard` (RawDeployment), `modelmesh`. */
 export type ModeFamily = 'knative' | 'standard' | 'modelmesh' | 'other';

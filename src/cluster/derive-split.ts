@@ -25,7 +25,10 @@ export function describeLive(s: Pick<ServiceState, 'prevPercent' | 'latestPercen
 // One home for the short sha (src/core/format.ts); re-exported for the derivation's callers.
 export { shortSha } from '../core/format';
 
-export type SplitInput = Pick<ServiceState, 'traffic' | 'prevPercent' | 'latestPercent' | 'latestRevision' | 'latestRolledoutRevision' | 'previousRolledoutRevision'>;
+export type SplitInput = Pick<
+  ServiceState,
+  'traffic' | 'prevPercent' | 'latestPercent' | 'latestRevision' | 'latestRolledoutRevision' | 'previousRolledoutRevision'
+>;
 
 /** Is the Knative traffic what canaryTrafficPercent `percent` gives (PREV empty or 0 both accepted at 100)? */
 export function splitMatches(s: SplitInput, percent: number | undefined): boolean {

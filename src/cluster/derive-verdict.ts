@@ -54,7 +54,10 @@ export function decide(
   if (obs.stopped) return { verdict: 'not-ready', reason: `Stopped (${obs.stopped}): the serving.kserve.io/stop annotation is set, nothing serves.` };
   if (obs.ready === false || obs.failed) {
     if (obs.newRevisionNotReady && obs.serving) {
-      return { verdict: 'not-ready', reason: `New revision ${obs.latestCreatedRevision} is not ready (traffic stays on ${obs.latestReadyRevision ?? 'the previous revision'})${because}` };
+      return {
+        verdict: 'not-ready',
+        reason: `New revision ${obs.latestCreatedRevision} is not ready (traffic stays on ${obs.latestReadyRevision ?? 'the previous revision'})${because}`,
+      };
     }
     if (obs.ready === true && obs.serving) {
       const what = obs.failed === 'model' ? 'The new model is not served (the previous one still is)' : 'A new revision failed (the previous one still serves)';
@@ -72,7 +75,8 @@ export function decide(
       reason: `${obs.deploymentMode} mode ignores canaryTrafficPercent: all traffic goes to the latest deployment (canary needs ${canaryModeName(obs.deploymentMode)} mode).`,
     };
   }
-  if (obs.rollingOut) return { verdict: 'syncing', reason: `KServe is rolling out${obs.generation !== undefined ? ` generation ${obs.generation}` : ''}: ${obs.rolloutWhy}.` };
+  if (obs.rollingOut)
+    return { verdict: 'syncing', reason: `KServe is rolling out${obs.generation !== undefined ? ` generation ${obs.generation}` : ''}: ${obs.rolloutWhy}.` };
   if (!desired) {
     return { verdict: 'unknown', reason: `Not in the gitops checkout; the cluster serves ${describeLive(obs)}.` };
   }
@@ -81,10 +85,15 @@ export function decide(
   const match = liveMatches(obs, desired.percent);
   const unpushed = desired.upstream !== undefined && desired.commit !== undefined && desired.upstream !== desired.commit;
   // Argo CD applied an older commit than the checkout's (one that is pushed, or could be)
-  const behind = app?.revision !== undefined && desired.commit !== undefined && app.revision !== desired.commit && !(unpushed && app.revision === desired.upstream);
+  const behind =
+    app?.revision !== undefined && desired.commit !== undefined && app.revision !== desired.commit && !(unpushed && app.revision === desired.upstream);
   if (match.ok) {
     if (pending) return { verdict: 'syncing', reason: `The split matches git (${describeDesired(desired.percent)}) but ${pending}.` };
-    if (behind) return { verdict: 'syncing', reason: `The split matches git (${describeDesired(desired.percent)}) but Argo CD is at ${shortSha(app?.revision)}, git at ${shortSha(desired.commit)}.` };
+    if (behind)
+      return {
+        verdict: 'syncing',
+        reason: `The split matches git (${describeDesired(desired.percent)}) but Argo CD is at ${shortSha(app?.revision)}, git at ${shortSha(desired.commit)}.`,
+      };
     return { verdict: 'live', reason: `Serving ${serves} as git asks${app ? ` (${appSummary(app)})` : ''}.` };
   }
   if (pending) return { verdict: 'syncing', reason: `Git asks for ${describeDesired(desired.percent)}; ${pending}.` };

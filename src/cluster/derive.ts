@@ -114,7 +114,9 @@ export function observeInferenceService(isvc: unknown): IsvcObservation {
     readyMessage = describeModelFailure(model);
   } else if (ready !== true) {
     const transition =
-      model.transition && model.transition !== 'UpToDate' ? `the model is not loaded yet (${model.transition}${model.targetState ? `, target ${model.targetState}` : ''})` : undefined;
+      model.transition && model.transition !== 'UpToDate'
+        ? `the model is not loaded yet (${model.transition}${model.targetState ? `, target ${model.targetState}` : ''})`
+        : undefined;
     readyMessage = readyText ?? failingMessage(conds) ?? transition;
   } else if (newRevisionNotReady) {
     readyMessage = failingMessage(conds, ['LatestDeploymentReady', 'PredictorConfigurationReady', 'PredictorReady']);

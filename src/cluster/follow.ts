@@ -165,7 +165,14 @@ export function followChange(store: ClusterStore, req: FollowRequest, hooks: Fol
     const onAbort = () => {
       if (finished) return;
       cleanup();
-      reject(new CanaryError('cluster', 'follow-aborted', `Stopped waiting for ${req.model} in ${req.env}.`, 'The change is pushed; `kserve-canary status` shows where it stands.'));
+      reject(
+        new CanaryError(
+          'cluster',
+          'follow-aborted',
+          `Stopped waiting for ${req.model} in ${req.env}.`,
+          'The change is pushed; `kserve-canary status` shows where it stands.',
+        ),
+      );
     };
     const unsubscribe = store.onDidChangeServices((keys) => {
       const s = store.find(req.env, req.model);

@@ -40,7 +40,11 @@ export interface KubeconfigSource {
  * token in the service account folder: /var/run/secrets/kubernetes.io/serviceaccount, or
  * $KSC_SERVICE_ACCOUNT_DIR).
  */
-export function findKubeconfig(explicit: string | undefined, env: NodeJS.ProcessEnv, serviceAccountDir = env.KSC_SERVICE_ACCOUNT_DIR || SERVICE_ACCOUNT_DIR): KubeconfigSource | undefined {
+export function findKubeconfig(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  serviceAccountDir = env.KSC_SERVICE_ACCOUNT_DIR || SERVICE_ACCOUNT_DIR,
+): KubeconfigSource | undefined {
   const split = (v: string) => v.split(path.delimiter).filter((f) => f.length > 0);
   if (explicit && explicit.trim()) return { kind: 'files', files: split(explicit.trim()) };
   if (env.KUBECONFIG && split(env.KUBECONFIG).length > 0) {
@@ -79,7 +83,12 @@ function inClusterOptions(source: KubeconfigSource): Parameters<KubeConfig['load
   };
   const token = read('token');
   if (!token) {
-    throw new CanaryError('cluster', 'bad-kubeconfig', `The service account token ${path.join(dir, 'token')} is empty or unreadable.`, 'Check that the pod mounts its service account token (automountServiceAccountToken), or use a kubeconfig.');
+    throw new CanaryError(
+      'cluster',
+      'bad-kubeconfig',
+      `The service account token ${path.join(dir, 'token')} is empty or unreadable.`,
+      'Check that the pod mounts its service account token (automountServiceAccountToken), or use a kubeconfig.',
+    );
   }
   const namespace = read('namespace');
   const caFile = path.join(dir, 'ca.crt');
@@ -136,18 +145,33 @@ export async function loadKubeconfig(source: KubeconfigSource, context: string |
   }
   if (context) {
     if (!kc.getContextObject(context)) {
-      throw new CanaryError('cluster', 'unknown-context', `The kubeconfig has no context named "${context}".`, `Use one of: ${kc.contexts.map((c) => c.name).join(', ') || '(none)'}.`);
+      throw new CanaryError(
+        'cluster',
+        'unknown-context',
+        `The kubeconfig has no context named "${context}".`,
+        `Use one of: ${kc.contexts.map((c) => c.name).join(', ') || '(none)'}.`,
+      );
     }
     kc.setCurrentContext(context);
   }
   if (!kc.getCurrentCluster()) {
-    throw new CanaryError('cluster', 'no-current-context', 'The kubeconfig has no current context (or it names a missing cluster).', 'Log in (oc login) or run `kubectl config use-context <name>`, or pass --context.');
+    throw new CanaryError(
+      'cluster',
+      'no-current-context',
+      'The kubeconfig has no current context (or it names a missing cluster).',
+      'Log in (oc login) or run `kubectl config use-context <name>`, or pass --context.',
+    );
   }
   const user = kc.getCurrentUser();
   const tf = user ? userTokenFiles.get(user.name) : undefined;
   if (tf) {
     if (!user?.token) {
-      throw new CanaryError('cluster', 'bad-kubeconfig', `The token file ${tf} of the kubeconfig user ${JSON.stringify(user?.name ?? '').slice(0, 80)} is empty or unreadable.`, 'Log in again, or fix users[].user.token-file in the kubeconfig.');
+      throw new CanaryError(
+        'cluster',
+        'bad-kubeconfig',
+        `The token file ${tf} of the kubeconfig user ${JSON.stringify(user?.name ?? '').slice(0, 80)} is empty or unreadable.`,
+        'Log in again, or fix users[].user.token-file in the kubeconfig.',
+      );
     }
     tokenFileOf.set(kc, tf);
   }
@@ -240,13 +264,17 @@ export function watchKubeconfigFiles(files: string[], debounceMs: number, onChan
   let last = hashFiles(files);
   // Any change in the folders (rename, lock file, the file itself) re-hashes after the burst.
   const dirs = [...new Set(files.map((f) => path.dirname(path.resolve(f))))];
-  return watchFolders(dirs.map((dir) => ({ dir })), debounceMs, () => {
-    const now = hashFiles(files);
-    const changed = now !== last;
-    if (changed) {
-      last = now;
-      onChange();
-    }
-    onChecked?.(changed);
-  });
+  return watchFolders(
+    dirs.map((dir) => ({ dir })),
+    debounceMs,
+    () => {
+      const now = hashFiles(files);
+      const changed = now !== last;
+      if (changed) {
+        last = now;
+        onChange();
+      }
+      onChecked?.(changed);
+    },
+  );
 }

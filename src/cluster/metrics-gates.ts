@@ -27,10 +27,20 @@ export function gateQueries(namespace: string, revision: string, range: string):
 }
 
 /** Reads the error rate and p95 latency of a revision. Query failures land in `problem`. */
-export async function readGates(client: MetricsClient, q: { namespace: string; revision: string; windowMs: number; signal?: AbortSignal }): Promise<GateReading> {
+export async function readGates(
+  client: MetricsClient,
+  q: { namespace: string; revision: string; windowMs: number; signal?: AbortSignal },
+): Promise<GateReading> {
   const range = promRange(q.windowMs);
   const queries = gateQueries(q.namespace, q.revision, range);
-  const reading: GateReading = { revision: q.revision, window: formatDuration(q.windowMs), rps: undefined, errorRate: undefined, p95Ms: undefined, problem: undefined };
+  const reading: GateReading = {
+    revision: q.revision,
+    window: formatDuration(q.windowMs),
+    rps: undefined,
+    errorRate: undefined,
+    p95Ms: undefined,
+    problem: undefined,
+  };
   const one = (s: PromSample[]): number | undefined => {
     const v = s[0]?.value;
     return v !== undefined && Number.isFinite(v) ? v : undefined;

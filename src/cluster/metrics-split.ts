@@ -42,7 +42,12 @@ function absent(window: string, reason: AbsentReason, message: string, now: Date
 function observedFrom(byRevision: Record<string, number>, svc: ServiceRef, window: string, source: 'knative' | 'ovms', now: Date): ObservedSplit {
   const totalRps = Object.values(byRevision).reduce((a, b) => a + b, 0);
   if (!(totalRps > 0)) {
-    return absent(window, 'no-traffic', `No requests reached ${svc.name} in ${svc.namespace} over the last ${window} (${source === 'knative' ? 'revision_request_count' : 'ovms_requests_success'} is 0).`, now);
+    return absent(
+      window,
+      'no-traffic',
+      `No requests reached ${svc.name} in ${svc.namespace} over the last ${window} (${source === 'knative' ? 'revision_request_count' : 'ovms_requests_success'} is 0).`,
+      now,
+    );
   }
   // KServe may point `prev` at the latest revision itself (a canary percent without a new
   // revision): then there is one revision, and it is the latest.
@@ -57,12 +62,22 @@ function observedFrom(byRevision: Record<string, number>, svc: ServiceRef, windo
  * metric problems: they come back as `absent` with the reason. `client` undefined means
  * no Prometheus is configured.
  */
-export async function observedSplit(client: MetricsClient | undefined, svc: ServiceRef, opts: { windowMs?: number; signal?: AbortSignal; now?: () => Date } = {}): Promise<ObservedSplit> {
+export async function observedSplit(
+  client: MetricsClient | undefined,
+  svc: ServiceRef,
+  opts: { windowMs?: number; signal?: AbortSignal; now?: () => Date } = {},
+): Promise<ObservedSplit> {
   const windowMs = opts.windowMs ?? 300000;
   const window = formatDuration(windowMs);
   const range = promRange(windowMs);
   const now = opts.now?.() ?? new Date();
-  if (!client) return absent(window, 'not-configured', 'No Prometheus configured: set its URL (kserveCanary.prometheus.url, or --prometheus) to see the observed split.', now);
+  if (!client)
+    return absent(
+      window,
+      'not-configured',
+      'No Prometheus configured: set its URL (kserveCanary.prometheus.url, or --prometheus) to see the observed split.',
+      now,
+    );
   try {
     const kn = await client.query(knativeSplitQuery(svc, range), opts.signal);
     const byRev: Record<string, number> = {};

@@ -86,13 +86,28 @@ function checkBase(url: string): URL {
   try {
     u = new URL(url);
   } catch {
-    throw new CanaryError('invalid-input', 'bad-prometheus-url', `The Prometheus URL ${JSON.stringify(url)} is not a URL.`, 'Give the base URL, e.g. https://thanos-querier-openshift-monitoring.apps.example.com.');
+    throw new CanaryError(
+      'invalid-input',
+      'bad-prometheus-url',
+      `The Prometheus URL ${JSON.stringify(url)} is not a URL.`,
+      'Give the base URL, e.g. https://thanos-querier-openshift-monitoring.apps.example.com.',
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new CanaryError('invalid-input', 'bad-prometheus-url', `The Prometheus URL must be http or https, not ${u.protocol}.`, 'Give the base URL, e.g. https://prometheus.example.com.');
+    throw new CanaryError(
+      'invalid-input',
+      'bad-prometheus-url',
+      `The Prometheus URL must be http or https, not ${u.protocol}.`,
+      'Give the base URL, e.g. https://prometheus.example.com.',
+    );
   }
   if (u.username || u.password) {
-    throw new CanaryError('invalid-input', 'bad-prometheus-url', 'The Prometheus URL must not hold a user name or password.', 'Put the bearer token in the Prometheus token setting instead.');
+    throw new CanaryError(
+      'invalid-input',
+      'bad-prometheus-url',
+      'The Prometheus URL must not hold a user name or password.',
+      'Put the bearer token in the Prometheus token setting instead.',
+    );
   }
   u.search = '';
   u.hash = '';
@@ -162,9 +177,10 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
       res = await httpRequest({ url, headers, timeoutMs, ...(signal ? { signal } : {}), ...(agent ? { agent } : {}) });
     } catch (e) {
       if (e instanceof HttpFailure) {
-        const hint = e.reason === 'tls'
-          ? 'Trust its CA (Prometheus CA setting) or use the URL of a route with a valid certificate.'
-          : 'Check the Prometheus URL setting and that it can be reached from here.';
+        const hint =
+          e.reason === 'tls'
+            ? 'Trust its CA (Prometheus CA setting) or use the URL of a route with a valid certificate.'
+            : 'Check the Prometheus URL setting and that it can be reached from here.';
         throw new MetricsError(`prometheus-${e.reason}`, `Prometheus query failed: ${e.message}`, hint, { cause: e });
       }
       throw e;
@@ -172,7 +188,11 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
     if (res.status === 401 || res.status === 403) {
       const refused = `Prometheus at ${origin} refused the query (HTTP ${res.status})`;
       if (!token && opts.noTokenReason) {
-        throw new MetricsError('prometheus-unauthorized', `${refused}; no token was sent: ${opts.noTokenReason}.`, 'Use the https URL of the Thanos querier or Prometheus route, set in your user settings (or --prometheus).');
+        throw new MetricsError(
+          'prometheus-unauthorized',
+          `${refused}; no token was sent: ${opts.noTokenReason}.`,
+          'Use the https URL of the Thanos querier or Prometheus route, set in your user settings (or --prometheus).',
+        );
       }
       const hint = token
         ? 'The bearer token is not valid for it (expired? not allowed to read metrics?). Log in again or set another token.'
@@ -180,20 +200,31 @@ export function createMetricsClient(opts: MetricsClientOptions): MetricsClient {
       throw new MetricsError('prometheus-unauthorized', `${refused}.`, hint);
     }
     if (res.status >= 300 && res.status < 400) {
-      throw new MetricsError('prometheus-redirect', `Prometheus at ${origin} answered HTTP ${res.status}, a redirect${redirectTarget(res.headers.location, url)}; redirects are not followed, so that no token goes to another address.`,
-        'Set the Prometheus URL to the final address if you trust it (a redirect to a login page means the URL wants a bearer token).');
+      throw new MetricsError(
+        'prometheus-redirect',
+        `Prometheus at ${origin} answered HTTP ${res.status}, a redirect${redirectTarget(res.headers.location, url)}; redirects are not followed, so that no token goes to another address.`,
+        'Set the Prometheus URL to the final address if you trust it (a redirect to a login page means the URL wants a bearer token).',
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(res.body);
     } catch {
-      throw new MetricsError('prometheus-bad-answer', `Prometheus at ${origin} answered HTTP ${res.status} with something that is not JSON.`, 'Check that the URL points at Prometheus or Thanos (its /api/v1/query).');
+      throw new MetricsError(
+        'prometheus-bad-answer',
+        `Prometheus at ${origin} answered HTTP ${res.status} with something that is not JSON.`,
+        'Check that the URL points at Prometheus or Thanos (its /api/v1/query).',
+      );
     }
     const b = body as { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
     if (b.status !== 'success') {
       const why = typeof b.error === 'string' ? scrub(b.error, token).slice(0, 300) : `HTTP ${res.status}`;
       const type = typeof b.errorType === 'string' && /^[a-z_]{1,40}$/.test(b.errorType) ? ` (${b.errorType})` : '';
-      throw new MetricsError('prometheus-error', `Prometheus at ${origin} answered an error${type}: ${why}`, 'Check the Prometheus URL; the query is in the log.');
+      throw new MetricsError(
+        'prometheus-error',
+        `Prometheus at ${origin} answered an error${type}: ${why}`,
+        'Check the Prometheus URL; the query is in the log.',
+      );
     }
     return b.data;
   }
@@ -205,7 +236,11 @@ function num(v: unknown): number {
 }
 
 function badAnswer(origin: string): never {
-  throw new MetricsError('prometheus-bad-answer', `Prometheus at ${origin} answered a result of an unexpected shape.`, 'Check that the URL points at Prometheus or Thanos.');
+  throw new MetricsError(
+    'prometheus-bad-answer',
+    `Prometheus at ${origin} answered a result of an unexpected shape.`,
+    'Check that the URL points at Prometheus or Thanos.',
+  );
 }
 
 function samplesOf(data: PromData | undefined, origin: string): PromSample[] {
@@ -255,8 +290,12 @@ export async function metricsFromSettings(s: PrometheusSettings, kube?: MetricsK
   const secure = base.protocol === 'https:';
   const explicit = s.token?.trim() || undefined;
   if (explicit && !secure) {
-    throw new CanaryError('invalid-input', 'prometheus-token-over-http', `Refusing to send the Prometheus token over plain http to ${origin}: anyone on the way could read it. Nothing was sent.`,
-      'Use the https URL of Prometheus or the Thanos querier, or unset the token ($KSERVE_CANARY_PROMETHEUS_TOKEN) for a Prometheus that needs none (a port-forward).');
+    throw new CanaryError(
+      'invalid-input',
+      'prometheus-token-over-http',
+      `Refusing to send the Prometheus token over plain http to ${origin}: anyone on the way could read it. Nothing was sent.`,
+      'Use the https URL of Prometheus or the Thanos querier, or unset the token ($KSERVE_CANARY_PROMETHEUS_TOKEN) for a Prometheus that needs none (a port-forward).',
+    );
   }
   const kc = kube ? await kubeconfigOf(kube) : undefined;
   const cas = [s.ca, kc ? clusterCa(kc) : undefined].filter((c): c is string | Buffer => c !== undefined && c.length > 0);
@@ -272,6 +311,9 @@ export async function metricsFromSettings(s: PrometheusSettings, kube?: MetricsK
   if (noTokenReason || !kc) return createMetricsClient({ ...common, ...(noTokenReason ? { noTokenReason } : {}) });
   // Queries asked together (the three gate queries) share one run of an exec plugin.
   let inflight: Promise<string | undefined> | undefined;
-  const bearer = () => (inflight ??= kubeBearer(kc).then((b) => b.token).finally(() => (inflight = undefined)));
+  const bearer = () =>
+    (inflight ??= kubeBearer(kc)
+      .then((b) => b.token)
+      .finally(() => (inflight = undefined)));
   return createMetricsClient({ ...common, bearer });
 }

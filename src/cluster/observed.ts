@@ -67,7 +67,11 @@ export function createObservedTracker(store: StoreView, client: MetricsClient | 
 
   const one = async (s: ServiceState): Promise<string | undefined> => {
     if (s.missing) return undefined;
-    const o = await observedSplit(current, { namespace: s.namespace, name: s.name, prevRevision: s.prevRevision, latestRevision: s.latestRevision }, { windowMs });
+    const o = await observedSplit(
+      current,
+      { namespace: s.namespace, name: s.name, prevRevision: s.prevRevision, latestRevision: s.latestRevision },
+      { windowMs },
+    );
     if (disposed) return undefined;
     if (same(data.get(s.key), o)) {
       data.set(s.key, o);

@@ -28,25 +28,29 @@ export function clusterRolloutPorts(store: ClusterStore, o: ClusterPortOptions, 
         ...(o.followTimeoutMs ? { timeoutMs: o.followTimeoutMs } : {}),
         onStep: (step) => req.onProgress?.(step.message),
       });
-      return { namespace: s.namespace, ...(s.latestRevision ?? s.latestReadyRevision ? { latestRevision: (s.latestRevision ?? s.latestReadyRevision)! } : {}) };
+      return {
+        namespace: s.namespace,
+        ...((s.latestRevision ?? s.latestReadyRevision) ? { latestRevision: (s.latestRevision ?? s.latestReadyRevision)! } : {}),
+      };
     },
   };
   if (metrics) ports.gates = (q, signal) => readGates(metrics, { ...q, signal });
   return ports;
 }
 
-
 /**
  * Every port the engine needs, for the CLI and the workbench alike: git (read state, publish
  * steps), the cluster (follow until live), Prometheus (gates; undefined = none), the real
  * clock, and how to ask for an approval (absent: only RolloutRun.approve() approves).
  */
-export function rolloutPorts(o: GitPortOptions & {
-  store: ClusterStore;
-  metrics: MetricsClient | undefined;
-  followTimeoutMs?: number;
-  approve?: (req: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalAnswer>;
-}): RolloutPorts {
+export function rolloutPorts(
+  o: GitPortOptions & {
+    store: ClusterStore;
+    metrics: MetricsClient | undefined;
+    followTimeoutMs?: number;
+    approve?: (req: ApprovalRequest, signal: AbortSignal) => Promise<ApprovalAnswer>;
+  },
+): RolloutPorts {
   return {
     ...gitRolloutPorts(o),
     ...clusterRolloutPorts(o.store, { env: o.env, model: o.model, ...(o.followTimeoutMs ? { followTimeoutMs: o.followTimeoutMs } : {}) }, o.metrics),

@@ -104,7 +104,9 @@ export class ArgoApplications {
         this.learn(transport, toolings, false);
         return 'not-allowed';
       }
-      this.log.info(`Could not ask Argo CD to refresh ${appName} (${e instanceof Error ? e.message.slice(0, 120) : String(e)}); it will notice the commit at its own poll of git.`);
+      this.log.info(
+        `Could not ask Argo CD to refresh ${appName} (${e instanceof Error ? e.message.slice(0, 120) : String(e)}); it will notice the commit at its own poll of git.`,
+      );
       return 'failed';
     }
   }
@@ -123,6 +125,9 @@ export class ArgoApplications {
 
   private learn(transport: Transport, namespace: string, allowed: boolean): void {
     this.right = { transport, namespace, allowed };
-    if (!allowed) this.log.info(`Not allowed to patch Applications in ${namespace} (view only): follows wait for Argo CD's own poll of git instead of asking it to refresh.`);
+    if (!allowed)
+      this.log.info(
+        `Not allowed to patch Applications in ${namespace} (view only): follows wait for Argo CD's own poll of git instead of asking it to refresh.`,
+      );
   }
 }

@@ -212,7 +212,13 @@ export class ClusterConnection {
   }
 
   private namespaceReflector(transport: Transport, ns: string): Reflector {
-    return new Reflector(transport, ISVC, ns, isvcSink(this.sinkHost, ns, () => undefined), this.reflectorOptions(false));
+    return new Reflector(
+      transport,
+      ISVC,
+      ns,
+      isvcSink(this.sinkHost, ns, () => undefined),
+      this.reflectorOptions(false),
+    );
   }
 
   private startIsvcReflectors(transport: Transport): void {

@@ -68,7 +68,13 @@ export class DesiredSource {
 
   /** The desired side of a row: the entry plus the checkout's commits. */
   stateOf(d: DesiredEntry): DesiredState {
-    return { percent: d.percent, version: d.version, commit: this.commit, ...(this.upstream ? { upstream: this.upstream } : {}), ...(this.remote ? { remote: this.remote } : {}) };
+    return {
+      percent: d.percent,
+      version: d.version,
+      commit: this.commit,
+      ...(this.upstream ? { upstream: this.upstream } : {}),
+      ...(this.remote ? { remote: this.remote } : {}),
+    };
   }
 
   /** Re-reads the checkout when it changes (edits, commits, pulls); returns the stop function. */

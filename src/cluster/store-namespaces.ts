@@ -27,7 +27,12 @@ export function planNamespaces(settings: ClusterSettings, kc: KubeConfig, desire
   const pattern = settings.namespacePattern ?? DEFAULT_PATTERN;
   const ctxNs = contextNamespace(kc);
   for (const env of settings.environments ?? []) {
-    if (!isDnsLabel(env)) checkNamespaceName(env, 'an entry of the environments setting', 'Fix the environments setting: environment names are folder names under model-deployments/, e.g. "test".');
+    if (!isDnsLabel(env))
+      checkNamespaceName(
+        env,
+        'an entry of the environments setting',
+        'Fix the environments setting: environment names are folder names under model-deployments/, e.g. "test".',
+      );
   }
   if (settings.user !== undefined && !isDnsLabel(settings.user)) {
     checkNamespaceName(settings.user, 'the user setting', 'Fix the user setting: it is the {user} part of namespaces like user1-test.');
@@ -35,7 +40,8 @@ export function planNamespaces(settings: ClusterSettings, kc: KubeConfig, desire
   const known = settings.environments ?? desiredEnvs;
   const parsed = ctxNs ? parseNamespace(pattern, ctxNs, known) : undefined;
   const user = settings.user ?? (parsed?.user || undefined) ?? contextUserName(kc) ?? '';
-  const userFrom = settings.user !== undefined ? 'the user setting' : parsed?.user ? `the context namespace ${ctxNs}` : `the kubeconfig user ${JSON.stringify(user)}`;
+  const userFrom =
+    settings.user !== undefined ? 'the user setting' : parsed?.user ? `the context namespace ${ctxNs}` : `the kubeconfig user ${JSON.stringify(user)}`;
   let names = settings.environments ?? (desiredEnvs.length ? desiredEnvs : parsed?.env ? [parsed.env] : []);
   names = [...new Set(names)];
   const context = kc.getCurrentContext();
@@ -47,10 +53,18 @@ export function planNamespaces(settings: ClusterSettings, kc: KubeConfig, desire
   }));
   let toolingsChoice: string[];
   if (settings.toolingsNamespace !== undefined) {
-    toolingsChoice = [checkNamespaceName(settings.toolingsNamespace, 'the toolingsNamespace setting', 'Fix the toolings namespace setting (the namespace of the Argo CD Applications, e.g. user1-toolings), or clear it.')];
+    toolingsChoice = [
+      checkNamespaceName(
+        settings.toolingsNamespace,
+        'the toolingsNamespace setting',
+        'Fix the toolings namespace setting (the namespace of the Argo CD Applications, e.g. user1-toolings), or clear it.',
+      ),
+    ];
   } else if (user) {
     const fix = 'Set the toolings namespace setting (the namespace of the Argo CD Applications), or the user setting.';
-    toolingsChoice = [checkNamespaceName(`${user}-toolings`, `the default {user}-toolings with user from ${userFrom}`, fix), `${user}-mlops`].filter(isDnsLabel);
+    toolingsChoice = [checkNamespaceName(`${user}-toolings`, `the default {user}-toolings with user from ${userFrom}`, fix), `${user}-mlops`].filter(
+      isDnsLabel,
+    );
   } else {
     toolingsChoice = [];
   }

@@ -10,7 +10,17 @@ import { classifyError, isDisconnecting, problemKey, problemLine } from './class
 import type { ClusterProblem, ConnectionState } from './types';
 
 /** Most serious first: the connection shows the first active problem in this order. */
-const SEVERITY: ClusterProblem['kind'][] = ['no-kubeconfig', 'invalid-settings', 'unauthorized', 'tls', 'unreachable', 'timeout', 'server-error', 'forbidden', 'other'];
+const SEVERITY: ClusterProblem['kind'][] = [
+  'no-kubeconfig',
+  'invalid-settings',
+  'unauthorized',
+  'tls',
+  'unreachable',
+  'timeout',
+  'server-error',
+  'forbidden',
+  'other',
+];
 
 export type Health = { ok: true } | { ok: false; error: unknown };
 

@@ -13,16 +13,7 @@
  * Route objects → joinRow() per affected key → ServiceState table → coalesced
  * onDidChangeServices(keys). One update costs one derivation, whatever the number of services.
  */
-import type {
-  ClusterLogger,
-  ClusterSettings,
-  ClusterStore,
-  ClusterStoreOptions,
-  EnvironmentInfo,
-  FollowRequest,
-  GrafanaRoute,
-  RefreshOutcome,
-} from './api';
+import type { ClusterLogger, ClusterSettings, ClusterStore, ClusterStoreOptions, EnvironmentInfo, FollowRequest, GrafanaRoute, RefreshOutcome } from './api';
 import { followChange } from './follow';
 import { grafanaRouteUrl } from './route';
 import { ArgoApplications, READING_APPS } from './store-argo';

@@ -27,8 +27,12 @@ export const ROUTE: ResourceType = { group: 'route.openshift.io', version: 'v1',
  * store checks the settings first, this is the second lock.
  */
 export function resourcePath(r: ResourceType, namespace: string | undefined, name?: string): string {
-  for (const [what, v] of [['namespace', namespace], ['name', name]] as const) {
-    if (v === '.' || v === '..') throw new RequestError(`Refusing the ${what} ${JSON.stringify(v)}: it would change the request's path.`, undefined, 'INVALID_NAME');
+  for (const [what, v] of [
+    ['namespace', namespace],
+    ['name', name],
+  ] as const) {
+    if (v === '.' || v === '..')
+      throw new RequestError(`Refusing the ${what} ${JSON.stringify(v)}: it would change the request's path.`, undefined, 'INVALID_NAME');
   }
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
@@ -40,12 +44,7 @@ export interface ListResult {
   resourceVersion: string;
 }
 
-export type WatchEnd =
-  | { kind: 'closed' }
-  | { kind: 'idle' }
-  | { kind: 'gone' }
-  | { kind: 'aborted' }
-  | { kind: 'error'; error: unknown };
+export type WatchEnd = { kind: 'closed' } | { kind: 'idle' } | { kind: 'gone' } | { kind: 'aborted' } | { kind: 'error'; error: unknown };
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -335,7 +334,11 @@ export class Transport {
           if (ev.type === 'ERROR') {
             const code = (ev.object as { code?: unknown }).code;
             if (code === 410) finish({ kind: 'gone' });
-            else finish({ kind: 'error', error: new RequestError(`The watch reported an error (${String(code)}).`, typeof code === 'number' ? code : undefined, undefined, namespace) });
+            else
+              finish({
+                kind: 'error',
+                error: new RequestError(`The watch reported an error (${String(code)}).`, typeof code === 'number' ? code : undefined, undefined, namespace),
+              });
             return;
           }
           onEvent(ev);
@@ -364,7 +367,11 @@ export class Transport {
    * which every authenticated user may create. Throws when the server does not answer it.
    */
   async mayI(verb: string, r: ResourceType, namespace: string): Promise<boolean> {
-    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, group: r.group, version: r.version, resource: r.plural } } };
+    const review = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { namespace, verb, group: r.group, version: r.version, resource: r.plural } },
+    };
     const res = await this.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: JSON.stringify(review), namespace });
     if (res.statusCode !== 201 && res.statusCode !== 200) throw await this.failure(res, namespace);
     const text = await this.readBody(res, namespace);

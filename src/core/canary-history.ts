@@ -46,10 +46,16 @@ export async function headCommit(gitDir: string): Promise<string | undefined> {
     if (/^[0-9a-f]{40,64}$/.test(head)) return head;
     const ref = /^ref: (refs\/[^\s]+)$/.exec(head)?.[1];
     if (!ref || ref.includes('..')) return undefined;
-    const loose = await readFile(path.join(gitDir, ref), 'utf8').then((t) => t.trim(), () => undefined);
+    const loose = await readFile(path.join(gitDir, ref), 'utf8').then(
+      (t) => t.trim(),
+      () => undefined,
+    );
     if (loose !== undefined) return /^[0-9a-f]{40,64}$/.test(loose) ? loose : undefined;
     const packed = await readFile(path.join(gitDir, 'packed-refs'), 'utf8').catch(() => '');
-    return packed.split('\n').map((l) => l.split(' ')).find(([sha, name]) => name === ref && /^[0-9a-f]{40,64}$/.test(sha ?? ''))?.[0];
+    return packed
+      .split('\n')
+      .map((l) => l.split(' '))
+      .find(([sha, name]) => name === ref && /^[0-9a-f]{40,64}$/.test(sha ?? ''))?.[0];
   } catch {
     return undefined;
   }
@@ -64,7 +70,13 @@ interface Listed {
 }
 
 async function gitLog(q: CanaryHistoryQuery, head: string | undefined): Promise<Listed> {
-  if (!existsSync(q.root)) throw new CanaryError('not-found', 'no-gitops', `The gitops checkout ${q.root} does not exist.`, 'Open your gitops clone (or set kserveCanary.gitopsRoot).');
+  if (!existsSync(q.root))
+    throw new CanaryError(
+      'not-found',
+      'no-gitops',
+      `The gitops checkout ${q.root} does not exist.`,
+      'Open your gitops clone (or set kserveCanary.gitopsRoot).',
+    );
   const git = (cwd: string) => new GitRunner({ cwd, env: q.processEnv ?? process.env, timeoutMs: 30000 });
   const info = await repoInfo(git(q.root), q.root);
   const top = await realpath(info.topLevel);
@@ -76,10 +88,15 @@ async function gitLog(q: CanaryHistoryQuery, head: string | undefined): Promise<
   // an empty repository (no HEAD yet) has no history
   if (!head && (await runner.probe(['rev-parse', '--verify', '-q', 'HEAD^{commit}'])) === undefined) return { head, runner, rel, top, commits: [] };
   const out = await runner.run(['log', '--format=%H%x00%at%x00%an%x00%s', `-n${max}`, 'HEAD', '--', rel]);
-  const commits = out.split('\n').filter(Boolean).map((line) => {
-    const [sha = '', at = '0', author = '', ...subject] = line.split('\0');
-    return { sha, t: Number(at) * 1000, author, subject: subject.join('\0') };
-  }).filter((c) => /^[0-9a-f]{40,64}$/.test(c.sha)).reverse();
+  const commits = out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [sha = '', at = '0', author = '', ...subject] = line.split('\0');
+      return { sha, t: Number(at) * 1000, author, subject: subject.join('\0') };
+    })
+    .filter((c) => /^[0-9a-f]{40,64}$/.test(c.sha))
+    .reverse();
   return { head, runner, rel, top, commits };
 }
 

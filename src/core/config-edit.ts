@@ -18,10 +18,20 @@ export function checkAction(action: CanaryAction): void {
   if (action.kind === 'set') {
     const p = action.percent;
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 100) {
-      throw new CanaryError('invalid-input', 'invalid-percent', `Invalid traffic percent ${JSON.stringify(p)}: it must be a whole number from 0 to 100.`, 'Give a whole number from 0 to 100, e.g. 20.');
+      throw new CanaryError(
+        'invalid-input',
+        'invalid-percent',
+        `Invalid traffic percent ${JSON.stringify(p)}: it must be a whole number from 0 to 100.`,
+        'Give a whole number from 0 to 100, e.g. 20.',
+      );
     }
   } else if (action.kind !== 'promote' && action.kind !== 'rollback') {
-    throw new CanaryError('invalid-input', 'invalid-action', `Unknown canary action ${JSON.stringify((action as { kind: unknown }).kind)}.`, 'Use set, promote or rollback.');
+    throw new CanaryError(
+      'invalid-input',
+      'invalid-action',
+      `Unknown canary action ${JSON.stringify((action as { kind: unknown }).kind)}.`,
+      'Use set, promote or rollback.',
+    );
   }
 }
 
@@ -126,7 +136,14 @@ function replacePercent(a: Analysis, pair: Pair<unknown, unknown>, n: number): s
   const { text } = a;
   const v = pair.value;
   const r = rangeOf(v);
-  if (!r) throw refuse('unsafe-edit', a.file, lineOf(a.lines, rangeOf(pair.key)![0]), 'unexpected trafficPercent layout; not edited.', 'Edit the canary block by hand.');
+  if (!r)
+    throw refuse(
+      'unsafe-edit',
+      a.file,
+      lineOf(a.lines, rangeOf(pair.key)![0]),
+      'unexpected trafficPercent layout; not edited.',
+      'Edit the canary block by hand.',
+    );
   if (r[1] === r[0]) {
     // `trafficPercent:` or `trafficPercent: !!null`: N goes after the colon, instead of the tag.
     const colon = text.indexOf(':', rangeOf(pair.key)![1]);
@@ -171,13 +188,20 @@ function setPercent(a: Analysis, n: number): string {
   }
   const v = pair.value;
   if (a.canaryAlias) {
-    throw refuse('anchored-canary', file, lineOf(lines, rangeOf(pair.key)![0]), 'canary is an alias of a block elsewhere; changing it would change that block too.', 'Edit the canary block by hand.');
+    throw refuse(
+      'anchored-canary',
+      file,
+      lineOf(lines, rangeOf(pair.key)![0]),
+      'canary is an alias of a block elsewhere; changing it would change that block too.',
+      'Edit the canary block by hand.',
+    );
   }
   if (a.percentPair) return replacePercent(a, a.percentPair, n);
   if (isMap(v)) {
     if (v.flow) return addToFlowMap(text, v, entry, file, lines);
     const firstKey = rangeOf(v.items[0]?.key);
-    if (!firstKey) throw refuse('unsafe-edit', file, lineOf(lines, rangeOf(pair.key)![0]), 'unexpected canary layout; not edited.', 'Edit the canary block by hand.');
+    if (!firstKey)
+      throw refuse('unsafe-edit', file, lineOf(lines, rangeOf(pair.key)![0]), 'unexpected canary layout; not edited.', 'Edit the canary block by hand.');
     const ls = lineStart(text, firstKey[0]);
     return splice(text, ls, ls, `${lineIndent(text, firstKey[0])}${entry}${eol}`);
   }
@@ -197,7 +221,13 @@ function setPercent(a: Analysis, n: number): string {
     if (vr[1] > vr[0] && TAG_BEFORE.test(text.slice(colon + 1, vr[0]))) return splice(text, colon + 1, vr[1], ` {${entry}}`);
   }
   if (a.top.flow || tagged) {
-    throw refuse('unsafe-edit', file, lineOf(lines, keyR[0]), 'an empty canary in this layout is not edited automatically.', 'Write `canary: {trafficPercent: N}` by hand.');
+    throw refuse(
+      'unsafe-edit',
+      file,
+      lineOf(lines, keyR[0]),
+      'an empty canary in this layout is not edited automatically.',
+      'Write `canary: {trafficPercent: N}` by hand.',
+    );
   }
   const child = lineIndent(text, keyR[0]) + ' '.repeat(indentUnit(a)) + entry;
   const end = lineEnd(text, valueIndicator(a.top, pair) ?? keyR[1]);
@@ -265,7 +295,13 @@ function removeCanary(a: Analysis, pair: Pair<unknown, unknown>, text: string): 
 function verify(a: Analysis, out: string, action: CanaryAction): void {
   const line = a.canaryPair ? lineOf(a.lines, rangeOf(a.canaryPair.key)![0]) : 1;
   const unsafe = (why: string): CanaryError =>
-    refuse('unsafe-edit', a.file, line, `the canary change could not be made without touching anything else (${why}); the file was not changed.`, 'Edit the canary block by hand.');
+    refuse(
+      'unsafe-edit',
+      a.file,
+      line,
+      `the canary change could not be made without touching anything else (${why}); the file was not changed.`,
+      'Edit the canary block by hand.',
+    );
   let b: Analysis;
   try {
     b = analyze(out, a.file);
@@ -309,4 +345,3 @@ export function applyCanaryAction(text: string, action: CanaryAction, file: stri
   verify(a, out, action);
   return { text: out, changed: out !== text };
 }
-

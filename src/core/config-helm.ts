@@ -22,11 +22,7 @@ import { isAlias, isMap, isScalar, isSeq, type Document, type Scalar } from 'yam
 
 /** A scalar as go-yaml v2 resolves it. */
 export type HelmScalar =
-  | { kind: 'null' }
-  | { kind: 'bool'; value: boolean }
-  | { kind: 'number'; value: number }
-  | { kind: 'string'; value: string }
-  | { kind: 'error'; why: string };
+  { kind: 'null' } | { kind: 'bool'; value: boolean } | { kind: 'number'; value: number } | { kind: 'string'; value: string } | { kind: 'error'; why: string };
 
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const TRUES = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'true', 'True', 'TRUE']);
@@ -78,7 +74,13 @@ const TAG_PREFIX = 'tag:yaml.org,2002:';
  * the yaml parser keeps inside the scalar; it folds into a space and trims like one.
  */
 function plainText(text: string): string {
-  return text.includes('\r') ? text.split('\r').map((s) => s.trim()).filter((s) => s !== '').join(' ') : text;
+  return text.includes('\r')
+    ? text
+        .split('\r')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+        .join(' ')
+    : text;
 }
 
 /** A scalar node (plain, quoted or block, maybe tagged) as Helm reads it. */
@@ -144,10 +146,15 @@ export function canaryTruthy(node: unknown, doc: Document.Parsed): boolean | 'er
   if (!isScalar(target)) return 'error';
   const r = helmScalar(target);
   switch (r.kind) {
-    case 'null': return false;
-    case 'bool': return r.value;
-    case 'number': return r.value !== 0;
-    case 'string': return r.value !== '';
-    case 'error': return 'error';
+    case 'null':
+      return false;
+    case 'bool':
+      return r.value;
+    case 'number':
+      return r.value !== 0;
+    case 'string':
+      return r.value !== '';
+    case 'error':
+      return 'error';
   }
 }

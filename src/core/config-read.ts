@@ -11,17 +11,7 @@
  * because they are not edited automatically: an anchored top-level map, and a canary brought
  * in by a `<<` merge (`anchored-canary`, `merged-canary`).
  */
-import {
-  LineCounter,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  type Document,
-  type Pair,
-  type YAMLMap,
-} from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type Pair, type YAMLMap } from 'yaml';
 import { CanaryError } from './errors';
 import { canaryTruthy, renderPercent } from './config-helm';
 import type { CanaryBlock, ModelConfig } from './types';
@@ -107,7 +97,10 @@ function parseFirst(text: string, file: string, lines: LineCounter): { doc: Docu
 }
 
 /** Where the chart's reading of the canary block comes out. */
-function readCanary(a: Pick<Analysis, 'file' | 'lines' | 'doc'>, pair: Pair<unknown, unknown>): { canary: CanaryBlock; percentPair: Pair<unknown, unknown> | undefined } {
+function readCanary(
+  a: Pick<Analysis, 'file' | 'lines' | 'doc'>,
+  pair: Pair<unknown, unknown>,
+): { canary: CanaryBlock; percentPair: Pair<unknown, unknown> | undefined } {
   const { file, lines, doc } = a;
   const keyLine = lineOf(lines, rangeOf(pair.key)![0]);
   const v = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
@@ -115,12 +108,18 @@ function readCanary(a: Pick<Analysis, 'file' | 'lines' | 'doc'>, pair: Pair<unkn
   if (truthy === false) return { canary: { kind: 'empty' }, percentPair: undefined };
   if (truthy === 'error' || !isMap(v)) {
     const what = isSeq(v) ? 'a list' : 'a scalar';
-    throw refuse('bad-canary', file, keyLine, `canary is ${what}, which the chart cannot render; it must be a mapping such as {trafficPercent: 20}, or absent.`);
+    throw refuse(
+      'bad-canary',
+      file,
+      keyLine,
+      `canary is ${what}, which the chart cannot render; it must be a mapping such as {trafficPercent: 20}, or absent.`,
+    );
   }
   let percentPair: Pair<unknown, unknown> | undefined;
   for (const p of v.items) {
     if (isScalar(p.key) && p.key.value === 'trafficPercent') percentPair = p;
-    if (isMergeKey(p.key)) throw refuse('merged-canary', file, lineOf(lines, rangeOf(p.key)![0]), 'a `<<` merge key inside canary; it is not edited automatically.');
+    if (isMergeKey(p.key))
+      throw refuse('merged-canary', file, lineOf(lines, rangeOf(p.key)![0]), 'a `<<` merge key inside canary; it is not edited automatically.');
   }
   if (!percentPair) return { canary: { kind: 'empty' }, percentPair };
   const r = renderPercent(percentPair.value, doc);
@@ -142,7 +141,12 @@ export function analyze(text: string, file: string): Analysis {
     throw refuse('not-a-map', file, r ? lineOf(lines, r[0]) : 1, `${what} (expected keys such as chart_path, name, version).`);
   }
   if (top.anchor) {
-    throw refuse('anchored-canary', file, lineOf(lines, rangeOf(top)![0]), 'the top-level mapping carries an anchor; it is not edited automatically so that no alias changes meaning.');
+    throw refuse(
+      'anchored-canary',
+      file,
+      lineOf(lines, rangeOf(top)![0]),
+      'the top-level mapping carries an anchor; it is not edited automatically so that no alias changes meaning.',
+    );
   }
 
   let js: unknown;
@@ -162,7 +166,12 @@ export function analyze(text: string, file: string): Analysis {
       for (const s of sources) {
         const target = isAlias(s) ? s.resolve(doc) : s;
         if (isMap(target) && target.has('canary')) {
-          throw refuse('merged-canary', file, lineOf(lines, rangeOf(pair.key)![0]), 'a `<<` merge key brings in a canary block; it is not edited automatically.');
+          throw refuse(
+            'merged-canary',
+            file,
+            lineOf(lines, rangeOf(pair.key)![0]),
+            'a `<<` merge key brings in a canary block; it is not edited automatically.',
+          );
         }
       }
     }
@@ -173,11 +182,25 @@ export function analyze(text: string, file: string): Analysis {
     throw refuse('anchored-canary', file, 1, 'the canary key comes from an alias; it is not edited automatically.');
   }
 
-  const { canary, percentPair } = canaryPair ? readCanary({ file, lines, doc }, canaryPair) : { canary: { kind: 'absent' } as CanaryBlock, percentPair: undefined };
+  const { canary, percentPair } = canaryPair
+    ? readCanary({ file, lines, doc }, canaryPair)
+    : { canary: { kind: 'absent' } as CanaryBlock, percentPair: undefined };
   const canaryJs = (js as Record<string, unknown>).canary;
   return {
-    text, file, eol: detectEol(text), lines, doc, docLimit, top, canaryPair, canaryPairs,
-    canaryAlias: !!canaryPair && isAlias(canaryPair.value), canary, percentPair, rest, canaryJs,
+    text,
+    file,
+    eol: detectEol(text),
+    lines,
+    doc,
+    docLimit,
+    top,
+    canaryPair,
+    canaryPairs,
+    canaryAlias: !!canaryPair && isAlias(canaryPair.value),
+    canary,
+    percentPair,
+    rest,
+    canaryJs,
   };
 }
 

@@ -70,7 +70,13 @@ async function readConfigText(file: string, env: string, model: string): Promise
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new CanaryError('not-found', 'no-config', `No config.yaml for model "${model}" in environment "${env}" (${file}).`, 'Check the model and environment names (`kserve-canary config` lists them).', { cause: e });
+      throw new CanaryError(
+        'not-found',
+        'no-config',
+        `No config.yaml for model "${model}" in environment "${env}" (${file}).`,
+        'Check the model and environment names (`kserve-canary config` lists them).',
+        { cause: e },
+      );
     }
     throw new CanaryError('invalid-config', 'unreadable', `Cannot read ${file}: ${code ?? (e as Error).message}.`, 'Check the file permissions.', { cause: e });
   }

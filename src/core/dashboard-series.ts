@@ -71,8 +71,15 @@ export function sumBy<T>(items: readonly T[], keyOf: (x: T) => string | undefine
     if (key === undefined) continue;
     const pts = pointsOf(x);
     const acc = out.get(key);
-    if (!acc) out.set(key, pts.map((p) => ({ ...p })));
-    else pts.forEach((p, i) => { if (p.v !== null) acc[i]!.v = (acc[i]!.v ?? 0) + p.v; });
+    if (!acc)
+      out.set(
+        key,
+        pts.map((p) => ({ ...p })),
+      );
+    else
+      pts.forEach((p, i) => {
+        if (p.v !== null) acc[i]!.v = (acc[i]!.v ?? 0) + p.v;
+      });
   }
   return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([revision, points]) => ({ revision, points }));
 }
@@ -127,7 +134,11 @@ export interface CanaryCommit {
 /** Desired percent to the latest revision over time: the canary percent, 100 without a canary. */
 export function desiredSeries(commits: readonly CanaryCommit[], times: readonly number[]): SeriesPoint[] {
   const valid = commits.filter((c) => !c.invalid);
-  return stepFunction(valid.map((c) => ({ t: c.t, value: c.percent })), times, (p) => p ?? 100);
+  return stepFunction(
+    valid.map((c) => ({ t: c.t, value: c.percent })),
+    times,
+    (p) => p ?? 100,
+  );
 }
 
 function describePercent(p: number | undefined): string {
@@ -143,7 +154,11 @@ export function commitEvents(commits: readonly CanaryCommit[], from: number, to:
     const changed = i === 0 ? c.percent !== undefined : c.percent !== before;
     if (!changed || c.t < from || c.t > to) return;
     out.push({
-      kind: 'commit', t: c.t, sha: c.sha, message: c.subject, author: c.author,
+      kind: 'commit',
+      t: c.t,
+      sha: c.sha,
+      message: c.subject,
+      author: c.author,
       title: `${c.sha.slice(0, 7)} ${describePercent(c.percent)}${i > 0 ? ` (was ${before ?? 100}%)` : ''}: ${c.subject}`.slice(0, 200),
     });
   });

@@ -170,13 +170,16 @@ export function parseForgeHosts(text: string | undefined, source = FORGE_HOSTS_E
   } catch {
     throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source} is not JSON: it takes an object of host → forge.`, example);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source} is not a JSON object of host → forge.`, example);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source} is not a JSON object of host → forge.`, example);
   const out: Record<string, string> = {};
   for (const [host, forge] of Object.entries(v)) {
     const h = host.trim().toLowerCase();
     const f = typeof forge === 'string' ? forge.trim().toLowerCase() : '';
-    if (!/^[a-z0-9.-]+(:\d+)?$/.test(h)) throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source}: "${host.slice(0, 80)}" is not a host name (host or host:port).`, example);
-    if (f !== 'forgejo' && !(FORGE_KINDS as readonly string[]).includes(f)) throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source}: "${String(forge).slice(0, 40)}" for ${h} is not a forge.`, example);
+    if (!/^[a-z0-9.-]+(:\d+)?$/.test(h))
+      throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source}: "${host.slice(0, 80)}" is not a host name (host or host:port).`, example);
+    if (f !== 'forgejo' && !(FORGE_KINDS as readonly string[]).includes(f))
+      throw new CanaryError('invalid-input', 'invalid-forge-hosts', `${source}: "${String(forge).slice(0, 40)}" for ${h} is not a forge.`, example);
     out[h] = f;
   }
   return out;

@@ -22,8 +22,12 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     // Only a regular file is replaced: a link (resolve it first, and check where it leads),
     // a folder, FIFO or device is refused before anything is created.
     if (!st.isFile()) {
-      throw new CanaryError('invalid-input', 'not-a-file', `Refusing to replace ${file}: it is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}.`,
-        'Only plain files are written; nothing was changed.');
+      throw new CanaryError(
+        'invalid-input',
+        'not-a-file',
+        `Refusing to replace ${file}: it is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}.`,
+        'Only plain files are written; nothing was changed.',
+      );
     }
     mode = st.mode & 0o7777;
   } catch (e) {

@@ -91,7 +91,10 @@ export type GitOp = 'local' | 'fetch' | 'push';
 
 /** An error of our own runner, tagged with what stopped git: the timeout or the abort signal. */
 class RunnerError extends Error {
-  constructor(message: string, readonly plugin?: 'timeout' | 'abort') {
+  constructor(
+    message: string,
+    readonly plugin?: 'timeout' | 'abort',
+  ) {
     super(message);
   }
 }
@@ -140,7 +143,12 @@ export class GitRunner {
     const signal = network ? this.opts.signal : undefined;
     return new Promise<string>((resolve, reject) => {
       if (signal?.aborted) return reject(new RunnerError('Abort already signaled', 'abort'));
-      const child = spawn('git', full, { cwd: this.opts.cwd, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], windowsHide: true });
+      const child = spawn('git', full, {
+        cwd: this.opts.cwd,
+        env: this.env,
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let stopped: RunnerError | undefined;
@@ -156,8 +164,14 @@ export class GitRunner {
       };
       const onAbort = () => stop(new RunnerError('Abort signal received', 'abort'));
       signal?.addEventListener('abort', onAbort);
-      child.stdout!.on('data', (b: Buffer) => { out.push(b); arm(); });
-      child.stderr!.on('data', (b: Buffer) => { err.push(b); arm(); });
+      child.stdout!.on('data', (b: Buffer) => {
+        out.push(b);
+        arm();
+      });
+      child.stderr!.on('data', (b: Buffer) => {
+        err.push(b);
+        arm();
+      });
       arm();
       if (input !== undefined) {
         child.stdin!.on('error', () => undefined);
@@ -208,7 +222,10 @@ function pluginOf(e: unknown): string | undefined {
 
 /** First `fatal:`/`error:` line (or the first line), trimmed, for the user-facing message. */
 export function firstGitLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const fatal = lines.find((l) => /^(fatal|error):/.test(l));
   return (fatal ?? lines[0] ?? '').replace(/^(fatal|error):\s*/, '').slice(0, 300);
 }
@@ -223,7 +240,8 @@ export function redactUrls(text: string): string {
  * Bitbucket, Azure DevOps (TF402455), and any pre-receive hook that declines (`[remote rejected]
  * main -> main (pre-receive hook declined)`).
  */
-const PROTECTED_BRANCH = /gh006|protected branch|not allowed to push code to protected branches|not allowed to push to protected branch|can only be modified through pull requests|tf402455|pre-receive hook declined|\(hook declined\)/;
+const PROTECTED_BRANCH =
+  /gh006|protected branch|not allowed to push code to protected branches|not allowed to push to protected branch|can only be modified through pull requests|tf402455|pre-receive hook declined|\(hook declined\)/;
 
 /**
  * Maps git's failure text (LC_ALL=C) to a CanaryError with a stable code:
@@ -236,56 +254,112 @@ export function classifyGitError(e: unknown, args: string[], op: GitOp, timeoutM
   const text = redactUrls(gitErrorText(e));
   const cmd = `git ${args[0] ?? ''}`;
   if (plugin === 'timeout' || /operation too slow/i.test(text)) {
-    return new CanaryError('git', 'timeout',
+    return new CanaryError(
+      'git',
+      'timeout',
       `${cmd} got no answer from the remote for ${Math.round(timeoutMs / 1000)} s and was stopped.`,
       'Check your network/VPN and that the remote is up, then run the command again (nothing was lost; a change already committed is pushed by the re-run).',
-      { cause: e });
+      { cause: e },
+    );
   }
   if (plugin === 'abort') {
-    return new CanaryError('git', 'aborted', `${cmd} was cancelled.`, 'Run the command again when you are ready; a re-run finishes what was started.', { cause: e });
+    return new CanaryError('git', 'aborted', `${cmd} was cancelled.`, 'Run the command again when you are ready; a re-run finishes what was started.', {
+      cause: e,
+    });
   }
   const detail = firstGitLine(text);
   const t = text.toLowerCase();
-  if (/could not read (username|password)|terminal prompts disabled|authentication failed|access denied|permission denied \(publickey|http basic|requested url returned error: 40[13]|invalid credentials|invalid username or password/.test(t)) {
-    return new CanaryError('git', 'auth-failed',
+  if (
+    /could not read (username|password)|terminal prompts disabled|authentication failed|access denied|permission denied \(publickey|http basic|requested url returned error: 40[13]|invalid credentials|invalid username or password/.test(
+      t,
+    )
+  ) {
+    return new CanaryError(
+      'git',
+      'auth-failed',
       `The remote refused the credentials (${detail}).`,
       'Sign in to the git server: set up a credential helper, an SSH key, or run `git push` once in a terminal to store credentials, then retry.',
-      { cause: e });
+      { cause: e },
+    );
   }
   if (/index\.lock/.test(t)) {
-    return new CanaryError('git', 'index-locked', `Another git process holds the index lock (${detail}).`,
-      'Wait for the other git command to finish; if none is running, delete the .git/index.lock file named above and retry.', { cause: e });
+    return new CanaryError(
+      'git',
+      'index-locked',
+      `Another git process holds the index lock (${detail}).`,
+      'Wait for the other git command to finish; if none is running, delete the .git/index.lock file named above and retry.',
+      { cause: e },
+    );
   }
   if (/please tell me who you are|unable to auto-detect email address|empty ident name/.test(t)) {
-    return new CanaryError('git', 'no-identity', 'git does not know who you are, so it cannot commit.',
-      'Run `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`, then retry.', { cause: e });
+    return new CanaryError(
+      'git',
+      'no-identity',
+      'git does not know who you are, so it cannot commit.',
+      'Run `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`, then retry.',
+      { cause: e },
+    );
   }
   if (/\[rejected\]|non-fast-forward|fetch first|failed to push some refs|\[remote rejected\]|stale info/.test(t)) {
     // A ref update lost to a concurrent push ("cannot lock ref", "failed to update ref") is a race, not a refusal.
     const raced = /cannot lock ref|failed to update ref|incorrect old value|but expected/.test(t);
     // The forge's own words (a `remote:` line such as GH006) before git's `[remote rejected] … (hook declined)` summary.
     const lines = raced ? [] : text.split(/\r?\n/).map((l) => l.trim().replace(/\s+/g, ' '));
-    const protectedLine = lines.find((l) => !/\[remote rejected\]/.test(l) && PROTECTED_BRANCH.test(l.toLowerCase())) ?? lines.find((l) => PROTECTED_BRANCH.test(l.toLowerCase()));
+    const protectedLine =
+      lines.find((l) => !/\[remote rejected\]/.test(l) && PROTECTED_BRANCH.test(l.toLowerCase())) ?? lines.find((l) => PROTECTED_BRANCH.test(l.toLowerCase()));
     if (protectedLine) {
-      return new CanaryError('git', 'protected-branch',
-        `The remote refused the push: the branch is protected (${protectedLine.replace(/^remote:\s*/, '').replace(/^(fatal|error):\s*/i, '').slice(0, 200)}).`,
+      return new CanaryError(
+        'git',
+        'protected-branch',
+        `The remote refused the push: the branch is protected (${protectedLine
+          .replace(/^remote:\s*/, '')
+          .replace(/^(fatal|error):\s*/i, '')
+          .slice(0, 200)}).`,
         'Publish the change as a pull request instead (pull-request mode: it pushes a new branch and gives the link to open the pull request).',
-        { cause: e });
+        { cause: e },
+      );
     }
     const refused = !raced && /\[remote rejected\]|hook declined|protected branch/.test(t);
-    return new CanaryError('git', refused ? 'push-refused' : 'push-rejected',
+    return new CanaryError(
+      'git',
+      refused ? 'push-refused' : 'push-rejected',
       refused ? `The remote refused the push (${detail}).` : `The remote rejected the push because it has commits you do not have (${detail}).`,
-      refused ? 'The branch may be protected: push to another branch and open a pull request, or ask for access.' : 'Run the command again: it pulls first and pushes again.',
-      { cause: e });
+      refused
+        ? 'The branch may be protected: push to another branch and open a pull request, or ask for access.'
+        : 'Run the command again: it pulls first and pushes again.',
+      { cause: e },
+    );
   }
-  if (/does not appear to be a git repository|repository .* not found|not found|no such file or directory|could not read from remote repository/.test(t) && op !== 'local') {
-    return new CanaryError('git', 'remote-not-found', `The remote repository cannot be read (${detail}).`,
-      'Check the remote URL with `git remote -v` and that you have access to it.', { cause: e });
+  if (
+    /does not appear to be a git repository|repository .* not found|not found|no such file or directory|could not read from remote repository/.test(t) &&
+    op !== 'local'
+  ) {
+    return new CanaryError(
+      'git',
+      'remote-not-found',
+      `The remote repository cannot be read (${detail}).`,
+      'Check the remote URL with `git remote -v` and that you have access to it.',
+      { cause: e },
+    );
   }
-  if (/could not resolve host|connection refused|failed to connect|couldn't connect|connection timed out|network is unreachable|unable to access|empty reply|connection reset|early eof|the remote end hung up/.test(t)) {
-    return new CanaryError('git', 'remote-unreachable', `The remote could not be reached (${detail}).`,
-      'Check your network/VPN and the remote URL (`git remote -v`), then retry.', { cause: e });
+  if (
+    /could not resolve host|connection refused|failed to connect|couldn't connect|connection timed out|network is unreachable|unable to access|empty reply|connection reset|early eof|the remote end hung up/.test(
+      t,
+    )
+  ) {
+    return new CanaryError(
+      'git',
+      'remote-unreachable',
+      `The remote could not be reached (${detail}).`,
+      'Check your network/VPN and the remote URL (`git remote -v`), then retry.',
+      { cause: e },
+    );
   }
-  return new CanaryError('git', 'git-failed', `${cmd} failed: ${detail || 'unknown error'}`,
-    'Run `git status` in the gitops folder to see what git reports, fix it, then retry.', { cause: e });
+  return new CanaryError(
+    'git',
+    'git-failed',
+    `${cmd} failed: ${detail || 'unknown error'}`,
+    'Run `git status` in the gitops folder to see what git reports, fix it, then retry.',
+    { cause: e },
+  );
 }

@@ -89,10 +89,18 @@ export async function repoInfo(git: GitRunner, root: string): Promise<RepoInfo> 
   const dotGit = path.join(root, '.git');
   if (isDirectory(dotGit) && existsSync(path.join(dotGit, 'HEAD'))) return { gitDir: dotGit, topLevel: root };
   const out = await git.probe(['rev-parse', '--absolute-git-dir', '--show-toplevel']);
-  const lines = out?.split('\n').map((l) => l.trim()).filter(Boolean) ?? [];
+  const lines =
+    out
+      ?.split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean) ?? [];
   if (lines.length < 2) {
-    throw new CanaryError('git', 'not-a-repository', `${root} is not inside a git repository (or it has no working tree).`,
-      'Point --gitops (or the kserveCanary.gitopsPath setting) at a clone of your gitops repository.');
+    throw new CanaryError(
+      'git',
+      'not-a-repository',
+      `${root} is not inside a git repository (or it has no working tree).`,
+      'Point --gitops (or the kserveCanary.gitopsPath setting) at a clone of your gitops repository.',
+    );
   }
   return { gitDir: lines[0]!, topLevel: lines[1]! };
 }
@@ -104,9 +112,12 @@ export async function repoInfo(git: GitRunner, root: string): Promise<RepoInfo> 
 export function checkNotBusy(gitDir: string): void {
   const lock = path.join(gitDir, 'index.lock');
   if (existsSync(lock)) {
-    throw new CanaryError('git', 'index-locked',
+    throw new CanaryError(
+      'git',
+      'index-locked',
       `The git index is locked: ${lock} exists. Another git command is running, or one crashed and left the lock behind.`,
-      `If no git command is running in this repository, delete ${lock} and run the command again.`);
+      `If no git command is running in this repository, delete ${lock} and run the command again.`,
+    );
   }
   const busy: [string, string, string][] = [
     ['rebase-merge', 'rebase-in-progress', 'a rebase'],
@@ -117,8 +128,12 @@ export function checkNotBusy(gitDir: string): void {
   ];
   for (const [file, code, what] of busy) {
     if (existsSync(path.join(gitDir, file))) {
-      throw new CanaryError('git', code, `The repository is in the middle of ${what}; nothing was changed.`,
-        `Finish it (\`git ${what.includes('merge') ? 'merge' : what.includes('rebase') ? 'rebase' : what.split(' ')[1]} --continue\`) or abort it (\`--abort\`), then run the command again.`);
+      throw new CanaryError(
+        'git',
+        code,
+        `The repository is in the middle of ${what}; nothing was changed.`,
+        `Finish it (\`git ${what.includes('merge') ? 'merge' : what.includes('rebase') ? 'rebase' : what.split(' ')[1]} --continue\`) or abort it (\`--abort\`), then run the command again.`,
+      );
     }
   }
 }
@@ -158,19 +173,33 @@ export async function readUpstream(git: GitRunner, branch: string, early?: Promi
   if (remote && remoteRef && trackingRef && remote !== '.') {
     // The remote name becomes a git argument (fetch/push <remote>): one that git would read as an option is refused.
     if (remote.startsWith('-')) {
-      throw new CanaryError('git', 'unsafe-remote',
+      throw new CanaryError(
+        'git',
+        'unsafe-remote',
         `The upstream remote of ${branch} is named ${JSON.stringify(remote.slice(0, 80))}, which git would read as an option; refusing to run git with it.`,
-        `Fix the remote's name in .git/config (branch.${branch}.remote and its [remote "…"] section), then retry.`);
+        `Fix the remote's name in .git/config (branch.${branch}.remote and its [remote "…"] section), then retry.`,
+      );
     }
     return { remote, remoteRef, trackingRef, short };
   }
-  const remotes = (await git.run(['remote'])).split('\n').map((r) => r.trim()).filter(Boolean);
+  const remotes = (await git.run(['remote']))
+    .split('\n')
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (remotes.length === 0) {
-    throw new CanaryError('git', 'no-remote', 'This repository has no remote, so there is nowhere to push the change.',
-      'Add the gitops remote (`git remote add origin <url>` then `git push -u origin ' + branch + '`), or use --no-push to commit only.');
+    throw new CanaryError(
+      'git',
+      'no-remote',
+      'This repository has no remote, so there is nowhere to push the change.',
+      'Add the gitops remote (`git remote add origin <url>` then `git push -u origin ' + branch + '`), or use --no-push to commit only.',
+    );
   }
-  throw new CanaryError('git', 'no-upstream', `Branch ${branch} has no upstream branch, so it is unclear where to push.`,
-    `Run \`git push -u ${remotes[0]} ${branch}\` once (or \`git branch --set-upstream-to ${remotes[0]}/${branch}\`), or use --no-push to commit only.`);
+  throw new CanaryError(
+    'git',
+    'no-upstream',
+    `Branch ${branch} has no upstream branch, so it is unclear where to push.`,
+    `Run \`git push -u ${remotes[0]} ${branch}\` once (or \`git branch --set-upstream-to ${remotes[0]}/${branch}\`), or use --no-push to commit only.`,
+  );
 }
 
 /**
@@ -234,7 +263,10 @@ export async function localCommits(git: GitRunner, trackingRef: string): Promise
     const tokens = chunk.split(/[\0\n]/);
     const head = tokens[0] ?? '';
     const subject = tokens[1] ?? '';
-    const files = tokens.slice(2).map((t) => t.trim()).filter(Boolean);
+    const files = tokens
+      .slice(2)
+      .map((t) => t.trim())
+      .filter(Boolean);
     commits.push({ sha: head.trim(), subject, files });
   }
   return commits;

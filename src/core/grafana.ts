@@ -13,8 +13,7 @@ export const DEFAULT_DASHBOARD_UID = 'Bdb-6G4Vk-github';
  * Default deep link. Placeholders: `${base}` (the Route's URL, no trailing slash), `${uid}`,
  * `${model}`, `${env}`, `${namespace}`; every value is URL-encoded when substituted.
  */
-export const DEFAULT_URL_TEMPLATE =
-  '${base}/d/${uid}/openvino-model-server-model-metrics?orgId=1&var-model_name=${model}&from=now-15m&to=now&refresh=5s';
+export const DEFAULT_URL_TEMPLATE = '${base}/d/${uid}/openvino-model-server-model-metrics?orgId=1&var-model_name=${model}&from=now-15m&to=now&refresh=5s';
 
 const PLACEHOLDERS = ['base', 'uid', 'model', 'env', 'namespace'] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];

@@ -29,8 +29,15 @@ export function checkDeploymentsDir(deploymentsDir: string | undefined): string 
   const dd = deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR;
   const norm = typeof dd === 'string' ? path.posix.normalize(dd.replace(/\\/g, '/')).replace(/\/+$/, '') : '';
   if (
-    typeof dd !== 'string' || dd.trim() === '' || dd.includes('\0') || path.isAbsolute(dd) || /^[a-zA-Z]:/.test(dd) ||
-    norm === '.' || norm === '..' || norm.startsWith('../') || norm.startsWith('/')
+    typeof dd !== 'string' ||
+    dd.trim() === '' ||
+    dd.includes('\0') ||
+    path.isAbsolute(dd) ||
+    /^[a-zA-Z]:/.test(dd) ||
+    norm === '.' ||
+    norm === '..' ||
+    norm.startsWith('../') ||
+    norm.startsWith('/')
   ) {
     throw new CanaryError(
       'invalid-input',
@@ -108,7 +115,10 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
     const envDir = path.join(base, envName);
     const rel = path.join(dd, envName);
     if (skip(rel, inspectEntry(envDir, absRoot, realRoot, 'folder'))) continue;
-    if (!isDnsLabel(envName)) { ignored.push({ path: rel, reason: 'environment name is not a DNS-1123 label' }); continue; }
+    if (!isDnsLabel(envName)) {
+      ignored.push({ path: rel, reason: 'environment name is not a DNS-1123 label' });
+      continue;
+    }
     const models: ModelEntry[] = [];
     let modelNames: string[];
     try {
@@ -121,7 +131,10 @@ export async function discoverLayout(root: string, opts?: { deploymentsDir?: str
       const modelDir = path.join(envDir, modelName);
       const mrel = path.join(rel, modelName);
       if (skip(mrel, inspectEntry(modelDir, absRoot, realRoot, 'folder'))) continue;
-      if (!isDnsLabel(modelName)) { ignored.push({ path: mrel, reason: 'model name is not a DNS-1123 label' }); continue; }
+      if (!isDnsLabel(modelName)) {
+        ignored.push({ path: mrel, reason: 'model name is not a DNS-1123 label' });
+        continue;
+      }
       const configPath = path.join(modelDir, CONFIG_FILE);
       if (skip(mrel, inspectEntry(configPath, absRoot, realRoot, 'file'))) continue;
       models.push({ name: modelName, configPath });
@@ -210,9 +223,13 @@ export function inspectEntry(p: string, root: string, realRoot: string, want: 'f
     return { code: 'broken-link', message: `${name} is a broken link (or unreadable)` };
   }
   if (want === 'folder' && !st.isDirectory()) return { code: 'not-a-folder', message: `${name} is not a folder` };
-  if (want === 'file' && !st.isFile()) return { code: 'not-a-file', message: `${name} is not a file but ${st.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}` };
+  if (want === 'file' && !st.isFile())
+    return { code: 'not-a-file', message: `${name} is not a file but ${st.isDirectory() ? 'a folder' : 'a FIFO, socket or device'}` };
   if (want === 'file' && st.size > MAX_CONFIG_BYTES) {
-    return { code: 'config-too-large', message: `${name} is ${formatBytes(st.size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a ${CONFIG_FILE}: refused without reading it` };
+    return {
+      code: 'config-too-large',
+      message: `${name} is ${formatBytes(st.size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a ${CONFIG_FILE}: refused without reading it`,
+    };
   }
   return undefined;
 }
@@ -241,7 +258,10 @@ export function modelConfigPath(root: string, env: string, model: string, deploy
   if (!isInside(absRoot, file)) throw outsideRoot(file);
   const realRoot = realOr(absRoot);
   const gitDirs = (opts?.gitDirs ?? []).map(realOr);
-  for (const [p, want] of [[path.dirname(file), 'folder'], [file, 'file']] as const) {
+  for (const [p, want] of [
+    [path.dirname(file), 'folder'],
+    [file, 'file'],
+  ] as const) {
     const problem = inspectEntry(p, absRoot, realRoot, want, gitDirs);
     if (!problem || problem.code === 'missing' || problem.code === 'not-a-folder') {
       if (problem) break; // nothing there to follow: the reader says what is missing
@@ -257,16 +277,28 @@ export function entryError(problem: EntryProblem, file: string): CanaryError {
   const msg = `${problem.message}.`;
   switch (problem.code) {
     case 'config-too-large':
-      return new CanaryError('invalid-config', problem.code, msg,
-        `A model's ${CONFIG_FILE} holds a few settings (name, version, canary); look at what was committed to ${file}.`);
+      return new CanaryError(
+        'invalid-config',
+        problem.code,
+        msg,
+        `A model's ${CONFIG_FILE} holds a few settings (name, version, canary); look at what was committed to ${file}.`,
+      );
     case 'not-a-file':
       return new CanaryError('invalid-config', problem.code, msg, `Make ${file} a plain file.`);
     case 'outside-root':
-      return new CanaryError('invalid-input', problem.code, msg,
-        'Keep every environment and model folder inside the gitops repository; replace the link with a real folder.');
+      return new CanaryError(
+        'invalid-input',
+        problem.code,
+        msg,
+        'Keep every environment and model folder inside the gitops repository; replace the link with a real folder.',
+      );
     default:
-      return new CanaryError('invalid-input', problem.code, msg,
-        `Replace the link with the model's own folder and ${CONFIG_FILE} (\`git rm\` the link); nothing was read or written through it.`);
+      return new CanaryError(
+        'invalid-input',
+        problem.code,
+        msg,
+        `Replace the link with the model's own folder and ${CONFIG_FILE} (\`git rm\` the link); nothing was read or written through it.`,
+      );
   }
 }
 

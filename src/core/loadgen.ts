@@ -137,11 +137,20 @@ export function checkPayload(text: string, origin = 'the payload'): string {
   try {
     v = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
-    throw new CanaryError('invalid-input', 'bad-payload', `${origin} is not valid JSON: ${e instanceof Error ? e.message : String(e)}.`,
-      `Give a V2 inference request, for example ${DEFAULT_PAYLOAD}`);
+    throw new CanaryError(
+      'invalid-input',
+      'bad-payload',
+      `${origin} is not valid JSON: ${e instanceof Error ? e.message : String(e)}.`,
+      `Give a V2 inference request, for example ${DEFAULT_PAYLOAD}`,
+    );
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) {
-    throw new CanaryError('invalid-input', 'bad-payload', `${origin} must be a JSON object (a V2 inference request with "inputs").`, `For example ${DEFAULT_PAYLOAD}`);
+    throw new CanaryError(
+      'invalid-input',
+      'bad-payload',
+      `${origin} must be a JSON object (a V2 inference request with "inputs").`,
+      `For example ${DEFAULT_PAYLOAD}`,
+    );
   }
   return JSON.stringify(v);
 }
@@ -151,7 +160,13 @@ export async function readPayloadFile(file: string): Promise<string> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new CanaryError('not-found', 'no-payload-file', `Could not read the payload file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, 'Check the path.', { cause: e });
+    throw new CanaryError(
+      'not-found',
+      'no-payload-file',
+      `Could not read the payload file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
+      'Check the path.',
+      { cause: e },
+    );
   }
   return checkPayload(text, file);
 }
@@ -194,9 +209,10 @@ export async function sendTraffic(o: TrafficOptions): Promise<TrafficResult> {
   const concurrency = Math.min(LIMITS.maxConcurrency, Math.max(1, Math.floor(o.concurrency ?? Math.max(8, Math.ceil(o.rps * 2)))));
   const timeoutMs = o.timeoutMs ?? 10000;
   const lookup = guardedLookup(classifyHost(target.hostname) === 'loopback' || clusterIsLoopback(o.cluster));
-  const agent = target.protocol === 'https:'
-    ? new https.Agent({ keepAlive: true, maxSockets: concurrency, lookup, ...(o.ca ? { ca: o.ca } : {}) })
-    : new http.Agent({ keepAlive: true, maxSockets: concurrency, lookup });
+  const agent =
+    target.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: concurrency, lookup, ...(o.ca ? { ca: o.ca } : {}) })
+      : new http.Agent({ keepAlive: true, maxSockets: concurrency, lookup });
   const headers = { 'content-type': 'application/json', accept: 'application/json', ...(o.headers ?? {}) };
   const stop = new AbortController();
   // every in-flight request listens to it
@@ -316,7 +332,13 @@ export function formatStatusCounts(byStatus: Record<string, number>): string {
 export function describeTraffic(r: TrafficResult): string[] {
   const lines = [
     `${r.aborted ? 'Stopped after' : 'Sent'} ${r.sent} of ${r.total} requests to ${r.target} in ${(r.elapsedMs / 1000).toFixed(1)} s`,
-    `answers: ${formatStatusCounts(r.byStatus)}${r.errors ? `; no answer: ${r.errors} (${Object.entries(r.errorKinds).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}${r.skipped ? `; skipped (too many in flight): ${r.skipped}` : ''}`,
+    `answers: ${formatStatusCounts(r.byStatus)}${
+      r.errors
+        ? `; no answer: ${r.errors} (${Object.entries(r.errorKinds)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }${r.skipped ? `; skipped (too many in flight): ${r.skipped}` : ''}`,
     r.p50Ms !== undefined ? `latency: p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, max ${r.maxMs} ms` : 'latency: no answers',
   ];
   const revs = Object.entries(r.byRevision).sort((a, b) => b[1] - a[1]);

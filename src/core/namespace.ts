@@ -24,11 +24,7 @@ export function parseNamespace(pattern: string, namespace: string, knownEnvs: st
   const seg = pattern.split(/(\{user\}|\{env\})/).filter((x) => x !== '');
   const build = (envAlt: string) =>
     new RegExp(
-      '^' +
-        seg
-          .map((x) => (x === '{user}' ? '(?<user>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)' : x === '{env}' ? `(?<env>${envAlt})` : escapeRe(x)))
-          .join('') +
-        '$',
+      '^' + seg.map((x) => (x === '{user}' ? '(?<user>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)' : x === '{env}' ? `(?<env>${envAlt})` : escapeRe(x))).join('') + '$',
     );
   const tries = knownEnvs.length ? [knownEnvs.map(escapeRe).join('|'), '[a-z0-9]+'] : ['[a-z0-9]+'];
   for (const alt of tries) {
@@ -60,13 +56,18 @@ export function namespacePatternProblem(pattern: string): string | undefined {
  */
 export function environmentForNamespace(namespace: string, o: { pattern: string; envs: string[]; user?: string }): string {
   const parsed = parseNamespace(o.pattern, namespace, o.envs);
-  const env = parsed && o.envs.includes(parsed.env) && (o.user === undefined || parsed.user === o.user || !o.pattern.includes('{user}')) ? parsed.env : undefined;
+  const env =
+    parsed && o.envs.includes(parsed.env) && (o.user === undefined || parsed.user === o.user || !o.pattern.includes('{user}')) ? parsed.env : undefined;
   if (env !== undefined) return env;
-  const known = o.envs.map((e) => (o.user !== undefined || !o.pattern.includes('{user}') ? namespaceFor(o.pattern, o.user ?? '', e) : `${namespaceFor(o.pattern, '<user>', e)}`));
+  const known = o.envs.map((e) =>
+    o.user !== undefined || !o.pattern.includes('{user}') ? namespaceFor(o.pattern, o.user ?? '', e) : `${namespaceFor(o.pattern, '<user>', e)}`,
+  );
   throw new CanaryError(
     'invalid-input',
     'unknown-namespace',
     `Namespace ${JSON.stringify(namespace).slice(0, 80)} is not the namespace of any environment (pattern ${o.pattern}${o.user !== undefined ? `, user ${o.user}` : ''}).`,
-    known.length ? `Environments and their namespaces: ${o.envs.map((e, i) => `${e} = ${known[i]}`).join(', ')}. Or give --env.` : 'No environment folders were found in the gitops checkout; give --env.',
+    known.length
+      ? `Environments and their namespaces: ${o.envs.map((e, i) => `${e} = ${known[i]}`).join(', ')}. Or give --env.`
+      : 'No environment folders were found in the gitops checkout; give --env.',
   );
 }

@@ -55,7 +55,11 @@ export function humanWindow(window: string): string {
  * Shares in percent of `part` over `total`, rounded so that prev + latest = 100 when the
  * two revisions carry all the traffic.
  */
-export function sharesOf(prevRps: number | undefined, latestRps: number | undefined, totalRps: number): { prev: number | undefined; latest: number | undefined } {
+export function sharesOf(
+  prevRps: number | undefined,
+  latestRps: number | undefined,
+  totalRps: number,
+): { prev: number | undefined; latest: number | undefined } {
   if (!(totalRps > 0)) return { prev: undefined, latest: undefined };
   const latest = latestRps === undefined ? undefined : Math.round((latestRps / totalRps) * 100);
   let prev = prevRps === undefined ? undefined : Math.round((prevRps / totalRps) * 100);
@@ -90,7 +94,9 @@ export function describeObserved(o: ObservedSplit | undefined): string {
     .map(([r, v]) => `${r} ${formatRps(v)}`)
     .join(', ');
   const src = o.source === 'knative' ? 'Knative revision_request_count' : 'OpenVINO ovms_requests_success per pod';
-  return `Observed split over ${humanWindow(o.window)}: ${formatObserved(o).replace(/^observed /, '').replace(/ over .*$/, '')} (prev/latest), ${formatRps(o.totalRps)} in total; ${revs} (${src}).`;
+  return `Observed split over ${humanWindow(o.window)}: ${formatObserved(o)
+    .replace(/^observed /, '')
+    .replace(/ over .*$/, '')} (prev/latest), ${formatRps(o.totalRps)} in total; ${revs} (${src}).`;
 }
 
 export function formatRps(rps: number): string {
@@ -120,7 +126,12 @@ export function windowText(ms: number): string {
  * `configured 80/20 · observed 79/21 over 5 min`, with ` (differs)` appended when they are
  * more than `tolerance` points apart.
  */
-export function formatConfiguredVsObserved(configuredPrev: number | undefined, configuredLatest: number | undefined, o: ObservedSplit | undefined, tolerance = 10): string {
+export function formatConfiguredVsObserved(
+  configuredPrev: number | undefined,
+  configuredLatest: number | undefined,
+  o: ObservedSplit | undefined,
+  tolerance = 10,
+): string {
   const configured = configuredPrev !== undefined && configuredPrev > 0 ? `${configuredPrev}/${configuredLatest ?? 0}` : String(configuredLatest ?? 100);
   const differs = observedMatches(o, configuredLatest, tolerance) === false ? ' (differs)' : '';
   return `configured ${configured} · ${formatObserved(o)}${differs}`;

@@ -91,7 +91,11 @@ function checkSteps(steps: PlanStep[], where: (i: number) => string, whole: stri
       throw problem(where(i), `step ${i + 1}: percent ${s.percent} must be a whole number from 1 to 100.`);
     }
     if (i > 0 && s.percent <= steps[i - 1]!.percent) {
-      throw problem(where(i), `step ${i + 1}: percent ${s.percent} must be higher than the step before (${steps[i - 1]!.percent}).`, 'Steps go up, for example 10,25,50,100.');
+      throw problem(
+        where(i),
+        `step ${i + 1}: percent ${s.percent} must be higher than the step before (${steps[i - 1]!.percent}).`,
+        'Steps go up, for example 10,25,50,100.',
+      );
     }
   });
   if (steps[steps.length - 1]!.percent !== 100) {
@@ -180,7 +184,10 @@ export function parsePlanFile(text: string, file: string, defaults: PlanDefaults
     const t = scalarText(node, what);
     const ms = parseDuration(t);
     if (ms === undefined || ms < min) {
-      throw problem(at(node as YamlNode), `${what} "${t}" is not a duration${min ? ` of at least ${formatDuration(min)}` : ''} (write the unit: 500ms, 30s, 2m, 1h).`);
+      throw problem(
+        at(node as YamlNode),
+        `${what} "${t}" is not a duration${min ? ` of at least ${formatDuration(min)}` : ''} (write the unit: 500ms, 30s, 2m, 1h).`,
+      );
     }
     return ms;
   };
@@ -190,21 +197,24 @@ export function parsePlanFile(text: string, file: string, defaults: PlanDefaults
   if (pauseNode !== undefined) defaultPause = duration(pauseNode, 'pause');
 
   const stepsNode = root.get('steps', true) as YamlNode | undefined;
-  if (stepsNode === undefined) throw problem(at(root), 'the plan has no "steps" list.', 'Add for example: steps: [{percent: 10}, {percent: 50}, {percent: 100}].');
+  if (stepsNode === undefined)
+    throw problem(at(root), 'the plan has no "steps" list.', 'Add for example: steps: [{percent: 10}, {percent: 50}, {percent: 100}].');
   if (!isSeq(stepsNode)) throw problem(at(stepsNode), '"steps" must be a list.');
   const stepNodes: YamlNode[] = [];
   const steps = stepsNode.items.map((item, i): PlanStep => {
     const node = item as YamlNode;
     stepNodes.push(node);
     if (isScalar(node)) {
-      if (typeof node.value !== 'number') throw problem(at(node), `step ${i + 1}: ${JSON.stringify(node.value)} is not a percent (a whole number from 1 to 100).`);
+      if (typeof node.value !== 'number')
+        throw problem(at(node), `step ${i + 1}: ${JSON.stringify(node.value)} is not a percent (a whole number from 1 to 100).`);
       return { percent: node.value, pauseMs: defaultPause, manual: false };
     }
     if (!isMap(node)) throw problem(at(node), `step ${i + 1} must be a mapping like {percent: 10, pause: 1m} or a number.`);
     const m = node as YAMLMap;
     for (const pair of m.items) {
       const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      if (!['percent', 'pause', 'gate'].includes(k)) throw problem(at(pair.key as YamlNode), `step ${i + 1}: unknown key "${k}" (expected percent, pause, gate).`);
+      if (!['percent', 'pause', 'gate'].includes(k))
+        throw problem(at(pair.key as YamlNode), `step ${i + 1}: unknown key "${k}" (expected percent, pause, gate).`);
     }
     const pNode = m.get('percent', true);
     if (pNode === undefined) throw problem(at(node), `step ${i + 1} has no percent.`);
@@ -266,8 +276,13 @@ export async function readPlanFile(file: string, defaults: PlanDefaults = {}): P
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CanaryError(code === 'ENOENT' ? 'not-found' : 'invalid-config', code === 'ENOENT' ? 'no-plan-file' : 'unreadable-plan',
-      `Could not read the rollout plan ${file}${code ? ` (${code})` : ''}.`, 'Check the path, or give the steps inline: --plan 10,25,50,100.', { cause: e });
+    throw new CanaryError(
+      code === 'ENOENT' ? 'not-found' : 'invalid-config',
+      code === 'ENOENT' ? 'no-plan-file' : 'unreadable-plan',
+      `Could not read the rollout plan ${file}${code ? ` (${code})` : ''}.`,
+      'Check the path, or give the steps inline: --plan 10,25,50,100.',
+      { cause: e },
+    );
   }
   return parsePlanFile(text.replace(/^\uFEFF/, ''), file, defaults);
 }

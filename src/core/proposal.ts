@@ -52,7 +52,12 @@ const SAFE_BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)(?!.*\/$)[A
 
 function checkBranchName(what: string, name: string): string {
   if (!SAFE_BRANCH.test(name)) {
-    throw new CanaryError('invalid-input', 'invalid-branch', `Invalid ${what} ${JSON.stringify(name).slice(0, 80)}: not a branch name git accepts here.`, 'Use a plain branch name such as main.');
+    throw new CanaryError(
+      'invalid-input',
+      'invalid-branch',
+      `Invalid ${what} ${JSON.stringify(name).slice(0, 80)}: not a branch name git accepts here.`,
+      'Use a plain branch name such as main.',
+    );
   }
   return name;
 }
@@ -71,16 +76,31 @@ export async function resolveProposalBase(git: GitRunner, opts: Pick<PublishOpti
     }
   }
   if (!remote) {
-    const remotes = (await git.run(['remote'])).split('\n').map((r) => r.trim()).filter(Boolean);
+    const remotes = (await git.run(['remote']))
+      .split('\n')
+      .map((r) => r.trim())
+      .filter(Boolean);
     remote = remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : undefined;
     if (!remote) {
-      throw new CanaryError('git', remotes.length ? 'no-upstream' : 'no-remote',
-        remotes.length ? `It is unclear which remote to propose the change on (${remotes.join(', ')}).` : 'This repository has no remote, so there is nowhere to push a pull-request branch.',
-        remotes.length ? 'Set an upstream for your branch (`git branch --set-upstream-to <remote>/main`), then retry.' : 'Add the gitops remote (`git remote add origin <url>`), then retry.');
+      throw new CanaryError(
+        'git',
+        remotes.length ? 'no-upstream' : 'no-remote',
+        remotes.length
+          ? `It is unclear which remote to propose the change on (${remotes.join(', ')}).`
+          : 'This repository has no remote, so there is nowhere to push a pull-request branch.',
+        remotes.length
+          ? 'Set an upstream for your branch (`git branch --set-upstream-to <remote>/main`), then retry.'
+          : 'Add the gitops remote (`git remote add origin <url>`), then retry.',
+      );
     }
   }
   if (remote.startsWith('-') || /\s/.test(remote)) {
-    throw new CanaryError('git', 'unsafe-remote', `The remote ${JSON.stringify(remote.slice(0, 80))} cannot be used as a git argument; refusing to run git with it.`, 'Fix the remote name in .git/config, then retry.');
+    throw new CanaryError(
+      'git',
+      'unsafe-remote',
+      `The remote ${JSON.stringify(remote.slice(0, 80))} cannot be used as a git argument; refusing to run git with it.`,
+      'Fix the remote name in .git/config, then retry.',
+    );
   }
   if (!base) {
     const head = (await git.probe(['symbolic-ref', '-q', `refs/remotes/${remote}/HEAD`]))?.trim();
@@ -94,9 +114,18 @@ export async function resolveProposalBase(git: GitRunner, opts: Pick<PublishOpti
 /** One fetch: the base branch and this service's proposal branches (pruned: deleted ones disappear). */
 export async function fetchProposals(git: GitRunner, where: ProposalBase, env: string, model: string): Promise<void> {
   const prefix = proposalPrefix(env, model);
-  await git.run(['fetch', '-v', '--no-tags', '--prune', where.remote,
-    `+refs/heads/${where.base}:${where.trackingRef}`,
-    `+refs/heads/${prefix}*:refs/remotes/${where.remote}/${prefix}*`], 'fetch');
+  await git.run(
+    [
+      'fetch',
+      '-v',
+      '--no-tags',
+      '--prune',
+      where.remote,
+      `+refs/heads/${where.base}:${where.trackingRef}`,
+      `+refs/heads/${prefix}*:refs/remotes/${where.remote}/${prefix}*`,
+    ],
+    'fetch',
+  );
 }
 
 /** This service's proposal branches as fetched: name (without refs/remotes/<remote>/) → commit. */
@@ -163,11 +192,21 @@ export async function proposeCanaryChange(opts: PublishOptions): Promise<Publish
   await fetchProposals(git, where, env, model);
   const parent = (await git.probe(['rev-parse', '--verify', '-q', `${where.trackingRef}^{commit}`]))?.trim();
   if (!parent) {
-    throw new CanaryError('git', 'no-upstream', `The remote ${where.remote} has no branch ${where.base} to propose the change into.`, 'Pass the branch the environment deploys from (targetBranch), or push it first.');
+    throw new CanaryError(
+      'git',
+      'no-upstream',
+      `The remote ${where.remote} has no branch ${where.base} to propose the change into.`,
+      'Pass the branch the environment deploys from (targetBranch), or push it first.',
+    );
   }
   const upText = await showFile(git, parent, rel);
   if (upText === undefined) {
-    throw new CanaryError('not-found', 'not-on-upstream', `${rel} does not exist on ${short}, so there is nothing to propose a change to.`, `Check that ${env}/${model} is on ${short} (\`git fetch\` and \`git log ${short} -- ${rel}\`).`);
+    throw new CanaryError(
+      'not-found',
+      'not-on-upstream',
+      `${rel} does not exist on ${short}, so there is nothing to propose a change to.`,
+      `Check that ${env}/${model} is on ${short} (\`git fetch\` and \`git log ${short} -- ${rel}\`).`,
+    );
   }
   checkCommittedSize(upText, rel, short);
   const next = applyCanaryAction(upText, opts.action, t.file);
@@ -200,7 +239,13 @@ export async function proposeCanaryChange(opts: PublishOptions): Promise<Publish
   for (let attempt = 1; ; attempt++) {
     const name = freeName(stem, taken);
     await opts.beforePush?.(attempt);
-    if (opts.signal?.aborted) throw new CanaryError('git', 'aborted', `Cancelled before pushing: commit ${sha.slice(0, 7)} was made but nothing was pushed; your branch and files are as they were.`, 'Run the command again when you are ready.');
+    if (opts.signal?.aborted)
+      throw new CanaryError(
+        'git',
+        'aborted',
+        `Cancelled before pushing: commit ${sha.slice(0, 7)} was made but nothing was pushed; your branch and files are as they were.`,
+        'Run the command again when you are ready.',
+      );
     try {
       await git.run(['push', '--porcelain', `--force-with-lease=refs/heads/${name}:`, where.remote, `${sha}:refs/heads/${name}`], 'push');
     } catch (e) {

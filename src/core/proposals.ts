@@ -114,7 +114,12 @@ const percentOf = (c: CanaryBlock) => (c.kind === 'percent' ? c.trafficPercent :
 async function upstreamTip(s: Session): Promise<string> {
   const tip = (await s.git.probe(['rev-parse', '--verify', '-q', `${s.where.trackingRef}^{commit}`]))?.trim();
   if (!tip) {
-    throw new CanaryError('git', 'no-upstream', `There is no ${s.where.remote}/${s.where.base} to compare proposals with.`, `Fetch it (\`git fetch ${s.where.remote}\`), then retry.`);
+    throw new CanaryError(
+      'git',
+      'no-upstream',
+      `There is no ${s.where.remote}/${s.where.base} to compare proposals with.`,
+      `Fetch it (\`git fetch ${s.where.remote}\`), then retry.`,
+    );
   }
   return tip;
 }
@@ -137,7 +142,15 @@ export async function listProposals(root: string, opts: ListProposalsOptions): P
     const canary = await canaryAt(s, sha);
     if (!canary || (upCanary && sameCanary(canary, upCanary))) continue;
     const percent = percentOf(canary);
-    out.push({ branch, sha, base: s.where.base, percent, canary, label: proposalLabel(percent, branch), ...proposalLink(remoteUrl, branch, s.where.base, opts.forgeHosts) });
+    out.push({
+      branch,
+      sha,
+      base: s.where.base,
+      percent,
+      canary,
+      label: proposalLabel(percent, branch),
+      ...proposalLink(remoteUrl, branch, s.where.base, opts.forgeHosts),
+    });
   }
   return out.sort((a, b) => a.branch.localeCompare(b.branch, 'en', { numeric: true }));
 }
@@ -178,7 +191,12 @@ export async function waitForMerge(root: string, opts: WaitForMergeOptions): Pro
     const current = (await fetchedProposalRefs(s.git, s.where.remote, s.env, s.model)).get(opts.branch);
     sha ??= current;
     if (!sha) {
-      throw new CanaryError('not-found', 'proposal-not-found', `There is no branch ${opts.branch} on ${s.where.remote}.`, 'Check the branch name (`git ls-remote --heads` lists them).');
+      throw new CanaryError(
+        'not-found',
+        'proposal-not-found',
+        `There is no branch ${opts.branch} on ${s.where.remote}.`,
+        'Check the branch name (`git ls-remote --heads` lists them).',
+      );
     }
     proposed ??= await canaryAt(s, sha);
     const tip = await upstreamTip(s);
@@ -186,9 +204,12 @@ export async function waitForMerge(root: string, opts: WaitForMergeOptions): Pro
     const up = await canaryAt(s, tip);
     if (proposed && up && sameCanary(proposed, up)) return { upstreamSha: tip, how: 'same-value', base: s.where.base };
     if (!current) {
-      throw new CanaryError('git', 'proposal-closed',
+      throw new CanaryError(
+        'git',
+        'proposal-closed',
         `${opts.branch} was deleted on ${s.where.remote} without its change reaching ${short}: the pull request was closed.`,
-        'Publish the change again if you still want it.');
+        'Publish the change again if you still want it.',
+      );
     }
     await opts.onPoll?.(n);
     try {
@@ -200,5 +221,10 @@ export async function waitForMerge(root: string, opts: WaitForMergeOptions): Pro
 }
 
 function aborted(branch: string, short: string): CanaryError {
-  return new CanaryError('git', 'aborted', `Stopped waiting for ${branch} to reach ${short}; the proposal is left open.`, 'Follow it again later, or open the pull request page.');
+  return new CanaryError(
+    'git',
+    'aborted',
+    `Stopped waiting for ${branch} to reach ${short}; the proposal is left open.`,
+    'Follow it again later, or open the pull request page.',
+  );
 }

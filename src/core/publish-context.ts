@@ -51,7 +51,14 @@ export async function cancelled(progress: Progress, cause: unknown): Promise<Can
   const { git, rel } = ctx;
   try {
     if (progress.stage === 'edited') {
-      if (progress.keepEdit) return new CanaryError('git', 'aborted', `Cancelled before committing: the edit of ${rel} found from an earlier run is left as it was, uncommitted; nothing was pushed.`, hint, { cause });
+      if (progress.keepEdit)
+        return new CanaryError(
+          'git',
+          'aborted',
+          `Cancelled before committing: the edit of ${rel} found from an earlier run is left as it was, uncommitted; nothing was pushed.`,
+          hint,
+          { cause },
+        );
       await git.run(['checkout', '--', rel]);
       step(ctx, `cancelled: undid the edit of ${rel}`);
       return new CanaryError('git', 'aborted', `Cancelled before committing: the edit of ${rel} was undone; nothing was committed or pushed.`, hint, { cause });
@@ -59,16 +66,30 @@ export async function cancelled(progress: Progress, cause: unknown): Promise<Can
     if (progress.stage === 'committed') {
       await takeBack(ctx, progress);
       step(ctx, `cancelled: took back commit ${progress.sha?.slice(0, 7)}`);
-      return new CanaryError('git', 'aborted', `Cancelled before pushing: the commit was taken back and ${rel} is as it was${progress.keepEdit ? ' (edited, uncommitted)' : ''}; nothing was pushed.`, hint, { cause });
+      return new CanaryError(
+        'git',
+        'aborted',
+        `Cancelled before pushing: the commit was taken back and ${rel} is as it was${progress.keepEdit ? ' (edited, uncommitted)' : ''}; nothing was pushed.`,
+        hint,
+        { cause },
+      );
     }
   } catch (e) {
-    return new CanaryError('git', 'aborted',
+    return new CanaryError(
+      'git',
+      'aborted',
       `Cancelled, but undoing what was done failed (${e instanceof Error ? e.message : String(e)}): ${progress.stage === 'committed' ? `commit ${progress.sha?.slice(0, 7)} is local, not pushed` : `${rel} is edited, not committed`}.`,
-      'Running the same command again finishes it; `git status` shows the state.', { cause });
+      'Running the same command again finishes it; `git status` shows the state.',
+      { cause },
+    );
   }
-  return new CanaryError('git', 'aborted',
+  return new CanaryError(
+    'git',
+    'aborted',
     `Cancelled while pushing: ${progress.sha ? `commit ${progress.sha.slice(0, 7)} is` : 'your local commits are'} kept locally, and the remote may or may not have received ${progress.sha ? 'it' : 'them'}.`,
-    'Run the same command again: it pushes the commit, or finds it already there.', { cause });
+    'Run the same command again: it pushes the commit, or finds it already there.',
+    { cause },
+  );
 }
 
 /** Takes our commit (HEAD) back: the branch as before, the file as before (or edited, uncommitted, when the edit was found made). */
@@ -99,10 +120,13 @@ export async function protectedRefusal(ctx: Ctx, e: unknown, upstream: Upstream)
     }
   }
   const cause = (e.cause instanceof CanaryError ? e.cause : e).message.replace(/ The change is committed locally but not pushed\.$/, '');
-  return new CanaryError('git', 'protected-branch',
+  return new CanaryError(
+    'git',
+    'protected-branch',
     `${upstream.short} is protected and takes changes only through pull requests. ${cause} Nothing was pushed; ${what}.`,
     'Publish this change as a pull request instead (pull-request mode: `--pull-request` on the command line): it pushes a new branch and gives the link to open the pull request.',
-    { cause: e });
+    { cause: e },
+  );
 }
 
 export function step(ctx: Ctx, line: string): void {

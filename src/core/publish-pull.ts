@@ -27,9 +27,13 @@ export async function pendingEdit(ctx: Ctx, status: RepoStatus): Promise<Pending
   const entry = status.entries.find((e) => e.path === ctx.rel && e.kind !== 'ignored');
   if (!entry) return undefined;
   const { opts, rel } = ctx;
-  const refuse = (why: string) => new CanaryError('git', 'target-dirty',
-    `${rel} has uncommitted changes (${why}); they are left as they are and nothing was committed.`,
-    `Commit or discard your edit of ${rel} first (\`git diff -- ${rel}\` shows it), then run the command again.`);
+  const refuse = (why: string) =>
+    new CanaryError(
+      'git',
+      'target-dirty',
+      `${rel} has uncommitted changes (${why}); they are left as they are and nothing was committed.`,
+      `Commit or discard your edit of ${rel} first (\`git diff -- ${rel}\` shows it), then run the command again.`,
+    );
   if (entry.kind === 'untracked') throw refuse('the file is not committed yet');
   const headText = await showFile(ctx.git, 'HEAD', rel);
   if (headText === undefined) throw refuse('the file is new');
@@ -65,10 +69,16 @@ export async function checkLocalCommits(ctx: Ctx, upstream: Upstream, deployment
   };
   const foreign = commits.filter((c) => c.files.length !== 1 || !isConfig(c.files[0]!));
   if (foreign.length) {
-    const list = foreign.slice(0, 3).map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(', ');
-    throw new CanaryError('git', 'unpushed-commits',
+    const list = foreign
+      .slice(0, 3)
+      .map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`)
+      .join(', ');
+    throw new CanaryError(
+      'git',
+      'unpushed-commits',
       `Branch has ${plural(foreign.length, 'unpushed commit')} that ${foreign.length === 1 ? 'is' : 'are'} not a model config change (${list}${foreign.length > 3 ? ', ...' : ''}); pushing would publish ${foreign.length === 1 ? 'it' : 'them'} too, so nothing was changed.`,
-      `Push or drop ${foreign.length === 1 ? 'that commit' : 'those commits'} first (\`git log ${upstream.short}..HEAD\`), or use --no-push to commit only.`);
+      `Push or drop ${foreign.length === 1 ? 'that commit' : 'those commits'} first (\`git log ${upstream.short}..HEAD\`), or use --no-push to commit only.`,
+    );
   }
 }
 
@@ -81,16 +91,25 @@ export function dirtyPaths(status: RepoStatus, exclude: string | undefined): Sta
  * uncommitted work. Returns true when a pending edit of the target was reverted (it is
  * re-applied on the new content afterwards).
  */
-export async function integrate(ctx: Ctx, status: RepoStatus, upstream: Upstream, ab: { ahead: number; behind: number }, pending: Pending | undefined): Promise<boolean> {
+export async function integrate(
+  ctx: Ctx,
+  status: RepoStatus,
+  upstream: Upstream,
+  ab: { ahead: number; behind: number },
+  pending: Pending | undefined,
+): Promise<boolean> {
   const { git } = ctx;
   const incoming = new Set(await incomingFiles(git, upstream.trackingRef));
   const dirty = dirtyPaths(status, pending ? ctx.rel : undefined);
   const clash = dirty.filter((e) => incoming.has(e.path));
   if (clash.length) {
     const names = clash.map((e) => e.path);
-    throw new CanaryError('git', 'dirty-overlap',
+    throw new CanaryError(
+      'git',
+      'dirty-overlap',
       `${upstream.short} has new commits that change ${names.join(', ')}, which you have uncommitted changes to; nothing was changed.`,
-      `Commit or stash your changes to ${names.length === 1 ? 'that file' : 'those files'}, pull (\`git pull --rebase\`), then run the command again.`);
+      `Commit or stash your changes to ${names.length === 1 ? 'that file' : 'those files'}, pull (\`git pull --rebase\`), then run the command again.`,
+    );
   }
   let reverted = false;
   if (pending && incoming.has(ctx.rel)) {
@@ -118,27 +137,42 @@ export async function integrate(ctx: Ctx, status: RepoStatus, upstream: Upstream
 export async function rebaseKeepingWork(ctx: Ctx, status: RepoStatus, upstream: Upstream, alsoDirty: string | undefined): Promise<void> {
   const { git } = ctx;
   const tracked = status.entries.filter((e) => (e.kind === 'changed' || e.kind === 'renamed') && (e.path !== ctx.rel || alsoDirty));
-  const hashes = tracked.length ? await hashWorktree(ctx, tracked.map((e) => e.path)) : [];
+  const hashes = tracked.length
+    ? await hashWorktree(
+        ctx,
+        tracked.map((e) => e.path),
+      )
+    : [];
   const staged = tracked.filter((e) => e.kind === 'changed' && e.xy[0] !== '.' && e.indexOid && e.indexMode && e.indexOid !== e.headOid);
   try {
     await git.run(['rebase', ...(tracked.length ? ['--autostash'] : []), upstream.trackingRef]);
   } catch (e) {
     const detail = await conflictFiles(ctx);
     await git.probe(['rebase', '--abort']);
-    throw new CanaryError('git', 'conflict',
+    throw new CanaryError(
+      'git',
+      'conflict',
       `Your unpushed local commits conflict with new commits on ${upstream.short}${detail ? ` in ${detail}` : ''}; the rebase was aborted and the repository is as it was (your local commits are still there, not pushed).`,
-      `Run \`git pull --rebase\`, resolve the conflict, then run the command again.`, { cause: e });
+      `Run \`git pull --rebase\`, resolve the conflict, then run the command again.`,
+      { cause: e },
+    );
   }
   if (staged.length) {
     await git.run(['update-index', ...staged.flatMap((e) => ['--cacheinfo', `${e.indexMode},${e.indexOid},${e.path}`])]);
   }
   if (tracked.length) {
-    const after = await hashWorktree(ctx, tracked.map((e) => e.path));
+    const after = await hashWorktree(
+      ctx,
+      tracked.map((e) => e.path),
+    );
     const changedFiles = tracked.filter((_e, i) => hashes[i] !== after[i]).map((e) => e.path);
     if (changedFiles.length) {
-      throw new CanaryError('git', 'worktree-changed',
+      throw new CanaryError(
+        'git',
+        'worktree-changed',
         `After pulling, your uncommitted changes to ${changedFiles.join(', ')} are not byte-identical to before; stopped before committing anything.`,
-        'Check `git stash list` (git keeps an autostash entry when it cannot re-apply it) and `git diff`, then run the command again.');
+        'Check `git stash list` (git keeps an autostash entry when it cannot re-apply it) and `git diff`, then run the command again.',
+      );
     }
   }
 }
@@ -149,7 +183,14 @@ async function conflictFiles(ctx: Ctx): Promise<string> {
 }
 
 async function hashWorktree(ctx: Ctx, paths: string[]): Promise<string[]> {
-  const present = await Promise.all(paths.map((p) => readFile(path.join(ctx.top, p)).then(() => true, () => false)));
+  const present = await Promise.all(
+    paths.map((p) =>
+      readFile(path.join(ctx.top, p)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   const out = await ctx.git.run(['hash-object', '--no-filters', '--', ...paths.filter((_p, i) => present[i])]);
   const list = out.split('\n').filter(Boolean);
   let j = 0;

@@ -23,7 +23,13 @@ export interface RetryOutcome {
  * Pushes HEAD to the upstream. On a rejection (the remote moved): fetch, bring our commit
  * onto the new upstream (semantically when it is the only local commit), push once more.
  */
-export async function pushWithRetry(ctx: Ctx, upstream: Upstream, message: string, aheadBeforeCommit: number, committed: boolean): Promise<RetryOutcome | undefined> {
+export async function pushWithRetry(
+  ctx: Ctx,
+  upstream: Upstream,
+  message: string,
+  aheadBeforeCommit: number,
+  committed: boolean,
+): Promise<RetryOutcome | undefined> {
   const { git, opts } = ctx;
   const pushOnce = async (attempt: number) => {
     await opts.beforePush?.(attempt);
@@ -72,17 +78,25 @@ async function refuseOverlapAfterCommit(ctx: Ctx, status: RepoStatus, upstream: 
   const incoming = new Set(await incomingFiles(ctx.git, upstream.trackingRef));
   const clash = dirtyPaths(status, undefined).filter((d) => incoming.has(d.path));
   if (clash.length) {
-    throw new CanaryError('git', 'dirty-overlap',
+    throw new CanaryError(
+      'git',
+      'dirty-overlap',
       `The change is committed locally but not pushed: ${upstream.short} has new commits changing ${clash.map((c) => c.path).join(', ')}, which you have uncommitted changes to.`,
-      'Commit or stash those changes, then run the command again: it pushes the commit.');
+      'Commit or stash those changes, then run the command again: it pushes the commit.',
+    );
   }
   return incoming;
 }
 
 function notPushed(e: unknown, committed: boolean): unknown {
   if (!(e instanceof CanaryError) || !committed) return e;
-  return new CanaryError(e.kind, e.code, `${e.message} The change is committed locally but not pushed.`,
-    `${e.hint ?? 'Fix the cause'}; running the same command again pushes the local commit.`, { cause: e });
+  return new CanaryError(
+    e.kind,
+    e.code,
+    `${e.message} The change is committed locally but not pushed.`,
+    `${e.hint ?? 'Fix the cause'}; running the same command again pushes the local commit.`,
+    { cause: e },
+  );
 }
 
 /**
@@ -96,8 +110,12 @@ async function reapplyOnUpstream(ctx: Ctx, status: RepoStatus, upstream: Upstrea
   const upText = await showFile(git, upstream.trackingRef, rel);
   if (upText === undefined) {
     await git.run(['reset', '--keep', 'HEAD~1']);
-    throw new CanaryError('git', 'conflict', `${rel} was deleted on ${upstream.short} meanwhile; your change was taken back and nothing was pushed.`,
-      'Pull (`git pull --rebase`) to see what happened, then run the command again if the model still exists.');
+    throw new CanaryError(
+      'git',
+      'conflict',
+      `${rel} was deleted on ${upstream.short} meanwhile; your change was taken back and nothing was pushed.`,
+      'Pull (`git pull --rebase`) to see what happened, then run the command again if the model still exists.',
+    );
   }
   const base = parseModelConfig(baseText ?? '', ctx.file, opts.env, opts.model);
   let up: ModelConfig;
@@ -111,9 +129,12 @@ async function reapplyOnUpstream(ctx: Ctx, status: RepoStatus, upstream: Upstrea
   if (!sameCanary(base.canary, up.canary)) {
     await git.run(['reset', '--keep', 'HEAD~1']);
     const now = up.desiredPercent === undefined ? 'no canary (100% to the latest revision)' : `${up.desiredPercent}%`;
-    throw new CanaryError('git', 'conflict',
+    throw new CanaryError(
+      'git',
+      'conflict',
       `Someone else changed the canary of ${opts.model} in ${opts.env} on ${upstream.short} meanwhile (it is now ${now}); your change (${describeAction(opts.action)}) was taken back, nothing was pushed, and your working tree is as it was.`,
-      `Pull (\`git pull --rebase\`) and look at the new value; run the command again if you still want ${describeAction(opts.action)}.`);
+      `Pull (\`git pull --rebase\`) and look at the new value; run the command again if you still want ${describeAction(opts.action)}.`,
+    );
   }
   const incoming = await refuseOverlapAfterCommit(ctx, status, upstream);
   await git.run(['reset', '--keep', 'HEAD~1']);
@@ -121,9 +142,12 @@ async function reapplyOnUpstream(ctx: Ctx, status: RepoStatus, upstream: Upstrea
   const deploymentsDir = opts.deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR;
   modelConfigPath(opts.root, opts.env, opts.model, deploymentsDir, { gitDirs: ctx.gitDirs });
   const edit = await editModelConfig(opts.root, opts.env, opts.model, opts.action, { deploymentsDir });
-  step(ctx, incoming.has(rel)
-    ? `re-applied the change on top of ${upstream.short}, which changed ${rel} elsewhere meanwhile`
-    : `re-applied the change on top of ${upstream.short}`);
+  step(
+    ctx,
+    incoming.has(rel)
+      ? `re-applied the change on top of ${upstream.short}, which changed ${rel} elsewhere meanwhile`
+      : `re-applied the change on top of ${upstream.short}`,
+  );
   if (!edit.changed) {
     step(ctx, `${upstream.short} already has it`);
     return { changed: false, pushed: false, after: edit.after };

@@ -28,7 +28,12 @@ export function killSelf(): never {
 
 export function validateAction(action: CanaryAction): void {
   if (action.kind === 'set' && !(Number.isInteger(action.percent) && action.percent >= 0 && action.percent <= 100)) {
-    throw new CanaryError('invalid-input', 'invalid-percent', `Invalid traffic percent ${JSON.stringify(action.percent)}: it must be a whole number from 0 to 100.`, 'For example: 20.');
+    throw new CanaryError(
+      'invalid-input',
+      'invalid-percent',
+      `Invalid traffic percent ${JSON.stringify(action.percent)}: it must be a whole number from 0 to 100.`,
+      'For example: 20.',
+    );
   }
 }
 
@@ -43,8 +48,12 @@ export function sameCanary(a: CanaryBlock, b: CanaryBlock): boolean {
 export function checkCommittedSize(text: string, rel: string, rev: string): void {
   const size = Buffer.byteLength(text);
   if (size > MAX_CONFIG_BYTES) {
-    throw new CanaryError('invalid-config', 'config-too-large', `${rel} on ${rev} is ${formatBytes(size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a config.yaml: refused without parsing it.`,
-      `A model's config.yaml holds a few settings (name, version, canary); look at what was committed to ${rel} (\`git log -- ${rel}\`).`);
+    throw new CanaryError(
+      'invalid-config',
+      'config-too-large',
+      `${rel} on ${rev} is ${formatBytes(size)}, over the ${formatBytes(MAX_CONFIG_BYTES)} limit for a config.yaml: refused without parsing it.`,
+      `A model's config.yaml holds a few settings (name, version, canary); look at what was committed to ${rel} (\`git log -- ${rel}\`).`,
+    );
   }
 }
 
@@ -77,7 +86,12 @@ export async function openTarget(opts: PublishOptions): Promise<Target> {
   const processEnv = opts.processEnv ?? process.env;
   const fault = faultAt(processEnv);
   const deploymentsDir = opts.deploymentsDir ?? DEFAULT_DEPLOYMENTS_DIR;
-  const onSpawn = fault === 'during-push' ? (_c: string, args: string[]) => { if (args.includes('push')) killSelf(); } : undefined;
+  const onSpawn =
+    fault === 'during-push'
+      ? (_c: string, args: string[]) => {
+          if (args.includes('push')) killSelf();
+        }
+      : undefined;
   const runnerOpts = { env: processEnv, timeoutMs: opts.timeoutMs ?? 30000, ...(opts.signal ? { signal: opts.signal } : {}), ...(onSpawn ? { onSpawn } : {}) };
 
   const probe = new GitRunner({ cwd: opts.root, ...runnerOpts });
@@ -90,7 +104,12 @@ export async function openTarget(opts: PublishOptions): Promise<Target> {
   const realFile = path.join(await realpath(path.dirname(file)).catch(() => path.dirname(file)), path.basename(file));
   const rel = toPosix(path.relative(top, realFile));
   if (rel.startsWith('..')) {
-    throw new CanaryError('invalid-input', 'outside-repository', `${file} is outside the git repository at ${top}.`, 'Point --gitops at the gitops checkout itself.');
+    throw new CanaryError(
+      'invalid-input',
+      'outside-repository',
+      `${file} is outside the git repository at ${top}.`,
+      'Point --gitops at the gitops checkout itself.',
+    );
   }
   return { env, model, deploymentsDir, fault, log: opts.log ?? (() => undefined), runnerOpts, info, git, top, file, rel, gitDirs };
 }

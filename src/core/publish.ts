@@ -128,7 +128,12 @@ export interface PublishResult {
 export function publishMode(opts: Pick<PublishOptions, 'mode' | 'push'>): PublishMode {
   if (opts.mode !== undefined) {
     if (opts.mode !== 'push' && opts.mode !== 'commit' && opts.mode !== 'pull-request') {
-      throw new CanaryError('invalid-input', 'invalid-mode', `Unknown publish mode ${JSON.stringify(String(opts.mode)).slice(0, 40)}.`, "Use 'push', 'commit' or 'pull-request'.");
+      throw new CanaryError(
+        'invalid-input',
+        'invalid-mode',
+        `Unknown publish mode ${JSON.stringify(String(opts.mode)).slice(0, 40)}.`,
+        "Use 'push', 'commit' or 'pull-request'.",
+      );
     }
     return opts.mode;
   }
@@ -162,16 +167,29 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
   early?.catch(() => undefined);
   const status = await readStatus(git);
   if (!status.branch) {
-    throw new CanaryError('git', 'detached-head', 'HEAD is detached (not on a branch), so there is no branch to commit to and push.',
-      'Check out the branch you deploy from (e.g. `git switch main`), then run the command again.');
+    throw new CanaryError(
+      'git',
+      'detached-head',
+      'HEAD is detached (not on a branch), so there is no branch to commit to and push.',
+      'Check out the branch you deploy from (e.g. `git switch main`), then run the command again.',
+    );
   }
   if (!status.oid) {
-    throw new CanaryError('git', 'no-commits', `Branch ${status.branch} has no commits yet.`, 'Clone the gitops repository (or pull it) before changing a model.');
+    throw new CanaryError(
+      'git',
+      'no-commits',
+      `Branch ${status.branch} has no commits yet.`,
+      'Clone the gitops repository (or pull it) before changing a model.',
+    );
   }
   const unmerged = status.entries.filter((e) => e.kind === 'unmerged');
   if (unmerged.length) {
-    throw new CanaryError('git', 'unmerged-files', `The repository has unresolved conflicts in ${unmerged.map((e) => e.path).join(', ')}.`,
-      'Resolve them (`git status` lists them) and commit, then run the command again.');
+    throw new CanaryError(
+      'git',
+      'unmerged-files',
+      `The repository has unresolved conflicts in ${unmerged.map((e) => e.path).join(', ')}.`,
+      'Resolve them (`git status` lists them) and commit, then run the command again.',
+    );
   }
   const branch = status.branch;
   const upstream = push ? await readUpstream(git, branch, guess === branch ? early : undefined) : undefined;

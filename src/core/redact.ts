@@ -7,7 +7,7 @@
  * this is the second lock. Pure text in, text out.
  */
 
-const VALUE = "[A-Za-z0-9._~+/=-]";
+const VALUE = '[A-Za-z0-9._~+/=-]';
 
 /**
  * A value after the word `token` that looks like a credential rather than prose: 8+
@@ -28,14 +28,16 @@ const BLOB_STD = new RegExp(`(?<![A-Za-z0-9+/])(?!/[a-z0-9]{1,32}/)${mixed}[A-Za
 const BLOB_URL = new RegExp(`(?<![A-Za-z0-9_-])${mixed}[A-Za-z0-9_-]{32,}={0,2}`, 'g');
 
 export function redact(text: string): string {
-  return text
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]')
-    .replace(/\bsha256~[A-Za-z0-9._~+/=-]*/g, 'sha256~***')
-    // a credential after Bearer/Basic; a short lower-case word ("bearer token", "basic auth") is prose
-    .replace(/\b([Bb]earer|[Bb]asic|BEARER|BASIC)(\s+)(?![a-z]{1,12}(?![A-Za-z0-9._~+/=-]))[A-Za-z0-9._~+/=-]+/g, '$1$2***')
-    .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
-    .replace(TOKEN_WORD, '$1$2***')
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@')
-    .replace(BLOB_STD, '[redacted]')
-    .replace(BLOB_URL, '[redacted]');
+  return (
+    text
+      .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[private key redacted]')
+      .replace(/\bsha256~[A-Za-z0-9._~+/=-]*/g, 'sha256~***')
+      // a credential after Bearer/Basic; a short lower-case word ("bearer token", "basic auth") is prose
+      .replace(/\b([Bb]earer|[Bb]asic|BEARER|BASIC)(\s+)(?![a-z]{1,12}(?![A-Za-z0-9._~+/=-]))[A-Za-z0-9._~+/=-]+/g, '$1$2***')
+      .replace(/\b(token|password|passwd|secret|client-key-data|client-certificate-data)(["']?\s*[:=]\s*["']?)[^\s"',;}]+/gi, '$1$2***')
+      .replace(TOKEN_WORD, '$1$2***')
+      .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@')
+      .replace(BLOB_STD, '[redacted]')
+      .replace(BLOB_URL, '[redacted]')
+  );
 }

@@ -22,7 +22,8 @@ export function evaluateGates(g: Gates, r: GateReading): GateEvaluation {
     return { verdict: 'fail', failed: { gate: 'p95-latency', detail }, summary: `gate p95-latency failed (${detail}): ${measured}` };
   }
   if (r.problem) return { verdict: 'inconclusive', summary: `metrics could not be read: ${r.problem}` };
-  if (!(r.rps !== undefined && r.rps > 0)) return { verdict: 'inconclusive', summary: `no traffic reached ${r.revision} over ${r.window}, so the gates cannot be judged` };
+  if (!(r.rps !== undefined && r.rps > 0))
+    return { verdict: 'inconclusive', summary: `no traffic reached ${r.revision} over ${r.window}, so the gates cannot be judged` };
   if (g.maxP95Ms !== undefined && r.p95Ms === undefined) return { verdict: 'inconclusive', summary: `no latency histogram for ${r.revision} over ${r.window}` };
   return { verdict: 'pass', summary: `gates passed: ${measured}` };
 }

@@ -58,8 +58,12 @@ export async function readGitSnapshot(o: GitPortOptions, signal?: AbortSignal): 
   const headSha = (await git.probe(['rev-parse', '--verify', '-q', `${ref}^{commit}`]))?.trim() || undefined;
   const text = headSha ? await showFile(git, ref, rel) : undefined;
   if (text === undefined) {
-    throw new CanaryError('not-found', 'no-such-model', `${rel} is not committed${headSha ? ` at ${ref}` : ''}, so there is nothing to roll out.`,
-      'Commit the model\'s config.yaml first (or check --env and the model name).');
+    throw new CanaryError(
+      'not-found',
+      'no-such-model',
+      `${rel} is not committed${headSha ? ` at ${ref}` : ''}, so there is nothing to roll out.`,
+      "Commit the model's config.yaml first (or check --env and the model name).",
+    );
   }
   const cfg = parseModelConfig(text, file, o.env, o.model);
   const message = (await git.run(['log', '-1', '--format=%B', ref, '--', rel])).trim() || undefined;
@@ -72,7 +76,11 @@ export function gitRolloutPorts(o: GitPortOptions): Pick<RolloutPorts, 'readGit'
     readGit: (signal) => readGitSnapshot(o, signal),
     publish: async (action, message, signal) => {
       const r = await publishCanaryChange({
-        root: o.root, env: o.env, model: o.model, action, message,
+        root: o.root,
+        env: o.env,
+        model: o.model,
+        action,
+        message,
         push: o.push !== false,
         ...(o.deploymentsDir ? { deploymentsDir: o.deploymentsDir } : {}),
         ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),

@@ -72,7 +72,13 @@ export function startPoint(plan: RolloutPlan, git: GitSnapshot, restart = false)
     const at = plan.steps.findIndex((s) => s.percent === now);
     if (at >= 0) return { index: at, committed: true, completed: false, resumed: true, why: `git already asks for ${now}%, which is step ${at + 1}/${n}` };
     const above = plan.steps.findIndex((s) => s.percent > now);
-    return { index: above, committed: false, completed: false, resumed: true, why: `git asks for ${now}%, the next step of the plan is ${plan.steps[above]!.percent}%` };
+    return {
+      index: above,
+      committed: false,
+      completed: false,
+      resumed: true,
+      why: `git asks for ${now}%, the next step of the plan is ${plan.steps[above]!.percent}%`,
+    };
   }
   return fresh(now === 0 ? 'starting from 0% (rolled back)' : 'starting from the promoted state');
 }
@@ -103,7 +109,8 @@ export function rolloutState(plan: Pick<RolloutPlan, 'steps' | 'gates'>, git: Gi
   const samePlan = t.plan === planHash(plan);
   const base = { step: t.step, of: t.of, samePlan };
   const plan8 = `plan ${t.plan}${samePlan ? '' : ', not the current plan'}`;
-  if (t.kind === 'rollback') return { ...base, state: 'rolled-back', text: `rolled back at step ${t.step}/${t.of} (${plan8}); canary at ${describePercent(git.percent)}` };
+  if (t.kind === 'rollback')
+    return { ...base, state: 'rolled-back', text: `rolled back at step ${t.step}/${t.of} (${plan8}); canary at ${describePercent(git.percent)}` };
   if (t.kind === 'promote') return { ...base, state: 'promoted', text: `promoted early at step ${t.step}/${t.of} (${plan8})` };
   if (t.step === t.of) return { ...base, state: 'completed', text: `completed: step ${t.step}/${t.of}, promoted (${plan8})` };
   return { ...base, state: 'in-progress', text: `in progress: step ${t.step}/${t.of} at ${describePercent(git.percent)} (${plan8})` };

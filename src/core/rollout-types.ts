@@ -82,8 +82,7 @@ export interface RolloutOptions {
 }
 
 export type RolloutEventKind =
-  | 'plan' | 'resume' | 'publish' | 'published' | 'follow' | 'live' | 'gates' | 'waiting' | 'approved'
-  | 'rollback' | 'promote' | 'done';
+  'plan' | 'resume' | 'publish' | 'published' | 'follow' | 'live' | 'gates' | 'waiting' | 'approved' | 'rollback' | 'promote' | 'done';
 
 export interface RolloutEvent {
   kind: RolloutEventKind;

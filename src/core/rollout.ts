@@ -119,14 +119,21 @@ export class RolloutRun {
     const { plan, ports, model, env } = this.o;
     const gatesOn = hasGates(plan.gates) && !this.o.ignoreGates;
     if (gatesOn && !ports.gates && !this.o.action) {
-      throw new CanaryError('invalid-input', 'no-metrics', `The plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured to measure them.`,
-        'Configure the Prometheus URL (setting or --prometheus), or run without gates on purpose (--no-gates).');
+      throw new CanaryError(
+        'invalid-input',
+        'no-metrics',
+        `The plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured to measure them.`,
+        'Configure the Prometheus URL (setting or --prometheus), or run without gates on purpose (--no-gates).',
+      );
     }
     const git = await ports.readGit(this.o.signal);
     const start = startPoint(plan, git, this.o.restart);
     this.stepNo = start.index + 1;
     if (this.o.action) return this.finishOnRequest(this.o.action);
-    this.emit({ kind: 'plan', message: `Plan for ${model} in ${env} (${plan.source}): ${describePlan(plan)}; ${gatesOn ? describeGates(plan.gates) : 'no metric gates'} [plan ${this.hash}]` });
+    this.emit({
+      kind: 'plan',
+      message: `Plan for ${model} in ${env} (${plan.source}): ${describePlan(plan)}; ${gatesOn ? describeGates(plan.gates) : 'no metric gates'} [plan ${this.hash}]`,
+    });
     if (start.completed) {
       return this.end('completed', `Nothing to do: ${start.why}. Run with --restart to start over.`);
     }
@@ -147,7 +154,12 @@ export class RolloutRun {
         }
         const action: CanaryAction = last ? { kind: 'promote' } : { kind: 'set', percent: step.percent };
         const message = `Progressive rollout of ${model} in ${env}: step ${i + 1}/${this.n}, ${step.percent}%${last ? ' (promote)' : ''}\n\n${formatTrailer({ kind: 'step', step: i + 1, of: this.n, plan: this.hash })}`;
-        if (!committed) this.emit({ kind: 'publish', step: i + 1, message: `Step ${i + 1}/${this.n}: ${last ? 'promoting (100% latest)' : `setting canary traffic to ${step.percent}%`}` });
+        if (!committed)
+          this.emit({
+            kind: 'publish',
+            step: i + 1,
+            message: `Step ${i + 1}/${this.n}: ${last ? 'promoting (100% latest)' : `setting canary traffic to ${step.percent}%`}`,
+          });
         // Resuming publishes too: a no-op when the step is pushed, and it pushes a step commit
         // an interrupted run made but did not push (publish finishes interrupted runs).
         const res = await ports.publish(action, message, this.o.signal);
@@ -155,8 +167,11 @@ export class RolloutRun {
         const headSha = res.sha;
         this.expected = last ? undefined : step.percent;
         this.emit({
-          kind: 'published', step: i + 1,
-          message: res.changed ? `Committed and pushed ${res.sha.slice(0, 10)}` : `Already at ${last ? '100% latest' : `${step.percent}%`} in git (${res.sha.slice(0, 10)}, pushed)`,
+          kind: 'published',
+          step: i + 1,
+          message: res.changed
+            ? `Committed and pushed ${res.sha.slice(0, 10)}`
+            : `Already at ${last ? '100% latest' : `${step.percent}%`} in git (${res.sha.slice(0, 10)}, pushed)`,
         });
         committed = false;
         const live = await this.followStep(headSha, last ? undefined : step.percent, i);
@@ -167,7 +182,8 @@ export class RolloutRun {
       }
     } catch (e) {
       if (e instanceof Interrupted) {
-        if (e.by === 'stop') return this.end('stopped', `Stopped at step ${this.stepNo}/${this.n}; git keeps ${describePercent(this.expected)}. Run the rollout again to resume.`);
+        if (e.by === 'stop')
+          return this.end('stopped', `Stopped at step ${this.stepNo}/${this.n}; git keeps ${describePercent(this.expected)}. Run the rollout again to resume.`);
         const r = this.control.take(['promote', 'abort']);
         if (r) return await this.finishOnRequest(r);
       }
@@ -180,14 +196,24 @@ export class RolloutRun {
   private movedOutside(now: GitSnapshot): RolloutResult | undefined {
     if (effective(now.percent) === effective(this.expected)) return undefined;
     const { model, env } = this.o;
-    return this.end('changed-outside', `Stopped: git now asks for ${describePercent(now.percent)} instead of ${describePercent(this.expected)}; someone else changed ${model} in ${env}. Nothing was committed.`);
+    return this.end(
+      'changed-outside',
+      `Stopped: git now asks for ${describePercent(now.percent)} instead of ${describePercent(this.expected)}; someone else changed ${model} in ${env}. Nothing was committed.`,
+    );
   }
 
-  private async followStep(sha: string | undefined, percent: number | undefined, i: number): Promise<{ kind: 'live'; info: LiveInfo } | { kind: 'ended'; result: RolloutResult }> {
+  private async followStep(
+    sha: string | undefined,
+    percent: number | undefined,
+    i: number,
+  ): Promise<{ kind: 'live'; info: LiveInfo } | { kind: 'ended'; result: RolloutResult }> {
     const { ports } = this.o;
     if (!sha) throw new CanaryError('git', 'no-head', 'Could not tell which commit the cluster should serve (no HEAD).', 'Check the gitops checkout.');
     try {
-      const info = await this.control.wait((signal) => ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: i + 1, message: line }) }, signal), ['promote', 'abort']);
+      const info = await this.control.wait(
+        (signal) => ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: i + 1, message: line }) }, signal),
+        ['promote', 'abort'],
+      );
       this.emit({ kind: 'live', step: i + 1, message: `Step ${i + 1}/${this.n} is live: ${percent === undefined ? '100% latest' : `latest ${percent}%`}` });
       return { kind: 'live', info };
     } catch (e) {
@@ -211,13 +237,20 @@ export class RolloutRun {
       lastEval = { verdict: 'inconclusive', summary: 'the cluster did not say which revision is the canary, so the gates cannot be measured' };
     }
     const measure = async (): Promise<GateEvaluation> => {
-      const reading = await this.control.wait((signal) => ports.gates!({ namespace: info.namespace!, revision: info.latestRevision!, windowMs }, signal), ['promote', 'abort']);
+      const reading = await this.control.wait(
+        (signal) => ports.gates!({ namespace: info.namespace!, revision: info.latestRevision!, windowMs }, signal),
+        ['promote', 'abort'],
+      );
       const ev = evaluateGates(plan.gates, reading);
       this.emit({ kind: 'gates', step: i + 1, message: `Step ${i + 1}/${this.n}: ${ev.summary}`, reading, evaluation: ev });
       return ev;
     };
     if (step.pauseMs > 0) {
-      this.emit({ kind: 'waiting', step: i + 1, message: `Step ${i + 1}/${this.n}: watching for ${formatDuration(step.pauseMs)}${gatesOn ? ` (${describeGates(plan.gates)})` : ''}` });
+      this.emit({
+        kind: 'waiting',
+        step: i + 1,
+        message: `Step ${i + 1}/${this.n}: watching for ${formatDuration(step.pauseMs)}${gatesOn ? ` (${describeGates(plan.gates)})` : ''}`,
+      });
       const until = ports.now() + step.pauseMs;
       const every = Math.max(1000, Math.min(this.o.checkEveryMs ?? 15000, step.pauseMs));
       while (ports.now() < until) {
@@ -271,7 +304,10 @@ export class RolloutRun {
       return undefined;
     }
     if (answer === 'rollback') return this.rollback(`step ${req.step}/${req.of} rejected at approval`, 'aborted');
-    return this.end('awaiting-approval', `Waiting for approval at step ${req.step}/${req.of} (${req.percent}%); git keeps ${req.percent}%. Run the rollout again with --approve to go on, or --abort to roll back.`);
+    return this.end(
+      'awaiting-approval',
+      `Waiting for approval at step ${req.step}/${req.of} (${req.percent}%); git keeps ${req.percent}%. Run the rollout again with --approve to go on, or --abort to roll back.`,
+    );
   }
 
   private async finishOnRequest(r: RunRequest): Promise<RolloutResult> {
@@ -295,9 +331,13 @@ export class RolloutRun {
       res = await ports.publish({ kind: 'rollback' }, message, undefined);
     } catch (e) {
       const m = e instanceof Error ? e.message : String(e);
-      throw new CanaryError(isCanaryError(e) ? e.kind : 'internal', isCanaryError(e) ? e.code : 'rollback-failed',
+      throw new CanaryError(
+        isCanaryError(e) ? e.kind : 'internal',
+        isCanaryError(e) ? e.code : 'rollback-failed',
         `The rollback of ${model} in ${env} (${why}) could not be pushed: ${m}`,
-        `${isCanaryError(e) && e.hint ? `${e.hint} ` : ''}Then roll back by hand: kserve-canary rollback ${model} --env ${env}.`, { cause: e });
+        `${isCanaryError(e) && e.hint ? `${e.hint} ` : ''}Then roll back by hand: kserve-canary rollback ${model} --env ${env}.`,
+        { cause: e },
+      );
     }
     this.commits.push({ sha: res.sha, message });
     await this.followQuietly(res.sha, 0);
@@ -314,7 +354,11 @@ export class RolloutRun {
       await this.o.ports.follow({ sha, percent, onProgress: (line) => this.emit({ kind: 'follow', step: this.stepNo, message: line }) }, ctl.signal);
       this.emit({ kind: 'live', step: this.stepNo, message: `Live: ${describePercent(percent)}` });
     } catch (e) {
-      this.emit({ kind: 'follow', step: this.stepNo, message: `Pushed ${sha.slice(0, 10)}, but could not confirm it is live: ${e instanceof Error ? e.message : String(e)}` });
+      this.emit({
+        kind: 'follow',
+        step: this.stepNo,
+        message: `Pushed ${sha.slice(0, 10)}, but could not confirm it is live: ${e instanceof Error ? e.message : String(e)}`,
+      });
     } finally {
       this.o.signal?.removeEventListener('abort', onStop);
     }

@@ -35,7 +35,14 @@ export interface TrafficTarget {
 }
 
 const METADATA_V4 = new Set(['169.254.169.254', '169.254.170.2', '169.254.170.23', '100.100.100.200']);
-const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.internal']);
+const METADATA_NAMES = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.azure.internal',
+]);
 
 function v4Class(a: number[]): HostClass {
   const s = a.join('.');
@@ -63,7 +70,10 @@ function v6Groups(ip: string): number[] {
 
 /** What kind of host a URL hostname (or a resolved address) is. */
 export function classifyHost(hostname: string): HostClass {
-  const h = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const h = hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   const fam = isIP(h);
   if (fam === 4) return v4Class(h.split('.').map(Number));
   if (fam === 6) {
@@ -129,14 +139,19 @@ function refuse(code: string, message: string, hint: string): CanaryError {
   return new CanaryError('invalid-input', code, message, hint);
 }
 
-const HINT = 'Use a local port-forward instead (`oc port-forward` / `kubectl port-forward`, then --url http://127.0.0.1:<port>), or check the InferenceService.';
+const HINT =
+  'Use a local port-forward instead (`oc port-forward` / `kubectl port-forward`, then --url http://127.0.0.1:<port>), or check the InferenceService.';
 
 function parse(url: string, what: string): URL {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw refuse('bad-url', `${JSON.stringify(url).slice(0, 200)} (${what}) is not a URL.`, 'Give the InferenceService URL, e.g. https://jukebox-user1-test.apps.example.com.');
+    throw refuse(
+      'bad-url',
+      `${JSON.stringify(url).slice(0, 200)} (${what}) is not a URL.`,
+      'Give the InferenceService URL, e.g. https://jukebox-user1-test.apps.example.com.',
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw refuse('bad-url', `Test traffic goes over http or https only, not ${u.protocol} (${what}).`, 'Give the InferenceService URL (status.url).');
@@ -175,27 +190,45 @@ export function checkTrafficTarget(input: { url: string; serviceUrl?: string; cl
   const given = input.serviceUrl === undefined || input.url !== input.serviceUrl;
   if (given && cls === 'loopback') return { base: u, host: u.host, why: 'a local port-forward you gave' };
   if (input.serviceUrl === undefined) {
-    throw refuse('target-not-allowed', `Test traffic may only go to the InferenceService's own URL or to a loopback address, not ${u.origin}.`,
-      'Leave the URL out to use the service URL the cluster reports, or use a local port-forward (http://127.0.0.1:<port>).');
+    throw refuse(
+      'target-not-allowed',
+      `Test traffic may only go to the InferenceService's own URL or to a loopback address, not ${u.origin}.`,
+      'Leave the URL out to use the service URL the cluster reports, or use a local port-forward (http://127.0.0.1:<port>).',
+    );
   }
   const svc = parse(input.serviceUrl, 'the InferenceService status.url');
   if (given && svc.origin !== u.origin) {
-    throw refuse('target-not-allowed', `Test traffic may only go to the InferenceService's own URL (${svc.origin}) or to a loopback address, not ${u.origin}.`,
-      'Leave the URL out to use the service URL the cluster reports, or use a local port-forward (http://127.0.0.1:<port>).');
+    throw refuse(
+      'target-not-allowed',
+      `Test traffic may only go to the InferenceService's own URL (${svc.origin}) or to a loopback address, not ${u.origin}.`,
+      'Leave the URL out to use the service URL the cluster reports, or use a local port-forward (http://127.0.0.1:<port>).',
+    );
   }
   const svcCls = refuseNever(svc, 'status.url');
   if (svcCls === 'loopback') {
     if (clusterIsLoopback(input.cluster)) return { base: u, host: u.host, why: 'the local sandbox (its API server is on loopback too)' };
-    throw refuse('target-loopback', `The InferenceService's status.url points at this machine (${svc.host}), but the cluster (${input.cluster?.apiServer ?? 'unknown API server'}) is not local: refused.`, HINT);
+    throw refuse(
+      'target-loopback',
+      `The InferenceService's status.url points at this machine (${svc.host}), but the cluster (${input.cluster?.apiServer ?? 'unknown API server'}) is not local: refused.`,
+      HINT,
+    );
   }
   const domains = appsDomains(input.cluster);
   if (domains.length === 0) {
-    throw refuse('target-no-domain', `Cannot tell the cluster's apps domain (no toolings Route such as jukebox-grafana-route, and the API server ${input.cluster?.apiServer ?? '(unknown)'} is not named api.<cluster domain>), so status.url ${svc.host} cannot be checked: refused.`, HINT);
+    throw refuse(
+      'target-no-domain',
+      `Cannot tell the cluster's apps domain (no toolings Route such as jukebox-grafana-route, and the API server ${input.cluster?.apiServer ?? '(unknown)'} is not named api.<cluster domain>), so status.url ${svc.host} cannot be checked: refused.`,
+      HINT,
+    );
   }
   const host = svc.hostname.toLowerCase().replace(/\.$/, '');
   const domain = domains.find((d) => host.endsWith(`.${d}`));
   if (!domain) {
-    throw refuse('target-off-domain', `The InferenceService's status.url host ${svc.host} is not on the cluster's apps domain (${domains.join(', ')}): refused.`, HINT);
+    throw refuse(
+      'target-off-domain',
+      `The InferenceService's status.url host ${svc.host} is not on the cluster's apps domain (${domains.join(', ')}): refused.`,
+      HINT,
+    );
   }
   return { base: u, host: u.host, why: `the service's URL on the cluster's apps domain ${domain}` };
 }
@@ -207,13 +240,16 @@ export function checkTrafficTarget(input: { url: string; serviceUrl?: string; cl
  */
 export function checkAddress(address: string, allowLoopback: boolean): string | undefined {
   const cls = classifyHost(address);
-  if (cls === 'metadata' || cls === 'link-local' || cls === 'unspecified') return `${address} is ${cls === 'metadata' ? 'a cloud metadata service' : cls === 'link-local' ? 'link-local' : 'the unspecified address'}`;
+  if (cls === 'metadata' || cls === 'link-local' || cls === 'unspecified')
+    return `${address} is ${cls === 'metadata' ? 'a cloud metadata service' : cls === 'link-local' ? 'link-local' : 'the unspecified address'}`;
   if (cls === 'loopback' && !allowLoopback) return `${address} is loopback but the target is not local`;
   return undefined;
 }
 
 /** The cluster facts a store knows (structural: any ClusterStore fits). */
-export function trafficClusterOf(store: { connection(): { server?: string | undefined }; grafanaRoute(): { host: string } | undefined } | undefined): TrafficCluster {
+export function trafficClusterOf(
+  store: { connection(): { server?: string | undefined }; grafanaRoute(): { host: string } | undefined } | undefined,
+): TrafficCluster {
   const server = store?.connection().server;
   const host = store?.grafanaRoute()?.host;
   return { ...(server ? { apiServer: server } : {}), ...(host ? { routeHost: host } : {}) };

@@ -50,9 +50,12 @@ export function percentInputError(input: string): string | undefined {
  */
 export function actionPercent(action: CanaryAction): number | undefined {
   switch (action.kind) {
-    case 'set': return action.percent;
-    case 'rollback': return 0;
-    case 'promote': return undefined;
+    case 'set':
+      return action.percent;
+    case 'rollback':
+      return 0;
+    case 'promote':
+      return undefined;
   }
 }
 
@@ -64,9 +67,12 @@ function latestShare(action: CanaryAction): number {
 /** A short human description: "set canary traffic to 20%", "promote (100% to latest)", "roll back (0% to latest)". */
 export function describeAction(action: CanaryAction): string {
   switch (action.kind) {
-    case 'set': return `set canary traffic to ${action.percent}%`;
-    case 'promote': return 'promote (100% to latest)';
-    case 'rollback': return 'roll back (0% to latest)';
+    case 'set':
+      return `set canary traffic to ${action.percent}%`;
+    case 'promote':
+      return 'promote (100% to latest)';
+    case 'rollback':
+      return 'roll back (0% to latest)';
   }
 }
 
@@ -91,7 +97,8 @@ export function renderCommitMessage(template: string | undefined, action: Canary
     action: action.kind,
   };
   const render = (t: string): string =>
-    t.replace(/\{(model|env|percent|action)\}/g, (_m, k: string) => values[k]!)
+    t
+      .replace(/\{(model|env|percent|action)\}/g, (_m, k: string) => values[k]!)
       .replace(/[\r\n]+/g, ' ')
       .trim();
   const rendered = template === undefined ? '' : render(template);

@@ -3,10 +3,7 @@
  */
 
 /** What a user asks for. `promote` removes the canary block; `rollback` is percent 0. */
-export type CanaryAction =
-  | { kind: 'set'; percent: number }
-  | { kind: 'promote' }
-  | { kind: 'rollback' };
+export type CanaryAction = { kind: 'set'; percent: number } | { kind: 'promote' } | { kind: 'rollback' };
 
 /**
  * The `canary` key of a config.yaml as the chart sees it:
@@ -14,10 +11,7 @@ export type CanaryAction =
  * - `empty`: `canary: {}` (or `canary:` with null): same rendering as absent;
  * - `percent`: `canary: {trafficPercent: N}`: canaryTrafficPercent N rendered (0 included).
  */
-export type CanaryBlock =
-  | { kind: 'absent' }
-  | { kind: 'empty' }
-  | { kind: 'percent'; trafficPercent: number };
+export type CanaryBlock = { kind: 'absent' } | { kind: 'empty' } | { kind: 'percent'; trafficPercent: number };
 
 /** The desired state of one model in one environment, read from git. */
 export interface ModelConfig {

@@ -116,7 +116,8 @@ export function differs(d: Desired, live: KObject | undefined): boolean {
   if (!d.manifest) return false;
   if (!live || live.metadata.deletionTimestamp) return true;
   if (!deepEqual(live.spec, d.manifest.spec)) return true;
-  const has = (want: Record<string, string> | undefined, got: Record<string, string> | undefined) => Object.entries(want ?? {}).every(([k, v]) => got?.[k] === v);
+  const has = (want: Record<string, string> | undefined, got: Record<string, string> | undefined) =>
+    Object.entries(want ?? {}).every(([k, v]) => got?.[k] === v);
   return !has(d.manifest.metadata.labels, live.metadata.labels) || !has(d.manifest.metadata.annotations, live.metadata.annotations);
 }
 

@@ -39,7 +39,15 @@ export function markSynced(s: Status, sha: string, source: Source, destination: 
   s.reconciledAt = now();
 }
 
-export function markOutOfSync(s: Status, sha: string, source: Source, destination: Destination, d: Desired, live: KObject | undefined, automated: boolean): void {
+export function markOutOfSync(
+  s: Status,
+  sha: string,
+  source: Source,
+  destination: Destination,
+  d: Desired,
+  live: KObject | undefined,
+  automated: boolean,
+): void {
   s.sync = { status: 'OutOfSync', revision: sha, comparedTo: { source, destination } };
   s.resources = [resourceEntry(d, live, 'OutOfSync')];
   s.reconciledAt = now();
@@ -56,7 +64,16 @@ export function markOutOfSync(s: Status, sha: string, source: Source, destinatio
 }
 
 /** The end of a sync: Succeeded (and a history entry) or Failed with the apply error. */
-export function markApplied(s: Status, sha: string, source: Source, destination: Destination, d: Desired, live: KObject | undefined, error: string | undefined, finished: string): void {
+export function markApplied(
+  s: Status,
+  sha: string,
+  source: Source,
+  destination: Destination,
+  d: Desired,
+  live: KObject | undefined,
+  error: string | undefined,
+  finished: string,
+): void {
   const op = isPlainObject(s.operationState) ? s.operationState : {};
   const started = typeof op.startedAt === 'string' ? op.startedAt : finished;
   const resource = {

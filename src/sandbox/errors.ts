@@ -70,7 +70,12 @@ export function invalid(t: ResourceType, name: string, causes: StatusCause[]): A
  */
 export function resourceVersionRequired(t: ResourceType, name: string): ApiError {
   const cause = { reason: 'FieldValueInvalid', message: 'Invalid value: 0: must be specified for an update', field: 'metadata.resourceVersion' };
-  return new ApiError(422, 'Invalid', `${qualified(t)} "${name}" is invalid: ${cause.field}: ${cause.message}`, { name, group: t.group, kind: t.plural, causes: [cause] });
+  return new ApiError(422, 'Invalid', `${qualified(t)} "${name}" is invalid: ${cause.field}: ${cause.message}`, {
+    name,
+    group: t.group,
+    kind: t.plural,
+    causes: [cause],
+  });
 }
 
 export function badRequest(message: string): ApiError {

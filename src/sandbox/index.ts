@@ -60,7 +60,9 @@ export type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
  */
 export function startSandbox(opts?: SandboxOptions & { backend?: 'embedded' }): Promise<Sandbox>;
 export function startSandbox(opts: KubeSandboxOptions & { backend: 'kube-apiserver' }): Promise<KubeSandbox>;
-export async function startSandbox(opts: (SandboxOptions & { backend?: 'embedded' }) | (KubeSandboxOptions & { backend: 'kube-apiserver' }) = {}): Promise<Sandbox | KubeSandbox> {
+export async function startSandbox(
+  opts: (SandboxOptions & { backend?: 'embedded' }) | (KubeSandboxOptions & { backend: 'kube-apiserver' }) = {},
+): Promise<Sandbox | KubeSandbox> {
   if (opts.backend === 'kube-apiserver') {
     const { startKubeSandbox } = await import('./kube-backend');
     return startKubeSandbox(opts);
@@ -83,7 +85,11 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   const unlock = lockDir(dir);
   const faults = newFaultState();
   // the workshop's RoleBindings (kube-backend-setup.ts): view, not edit, in the toolings namespace
-  const access: AccessList = { forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []), viewOnlyNamespaces: new Set(opts.viewOnlyNamespaces ?? [`${user}-toolings`]), clusterWide: true };
+  const access: AccessList = {
+    forbiddenNamespaces: new Set(opts.forbiddenNamespaces ?? []),
+    viewOnlyNamespaces: new Set(opts.viewOnlyNamespaces ?? [`${user}-toolings`]),
+    clusterWide: true,
+  };
 
   // the controllers' identity: a cluster admin, its token never written anywhere nor rotated
   const adminToken = `sandbox-controllers~${randomBytes(24).toString('base64url')}`;
@@ -91,7 +97,13 @@ async function startEmbeddedSandbox(opts: SandboxOptions = {}): Promise<Sandbox>
   let controllers!: RunningControllers;
   let api!: ApiServer;
   let running = false;
-  const inference = opts.inference ? new InferenceServer((ns, name) => store?.get(INFERENCE_SERVICES, ns, name), () => token, { tls, clusterWide: () => access.clusterWide }) : undefined;
+  const inference = opts.inference
+    ? new InferenceServer(
+        (ns, name) => store?.get(INFERENCE_SERVICES, ns, name),
+        () => token,
+        { tls, clusterWide: () => access.clusterWide },
+      )
+    : undefined;
 
   const boot = async (port: number): Promise<number> => {
     const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as PersistedState) : undefined;

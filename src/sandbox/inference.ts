@@ -220,12 +220,19 @@ export class InferenceServer {
     this.metrics.record({ t, namespace: ns, name, revision, code, latencyMs: Math.max(b.latencyMs ?? 0, t - started) });
     const headers = { 'x-kserve-revision': revision };
     if (fail) return this.json(res, 500, { error: `revision ${revision} failed (injected)` }, headers);
-    return this.json(res, 200, { model_name: name, model_version: revision, id, outputs: [{ name: 'output-0', shape: [1], datatype: 'FP32', data: [0.5] }] }, headers);
+    return this.json(
+      res,
+      200,
+      { model_name: name, model_version: revision, id, outputs: [{ name: 'output-0', shape: [1], datatype: 'FP32', data: [0.5] }] },
+      headers,
+    );
   }
 
   /** Revisions and their percents from the live status (duplicates merged), or the latest ready one. */
   private weights(isvc: { status?: Record<string, unknown> }, name?: string): Array<[string, number]> {
-    const pred = (isvc.status?.components as { predictor?: { traffic?: Array<{ revisionName?: string; percent?: number }>; latestReadyRevision?: string } } | undefined)?.predictor;
+    const pred = (
+      isvc.status?.components as { predictor?: { traffic?: Array<{ revisionName?: string; percent?: number }>; latestReadyRevision?: string } } | undefined
+    )?.predictor;
     const w = new Map<string, number>();
     for (const t of pred?.traffic ?? []) {
       if (t.revisionName && typeof t.percent === 'number' && t.percent > 0) w.set(t.revisionName, (w.get(t.revisionName) ?? 0) + t.percent);
@@ -312,7 +319,8 @@ export class InferenceServer {
     }
     const body = await this.readJson(req, res, 64 * 1024, 'the body is not JSON');
     if (body === NO_BODY) return;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return this.json(res, 400, { error: 'the body must be an object {errorRate?, latencyMs?}' });
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return this.json(res, 400, { error: 'the body must be an object {errorRate?, latencyMs?}' });
     const unknown = Object.keys(body).filter((k) => k !== 'errorRate' && k !== 'latencyMs');
     if (unknown.length) return this.json(res, 400, { error: `unknown field(s) ${unknown.join(', ')} (expected errorRate, latencyMs)` });
     const b = body as Record<string, unknown>;
@@ -322,7 +330,10 @@ export class InferenceServer {
     const ns = decodeURIComponent(m![1]!);
     const revision = decodeURIComponent(m![2]!);
     try {
-      this.setRevisionBehavior(ns, revision, { ...(b.errorRate !== undefined ? { errorRate: b.errorRate as number } : {}), ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs as number } : {}) });
+      this.setRevisionBehavior(ns, revision, {
+        ...(b.errorRate !== undefined ? { errorRate: b.errorRate as number } : {}),
+        ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs as number } : {}),
+      });
     } catch (e) {
       if (e instanceof RangeError) return this.json(res, 400, { error: e.message });
       throw e;
@@ -337,7 +348,9 @@ export class InferenceServer {
     // kube-rbac-proxy's answers: plain text, no hint of the token
     const refused = auth !== 'valid' ? 401 : this.opts.clusterWide && !this.opts.clusterWide() ? 403 : undefined;
     if (refused) {
-      res.writeHead(refused, { 'Content-Type': 'text/plain; charset=utf-8', ...(refused === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) }).end(AUTH_FAILS[refused]);
+      res
+        .writeHead(refused, { 'Content-Type': 'text/plain; charset=utf-8', ...(refused === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}) })
+        .end(AUTH_FAILS[refused]);
       return;
     }
     const params = new URLSearchParams(url.searchParams);
@@ -351,7 +364,8 @@ export class InferenceServer {
         chunks.push(c as Buffer);
       }
       for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) params.append(k, v);
-    } else if (req.method !== 'GET') return this.json(res, 405, { status: 'error', errorType: 'bad_data', error: 'method not allowed' }, { Allow: 'GET, POST' });
+    } else if (req.method !== 'GET')
+      return this.json(res, 405, { status: 'error', errorType: 'bad_data', error: 'method not allowed' }, { Allow: 'GET, POST' });
     try {
       const data = answer(url.pathname.endsWith('_range') ? 'query_range' : 'query', params, this.metrics, this.metrics.now());
       this.json(res, 200, { status: 'success', data });

@@ -151,7 +151,8 @@ export class Informer {
     for (const [k, old] of [...this.cache]) {
       if (seen.has(k)) continue;
       // written by us after the list was taken: its watch event is still to come
-      if (/^\d+$/.test(resourceVersion) && /^\d+$/.test(old.metadata.resourceVersion ?? '') && BigInt(old.metadata.resourceVersion!) > BigInt(resourceVersion)) continue;
+      if (/^\d+$/.test(resourceVersion) && /^\d+$/.test(old.metadata.resourceVersion ?? '') && BigInt(old.metadata.resourceVersion!) > BigInt(resourceVersion))
+        continue;
       this.cache.delete(k);
       this.emit({ type: 'DELETED', object: structuredClone(old), previous: structuredClone(old) });
     }

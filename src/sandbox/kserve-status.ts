@@ -40,7 +40,9 @@ export const MODE_NAMES: Record<KServeDialect, Record<Mode, string>> = {
 };
 
 const MODE_BY_NAME = new Map<string, Mode>(
-  (Object.values(MODE_NAMES) as Array<Record<Mode, string>>).flatMap((names) => (Object.entries(names) as Array<[Mode, string]>).map(([m, n]) => [n.toLowerCase(), m])),
+  (Object.values(MODE_NAMES) as Array<Record<Mode, string>>).flatMap((names) =>
+    (Object.entries(names) as Array<[Mode, string]>).map(([m, n]) => [n.toLowerCase(), m]),
+  ),
 );
 
 /** The mode an annotation value selects, in either spelling and any case (unknown: the default). */
@@ -86,7 +88,6 @@ function urls(o: KObject, opts: UrlOptions) {
     tagged: (tag: string) => `https://${tag}-${name}-predictor-${ns}.${d}`,
   };
 }
-
 
 /** Knative (Serverless): revisions, the canary split and the conditions of the latest one. */
 export function serverlessStatus(o: KObject, mem: ServiceMemory, failure: string | undefined, opts: UrlOptions): Record<string, unknown> {
@@ -153,7 +154,13 @@ export function serverlessStatus(o: KObject, mem: ServiceMemory, failure: string
   }
   const latestOk = latest.ready;
   const failMsg = `Revision "${latest.name}" failed with message: ${latest.failMessage ?? ''}.`;
-  const bad = (type: string, reason: string): Condition => ({ type, status: 'False', reason, message: failMsg, severity: type === 'Ready' ? undefined : 'Info' });
+  const bad = (type: string, reason: string): Condition => ({
+    type,
+    status: 'False',
+    reason,
+    message: failMsg,
+    severity: type === 'Ready' ? undefined : 'Info',
+  });
   const good = (type: string, severity?: string): Condition => ({ type, status: 'True', ...(severity ? { severity } : {}) });
   const routed = !!ready;
   const conditions: Condition[] = [
@@ -217,7 +224,15 @@ export function modelMeshStatus(o: KObject, mem: ServiceMemory, failure: string 
       states: { activeModelState: loaded ? 'Loaded' : 'FailedToLoad', targetModelState: blocked ? 'FailedToLoad' : 'Loaded' },
       copies: { failedCopies: blocked ? 2 : 0, totalCopies: loaded ? 2 : 0 },
       ...(blocked
-        ? { lastFailureInfo: { location: 'mm-7f9c4d-x2x9q', reason: 'ModelLoadFailed', message: failure, modelRevisionName: `${o.metadata.name}__isvc-${createHash('sha256').update(fp).digest('hex').slice(0, 10)}`, time: now() } }
+        ? {
+            lastFailureInfo: {
+              location: 'mm-7f9c4d-x2x9q',
+              reason: 'ModelLoadFailed',
+              message: failure,
+              modelRevisionName: `${o.metadata.name}__isvc-${createHash('sha256').update(fp).digest('hex').slice(0, 10)}`,
+              time: now(),
+            },
+          }
         : {}),
     },
   };
@@ -237,7 +252,11 @@ export function rawStatus(o: KObject, opts: UrlOptions): Record<string, unknown>
     address: { url: u.address },
     conditions,
     components: { predictor: { url: u.predictorUrl, restUrl: u.predictorUrl, address: { url: u.predictorAddress } } },
-    modelStatus: { transitionStatus: 'UpToDate', states: { activeModelState: 'Loaded', targetModelState: 'Loaded' }, copies: { failedCopies: 0, totalCopies: 1 } },
+    modelStatus: {
+      transitionStatus: 'UpToDate',
+      states: { activeModelState: 'Loaded', targetModelState: 'Loaded' },
+      copies: { failedCopies: 0, totalCopies: 1 },
+    },
   };
 }
 

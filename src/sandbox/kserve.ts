@@ -192,9 +192,11 @@ export class KServeController {
     const key = `${namespace}/${name}`;
     const previous = this.running.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.reconcileNow(namespace, name, fromCache));
-    const tracked = next.catch(() => undefined).finally(() => {
-      if (this.running.get(key) === tracked) this.running.delete(key);
-    });
+    const tracked = next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.running.get(key) === tracked) this.running.delete(key);
+      });
     this.running.set(key, tracked);
     return next;
   }
@@ -233,7 +235,12 @@ export class KServeController {
     }
     const failure = this.failing.get(key);
     const mode = parseDeploymentMode(o.metadata.annotations?.[DEPLOYMENT_MODE_ANNOTATION]);
-    const status = mode === 'standard' ? rawStatus(o, this.options) : mode === 'modelmesh' ? modelMeshStatus(o, mem, failure) : serverlessStatus(o, mem, failure, this.options);
+    const status =
+      mode === 'standard'
+        ? rawStatus(o, this.options)
+        : mode === 'modelmesh'
+          ? modelMeshStatus(o, mem, failure)
+          : serverlessStatus(o, mem, failure, this.options);
     status.deploymentMode = MODE_NAMES[this.options.dialect ?? 'legacy'][mode];
     if (mode !== 'modelmesh') status.observedGeneration = o.metadata.generation;
     mem.fingerprint = this.fingerprint(o);

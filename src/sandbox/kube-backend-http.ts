@@ -19,7 +19,13 @@ export interface KubeClient {
 }
 
 /** Sends one request; never throws for an HTTP status (only for a connection failure). */
-export function kubeRequest(c: KubeClient, method: string, path: string, body?: unknown, opts: { contentType?: string; accept?: string; timeoutMs?: number } = {}): Promise<KubeAnswer> {
+export function kubeRequest(
+  c: KubeClient,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { contentType?: string; accept?: string; timeoutMs?: number } = {},
+): Promise<KubeAnswer> {
   const url = new URL(path, c.server);
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {

@@ -22,7 +22,14 @@ export function crdFor(t: ResourceType): KObject {
     metadata: { name: `${t.plural}.${t.group}` },
     spec: {
       group: t.group,
-      names: { kind: t.kind, listKind: `${t.kind}List`, plural: t.plural, singular: t.singular, ...(t.shortNames.length ? { shortNames: t.shortNames } : {}), ...(t.categories.length ? { categories: t.categories } : {}) },
+      names: {
+        kind: t.kind,
+        listKind: `${t.kind}List`,
+        plural: t.plural,
+        singular: t.singular,
+        ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+        ...(t.categories.length ? { categories: t.categories } : {}),
+      },
       scope: t.namespaced ? 'Namespaced' : 'Cluster',
       versions: [
         {
@@ -31,7 +38,13 @@ export function crdFor(t: ResourceType): KObject {
           storage: true,
           schema: { openAPIV3Schema: { type: 'object', properties: { spec: OPEN, status: OPEN } } },
           ...(t.statusSubresource ? { subresources: { status: {} } } : {}),
-          additionalPrinterColumns: t.printerColumns.map((c) => ({ name: c.name, type: c.type, jsonPath: c.jsonPath, ...(c.priority ? { priority: c.priority } : {}), ...(c.description ? { description: c.description } : {}) })),
+          additionalPrinterColumns: t.printerColumns.map((c) => ({
+            name: c.name,
+            type: c.type,
+            jsonPath: c.jsonPath,
+            ...(c.priority ? { priority: c.priority } : {}),
+            ...(c.description ? { description: c.description } : {}),
+          })),
         },
       ],
     },
@@ -104,7 +117,13 @@ export async function setUpCluster(admin: KubeClient, user: string): Promise<voi
   }
   for (const env of ['test', 'prod', 'toolings']) {
     const name = `${user}-${env}`;
-    await kubeCall(admin, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } } }, [409]);
+    await kubeCall(
+      admin,
+      'POST',
+      '/api/v1/namespaces',
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } } },
+      [409],
+    );
   }
   for (const b of roleBindings(user)) {
     await kubeCall(admin, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${b.metadata.namespace}/rolebindings`, b, [409]);

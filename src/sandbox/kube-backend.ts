@@ -64,7 +64,10 @@ export interface KubeSandboxOptions extends Pick<SandboxOptions, 'inference'> {
 }
 
 /** The same places and names as the embedded sandbox (so the CLI writes the same ready file). */
-type SameAsEmbedded = Pick<Sandbox, 'server' | 'port' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user' | 'context' | 'kserveDialect'>;
+type SameAsEmbedded = Pick<
+  Sandbox,
+  'server' | 'port' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user' | 'context' | 'kserveDialect'
+>;
 
 /** The inference members (InferenceView) with `inference: true`: setRevisionBehavior is the embedded backend's `controller.setRevisionBehavior`. */
 export interface KubeSandbox extends SameAsEmbedded, InferenceView {
@@ -224,7 +227,10 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
 
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
-    const c = spawn(binary, [`--etcd-data-dir=${etcdDir}`, `--etcd-progress-notify=${opts.etcdProgressNotify ?? '2s'}`, '--', ...flags()], { detached: true, stdio: ['ignore', fd, fd] });
+    const c = spawn(binary, [`--etcd-data-dir=${etcdDir}`, `--etcd-progress-notify=${opts.etcdProgressNotify ?? '2s'}`, '--', ...flags()], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
     closeSync(fd);
     child = c;
     live.add(c);
@@ -237,7 +243,8 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
     }
     const end = Date.now() + (opts.readyTimeoutMs ?? 120000);
     for (;;) {
-      if (c.exitCode !== null || c.signalCode !== null) throw new Error(`kube-apiserver exited (${c.exitCode ?? c.signalCode}) before it was ready; the end of ${logFile}:\n${tail()}`);
+      if (c.exitCode !== null || c.signalCode !== null)
+        throw new Error(`kube-apiserver exited (${c.exitCode ?? c.signalCode}) before it was ready; the end of ${logFile}:\n${tail()}`);
       const ok = await kubeRequest(admin(), 'GET', '/readyz', undefined, { timeoutMs: 5000 }).then(
         (a) => a.status === 200,
         () => false,
@@ -283,7 +290,13 @@ export async function startKubeSandbox(opts: KubeSandboxOptions = {}): Promise<K
   const seed = fresh && (opts.seed ?? true);
   let controllers: RunningControllers | undefined;
   // the user's token opens the Prometheus API and the control routes, as on the embedded backend
-  const inference = opts.inference ? new InferenceServer((ns, name) => controllers?.informers.isvcs.get(ns, name), () => token, { tls }) : undefined;
+  const inference = opts.inference
+    ? new InferenceServer(
+        (ns, name) => controllers?.informers.isvcs.get(ns, name),
+        () => token,
+        { tls },
+      )
+    : undefined;
   const portsFile = path.join(dir, 'inference.json');
   const runControllers = async (restore: boolean): Promise<RunningControllers> =>
     startControllers({

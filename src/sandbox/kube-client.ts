@@ -123,7 +123,13 @@ export class KubeClient {
     return typeof this.o.token === 'function' ? this.o.token() : this.o.token;
   }
 
-  private open(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number | undefined): Promise<{ res: IncomingMessage; abort: () => void }> {
+  private open(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<{ res: IncomingMessage; abort: () => void }> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -179,7 +185,10 @@ export class KubeClient {
     const q = new URLSearchParams();
     if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
     const qs = q.toString();
-    const body = (await this.request('GET', `${collectionPath(r, opts.namespace)}${qs ? `?${qs}` : ''}`)) as { items?: KObject[]; metadata?: { resourceVersion?: string } };
+    const body = (await this.request('GET', `${collectionPath(r, opts.namespace)}${qs ? `?${qs}` : ''}`)) as {
+      items?: KObject[];
+      metadata?: { resourceVersion?: string };
+    };
     return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
   }
 
@@ -207,7 +216,14 @@ export class KubeClient {
     return (await this.request('PUT', objectPath(r, o.metadata.namespace, o.metadata.name!, 'status'), o)) as KObject;
   }
 
-  async patch(r: ApiResource, namespace: string | undefined, name: string, patch: unknown, type: PatchType = 'merge', subresource?: 'status'): Promise<KObject> {
+  async patch(
+    r: ApiResource,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    type: PatchType = 'merge',
+    subresource?: 'status',
+  ): Promise<KObject> {
     return (await this.request('PATCH', objectPath(r, namespace, name, subresource), patch, PATCH_TYPES[type])) as KObject;
   }
 
@@ -228,7 +244,13 @@ export class KubeClient {
    * is read again and `change` runs again. Resolves with the written object, undefined when
    * nothing was written (no change, or the object is gone).
    */
-  async modify(r: ApiResource, namespace: string | undefined, name: string, change: (o: KObject) => KObject | undefined, opts: { status?: boolean; initial?: KObject } = {}): Promise<KObject | undefined> {
+  async modify(
+    r: ApiResource,
+    namespace: string | undefined,
+    name: string,
+    change: (o: KObject) => KObject | undefined,
+    opts: { status?: boolean; initial?: KObject } = {},
+  ): Promise<KObject | undefined> {
     let current = opts.initial ?? (await this.get(r, namespace, name));
     for (let attempt = 0; current; attempt++) {
       const next = change(structuredClone(current));

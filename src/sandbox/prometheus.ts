@@ -21,7 +21,18 @@
  * with no value at some step has no point there (never a zero). PromQL: see promql.ts.
  */
 import { createHash } from 'node:crypto';
-import { BadQuery, bucketQuantile, durationMs, evaluate, matchesAll, parsePromQL, type Matcher, type OutSeries, type Series, type SeriesSource } from './promql';
+import {
+  BadQuery,
+  bucketQuantile,
+  durationMs,
+  evaluate,
+  matchesAll,
+  parsePromQL,
+  type Matcher,
+  type OutSeries,
+  type Series,
+  type SeriesSource,
+} from './promql';
 
 /** Knative's request latency buckets (ms). */
 export const BUCKETS = [5, 10, 20, 40, 60, 80, 100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
@@ -69,7 +80,13 @@ function upper(a: number[], x: number): number {
   return lo;
 }
 
-const METRICS = ['revision_request_count', 'revision_request_latencies_bucket', 'revision_request_latencies_sum', 'revision_request_latencies_count', 'ovms_requests_success'];
+const METRICS = [
+  'revision_request_count',
+  'revision_request_latencies_bucket',
+  'revision_request_latencies_sum',
+  'revision_request_latencies_count',
+  'ovms_requests_success',
+];
 
 export class RequestMetrics implements SeriesSource {
   private groups = new Map<string, Group>();
@@ -79,7 +96,10 @@ export class RequestMetrics implements SeriesSource {
   private lastT = Number.NEGATIVE_INFINITY;
   private total = 0;
 
-  constructor(readonly scrapeIntervalMs = 1000, readonly now: () => number = Date.now) {
+  constructor(
+    readonly scrapeIntervalMs = 1000,
+    readonly now: () => number = Date.now,
+  ) {
     if (!(scrapeIntervalMs >= 1)) throw new RangeError('scrapeIntervalMs must be 1 or more');
   }
 
@@ -96,7 +116,16 @@ export class RequestMetrics implements SeriesSource {
     if (!g) {
       const S = this.scrapeIntervalMs;
       const before = Math.floor((t - 1) / S) * S;
-      g = { key, r: { namespace: req.namespace, name: req.name, revision: req.revision, code: req.code }, existFrom: before >= proc.start ? before : t, procEnd: Number.POSITIVE_INFINITY, times: [], cumLat: [], byBucket: [], base: { n: 0, perBucket: [], sum: 0 } };
+      g = {
+        key,
+        r: { namespace: req.namespace, name: req.name, revision: req.revision, code: req.code },
+        existFrom: before >= proc.start ? before : t,
+        procEnd: Number.POSITIVE_INFINITY,
+        times: [],
+        cumLat: [],
+        byBucket: [],
+        base: { n: 0, perBucket: [], sum: 0 },
+      };
       this.groups.set(key, g);
     }
     g.times.push(t);
@@ -173,8 +202,13 @@ export class RequestMetrics implements SeriesSource {
         base = { __name__: metric, namespace, name, pod: podOf(revision) };
       } else {
         base = {
-          __name__: metric, namespace_name: namespace, configuration_name: `${name}-predictor`, revision_name: revision,
-          pod_name: podOf(revision), response_code: String(code), response_code_class: `${Math.floor(code / 100)}xx`,
+          __name__: metric,
+          namespace_name: namespace,
+          configuration_name: `${name}-predictor`,
+          revision_name: revision,
+          pod_name: podOf(revision),
+          response_code: String(code),
+          response_code_class: `${Math.floor(code / 100)}xx`,
         };
       }
       const les = kind === 'bucket' ? BUCKETS.length + 1 : 1;
@@ -212,7 +246,8 @@ export class RequestMetrics implements SeriesSource {
         const lo = Math.max(from + 1, g.existFrom, this.horizon + 1);
         const hi = Math.min(to, g.procEnd - 1, now);
         for (let k = Math.ceil(lo / S); k * S <= hi; k++) {
-          const x = kind === 'bucket' ? (this.valueAt(g, 'count', 0, k * S) === undefined ? undefined : bucketsAt(g, k * S)[le]) : this.valueAt(g, kind, le, k * S);
+          const x =
+            kind === 'bucket' ? (this.valueAt(g, 'count', 0, k * S) === undefined ? undefined : bucketsAt(g, k * S)[le]) : this.valueAt(g, kind, le, k * S);
           if (x !== undefined) {
             t.push(k * S);
             v.push(x);
@@ -277,7 +312,8 @@ export function answer(kind: 'query' | 'query_range', params: URLSearchParams, s
   const end = parseTime('end', params.get('end'));
   if (end < start) throw new BadParam('invalid parameter "end": end timestamp must not be before start time');
   const step = parseStep(params.get('step'));
-  if ((end - start) / step > MAX_POINTS) throw new BadParam('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+  if ((end - start) / step > MAX_POINTS)
+    throw new BadParam('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   const times: number[] = [];
   for (let t = start; t <= end; t += step) times.push(t);
   const out = sorted(evaluate(parsePromQL(query), src, times));
@@ -292,5 +328,8 @@ export { BadQuery };
 /** histogram_quantile over Knative's buckets of these latencies (ms); NaN without any. */
 export function histogramQuantile(q: number, latencies: number[]): number {
   const les = [...BUCKETS, Number.POSITIVE_INFINITY];
-  return bucketQuantile(q, les.map((le) => ({ le, count: latencies.filter((l) => l <= le).length })));
+  return bucketQuantile(
+    q,
+    les.map((le) => ({ le, count: latencies.filter((l) => l <= le).length })),
+  );
 }

@@ -80,7 +80,10 @@ export function matchesAll(labels: Record<string, string>, ms: Matcher[]): boole
 }
 
 function labelList(text: string): string[] {
-  const ls = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const ls = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const l of ls) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(l)) throw new BadQuery(`bad label name ${JSON.stringify(l)} in grouping`);
   return ls;
 }

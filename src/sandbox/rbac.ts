@@ -19,15 +19,23 @@ const READ_VERBS: ReadonlySet<string> = new Set(['get', 'list', 'watch']);
 export function denial(a: AccessList, user: string, verb: string, t: ResourceType, ns: string | undefined, name: string | undefined): ApiError | undefined {
   const scopeNs = t === NAMESPACES ? name : ns;
   const res = `resource "${t.plural}" in API group "${t.group}"`;
-  const refusedIn = scopeNs !== undefined && (a.forbiddenNamespaces.has(scopeNs) || (!READ_VERBS.has(verb) && t !== NAMESPACES && a.viewOnlyNamespaces?.has(scopeNs)));
+  const refusedIn =
+    scopeNs !== undefined && (a.forbiddenNamespaces.has(scopeNs) || (!READ_VERBS.has(verb) && t !== NAMESPACES && a.viewOnlyNamespaces?.has(scopeNs)));
   if (refusedIn) {
     const what = name ? `${qualified(t)} "${name}"` : qualified(t);
-    return new ApiError(403, 'Forbidden', `${what} is forbidden: User "${user}" cannot ${verb} ${res} in the namespace "${scopeNs}"`, { name, group: t.group, kind: t.plural });
+    return new ApiError(403, 'Forbidden', `${what} is forbidden: User "${user}" cannot ${verb} ${res} in the namespace "${scopeNs}"`, {
+      name,
+      group: t.group,
+      kind: t.plural,
+    });
   }
   // RBAC cannot grant a cluster-wide list minus some namespaces: a forbidden namespace
   // means no cluster-wide access either.
   if (scopeNs === undefined && t.namespaced && (!a.clusterWide || a.forbiddenNamespaces.size > 0)) {
-    return new ApiError(403, 'Forbidden', `${qualified(t)} is forbidden: User "${user}" cannot ${verb} ${res} at the cluster scope`, { group: t.group, kind: t.plural });
+    return new ApiError(403, 'Forbidden', `${qualified(t)} is forbidden: User "${user}" cannot ${verb} ${res} at the cluster scope`, {
+      group: t.group,
+      kind: t.plural,
+    });
   }
   return undefined;
 }
@@ -42,7 +50,11 @@ export function accessReview(body: unknown, a: AccessList, user: string, who: Id
   const spec = isPlainObject(body.spec) ? body.spec : {};
   const ra = spec.resourceAttributes;
   if (!isPlainObject(ra)) {
-    throw new ApiError(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified');
+    throw new ApiError(
+      422,
+      'Invalid',
+      'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+    );
   }
   const str = (k: string) => (typeof ra[k] === 'string' && ra[k] !== '' ? (ra[k] as string) : undefined);
   const verb = str('verb') ?? '';

@@ -71,7 +71,11 @@ export async function seedNamespaces(client: KubeClient, user: string, domain: s
   };
   for (const env of ['test', 'prod', 'toolings']) {
     const name = `${user}-${env}`;
-    await createMissing(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } } });
+    await createMissing(NAMESPACES, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name, 'modelmesh-enabled': 'false' } },
+    });
   }
   const ns = `${user}-toolings`;
   const host = `jukebox-grafana-route-${ns}.${domain}`;

@@ -3,9 +3,7 @@
  * `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-separated (AND).
  */
 export type Requirement =
-  | { key: string; op: 'eq' | 'neq'; value: string }
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | 'notexists' };
+  { key: string; op: 'eq' | 'neq'; value: string } | { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | 'notexists' };
 
 export class SelectorError extends Error {}
 
@@ -44,7 +42,10 @@ export function parseSelector(text: string | undefined): Requirement[] {
   for (const part of splitTopLevel(text)) {
     let m = /^(\S+?)\s+(in|notin)\s*\(([^)]*)\)$/.exec(part);
     if (m) {
-      const values = m[3]!.split(',').map((v) => checkValue(v.trim(), text)).filter((v) => v.length > 0);
+      const values = m[3]!
+        .split(',')
+        .map((v) => checkValue(v.trim(), text))
+        .filter((v) => v.length > 0);
       out.push({ key: checkKey(m[1]!, text), op: m[2] as 'in' | 'notin', values });
       continue;
     }

@@ -95,7 +95,14 @@ export class ApiServer {
   }
 
   private watchHost(): WatchHost {
-    return { store: this.o.store, faults: this.o.faults, bookmarkMs: this.o.bookmarkMs, watches: this.watches, timers: this.timers, later: (ms, fn) => this.later(ms, fn) };
+    return {
+      store: this.o.store,
+      faults: this.o.faults,
+      bookmarkMs: this.o.bookmarkMs,
+      watches: this.watches,
+      timers: this.timers,
+      later: (ms, fn) => this.later(ms, fn),
+    };
   }
 
   private later(ms: number, fn: () => void): NodeJS.Timeout {
@@ -260,7 +267,8 @@ export class ApiServer {
         return this.send(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: rv }, items });
       }
       if (method === 'POST') {
-        if (t.namespaced && r.namespace === undefined) throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+        if (t.namespaced && r.namespace === undefined)
+          throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
         this.authorize('create', t, r.namespace, undefined, who);
         const b = await this.readBody(req);
         const body = this.parseBody(b.text, b.type);
@@ -299,7 +307,8 @@ export class ApiServer {
         if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('the body of the request must be an object with metadata');
         if (body.metadata.name !== name) throw badRequest('the name of the object does not match the name on the URL');
         // every type here but Namespace is a custom resource on a real cluster: no unconditional update
-        if (t.group !== '' && (typeof body.metadata.resourceVersion !== 'string' || body.metadata.resourceVersion === '')) throw resourceVersionRequired(t, name);
+        if (t.group !== '' && (typeof body.metadata.resourceVersion !== 'string' || body.metadata.resourceVersion === ''))
+          throw resourceVersionRequired(t, name);
         return this.send(res, 200, store.update(t, body as KObject, r.namespace, sub));
       }
       case 'PATCH': {
@@ -374,6 +383,4 @@ export class ApiServer {
       `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
     );
   }
-
-
 }

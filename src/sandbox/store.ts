@@ -151,7 +151,11 @@ export class ObjectStore {
       } else if (pred.canaryTrafficPercent !== undefined) {
         const p = pred.canaryTrafficPercent;
         if (typeof p !== 'number' || !Number.isInteger(p)) {
-          causes.push({ field: 'spec.predictor.canaryTrafficPercent', message: `Invalid value: "${String(p)}": spec.predictor.canaryTrafficPercent in body must be of type integer`, reason: 'FieldValueTypeInvalid' });
+          causes.push({
+            field: 'spec.predictor.canaryTrafficPercent',
+            message: `Invalid value: "${String(p)}": spec.predictor.canaryTrafficPercent in body must be of type integer`,
+            reason: 'FieldValueTypeInvalid',
+          });
         } else if (p < 0 || p > 100) {
           causes.push({
             field: 'spec.predictor.canaryTrafficPercent',

@@ -70,96 +70,102 @@ export function fieldSelector(text: string | null): Requirement[] {
   }
   return reqs;
 }
-  /** Serve `?watch=1` on a collection of `t`: backlog or initial events, then live events until closed. */
-export function serveWatch(host: WatchHost, req: IncomingMessage, res: ServerResponse, t: ResourceType, ns: string | undefined, q: URLSearchParams, table: TableOptions | undefined, who: Identity): void {
-    const store = host.store;
-    const labels = labelSelector(q.get('labelSelector'));
-    const fields = fieldSelector(q.get('fieldSelector'));
-    const rvParam = q.get('resourceVersion') ?? '';
-    if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
-    const timeoutS = Number(q.get('timeoutSeconds') ?? '0');
-    const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
-    const initialEvents = q.get('sendInitialEvents');
-    const want = (o: KObject | undefined) =>
-      !!o &&
-      (ns === undefined || o.metadata.namespace === ns) &&
-      matches(labels, (k) => o.metadata.labels?.[k]) &&
-      matches(fields, fieldLookup(o));
+/** Serve `?watch=1` on a collection of `t`: backlog or initial events, then live events until closed. */
+export function serveWatch(
+  host: WatchHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  t: ResourceType,
+  ns: string | undefined,
+  q: URLSearchParams,
+  table: TableOptions | undefined,
+  who: Identity,
+): void {
+  const store = host.store;
+  const labels = labelSelector(q.get('labelSelector'));
+  const fields = fieldSelector(q.get('fieldSelector'));
+  const rvParam = q.get('resourceVersion') ?? '';
+  if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version "${rvParam}"`);
+  const timeoutS = Number(q.get('timeoutSeconds') ?? '0');
+  const bookmarks = q.get('allowWatchBookmarks') === 'true' || q.get('allowWatchBookmarks') === '1';
+  const initialEvents = q.get('sendInitialEvents');
+  const want = (o: KObject | undefined) =>
+    !!o && (ns === undefined || o.metadata.namespace === ns) && matches(labels, (k) => o.metadata.labels?.[k]) && matches(fields, fieldLookup(o));
 
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders();
-    const render = (o: KObject): unknown => (table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
-    const write = (type: string, object: unknown) => {
-      if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify({ type, object }) + '\n');
-    };
-    let unsubscribe = () => undefined as unknown;
-    let bookmarkTimer: NodeJS.Timeout | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    const conn: WatchConn = {
-      res,
-      who,
-      close: (abrupt) => {
-        cleanup();
-        if (abrupt) res.destroy();
-        else res.end();
-      },
-    };
-    const cleanup = () => {
-      host.watches.delete(conn);
-      unsubscribe();
-      if (bookmarkTimer) clearInterval(bookmarkTimer);
-      if (timeoutTimer) {
-        clearTimeout(timeoutTimer);
-        host.timers.delete(timeoutTimer);
-      }
-    };
-    host.watches.add(conn);
-    req.on('close', cleanup);
-    res.on('close', cleanup);
-    if (timeoutS > 0) timeoutTimer = host.later(timeoutS * 1000, () => conn.close(false));
-    if (host.faults.silentWatches && who === 'user') return;
-
-    const deliver = (e: StoreEvent) => {
-      if (e.resource !== t) return;
-      const now = want(e.object);
-      const before = want(e.previous);
-      if (e.type === 'ADDED' && now) write('ADDED', render(e.object));
-      else if (e.type === 'DELETED' && (now || before)) write('DELETED', render(e.object));
-      else if (e.type === 'MODIFIED') {
-        if (now && before) write('MODIFIED', render(e.object));
-        else if (now) write('ADDED', render(e.object));
-        else if (before) write('DELETED', render(e.object));
-      }
-    };
-    const bookmark = () => {
-      write('BOOKMARK', { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(store.resourceVersion) } });
-    };
-
-    if (rvParam === '' || rvParam === '0' || initialEvents === 'true') {
-      if (initialEvents !== 'false') {
-        for (const o of store.list(t, ns)) if (want(o)) write('ADDED', render(o));
-      }
-      if (initialEvents === 'true') {
-        write('BOOKMARK', {
-          kind: t.kind,
-          apiVersion: apiVersionOf(t),
-          metadata: { resourceVersion: String(store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } },
-        });
-      }
-    } else {
-      const from = Number(rvParam);
-      const backlog = store.eventsSince(from);
-      if (!backlog) {
-        const err = gone(`too old resource version: ${from} (${store.oldestWatchableVersion + 1})`);
-        write('ERROR', err.toStatus());
-        conn.close(false);
-        return;
-      }
-      for (const e of backlog) deliver(e);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.flushHeaders();
+  const render = (o: KObject): unknown => (table ? toTable(t, [o], o.metadata.resourceVersion ?? '', table) : o);
+  const write = (type: string, object: unknown) => {
+    if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify({ type, object }) + '\n');
+  };
+  let unsubscribe = () => undefined as unknown;
+  let bookmarkTimer: NodeJS.Timeout | undefined;
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  const conn: WatchConn = {
+    res,
+    who,
+    close: (abrupt) => {
+      cleanup();
+      if (abrupt) res.destroy();
+      else res.end();
+    },
+  };
+  const cleanup = () => {
+    host.watches.delete(conn);
+    unsubscribe();
+    if (bookmarkTimer) clearInterval(bookmarkTimer);
+    if (timeoutTimer) {
+      clearTimeout(timeoutTimer);
+      host.timers.delete(timeoutTimer);
     }
-    unsubscribe = store.subscribe(deliver);
-    if (bookmarks) {
-      bookmarkTimer = setInterval(bookmark, host.bookmarkMs);
-      bookmarkTimer.unref();
+  };
+  host.watches.add(conn);
+  req.on('close', cleanup);
+  res.on('close', cleanup);
+  if (timeoutS > 0) timeoutTimer = host.later(timeoutS * 1000, () => conn.close(false));
+  if (host.faults.silentWatches && who === 'user') return;
+
+  const deliver = (e: StoreEvent) => {
+    if (e.resource !== t) return;
+    const now = want(e.object);
+    const before = want(e.previous);
+    if (e.type === 'ADDED' && now) write('ADDED', render(e.object));
+    else if (e.type === 'DELETED' && (now || before)) write('DELETED', render(e.object));
+    else if (e.type === 'MODIFIED') {
+      if (now && before) write('MODIFIED', render(e.object));
+      else if (now) write('ADDED', render(e.object));
+      else if (before) write('DELETED', render(e.object));
     }
+  };
+  const bookmark = () => {
+    write('BOOKMARK', { kind: t.kind, apiVersion: apiVersionOf(t), metadata: { resourceVersion: String(store.resourceVersion) } });
+  };
+
+  if (rvParam === '' || rvParam === '0' || initialEvents === 'true') {
+    if (initialEvents !== 'false') {
+      for (const o of store.list(t, ns)) if (want(o)) write('ADDED', render(o));
+    }
+    if (initialEvents === 'true') {
+      write('BOOKMARK', {
+        kind: t.kind,
+        apiVersion: apiVersionOf(t),
+        metadata: { resourceVersion: String(store.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      });
+    }
+  } else {
+    const from = Number(rvParam);
+    const backlog = store.eventsSince(from);
+    if (!backlog) {
+      const err = gone(`too old resource version: ${from} (${store.oldestWatchableVersion + 1})`);
+      write('ERROR', err.toStatus());
+      conn.close(false);
+      return;
+    }
+    for (const e of backlog) deliver(e);
   }
+  unsubscribe = store.subscribe(deliver);
+  if (bookmarks) {
+    bookmarkTimer = setInterval(bookmark, host.bookmarkMs);
+    bookmarkTimer.unref();
+  }
+}

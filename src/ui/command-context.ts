@@ -48,7 +48,12 @@ function isNode(arg: unknown): arg is Node {
 /** Canary splitting only works in Serverless mode: say so instead of editing a number KServe ignores. */
 export function requireCanary(target: Target): void {
   if (target.state && !target.state.canarySupported) {
-    throw new CanaryError('invalid-input', 'canary-unsupported', `${target.model} in ${target.env} runs in ${target.state.deploymentMode} mode, where KServe ignores canaryTrafficPercent.`, 'Canary splitting needs Serverless (Knative) mode.');
+    throw new CanaryError(
+      'invalid-input',
+      'canary-unsupported',
+      `${target.model} in ${target.env} runs in ${target.state.deploymentMode} mode, where KServe ignores canaryTrafficPercent.`,
+      'Canary splitting needs Serverless (Knative) mode.',
+    );
   }
 }
 
@@ -101,8 +106,15 @@ export class CommandContext {
 
   /** One canary change (or rollout) at a time. */
   async exclusive<T>(fn: () => Thenable<T>): Promise<T> {
-    if (this.busy && this.busyNote) throw new CanaryError('invalid-input', 'busy', `Another canary change is still in progress: ${this.busyNote}.`, 'Cancel it in its notification (a pull request stays open), or wait for it, then try again.');
-    if (this.busy) throw new CanaryError('invalid-input', 'busy', 'Another canary change is still being published.', 'Wait for its notification, then try again.');
+    if (this.busy && this.busyNote)
+      throw new CanaryError(
+        'invalid-input',
+        'busy',
+        `Another canary change is still in progress: ${this.busyNote}.`,
+        'Cancel it in its notification (a pull request stays open), or wait for it, then try again.',
+      );
+    if (this.busy)
+      throw new CanaryError('invalid-input', 'busy', 'Another canary change is still being published.', 'Wait for its notification, then try again.');
     this.busy = true;
     try {
       return await fn();
@@ -151,7 +163,8 @@ export class CommandContext {
     }
     if (key) {
       const state = ctl.get(key);
-      if (!state) throw new CanaryError('not-found', 'no-service', `No InferenceService ${key} is known.`, 'Refresh the view, or pick the model from the list.');
+      if (!state)
+        throw new CanaryError('not-found', 'no-service', `No InferenceService ${key} is known.`, 'Refresh the view, or pick the model from the list.');
       return { env: state.env, model: serviceLabel(state), state };
     }
     type Item = vscode.QuickPickItem & { target: Target };
@@ -160,11 +173,20 @@ export class CommandContext {
     // Models only git knows (cluster not reachable yet): still pickable.
     for (const m of ctl.gitModels()) {
       if (!items.some((i) => i.target.env === m.env && i.target.model === m.model)) {
-        items.push({ label: m.model, description: `${m.env} · not on the cluster (or not connected)`, target: { env: m.env, model: m.model, state: undefined } });
+        items.push({
+          label: m.model,
+          description: `${m.env} · not on the cluster (or not connected)`,
+          target: { env: m.env, model: m.model, state: undefined },
+        });
       }
     }
     if (items.length === 0) {
-      throw new CanaryError('not-found', 'no-models', 'No models found: the gitops checkout has no model-deployments/<env>/<model>/config.yaml.', 'Open the gitops checkout, or set kserveCanary.gitopsRoot.');
+      throw new CanaryError(
+        'not-found',
+        'no-models',
+        'No models found: the gitops checkout has no model-deployments/<env>/<model>/config.yaml.',
+        'Open the gitops checkout, or set kserveCanary.gitopsRoot.',
+      );
     }
     const picked = await pickOne(items, { title, placeHolder: 'Pick a model (environment · current split)', matchOnDescription: true });
     return picked?.target;

@@ -66,7 +66,11 @@ async function confirm(ctx: CommandContext, target: Target, action: CanaryAction
   if (pullRequest || !ctx.settings.confirmEnvironments.includes(target.env)) return true;
   const go = action.kind === 'promote' ? 'Promote' : action.kind === 'rollback' ? 'Roll back' : 'Set traffic';
   const d = describeAction(action);
-  const choice = await askModal(`${d[0]!.toUpperCase()}${d.slice(1)} for ${target.model} in ${target.env}?`, `${target.env} is listed in kserveCanary.confirmEnvironments. This edits config.yaml and ${policyText}.`, go);
+  const choice = await askModal(
+    `${d[0]!.toUpperCase()}${d.slice(1)} for ${target.model} in ${target.env}?`,
+    `${target.env} is listed in kserveCanary.confirmEnvironments. This edits config.yaml and ${policyText}.`,
+    go,
+  );
   return choice === go;
 }
 
@@ -89,7 +93,18 @@ async function publish(ctx: CommandContext, what: string, target: Target, action
           log.info(`${target.model}/${target.env}: ${describeAction(action)} (${policy})`);
           const follow = proposalFollow(ctx, target, report, () => proposed);
           return await backend.changeCanary(
-            { root, env: target.env, model: target.model, action, policy, messageTemplate: s.commitMessageTemplate || undefined, deploymentsDir: s.deploymentsDir, forgeHosts: s.forgeHosts, log: (line) => log.info(`git: ${line}`), signal: abort.signal },
+            {
+              root,
+              env: target.env,
+              model: target.model,
+              action,
+              policy,
+              messageTemplate: s.commitMessageTemplate || undefined,
+              deploymentsDir: s.deploymentsDir,
+              forgeHosts: s.forgeHosts,
+              log: (line) => log.info(`git: ${line}`),
+              signal: abort.signal,
+            },
             {
               ...follow,
               untilMerged: true,
@@ -195,7 +210,9 @@ async function endOfWait(ctx: CommandContext, target: Target, p: Watched, e: unk
   // Cancelled: whatever git step it stopped in, the proposal is on the remote as it was.
   if (signal.aborted) {
     ctx.log.info(`${target.model}/${target.env}: stopped waiting for the merge of ${p.branch}; it stays open`);
-    void showInfo(`${target.model} · ${target.env}: stopped waiting for the merge of ${p.branch}. The pull request stays open; "Follow proposal" on its row in the tree waits again.`);
+    void showInfo(
+      `${target.model} · ${target.env}: stopped waiting for the merge of ${p.branch}. The pull request stays open; "Follow proposal" on its row in the tree waits again.`,
+    );
     return;
   }
   throw e;
@@ -216,7 +233,13 @@ export function followProposal(ctx: CommandContext): Handler {
       }
       const { backend, root } = ctx.need();
       const s = ctx.settings;
-      const watched: Watched = { branch: proposal.branch, sha: proposal.sha, base: proposal.base, percent: proposal.percent, ...(proposal.url ? { url: proposal.url } : {}) };
+      const watched: Watched = {
+        branch: proposal.branch,
+        sha: proposal.sha,
+        base: proposal.base,
+        percent: proposal.percent,
+        ...(proposal.url ? { url: proposal.url } : {}),
+      };
       const abort = new AbortController();
       let o: ProposalFollowOutcome;
       try {
@@ -226,7 +249,18 @@ export function followProposal(ctx: CommandContext): Handler {
             try {
               const follow = proposalFollow(ctx, target, report, () => watched);
               follow.onMergePoll();
-              return await backend.followProposal({ root, env: target.env, model: target.model, proposal: watched, deploymentsDir: s.deploymentsDir, forgeHosts: s.forgeHosts, signal: abort.signal }, follow);
+              return await backend.followProposal(
+                {
+                  root,
+                  env: target.env,
+                  model: target.model,
+                  proposal: watched,
+                  deploymentsDir: s.deploymentsDir,
+                  forgeHosts: s.forgeHosts,
+                  signal: abort.signal,
+                },
+                follow,
+              );
             } finally {
               sub.dispose();
             }
@@ -238,7 +272,13 @@ export function followProposal(ctx: CommandContext): Handler {
       cache?.unfollow(target.env, target.model, watched.branch);
       await cache?.refresh(target.env, target.model, { fetch: false });
       await ctx.ctl.store?.reloadDesired().catch(() => undefined);
-      presentFollowed(`${target.model} · ${target.env}`, o.status, o.final, `${watched.branch} is merged into ${o.merged.base}`, checkoutNote(ctx, target, watched.percent, o.merged.base));
+      presentFollowed(
+        `${target.model} · ${target.env}`,
+        o.status,
+        o.final,
+        `${watched.branch} is merged into ${o.merged.base}`,
+        checkoutNote(ctx, target, watched.percent, o.merged.base),
+      );
     });
   };
 }
@@ -255,7 +295,9 @@ async function resolveProposal(ctx: CommandContext, arg: unknown): Promise<{ tar
     }
     const items = all.map((x) => ({ label: x.proposal.branch, description: `${x.model} · ${x.env} · ${x.proposal.label}`, x }));
     const chosen = await pickOne(items, { title: 'Follow proposal', placeHolder: 'Pick the pull request to wait for' });
-    return chosen ? { target: { env: chosen.x.env, model: chosen.x.model, state: ctx.ctl.store?.find(chosen.x.env, chosen.x.model) }, proposal: chosen.x.proposal } : undefined;
+    return chosen
+      ? { target: { env: chosen.x.env, model: chosen.x.model, state: ctx.ctl.store?.find(chosen.x.env, chosen.x.model) }, proposal: chosen.x.proposal }
+      : undefined;
   }
   const state = ctx.ctl.get(row.key);
   if (!state) throw new CanaryError('not-found', 'no-service', `No InferenceService ${row.key} is known.`, 'Refresh the view, then try again.');
@@ -264,7 +306,12 @@ async function resolveProposal(ctx: CommandContext, arg: unknown): Promise<{ tar
   if (!find()) await cache?.refresh(target.env, target.model);
   const proposal = find();
   if (!proposal) {
-    throw new CanaryError('not-found', 'proposal-not-open', `${row.branch} is no longer an open proposal of ${target.model} in ${target.env}: it was merged or closed.`, 'The tree shows where the model stands now.');
+    throw new CanaryError(
+      'not-found',
+      'proposal-not-open',
+      `${row.branch} is no longer an open proposal of ${target.model} in ${target.env}: it was merged or closed.`,
+      'The tree shows where the model stands now.',
+    );
   }
   return { target, proposal };
 }

@@ -59,7 +59,13 @@ export function startRollout(ctx: CommandContext): (arg: unknown) => Promise<Rol
       const { ctl, log } = ctx;
       const { backend, root } = ctx.need();
       const store = ctl.store;
-      if (!store) throw new CanaryError('cluster', 'not-connected', 'Not connected to a cluster: a rollout follows every step until it is live.', 'Check the connection (Show log), then try again.');
+      if (!store)
+        throw new CanaryError(
+          'cluster',
+          'not-connected',
+          'Not connected to a cluster: a rollout follows every step until it is live.',
+          'Check the connection (Show log), then try again.',
+        );
       const s = ctx.settings;
       const policy = backend.publishPolicy({ env: target.env, pushMode: s.pushMode, pullRequestEnvironments: s.pullRequestEnvironments });
       const defaults = {
@@ -75,9 +81,11 @@ export function startRollout(ctx: CommandContext): (arg: unknown) => Promise<Rol
       const go = 'Start rollout';
       const choice = await askModal(
         `Start a progressive rollout of ${target.model} in ${target.env}: ${backend.describePlan(plan)}?`,
-        `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. ${policy === 'pull-request'
-          ? 'Each step is a pull request (a branch made from the upstream head; your checkout stays as it is): the rollout waits for its merge, then follows it until live; a rollback is a pull request too.'
-          : `Each step edits config.yaml and ${backend.describePolicy(policy)}, then follows it until live.`} ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.`,
+        `Plan from ${path.isAbsolute(plan.source) ? path.relative(root, plan.source) : plan.source}. ${
+          policy === 'pull-request'
+            ? 'Each step is a pull request (a branch made from the upstream head; your checkout stays as it is): the rollout waits for its merge, then follows it until live; a rollback is a pull request too.'
+            : `Each step edits config.yaml and ${backend.describePolicy(policy)}, then follows it until live.`
+        } ${gatesText} Cancel stops where it stands; the state stays in git and a new start resumes.`,
         go,
       );
       if (choice !== go) return undefined;
@@ -88,7 +96,15 @@ export function startRollout(ctx: CommandContext): (arg: unknown) => Promise<Rol
           const sub = token.onCancellationRequested(() => abort.abort());
           try {
             const { outcome } = backend.runRollout({
-              root, env: target.env, model: target.model, deploymentsDir: s.deploymentsDir, plan, policy, store, metrics, forgeHosts: s.forgeHosts,
+              root,
+              env: target.env,
+              model: target.model,
+              deploymentsDir: s.deploymentsDir,
+              plan,
+              policy,
+              store,
+              metrics,
+              forgeHosts: s.forgeHosts,
               ignoreGates: !metrics,
               signal: abort.signal,
               followTimeoutMs: s.followTimeoutSeconds * 1000,

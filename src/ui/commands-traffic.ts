@@ -30,7 +30,12 @@ export function sendTraffic(ctx: CommandContext): (arg: unknown) => Promise<Traf
       const st = target.state;
       const store = ctx.ctl.store;
       if (!st?.url || !store) {
-        throw new CanaryError('not-found', 'no-url', `${target.model} in ${target.env} has no URL on the cluster (status.url), so there is nowhere to send requests.`, 'Wait until the InferenceService is ready, then try again.');
+        throw new CanaryError(
+          'not-found',
+          'no-url',
+          `${target.model} in ${target.env} has no URL on the cluster (status.url), so there is nowhere to send requests.`,
+          'Wait until the InferenceService is ready, then try again.',
+        );
       }
       const max = backend.TRAFFIC_LIMITS;
       const title = `Send test traffic · ${target.model} in ${target.env}`;
@@ -40,7 +45,9 @@ export function sendTraffic(ctx: CommandContext): (arg: unknown) => Promise<Traf
         value: '10',
         validateInput: (v) => {
           const n = Number(v.trim());
-          return v.trim() !== '' && Number.isFinite(n) && n > 0 && n <= max.maxRps ? undefined : `A number of requests per second, more than 0 and at most ${max.maxRps}.`;
+          return v.trim() !== '' && Number.isFinite(n) && n > 0 && n <= max.maxRps
+            ? undefined
+            : `A number of requests per second, more than 0 and at most ${max.maxRps}.`;
         },
         ignoreFocusOut: true,
       });
@@ -51,7 +58,9 @@ export function sendTraffic(ctx: CommandContext): (arg: unknown) => Promise<Traf
         value: '30s',
         validateInput: (v) => {
           const ms = backend.parseDuration(v.trim());
-          return ms !== undefined && ms > 0 && ms <= max.maxDurationMs ? undefined : `A duration such as 30s or 2m, at most ${backend.formatDuration(max.maxDurationMs)}.`;
+          return ms !== undefined && ms > 0 && ms <= max.maxDurationMs
+            ? undefined
+            : `A duration such as 30s or 2m, at most ${backend.formatDuration(max.maxDurationMs)}.`;
         },
         ignoreFocusOut: true,
       });
@@ -76,7 +85,10 @@ export function sendTraffic(ctx: CommandContext): (arg: unknown) => Promise<Traf
             signal: abort.signal,
             onProgress: (p) => {
               const pct = p.total ? Math.floor((p.completed / p.total) * 100) : 0;
-              report({ increment: Math.max(0, pct - done), message: `${p.completed}/${p.total} answered · ${p.errors} without answer${p.phase === 'draining' ? ' · waiting for the last answers' : ''}` });
+              report({
+                increment: Math.max(0, pct - done),
+                message: `${p.completed}/${p.total} answered · ${p.errors} without answer${p.phase === 'draining' ? ' · waiting for the last answers' : ''}`,
+              });
               done = Math.max(done, pct);
             },
           });

@@ -96,7 +96,13 @@ export class Commands {
       if (!target) return;
       const ctl = this.ctx.ctl;
       const file = ctl.configPath(target.env, target.model);
-      if (!file || !ctl.root) throw new CanaryError('not-found', 'no-config', `No config.yaml for ${target.model} in ${target.env} in the gitops checkout.`, 'Refresh the view after pulling.');
+      if (!file || !ctl.root)
+        throw new CanaryError(
+          'not-found',
+          'no-config',
+          `No config.yaml for ${target.model} in ${target.env} in the gitops checkout.`,
+          'Refresh the view after pulling.',
+        );
       let line = 1;
       try {
         const backend = ctl.backend;
@@ -144,11 +150,20 @@ export class Commands {
         const backend = ctl.backend ?? (await loadBackend());
         const list = await backend.listContexts(ctl.settings.kubeconfig || undefined, process.env);
         if (list.contexts.length === 0) {
-          throw new CanaryError('cluster', 'no-contexts', 'The kubeconfig has no contexts.', 'Log in with `oc login` (or kubectl), or select another kubeconfig.');
+          throw new CanaryError(
+            'cluster',
+            'no-contexts',
+            'The kubeconfig has no contexts.',
+            'Log in with `oc login` (or kubectl), or select another kubeconfig.',
+          );
         }
         const active = ctl.settings.context || list.current;
         const pick = await pickOne(
-          list.contexts.map((c) => ({ label: c.name, description: [c.namespace, c.name === active ? '(active)' : ''].filter(Boolean).join(' '), detail: `cluster ${c.cluster}` })),
+          list.contexts.map((c) => ({
+            label: c.name,
+            description: [c.namespace, c.name === active ? '(active)' : ''].filter(Boolean).join(' '),
+            detail: `cluster ${c.cluster}`,
+          })),
           { title: 'Select context', placeHolder: `Contexts of ${list.files.join(', ')}` },
         );
         if (!pick) return;

@@ -66,7 +66,10 @@ export class Controller implements vscode.Disposable {
   private readonly hostTrust: PrometheusHostTrust;
 
   /** `globalState` remembers the hosts a workspace's Prometheus URL may send the kubeconfig token to. */
-  constructor(private readonly log: Log, globalState?: vscode.Memento) {
+  constructor(
+    private readonly log: Log,
+    globalState?: vscode.Memento,
+  ) {
     this.hostTrust = new PrometheusHostTrust(globalState, modalAsk(askModal));
     this.disposables.push(
       this.changeEmitter,

@@ -24,7 +24,9 @@ export interface DashboardCommandDeps {
   events?: DashboardEventLog;
 }
 
-export function dashboardCommands(d: DashboardCommandDeps): vscode.Disposable & { panels: Dashboards; handlers: { 'kserveCanary.openDashboard': (arg?: unknown) => Promise<void> } } {
+export function dashboardCommands(
+  d: DashboardCommandDeps,
+): vscode.Disposable & { panels: Dashboards; handlers: { 'kserveCanary.openDashboard': (arg?: unknown) => Promise<void> } } {
   const panels = new Dashboards({
     ctl: d.ctl,
     log: d.log,

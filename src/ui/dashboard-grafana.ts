@@ -15,8 +15,7 @@ export const OUTSIDE = 'Open';
 
 export type GrafanaWhere = 'editor' | 'outside';
 
-const EMBEDDING =
-  `${IN_EDITOR}: VS Code's Simple Browser, inside the workbench. Grafana shows there only when its grafana.ini allows framing ([security] allow_embedding = true); a blank tab means it does not, then use ${OUTSIDE}, which opens it outside in your browser.`;
+const EMBEDDING = `${IN_EDITOR}: VS Code's Simple Browser, inside the workbench. Grafana shows there only when its grafana.ini allows framing ([security] allow_embedding = true); a blank tab means it does not, then use ${OUTSIDE}, which opens it outside in your browser.`;
 
 /**
  * Asks where to open `url`: always in an untrusted workspace (its settings may have chosen the

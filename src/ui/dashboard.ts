@@ -106,15 +106,22 @@ class DashboardPanel {
     this.listen(panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)));
     this.listen(panel.onDidChangeViewState(() => (panel.visible ? this.refresh() : this.stopTimer())));
     // A whole-view change (Refresh, connection, settings) reloads; a service change only when it shows here.
-    this.listen(d.ctl.onDidChange((e) => {
-      if (!e.keys || signature(this.state()) !== this.seen) this.refresh();
-    }));
+    this.listen(
+      d.ctl.onDidChange((e) => {
+        if (!e.keys || signature(this.state()) !== this.seen) this.refresh();
+      }),
+    );
     this.listen(panel.onDidDispose(() => this.dispose()));
   }
 
   private listen(d: vscode.Disposable): void {
     this.res.listeners++;
-    this.subscriptions.push({ dispose: () => { this.res.listeners--; d.dispose(); } });
+    this.subscriptions.push({
+      dispose: () => {
+        this.res.listeners--;
+        d.dispose();
+      },
+    });
   }
 
   private state(): ServiceState | undefined {
@@ -168,9 +175,10 @@ class DashboardPanel {
     this.seen = signature(s);
     const trusted = this.d.trusted();
     if (!s) {
-      this.error = this.d.ctl.connection()?.phase === 'connected'
-        ? `No InferenceService ${this.id} on the cluster: it may have been deleted, or its environment is no longer watched.`
-        : 'Waiting for the cluster connection; the dashboard fills in when the service is known.';
+      this.error =
+        this.d.ctl.connection()?.phase === 'connected'
+          ? `No InferenceService ${this.id} on the cluster: it may have been deleted, or its environment is no longer watched.`
+          : 'Waiting for the cluster connection; the dashboard fills in when the service is known.';
       this.post({ type: 'failed', key: this.id, window: this.window, error: this.error, trusted });
       return;
     }
@@ -218,7 +226,8 @@ class DashboardPanel {
     const s = this.state();
     const root = this.d.ctl.root;
     const file = s && root ? this.d.ctl.configPath(s.env, serviceLabel(s)) : undefined;
-    if (!e || !root || !file) throw new CanaryError('not-found', 'no-commit', `Commit ${sha.slice(0, 7)} is not one of this dashboard's markers, or the gitops checkout is not open.`);
+    if (!e || !root || !file)
+      throw new CanaryError('not-found', 'no-commit', `Commit ${sha.slice(0, 7)} is not one of this dashboard's markers, or the gitops checkout is not open.`);
     await showCommit(root, file, sha, `config.yaml @ ${sha.slice(0, 7)}: ${e.message ?? e.title}`);
   }
 
@@ -246,7 +255,12 @@ export class Dashboards implements vscode.Disposable {
       if (!target) return;
       const s = target.state;
       if (!s || s.missing) {
-        throw new CanaryError('not-found', 'not-on-cluster', `${target.model} in ${target.env} is not on the cluster (or not connected yet), so it has no traffic to chart.`, 'Check the connection (Show log), or sync the Argo CD Application.');
+        throw new CanaryError(
+          'not-found',
+          'not-on-cluster',
+          `${target.model} in ${target.env} is not on the cluster (or not connected yet), so it has no traffic to chart.`,
+          'Check the connection (Show log), or sync the Argo CD Application.',
+        );
       }
       const id = dashboardId(s);
       const open = this.panels.get(id);
@@ -254,7 +268,10 @@ export class Dashboards implements vscode.Disposable {
         open.panel.reveal();
         return;
       }
-      const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, this.title(s), vscode.ViewColumn.Active, { enableScripts: true, retainContextWhenHidden: false });
+      const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, this.title(s), vscode.ViewColumn.Active, {
+        enableScripts: true,
+        retainContextWhenHidden: false,
+      });
       this.add(id, panel, '1h');
     } catch (e) {
       this.d.log.error(`Open canary dashboard failed: ${errorText(e)}`);

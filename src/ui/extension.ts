@@ -72,7 +72,9 @@ export function activate(context: vscode.ExtensionContext): KserveCanaryApi {
     view,
     ...COMMAND_IDS.map((id) => vscode.commands.registerCommand(id, async (...args: unknown[]) => (await load()).run(id, args))),
     // Registered here, not when the UI has loaded: VS Code restores dashboard panels right after activation.
-    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: async (panel, state) => (await load()).restoreDashboard(panel, state) }),
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => (await load()).restoreDashboard(panel, state),
+    }),
   );
   void vscode.commands.executeCommand('setContext', 'kserveCanary.state', 'loading');
   void load();

@@ -92,7 +92,7 @@ export function boot(context: vscode.ExtensionContext, shell: Shell): Ui {
     }),
     statusBar.onDidChangePin((keys) => tree.refreshServices(keys)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      log.info('workspace trusted: canary changes enabled, and the workspace\'s connection settings apply');
+      log.info("workspace trusted: canary changes enabled, and the workspace's connection settings apply");
       ctl.reloadSettings();
     }),
   ];

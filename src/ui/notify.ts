@@ -68,7 +68,11 @@ export function askModal(text: string, detail: string, ...items: string[]): Then
 export type ReportProgress = (update: { message?: string; increment?: number }) => void;
 
 /** A cancellable progress notification titled `title` while `task` runs. */
-export function withNotificationProgress<T>(title: string, cancellable: boolean, task: (report: ReportProgress, token: vscode.CancellationToken) => Thenable<T>): Thenable<T> {
+export function withNotificationProgress<T>(
+  title: string,
+  cancellable: boolean,
+  task: (report: ReportProgress, token: vscode.CancellationToken) => Thenable<T>,
+): Thenable<T> {
   const safeTitle = notificationText(title);
   record({ kind: 'progress', text: safeTitle, items: [] });
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: safeTitle, cancellable }, (progress, token) =>
@@ -116,7 +120,8 @@ export interface CommandLink {
  * commands (isTrusted.enabledCommands), so a link smuggled into the text still runs nothing.
  */
 export function markdownTooltipWithLinks(text: MarkdownText, links: CommandLink[]): vscode.MarkdownString {
-  const target = (l: CommandLink) => `command:${l.command}?${encodeURIComponent(JSON.stringify(l.args)).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`;
+  const target = (l: CommandLink) =>
+    `command:${l.command}?${encodeURIComponent(JSON.stringify(l.args)).replace(/[()]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}`;
   const md = new vscode.MarkdownString(`${text}\n\n${links.map((l) => `[${markdownText(l.title)}](${target(l)})`).join(' · ')}`, false);
   md.isTrusted = { enabledCommands: links.map((l) => l.command) };
   md.supportHtml = false;

@@ -157,7 +157,6 @@ function composed(text: string): MarkdownText {
   return text as MarkdownText;
 }
 
-
 /** `Synced · Healthy` (+ operation phase when one is running or failed). */
 export function applicationSummary(app: ApplicationState): string {
   const parts = [app.syncStatus ?? 'Unknown', app.healthStatus ?? 'Unknown'];
@@ -198,7 +197,9 @@ export function serviceTooltip(s: ServiceState, observed?: ObservedView): Markdo
       lines.push('');
     }
     if (!s.canarySupported) {
-      lines.push(`Deployment mode ${mdEscape(s.deploymentMode)}: KServe ignores canaryTrafficPercent here; canary splitting needs ${canaryModeName(s.deploymentMode)} mode.`);
+      lines.push(
+        `Deployment mode ${mdEscape(s.deploymentMode)}: KServe ignores canaryTrafficPercent here; canary splitting needs ${canaryModeName(s.deploymentMode)} mode.`,
+      );
       lines.push('');
     }
   }
@@ -210,9 +211,11 @@ export function serviceTooltip(s: ServiceState, observed?: ObservedView): Markdo
     : 'git: not in the gitops checkout';
   const cluster = s.missing
     ? 'cluster: –'
-    : `cluster: ${s.specPercent === undefined ? 'no canaryTrafficPercent' : `canaryTrafficPercent ${s.specPercent}`}` +
-      (s.rollingOut ? ' (rolling out)' : '');
-  lines.push(`${git}  \n${cluster}` + (want !== undefined && !s.missing && want !== liveSplit(s).latest ? `  \nlatest share: ${pct(liveSplit(s).latest)} now, ${want}% wanted` : ''));
+    : `cluster: ${s.specPercent === undefined ? 'no canaryTrafficPercent' : `canaryTrafficPercent ${s.specPercent}`}` + (s.rollingOut ? ' (rolling out)' : '');
+  lines.push(
+    `${git}  \n${cluster}` +
+      (want !== undefined && !s.missing && want !== liveSplit(s).latest ? `  \nlatest share: ${pct(liveSplit(s).latest)} now, ${want}% wanted` : ''),
+  );
   lines.push('');
   if (s.application) {
     const a = s.application;

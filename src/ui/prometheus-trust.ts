@@ -56,10 +56,13 @@ export class PrometheusHostTrust {
     if (this.remembered().includes(origin)) return Promise.resolve(true);
     let p = this.session.get(origin);
     if (!p) {
-      p = this.ask(origin).then(async (send) => {
-        if (send) await this.memento?.update(TRUSTED_HOSTS_KEY, [...new Set([...this.remembered(), origin])]);
-        return send;
-      }, () => false);
+      p = this.ask(origin).then(
+        async (send) => {
+          if (send) await this.memento?.update(TRUSTED_HOSTS_KEY, [...new Set([...this.remembered(), origin])]);
+          return send;
+        },
+        () => false,
+      );
       this.session.set(origin, p);
     }
     return p;

@@ -42,7 +42,10 @@ export class ProposalCache {
   /** Called with the models whose proposals changed (the tree refreshes their rows). */
   onChange: (env: string, model: string) => void = () => undefined;
 
-  constructor(private readonly ctl: Controller, private readonly log: Log) {}
+  constructor(
+    private readonly ctl: Controller,
+    private readonly log: Log,
+  ) {}
 
   /** The open proposals the remote lists for this model. */
   get(env: string, model: string): readonly Proposal[] {
@@ -63,11 +66,25 @@ export class ProposalCache {
     const listed = this.get(env, model);
     const out: ProposalRow[] = listed.map((p) => {
       const f = this.followed.get(`${key}/${p.branch}`);
-      return { branch: p.branch, label: p.label, status: f?.status, following: f !== undefined, ...(p.url ? { url: p.url } : {}), ...(p.hint ? { hint: p.hint } : {}) };
+      return {
+        branch: p.branch,
+        label: p.label,
+        status: f?.status,
+        following: f !== undefined,
+        ...(p.url ? { url: p.url } : {}),
+        ...(p.hint ? { hint: p.hint } : {}),
+      };
     });
     for (const [k, f] of this.followed) {
       if (!k.startsWith(`${key}/`) || listed.some((p) => p.branch === f.branch) || !f.merged) continue;
-      out.push({ branch: f.branch, label: `merged ${percentText(f.percent)} · ${f.branch}`, status: f.status, following: true, ...(f.url ? { url: f.url } : {}), ...(f.hint ? { hint: f.hint } : {}) });
+      out.push({
+        branch: f.branch,
+        label: `merged ${percentText(f.percent)} · ${f.branch}`,
+        status: f.status,
+        following: true,
+        ...(f.url ? { url: f.url } : {}),
+        ...(f.hint ? { hint: f.hint } : {}),
+      });
     }
     return out;
   }
@@ -97,7 +114,14 @@ export class ProposalCache {
     if (!backend || !root) return;
     try {
       const s = this.ctl.settings;
-      const list = await backend.openProposals({ root, env, model, deploymentsDir: s.deploymentsDir, forgeHosts: s.forgeHosts, ...(opts.fetch === false ? { fetch: false } : {}) });
+      const list = await backend.openProposals({
+        root,
+        env,
+        model,
+        deploymentsDir: s.deploymentsDir,
+        forgeHosts: s.forgeHosts,
+        ...(opts.fetch === false ? { fetch: false } : {}),
+      });
       this.byModel.set(`${env}/${model}`, list);
       this.onChange(env, model);
     } catch (e) {
@@ -111,7 +135,12 @@ export class ProposalCache {
     if (!backend || !root || !this.ctl.trusted()) return;
     try {
       const s = this.ctl.settings;
-      const { proposals, failed } = await backend.openProposalsOfModels({ root, models: this.ctl.gitModels(), deploymentsDir: s.deploymentsDir, forgeHosts: s.forgeHosts });
+      const { proposals, failed } = await backend.openProposalsOfModels({
+        root,
+        models: this.ctl.gitModels(),
+        deploymentsDir: s.deploymentsDir,
+        forgeHosts: s.forgeHosts,
+      });
       for (const [k, e] of failed) this.log.warn(`proposals of ${k}: ${e instanceof Error ? e.message : String(e)}`);
       for (const [k, list] of proposals) {
         this.byModel.set(k, list);

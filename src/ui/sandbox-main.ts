@@ -28,8 +28,15 @@ async function main(): Promise<void> {
   }
   const sb = await startSandbox({ dir, port: Number(arg('--port') ?? 0) });
   const info = {
-    server: sb.server, port: sb.port, kubeconfig: sb.kubeconfigPath, context: sb.context,
-    gitopsClone: sb.gitopsClone, gitopsRemote: sb.gitopsRemote, tokenFile: sb.tokenFile, dir: sb.dir, pid: process.pid,
+    server: sb.server,
+    port: sb.port,
+    kubeconfig: sb.kubeconfigPath,
+    context: sb.context,
+    gitopsClone: sb.gitopsClone,
+    gitopsRemote: sb.gitopsRemote,
+    tokenFile: sb.tokenFile,
+    dir: sb.dir,
+    pid: process.pid,
   };
   writeFileSync(`${readyFile}.tmp`, JSON.stringify(info, null, 2) + '\n');
   renameSync(`${readyFile}.tmp`, readyFile);
@@ -45,7 +52,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  if (owner > 0) setInterval(() => { if (!processAlive(owner)) void stop(`owner process ${owner} is gone`); }, 5000).unref();
+  if (owner > 0)
+    setInterval(() => {
+      if (!processAlive(owner)) void stop(`owner process ${owner} is gone`);
+    }, 5000).unref();
 }
 
 main().catch((e: unknown) => {

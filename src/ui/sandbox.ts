@@ -55,7 +55,13 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
   let info = runningSandbox(ctx);
   if (!info) {
     const script = path.join(ctx.extensionPath, 'dist', 'sandbox.js');
-    if (!existsSync(script)) throw new CanaryError('internal', 'no-sandbox-bundle', `The sandbox is missing from this installation (${script}).`, 'Reinstall the extension, or run `npm run build` in a development checkout.');
+    if (!existsSync(script))
+      throw new CanaryError(
+        'internal',
+        'no-sandbox-bundle',
+        `The sandbox is missing from this installation (${script}).`,
+        'Reinstall the extension, or run `npm run build` in a development checkout.',
+      );
     const dir = path.join(ctx.globalStorageUri.fsPath, 'sandbox');
     mkdirSync(dir, { recursive: true });
     const readyFile = path.join(dir, 'ready.json');
@@ -68,7 +74,9 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
     });
     closeSync(out);
     let exited: number | null | undefined;
-    child.on('exit', (code) => { exited = code; });
+    child.on('exit', (code) => {
+      exited = code;
+    });
     child.unref();
     log.info(`sandbox: starting (pid ${child.pid}, data in ${dir})`);
     info = await withNotificationProgress('Starting the KServe Canary sandbox…', false, async () => {
@@ -76,8 +84,10 @@ export async function startSandbox(ctx: vscode.ExtensionContext, ctl: Controller
       for (;;) {
         const got = readInfo(readyFile);
         if (got) return got;
-        if (exited !== undefined) throw new CanaryError('internal', 'sandbox-exited', `The sandbox stopped while starting (exit ${exited}).`, `See ${path.join(dir, 'sandbox.log')}.`);
-        if (Date.now() > deadline) throw new CanaryError('timeout', 'sandbox-timeout', 'The sandbox did not start within 60 s.', `See ${path.join(dir, 'sandbox.log')}.`);
+        if (exited !== undefined)
+          throw new CanaryError('internal', 'sandbox-exited', `The sandbox stopped while starting (exit ${exited}).`, `See ${path.join(dir, 'sandbox.log')}.`);
+        if (Date.now() > deadline)
+          throw new CanaryError('timeout', 'sandbox-timeout', 'The sandbox did not start within 60 s.', `See ${path.join(dir, 'sandbox.log')}.`);
         await new Promise((r) => setTimeout(r, 100));
       }
     });
@@ -113,7 +123,13 @@ export async function stopSandbox(ctx: vscode.ExtensionContext, ctl: Controller,
   await withNotificationProgress('Stopping the KServe Canary sandbox…', false, async () => {
     const deadline = Date.now() + STOP_WAIT_MS;
     while (processAlive(info.pid)) {
-      if (Date.now() > deadline) throw new CanaryError('timeout', 'sandbox-stop-timeout', `The sandbox (pid ${info.pid}) did not stop within ${STOP_WAIT_MS / 1000} s.`, `See ${path.join(info.dir, 'sandbox.log')}; stop the process yourself if it hangs.`);
+      if (Date.now() > deadline)
+        throw new CanaryError(
+          'timeout',
+          'sandbox-stop-timeout',
+          `The sandbox (pid ${info.pid}) did not stop within ${STOP_WAIT_MS / 1000} s.`,
+          `See ${path.join(info.dir, 'sandbox.log')}; stop the process yourself if it hangs.`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   });

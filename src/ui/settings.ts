@@ -75,7 +75,11 @@ function list(c: Reader, key: string, dflt: string[]): string[] {
 
 function hosts(v: unknown): Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
-  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string' && e[0].trim() !== '').map(([h, f]) => [h.trim().toLowerCase(), f.trim().toLowerCase()]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter((e): e is [string, string] => typeof e[1] === 'string' && e[0].trim() !== '')
+      .map(([h, f]) => [h.trim().toLowerCase(), f.trim().toLowerCase()]),
+  );
 }
 
 export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Settings {
@@ -111,17 +115,25 @@ export function readSettings(trusted: boolean = vscode.workspace.isTrusted): Set
 }
 
 /** Settings whose change needs a new cluster connection / a new look at the gitops checkout. */
-export const CONNECTION_KEYS = [
-  'gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context',
-].map((k) => `${SECTION}.${k}`);
+export const CONNECTION_KEYS = ['gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context'].map(
+  (k) => `${SECTION}.${k}`,
+);
 
 /** Settings whose change needs a new Prometheus client for the observed split. */
 export const METRICS_KEYS = ['prometheus.url', 'prometheus.useKubeconfigToken'].map((k) => `${SECTION}.${k}`);
 
 /** Field of Settings for each full key that CONNECTION_KEYS / METRICS_KEYS name. */
 const FIELDS: Record<string, keyof Settings> = {
-  gitopsRoot: 'gitopsRoot', deploymentsDir: 'deploymentsDir', environments: 'environments', namespacePattern: 'namespacePattern', user: 'user',
-  toolingsNamespace: 'toolingsNamespace', kubeconfig: 'kubeconfig', context: 'context', 'prometheus.url': 'prometheusUrl', 'prometheus.useKubeconfigToken': 'prometheusUseKubeconfigToken',
+  gitopsRoot: 'gitopsRoot',
+  deploymentsDir: 'deploymentsDir',
+  environments: 'environments',
+  namespacePattern: 'namespacePattern',
+  user: 'user',
+  toolingsNamespace: 'toolingsNamespace',
+  kubeconfig: 'kubeconfig',
+  context: 'context',
+  'prometheus.url': 'prometheusUrl',
+  'prometheus.useKubeconfigToken': 'prometheusUseKubeconfigToken',
 };
 
 /** The value in `s` of a full key such as `kserveCanary.user` (undefined for keys not listed above). */

@@ -154,7 +154,14 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const state = this.ctl.state();
     const hasLive = this.ctl.services().some((s) => !s.missing);
     if (state === 'no-gitops' || (state !== 'ok' && !hasLive)) return [];
-    const contexts = [...new Set(this.ctl.environments().map((e) => e.context).filter((c): c is string => !!c))];
+    const contexts = [
+      ...new Set(
+        this.ctl
+          .environments()
+          .map((e) => e.context)
+          .filter((c): c is string => !!c),
+      ),
+    ];
     if (contexts.length > 1) return contexts.map((context) => this.node({ kind: 'context', id: `ctx:${context}`, context }));
     return this.envNodes(undefined);
   }
@@ -168,7 +175,10 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
 
   private serviceNodes(env: Extract<Node, { kind: 'env' }>): Node[] {
     const services = this.ctl.services().filter((s) => s.env === env.env);
-    this.shown.set(env.id, services.map((s) => s.key));
+    this.shown.set(
+      env.id,
+      services.map((s) => s.key),
+    );
     return services.map((s) => this.node({ kind: 'service', id: `svc:${s.key}`, key: s.key }));
   }
 
@@ -181,7 +191,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (s.url) out.push(this.node({ kind: 'url', id: `svc:${key}/url`, key }));
     if (s.application) out.push(this.node({ kind: 'app', id: `svc:${key}/app`, key }));
     if (this.ctl.configPath(s.env, serviceLabel(s))) out.push(this.node({ kind: 'config', id: `svc:${key}/config`, key }));
-    for (const p of this.proposals(s.env, serviceLabel(s))) out.push(this.node({ kind: 'proposal', id: `svc:${key}/proposal/${p.branch}`, key, branch: p.branch }));
+    for (const p of this.proposals(s.env, serviceLabel(s)))
+      out.push(this.node({ kind: 'proposal', id: `svc:${key}/proposal/${p.branch}`, key, branch: p.branch }));
     return out;
   }
 
@@ -257,7 +268,8 @@ export class CanaryTreeProvider implements vscode.TreeDataProvider<Node>, vscode
         const a = s.application!;
         const item = new vscode.TreeItem(`Argo CD ${a.name}`);
         item.description = applicationSummary(a);
-        item.tooltip = plainLines([a.healthMessage, a.operationMessage, a.revision ? `revision ${a.revision}` : undefined].filter(Boolean).join('\n')) || undefined;
+        item.tooltip =
+          plainLines([a.healthMessage, a.operationMessage, a.revision ? `revision ${a.revision}` : undefined].filter(Boolean).join('\n')) || undefined;
         item.iconPath = themeIcon(applicationIcon(a));
         item.contextValue = 'application';
         return withId(item, n);
@@ -303,7 +315,10 @@ export function dashboardLink(key: string): CommandLink {
 
 /** Plain-text tooltip lines from the cluster: each line sanitised (no control or bidi characters), our line breaks kept. */
 function plainLines(text: string): string {
-  return text.split('\n').map((l) => notificationText(l)).join('\n');
+  return text
+    .split('\n')
+    .map((l) => notificationText(l))
+    .join('\n');
 }
 
 function withId(item: vscode.TreeItem, n: Node): vscode.TreeItem {

@@ -27,7 +27,14 @@ export interface ChartSpec {
   format: (v: number) => string;
 }
 
-const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-yellow', '--vscode-charts-red'];
+const PALETTE = [
+  '--vscode-charts-blue',
+  '--vscode-charts-orange',
+  '--vscode-charts-green',
+  '--vscode-charts-purple',
+  '--vscode-charts-yellow',
+  '--vscode-charts-red',
+];
 
 export function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -40,7 +47,12 @@ export function revisionColours(names: Iterable<string>): Map<string, string> {
 }
 
 export function linesOf(series: RevisionSeries[], colours: Map<string, string>, suffix = '', extra: Partial<ChartLine> = {}): ChartLine[] {
-  return series.map((s) => ({ label: `${s.revision}${suffix}`, points: s.points, colour: colours.get(s.revision) ?? cssVar('--vscode-foreground', '#888'), ...extra }));
+  return series.map((s) => ({
+    label: `${s.revision}${suffix}`,
+    points: s.points,
+    colour: colours.get(s.revision) ?? cssVar('--vscode-foreground', '#888'),
+    ...extra,
+  }));
 }
 
 /** Union of the times (seconds); per line null where the host said "gap", undefined where it has no sample at that time. */
@@ -73,7 +85,14 @@ export function eventText(e: DashboardEvent): string {
 }
 
 /** A chart in `host`: returns a function that destroys it. */
-export function drawChart(host: HTMLElement, spec: ChartSpec, from: number, to: number, events: DashboardEvent[], markers: MarkerHandlers | undefined): () => void {
+export function drawChart(
+  host: HTMLElement,
+  spec: ChartSpec,
+  from: number,
+  to: number,
+  events: DashboardEvent[],
+  markers: MarkerHandlers | undefined,
+): () => void {
   // Marker buttons are placed on each draw: uPlot lays the plot out after construction.
   const buttons: { e: DashboardEvent; b: HTMLButtonElement }[] = [];
   const placeMarkers = (u: uPlot) => {
@@ -89,7 +108,10 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, from: number, to: 
   const opts: uPlot.Options = {
     width,
     height: 200,
-    scales: { x: { time: true, range: [from / 1000, to / 1000] }, y: spec.range ? { range: spec.range } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: {
+      x: { time: true, range: [from / 1000, to / 1000] },
+      y: spec.range ? { range: spec.range } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
     axes: [
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
       { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, values: (_u, vals) => vals.map((v) => spec.format(v)), size: 60 },

@@ -75,7 +75,8 @@ function renderHeader(m: DashboardModel): void {
   $('revisions').replaceChildren(
     ...h.revisions.map((r) => el('li', { 'data-revision': r.name }, `${r.name}${r.tag ? ` (${r.tag})` : ''}${r.latest ? ' · latest' : ''}: ${r.percent}%`)),
   );
-  $('git').textContent = `git: ${h.desiredPercent === undefined ? 'no canary (100% latest)' : `canary ${h.desiredPercent}% to the latest revision`} · Argo CD: ${h.argoSync ?? 'unknown'}`;
+  $('git').textContent =
+    `git: ${h.desiredPercent === undefined ? 'no canary (100% latest)' : `canary ${h.desiredPercent}% to the latest revision`} · Argo CD: ${h.argoSync ?? 'unknown'}`;
 }
 
 interface Part {
@@ -109,7 +110,19 @@ function parts(m: DashboardModel): Part[] {
     markers: false,
   });
   return [
-    { spec: { id: 'split', title: `Traffic split: configured vs observed${m.observedSource ? ` (${m.observedSource === 'knative' ? "Knative revision_request_count" : 'OpenVINO request counter'})` : ''}`, unit: '% of requests', lines: split, range: [0, 100], format: pct }, section: undefined, notes, markers: true },
+    {
+      spec: {
+        id: 'split',
+        title: `Traffic split: configured vs observed${m.observedSource ? ` (${m.observedSource === 'knative' ? 'Knative revision_request_count' : 'OpenVINO request counter'})` : ''}`,
+        unit: '% of requests',
+        lines: split,
+        range: [0, 100],
+        format: pct,
+      },
+      section: undefined,
+      notes,
+      markers: true,
+    },
     perRevision('rate', 'Request rate', 'requests per second', m.requestRate, rate),
     perRevision('errors', '5xx rate', '5xx per second', m.errorRate, rate),
     perRevision('p95', 'p95 latency', 'seconds', m.p95, seconds),

@@ -23,10 +23,7 @@ export type ToWebview =
 
 /** Webview → host. */
 export type FromWebview =
-  | { type: 'ready' }
-  | { type: 'window'; window: DashboardWindow }
-  | { type: 'action'; command: DashboardAction }
-  | { type: 'commit'; sha: string };
+  { type: 'ready' } | { type: 'window'; window: DashboardWindow } | { type: 'action'; command: DashboardAction } | { type: 'commit'; sha: string };
 
 /** What the webview keeps across a window reload (vscode.setState; the serializer reads it). */
 export interface DashboardViewState {

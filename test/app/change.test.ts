@@ -47,8 +47,13 @@ describe('unifiedDiff', () => {
     ];
     for (const text of edits) {
       writeFileSync(file, text);
-      const want = git(c, ['diff', '--no-color', '--no-prefix', '--', TEST_CONFIG_REL]).split('\n').filter((l) => !/^(diff|index) /.test(l)).map((l) => l.replace(/^(@@ [^@]+ @@).*$/, '$1')).join('\n')
-        .replace(`--- ${TEST_CONFIG_REL}`, `--- a/${TEST_CONFIG_REL}`).replace(`+++ ${TEST_CONFIG_REL}`, `+++ b/${TEST_CONFIG_REL}`);
+      const want = git(c, ['diff', '--no-color', '--no-prefix', '--', TEST_CONFIG_REL])
+        .split('\n')
+        .filter((l) => !/^(diff|index) /.test(l))
+        .map((l) => l.replace(/^(@@ [^@]+ @@).*$/, '$1'))
+        .join('\n')
+        .replace(`--- ${TEST_CONFIG_REL}`, `--- a/${TEST_CONFIG_REL}`)
+        .replace(`+++ ${TEST_CONFIG_REL}`, `+++ b/${TEST_CONFIG_REL}`);
       assert.equal(unifiedDiff(before, text, TEST_CONFIG_REL), want, text);
     }
     assert.equal(unifiedDiff(before, before, TEST_CONFIG_REL), '');
@@ -94,11 +99,20 @@ describe('changeCanary', () => {
     const sb = sandbox();
     const c = sb.clone('push');
     const cluster = fakeCluster();
-    const o = await changeCanary({ root: c, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 40 }, policy: 'push', processEnv: env }, { open: cluster.open });
+    const o = await changeCanary(
+      { root: c, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 40 }, policy: 'push', processEnv: env },
+      { open: cluster.open },
+    );
     assert.equal(o.status, 'live');
     assert.equal(o.published.sha, head(sb.remote, 'main'));
-    assert.deepEqual(cluster.asked.map((r) => [r.sha, r.percent]), [[o.published.sha, 40]]);
-    assert.deepEqual(o.steps.map((s) => s.step), ['pushed']);
+    assert.deepEqual(
+      cluster.asked.map((r) => [r.sha, r.percent]),
+      [[o.published.sha, 40]],
+    );
+    assert.deepEqual(
+      o.steps.map((s) => s.step),
+      ['pushed'],
+    );
   });
 
   it('commit: nothing pushed, nothing followed', async () => {
@@ -106,7 +120,10 @@ describe('changeCanary', () => {
     const c = sb.clone('commit');
     const remoteMain = head(sb.remote, 'main');
     const cluster = fakeCluster();
-    const o = await changeCanary({ root: c, env: 'test', model: 'jukebox', action: { kind: 'rollback' }, policy: 'commit', processEnv: env }, { open: cluster.open });
+    const o = await changeCanary(
+      { root: c, env: 'test', model: 'jukebox', action: { kind: 'rollback' }, policy: 'commit', processEnv: env },
+      { open: cluster.open },
+    );
     assert.equal(o.status, 'not-pushed');
     assert.equal(head(sb.remote, 'main'), remoteMain);
     assert.equal(cluster.asked.length, 0);
@@ -119,7 +136,10 @@ describe('changeCanary', () => {
     const cloneHead = head(c);
     const files = snapshot(c);
     const cluster = fakeCluster();
-    const o = await changeCanary({ root: c, env: 'prod', model: 'jukebox', action: { kind: 'set', percent: 35 }, policy: 'pull-request', processEnv: env }, { open: cluster.open });
+    const o = await changeCanary(
+      { root: c, env: 'prod', model: 'jukebox', action: { kind: 'set', percent: 35 }, policy: 'pull-request', processEnv: env },
+      { open: cluster.open },
+    );
     assert.equal(o.status, 'proposed');
     const branch = o.published.proposal?.branch ?? '';
     assert.match(branch, /^canary\/prod-jukebox-35/);

@@ -60,7 +60,9 @@ export function forge(remote: string) {
       fresh();
       const file = path.join(r, rel);
       const text = readFileSync(file, 'utf8');
-      const next = /trafficPercent: \d+/.test(text) ? text.replace(/trafficPercent: \d+/, `trafficPercent: ${percent}`) : `${text.trimEnd()}\ncanary:\n  trafficPercent: ${percent}\n`;
+      const next = /trafficPercent: \d+/.test(text)
+        ? text.replace(/trafficPercent: \d+/, `trafficPercent: ${percent}`)
+        : `${text.trimEnd()}\ncanary:\n  trafficPercent: ${percent}\n`;
       writeFileSync(file, next);
       git(r, ['commit', '-q', '-m', `Set ${percent}% by hand`, '--', rel]);
       git(r, ['push', '-q', 'origin', 'main']);

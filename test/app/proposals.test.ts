@@ -57,21 +57,31 @@ describe('changeCanary with untilMerged', () => {
     const polls: number[] = [];
     const merged: string[] = [];
     let branch = '';
-    const o = await changeCanary({ root: c, env: 'prod', model: 'jukebox', action: { kind: 'set', percent: 35 }, policy: 'pull-request', processEnv: env }, {
-      open: cluster.open, untilMerged: true, mergeIntervalMs: 1,
-      onPublished: (r) => { branch = r.proposal!.branch; },
-      onMergePoll: (n) => {
-        polls.push(n);
-        assert.equal(cluster.asked.length, 0, 'nothing followed before the merge');
-        if (n === 2) reviewer(sb).merge(branch);
+    const o = await changeCanary(
+      { root: c, env: 'prod', model: 'jukebox', action: { kind: 'set', percent: 35 }, policy: 'pull-request', processEnv: env },
+      {
+        open: cluster.open,
+        untilMerged: true,
+        mergeIntervalMs: 1,
+        onPublished: (r) => {
+          branch = r.proposal!.branch;
+        },
+        onMergePoll: (n) => {
+          polls.push(n);
+          assert.equal(cluster.asked.length, 0, 'nothing followed before the merge');
+          if (n === 2) reviewer(sb).merge(branch);
+        },
+        onMerged: (m) => merged.push(`${m.how} ${m.base} ${m.upstreamSha}`),
       },
-      onMerged: (m) => merged.push(`${m.how} ${m.base} ${m.upstreamSha}`),
-    });
+    );
     assert.equal(branch, 'canary/prod-jukebox-35');
     assert.deepEqual(polls, [1, 2]);
     assert.deepEqual(merged, [`merged main ${head(sb.remote, 'main')}`]);
     assert.equal(o.status, 'live');
-    assert.deepEqual(cluster.asked.map((r) => [r.sha, r.percent]), [[head(sb.remote, 'main'), 35]]);
+    assert.deepEqual(
+      cluster.asked.map((r) => [r.sha, r.percent]),
+      [[head(sb.remote, 'main'), 35]],
+    );
     assert.notEqual(head(sb.remote, 'main'), o.published.sha, 'the merge commit is followed, not the proposal commit');
   });
 
@@ -81,11 +91,22 @@ describe('changeCanary with untilMerged', () => {
     const cluster = fakeCluster();
     let branch = '';
     // A 1 ms timeout would end the merge wait at its first pause were it the merge's limit too.
-    const o = await changeCanary({ root: c, env: 'prod', model: 'jukebox', action: { kind: 'set', percent: 45 }, policy: 'pull-request', processEnv: env }, {
-      open: cluster.open, untilMerged: true, timeoutMs: 1, mergeTimeoutMs: 0, mergeIntervalMs: 20,
-      onPublished: (r) => { branch = r.proposal!.branch; },
-      onMergePoll: (n) => { if (n === 3) reviewer(sb).merge(branch); },
-    });
+    const o = await changeCanary(
+      { root: c, env: 'prod', model: 'jukebox', action: { kind: 'set', percent: 45 }, policy: 'pull-request', processEnv: env },
+      {
+        open: cluster.open,
+        untilMerged: true,
+        timeoutMs: 1,
+        mergeTimeoutMs: 0,
+        mergeIntervalMs: 20,
+        onPublished: (r) => {
+          branch = r.proposal!.branch;
+        },
+        onMergePoll: (n) => {
+          if (n === 3) reviewer(sb).merge(branch);
+        },
+      },
+    );
     assert.equal(o.status, 'live');
     assert.equal(cluster.asked[0]?.timeoutMs, 1, 'the follow keeps its own limit');
   });
@@ -96,20 +117,31 @@ describe('followProposal', () => {
     const sb = sandbox();
     const c = sb.clone('resume');
     const p = (await propose(c, 35)).published.proposal!;
-    const [listed] = (await openProposalsOfModels({ root: c, models: [{ env: 'prod', model: 'jukebox' }], processEnv: env })).proposals.get('prod/jukebox') ?? [];
+    const [listed] =
+      (await openProposalsOfModels({ root: c, models: [{ env: 'prod', model: 'jukebox' }], processEnv: env })).proposals.get('prod/jukebox') ?? [];
     assert.ok(listed, 'listed from the tracking refs the push left');
     const cluster = fakeCluster();
     const steps: string[] = [];
-    const o = await followProposal({ root: c, env: 'prod', model: 'jukebox', proposal: listed, processEnv: env }, {
-      open: cluster.open, mergeIntervalMs: 1,
-      onMergePoll: () => reviewer(sb).merge(p.branch),
-      onStep: (s) => steps.push(s.step),
-    });
+    const o = await followProposal(
+      { root: c, env: 'prod', model: 'jukebox', proposal: listed, processEnv: env },
+      {
+        open: cluster.open,
+        mergeIntervalMs: 1,
+        onMergePoll: () => reviewer(sb).merge(p.branch),
+        onStep: (s) => steps.push(s.step),
+      },
+    );
     assert.equal(o.status, 'live');
     assert.equal(o.merged.how, 'merged');
     assert.equal(o.merged.upstreamSha, head(sb.remote, 'main'));
-    assert.deepEqual(cluster.asked.map((r) => [r.env, r.model, r.sha, r.percent]), [['prod', 'jukebox', head(sb.remote, 'main'), 35]]);
-    assert.deepEqual(o.steps.map((s) => s.step), ['synced']);
+    assert.deepEqual(
+      cluster.asked.map((r) => [r.env, r.model, r.sha, r.percent]),
+      [['prod', 'jukebox', head(sb.remote, 'main'), 35]],
+    );
+    assert.deepEqual(
+      o.steps.map((s) => s.step),
+      ['synced'],
+    );
     assert.deepEqual(steps, ['synced']);
     // Merged: no longer open, read without fetching (the wait fetched main).
     assert.equal((await openProposalsOfModels({ root: c, models: [{ env: 'prod', model: 'jukebox' }], processEnv: env })).proposals.size, 0);
@@ -121,7 +153,10 @@ describe('followProposal', () => {
     const p = (await propose(c, 55)).published.proposal!;
     const cluster = fakeCluster();
     await assert.rejects(
-      followProposal({ root: c, env: 'prod', model: 'jukebox', proposal: { branch: p.branch, percent: 55 }, processEnv: env }, { open: cluster.open, mergeIntervalMs: 1, onMergePoll: () => reviewer(sb).remove(p.branch) }),
+      followProposal(
+        { root: c, env: 'prod', model: 'jukebox', proposal: { branch: p.branch, percent: 55 }, processEnv: env },
+        { open: cluster.open, mergeIntervalMs: 1, onMergePoll: () => reviewer(sb).remove(p.branch) },
+      ),
       (e: unknown) => e instanceof CanaryError && e.code === 'proposal-closed' && /closed/.test(e.message),
     );
     assert.equal(cluster.asked.length, 0);
@@ -134,7 +169,10 @@ describe('followProposal', () => {
     const ac = new AbortController();
     const cluster = fakeCluster();
     await assert.rejects(
-      followProposal({ root: c, env: 'prod', model: 'jukebox', proposal: { branch: p.branch, percent: 65 }, processEnv: env, signal: ac.signal }, { open: cluster.open, mergeIntervalMs: 3_600_000, onMergePoll: () => ac.abort() }),
+      followProposal(
+        { root: c, env: 'prod', model: 'jukebox', proposal: { branch: p.branch, percent: 65 }, processEnv: env, signal: ac.signal },
+        { open: cluster.open, mergeIntervalMs: 3_600_000, onMergePoll: () => ac.abort() },
+      ),
       (e: unknown) => e instanceof CanaryError && e.code === 'aborted' && /left open/.test(e.message),
     );
     assert.equal(cluster.asked.length, 0);
@@ -150,10 +188,16 @@ describe('openProposalsOfModels', () => {
     await propose(c, 50);
     const other = sb.clone('other');
     await changeCanary({ root: other, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 20 }, policy: 'pull-request', processEnv: env });
-    const models = [{ env: 'prod', model: 'jukebox' }, { env: 'test', model: 'jukebox' }];
+    const models = [
+      { env: 'prod', model: 'jukebox' },
+      { env: 'test', model: 'jukebox' },
+    ];
     const { proposals, failed } = await openProposalsOfModels({ root: c, models, processEnv: env });
-    assert.deepEqual([...proposals.keys()], ['prod/jukebox'], 'test/jukebox\'s proposal was pushed from another clone: not fetched here');
-    assert.deepEqual(proposals.get('prod/jukebox')!.map((p) => p.label), ['proposed 35% · canary/prod-jukebox-35', 'proposed 50% · canary/prod-jukebox-50']);
+    assert.deepEqual([...proposals.keys()], ['prod/jukebox'], "test/jukebox's proposal was pushed from another clone: not fetched here");
+    assert.deepEqual(
+      proposals.get('prod/jukebox')!.map((p) => p.label),
+      ['proposed 35% · canary/prod-jukebox-35', 'proposed 50% · canary/prod-jukebox-50'],
+    );
     assert.equal(failed.size, 0);
     git(c, ['fetch', '-q', 'origin']);
     assert.deepEqual([...(await openProposalsOfModels({ root: c, models, processEnv: env })).proposals.keys()], ['prod/jukebox', 'test/jukebox']);

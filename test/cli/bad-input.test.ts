@@ -50,7 +50,10 @@ before(async () => {
   home = path.join(sb.dir, 'home');
   mkdirSync(home);
   kubeconfig = path.join(sb.dir, 'kubeconfig');
-  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: { server: "https://127.0.0.1:9" }\nusers:\n- name: u\n  user: { token: t }\ncontexts:\n- name: ctx-a\n  context: { cluster: c, user: u, namespace: user1-test }\ncurrent-context: ctx-a\n');
+  writeFileSync(
+    kubeconfig,
+    'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: { server: "https://127.0.0.1:9" }\nusers:\n- name: u\n  user: { token: t }\ncontexts:\n- name: ctx-a\n  context: { cluster: c, user: u, namespace: user1-test }\ncurrent-context: ctx-a\n',
+  );
   notYaml = path.join(sb.dir, 'not-a-kubeconfig');
   writeFileSync(notYaml, 'clusters: [unclosed\n');
   server = http.createServer((req, res) => {
@@ -70,8 +73,12 @@ async function run(argv: string[], extraEnv: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
-    stdout: (t) => { stdout += t; },
-    stderr: (t) => { stderr += t; },
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
     cwd: clone,
     env: { ...testGitEnv(), HOME: home, KUBECONFIG: '', ...extraEnv },
     signal: new AbortController().signal,
@@ -94,7 +101,10 @@ const scopeCases = (): Case[] => [
   { args: [], env: { KSERVE_CANARY_NAMESPACE_PATTERN: 'ns-{user}' }, why: /\$KSERVE_CANARY_NAMESPACE_PATTERN .*\{env\} exactly once/ },
   { args: ['--environments', 'test,,prod'], why: /--environments "test,,prod": an empty name/ },
   { args: [], env: { KSERVE_CANARY_ENVIRONMENTS: 'Test' }, why: /\$KSERVE_CANARY_ENVIRONMENTS "Test": "Test" is not an environment name/ },
-  { args: ['-n', 'user1-test', '--environments', 'prod'], why: /--namespace: Namespace "user1-test" is not the namespace of any environment.*prod = <user>-prod/s },
+  {
+    args: ['-n', 'user1-test', '--environments', 'prod'],
+    why: /--namespace: Namespace "user1-test" is not the namespace of any environment.*prod = <user>-prod/s,
+  },
   { args: ['-n', 'user1-prod'], why: /--env test and --namespace user1-prod \(environment prod\) disagree/ },
   { args: ['--kubeconfig', missing()], why: /--kubeconfig \S+no-such-kubeconfig: no such file/ },
   { args: ['--kubeconfig', notYaml], why: /--kubeconfig \S+not-a-kubeconfig: not a kubeconfig/ },
@@ -141,7 +151,11 @@ const COMMANDS: { name: string; argv: () => string[]; cases: () => Case[] }[] = 
       { args: ['--no-gates', '--traffic', 'lots'], why: /--traffic "lots" is not a number/ },
       { args: ['--prometheus', 'not a url'], why: /--prometheus "not a url": the URL must be http or https/ },
       { args: [], env: { KSERVE_CANARY_PROMETHEUS_URL: 'ftp://x' }, why: /\$KSERVE_CANARY_PROMETHEUS_URL "ftp:\/\/x": the URL must be http or https/ },
-      { args: ['--prometheus', 'http://127.0.0.1:9'], env: { KSERVE_CANARY_PROMETHEUS_CA: '/no/such/ca.pem' }, why: /\$KSERVE_CANARY_PROMETHEUS_CA \/no\/such\/ca\.pem: no such readable file/ },
+      {
+        args: ['--prometheus', 'http://127.0.0.1:9'],
+        env: { KSERVE_CANARY_PROMETHEUS_CA: '/no/such/ca.pem' },
+        why: /\$KSERVE_CANARY_PROMETHEUS_CA \/no\/such\/ca\.pem: no such readable file/,
+      },
       { args: ['--no-gates', '-o', 'wide'], why: /-o wide does not apply/ },
       { args: ['--no-gates', '--dry-run', '--status'], why: /--dry-run and --status exclude each other/ },
       { args: ['--no-gates', '--no-push'], why: /--no-push: each step must reach the cluster/ },
@@ -202,13 +216,19 @@ describe('cli: good options in the new forms are accepted', () => {
     const before = fingerprint(clone);
     r = await run(['rollback', 'jukebox', '-n', 'user1-test', '--user', 'user2']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--namespace: Namespace "user1-test" is not the namespace of any environment \(pattern \{user\}-\{env\}, user user2\).*\nhint: Environments and their namespaces: prod = user2-prod, test = user2-test/s);
+    assert.match(
+      r.stderr,
+      /--namespace: Namespace "user1-test" is not the namespace of any environment \(pattern \{user\}-\{env\}, user user2\).*\nhint: Environments and their namespaces: prod = user2-prod, test = user2-test/s,
+    );
     assert.deepEqual(fingerprint(clone), before);
   });
 
   it('a model or environment that is not in the checkout: exit 1 before the fetch, nothing written', async () => {
     const before = fingerprint(clone);
-    for (const argv of [['set', 'jukebx', '20', '--env', 'test'], ['promote', 'jukebox', '--env', 'staging']]) {
+    for (const argv of [
+      ['set', 'jukebx', '20', '--env', 'test'],
+      ['promote', 'jukebox', '--env', 'staging'],
+    ]) {
       const r = await run(argv);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /^error: No config\.yaml for model "jukeb?o?x" in environment "(test|staging)".*\nhint: .*git pull/s);
@@ -219,11 +239,17 @@ describe('cli: good options in the new forms are accepted', () => {
   it('config -o wide adds NAME and FILE; -o yaml is the -o json document', async () => {
     const w = await run(['config', '-o', 'wide']);
     assert.equal(w.code, 0, w.stderr);
-    assert.deepEqual(w.stdout.trimEnd().split('\n').map((l) => l.split(/\s{3,}/)), [
-      ['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED', 'NAME', 'FILE'],
-      ['prod', 'jukebox', '1111111111', '-', 'latest 100%', 'jukebox', 'model-deployments/prod/jukebox/config.yaml'],
-      ['test', 'jukebox', '4562a17c17', 'trafficPercent: 30', 'latest 30% / prev 70%', 'jukebox', 'model-deployments/test/jukebox/config.yaml'],
-    ]);
+    assert.deepEqual(
+      w.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s{3,}/)),
+      [
+        ['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED', 'NAME', 'FILE'],
+        ['prod', 'jukebox', '1111111111', '-', 'latest 100%', 'jukebox', 'model-deployments/prod/jukebox/config.yaml'],
+        ['test', 'jukebox', '4562a17c17', 'trafficPercent: 30', 'latest 30% / prev 70%', 'jukebox', 'model-deployments/test/jukebox/config.yaml'],
+      ],
+    );
     const j = await run(['config', '-o', 'json']);
     const y = await run(['config', '-o', 'yaml']);
     assert.equal(y.code, 0, y.stderr);
@@ -238,7 +264,10 @@ describe('cli: good options in the new forms are accepted', () => {
       const c = other.clone('b');
       let r = await run(['config', '--gitops', c, '--deployments-dir', 'deploy/envs', '-o', 'json']);
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout).models.map((m: { env: string; desiredPercent: number }) => [m.env, m.desiredPercent]), [['test', 5]]);
+      assert.deepEqual(
+        JSON.parse(r.stdout).models.map((m: { env: string; desiredPercent: number }) => [m.env, m.desiredPercent]),
+        [['test', 5]],
+      );
       r = await run(['set', 'jukebox', '15', '--env', 'test', '--gitops', c], { KSERVE_CANARY_DEPLOYMENTS_DIR: 'deploy/envs' });
       assert.equal(r.code, 0, r.stderr);
       assert.match(git(other.remote, ['show', 'main:deploy/envs/test/jukebox/config.yaml']), /trafficPercent: 15/);

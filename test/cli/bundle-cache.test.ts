@@ -109,7 +109,11 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     rmSync(path.join(dir, otherInstall));
 
     // The same output with the cache, without it, and on the run that writes it.
-    for (const args of [['set', '--help'], ['config', '--env', 'test', '-o', 'json'], ['set', 'jukebox', '34', '--env', 'test', '--dry-run']]) {
+    for (const args of [
+      ['set', '--help'],
+      ['config', '--env', 'test', '-o', 'json'],
+      ['set', 'jukebox', '34', '--env', 'test', '--dry-run'],
+    ]) {
       const outs = [env, { KSC_COMPILE_CACHE: 'off' }, { KSC_COMPILE_CACHE: path.join(tmp, `fresh-${args[0]}-${args.length}`) }]
         .map((e) => exec(args, c, e))
         .map((r) => ({ status: r.status, stdout: r.stdout, stderr: r.stderr }));
@@ -128,7 +132,11 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     assert.throws(() => readdirSync(xdg), /ENOENT/);
     assert.throws(() => readdirSync(home), /ENOENT/);
     // Help loads the set group's bundle but writes no cache (it would hold little of `set`).
-    for (const help of [['set', '--help'], ['help', 'set'], ['promote', 'jukebox', '-h']]) {
+    for (const help of [
+      ['set', '--help'],
+      ['help', 'set'],
+      ['promote', 'jukebox', '-h'],
+    ]) {
       const r = exec(help, c, { KSC_COMPILE_CACHE: '', XDG_CACHE_HOME: xdg, HOME: home }, ['--require', probe]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^Usage: kserve-canary /);

@@ -9,9 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildCliBundle } from './bundle';
-import {
-  changedLines, filesOf, git, head, testGitEnv, TEST_CONFIG_REL,
-} from '../core/git-helpers';
+import { changedLines, filesOf, git, head, testGitEnv, TEST_CONFIG_REL } from '../core/git-helpers';
 import { runCli, sandboxFactory } from './helpers';
 
 const run = runCli;
@@ -112,19 +110,35 @@ describe('cli: set / promote / rollback on a clone of a bare remote', () => {
     const c = sb.clone('a');
     const t = await run(['config'], c);
     assert.equal(t.code, 0, t.stderr);
-    assert.deepEqual(t.stdout.trimEnd().split('\n').map((l) => l.split(/\s{3,}/)), [
-      ['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED'],
-      ['prod', 'jukebox', '1111111111', '-', 'latest 100%'],
-      ['test', 'jukebox', '4562a17c17', 'trafficPercent: 10', 'latest 10% / prev 90%'],
-    ]);
+    assert.deepEqual(
+      t.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s{3,}/)),
+      [
+        ['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED'],
+        ['prod', 'jukebox', '1111111111', '-', 'latest 100%'],
+        ['test', 'jukebox', '4562a17c17', 'trafficPercent: 10', 'latest 10% / prev 90%'],
+      ],
+    );
     const j = await run(['config', 'jukebox', '--env', 'test', '--json'], c);
     assert.equal(j.code, 0, j.stderr);
     const data = JSON.parse(j.stdout);
     assert.equal(data.deploymentsDir, 'model-deployments');
-    assert.deepEqual(data.models.map((m: Record<string, unknown>) => ({ ...m, file: path.relative(c, String(m.file)) })), [{
-      env: 'test', model: 'jukebox', name: 'jukebox', version: '4562a17c17',
-      canary: { kind: 'percent', trafficPercent: 10 }, desiredPercent: 10, file: TEST_CONFIG_REL,
-    }]);
+    assert.deepEqual(
+      data.models.map((m: Record<string, unknown>) => ({ ...m, file: path.relative(c, String(m.file)) })),
+      [
+        {
+          env: 'test',
+          model: 'jukebox',
+          name: 'jukebox',
+          version: '4562a17c17',
+          canary: { kind: 'percent', trafficPercent: 10 },
+          desiredPercent: 10,
+          file: TEST_CONFIG_REL,
+        },
+      ],
+    );
     assertError(await run(['config', 'nope'], c), 1, /No model "nope"/);
   });
 });

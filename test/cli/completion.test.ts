@@ -17,7 +17,18 @@ import { makeSandbox, type Sandbox } from '../core/git-helpers';
 async function print(shell: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIO = { stdout: (t) => { out += t; }, stderr: (t) => { err += t; }, cwd: os.tmpdir(), env: {}, signal: new AbortController().signal, isTTY: false };
+  const io: CliIO = {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    cwd: os.tmpdir(),
+    env: {},
+    signal: new AbortController().signal,
+    isTTY: false,
+  };
   return { code: await main(['completion', shell], io), out, err };
 }
 

@@ -50,7 +50,10 @@ describe('--dry-run changes nothing, local or remote', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(state(c, sb.remote), before);
       assert.match(r.stdout, /dry run/);
-      assert.match(r.stdout, /^--- a\/model-deployments\/(test|prod)\/jukebox\/config\.yaml\n\+\+\+ b\/model-deployments\/(test|prod)\/jukebox\/config\.yaml\n@@ /m);
+      assert.match(
+        r.stdout,
+        /^--- a\/model-deployments\/(test|prod)\/jukebox\/config\.yaml\n\+\+\+ b\/model-deployments\/(test|prod)\/jukebox\/config\.yaml\n@@ /m,
+      );
       assert.match(r.stdout, /\nCommit message:\n {2}\S/);
     });
   }
@@ -72,7 +75,10 @@ describe('-o json: one kserve-canary/v1 document', () => {
     const dry = await run(['set', 'jukebox', '35', '--env', 'test', '--dry-run', '-o', 'json', '--gitops', c], c);
     assert.equal(dry.code, 0, dry.stderr);
     const d = JSON.parse(dry.stdout);
-    assert.deepEqual([d.apiVersion, d.kind, d.command, d.env, d.model, d.policy, d.dryRun, d.changed, d.sha, d.pushed], ['kserve-canary/v1', 'ChangeResult', 'set', 'test', 'jukebox', 'push', true, true, null, false]);
+    assert.deepEqual(
+      [d.apiVersion, d.kind, d.command, d.env, d.model, d.policy, d.dryRun, d.changed, d.sha, d.pushed],
+      ['kserve-canary/v1', 'ChangeResult', 'set', 'test', 'jukebox', 'push', true, true, null, false],
+    );
     assert.deepEqual(d.action, { kind: 'set', percent: 35 });
     assert.deepEqual([d.before, d.after], [{ percent: 10 }, { percent: 35 }]);
     assert.match(d.diff, /\n\+ {2}trafficPercent: 35/);
@@ -80,7 +86,10 @@ describe('-o json: one kserve-canary/v1 document', () => {
     const r = await run(['set', 'jukebox', '35', '--env', 'test', '--json', '--gitops', c], c);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual([j.kind, j.dryRun, j.changed, j.pushed, j.branch, j.remote, j.url, j.proposal, j.diff, j.followStatus], ['ChangeResult', false, true, true, 'main', 'origin', null, null, null, 'not-requested']);
+    assert.deepEqual(
+      [j.kind, j.dryRun, j.changed, j.pushed, j.branch, j.remote, j.url, j.proposal, j.diff, j.followStatus],
+      ['ChangeResult', false, true, true, 'main', 'origin', null, null, null, 'not-requested'],
+    );
     assert.equal(j.sha, head(sb.remote, 'main'));
     assert.equal(j.message, 'Set canary traffic for jukebox in test to 35%');
     assert.ok(Array.isArray(j.steps) && j.steps.some((s: string) => /pushed to origin\/main/.test(s)), j.steps);
@@ -97,7 +106,10 @@ describe('-o json: one kserve-canary/v1 document', () => {
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.deepEqual([j.apiVersion, j.kind, j.dryRun, j.outcome, j.step, j.of], ['kserve-canary/v1', 'RolloutResult', true, null, 1, 3]);
-    assert.deepEqual(j.plan.steps.map((s: { percent: number }) => s.percent), [25, 50, 100]);
+    assert.deepEqual(
+      j.plan.steps.map((s: { percent: number }) => s.percent),
+      [25, 50, 100],
+    );
     assert.deepEqual([j.next.before, j.next.after], [{ percent: 10 }, { percent: 25 }]);
     assert.match(j.next.message, /^Progressive rollout of jukebox in test: step 1\/3, 25%\n\nCanary-Rollout: step=1\/3 plan=[0-9a-f]{8}$/);
     assert.deepEqual(j.commits, []);
@@ -106,32 +118,57 @@ describe('-o json: one kserve-canary/v1 document', () => {
 
 /** README's ChangeResult fields (Machine-readable results): all present, absent values null. */
 const CHANGE_RESULT_FIELDS = [
-  'apiVersion', 'kind', 'command', 'env', 'model', 'action', 'policy', 'dryRun', 'changed', 'sha', 'branch', 'remote', 'pushed',
-  'url', 'proposal', 'file', 'message', 'before', 'after', 'diff', 'steps', 'followStatus', 'follow',
+  'apiVersion',
+  'kind',
+  'command',
+  'env',
+  'model',
+  'action',
+  'policy',
+  'dryRun',
+  'changed',
+  'sha',
+  'branch',
+  'remote',
+  'pushed',
+  'url',
+  'proposal',
+  'file',
+  'message',
+  'before',
+  'after',
+  'diff',
+  'steps',
+  'followStatus',
+  'follow',
 ].sort();
 
 const HEADER = (rel: string) => `--- a/${rel}\n+++ b/${rel}\n`;
 const DRY_RUNS: { argv: string[]; out: string }[] = [
   {
     argv: ['set', 'jukebox', '35', '--env', 'test'],
-    out: `test/jukebox: dry run, nothing changed: canary 10% -> 35% would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -8,4 +8,4 @@\n \n autoscaling: true\n canary:  # canary rollout\n`
-      + '-  trafficPercent: 10 # share of the new revision\n+  trafficPercent: 35 # share of the new revision\n\nCommit message:\n  Set canary traffic for jukebox in test to 35%\n',
+    out:
+      `test/jukebox: dry run, nothing changed: canary 10% -> 35% would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -8,4 +8,4 @@\n \n autoscaling: true\n canary:  # canary rollout\n` +
+      '-  trafficPercent: 10 # share of the new revision\n+  trafficPercent: 35 # share of the new revision\n\nCommit message:\n  Set canary traffic for jukebox in test to 35%\n',
   },
   {
     argv: ['promote', 'jukebox', '--env', 'test'],
-    out: `test/jukebox: dry run, nothing changed: canary 10% -> no canary (100% latest) would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -7,5 +7,3 @@\n image_namespace: user1-test\n \n autoscaling: true\n`
-      + '-canary:  # canary rollout\n-  trafficPercent: 10 # share of the new revision\n\nCommit message:\n  Promote canary of jukebox in test (100% to latest)\n',
+    out:
+      `test/jukebox: dry run, nothing changed: canary 10% -> no canary (100% latest) would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -7,5 +7,3 @@\n image_namespace: user1-test\n \n autoscaling: true\n` +
+      '-canary:  # canary rollout\n-  trafficPercent: 10 # share of the new revision\n\nCommit message:\n  Promote canary of jukebox in test (100% to latest)\n',
   },
   {
     argv: ['rollback', 'jukebox', '--env', 'test'],
-    out: `test/jukebox: dry run, nothing changed: canary 10% -> 0% would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -8,4 +8,4 @@\n \n autoscaling: true\n canary:  # canary rollout\n`
-      + '-  trafficPercent: 10 # share of the new revision\n+  trafficPercent: 0 # share of the new revision\n\nCommit message:\n  Roll back canary of jukebox in test (0% to latest)\n',
+    out:
+      `test/jukebox: dry run, nothing changed: canary 10% -> 0% would commit and push\n${HEADER(TEST_CONFIG_REL)}@@ -8,4 +8,4 @@\n \n autoscaling: true\n canary:  # canary rollout\n` +
+      '-  trafficPercent: 10 # share of the new revision\n+  trafficPercent: 0 # share of the new revision\n\nCommit message:\n  Roll back canary of jukebox in test (0% to latest)\n',
   },
   {
     argv: ['set', 'jukebox', '35', '--env', 'prod', '--pull-request'],
-    out: `prod/jukebox: dry run, nothing changed: canary no canary (100% latest) -> 35% would commit on a new branch and propose a pull request\n${HEADER(PROD_CONFIG_REL)}`
-      + '@@ -5,3 +5,5 @@\n image_repository: image-registry.openshift-image-registry.svc:5000\n image_namespace: user1-prod\n autoscaling: true\n+canary:\n+  trafficPercent: 35\n'
-      + '\nCommit message:\n  Set canary traffic for jukebox in prod to 35%\n',
+    out:
+      `prod/jukebox: dry run, nothing changed: canary no canary (100% latest) -> 35% would commit on a new branch and propose a pull request\n${HEADER(PROD_CONFIG_REL)}` +
+      '@@ -5,3 +5,5 @@\n image_repository: image-registry.openshift-image-registry.svc:5000\n image_namespace: user1-prod\n autoscaling: true\n+canary:\n+  trafficPercent: 35\n' +
+      '\nCommit message:\n  Set canary traffic for jukebox in prod to 35%\n',
   },
 ];
 
@@ -152,13 +189,16 @@ describe('--dry-run on a busy clone with a GitHub origin (insteadOf): the exact 
       const d = JSON.parse(j.stdout);
       assert.deepEqual(Object.keys(d).sort(), CHANGE_RESULT_FIELDS);
       assert.equal(d.diff, out.slice(out.indexOf('--- a/'), out.indexOf('\nCommit message:')));
-      assert.deepEqual([d.dryRun, d.sha, d.branch, d.remote, d.pushed, d.url, d.proposal, d.followStatus], [true, null, null, null, false, null, null, 'not-requested']);
+      assert.deepEqual(
+        [d.dryRun, d.sha, d.branch, d.remote, d.pushed, d.url, d.proposal, d.followStatus],
+        [true, null, null, null, false, null, null, 'not-requested'],
+      );
       assert.deepEqual({ clone: cloneState(c), ...state(c, sb.remote) }, before);
     });
   }
 });
 
-describe('-o json of set / promote / rollback that publish: README\'s ChangeResult, nothing else on stdout', () => {
+describe("-o json of set / promote / rollback that publish: README's ChangeResult, nothing else on stdout", () => {
   it('each is one document with every field; sha and branch are what the remote has', async () => {
     const sb = sandbox();
     const c = sb.clone('c');
@@ -172,11 +212,34 @@ describe('-o json of set / promote / rollback that publish: README\'s ChangeResu
       assert.equal(r.code, 0, r.stderr);
       const j = JSON.parse(r.stdout);
       assert.deepEqual(Object.keys(j).sort(), CHANGE_RESULT_FIELDS);
-      assert.deepEqual({ ...j, steps: [] }, {
-        apiVersion: 'kserve-canary/v1', kind: 'ChangeResult', command: argv[0], env: 'test', model: 'jukebox', action, policy: 'push',
-        dryRun: false, changed: true, sha: head(sb.remote, 'main'), branch: 'main', remote: 'origin', pushed: true, url: null, proposal: null,
-        file: TEST_CONFIG_REL, message, before, after, diff: null, steps: [], followStatus: 'not-requested', follow: [],
-      });
+      assert.deepEqual(
+        { ...j, steps: [] },
+        {
+          apiVersion: 'kserve-canary/v1',
+          kind: 'ChangeResult',
+          command: argv[0],
+          env: 'test',
+          model: 'jukebox',
+          action,
+          policy: 'push',
+          dryRun: false,
+          changed: true,
+          sha: head(sb.remote, 'main'),
+          branch: 'main',
+          remote: 'origin',
+          pushed: true,
+          url: null,
+          proposal: null,
+          file: TEST_CONFIG_REL,
+          message,
+          before,
+          after,
+          diff: null,
+          steps: [],
+          followStatus: 'not-requested',
+          follow: [],
+        },
+      );
       assert.ok(j.steps.includes('pushed to origin/main'), j.steps);
       assert.equal(head(c), j.sha);
     }

@@ -18,7 +18,12 @@ export const PROD_CONFIG_REL = 'model-deployments/prod/jukebox/config.yaml';
  * config file passed as GIT_CONFIG_GLOBAL. remote.origin.url stays the forge address.
  * Returns the environment to run the CLI with.
  */
-export function useForgeUrl(sb: Pick<Sandbox, 'dir' | 'remote'>, c: string, url: string, opts: { global?: boolean; env?: Record<string, string> } = {}): NodeJS.ProcessEnv {
+export function useForgeUrl(
+  sb: Pick<Sandbox, 'dir' | 'remote'>,
+  c: string,
+  url: string,
+  opts: { global?: boolean; env?: Record<string, string> } = {},
+): NodeJS.ProcessEnv {
   git(c, ['config', 'remote.origin.url', url]);
   let extra: Record<string, string> = { ...opts.env };
   if (opts.global) {
@@ -62,6 +67,11 @@ export function assertOneProposal(sb: Sandbox, branch: string, mainBefore: strin
   assert.deepEqual(remoteBranches(sb.remote), [`refs/heads/${branch}`, 'refs/heads/main'].sort(), 'exactly one branch added');
   assert.equal(git(sb.remote, ['rev-list', '--count', `main..${branch}`]).trim(), '1', 'one commit on it');
   assert.equal(head(sb.remote, `${branch}~1`), mainBefore, 'made on the upstream head');
-  assert.deepEqual(git(sb.remote, ['diff', '--name-only', `main..${branch}`]).trim().split('\n'), [rel]);
+  assert.deepEqual(
+    git(sb.remote, ['diff', '--name-only', `main..${branch}`])
+      .trim()
+      .split('\n'),
+    [rel],
+  );
   assert.equal(git(sb.remote, ['show', `${branch}:${rel}`]), bytes);
 }

@@ -7,7 +7,18 @@ import { makeSandbox, testGitEnv, type Sandbox } from '../core/git-helpers';
 export async function runCli(argv: string[], cwd: string, env: NodeJS.ProcessEnv = testGitEnv()): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const io: CliIO = { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, cwd, env, signal: new AbortController().signal, isTTY: false };
+  const io: CliIO = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd,
+    env,
+    signal: new AbortController().signal,
+    isTTY: false,
+  };
   const code = await main(argv, io);
   return { code, stdout, stderr };
 }

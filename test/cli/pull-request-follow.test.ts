@@ -53,15 +53,32 @@ describe('--pull-request --wait: the proposal row, the merge, the follow', () =>
     const colleague = path.join(sb.dir, 'colleague');
     git(sb.dir, ['clone', '-q', sb.gitopsRemote, colleague]);
     const colleagueEnv = useForgeUrl(where, colleague, GITHUB);
-    for (const [root, processEnv] of [[c, env], [colleague, colleagueEnv]] as const) {
+    for (const [root, processEnv] of [
+      [c, env],
+      [colleague, colleagueEnv],
+    ] as const) {
       const rows = await openProposals({ root, env: 'test', model: 'jukebox', processEnv });
-      assert.deepEqual(rows.map((p) => [p.label, p.branch, p.sha, p.percent, p.url, p.forge]), [[`proposed 35% · ${BRANCH}`, BRANCH, proposalSha, 35, URL, 'github']]);
+      assert.deepEqual(
+        rows.map((p) => [p.label, p.branch, p.sha, p.percent, p.url, p.forge]),
+        [[`proposed 35% · ${BRANCH}`, BRANCH, proposalSha, 35, URL, 'github']],
+      );
     }
 
     // The reviewer merges on the forge: a merge commit on main, pushed.
     const reviewer = path.join(sb.dir, 'reviewer');
     git(sb.dir, ['clone', '-q', sb.gitopsRemote, reviewer]);
-    git(reviewer, ['-c', 'user.name=Reviewer', '-c', 'user.email=reviewer@example.invalid', 'merge', '-q', '--no-ff', '-m', `Merge ${BRANCH}`, `origin/${BRANCH}`]);
+    git(reviewer, [
+      '-c',
+      'user.name=Reviewer',
+      '-c',
+      'user.email=reviewer@example.invalid',
+      'merge',
+      '-q',
+      '--no-ff',
+      '-m',
+      `Merge ${BRANCH}`,
+      `origin/${BRANCH}`,
+    ]);
     git(reviewer, ['push', '-q', 'origin', 'main']);
     const merged = head(reviewer);
 
@@ -76,7 +93,10 @@ describe('--pull-request --wait: the proposal row, the merge, the follow', () =>
       at(/^ {2}✓ KServe serves prev 65% · latest 35%/),
       at(new RegExp(`^jukebox in test: prev 65% · latest 35%, Synced at ${merged.slice(0, 7)}$`)),
     ];
-    assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), out);
+    assert.ok(
+      order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)),
+      out,
+    );
     assert.equal(git(sb.gitopsRemote, ['show', `main:${TEST_CONFIG_REL}`]).match(/trafficPercent: \S+/)?.[0], 'trafficPercent: 35');
 
     // Merged: no row any more; the user's clone still has its HEAD, branch, files and stash (only origin/main moved on).

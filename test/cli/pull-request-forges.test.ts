@@ -33,34 +33,61 @@ interface Form {
 }
 
 const FORMS: Form[] = [
-  { name: 'GitHub https', url: 'https://github.com/org/gitops.git', line: 'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1' },
   {
-    name: 'GitHub ssh, insteadOf in the global config (GIT_CONFIG_GLOBAL)', url: 'git@github.com:org/gitops.git', global: true,
+    name: 'GitHub https',
+    url: 'https://github.com/org/gitops.git',
     line: 'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1',
   },
   {
-    name: 'GitHub ssh over the https port (ssh.github.com:443)', url: 'ssh://git@ssh.github.com:443/org/gitops.git',
+    name: 'GitHub ssh, insteadOf in the global config (GIT_CONFIG_GLOBAL)',
+    url: 'git@github.com:org/gitops.git',
+    global: true,
     line: 'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1',
   },
-  { name: 'GitLab ssh, subgroup', url: 'git@gitlab.com:group/sub/gitops.git', line: `Open the pull request: https://gitlab.com/group/sub/gitops${GITLAB_QUERY}` },
   {
-    name: 'GitLab ssh:// with a port, self-hosted (guessed from the host name)', url: 'ssh://git@gitlab.example.com:2222/group/sub/gitops.git',
+    name: 'GitHub ssh over the https port (ssh.github.com:443)',
+    url: 'ssh://git@ssh.github.com:443/org/gitops.git',
+    line: 'Open the pull request: https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1',
+  },
+  {
+    name: 'GitLab ssh, subgroup',
+    url: 'git@gitlab.com:group/sub/gitops.git',
+    line: `Open the pull request: https://gitlab.com/group/sub/gitops${GITLAB_QUERY}`,
+  },
+  {
+    name: 'GitLab ssh:// with a port, self-hosted (guessed from the host name)',
+    url: 'ssh://git@gitlab.example.com:2222/group/sub/gitops.git',
     line: `Open the pull request: https://gitlab.example.com/group/sub/gitops${GITLAB_QUERY}`,
   },
   {
-    name: 'GitLab ssh:// with a port, mapped by $KSERVE_CANARY_FORGE_HOSTS', url: 'ssh://git@code.example.com:2222/group/sub/gitops.git',
+    name: 'GitLab ssh:// with a port, mapped by $KSERVE_CANARY_FORGE_HOSTS',
+    url: 'ssh://git@code.example.com:2222/group/sub/gitops.git',
     env: { KSERVE_CANARY_FORGE_HOSTS: '{"Code.Example.com": "GitLab"}' },
     line: `Open the pull request: https://code.example.com/group/sub/gitops${GITLAB_QUERY}`,
   },
   {
-    name: 'GitLab https with a token in the URL (never printed)', url: 'https://oauth2:glpat-S3CRET@gitlab.com/group/sub/gitops.git',
+    name: 'GitLab https with a token in the URL (never printed)',
+    url: 'https://oauth2:glpat-S3CRET@gitlab.com/group/sub/gitops.git',
     line: `Open the pull request: https://gitlab.com/group/sub/gitops${GITLAB_QUERY}`,
   },
-  { name: 'Forgejo (Codeberg) https', url: 'https://codeberg.org/org/gitops.git', line: 'Open the pull request: https://codeberg.org/org/gitops/compare/main...canary/prod-jukebox-35' },
-  { name: 'Gitea ssh, self-hosted', url: 'git@gitea.example.com:org/gitops.git', line: 'Open the pull request: https://gitea.example.com/org/gitops/compare/main...canary/prod-jukebox-35' },
-  { name: 'Bitbucket ssh', url: 'git@bitbucket.org:ws/gitops.git', line: 'Open the pull request: https://bitbucket.org/ws/gitops/pull-requests/new?source=canary%2Fprod-jukebox-35&dest=main' },
   {
-    name: 'an unknown host: the branch and a one-line hint', url: 'git@git.corp.example:team/gitops.git',
+    name: 'Forgejo (Codeberg) https',
+    url: 'https://codeberg.org/org/gitops.git',
+    line: 'Open the pull request: https://codeberg.org/org/gitops/compare/main...canary/prod-jukebox-35',
+  },
+  {
+    name: 'Gitea ssh, self-hosted',
+    url: 'git@gitea.example.com:org/gitops.git',
+    line: 'Open the pull request: https://gitea.example.com/org/gitops/compare/main...canary/prod-jukebox-35',
+  },
+  {
+    name: 'Bitbucket ssh',
+    url: 'git@bitbucket.org:ws/gitops.git',
+    line: 'Open the pull request: https://bitbucket.org/ws/gitops/pull-requests/new?source=canary%2Fprod-jukebox-35&dest=main',
+  },
+  {
+    name: 'an unknown host: the branch and a one-line hint',
+    url: 'git@git.corp.example:team/gitops.git',
     line: 'Open a pull request from canary/prod-jukebox-35 into main on your git server (git.corp.example is not a known forge: for a link, set kserveCanary.forgeHosts or $KSERVE_CANARY_FORGE_HOSTS to {"git.corp.example": "gitlab"} (or github, gitea, bitbucket)).',
   },
 ];
@@ -103,7 +130,10 @@ describe('set jukebox 35 --env prod --pull-request, per forge form (insteadOf to
     const first = await runCli(['set', 'jukebox', '35', '--env', 'prod', '--pull-request'], c, env);
     assert.equal(first.code, 0, first.stderr);
     const sha = head(sb.remote, BRANCH);
-    assert.match(first.stdout, /^prod\/jukebox: canary no canary \(100% latest\) -> 35%, committed \S+ on the new branch canary\/prod-jukebox-35 and pushed it to origin for a pull request \(your detached HEAD untouched\)\n/);
+    assert.match(
+      first.stdout,
+      /^prod\/jukebox: canary no canary \(100% latest\) -> 35%, committed \S+ on the new branch canary\/prod-jukebox-35 and pushed it to origin for a pull request \(your detached HEAD untouched\)\n/,
+    );
     git(c, ['checkout', '-q', 'main']);
     const before = cloneState(c);
     const again = await runCli(['set', 'jukebox', '35', '--env', 'prod', '--pull-request'], c, env);
@@ -124,14 +154,25 @@ describe('set jukebox 35 --env prod --pull-request, per forge form (insteadOf to
     try {
       const sb = sandbox();
       const c = sb.clone('c');
-      const env = useForgeUrl(sb, c, 'git@code.example.com:group/sub/gitops.git', { global: true, env: { KSERVE_CANARY_FORGE_HOSTS: '{"code.example.com": "bitbucket"}' } });
+      const env = useForgeUrl(sb, c, 'git@code.example.com:group/sub/gitops.git', {
+        global: true,
+        env: { KSERVE_CANARY_FORGE_HOSTS: '{"code.example.com": "bitbucket"}' },
+      });
       makeBusy(c);
       const before = cloneState(c);
       const mainBefore = head(sb.remote, 'main');
-      const r = spawnSync(process.execPath, [bundle.bin, 'set', 'jukebox', '35', '--env', 'prod', '--pull-request'], { cwd: c, env, encoding: 'utf8', timeout: 60000 });
+      const r = spawnSync(process.execPath, [bundle.bin, 'set', 'jukebox', '35', '--env', 'prod', '--pull-request'], {
+        cwd: c,
+        env,
+        encoding: 'utf8',
+        timeout: 60000,
+      });
       assert.equal(r.status, 0, r.stderr);
       assertOneProposal(sb, BRANCH, mainBefore, PROD_CONFIG_REL, PROPOSED);
-      assert.match(r.stdout, /\nOpen the pull request: https:\/\/code\.example\.com\/group\/sub\/gitops\/pull-requests\/new\?source=canary%2Fprod-jukebox-35&dest=main\n$/);
+      assert.match(
+        r.stdout,
+        /\nOpen the pull request: https:\/\/code\.example\.com\/group\/sub\/gitops\/pull-requests\/new\?source=canary%2Fprod-jukebox-35&dest=main\n$/,
+      );
       assert.deepEqual(cloneState(c), before);
     } finally {
       bundle.cleanup();
@@ -141,7 +182,12 @@ describe('set jukebox 35 --env prod --pull-request, per forge form (insteadOf to
   it('a bad $KSERVE_CANARY_FORGE_HOSTS is refused (exit 2) before anything is written', async () => {
     const sb = sandbox();
     const c = sb.clone('c');
-    for (const [text, why] of [['{not json', /is not JSON/], ['["gitlab"]', /not a JSON object/], ['{"git.corp.example": "sourcehut"}', /"sourcehut" for git\.corp\.example is not a forge/], ['{"https://x/": "gitlab"}', /is not a host name/]] as const) {
+    for (const [text, why] of [
+      ['{not json', /is not JSON/],
+      ['["gitlab"]', /not a JSON object/],
+      ['{"git.corp.example": "sourcehut"}', /"sourcehut" for git\.corp\.example is not a forge/],
+      ['{"https://x/": "gitlab"}', /is not a host name/],
+    ] as const) {
       const env = useForgeUrl(sb, c, 'git@git.corp.example:team/gitops.git', { env: { KSERVE_CANARY_FORGE_HOSTS: text } });
       const before = cloneState(c);
       const r = await runCli(['set', 'jukebox', '35', '--env', 'prod', '--pull-request'], c, env);
@@ -165,13 +211,29 @@ describe('--pull-request -o json: one ChangeResult naming the proposal', () => {
     const j = JSON.parse(r.stdout);
     const url = 'https://github.com/org/gitops/compare/main...canary/prod-jukebox-35?expand=1';
     assert.deepEqual(j, {
-      apiVersion: 'kserve-canary/v1', kind: 'ChangeResult', command: 'set', env: 'prod', model: 'jukebox',
-      action: { kind: 'set', percent: 35 }, policy: 'pull-request', dryRun: false, changed: true,
-      sha: head(sb.remote, BRANCH), branch: BRANCH, remote: 'origin', pushed: true, url,
+      apiVersion: 'kserve-canary/v1',
+      kind: 'ChangeResult',
+      command: 'set',
+      env: 'prod',
+      model: 'jukebox',
+      action: { kind: 'set', percent: 35 },
+      policy: 'pull-request',
+      dryRun: false,
+      changed: true,
+      sha: head(sb.remote, BRANCH),
+      branch: BRANCH,
+      remote: 'origin',
+      pushed: true,
+      url,
       proposal: { branch: BRANCH, url, forge: 'github', hint: null },
-      file: PROD_CONFIG_REL, message: 'Set canary traffic for jukebox in prod to 35%',
-      before: { percent: null }, after: { percent: 35 }, diff: null,
-      steps: j.steps, followStatus: 'proposed', follow: [],
+      file: PROD_CONFIG_REL,
+      message: 'Set canary traffic for jukebox in prod to 35%',
+      before: { percent: null },
+      after: { percent: 35 },
+      diff: null,
+      steps: j.steps,
+      followStatus: 'proposed',
+      follow: [],
     });
     assert.equal(j.steps.length, 2);
     assert.match(j.steps[1], /^pushed canary\/prod-jukebox-35 to origin for a pull request into main$/);
@@ -180,15 +242,25 @@ describe('--pull-request -o json: one ChangeResult naming the proposal', () => {
     const c2 = sb2.clone('c');
     const env2 = useForgeUrl(sb2, c2, 'git@git.corp.example:team/gitops.git');
     const u = JSON.parse((await runCli(['promote', 'jukebox', '--env', 'test', '--pull-request', '--json'], c2, env2)).stdout);
-    assert.deepEqual([u.branch, u.url, u.proposal.branch, u.proposal.url, u.proposal.forge], ['canary/test-jukebox-promote', null, 'canary/test-jukebox-promote', null, null]);
-    assert.match(u.proposal.hint, /^Open a pull request from canary\/test-jukebox-promote into main on your git server \(git\.corp\.example is not a known forge/);
+    assert.deepEqual(
+      [u.branch, u.url, u.proposal.branch, u.proposal.url, u.proposal.forge],
+      ['canary/test-jukebox-promote', null, 'canary/test-jukebox-promote', null, null],
+    );
+    assert.match(
+      u.proposal.hint,
+      /^Open a pull request from canary\/test-jukebox-promote into main on your git server \(git\.corp\.example is not a known forge/,
+    );
     assert.deepEqual([u.before, u.after], [{ percent: 10 }, { percent: null }]);
   });
 });
 
 describe('protected main: the push is refused, the CLI says so and prints the exact --pull-request command', () => {
   const REFUSALS: [string, string, string[]][] = [
-    ['GitHub (GH006)', 'https://github.com/org/gitops.git', ['error: GH006: Protected branch update failed for refs/heads/main.', 'error: Changes must be made through a pull request.']],
+    [
+      'GitHub (GH006)',
+      'https://github.com/org/gitops.git',
+      ['error: GH006: Protected branch update failed for refs/heads/main.', 'error: Changes must be made through a pull request.'],
+    ],
     ['GitLab', 'git@gitlab.com:group/sub/gitops.git', ['GitLab: You are not allowed to push code to protected branches on this project.']],
   ];
   for (const [name, url, lines] of REFUSALS) {
@@ -206,7 +278,10 @@ describe('protected main: the push is refused, the CLI says so and prints the ex
       assert.equal(r.code, 1, r.stdout);
       const err = r.stderr.trimEnd().split('\n');
       assert.equal(err.length, 2, r.stderr);
-      assert.equal(err[0], `error: origin/main is protected and takes changes only through pull requests. The remote refused the push: the branch is protected (${lines[0]!.replace(/^error: /, '')}). Nothing was pushed; the commit was taken back and ${PROD_CONFIG_REL} is as it was.`);
+      assert.equal(
+        err[0],
+        `error: origin/main is protected and takes changes only through pull requests. The remote refused the push: the branch is protected (${lines[0]!.replace(/^error: /, '')}). Nothing was pushed; the commit was taken back and ${PROD_CONFIG_REL} is as it was.`,
+      );
       assert.equal(err[1], 'hint: Propose it as a pull request instead: kserve-canary set jukebox 35 --env prod --pull-request');
       assert.equal(head(sb.remote, 'main'), mainBefore);
       assert.deepEqual(remoteBranches(sb.remote), ['refs/heads/main']);
@@ -216,7 +291,10 @@ describe('protected main: the push is refused, the CLI says so and prints the ex
       const p = await runCli(retry, c, env);
       assert.equal(p.code, 0, p.stderr);
       assertOneProposal(sb, BRANCH, mainBefore, PROD_CONFIG_REL, PROPOSED);
-      assert.match(p.stdout, /\nOpen the pull request: https:\/\/(github\.com\/org\/gitops\/compare\/main\.\.\.canary\/prod-jukebox-35\?expand=1|gitlab\.com\/group\/sub\/gitops\/-\/merge_requests\/new\?\S+canary%2Fprod-jukebox-35\S*)\n$/);
+      assert.match(
+        p.stdout,
+        /\nOpen the pull request: https:\/\/(github\.com\/org\/gitops\/compare\/main\.\.\.canary\/prod-jukebox-35\?expand=1|gitlab\.com\/group\/sub\/gitops\/-\/merge_requests\/new\?\S+canary%2Fprod-jukebox-35\S*)\n$/,
+      );
       assert.deepEqual(cloneState(c), before);
     });
   }

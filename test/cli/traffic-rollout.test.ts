@@ -13,13 +13,25 @@ import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/command';
 import { git, head, makeSandbox, testGitEnv, type Sandbox } from '../core/git-helpers';
 
-async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = { ...testGitEnv(), HOME: path.join(os.tmpdir(), 'ksc-no-home'), KUBECONFIG: '' }, signal?: AbortSignal) {
+async function run(
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = { ...testGitEnv(), HOME: path.join(os.tmpdir(), 'ksc-no-home'), KUBECONFIG: '' },
+  signal?: AbortSignal,
+) {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {
-    stdout: (t) => { stdout += t; },
-    stderr: (t) => { stderr += t; },
-    cwd, env, signal: signal ?? new AbortController().signal, isTTY: false,
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd,
+    env,
+    signal: signal ?? new AbortController().signal,
+    isTTY: false,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };
@@ -67,7 +79,12 @@ describe('cli traffic', () => {
       req.on('end', () => {
         bodies.push(`${req.url} ${Buffer.concat(chunks).toString()}`);
         const i = n++;
-        res.writeHead(i % 10 === 9 ? 503 : 200, { 'content-type': 'application/json', 'x-kserve-revision': i % 2 ? 'jukebox-predictor-00002' : 'jukebox-predictor-00001' }).end('{}');
+        res
+          .writeHead(i % 10 === 9 ? 503 : 200, {
+            'content-type': 'application/json',
+            'x-kserve-revision': i % 2 ? 'jukebox-predictor-00002' : 'jukebox-predictor-00001',
+          })
+          .end('{}');
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -78,7 +95,10 @@ describe('cli traffic', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const r = await run(['traffic', 'jukebox', '--env', 'test', '--rps', '100', '--duration', '200ms', '--url', url, '--payload', 'p.json'], dir);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^Sending 100 req\/s for 0\.2 s \(20 requests\) to 127\.0\.0\.1:\d+ — a local port-forward you gave: http:\/\/127\.0\.0\.1:\d+\/v2\/models\/jukebox\/infer\n/);
+      assert.match(
+        r.stdout,
+        /^Sending 100 req\/s for 0\.2 s \(20 requests\) to 127\.0\.0\.1:\d+ — a local port-forward you gave: http:\/\/127\.0\.0\.1:\d+\/v2\/models\/jukebox\/infer\n/,
+      );
       assert.match(r.stdout, /^Sent 20 of 20 requests/m);
       assert.match(r.stdout, /^answers: 200: 18, 503: 2$/m);
       assert.match(r.stdout, /^latency: p50 [\d.]+ ms, p95 [\d.]+ ms, max [\d.]+ ms$/m);
@@ -119,7 +139,21 @@ describe('cli rollout without a cluster', () => {
   it('--help documents the plan, gates, approve/promote/abort and the exit codes', async () => {
     const h = await run(['rollout', '--help'], os.tmpdir());
     assert.equal(h.code, 0);
-    for (const opt of ['--plan', '--pause', '--max-error-rate', '--max-p95', '--window', '--no-gates', '--prometheus', '--approve', '--promote', '--abort', '--restart', '--yes', 'KSERVE_CANARY_PROMETHEUS_TOKEN']) {
+    for (const opt of [
+      '--plan',
+      '--pause',
+      '--max-error-rate',
+      '--max-p95',
+      '--window',
+      '--no-gates',
+      '--prometheus',
+      '--approve',
+      '--promote',
+      '--abort',
+      '--restart',
+      '--yes',
+      'KSERVE_CANARY_PROMETHEUS_TOKEN',
+    ]) {
       assert.ok(h.stdout.includes(opt), opt);
     }
     assert.match(h.stdout, /Exit codes: 0 completed/);
@@ -164,6 +198,16 @@ describe('cli rollout without a cluster', () => {
     assert.equal(r.stdout, 'jukebox in test: no rollout in git (canary at 10%)\n');
     const j = await run(['rollout', 'jukebox', '-n', 'user1-test', '--status', '-o', 'json', '--gitops', root], os.tmpdir());
     assert.equal(j.code, 0, j.stderr);
-    assert.deepEqual(JSON.parse(j.stdout), { schemaVersion: 1, env: 'test', model: 'jukebox', state: 'none', step: null, of: null, samePlan: null, desiredPercent: 10, text: 'no rollout in git (canary at 10%)' });
+    assert.deepEqual(JSON.parse(j.stdout), {
+      schemaVersion: 1,
+      env: 'test',
+      model: 'jukebox',
+      state: 'none',
+      step: null,
+      of: null,
+      samePlan: null,
+      desiredPercent: 10,
+      text: 'no rollout in git (canary at 10%)',
+    });
   });
 });

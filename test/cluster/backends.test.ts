@@ -37,7 +37,16 @@ interface StatusService {
 
 /** What must be equal on both backends: services, splits and verdicts (no urls, revisions, times). */
 const comparable = (doc: { services: StatusService[] }) =>
-  doc.services.map((s) => ({ env: s.env, name: s.name, prev: s.prev, latest: s.latest, state: s.state, desired: s.desired?.percent ?? null, sync: s.application?.syncStatus ?? null, health: s.application?.healthStatus ?? null }));
+  doc.services.map((s) => ({
+    env: s.env,
+    name: s.name,
+    prev: s.prev,
+    latest: s.latest,
+    state: s.state,
+    desired: s.desired?.percent ?? null,
+    sync: s.application?.syncStatus ?? null,
+    health: s.application?.healthStatus ?? null,
+  }));
 
 interface Kubeconfig {
   clusters: { cluster: { server: string } }[];
@@ -72,11 +81,23 @@ for (const backend of BACKENDS) {
     it('the store converges to the server: both environments, the seed 80/20, live verdicts, no problem', async () => {
       await until(() => store.connection().phase === 'connected', 'connected');
       await converged();
-      assert.deepEqual(store.environments().map((e) => [e.env, e.namespace]).sort(), [['prod', 'user1-prod'], ['test', 'user1-test']]);
+      assert.deepEqual(
+        store
+          .environments()
+          .map((e) => [e.env, e.namespace])
+          .sort(),
+        [
+          ['prod', 'user1-prod'],
+          ['test', 'user1-test'],
+        ],
+      );
       const test = store.get('user1-test/jukebox');
       assert.equal(test?.prevPercent, 80);
       assert.equal(test?.latestPercent, 20);
-      await until(() => store.services().every((s) => s.verdict === 'live'), () => `every verdict live: ${JSON.stringify(store.services().map((s) => [s.key, s.verdict]))}`);
+      await until(
+        () => store.services().every((s) => s.verdict === 'live'),
+        () => `every verdict live: ${JSON.stringify(store.services().map((s) => [s.key, s.verdict]))}`,
+      );
       assert.deepEqual(log.problems(), []);
     });
 
@@ -85,7 +106,10 @@ for (const backend of BACKENDS) {
       assert.equal(r.code, 0, r.err);
       const lines = r.out.trim().split('\n');
       assert.match(lines[0] ?? '', /^ENV\s+NAME\s+URL\s+READY\s+PREV\s+LATEST\s+PREVROLLEDOUTREVISION\s+LATESTREADYREVISION\s+AGE\s+DESIRED\s+SYNC\s+STATE$/);
-      assert.match(lines.find((l) => l.startsWith('test ')) ?? '', /^test\s+jukebox\s+\S+\s+True\s+80\s+20\s+jukebox-predictor-\d+\s+jukebox-predictor-\d+\s+\S+\s+20\s+Synced@[0-9a-f]{7}\s+live$/);
+      assert.match(
+        lines.find((l) => l.startsWith('test ')) ?? '',
+        /^test\s+jukebox\s+\S+\s+True\s+80\s+20\s+jukebox-predictor-\d+\s+jukebox-predictor-\d+\s+\S+\s+20\s+Synced@[0-9a-f]{7}\s+live$/,
+      );
       assert.match(lines.find((l) => l.startsWith('prod ')) ?? '', /\s+none\s+Synced@[0-9a-f]{7}\s+live$/);
     });
 
@@ -97,7 +121,11 @@ for (const backend of BACKENDS) {
       assert.equal(doc.connection.problem, null);
       const seen = comparable(doc);
       assert.deepEqual(seen.map((s) => `${s.env}/${s.name}`).sort(), ['prod/jukebox', 'test/jukebox']);
-      assert.equal(seen.every((s) => s.state === 'live' && s.sync === 'Synced'), true, JSON.stringify(seen));
+      assert.equal(
+        seen.every((s) => s.state === 'live' && s.sync === 'Synced'),
+        true,
+        JSON.stringify(seen),
+      );
       assert.ok(!r.out.includes(sb.userToken()), 'no token in the output');
       seedStatus.set(backend, seen);
     });
@@ -117,7 +145,10 @@ for (const backend of BACKENDS) {
           const p = await until(() => bad.connection().problem, `a ${kind} problem`);
           assert.equal(p.kind, kind, p.message);
           assert.equal(badLog.problems().length, 1, badLog.problems().join('\n'));
-          assert.equal(bad.services().every((s) => s.verdict === 'unknown'), true);
+          assert.equal(
+            bad.services().every((s) => s.verdict === 'unknown'),
+            true,
+          );
         } finally {
           bad.dispose();
         }
@@ -125,15 +156,19 @@ for (const backend of BACKENDS) {
       assert.equal(store.connection().phase, 'connected');
     });
 
-    it('set jukebox 50 --env test --wait: user1 may not refresh the Application (403), so it waits for Argo CD\'s poll; goes live at the pushed sha, no problem; the store converges', async () => {
-      const refresh = await request(sb, 'PATCH', `${APP_PATH('user1-toolings')}/jukebox-test`, { body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, contentType: 'application/merge-patch+json' });
+    it("set jukebox 50 --env test --wait: user1 may not refresh the Application (403), so it waits for Argo CD's poll; goes live at the pushed sha, no problem; the store converges", async () => {
+      const refresh = await request(sb, 'PATCH', `${APP_PATH('user1-toolings')}/jukebox-test`, {
+        body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
+        contentType: 'application/merge-patch+json',
+      });
       assert.equal(refresh.status, 403, refresh.text);
       const r = await cli(['set', 'jukebox', '50', '--env', 'test', '--wait', '--timeout', '2m', ...common()]);
       assert.equal(r.code, 0, r.err + r.out);
       const sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
       // no refresh was sent; whether the waiting line shows depends on Argo CD syncing before the follow starts (kube-backend.test.ts and cli-status.test.ts pin it)
       assert.doesNotMatch(r.out, /Asked Argo CD to refresh/);
-      for (const line of r.out.split('\n').filter((l) => /Argo CD's own poll/.test(l))) assert.equal(line, "  … Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test");
+      for (const line of r.out.split('\n').filter((l) => /Argo CD's own poll/.test(l)))
+        assert.equal(line, "  … Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test");
       assert.ok(r.out.trimEnd().endsWith(`jukebox in test: prev 50% · latest 50%, Synced at ${sha.slice(0, 7)}`), r.out);
       assert.doesNotMatch(r.err, /\S/, 'nothing on stderr: a refused refresh is no problem');
       assert.deepEqual(log.problems(), []);
@@ -141,7 +176,7 @@ for (const backend of BACKENDS) {
       assert.equal(store.get('user1-test/jukebox')?.latestPercent, 50);
     });
 
-    it('traffic at 50/50: every request answered, split between the two revisions as the server\'s status says', async () => {
+    it("traffic at 50/50: every request answered, split between the two revisions as the server's status says", async () => {
       const r = await cli(['traffic', 'jukebox', '--env', 'test', '--rps', '20', '--duration', '1s', '--json', ...common()]);
       assert.equal(r.code, 0, r.out + r.err);
       const t = JSON.parse(r.out) as { target: string; byStatus: Record<string, number>; byRevision: Record<string, number> };
@@ -151,13 +186,19 @@ for (const backend of BACKENDS) {
       assert.deepEqual(t.byRevision, { 'jukebox-predictor-00001': 10, 'jukebox-predictor-00002': 10 });
     });
 
-    it('metrics: the gates, the observed split and the counts per revision read from the backend\'s Prometheus', async () => {
+    it("metrics: the gates, the observed split and the counts per revision read from the backend's Prometheus", async () => {
       assert.ok(sb.prometheusUrl, `the ${backend} backend serves no Prometheus API`);
       const client = createMetricsClient({ url: sb.prometheusUrl, token: sb.userToken(), ca: fs.readFileSync(sb.caFile) });
       const conf = 'namespace_name="user1-test",configuration_name="jukebox-predictor"';
-      const counts = Object.fromEntries((await client.query(`sum by (revision_name) (revision_request_count{${conf}})`)).map((x) => [x.metric.revision_name, x.value]));
+      const counts = Object.fromEntries(
+        (await client.query(`sum by (revision_name) (revision_request_count{${conf}})`)).map((x) => [x.metric.revision_name, x.value]),
+      );
       assert.deepEqual(counts, { 'jukebox-predictor-00001': 10, 'jukebox-predictor-00002': 10 });
-      const split = await observedSplit(client, { namespace: 'user1-test', name: 'jukebox', prevRevision: 'jukebox-predictor-00001', latestRevision: 'jukebox-predictor-00002' }, { windowMs: 60_000 });
+      const split = await observedSplit(
+        client,
+        { namespace: 'user1-test', name: 'jukebox', prevRevision: 'jukebox-predictor-00001', latestRevision: 'jukebox-predictor-00002' },
+        { windowMs: 60_000 },
+      );
       if (split.kind !== 'observed') assert.fail(`no observed split: ${split.message}`);
       const gates = await readGates(client, { namespace: 'user1-test', revision: 'jukebox-predictor-00002', windowMs: 60_000 });
       assert.equal(gates.problem, undefined);
@@ -168,7 +209,10 @@ for (const backend of BACKENDS) {
       assert.ok(dash.requestRate.ok, dash.requestRate.ok ? '' : dash.requestRate.error);
       const figures = {
         counts,
-        dashboard: { source: dash.source, counts: Object.fromEntries(dash.requestRate.data.map((x) => [x.revision, Math.round(x.points.reduce((a, p) => a + (p.v ?? 0), 0))])) },
+        dashboard: {
+          source: dash.source,
+          counts: Object.fromEntries(dash.requestRate.data.map((x) => [x.revision, Math.round(x.points.reduce((a, p) => a + (p.v ?? 0), 0))])),
+        },
         split: { source: split.source, prev: split.prevPercent, latest: split.latestPercent, revisions: Object.keys(split.byRevision).sort() },
         gates: { rps: (gates.rps ?? 0) > 0, errorRate: gates.errorRate, p95: Number.isFinite(gates.p95Ms) },
       };
@@ -188,7 +232,6 @@ for (const backend of BACKENDS) {
       await converged();
       assert.equal(store.get('user1-test/jukebox')?.latestPercent, 100);
     });
-
   });
 }
 

@@ -39,7 +39,12 @@ export function isvc(o: IsvcOpts = {}): Record<string, unknown> {
     resourceVersion: o.resourceVersion ?? '100',
     annotations,
   };
-  const out: Record<string, unknown> = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: meta, spec: { predictor: predictorSpec } };
+  const out: Record<string, unknown> = {
+    apiVersion: 'serving.kserve.io/v1beta1',
+    kind: 'InferenceService',
+    metadata: meta,
+    spec: { predictor: predictorSpec },
+  };
   if (o.noStatus) return out;
   const conditions: Record<string, unknown>[] = [];
   if (o.ready !== undefined) {
@@ -103,7 +108,9 @@ export function newRevisionFailing(o: IsvcOpts = {}): Record<string, unknown> {
     latestCreated: R3,
     latestReady: R2,
     ready: 'True',
-    extraConditions: [{ type: 'LatestDeploymentReady', status: 'False', message: 'Revision "jukebox-predictor-00003" failed with message: container crashed.' }],
+    extraConditions: [
+      { type: 'LatestDeploymentReady', status: 'False', message: 'Revision "jukebox-predictor-00003" failed with message: container crashed.' },
+    ],
     ...o,
   });
 }

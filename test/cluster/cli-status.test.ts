@@ -48,7 +48,10 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const lines = r.out().trim().split('\n');
     assert.match(lines[0] ?? '', /^ENV\s+NAME\s+URL\s+READY\s+PREV\s+LATEST\s+PREVROLLEDOUTREVISION\s+LATESTREADYREVISION\s+AGE\s+DESIRED\s+SYNC\s+STATE$/);
     const test = lines.find((l) => l.startsWith('test '));
-    assert.match(test ?? '', /^test\s+jukebox\s+https:\/\/\S+\s+True\s+80\s+20\s+jukebox-predictor-\d+\s+jukebox-predictor-\d+\s+\S+\s+20\s+Synced@[0-9a-f]{7}\s+live$/);
+    assert.match(
+      test ?? '',
+      /^test\s+jukebox\s+https:\/\/\S+\s+True\s+80\s+20\s+jukebox-predictor-\d+\s+jukebox-predictor-\d+\s+\S+\s+20\s+Synced@[0-9a-f]{7}\s+live$/,
+    );
     const prod = lines.find((l) => l.startsWith('prod '));
     assert.match(prod ?? '', /\s+none\s+Synced@[0-9a-f]{7}\s+live$/);
     assert.ok(!r.out().includes(token) && !r.err().includes(token));
@@ -64,9 +67,31 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     assert.equal(doc.services.length, 1);
     const s = doc.services[0];
     assert.deepEqual(Object.keys(s), [
-      'env', 'namespace', 'name', 'model', 'url', 'ready', 'readyMessage', 'prev', 'latest', 'prevRevision', 'latestRevision', 'creationTimestamp',
-      'traffic', 'latestCreatedRevision', 'latestReadyRevision', 'newRevisionNotReady', 'deploymentMode', 'canarySupported', 'specPercent', 'rollingOut',
-      'desired', 'application', 'state', 'reason', 'observed',
+      'env',
+      'namespace',
+      'name',
+      'model',
+      'url',
+      'ready',
+      'readyMessage',
+      'prev',
+      'latest',
+      'prevRevision',
+      'latestRevision',
+      'creationTimestamp',
+      'traffic',
+      'latestCreatedRevision',
+      'latestReadyRevision',
+      'newRevisionNotReady',
+      'deploymentMode',
+      'canarySupported',
+      'specPercent',
+      'rollingOut',
+      'desired',
+      'application',
+      'state',
+      'reason',
+      'observed',
     ]);
     assert.equal(s.prev, 80);
     assert.equal(s.latest, 20);
@@ -84,7 +109,10 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const fromYaml = parse(y.out()) as { schemaVersion: number; services: { env: string; state: string }[] };
     const fromJson = JSON.parse(j.out()) as typeof fromYaml;
     assert.equal(fromYaml.schemaVersion, 1);
-    assert.deepEqual(fromYaml.services.map((s) => [s.env, s.state]), [['test', 'live']]);
+    assert.deepEqual(
+      fromYaml.services.map((s) => [s.env, s.state]),
+      [['test', 'live']],
+    );
     assert.deepEqual({ ...fromYaml, connection: null }, { ...fromJson, connection: null });
     const w = io();
     assert.equal(await main(['status', '-o', 'wide', ...common()], w.io), 0, w.err());
@@ -94,7 +122,10 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     // no checkout: --environments says which environments there are
     const e = io();
     assert.equal(await main(['status', '-n', 'user1-prod', '--environments', 'test,prod', '--kubeconfig', sb.kubeconfigPath, '-o', 'json'], e.io), 0, e.err());
-    assert.deepEqual((JSON.parse(e.out()) as typeof fromJson).services.map((s) => [s.env, s.state]), [['prod', 'unknown']]);
+    assert.deepEqual(
+      (JSON.parse(e.out()) as typeof fromJson).services.map((s) => [s.env, s.state]),
+      [['prod', 'unknown']],
+    );
     const bad = io();
     assert.equal(await main(['status', '-n', 'user1-staging', ...common()], bad.io), 2);
     assert.match(bad.err(), /--namespace: Namespace "user1-staging" is not the namespace of any environment/);
@@ -142,13 +173,17 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     const r = io({ env: { ...process.env, KUBECONFIG: sb.kubeconfigPath } });
     const refreshes: string[] = [];
     const unsubscribe = sb.controller.store.subscribe((e) => {
-      if (e.resource === APPLICATIONS && e.object.metadata.annotations?.[REFRESH_ANNOTATION] && !e.previous?.metadata.annotations?.[REFRESH_ANNOTATION]) refreshes.push(e.object.metadata.name ?? '');
+      if (e.resource === APPLICATIONS && e.object.metadata.annotations?.[REFRESH_ANNOTATION] && !e.previous?.metadata.annotations?.[REFRESH_ANNOTATION])
+        refreshes.push(e.object.metadata.name ?? '');
     });
     // Argo CD waits until the follow has said how it learns of the commit (else it may sync first, and the line is left out)
     sb.controller.pauseArgo(true);
     const running = main(['set', 'jukebox', String(pct), '--env', 'test', '--gitops', sb.gitopsClone, '--wait', '--timeout', '1m'], r.io);
     try {
-      await until(() => /(✓ Asked Argo CD|… Waiting for Argo CD)/.test(r.out()), () => `the refresh line in:\n${r.out()}${r.err()}`);
+      await until(
+        () => /(✓ Asked Argo CD|… Waiting for Argo CD)/.test(r.out()),
+        () => `the refresh line in:\n${r.out()}${r.err()}`,
+      );
     } finally {
       sb.controller.pauseArgo(false);
     }
@@ -158,7 +193,7 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     return { out: r.out(), err: r.err(), refreshes, sha: git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim() };
   }
 
-  it('set jukebox 50 --env test --wait (the workshop user: view in user1-toolings): waits for Argo CD\'s own poll, ends at prev 50 / latest 50, Synced at the pushed sha', async () => {
+  it("set jukebox 50 --env test --wait (the workshop user: view in user1-toolings): waits for Argo CD's own poll, ends at prev 50 / latest 50, Synced at the pushed sha", async () => {
     const { out, err, refreshes, sha } = await setAndWait(50);
     assert.deepEqual(refreshes, [], 'no refresh annotation: the user may not set it');
     const pushed = out.indexOf('✓ Pushed');
@@ -200,7 +235,12 @@ describe('kserve-canary status / --wait against the sandbox', () => {
       assert.equal(code, 1, r.out() + r.err());
       sha = git(sb.gitopsClone, ['rev-parse', 'HEAD']).trim();
       assert.match(r.out(), new RegExp(`✓ Pushed ${sha.slice(0, 7)}`));
-      assert.match(r.err(), new RegExp(`error: Cannot follow jukebox in test: The cluster at \\S+ refused the credentials.* The change itself is pushed \\(commit ${sha.slice(0, 7)}\\): nothing is lost\\.`));
+      assert.match(
+        r.err(),
+        new RegExp(
+          `error: Cannot follow jukebox in test: The cluster at \\S+ refused the credentials.* The change itself is pushed \\(commit ${sha.slice(0, 7)}\\): nothing is lost\\.`,
+        ),
+      );
       assert.match(r.err(), /hint: Log in again/);
       assert.doesNotMatch(r.err(), /Timed out|has no Application/);
       const rotated = fs.readFileSync(sb.tokenFile, 'utf8').trim();
@@ -208,7 +248,8 @@ describe('kserve-canary status / --wait against the sandbox', () => {
     } finally {
       sb.faults.refreshKubeconfig();
       // the next test stops Argo CD: let it finish syncing this push first
-      const app = () => sb.controller.store.get(APPLICATIONS, 'user1-toolings', 'jukebox-test') as { status?: { sync?: { status?: string; revision?: string } } } | undefined;
+      const app = () =>
+        sb.controller.store.get(APPLICATIONS, 'user1-toolings', 'jukebox-test') as { status?: { sync?: { status?: string; revision?: string } } } | undefined;
       if (sha) await until(() => app()?.status?.sync?.status === 'Synced' && app()?.status?.sync?.revision === sha, `jukebox-test Synced at ${sha}`);
     }
   });

@@ -55,7 +55,13 @@ export function isvcTruth(o: unknown) {
     latestPercent: count(filterFirst(traffic, 'latestRevision', true, 'percent')),
     prevRevision: text(filterFirst(traffic, 'tag', 'prev', 'revisionName')),
     latestRevision: text(filterFirst(traffic, 'latestRevision', true, 'revisionName')),
-    traffic: traffic.map((t) => ({ revisionName: text(t.revisionName), percent: count(t.percent), tag: text(t.tag), latestRevision: t.latestRevision === true, url: text(t.url) })),
+    traffic: traffic.map((t) => ({
+      revisionName: text(t.revisionName),
+      percent: count(t.percent),
+      tag: text(t.tag),
+      latestRevision: t.latestRevision === true,
+      url: text(t.url),
+    })),
     specPercent: count(field(o, 'spec', 'predictor', 'canaryTrafficPercent')),
     generation: count(field(o, 'metadata', 'generation')),
     observedGeneration: count(field(o, 'status', 'observedGeneration')),
@@ -121,10 +127,17 @@ export function differences(isvcs: readonly unknown[], apps: readonly unknown[],
 }
 
 /** A sandbox of either backend, as the suites hold it. */
-export type TruthSource = Pick<Sandbox, 'server'> & Partial<Pick<Sandbox, 'controller'>> & Partial<Pick<BackendSandbox, 'backend' | 'adminToken' | 'caFile' | 'userToken'>> & { admin?: () => KubeClient };
+export type TruthSource = Pick<Sandbox, 'server'> &
+  Partial<Pick<Sandbox, 'controller'>> &
+  Partial<Pick<BackendSandbox, 'backend' | 'adminToken' | 'caFile' | 'userToken'>> & { admin?: () => KubeClient };
 
 /** The server's plain list answers: InferenceServices of `namespaces`, Applications of `toolings`. */
-export async function listTruth(sb: TruthSource, namespaces: readonly string[], toolings: string | undefined, api = false): Promise<{ isvcs: unknown[]; apps: unknown[] }> {
+export async function listTruth(
+  sb: TruthSource,
+  namespaces: readonly string[],
+  toolings: string | undefined,
+  api = false,
+): Promise<{ isvcs: unknown[]; apps: unknown[] }> {
   let items: (path: string) => Promise<unknown[]>;
   if (sb.admin) {
     const admin = sb.admin();
@@ -148,11 +161,17 @@ export async function converged(sb: TruthSource, store: Store, opts: { ms?: numb
   let last: string[] = [];
   await until(
     async () => {
-      const truth = await listTruth(sb, store.environments().map((e) => e.namespace), store.toolingsNamespace(), api);
+      const truth = await listTruth(
+        sb,
+        store.environments().map((e) => e.namespace),
+        store.toolingsNamespace(),
+        api,
+      );
       last = differences(truth.isvcs, truth.apps, store);
       return last.length === 0;
     },
-    () => `the store to equal the ${sb.backend ?? (sb.admin ? 'kube-apiserver' : 'embedded')} server's truth; still different:\n  ${last.join('\n  ') || '(the last list failed)'}`,
+    () =>
+      `the store to equal the ${sb.backend ?? (sb.admin ? 'kube-apiserver' : 'embedded')} server's truth; still different:\n  ${last.join('\n  ') || '(the last list failed)'}`,
     ms,
   );
 }

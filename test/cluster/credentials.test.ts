@@ -38,7 +38,10 @@ test('describeAuth names the mechanism, never a value', () => {
 
 test('exec plugin failures: stderr, non-JSON output, could not start — no plugin text in message or hint', () => {
   const cases: [unknown, RegExp][] = [
-    [new Error(`error: token ${SECRET} has expired\n`), /exec plugin "kubelogin" of the kubeconfig user "dev\/api-example" failed; its error output is not shown/],
+    [
+      new Error(`error: token ${SECRET} has expired\n`),
+      /exec plugin "kubelogin" of the kubeconfig user "dev\/api-example" failed; its error output is not shown/,
+    ],
     [parseError(`token ${SECRET}`), /printed something that is not an ExecCredential \(not valid JSON\)/],
     [Object.assign(new Error(`spawn /usr/local/bin/kubelogin ENOENT ${SECRET}`), { code: 'ENOENT' }), /could not be started \(ENOENT\)/],
   ];
@@ -79,21 +82,32 @@ test('kubeBearer: an exec plugin whose token is read fresh; a failing one become
     writeFileSync(tokenFile, 'first-token-0001\n');
     const kcFile = (name: string, user: Record<string, unknown>) => {
       const f = path.join(dir, name);
-      writeFileSync(f, toYaml({
-        apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'certificate-authority-data': Buffer.from('not a real CA').toString('base64') } }],
-        users: [{ name: 'u', user }],
-        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-      }));
+      writeFileSync(
+        f,
+        toYaml({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 'c',
+          clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'certificate-authority-data': Buffer.from('not a real CA').toString('base64') } }],
+          users: [{ name: 'u', user }],
+          contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        }),
+      );
       return f;
     };
-    const ok = await loadKubeconfig({ kind: 'files', files: [kcFile('ok', { exec: { command: process.execPath, args: [writeExecPlugin(dir, 'ok', 'ok', { tokenFile })] } })] }, undefined);
+    const ok = await loadKubeconfig(
+      { kind: 'files', files: [kcFile('ok', { exec: { command: process.execPath, args: [writeExecPlugin(dir, 'ok', 'ok', { tokenFile })] } })] },
+      undefined,
+    );
     const b1 = await kubeBearer(ok);
     assert.equal(b1.token, 'first-token-0001');
     assert.equal(b1.ca?.toString(), 'not a real CA');
     writeFileSync(tokenFile, 'second-token-0002\n');
     assert.equal((await kubeBearer(ok)).token, 'second-token-0002', 'no expiry: the plugin runs again');
-    const bad = await loadKubeconfig({ kind: 'files', files: [kcFile('bad', { exec: { command: process.execPath, args: [writeExecPlugin(dir, 'bad', 'stderr', { secret: SECRET })] } })] }, undefined);
+    const bad = await loadKubeconfig(
+      { kind: 'files', files: [kcFile('bad', { exec: { command: process.execPath, args: [writeExecPlugin(dir, 'bad', 'stderr', { secret: SECRET })] } })] },
+      undefined,
+    );
     await assert.rejects(kubeBearer(bad), (e: Error) => e instanceof CredentialError && !e.message.includes(SECRET));
     const basic = await loadKubeconfig({ kind: 'files', files: [kcFile('basic', { username: 'alice', password: SECRET })] }, undefined);
     assert.equal((await kubeBearer(basic)).token, undefined, 'a password is never turned into a bearer token');

@@ -66,7 +66,16 @@ describe('printer columns (oc get isvc)', () => {
     assert.equal(c.latestReadyRevision, 'c');
   });
   it('survives garbage without throwing', () => {
-    for (const g of [null, undefined, 42, 'x', [], { status: 'nope' }, { status: { components: { predictor: { traffic: 'x' } } } }, { status: { conditions: [null, 1] } }]) {
+    for (const g of [
+      null,
+      undefined,
+      42,
+      'x',
+      [],
+      { status: 'nope' },
+      { status: { components: { predictor: { traffic: 'x' } } } },
+      { status: { conditions: [null, 1] } },
+    ]) {
       const c = printerColumns(g);
       assert.equal(c.latest, undefined);
       assert.doesNotThrow(() => observeInferenceService(g));
@@ -76,7 +85,14 @@ describe('printer columns (oc get isvc)', () => {
 
 describe('observation', () => {
   it('reads traffic targets with tags and tagged URLs', () => {
-    const o = observeInferenceService(split(30, { traffic: [{ revisionName: 'r2', percent: 30, latestRevision: true, tag: 'latest', url: 'https://latest-jukebox.example' }, { revisionName: 'r1', percent: 70, tag: 'prev', url: 'https://prev-jukebox.example' }] }));
+    const o = observeInferenceService(
+      split(30, {
+        traffic: [
+          { revisionName: 'r2', percent: 30, latestRevision: true, tag: 'latest', url: 'https://latest-jukebox.example' },
+          { revisionName: 'r1', percent: 70, tag: 'prev', url: 'https://prev-jukebox.example' },
+        ],
+      }),
+    );
     assert.deepEqual(o.traffic, [
       { revisionName: 'r2', percent: 30, tag: 'latest', latestRevision: true, url: 'https://latest-jukebox.example' },
       { revisionName: 'r1', percent: 70, tag: 'prev', latestRevision: false, url: 'https://prev-jukebox.example' },
@@ -109,7 +125,15 @@ describe('observation', () => {
   });
   it('ready message: the Ready condition first, else the most specific failing one', () => {
     assert.equal(observeInferenceService(isvc({ ready: 'False', readyMessage: 'boom' })).readyMessage, 'boom');
-    const o = observeInferenceService(isvc({ ready: 'False', extraConditions: [{ type: 'IngressReady', status: 'False', message: 'no ingress' }, { type: 'PredictorReady', status: 'False', message: 'predictor down' }] }));
+    const o = observeInferenceService(
+      isvc({
+        ready: 'False',
+        extraConditions: [
+          { type: 'IngressReady', status: 'False', message: 'no ingress' },
+          { type: 'PredictorReady', status: 'False', message: 'predictor down' },
+        ],
+      }),
+    );
     assert.equal(o.readyMessage, 'predictor down');
     assert.equal(o.ready, false);
     assert.equal(observeInferenceService(isvc({ ready: 'Unknown' })).ready, undefined);
@@ -125,7 +149,10 @@ describe('application', () => {
   it('single source revision, multi-source left to resolve, health, operation', () => {
     assert.equal(app().revision, SHA_A);
     assert.equal(app({ revisions: [SHA_B, SHA_A] }).revision, undefined, 'never simply revisions[0]');
-    assert.deepEqual(app({ revisions: [SHA_B, SHA_A] }).sources?.map((s) => s.revision), [SHA_B, SHA_A]);
+    assert.deepEqual(
+      app({ revisions: [SHA_B, SHA_A] }).sources?.map((s) => s.revision),
+      [SHA_B, SHA_A],
+    );
     const a = app({ sync: 'OutOfSync', health: 'Progressing', phase: 'Running' });
     assert.equal(a.syncStatus, 'OutOfSync');
     assert.equal(a.healthStatus, 'Progressing');
@@ -153,9 +180,22 @@ describe('liveMatches', () => {
     assert.equal(m(rolledBack(), 50), false);
   });
   it('a first deployment has nothing to split with', () => {
-    const first = isvc({ spec: 30, ready: 'True', traffic: [{ revisionName: 'r1', percent: 100, latestRevision: true }], latestCreated: 'r1', latestReady: 'r1' });
+    const first = isvc({
+      spec: 30,
+      ready: 'True',
+      traffic: [{ revisionName: 'r1', percent: 100, latestRevision: true }],
+      latestCreated: 'r1',
+      latestReady: 'r1',
+    });
     assert.equal(m(first, 30), true);
-    const notFirst = isvc({ spec: 30, ready: 'True', traffic: [{ revisionName: 'r2', percent: 100, latestRevision: true }], latestCreated: 'r2', latestReady: 'r2', latestRolledout: 'r1' });
+    const notFirst = isvc({
+      spec: 30,
+      ready: 'True',
+      traffic: [{ revisionName: 'r2', percent: 100, latestRevision: true }],
+      latestCreated: 'r2',
+      latestReady: 'r2',
+      latestRolledout: 'r1',
+    });
     assert.equal(m(notFirst, 30), false, 'a rolled-out revision exists: the split must appear');
   });
   it('rolling out never matches', () => {
@@ -214,7 +254,12 @@ describe('verdicts', () => {
     assert.match(reason, /rolling out generation 5: new revision jukebox-predictor-00003 is not ready yet, traffic stays on jukebox-predictor-00002/);
   });
   it('syncing: spec applied, traffic not yet', () => {
-    const o = split(50, { traffic: [{ revisionName: 'r2', percent: 20, latestRevision: true }, { revisionName: 'r1', percent: 80, tag: 'prev' }] });
+    const o = split(50, {
+      traffic: [
+        { revisionName: 'r2', percent: 20, latestRevision: true },
+        { revisionName: 'r1', percent: 80, tag: 'prev' },
+      ],
+    });
     assert.equal(v(o, desired(50), app())[0], 'syncing');
   });
   it('drift: cluster differs and Argo CD says Synced at the same commit', () => {
@@ -261,7 +306,15 @@ describe('verdicts', () => {
     assert.match(reason, /Not in the gitops checkout/);
   });
   it('removed from the cluster (in git only): drift, or syncing while Argo CD works', () => {
-    const missing = (a?: ReturnType<typeof app>) => joinService(undefined, { env: 'test', namespace: 'user1-test', name: 'jukebox', model: 'jukebox', desired: desired(50), ...(a ? { application: a } : {}) });
+    const missing = (a?: ReturnType<typeof app>) =>
+      joinService(undefined, {
+        env: 'test',
+        namespace: 'user1-test',
+        name: 'jukebox',
+        model: 'jukebox',
+        desired: desired(50),
+        ...(a ? { application: a } : {}),
+      });
     const s = missing(app());
     assert.equal(s.missing, true);
     assert.equal(s.verdict, 'drift');
@@ -274,7 +327,15 @@ describe('verdicts', () => {
     assert.equal(v(split(20, { ready: 'False' }), desired(50), app({ sync: 'OutOfSync' }))[0], 'not-ready');
   });
   it('every verdict has a one-sentence reason', () => {
-    const cases = [split(50), promoted(), rolledBack(), newRevisionFailing(), rawDeployment({ spec: 10 }), isvc({ noStatus: true }), split(10, { generation: 9, observedGeneration: 1 })];
+    const cases = [
+      split(50),
+      promoted(),
+      rolledBack(),
+      newRevisionFailing(),
+      rawDeployment({ spec: 10 }),
+      isvc({ noStatus: true }),
+      split(10, { generation: 9, observedGeneration: 1 }),
+    ];
     for (const o of cases) {
       for (const d of [undefined, desired(50), desired(undefined), desired(0)]) {
         const [, reason] = v(o, d, app());

@@ -24,7 +24,10 @@ class FakeStore {
     return this.conn;
   }
   environments() {
-    return [{ env: 'test', namespace: 'user1-test' }, { env: 'prod', namespace: 'user1-prod' }];
+    return [
+      { env: 'test', namespace: 'user1-test' },
+      { env: 'prod', namespace: 'user1-prod' },
+    ];
   }
   onDidChangeServices(l: (keys: string[]) => void): () => void {
     this.listeners.add(l);
@@ -45,14 +48,23 @@ class FakeStore {
 }
 
 const svc = (isvc: Record<string, unknown>, app?: Record<string, unknown>, desired = 50): ServiceState =>
-  deriveService(isvc, { env: 'test', model: 'jukebox', desired: { percent: desired, version: 'v', commit: SHA_B }, ...(app ? { application: observeApplication(app) } : {}) });
+  deriveService(isvc, {
+    env: 'test',
+    model: 'jukebox',
+    desired: { percent: desired, version: 'v', commit: SHA_B },
+    ...(app ? { application: observeApplication(app) } : {}),
+  });
 
 /** A follow of SHA_B at 50% from a store at `app` (SHA_A by default) whose refresh hook answers `outcome`. */
 function followWithRefresh(outcome: () => Promise<RefreshOutcome>, at = svc(split(20), application({ revision: SHA_A }))) {
   const store = new FakeStore();
   store.set(at);
   const steps: FollowStep[] = [];
-  const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s) }, { requestRefresh: outcome, applicationsKnown: () => true });
+  const done = followChange(
+    store as unknown as ClusterStore,
+    { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s) },
+    { requestRefresh: outcome, applicationsKnown: () => true },
+  );
   return { store, steps, done };
 }
 
@@ -75,15 +87,31 @@ describe('follow', () => {
     store.set(svc(split(20), application({ revision: SHA_A })));
     const steps: FollowStep[] = [];
     const refreshed: string[] = [];
-    const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s) }, { requestRefresh: async (a) => void refreshed.push(a), applicationsKnown: () => true });
-    assert.deepEqual(steps.map((s) => s.step), ['pushed']);
+    const done = followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s) },
+      { requestRefresh: async (a) => void refreshed.push(a), applicationsKnown: () => true },
+    );
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['pushed'],
+    );
     store.set(svc(split(20), application({ revision: SHA_B, sync: 'OutOfSync', phase: 'Running' })));
-    assert.deepEqual(steps.map((s) => s.step), ['pushed']);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['pushed'],
+    );
     store.set(svc(split(20, { spec: 50, generation: 3, observedGeneration: 2 }), application({ revision: SHA_B })));
-    assert.deepEqual(steps.map((s) => s.step), ['pushed', 'synced']);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['pushed', 'synced'],
+    );
     store.set(svc(split(50, { generation: 3, observedGeneration: 3 }), application({ revision: SHA_B })));
     const final = await done;
-    assert.deepEqual(steps.map((s) => s.step), ['pushed', 'synced', 'rolled-out']);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['pushed', 'synced', 'rolled-out'],
+    );
     assert.equal(final.latestPercent, 50);
     assert.match(steps[1]!.message, /Argo CD synced jukebox-test at bbbbbbb/);
     assert.match(steps[2]!.message, /KServe serves prev 50% · latest 50%/);
@@ -98,12 +126,19 @@ describe('follow', () => {
     const store = new FakeStore();
     store.set(svc(split(20), application({ revision: SHA_A })));
     const steps: FollowStep[] = [];
-    const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 2000, onStep: (s) => steps.push(s) }, { applicationsKnown: () => true });
+    const done = followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 2000, onStep: (s) => steps.push(s) },
+      { applicationsKnown: () => true },
+    );
     store.set(svc(split(20, { spec: 50, generation: 3, observedGeneration: 2 }), application({ revision: SHA_B })));
     store.set(svc(split(20, { spec: 50, generation: 3, observedGeneration: 2 }), application({ revision: SHA_C })));
     store.set(svc(split(50, { generation: 3, observedGeneration: 3 }), application({ revision: SHA_C })));
     assert.equal((await done).latestPercent, 50);
-    assert.deepEqual(steps.map((s) => s.step), ['pushed', 'synced', 'rolled-out']);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['pushed', 'synced', 'rolled-out'],
+    );
   });
 
   it('resolves only once the refresh request to Argo CD is answered (nothing left in flight for a dispose to cut)', async () => {
@@ -112,7 +147,11 @@ describe('follow', () => {
     let answer: () => void = () => undefined;
     const refreshing = new Promise<void>((r) => (answer = r));
     let resolved = false;
-    const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000 }, { requestRefresh: () => refreshing, applicationsKnown: () => true });
+    const done = followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000 },
+      { requestRefresh: () => refreshing, applicationsKnown: () => true },
+    );
     void done.then(() => (resolved = true));
     // Argo CD synced by itself (its own poll) before the refresh request was answered
     store.set(svc(split(50), application({ revision: SHA_B })));
@@ -122,14 +161,23 @@ describe('follow', () => {
     assert.equal((await done).latestPercent, 50);
   });
 
-  it('no right to refresh (view only): a waiting step says the follow waits for Argo CD\'s own poll, then synced and rolled out', async () => {
+  it("no right to refresh (view only): a waiting step says the follow waits for Argo CD's own poll, then synced and rolled out", async () => {
     const { store, steps, done } = followWithRefresh(async () => 'not-allowed');
     await until(() => steps.length === 2, 'the refresh step');
-    assert.deepEqual(steps.map((s) => [s.step, s.waiting ?? false]), [['pushed', false], ['refresh', true]]);
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.waiting ?? false]),
+      [
+        ['pushed', false],
+        ['refresh', true],
+      ],
+    );
     assert.equal(steps[1]!.message, "Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test");
     store.set(svc(split(50), application({ revision: SHA_B })));
     await done;
-    assert.deepEqual(steps.map((s) => s.step), ['pushed', 'refresh', 'synced', 'rolled-out']);
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['pushed', 'refresh', 'synced', 'rolled-out'],
+    );
   });
 
   it('a refresh sent says so; one answered after the sync adds no step', async () => {
@@ -142,20 +190,31 @@ describe('follow', () => {
     const late = followWithRefresh(() => new Promise((r) => (answer = r)), svc(split(50), application({ revision: SHA_B })));
     answer('not-allowed');
     await late.done;
-    assert.deepEqual(late.steps.map((s) => s.step), ['pushed', 'synced', 'rolled-out']);
+    assert.deepEqual(
+      late.steps.map((s) => s.step),
+      ['pushed', 'synced', 'rolled-out'],
+    );
   });
 
   it('a sync timeout without a refresh says how often Argo CD polls by default', async () => {
     const store = new FakeStore();
     store.set(svc(split(20), application({ revision: SHA_A })));
-    const p = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 300 }, { requestRefresh: async () => 'not-allowed', applicationsKnown: () => true });
+    const p = followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 300 },
+      { requestRefresh: async () => 'not-allowed', applicationsKnown: () => true },
+    );
     await assert.rejects(p, (e: Error & { hint?: string }) => /without a refresh, Argo CD polls git every 2 to 3 min by default/.test(e.hint ?? ''));
   });
 
   it('a failed refresh request does not fail the follow', async () => {
     const store = new FakeStore();
     store.set(svc(split(50), application({ revision: SHA_B })));
-    const final = await followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000 }, { requestRefresh: () => Promise.reject(new Error('boom')), applicationsKnown: () => true });
+    const final = await followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000 },
+      { requestRefresh: () => Promise.reject(new Error('boom')), applicationsKnown: () => true },
+    );
     assert.equal(final.latestPercent, 50);
   });
 
@@ -163,10 +222,20 @@ describe('follow', () => {
     const store = new FakeStore();
     store.set(svc(split(20), application({ revision: SHA_A })));
     const p = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 });
-    store.setConnection({ phase: 'disconnected', problem: { kind: 'unauthorized', message: 'The cluster at https://x refused the credentials: not logged in, or the token expired.', hint: 'Log in again (oc login / kubectl config).' } });
+    store.setConnection({
+      phase: 'disconnected',
+      problem: {
+        kind: 'unauthorized',
+        message: 'The cluster at https://x refused the credentials: not logged in, or the token expired.',
+        hint: 'Log in again (oc login / kubectl config).',
+      },
+    });
     await assert.rejects(p, (e: Error & { code?: string; hint?: string }) => {
       assert.equal(e.code, 'unauthorized');
-      assert.match(e.message, /^Cannot follow jukebox in test: The cluster at https:\/\/x refused the credentials.* The change itself is pushed \(commit bbbbbbb\): nothing is lost\.$/);
+      assert.match(
+        e.message,
+        /^Cannot follow jukebox in test: The cluster at https:\/\/x refused the credentials.* The change itself is pushed \(commit bbbbbbb\): nothing is lost\.$/,
+      );
       assert.match(e.hint ?? '', /^Log in again .*kserve-canary status jukebox --env test/);
       return true;
     });
@@ -176,15 +245,28 @@ describe('follow', () => {
   it('a problem already there when following starts (no kubeconfig) ends it at once', async () => {
     const store = new FakeStore();
     store.conn = { ...store.conn, phase: 'idle', problem: { kind: 'no-kubeconfig', message: 'No kubeconfig found.', hint: 'Log in with `oc login`.' } };
-    await assert.rejects(followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }), /No kubeconfig found\. The change itself is pushed \(commit bbbbbbb\)/);
+    await assert.rejects(
+      followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }),
+      /No kubeconfig found\. The change itself is pushed \(commit bbbbbbb\)/,
+    );
   });
 
   it('unreachable: ends after the grace unless the connection comes back within it', async () => {
-    const unreachable = { phase: 'disconnected' as const, problem: { kind: 'unreachable' as const, message: 'The cluster at https://x is unreachable (ECONNREFUSED).', hint: 'Check the VPN.' } };
+    const unreachable = {
+      phase: 'disconnected' as const,
+      problem: { kind: 'unreachable' as const, message: 'The cluster at https://x is unreachable (ECONNREFUSED).', hint: 'Check the VPN.' },
+    };
     // back within the grace: the follow goes on and resolves
     const store = new FakeStore();
     store.set(svc(split(20), application({ revision: SHA_A })));
-    const ok = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000, problemGraceMs: 600000 });
+    const ok = followChange(store as unknown as ClusterStore, {
+      env: 'test',
+      model: 'jukebox',
+      sha: SHA_B,
+      percent: 50,
+      timeoutMs: 600000,
+      problemGraceMs: 600000,
+    });
     store.setConnection(unreachable);
     store.setConnection({ phase: 'connected', problem: undefined });
     store.set(svc(split(50), application({ revision: SHA_B })));
@@ -192,26 +274,53 @@ describe('follow', () => {
     // lasting longer than the grace: fails with the problem, not a timeout
     const store2 = new FakeStore();
     store2.set(svc(split(20), application({ revision: SHA_A })));
-    const p = followChange(store2 as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000, problemGraceMs: 30 });
+    const p = followChange(store2 as unknown as ClusterStore, {
+      env: 'test',
+      model: 'jukebox',
+      sha: SHA_B,
+      percent: 50,
+      timeoutMs: 600000,
+      problemGraceMs: 30,
+    });
     store2.setConnection(unreachable);
-    await assert.rejects(p, (e: Error & { code?: string }) => e.code === 'unreachable' && /unreachable \(ECONNREFUSED\)\. The change itself is pushed/.test(e.message));
+    await assert.rejects(
+      p,
+      (e: Error & { code?: string }) => e.code === 'unreachable' && /unreachable \(ECONNREFUSED\)\. The change itself is pushed/.test(e.message),
+    );
   });
 
   it('forbidden: only a namespace the service or its Application lives in stops it', async () => {
-    const forbidden = (namespace: string) => ({ kind: 'forbidden' as const, message: `Forbidden: the current user may not watch this in namespace ${namespace}.`, hint: `Ask for view access to ${namespace}.`, namespace });
+    const forbidden = (namespace: string) => ({
+      kind: 'forbidden' as const,
+      message: `Forbidden: the current user may not watch this in namespace ${namespace}.`,
+      hint: `Ask for view access to ${namespace}.`,
+      namespace,
+    });
     const store = new FakeStore();
     store.set(svc(split(20), application({ revision: SHA_A })));
     const hooks = (ps: ReturnType<typeof forbidden>[]) => ({ problems: () => ps, toolingsNamespace: () => 'user1-toolings' });
-    const other = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }, hooks([forbidden('user1-prod')]));
+    const other = followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 },
+      hooks([forbidden('user1-prod')]),
+    );
     store.set(svc(split(50), application({ revision: SHA_B })));
     assert.equal((await other).latestPercent, 50);
     store.set(svc(split(20), application({ revision: SHA_A })));
     await assert.rejects(
-      followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }, hooks([forbidden('user1-prod'), forbidden('user1-toolings')])),
+      followChange(
+        store as unknown as ClusterStore,
+        { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 },
+        hooks([forbidden('user1-prod'), forbidden('user1-toolings')]),
+      ),
       /namespace user1-toolings\. The change itself is pushed/,
     );
     await assert.rejects(
-      followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 }, hooks([forbidden('user1-test')])),
+      followChange(
+        store as unknown as ClusterStore,
+        { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 600000 },
+        hooks([forbidden('user1-test')]),
+      ),
       /namespace user1-test\./,
     );
   });
@@ -220,7 +329,11 @@ describe('follow', () => {
     const store = new FakeStore();
     store.set(svc(split(20)));
     const steps: string[] = [];
-    const done = followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s.message) }, { applicationsKnown: () => true });
+    const done = followChange(
+      store as unknown as ClusterStore,
+      { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 5000, onStep: (s) => steps.push(s.message) },
+      { applicationsKnown: () => true },
+    );
     store.set(svc(split(50)));
     await done;
     assert.match(steps[1]!, /No Argo CD Application jukebox-test/);
@@ -231,12 +344,14 @@ describe('follow', () => {
     store.set(svc(split(20), application({ revision: SHA_A })));
     await assert.rejects(
       followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 50 }),
-      (e: Error & { code?: string }) => e.code === 'sync-timeout' && /Argo CD has not synced jukebox-test to bbbbbbb: it reports Synced at aaaaaaa/.test(e.message),
+      (e: Error & { code?: string }) =>
+        e.code === 'sync-timeout' && /Argo CD has not synced jukebox-test to bbbbbbb: it reports Synced at aaaaaaa/.test(e.message),
     );
     store.set(svc(split(20), application({ revision: SHA_B })));
     await assert.rejects(
       followChange(store as unknown as ClusterStore, { env: 'test', model: 'jukebox', sha: SHA_B, percent: 50, timeoutMs: 50 }),
-      (e: Error & { code?: string }) => e.code === 'rollout-timeout' && /KServe has not rolled out prev 50% · latest 50%: the cluster's spec has canaryTrafficPercent 20/.test(e.message),
+      (e: Error & { code?: string }) =>
+        e.code === 'rollout-timeout' && /KServe has not rolled out prev 50% · latest 50%: the cluster's spec has canaryTrafficPercent 20/.test(e.message),
     );
   });
 

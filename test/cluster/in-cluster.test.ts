@@ -38,13 +38,19 @@ describe('in-cluster service account', () => {
     assert.equal(kc.getContextObject(kc.getCurrentContext())?.namespace, 'user1-test');
   });
 
-  it('the store connects with it, maps the pod\'s namespace to user1 / test, converges', async () => {
+  it("the store connects with it, maps the pod's namespace to user1 / test, converges", async () => {
     const log = recordingLog();
     const store = await createClusterStore({ settings: {}, gitops: { root: ctx.sb.gitopsClone }, log, env, tuning: TEST_TUNING });
     try {
       await store.ready();
       assert.equal(store.connection().phase, 'connected', JSON.stringify(store.connection()));
-      assert.deepEqual(store.environments().map((e) => e.namespace).sort(), ['user1-prod', 'user1-test']);
+      assert.deepEqual(
+        store
+          .environments()
+          .map((e) => e.namespace)
+          .sort(),
+        ['user1-prod', 'user1-test'],
+      );
       await converged(ctx.sb, store);
       assert.equal(store.get('user1-test/jukebox')?.verdict, 'live');
       assert.deepEqual(log.problems(), []);

@@ -38,13 +38,17 @@ export function execUser(script: string): Record<string, unknown> {
 /** A kubeconfig for the sandbox's API server (its CA) with `user` as the user entry. */
 export function sandboxKubeconfig(sb: Sandbox, file: string, user: Record<string, unknown>): string {
   const ca = readFileSync(sb.caFile, 'utf8');
-  writeFileSync(file, toYaml({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'sandbox', cluster: { server: sb.server, 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
-    users: [{ name: 'user1', user }],
-    contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'user1', namespace: 'user1-test' } }],
-    'current-context': 'sandbox',
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    toYaml({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'sandbox', cluster: { server: sb.server, 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
+      users: [{ name: 'user1', user }],
+      contexts: [{ name: 'sandbox', context: { cluster: 'sandbox', user: 'user1', namespace: 'user1-test' } }],
+      'current-context': 'sandbox',
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }

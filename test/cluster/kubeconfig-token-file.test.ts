@@ -42,7 +42,10 @@ describe('a kubeconfig whose user reads its token from a file (sandbox)', () => 
     fs.writeFileSync(empty, '\n');
     const other = path.join(sb.dir, 'empty-token.kubeconfig');
     fs.writeFileSync(other, fs.readFileSync(kubeconfig, 'utf8').split(sb.tokenFile).join(empty));
-    await assert.rejects(loadKubeconfig({ kind: 'files', files: [other] }, undefined), /The token file .*empty-token of the kubeconfig user "user1" is empty or unreadable/);
+    await assert.rejects(
+      loadKubeconfig({ kind: 'files', files: [other] }, undefined),
+      /The token file .*empty-token of the kubeconfig user "user1" is empty or unreadable/,
+    );
   });
 
   it('a new login that rewrites only the token file: the store reconnects and follows the server again', async () => {
@@ -57,14 +60,20 @@ describe('a kubeconfig whose user reads its token from a file (sandbox)', () => 
       const isvc = sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox');
       assert.ok(isvc);
       const percent = ((store.get('user1-test/jukebox')?.specPercent ?? 0) + 17) % 100;
-      isvc.spec = { ...(isvc.spec as Record<string, unknown>), predictor: { ...((isvc.spec as { predictor?: Record<string, unknown> }).predictor ?? {}), canaryTrafficPercent: percent } };
+      isvc.spec = {
+        ...(isvc.spec as Record<string, unknown>),
+        predictor: { ...((isvc.spec as { predictor?: Record<string, unknown> }).predictor ?? {}), canaryTrafficPercent: percent },
+      };
       delete isvc.metadata.resourceVersion;
       sb.controller.store.update(INFERENCE_SERVICES, isvc, 'user1-test');
       await until(() => store.get('user1-test/jukebox')?.specPercent === percent, 'the change made after the new login');
       await converged(sb, store);
       // connected again: a watch of the new connection listed, which the old token cannot (401)
       await until(() => store.connection().phase === 'connected' && store.connection().problem === undefined, 'connected without a problem');
-      assert.ok(log.problems().every((l) => /refused the credentials/.test(l)), log.problems().join('\n'));
+      assert.ok(
+        log.problems().every((l) => /refused the credentials/.test(l)),
+        log.problems().join('\n'),
+      );
     } finally {
       store.dispose();
     }

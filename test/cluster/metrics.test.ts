@@ -5,8 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { CanaryError } from '../../src/core/errors';
 import { formatObserved, describeObserved, observedMatches, sharesOf } from '../../src/core/observed';
 import {
-  createMetricsClient, gateQueries, knativeSplitQuery, metricsFromSettings, observedSplit, ovmsSplitQuery, readGates,
-  revisionOfPod, type ServiceRef,
+  createMetricsClient,
+  gateQueries,
+  knativeSplitQuery,
+  metricsFromSettings,
+  observedSplit,
+  ovmsSplitQuery,
+  readGates,
+  revisionOfPod,
+  type ServiceRef,
 } from '../../src/cluster/metrics';
 
 type Answer = { status: number; body: unknown } | 'hang' | 'garbage';
@@ -35,7 +42,11 @@ async function fakePrometheus(route: (query: string) => Answer) {
   return {
     url: `http://127.0.0.1:${port}/prom`,
     seen,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -49,36 +60,49 @@ const svc: ServiceRef = { namespace: 'user1-test', name: 'jukebox', prevRevision
 const fixedNow = () => new Date('2026-11-26T10:00:00Z');
 
 test('observed split from revision_request_count, mapped onto prev/latest', async (t) => {
-  const prom = await fakePrometheus((q) => q.includes('revision_request_count')
-    ? vector([
-        { metric: { revision_name: 'jukebox-predictor-00001' }, v: '7.9' },
-        { metric: { revision_name: 'jukebox-predictor-00002' }, v: '2.1' },
-      ])
-    : empty);
+  const prom = await fakePrometheus((q) =>
+    q.includes('revision_request_count')
+      ? vector([
+          { metric: { revision_name: 'jukebox-predictor-00001' }, v: '7.9' },
+          { metric: { revision_name: 'jukebox-predictor-00002' }, v: '2.1' },
+        ])
+      : empty,
+  );
   t.after(prom.close);
   const client = createMetricsClient({ url: prom.url, token: 'sha256~secret-token' });
   const o = await observedSplit(client, svc, { now: fixedNow });
   assert.deepEqual(o, {
-    kind: 'observed', window: '5m', source: 'knative', totalRps: 10, prevPercent: 79, latestPercent: 21,
-    byRevision: { 'jukebox-predictor-00001': 7.9, 'jukebox-predictor-00002': 2.1 }, at: '2026-11-26T10:00:00.000Z',
+    kind: 'observed',
+    window: '5m',
+    source: 'knative',
+    totalRps: 10,
+    prevPercent: 79,
+    latestPercent: 21,
+    byRevision: { 'jukebox-predictor-00001': 7.9, 'jukebox-predictor-00002': 2.1 },
+    at: '2026-11-26T10:00:00.000Z',
   });
   assert.equal(formatObserved(o), 'observed 79/21 over 5 min');
   assert.match(describeObserved(o), /79\/21 \(prev\/latest\), 10 req\/s in total; jukebox-predictor-00001 7\.9 req\/s/);
   assert.equal(prom.seen.length, 1);
   assert.equal(prom.seen[0]!.query, knativeSplitQuery(svc, '300s'));
-  assert.equal(prom.seen[0]!.query, 'sum by (revision_name) (rate(revision_request_count{namespace_name="user1-test",configuration_name=~"jukebox-predictor(-default)?"}[300s]))');
+  assert.equal(
+    prom.seen[0]!.query,
+    'sum by (revision_name) (rate(revision_request_count{namespace_name="user1-test",configuration_name=~"jukebox-predictor(-default)?"}[300s]))',
+  );
   assert.equal(prom.seen[0]!.auth, 'Bearer sha256~secret-token');
 });
 
 test('falls back to per-pod ovms_requests_success, pods mapped to revisions', async (t) => {
-  const prom = await fakePrometheus((q) => q.includes('ovms_requests_success')
-    ? vector([
-        { metric: { pod: 'jukebox-predictor-00002-deployment-6d8f7c9b-x2x7q' }, v: '1' },
-        { metric: { pod: 'jukebox-predictor-00002-deployment-6d8f7c9b-abcde' }, v: '1' },
-        { metric: { pod: 'jukebox-predictor-00001-deployment-5c4b3a21-zzzzz' }, v: '2' },
-        { metric: { pod: 'some-other-pod' }, v: '50' },
-      ])
-    : empty);
+  const prom = await fakePrometheus((q) =>
+    q.includes('ovms_requests_success')
+      ? vector([
+          { metric: { pod: 'jukebox-predictor-00002-deployment-6d8f7c9b-x2x7q' }, v: '1' },
+          { metric: { pod: 'jukebox-predictor-00002-deployment-6d8f7c9b-abcde' }, v: '1' },
+          { metric: { pod: 'jukebox-predictor-00001-deployment-5c4b3a21-zzzzz' }, v: '2' },
+          { metric: { pod: 'some-other-pod' }, v: '50' },
+        ])
+      : empty,
+  );
   t.after(prom.close);
   const o = await observedSplit(createMetricsClient({ url: prom.url }), svc, { windowMs: 60000, now: fixedNow });
   assert.equal(o.kind, 'observed');
@@ -107,7 +131,9 @@ test('absent, with the reason, when there is nothing to show: never a guessed sp
   assert.equal(formatObserved(noData), 'no traffic observed');
   assert.equal(prom.seen.length, 2, 'both queries were tried');
 
-  const zero = await fakePrometheus((q) => q.includes('revision_request_count') ? vector([{ metric: { revision_name: 'jukebox-predictor-00002' }, v: '0' }]) : empty);
+  const zero = await fakePrometheus((q) =>
+    q.includes('revision_request_count') ? vector([{ metric: { revision_name: 'jukebox-predictor-00002' }, v: '0' }]) : empty,
+  );
   t.after(zero.close);
   const noTraffic = await observedSplit(createMetricsClient({ url: zero.url }), svc);
   assert.equal(noTraffic.kind === 'absent' && noTraffic.reason, 'no-traffic');
@@ -124,7 +150,14 @@ test('query failures come back as absent (query-failed) with a message, and neve
     'garbage',
     { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } } },
   ];
-  const wanted = [/bad_data.*parse error at char 5/, /unavailable.*store not ready/, /refused the query \(HTTP 401\)/, /HTTP 403/, /not JSON/, /unexpected shape/];
+  const wanted = [
+    /bad_data.*parse error at char 5/,
+    /unavailable.*store not ready/,
+    /refused the query \(HTTP 401\)/,
+    /HTTP 403/,
+    /not JSON/,
+    /unexpected shape/,
+  ];
   for (let i = 0; i < answers.length; i++) {
     const prom = await fakePrometheus(() => answers[i]!);
     t.after(prom.close);
@@ -158,7 +191,13 @@ test('https is verified: a self-signed Prometheus is refused as a TLS problem un
   const { key, cert } = await selfSignedCert();
   const server = https.createServer({ key, cert }, (_req, res) => res.end(JSON.stringify(empty.body)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const o = await observedSplit(createMetricsClient({ url }), svc);
   assert.equal(o.kind === 'absent' && o.reason, 'query-failed');
@@ -186,8 +225,14 @@ async function selfSignedCert(): Promise<{ key: string; cert: string }> {
 
 test('gates of one revision: error rate from the 5xx share, p95 from the latency histogram', async (t) => {
   const queries = gateQueries('user1-test', 'jukebox-predictor-00002', '60s');
-  assert.equal(queries.errors, 'sum(rate(revision_request_count{namespace_name="user1-test",revision_name="jukebox-predictor-00002",response_code_class="5xx"}[60s]))');
-  assert.equal(queries.p95, 'histogram_quantile(0.95, sum by (le) (rate(revision_request_latencies_bucket{namespace_name="user1-test",revision_name="jukebox-predictor-00002"}[60s])))');
+  assert.equal(
+    queries.errors,
+    'sum(rate(revision_request_count{namespace_name="user1-test",revision_name="jukebox-predictor-00002",response_code_class="5xx"}[60s]))',
+  );
+  assert.equal(
+    queries.p95,
+    'histogram_quantile(0.95, sum by (le) (rate(revision_request_latencies_bucket{namespace_name="user1-test",revision_name="jukebox-predictor-00002"}[60s])))',
+  );
   const prom = await fakePrometheus((q) => {
     if (q === queries.total) return vector([{ metric: {}, v: '10' }]);
     if (q === queries.errors) return vector([{ metric: {}, v: '2.3' }]);
@@ -202,7 +247,7 @@ test('gates of one revision: error rate from the 5xx share, p95 from the latency
 });
 
 test('gates without traffic or with NaN quantiles are undefined, not zero', async (t) => {
-  const prom = await fakePrometheus((q) => q.startsWith('histogram_quantile') ? vector([{ metric: {}, v: 'NaN' }]) : empty);
+  const prom = await fakePrometheus((q) => (q.startsWith('histogram_quantile') ? vector([{ metric: {}, v: 'NaN' }]) : empty));
   t.after(prom.close);
   const r = await readGates(createMetricsClient({ url: prom.url }), { namespace: 'n', revision: 'r', windowMs: 30000 });
   assert.deepEqual(r, { revision: 'r', window: '30s', rps: 0, errorRate: undefined, p95Ms: undefined, problem: undefined });
@@ -214,13 +259,18 @@ test('gates without traffic or with NaN quantiles are undefined, not zero', asyn
 });
 
 test('label values are escaped in PromQL', () => {
-  assert.equal(knativeSplitQuery({ namespace: 'a"b', name: 'm.x' }, '5s'),
-    'sum by (revision_name) (rate(revision_request_count{namespace_name="a\\"b",configuration_name=~"m\\\\.x-predictor(-default)?"}[5s]))');
+  assert.equal(
+    knativeSplitQuery({ namespace: 'a"b', name: 'm.x' }, '5s'),
+    'sum by (revision_name) (rate(revision_request_count{namespace_name="a\\"b",configuration_name=~"m\\\\.x-predictor(-default)?"}[5s]))',
+  );
 });
 
 test('bad Prometheus URLs are refused up front; no URL means no client', async () => {
   for (const url of ['not a url', 'ftp://prom', 'https://user:pw@prom.example.com']) {
-    assert.throws(() => createMetricsClient({ url }), (e: unknown) => e instanceof CanaryError && e.kind === 'invalid-input' && !e.message.includes('pw'));
+    assert.throws(
+      () => createMetricsClient({ url }),
+      (e: unknown) => e instanceof CanaryError && e.kind === 'invalid-input' && !e.message.includes('pw'),
+    );
   }
   assert.equal(await metricsFromSettings({}), undefined);
   assert.equal(await metricsFromSettings({ url: '  ' }), undefined);
@@ -229,7 +279,9 @@ test('bad Prometheus URLs are refused up front; no URL means no client', async (
 });
 
 test('prev and latest naming the same revision is one revision, the latest', async (t) => {
-  const prom = await fakePrometheus((q) => q.includes('revision_request_count') ? vector([{ metric: { revision_name: 'jukebox-predictor-00002' }, v: '4' }]) : empty);
+  const prom = await fakePrometheus((q) =>
+    q.includes('revision_request_count') ? vector([{ metric: { revision_name: 'jukebox-predictor-00002' }, v: '4' }]) : empty,
+  );
   t.after(prom.close);
   const o = await observedSplit(createMetricsClient({ url: prom.url }), { ...svc, prevRevision: 'jukebox-predictor-00002' });
   assert.equal(formatObserved(o), 'observed 100 over 5 min');
@@ -244,7 +296,13 @@ test('pods map to revisions; shares round to 100', () => {
   assert.deepEqual(sharesOf(0, 5, 5), { prev: 0, latest: 100 });
   assert.deepEqual(sharesOf(undefined, 5, 5), { prev: undefined, latest: 100 });
   assert.deepEqual(sharesOf(1, 1, 0), { prev: undefined, latest: undefined });
-  assert.equal(observedMatches({ kind: 'observed', window: '5m', byRevision: {}, prevPercent: 79, latestPercent: 21, totalRps: 1, source: 'knative', at: '' }, 20), true);
-  assert.equal(observedMatches({ kind: 'observed', window: '5m', byRevision: {}, prevPercent: 50, latestPercent: 50, totalRps: 1, source: 'knative', at: '' }, 20), false);
+  assert.equal(
+    observedMatches({ kind: 'observed', window: '5m', byRevision: {}, prevPercent: 79, latestPercent: 21, totalRps: 1, source: 'knative', at: '' }, 20),
+    true,
+  );
+  assert.equal(
+    observedMatches({ kind: 'observed', window: '5m', byRevision: {}, prevPercent: 50, latestPercent: 50, totalRps: 1, source: 'knative', at: '' }, 20),
+    false,
+  );
   assert.equal(observedMatches(undefined, 20), undefined);
 });

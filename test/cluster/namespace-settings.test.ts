@@ -59,7 +59,11 @@ describe('namespace settings are DNS-1123 labels before they reach a URL', () =>
 
   async function connect(kubeconfigPath: string, settings: Partial<ClusterSettings>) {
     paths.length = 0;
-    const store = await createClusterStore({ settings: { kubeconfigPath, ...settings }, env: {}, tuning: { ...TEST_TUNING, watchKubeconfig: false, watchGitops: false } });
+    const store = await createClusterStore({
+      settings: { kubeconfigPath, ...settings },
+      env: {},
+      tuning: { ...TEST_TUNING, watchKubeconfig: false, watchGitops: false },
+    });
     try {
       await store.ready();
       return { conn: store.connection(), envs: store.environments(), paths: [...paths] };
@@ -71,18 +75,53 @@ describe('namespace settings are DNS-1123 labels before they reach a URL', () =>
   it('valid settings: the namespaces are asked for (the control case)', async () => {
     const r = await connect(kubeconfig('user1', 'user1-test'), { environments: ['test'] });
     assert.equal(r.conn.problem, undefined);
-    assert.deepEqual(r.envs.map((e) => e.namespace), ['user1-test']);
-    assert.ok(r.paths.some((p) => p.startsWith('/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices')), r.paths.join('\n'));
-    assert.ok(r.paths.some((p) => p.startsWith('/apis/argoproj.io/v1alpha1/namespaces/user1-toolings/applications')), r.paths.join('\n'));
+    assert.deepEqual(
+      r.envs.map((e) => e.namespace),
+      ['user1-test'],
+    );
+    assert.ok(
+      r.paths.some((p) => p.startsWith('/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices')),
+      r.paths.join('\n'),
+    );
+    assert.ok(
+      r.paths.some((p) => p.startsWith('/apis/argoproj.io/v1alpha1/namespaces/user1-toolings/applications')),
+      r.paths.join('\n'),
+    );
   });
 
   const cases: { what: string; settings: Partial<ClusterSettings>; user?: string; message: RegExp; hint: RegExp }[] = [
-    { what: 'toolings namespace ..', settings: { environments: ['test'], toolingsNamespace: '..' }, message: /Invalid namespace "\.\." \(the toolingsNamespace setting\)/, hint: /toolings namespace setting/ },
-    { what: 'namespace pattern giving ..', settings: { environments: ['test'], namespacePattern: '..' }, message: /Invalid namespace "\.\." \(pattern \.\. with user from/, hint: /namespace pattern/ },
-    { what: 'environment ..', settings: { environments: ['test', '..'] }, message: /Invalid namespace "\.\." \(an entry of the environments setting\)/, hint: /environments setting/ },
+    {
+      what: 'toolings namespace ..',
+      settings: { environments: ['test'], toolingsNamespace: '..' },
+      message: /Invalid namespace "\.\." \(the toolingsNamespace setting\)/,
+      hint: /toolings namespace setting/,
+    },
+    {
+      what: 'namespace pattern giving ..',
+      settings: { environments: ['test'], namespacePattern: '..' },
+      message: /Invalid namespace "\.\." \(pattern \.\. with user from/,
+      hint: /namespace pattern/,
+    },
+    {
+      what: 'environment ..',
+      settings: { environments: ['test', '..'] },
+      message: /Invalid namespace "\.\." \(an entry of the environments setting\)/,
+      hint: /environments setting/,
+    },
     { what: 'user ..', settings: { environments: ['test'], user: '..' }, message: /Invalid namespace "\.\." \(the user setting\)/, hint: /user setting/ },
-    { what: 'pattern with a slash', settings: { environments: ['test'], namespacePattern: '{user}/{env}' }, message: /Invalid namespace "user1\/test"/, hint: /namespace pattern/ },
-    { what: 'user from the kubeconfig (kube:admin)', user: 'kube:admin', settings: { environments: ['test'] }, message: /Invalid namespace "kube:admin-test" \(pattern \{user\}-\{env\} with user from the kubeconfig user "kube:admin"/, hint: /user settings/ },
+    {
+      what: 'pattern with a slash',
+      settings: { environments: ['test'], namespacePattern: '{user}/{env}' },
+      message: /Invalid namespace "user1\/test"/,
+      hint: /namespace pattern/,
+    },
+    {
+      what: 'user from the kubeconfig (kube:admin)',
+      user: 'kube:admin',
+      settings: { environments: ['test'] },
+      message: /Invalid namespace "kube:admin-test" \(pattern \{user\}-\{env\} with user from the kubeconfig user "kube:admin"/,
+      hint: /user settings/,
+    },
   ];
   for (const c of cases) {
     it(`${c.what}: an invalid-settings problem, and no request at all`, async () => {
@@ -98,7 +137,11 @@ describe('namespace settings are DNS-1123 labels before they reach a URL', () =>
 
   it('a store whose settings become valid again reconnects normally', async () => {
     paths.length = 0;
-    const store = await createClusterStore({ settings: { kubeconfigPath: kubeconfig('user1', 'user1-test'), environments: ['test'], toolingsNamespace: '..' }, env: {}, tuning: { ...TEST_TUNING, watchKubeconfig: false } });
+    const store = await createClusterStore({
+      settings: { kubeconfigPath: kubeconfig('user1', 'user1-test'), environments: ['test'], toolingsNamespace: '..' },
+      env: {},
+      tuning: { ...TEST_TUNING, watchKubeconfig: false },
+    });
     try {
       await store.ready();
       assert.equal(store.connection().problem?.kind, 'invalid-settings');

@@ -69,7 +69,10 @@ test('the observed split of sent traffic matches the configured split within sta
   assert.deepEqual(sent.byRevision, served);
 
   const o = await observedSplit(createMetricsClient({ url: promUrl }), {
-    namespace: 'user1-test', name: 'jukebox', prevRevision: 'jukebox-predictor-00001', latestRevision: 'jukebox-predictor-00002',
+    namespace: 'user1-test',
+    name: 'jukebox',
+    prevRevision: 'jukebox-predictor-00001',
+    latestRevision: 'jukebox-predictor-00002',
   });
   assert.equal(o.kind, 'observed');
   if (o.kind !== 'observed') return;
@@ -82,11 +85,32 @@ test('the observed split of sent traffic matches the configured split within sta
 
 function service(name: string, prev: string, latest: string): ServiceState {
   return {
-    key: `user1-test/${name}`, env: 'test', namespace: 'user1-test', name, creationTimestamp: undefined, url: undefined,
-    ready: true, readyMessage: undefined, prevPercent: 80, latestPercent: 20, prevRevision: prev, latestRevision: latest, traffic: [],
-    latestCreatedRevision: latest, latestReadyRevision: latest, newRevisionNotReady: false, deploymentMode: 'Serverless', canarySupported: true,
-    specPercent: 20, generation: 1, observedGeneration: 1, rollingOut: false, application: undefined, desired: undefined,
-    verdict: 'live', verdictReason: '',
+    key: `user1-test/${name}`,
+    env: 'test',
+    namespace: 'user1-test',
+    name,
+    creationTimestamp: undefined,
+    url: undefined,
+    ready: true,
+    readyMessage: undefined,
+    prevPercent: 80,
+    latestPercent: 20,
+    prevRevision: prev,
+    latestRevision: latest,
+    traffic: [],
+    latestCreatedRevision: latest,
+    latestReadyRevision: latest,
+    newRevisionNotReady: false,
+    deploymentMode: 'Serverless',
+    canarySupported: true,
+    specPercent: 20,
+    generation: 1,
+    observedGeneration: 1,
+    rollingOut: false,
+    application: undefined,
+    desired: undefined,
+    verdict: 'live',
+    verdictReason: '',
   };
 }
 
@@ -97,9 +121,10 @@ test('the tracker observes every service, notifies changed keys, and re-queries 
     queries++;
     const q = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
     const name = /configuration_name=~"([a-z]+)-predictor/.exec(q)?.[1];
-    const result = q.includes('revision_request_count') && name === 'a'
-      ? Object.entries(rates).map(([rev, v]) => ({ metric: { revision_name: rev }, value: [0, String(v)] }))
-      : [];
+    const result =
+      q.includes('revision_request_count') && name === 'a'
+        ? Object.entries(rates).map(([rev, v]) => ({ metric: { revision_name: rev }, value: [0, String(v)] }))
+        : [];
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
   });
   const url = await listen(prom);
@@ -136,7 +161,10 @@ test('the tracker observes every service, notifies changed keys, and re-queries 
   services = [service('a', 'a-predictor-00002', 'a-predictor-00003'), services[1]!];
   const before = queries;
   for (const l of storeListeners) l([a]);
-  await until(() => formatObserved(tracker.get(a)) === 'observed 50/50 over 5 min', () => `the tracker to re-query a (now ${formatObserved(tracker.get(a))})`);
+  await until(
+    () => formatObserved(tracker.get(a)) === 'observed 50/50 over 5 min',
+    () => `the tracker to re-query a (now ${formatObserved(tracker.get(a))})`,
+  );
   assert.equal(formatObserved(tracker.get(a)), 'observed 50/50 over 5 min');
   assert.ok(queries > before);
 

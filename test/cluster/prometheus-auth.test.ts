@@ -39,7 +39,8 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
     assert.ok(url);
     const r = await sendTraffic({ url, model: 'jukebox', rps: 100, durationMs: 1000 });
     assert.ok(r.sent > 0);
-    const plugin = (name: string, mode: Parameters<typeof writeExecPlugin>[2]) => writeExecPlugin(work, name, mode, { tokenFile: sb.tokenFile, secret: SECRET });
+    const plugin = (name: string, mode: Parameters<typeof writeExecPlugin>[2]) =>
+      writeExecPlugin(work, name, mode, { tokenFile: sb.tokenFile, secret: SECRET });
     kc.exec = sandboxKubeconfig(sb, path.join(work, 'kc-exec'), execUser(plugin('plugin-ok', 'ok')));
     kc.tokenFile = sandboxKubeconfig(sb, path.join(work, 'kc-token-file'), { 'token-file': sb.tokenFile });
     kc.cert = sandboxKubeconfig(sb, path.join(work, 'kc-cert'), {
@@ -101,11 +102,14 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
 
   it('plain http with an explicit token: refused before any request', async () => {
     const from = sb.prometheusAuthLog.length;
-    await assert.rejects(metricsFromSettings({ url: sb.prometheusHttpUrl, token }, { kubeconfigPath: sb.kubeconfigPath, env: { HOME: work } }), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'prometheus-token-over-http');
-      assert.ok(!e.message.includes(token));
-      return true;
-    });
+    await assert.rejects(
+      metricsFromSettings({ url: sb.prometheusHttpUrl, token }, { kubeconfigPath: sb.kubeconfigPath, env: { HOME: work } }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'prometheus-token-over-http');
+        assert.ok(!e.message.includes(token));
+        return true;
+      },
+    );
     assert.equal(sb.prometheusAuthLog.length, from, 'nothing reached Prometheus');
   });
 
@@ -125,14 +129,20 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
     assert.deepEqual([...new Set(off.seen.map((x) => x.auth))], ['none'], 'useKubeconfigToken: false');
   });
 
-  it('TLS: the kubeconfig cluster\'s CA is trusted for Prometheus; its insecure-skip-tls-verify is not carried over', async () => {
+  it("TLS: the kubeconfig cluster's CA is trusted for Prometheus; its insecure-skip-tls-verify is not carried over", async () => {
     const insecure = path.join(work, 'kc-insecure');
-    writeFileSync(insecure, toYaml({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-      clusters: [{ name: 'c', cluster: { server: sb.server, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'u', user: { token } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-    }), { mode: 0o600 });
+    writeFileSync(
+      insecure,
+      toYaml({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'c',
+        clusters: [{ name: 'c', cluster: { server: sb.server, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'u', user: { token } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      }),
+      { mode: 0o600 },
+    );
     const { o, seen } = await observe({ url: sb.prometheusUrl }, { kubeconfigPath: insecure });
     assert.match(o.kind === 'absent' ? o.message : '', /TLS certificate of https:\/\/127\.0\.0\.1:\d+ could not be verified/);
     assert.deepEqual(seen, [], 'the handshake failed: no request, no token');
@@ -177,7 +187,9 @@ describe('Prometheus credentials from every kind of kubeconfig user', () => {
         res.writeHead(302, { location: target }).end();
         return;
       }
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: `unexpected header: Bearer ${token} (token ${token})` }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: `unexpected header: Bearer ${token} (token ${token})` }));
     });
     await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
     const base = `https://127.0.0.1:${(prom.address() as AddressInfo).port}`;

@@ -50,13 +50,19 @@ describe('progressive rollout end to end on the sandbox (inference + Prometheus 
   });
   const promUrl = () => sb!.prometheusUrl!;
   const common = () => ['--kubeconfig', sb!.kubeconfigPath, '--gitops', sb!.gitopsClone];
-  const subjects = (n: number) => git(sb!.gitopsClone, ['log', `-${n}`, '--format=%s']).trim().split('\n').reverse();
+  const subjects = (n: number) =>
+    git(sb!.gitopsClone, ['log', `-${n}`, '--format=%s'])
+      .trim()
+      .split('\n')
+      .reverse();
   const latestRevision = () => {
-    const o = sb!.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { status?: { components?: { predictor?: { latestReadyRevision?: string } } } } | undefined;
+    const o = sb!.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as
+      { status?: { components?: { predictor?: { latestReadyRevision?: string } } } } | undefined;
     return o?.status?.components?.predictor?.latestReadyRevision ?? '';
   };
   const prevRevision = () => {
-    const o = sb!.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { status?: { components?: { predictor?: { traffic?: { tag?: string; revisionName?: string }[] } } } } | undefined;
+    const o = sb!.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as
+      { status?: { components?: { predictor?: { traffic?: { tag?: string; revisionName?: string }[] } } } } | undefined;
     return o?.status?.components?.predictor?.traffic?.find((t) => t.tag === 'prev')?.revisionName;
   };
   const gates = ['--window', '2s', '--traffic', '50'];
@@ -70,16 +76,26 @@ describe('progressive rollout end to end on the sandbox (inference + Prometheus 
     // the window covers this traffic only (earlier tests' traffic ended before it started)
     const windowMs = Math.floor((Date.now() - started) / 1000) * 1000;
     const token = fs.readFileSync(sb!.tokenFile, 'utf8').trim();
-    const o = await observedSplit(createMetricsClient({ url: promUrl(), token, ca: fs.readFileSync(sb!.caFile) }), {
-      namespace: 'user1-test', name: 'jukebox', prevRevision: prevRevision(), latestRevision: latestRevision(),
-    }, { windowMs });
+    const o = await observedSplit(
+      createMetricsClient({ url: promUrl(), token, ca: fs.readFileSync(sb!.caFile) }),
+      {
+        namespace: 'user1-test',
+        name: 'jukebox',
+        prevRevision: prevRevision(),
+        latestRevision: latestRevision(),
+      },
+      { windowMs },
+    );
     assert.equal(o.kind, 'observed', formatObserved(o));
     if (o.kind === 'observed') assert.equal((o.prevPercent ?? 0) + (o.latestPercent ?? 0), 100, formatObserved(o));
     assert.equal(observedMatches(o, 20, 10), true, formatObserved(o));
   });
   it('a healthy canary goes 10 → 50 → 100 in commits', async () => {
     const r = io();
-    const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:3s,50:3s,100', '--prometheus', promUrl(), ...gates, '--restart', ...common()], r.io);
+    const code = await main(
+      ['rollout', 'jukebox', '--env', 'test', '--plan', '10:3s,50:3s,100', '--prometheus', promUrl(), ...gates, '--restart', ...common()],
+      r.io,
+    );
     assert.equal(code, 0, r.out() + r.err());
     assert.deepEqual(subjects(3), [
       'Progressive rollout of jukebox in test: step 1/3, 10%',
@@ -92,11 +108,12 @@ describe('progressive rollout end to end on the sandbox (inference + Prometheus 
   it('a canary whose revision answers 20% errors is rolled back to 0% with a commit naming the gate', async () => {
     sb!.controller.setRevisionBehavior('user1-test', latestRevision(), { errorRate: 0.2 });
     const r = io();
-    const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:3s,50:3s,100', '--prometheus', promUrl(), ...gates, '--restart', ...common()], r.io);
+    const code = await main(
+      ['rollout', 'jukebox', '--env', 'test', '--plan', '10:3s,50:3s,100', '--prometheus', promUrl(), ...gates, '--restart', ...common()],
+      r.io,
+    );
     assert.equal(code, 1, r.out() + r.err());
     assert.match(subjects(1)[0]!, /^Roll back jukebox in test: gate error-rate failed \(\d+(\.\d+)?% > 5%\)$/);
     sb!.controller.setRevisionBehavior('user1-test', latestRevision(), { errorRate: 0 });
   });
-
-
 });

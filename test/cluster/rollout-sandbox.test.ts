@@ -36,14 +36,19 @@ async function fakeGates(errorRate: () => number, tlsDir: string) {
     if (q.startsWith('histogram_quantile')) v = '80';
     else if (q.includes('response_code_class="5xx"')) v = String(10 * errorRate());
     else if (q.startsWith('sum(rate(revision_request_count')) v = '10';
-    res.writeHead(200, { 'content-type': 'application/json' })
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, v] }] } }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     auth,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -58,7 +63,11 @@ describe('kserve-canary rollout against the sandbox', () => {
     await sb?.cleanup();
   });
   const common = () => ['--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone];
-  const subjects = (n: number) => git(sb.gitopsClone, ['log', `-${n}`, '--format=%s']).trim().split('\n').reverse();
+  const subjects = (n: number) =>
+    git(sb.gitopsClone, ['log', `-${n}`, '--format=%s'])
+      .trim()
+      .split('\n')
+      .reverse();
   const lastMessage = () => git(sb.gitopsClone, ['log', '-1', '--format=%B']);
   const isvcPercent = () => {
     const o = sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'jukebox') as { spec?: { predictor?: { canaryTrafficPercent?: number } } } | undefined;
@@ -95,10 +104,7 @@ describe('kserve-canary rollout against the sandbox', () => {
       const r = io();
       const code = await main(['rollout', 'jukebox', '--env', 'test', '--plan', '10:1s,50:1s,100', '--prometheus', prom.url, '--restart', ...common()], r.io);
       assert.equal(code, 1, r.out() + r.err());
-      assert.deepEqual(subjects(2), [
-        'Progressive rollout of jukebox in test: step 1/3, 10%',
-        'Roll back jukebox in test: gate error-rate failed (23% > 5%)',
-      ]);
+      assert.deepEqual(subjects(2), ['Progressive rollout of jukebox in test: step 1/3, 10%', 'Roll back jukebox in test: gate error-rate failed (23% > 5%)']);
       assert.equal(parseTrailer(lastMessage())?.kind, 'rollback');
       assert.equal(isvcPercent(), 0);
       assert.match(r.out(), /Rolled back jukebox in test to 0% \([0-9a-f]{10}\): gate error-rate failed \(23% > 5%\)/);

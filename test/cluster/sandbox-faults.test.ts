@@ -99,7 +99,13 @@ describe('cluster store under faults (sandbox switches)', () => {
     assert.equal(ctx.store.connection().episode, mark.episode + 1, 'one episode for the whole flapping');
     assert.equal(since.size, 1, `disconnected since: ${[...since].join(', ')}`);
     const lines = noRepeatedProblems(mark.warned);
-    writeFigures(FIGURES, t, { flapping_seconds: FLAP_S, flapping_outages: flaps, flapping_episodes: 1, flapping_problems_logged: lines.length, flapping_converged: 1 });
+    writeFigures(FIGURES, t, {
+      flapping_seconds: FLAP_S,
+      flapping_outages: flaps,
+      flapping_episodes: 1,
+      flapping_problems_logged: lines.length,
+      flapping_converged: 1,
+    });
   });
 
   it(`answers slowed to ${DELAY_MS} ms: no timeout storm, converges`, async (t) => {

@@ -47,7 +47,9 @@ export async function kubeWriter(sb: Sandbox): Promise<KubeWriter> {
       await api.patchNamespacedCustomObject({ ...ISVC, namespace, name, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
     },
     async application(namespace, name, app) {
-      await replace(APP, namespace, name, (o) => api.replaceNamespacedCustomObject({ ...APP, namespace, name, body: { ...o, spec: app.spec, status: app.status } }));
+      await replace(APP, namespace, name, (o) =>
+        api.replaceNamespacedCustomObject({ ...APP, namespace, name, body: { ...o, spec: app.spec, status: app.status } }),
+      );
     },
   };
 }

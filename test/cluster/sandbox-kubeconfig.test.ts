@@ -56,7 +56,10 @@ describe('kubeconfig and TLS against the sandbox', () => {
       assert.match(p.message, /could not be verified/);
       await until(() => store.stats().reduce((n, s) => n + s.failures, 0) >= 8, 'retries');
       assert.equal(log.problems().length, 1);
-      assert.equal(store.services().every((s) => s.verdict === 'unknown'), true);
+      assert.equal(
+        store.services().every((s) => s.verdict === 'unknown'),
+        true,
+      );
     } finally {
       store.dispose();
     }

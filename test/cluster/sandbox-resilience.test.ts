@@ -29,11 +29,16 @@ function churn(sb: Sandbox, ns = 'user1-test'): void {
     sb.controller.store.update(INFERENCE_SERVICES, existing, ns);
     sb.controller.store.delete(INFERENCE_SERVICES, ns, name);
   } else if (existing) {
-    existing.spec = { predictor: { canaryTrafficPercent: (i * 7) % 100, model: { modelFormat: { name: 'onnx' }, storageUri: `oci://example.invalid/${name}:v${i}` } } };
+    existing.spec = {
+      predictor: { canaryTrafficPercent: (i * 7) % 100, model: { modelFormat: { name: 'onnx' }, storageUri: `oci://example.invalid/${name}:v${i}` } },
+    };
     delete existing.metadata.resourceVersion;
     sb.controller.store.update(INFERENCE_SERVICES, existing, ns);
   } else {
-    sb.controller.store.create(INFERENCE_SERVICES, { metadata: { name, namespace: ns }, spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: `oci://example.invalid/${name}:v${i}` } } } });
+    sb.controller.store.create(INFERENCE_SERVICES, {
+      metadata: { name, namespace: ns },
+      spec: { predictor: { model: { modelFormat: { name: 'onnx' }, storageUri: `oci://example.invalid/${name}:v${i}` } } },
+    });
   }
 }
 
@@ -131,7 +136,13 @@ describe('cluster store resilience against the sandbox', () => {
   it('403 in one namespace: one classified problem naming it, the other namespace works; lifting it recovers', async () => {
     ctx.sb.controller.forbid('user1-prod');
     const log = recordingLog();
-    const store = await createClusterStore({ settings: { kubeconfigPath: ctx.sb.kubeconfigPath }, gitops: { root: ctx.sb.gitopsClone }, log, env: {}, tuning: TEST_TUNING });
+    const store = await createClusterStore({
+      settings: { kubeconfigPath: ctx.sb.kubeconfigPath },
+      gitops: { root: ctx.sb.gitopsClone },
+      log,
+      env: {},
+      tuning: TEST_TUNING,
+    });
     try {
       const p = await until(() => store.connection().problem, 'a problem');
       assert.equal(p.kind, 'forbidden');
@@ -154,11 +165,23 @@ describe('cluster store resilience against the sandbox', () => {
   });
 
   it('cluster-wide watch when allowed and many namespaces; falls back to per-namespace on 403', async () => {
-    const opts = (log: ReturnType<typeof recordingLog>) => ({ settings: { kubeconfigPath: ctx.sb.kubeconfigPath }, gitops: { root: ctx.sb.gitopsClone }, log, env: {}, tuning: { ...TEST_TUNING, clusterWideFrom: 2 } });
+    const opts = (log: ReturnType<typeof recordingLog>) => ({
+      settings: { kubeconfigPath: ctx.sb.kubeconfigPath },
+      gitops: { root: ctx.sb.gitopsClone },
+      log,
+      env: {},
+      tuning: { ...TEST_TUNING, clusterWideFrom: 2 },
+    });
     const wide = await createClusterStore(opts(recordingLog()));
     try {
       await wide.ready();
-      assert.deepEqual(wide.stats().filter((s) => s.id.startsWith('inferenceservices')).map((s) => s.id), ['inferenceservices@*']);
+      assert.deepEqual(
+        wide
+          .stats()
+          .filter((s) => s.id.startsWith('inferenceservices'))
+          .map((s) => s.id),
+        ['inferenceservices@*'],
+      );
       await converged(ctx.sb, wide);
     } finally {
       wide.dispose();

@@ -25,10 +25,14 @@ describe('cluster store against the sandbox: every state', () => {
 
   const state = (key = TEST) => ctx.store.get(key);
   const waitFor = (pred: (s: ServiceState) => boolean, what: string, key = TEST) =>
-    until(() => {
-      const s = state(key);
-      return s && pred(s) ? s : undefined;
-    }, () => `${what} (now: ${JSON.stringify(state(key) && { v: state(key)?.verdict, r: state(key)?.verdictReason, prev: state(key)?.prevPercent, latest: state(key)?.latestPercent })})`);
+    until(
+      () => {
+        const s = state(key);
+        return s && pred(s) ? s : undefined;
+      },
+      () =>
+        `${what} (now: ${JSON.stringify(state(key) && { v: state(key)?.verdict, r: state(key)?.verdictReason, prev: state(key)?.prevPercent, latest: state(key)?.latestPercent })})`,
+    );
 
   async function publish(action: CanaryAction, env = 'test'): Promise<string> {
     const r = await publishCanaryChange({ root: ctx.sb.gitopsClone, env, model: 'jukebox', action, processEnv: process.env });
@@ -40,7 +44,13 @@ describe('cluster store against the sandbox: every state', () => {
     const c = ctx.store.connection();
     assert.equal(c.phase, 'connected');
     assert.equal(c.problem, undefined);
-    assert.deepEqual(ctx.store.environments().map((e) => [e.env, e.namespace]), [['prod', 'user1-prod'], ['test', 'user1-test']]);
+    assert.deepEqual(
+      ctx.store.environments().map((e) => [e.env, e.namespace]),
+      [
+        ['prod', 'user1-prod'],
+        ['test', 'user1-test'],
+      ],
+    );
     assert.equal(ctx.store.toolingsNamespace(), 'user1-toolings');
     assert.match(ctx.store.grafanaRoute()?.url ?? '', /^https:\/\//);
   });
@@ -57,7 +67,11 @@ describe('cluster store against the sandbox: every state', () => {
     const p = await waitFor((s) => s.verdict === 'live', 'prod live', PROD);
     assert.equal(p.latestPercent, 100);
     assert.ok(p.prevPercent === undefined || p.prevPercent === 0);
-    assert.deepEqual(ctx.store.services().map((s) => s.key), [PROD, TEST], 'sorted by env then name');
+    assert.deepEqual(
+      ctx.store.services().map((s) => s.key),
+      [PROD, TEST],
+      'sorted by env then name',
+    );
   });
 
   it('pushed but not applied is syncing; then live at 50/50', async () => {
@@ -73,7 +87,14 @@ describe('cluster store against the sandbox: every state', () => {
 
   it('an edit committed in the checkout is picked up by itself (no reload call)', async () => {
     const before = state()?.desired?.commit;
-    const r = await publishCanaryChange({ root: ctx.sb.gitopsClone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 45 }, push: false, processEnv: process.env });
+    const r = await publishCanaryChange({
+      root: ctx.sb.gitopsClone,
+      env: 'test',
+      model: 'jukebox',
+      action: { kind: 'set', percent: 45 },
+      push: false,
+      processEnv: process.env,
+    });
     const s = await waitFor((x) => x.desired?.percent === 45 && x.desired.commit === r.sha, 'the new desired state');
     assert.notEqual(s.desired?.commit, before);
     assert.equal(s.verdict, 'drift', 'committed, not pushed: the cluster cannot have it');

@@ -37,11 +37,15 @@ for (const dialect of ['legacy', 'current'] as const) {
     it('sync Unknown after a ComparisonError: unknown with its message, even while the cluster differs from git', async () => {
       patchSpec(ctx.sb, 'user1-test', 'jukebox', 70); // KServe applies it: prev 30 / latest 70, git asks for 20
       await waitFor((s) => s.verdict === 'drift', 'drift while Argo CD says Synced');
-      const msg = 'Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to list refs: dial tcp: lookup git.example.com: no such host';
+      const msg =
+        'Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to list refs: dial tcp: lookup git.example.com: no such host';
       await kube.application(TOOLINGS, 'jukebox-test', A.comparisonError({}, ctx.sb.gitopsRemote, msg));
       const s = await waitFor((x) => x.application?.syncStatus === 'Unknown', 'sync Unknown');
       assert.equal(s.verdict, 'unknown');
-      assert.equal(s.verdictReason, `Argo CD cannot compare jukebox-test with git (sync status Unknown; ComparisonError: ${msg}); the cluster serves prev 30% · latest 70%, git asks for prev 80% · latest 20%.`);
+      assert.equal(
+        s.verdictReason,
+        `Argo CD cannot compare jukebox-test with git (sync status Unknown; ComparisonError: ${msg}); the cluster serves prev 30% · latest 70%, git asks for prev 80% · latest 20%.`,
+      );
     });
 
     it('no status.sync yet (never compared): unknown, not drift', async () => {
@@ -50,7 +54,7 @@ for (const dialect of ['legacy', 'current'] as const) {
       assert.equal(s.verdict, 'unknown');
       assert.match(s.verdictReason, /^Argo CD cannot compare jukebox-test with git \(no sync status; it reports no condition\)/);
       patchSpec(ctx.sb, 'user1-test', 'jukebox', 20);
-      await waitFor((x) => x.specPercent === 20 && x.latestPercent === 20, 'back at git\'s 20');
+      await waitFor((x) => x.specPercent === 20 && x.latestPercent === 20, "back at git's 20");
     });
 
     it("multi-source: revisions[i] of the source that is the checkout's remote (https remote, scp-form repoURL)", async () => {
@@ -70,7 +74,11 @@ for (const dialect of ['legacy', 'current'] as const) {
       assert.equal(behind.verdict, 'syncing');
       assert.match(behind.verdictReason, new RegExp(`Argo CD is at ${older.slice(0, 7)}, git at ${head.slice(0, 7)}`));
       // no source is the checkout: nothing to compare commits with, said in the reason
-      await kube.application(TOOLINGS, 'jukebox-test', A.multiSource({}, 'https://git.example.com/someone-else/gitops.git', { chart: CHART_SHA, gitops: older }));
+      await kube.application(
+        TOOLINGS,
+        'jukebox-test',
+        A.multiSource({}, 'https://git.example.com/someone-else/gitops.git', { chart: CHART_SHA, gitops: older }),
+      );
       const none = await waitFor((x) => x.application?.trackedSource === -1, 'no tracked source');
       assert.equal(none.application?.revision, undefined);
       assert.match(none.verdictReason, /none of its 2 sources is the checkout's remote/);

@@ -55,7 +55,10 @@ for (const [dialect, knative, standard, other] of [
       await kube.patchIsvc(NS, 'jukebox', { spec: { predictor: { model: { storageUri: 'oci://example.invalid/jukebox:bad' } } } });
       const s = await waitFor((x) => x.verdict === 'not-ready', 'not ready');
       assert.equal(s.ready, true, 'the loaded model still serves');
-      assert.equal(s.verdictReason, 'The new model is not served (the previous one still is): the model failed to load (BlockedByFailedLoad): ModelLoadFailed: failed to fetch s3://models/jukebox/bad: NoSuchKey.');
+      assert.equal(
+        s.verdictReason,
+        'The new model is not served (the previous one still is): the model failed to load (BlockedByFailedLoad): ModelLoadFailed: failed to fetch s3://models/jukebox/bad: NoSuchKey.',
+      );
       ctx.sb.controller.healRevision(NS, 'jukebox');
       ctx.sb.controller.setDeploymentMode(NS, 'jukebox', undefined);
       ctx.sb.controller.pauseArgo(false);
@@ -72,7 +75,10 @@ for (const [dialect, knative, standard, other] of [
 
       it('Ready Unknown while nothing serves: not ready with the condition reason and message', async () => {
         const s = await wrote(K.knativeFirstRevisionPending({ mode: knative }), (x) => x.verdict === 'not-ready', 'not ready');
-        assert.equal(s.verdictReason, 'Not ready, nothing serves yet: RevisionMissing: Configuration "jukebox-predictor" is waiting for a Revision to become ready.');
+        assert.equal(
+          s.verdictReason,
+          'Not ready, nothing serves yet: RevisionMissing: Configuration "jukebox-predictor" is waiting for a Revision to become ready.',
+        );
       });
 
       it('a rollout with Ready Unknown while the previous revision serves: syncing, never a red flash', async () => {
@@ -81,16 +87,23 @@ for (const [dialect, knative, standard, other] of [
         try {
           await kube.patchIsvc(NS, 'jukebox', { spec: { predictor: { model: { storageUri: 'oci://example.invalid/jukebox:v3' } } } });
           const s = await wrote(K.knativeRollingOut({ mode: knative }, 20), (x) => x.verdict === 'syncing', 'syncing');
-          assert.match(s.verdictReason, /^KServe is rolling out generation \d+: Ready is Unknown \(RevisionMissing: .*\) while jukebox-predictor-00002 still serves\.$/);
+          assert.match(
+            s.verdictReason,
+            /^KServe is rolling out generation \d+: Ready is Unknown \(RevisionMissing: .*\) while jukebox-predictor-00002 still serves\.$/,
+          );
           await wrote(K.knativeSettled({ mode: knative }, 20), (x) => x.verdict === 'live', 'live after the rollout');
         } finally {
           rec.stop();
         }
         // the spec change alone says nothing yet (still live); then syncing, then live: no not-ready
-        assert.deepEqual(rec.seen.filter((v, i) => i > 0 || v !== 'live'), ['syncing', 'live'], rec.seen.join(' → '));
+        assert.deepEqual(
+          rec.seen.filter((v, i) => i > 0 || v !== 'live'),
+          ['syncing', 'live'],
+          rec.seen.join(' → '),
+        );
       });
 
-      it('no observedGeneration (KServe before 0.10), or the Knative Service\'s: live, not rolling out forever', async () => {
+      it("no observedGeneration (KServe before 0.10), or the Knative Service's: live, not rolling out forever", async () => {
         await kube.patchIsvc(NS, 'jukebox', { spec: { predictor: { minReplicas: 1 } } });
         const s = await wrote(K.knativeSettled({ mode: knative }, 20), (x) => x.verdict === 'live' && (x.generation ?? 0) > 1, 'live');
         assert.equal(s.observedGeneration, undefined);
@@ -110,15 +123,33 @@ for (const [dialect, knative, standard, other] of [
       });
 
       it("a failing revision: the revision's own message", async () => {
-        const s = await wrote(K.knativeNewRevisionFailed({ mode: knative }, 20, 'Back-off pulling image "quay.example/jukebox:bad"'), (x) => x.verdict === 'not-ready', 'not ready');
-        assert.equal(s.verdictReason, 'New revision jukebox-predictor-00003 is not ready (traffic stays on jukebox-predictor-00002): Revision "jukebox-predictor-00003" failed: Back-off pulling image "quay.example/jukebox:bad".');
-        const only = await wrote(K.knativeOnlyRevisionFailed({ mode: knative }, 'container exited with code 137'), (x) => /code 137/.test(x.verdictReason), 'only revision failed');
+        const s = await wrote(
+          K.knativeNewRevisionFailed({ mode: knative }, 20, 'Back-off pulling image "quay.example/jukebox:bad"'),
+          (x) => x.verdict === 'not-ready',
+          'not ready',
+        );
+        assert.equal(
+          s.verdictReason,
+          'New revision jukebox-predictor-00003 is not ready (traffic stays on jukebox-predictor-00002): Revision "jukebox-predictor-00003" failed: Back-off pulling image "quay.example/jukebox:bad".',
+        );
+        const only = await wrote(
+          K.knativeOnlyRevisionFailed({ mode: knative }, 'container exited with code 137'),
+          (x) => /code 137/.test(x.verdictReason),
+          'only revision failed',
+        );
         assert.equal(only.verdict, 'not-ready');
-        assert.match(only.verdictReason, /^Not ready: Revision "jukebox-predictor-00002" failed: ModelLoadFailed: container exited with code 137 \(Ready: RevisionMissing: /);
+        assert.match(
+          only.verdictReason,
+          /^Not ready: Revision "jukebox-predictor-00002" failed: ModelLoadFailed: container exited with code 137 \(Ready: RevisionMissing: /,
+        );
       });
 
       it('ModelMesh statuses: InvalidSpec and loading are not ready; Standard in this dialect is unsupported', async () => {
-        const inv = await wrote(K.modelMesh({ mode: 'ModelMesh' }, 'invalid', 'predictor type onnx is not supported'), (x) => x.deploymentMode === 'ModelMesh' && x.verdict === 'not-ready', 'invalid');
+        const inv = await wrote(
+          K.modelMesh({ mode: 'ModelMesh' }, 'invalid', 'predictor type onnx is not supported'),
+          (x) => x.deploymentMode === 'ModelMesh' && x.verdict === 'not-ready',
+          'invalid',
+        );
         assert.match(inv.verdictReason, /the predictor spec is invalid \(InvalidSpec\): InvalidPredictorSpec: predictor type onnx is not supported/);
         const loading = await wrote(K.modelMesh({ mode: 'ModelMesh' }, 'loading'), (x) => /InProgress/.test(x.verdictReason), 'loading');
         assert.equal(loading.verdict, 'not-ready');

@@ -73,7 +73,11 @@ describe('the store with every namespace refused at once (sandbox)', () => {
     const failures = ctx.store.stats().map((s) => s.failures);
     await ctx.sb.restart();
     await until(() => ctx.store.stats().every((s, i) => s.failures >= (failures[i] ?? 0) + 3), 'every watch refused a few times');
-    const forbiddenLines = () => ctx.log.problems().slice(from).filter((l) => /Forbidden/.test(l));
+    const forbiddenLines = () =>
+      ctx.log
+        .problems()
+        .slice(from)
+        .filter((l) => /Forbidden/.test(l));
     assert.equal(forbiddenLines().length, 1, ctx.log.problems().slice(from).join('\n'));
     assert.match(forbiddenLines()[0]!, RESTART_NOTE);
     for (const ns of ALL) ctx.sb.controller.forbid(ns, false);

@@ -40,7 +40,7 @@ describe('store change events', () => {
       delete o.metadata.resourceVersion;
       st.update(INFERENCE_SERVICES, o, NS);
     }
-    await until(() => events.slice(from).some((e) => e.includes(SENTINEL)), 'the sentinel\'s event');
+    await until(() => events.slice(from).some((e) => e.includes(SENTINEL)), "the sentinel's event");
     return events.findIndex((e, i) => i >= from && e.includes(SENTINEL));
   }
 
@@ -59,7 +59,7 @@ describe('store change events', () => {
     const { events, off } = await listen();
     try {
       patchSpec(ctx.sb, NS, 'jukebox', 35);
-      await until(() => events.length > 0, 'the change\'s event');
+      await until(() => events.length > 0, "the change's event");
       const at = await barrier(events);
       assert.deepEqual(events.slice(0, at), [[`${NS}/jukebox`]]);
       assert.deepEqual(events[at], [SENTINEL], 'nothing else came with the sentinel');
@@ -79,13 +79,20 @@ describe('store change events', () => {
       for (let i = 0; i < 300; i++) {
         const name = `burst-${i}`;
         names.push(`${NS}/${name}`);
-        ctx.sb.controller.store.create(INFERENCE_SERVICES, { metadata: { name, namespace: NS }, spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } } });
+        ctx.sb.controller.store.create(INFERENCE_SERVICES, {
+          metadata: { name, namespace: NS },
+          spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } },
+        });
       }
       await until(() => names.every((k) => ctx.store.get(k)), 'all 300 in the store');
       const at = await barrier(events);
       const reported = new Set(events.slice(0, at + 1).flat());
       for (const k of names) assert.ok(reported.has(k), k);
-      assert.deepEqual([...reported].filter((k) => !k.startsWith(`${NS}/burst-`) && k !== SENTINEL), [], 'only changed keys');
+      assert.deepEqual(
+        [...reported].filter((k) => !k.startsWith(`${NS}/burst-`) && k !== SENTINEL),
+        [],
+        'only changed keys',
+      );
     } finally {
       off();
       ctx.sb.controller.kserve.start();
@@ -103,7 +110,13 @@ describe('store change events', () => {
       const at = await barrier(events);
       // The sentinel is the one object that did change (listen() moved it just before): a late
       // event of its own is not the relist's doing. Every unchanged object must stay silent.
-      assert.deepEqual(events.slice(0, at).flat().filter((k) => k !== SENTINEL), []);
+      assert.deepEqual(
+        events
+          .slice(0, at)
+          .flat()
+          .filter((k) => k !== SENTINEL),
+        [],
+      );
       assert.deepEqual(events[at], [SENTINEL]);
     } finally {
       off();

@@ -15,7 +15,10 @@ import { deriveService } from '../../src/cluster/derive';
 
 function recordingLog() {
   const lines: string[] = [];
-  return { lines, log: { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`), error: (m: string) => lines.push(`error ${m}`) } };
+  return {
+    lines,
+    log: { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`), error: (m: string) => lines.push(`error ${m}`) },
+  };
 }
 
 const refused = () => new RequestError('connect ECONNREFUSED 127.0.0.1:6443', undefined, 'ECONNREFUSED');
@@ -45,8 +48,14 @@ describe('ConnectionTracker', () => {
     const t = new ConnectionTracker(recordingLog().log, 60000);
     t.problemOnly({ kind: 'no-kubeconfig', message: 'No kubeconfig found.', hint: 'Log in.' });
     assert.equal(t.phase, 'idle');
-    assert.deepEqual(t.activeProblems().map((p) => p.kind), ['no-kubeconfig']);
-    assert.deepEqual(t.activeProblems((id) => id !== 'kubeconfig'), []);
+    assert.deepEqual(
+      t.activeProblems().map((p) => p.kind),
+      ['no-kubeconfig'],
+    );
+    assert.deepEqual(
+      t.activeProblems((id) => id !== 'kubeconfig'),
+      [],
+    );
     t.reset();
     assert.deepEqual(t.activeProblems(), []);
     t.dispose();
@@ -62,7 +71,8 @@ describe('ConnectionTracker', () => {
 });
 
 describe('ServiceTable', () => {
-  const row = (percent: number): ServiceState => deriveService({ metadata: { name: 'jukebox', namespace: 'user1-test' } }, { env: 'test', desired: { percent, version: undefined, commit: undefined } });
+  const row = (percent: number): ServiceState =>
+    deriveService({ metadata: { name: 'jukebox', namespace: 'user1-test' } }, { env: 'test', desired: { percent, version: undefined, commit: undefined } });
 
   it('announces a real change once, an identical row never; removing a row is a change too', async () => {
     const table = new ServiceTable(recordingLog().log, 0);
@@ -97,7 +107,14 @@ describe('ServiceTable', () => {
 
 describe('ArgoApplications', () => {
   const app = (name: string, syncStatus: string): ApplicationState => ({
-    name, namespace: 'user1-toolings', syncStatus, revision: undefined, healthStatus: undefined, healthMessage: undefined, operationPhase: undefined, operationMessage: undefined,
+    name,
+    namespace: 'user1-toolings',
+    syncStatus,
+    revision: undefined,
+    healthStatus: undefined,
+    healthMessage: undefined,
+    operationPhase: undefined,
+    operationMessage: undefined,
   });
 
   it('reading until the first list; the first list and the changes are reported', () => {

@@ -107,7 +107,10 @@ function kubeconfigYaml(o: { cluster: string; server: string; user: string; cont
 describe('kubeconfig', () => {
   const a = path.join(tmp, 'a.yaml');
   const b = path.join(tmp, 'b.yaml');
-  fs.writeFileSync(a, kubeconfigYaml({ cluster: 'c1', server: 'https://one.example:6443', user: 'user1/c1', context: 'ctx1', ns: 'user1-test', current: 'ctx1' }));
+  fs.writeFileSync(
+    a,
+    kubeconfigYaml({ cluster: 'c1', server: 'https://one.example:6443', user: 'user1/c1', context: 'ctx1', ns: 'user1-test', current: 'ctx1' }),
+  );
   fs.writeFileSync(b, kubeconfigYaml({ cluster: 'c2', server: 'https://two.example:6443', user: 'u2', context: 'ctx2', current: 'ctx2' }));
   const home = path.join(tmp, 'home');
   fs.mkdirSync(path.join(home, '.kube'), { recursive: true });
@@ -115,13 +118,21 @@ describe('kubeconfig', () => {
 
   it('explicit path, then KUBECONFIG (several files, missing ones skipped), then ~/.kube/config, then in-cluster', () => {
     assert.deepEqual(findKubeconfig(a, {}), { kind: 'files', files: [a] });
-    assert.deepEqual(findKubeconfig(undefined, { KUBECONFIG: [a, path.join(tmp, 'nope'), b].join(path.delimiter), HOME: home }), { kind: 'files', files: [a, b] });
+    assert.deepEqual(findKubeconfig(undefined, { KUBECONFIG: [a, path.join(tmp, 'nope'), b].join(path.delimiter), HOME: home }), {
+      kind: 'files',
+      files: [a, b],
+    });
     assert.deepEqual(findKubeconfig(undefined, { HOME: home }), { kind: 'files', files: [path.join(home, '.kube', 'config')] });
     const sa = path.join(tmp, 'sa');
     fs.mkdirSync(sa, { recursive: true });
     fs.writeFileSync(path.join(sa, 'token'), 't');
     const pod = { HOME: path.join(tmp, 'nohome'), KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
-    assert.deepEqual(findKubeconfig(undefined, pod, sa), { kind: 'in-cluster', files: [path.join(sa, 'token')], serviceAccountDir: sa, server: 'https://10.0.0.1:443' });
+    assert.deepEqual(findKubeconfig(undefined, pod, sa), {
+      kind: 'in-cluster',
+      files: [path.join(sa, 'token')],
+      serviceAccountDir: sa,
+      server: 'https://10.0.0.1:443',
+    });
     assert.equal(findKubeconfig(undefined, { ...pod, KUBERNETES_SERVICE_HOST: 'fd00::1' }, sa)?.server, 'https://[fd00::1]:443');
     assert.equal(findKubeconfig(undefined, { ...pod, KSC_SERVICE_ACCOUNT_DIR: sa })?.serviceAccountDir, sa);
     assert.equal(findKubeconfig(undefined, { ...pod, KUBERNETES_SERVICE_PORT: '' }, sa), undefined, 'no port: not in a pod');
@@ -135,10 +146,16 @@ describe('kubeconfig', () => {
     assert.equal(kc2.getCurrentCluster()?.server, 'https://two.example:6443');
   });
   it('refuses an unknown context and a broken file with a clear error, never showing the token', async () => {
-    await assert.rejects(loadKubeconfig({ kind: 'files', files: [a] }, 'nope'), (e: Error) => /no context named "nope"/.test(e.message) && !e.message.includes('secret-token-value'));
+    await assert.rejects(
+      loadKubeconfig({ kind: 'files', files: [a] }, 'nope'),
+      (e: Error) => /no context named "nope"/.test(e.message) && !e.message.includes('secret-token-value'),
+    );
     const bad = path.join(tmp, 'bad.yaml');
     fs.writeFileSync(bad, 'clusters: [\n  token: secret-token-value');
-    await assert.rejects(loadKubeconfig({ kind: 'files', files: [bad] }, undefined), (e: Error) => /Could not read the kubeconfig/.test(e.message) && !e.message.includes('secret-token-value'));
+    await assert.rejects(
+      loadKubeconfig({ kind: 'files', files: [bad] }, undefined),
+      (e: Error) => /Could not read the kubeconfig/.test(e.message) && !e.message.includes('secret-token-value'),
+    );
   });
   it('notices a change (rename-replace, burst of writes) once, after the debounce', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'w-'));
@@ -146,7 +163,12 @@ describe('kubeconfig', () => {
     fs.writeFileSync(f, 'one');
     let calls = 0;
     const checks: boolean[] = [];
-    const stop = watchKubeconfigFiles([f], 100, () => calls++, (changed) => checks.push(changed));
+    const stop = watchKubeconfigFiles(
+      [f],
+      100,
+      () => calls++,
+      (changed) => checks.push(changed),
+    );
     try {
       for (let i = 0; i < 5; i++) {
         fs.writeFileSync(`${f}.tmp`, `two-${i}`);
@@ -168,7 +190,11 @@ describe('kubeconfig', () => {
 
 describe('grafana route', () => {
   it('https with tls, http without, path kept, status host as fallback', () => {
-    assert.deepEqual(grafanaRouteUrl({ spec: { host: 'grafana.apps.example', tls: { termination: 'edge' } } }), { host: 'grafana.apps.example', tls: true, url: 'https://grafana.apps.example' });
+    assert.deepEqual(grafanaRouteUrl({ spec: { host: 'grafana.apps.example', tls: { termination: 'edge' } } }), {
+      host: 'grafana.apps.example',
+      tls: true,
+      url: 'https://grafana.apps.example',
+    });
     assert.equal(grafanaRouteUrl({ spec: { host: 'g.example', path: '/grafana' } })?.url, 'http://g.example/grafana');
     assert.equal(grafanaRouteUrl({ spec: {}, status: { ingress: [{ host: 'h.example' }] } })?.url, 'http://h.example');
   });

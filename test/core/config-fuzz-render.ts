@@ -14,7 +14,12 @@ export interface Val {
   below: { level: number; text: string }[];
   flowOk: boolean;
 }
-export interface Entry { key: string; val: Val; comment: string; before: string[] }
+export interface Entry {
+  key: string;
+  val: Val;
+  comment: string;
+  before: string[];
+}
 export type CanaryShape =
   | { kind: 'absent' }
   | { kind: 'block'; keyComment: string; items: { key: string; value: string; comment: string; before: string[] }[]; anchor: boolean; aliasUsed: boolean }
@@ -36,12 +41,24 @@ export interface Doc {
   canaryAt: number;
   canaryKey: string;
   flowTop: boolean;
-  damage: { kind: 'none' } | { kind: 'insert'; at: number; ch: string } | { kind: 'delete'; at: number } | { kind: 'dup' } | { kind: 'dupCanary' } | { kind: 'multi' };
+  damage:
+    | { kind: 'none' }
+    | { kind: 'insert'; at: number; ch: string }
+    | { kind: 'delete'; at: number }
+    | { kind: 'dup' }
+    | { kind: 'dupCanary' }
+    | { kind: 'multi' };
 }
 
 // ---- rendering, with the canary block's line span --------------------------------------------
 
-export interface Rendered { text: string; eol: string; lineChecks: boolean; cs: number; ce: number }
+export interface Rendered {
+  text: string;
+  eol: string;
+  lineChecks: boolean;
+  cs: number;
+  ce: number;
+}
 
 export function renderDoc(d: Doc): Rendered {
   const lines: string[] = [];
@@ -100,8 +117,11 @@ export function renderDoc(d: Doc): Rendered {
     let below = e.val.below;
     // Anchors and aliases elsewhere: every third scalar/flow value gets an anchor; later keys may alias it.
     if (e.val.below.length === 0 && inline.startsWith(' ') && !inline.startsWith(' |') && !inline.startsWith(' >')) {
-      if (i % 3 === 1) { const n = `a${i}`; anchorNames.push(n); inline = ` &${n}${inline}`; }
-      else if (i % 3 === 2 && anchorNames.length) inline = ` *${anchorNames[anchorNames.length - 1]}`;
+      if (i % 3 === 1) {
+        const n = `a${i}`;
+        anchorNames.push(n);
+        inline = ` &${n}${inline}`;
+      } else if (i % 3 === 2 && anchorNames.length) inline = ` *${anchorNames[anchorNames.length - 1]}`;
     }
     if (d.flowTop) {
       if (e.val.flowOk) flowParts.push(`${e.key}:${inline}`);

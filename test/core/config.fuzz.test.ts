@@ -52,10 +52,18 @@ function without(o: unknown, key: string): Record<string, unknown> {
   return c;
 }
 
-const bump = (m: Record<string, number>, k: string): void => { m[k] = (m[k] ?? 0) + 1; };
+const bump = (m: Record<string, number>, k: string): void => {
+  m[k] = (m[k] ?? 0) + 1;
+};
 
 const counts = {
-  documents: 0, reads: 0, actions: 0, changed: 0, unchanged: 0, refused: 0, lineChecked: 0,
+  documents: 0,
+  reads: 0,
+  actions: 0,
+  changed: 0,
+  unchanged: 0,
+  refused: 0,
+  lineChecked: 0,
   refusedByCode: {} as Record<string, number>,
   /** What the oracle says of each document: percent / none / invalid / unknown. */
   verdicts: {} as Record<string, number>,
@@ -68,14 +76,17 @@ const counts = {
   validReadRefused: 0,
   /** Refusals of documents the chart renders fine where the edit cannot be made alone, by reason. */
   validRefusedUnavoidable: {} as Record<string, number>,
-  seed: SEED, durationMs: 0,
+  seed: SEED,
+  durationMs: 0,
 };
 
 /** The first refusals of documents the chart renders fine, with the document (printed on failure). */
 const validRefusals: string[] = [];
 
 /** A rendered document with the oracle's reading of it (made once, on first use). */
-interface Judged extends Rendered { reading?: ReturnType<typeof helmReading> }
+interface Judged extends Rendered {
+  reading?: ReturnType<typeof helmReading>;
+}
 const readingOf = (r: Judged): ReturnType<typeof helmReading> => (r.reading ??= helmReading(r.text));
 const verdictOf = (r: Judged): Verdict => readingOf(r).verdict;
 
@@ -100,7 +111,10 @@ function checkOne(r: Judged, action: CanaryAction): void {
       else {
         counts.validRefused++;
         bump(counts.validRefusedByCode, e.code);
-        if (validRefusals.length < 10) validRefusals.push(`${action.kind}${action.kind === 'set' ? ` ${action.percent}` : ''} refused (${e.code}: ${e.message}) though the chart renders ${JSON.stringify(v)}\n  ${JSON.stringify(input)}`);
+        if (validRefusals.length < 10)
+          validRefusals.push(
+            `${action.kind}${action.kind === 'set' ? ` ${action.percent}` : ''} refused (${e.code}: ${e.message}) though the chart renders ${JSON.stringify(v)}\n  ${JSON.stringify(input)}`,
+          );
       }
     }
     return;
@@ -143,9 +157,16 @@ function checkOne(r: Judged, action: CanaryAction): void {
   assert.deepEqual(outL.slice(0, pre.length), pre, `a line before the canary block changed: ${ctx()}`);
   assert.deepEqual(outL.slice(outL.length - post.length), post, `a line after the canary block changed: ${ctx()}`);
   const middle = outL.slice(pre.length, outL.length - post.length);
-  assert.ok(middle.every((l) => !l.includes('\n') && !l.includes('\r')), `stray line break: ${ctx()}`);
+  assert.ok(
+    middle.every((l) => !l.includes('\n') && !l.includes('\r')),
+    `stray line break: ${ctx()}`,
+  );
   if (action.kind === 'promote') assert.equal(middle.length, 0, `promote left lines: ${ctx()}`);
-  else assert.ok(middle.length <= r.ce - r.cs + 2 && middle.some((l) => new RegExp(`trafficPercent['"]?: (!![a-z]+ )?['"]?${want}(?![0-9])`).test(l)), `unexpected canary block: ${ctx()}`);
+  else
+    assert.ok(
+      middle.length <= r.ce - r.cs + 2 && middle.some((l) => new RegExp(`trafficPercent['"]?: (!![a-z]+ )?['"]?${want}(?![0-9])`).test(l)),
+      `unexpected canary block: ${ctx()}`,
+    );
   assert.equal(out.text.endsWith(r.eol), input.endsWith(r.eol), `final newline changed: ${ctx()}`);
 }
 
@@ -160,7 +181,8 @@ function checkRead(r: Judged): void {
     if (!(e instanceof CanaryError)) throw new Error(`read: not a CanaryError for ${JSON.stringify(r.text)}`, { cause: e });
     if (rendersFine(v)) {
       counts.validReadRefused++;
-      if (validRefusals.length < 10) validRefusals.push(`read refused (${e.code}: ${e.message}) though the chart renders ${JSON.stringify(v)}\n  ${JSON.stringify(r.text)}`);
+      if (validRefusals.length < 10)
+        validRefusals.push(`read refused (${e.code}: ${e.message}) though the chart renders ${JSON.stringify(v)}\n  ${JSON.stringify(r.text)}`);
     }
     return;
   }
@@ -194,7 +216,8 @@ test(`canary edits under fuzz: ${DOCUMENTS} generated config.yaml documents × s
   // and it must reach every verdict, or the oracle is not exercised.
   assert.ok(counts.changed > counts.actions / 3, `only ${counts.changed} of ${counts.actions} actions changed a document`);
   assert.ok(counts.lineChecked > counts.changed / 2, `line checks ran on only ${counts.lineChecked} changes`);
-  for (const k of ['percent', 'none', 'invalid', 'unknown']) assert.ok((counts.verdicts[k] ?? 0) > DOCUMENTS / 100, `only ${counts.verdicts[k] ?? 0} documents judged ${k}`);
+  for (const k of ['percent', 'none', 'invalid', 'unknown'])
+    assert.ok((counts.verdicts[k] ?? 0) > DOCUMENTS / 100, `only ${counts.verdicts[k] ?? 0} documents judged ${k}`);
   assert.deepEqual(validRefusals, [], `${counts.validRefused} edits and ${counts.validReadRefused} reads refused documents the chart renders fine`);
 
   // Figures only once every assertion held (test/figures.ts binds them to this run).

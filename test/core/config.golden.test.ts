@@ -31,7 +31,10 @@ function toAction(spec: string): CanaryAction {
 const read = (f: string): string => readFileSync(f, 'utf8');
 
 test('every golden folder is listed in actions.json and vice versa', () => {
-  const folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const folders = readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   assert.deepEqual(folders, Object.keys(table).sort());
 });
 
@@ -44,21 +47,27 @@ for (const [name, actions] of Object.entries(table)) {
       const refusal = existsSync(refusedFile) ? (JSON.parse(read(refusedFile)) as { code: string; line: number; read?: number; only?: string[] }) : undefined;
       if (refusal && (!refusal.only || refusal.only.includes(spec))) {
         const want = refusal;
-        assert.throws(() => applyCanaryAction(input, action, '/repo/model-deployments/test/jukebox/config.yaml'), (e: unknown) => {
-          assert.ok(e instanceof CanaryError, String(e));
-          assert.equal(e.kind, 'invalid-config');
-          assert.equal(e.code, want.code);
-          assert.ok(e.message.startsWith(`/repo/model-deployments/test/jukebox/config.yaml:${want.line}: `), e.message);
-          assert.ok(e.hint && e.hint.length > 0);
-          return true;
-        });
+        assert.throws(
+          () => applyCanaryAction(input, action, '/repo/model-deployments/test/jukebox/config.yaml'),
+          (e: unknown) => {
+            assert.ok(e instanceof CanaryError, String(e));
+            assert.equal(e.kind, 'invalid-config');
+            assert.equal(e.code, want.code);
+            assert.ok(e.message.startsWith(`/repo/model-deployments/test/jukebox/config.yaml:${want.line}: `), e.message);
+            assert.ok(e.hint && e.hint.length > 0);
+            return true;
+          },
+        );
         if (want.read !== undefined) {
           // Reading works: the chart renders this file; only the edit cannot be made safely.
           assert.equal(parseModelConfig(input, 'config.yaml', 'test', 'jukebox').desiredPercent, want.read);
           return;
         }
         // Reading refuses the same way (what the tree shows for a broken file).
-        assert.throws(() => parseModelConfig(input, 'config.yaml', 'test', 'jukebox'), (e: unknown) => e instanceof CanaryError && e.code === want.code);
+        assert.throws(
+          () => parseModelConfig(input, 'config.yaml', 'test', 'jukebox'),
+          (e: unknown) => e instanceof CanaryError && e.code === want.code,
+        );
         return;
       }
       const expected = read(path.join(dir, name, `${spec.replace(' ', '-')}.yaml`));

@@ -13,7 +13,11 @@ import { applyCanaryAction, parseModelConfig } from '../../src/core/config';
 import { CanaryError } from '../../src/core/errors';
 import { PARSER_DIVERGENCES } from './helm-oracle';
 
-interface HelmCase { values: string; renders: 'percent' | 'none' | 'invalid' | 'error'; value?: number }
+interface HelmCase {
+  values: string;
+  renders: 'percent' | 'none' | 'invalid' | 'error';
+  value?: number;
+}
 const helmCases = (JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'helm-render.json'), 'utf8')) as { cases: HelmCase[] }).cases;
 
 /** Documents Helm renders fine that the tool still refuses to SET, with the reason (reading works). */
@@ -58,7 +62,10 @@ for (const c of helmCases) {
     const first = parseAllDocuments(c.values, { uniqueKeys: false })[0]!.toJS() as Record<string, unknown>;
     const onlyCanary = Object.keys(first).every((k) => k === 'canary');
     if (onlyCanary) {
-      assert.throws(() => applyCanaryAction(c.values, { kind: 'promote' }, 'config.yaml'), (e: unknown) => e instanceof CanaryError && e.code === 'unsafe-edit');
+      assert.throws(
+        () => applyCanaryAction(c.values, { kind: 'promote' }, 'config.yaml'),
+        (e: unknown) => e instanceof CanaryError && e.code === 'unsafe-edit',
+      );
     } else {
       const promoted = applyCanaryAction(c.values, { kind: 'promote' }, 'config.yaml');
       assert.equal(parseModelConfig(promoted.text, 'config.yaml', 'test', 'm').canary.kind, 'absent');

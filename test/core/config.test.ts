@@ -47,18 +47,31 @@ test('version is kept as written, even when YAML would read it as a number', () 
 });
 
 test('a refused edit names file and line and gives a hint', () => {
-  assert.throws(() => applyCanaryAction('chart_path: x\ncanary:\n  trafficPercent: 12.5\n', { kind: 'set', percent: 10 }, '/g/config.yaml'), (e: unknown) => {
-    assert.ok(e instanceof CanaryError);
-    assert.equal(e.kind, 'invalid-config');
-    assert.equal(e.code, 'bad-percent');
-    assert.equal(e.message, '/g/config.yaml:3: canary.trafficPercent "12.5" is not a whole number (Helm reads 12.5); it must be a whole number from 0 to 100.');
-    assert.match(e.hint ?? '', /by hand/);
-    return true;
-  });
+  assert.throws(
+    () => applyCanaryAction('chart_path: x\ncanary:\n  trafficPercent: 12.5\n', { kind: 'set', percent: 10 }, '/g/config.yaml'),
+    (e: unknown) => {
+      assert.ok(e instanceof CanaryError);
+      assert.equal(e.kind, 'invalid-config');
+      assert.equal(e.code, 'bad-percent');
+      assert.equal(
+        e.message,
+        '/g/config.yaml:3: canary.trafficPercent "12.5" is not a whole number (Helm reads 12.5); it must be a whole number from 0 to 100.',
+      );
+      assert.match(e.hint ?? '', /by hand/);
+      return true;
+    },
+  );
   for (const p of [-1, 101, 12.5, Number.NaN]) {
-    assert.throws(() => applyCanaryAction('a: 1\n', { kind: 'set', percent: p }, 'f'), (e: unknown) => e instanceof CanaryError && e.kind === 'invalid-input', String(p));
+    assert.throws(
+      () => applyCanaryAction('a: 1\n', { kind: 'set', percent: p }, 'f'),
+      (e: unknown) => e instanceof CanaryError && e.kind === 'invalid-input',
+      String(p),
+    );
   }
-  assert.throws(() => applyCanaryAction('a: 1\n', { kind: 'bogus' } as never, 'f'), (e: unknown) => e instanceof CanaryError && e.code === 'invalid-action');
+  assert.throws(
+    () => applyCanaryAction('a: 1\n', { kind: 'bogus' } as never, 'f'),
+    (e: unknown) => e instanceof CanaryError && e.code === 'invalid-action',
+  );
 });
 
 function gitops(t: { after: (fn: () => void) => void }, text: string): { root: string; file: string } {
@@ -98,7 +111,10 @@ test('editModelConfig does not write when nothing changes', async (t) => {
 test('editModelConfig leaves a refused file byte-identical', async (t) => {
   const bad = 'chart_path: x\r\ncanary: 20 # not a map\r\n';
   const { root, file } = gitops(t, bad);
-  await assert.rejects(editModelConfig(root, 'test', 'jukebox', { kind: 'rollback' }), (e: unknown) => e instanceof CanaryError && e.code === 'bad-canary' && e.message.startsWith(`${file}:2:`));
+  await assert.rejects(
+    editModelConfig(root, 'test', 'jukebox', { kind: 'rollback' }),
+    (e: unknown) => e instanceof CanaryError && e.code === 'bad-canary' && e.message.startsWith(`${file}:2:`),
+  );
   assert.equal(readFileSync(file, 'utf8'), bad);
   assert.deepEqual(readdirSync(path.dirname(file)), ['config.yaml']);
 });
@@ -110,7 +126,10 @@ test('editModelConfig refuses bad names and missing or non-UTF-8 files without t
   await assert.rejects(editModelConfig(root, 'prod', 'jukebox', { kind: 'promote' }), (e: unknown) => e instanceof CanaryError && e.code === 'no-config');
   const latin1 = Buffer.from('chart_path: x\nname: caf\xe9\n', 'latin1');
   writeFileSync(file, latin1);
-  await assert.rejects(editModelConfig(root, 'test', 'jukebox', { kind: 'set', percent: 1 }), (e: unknown) => e instanceof CanaryError && e.code === 'not-utf8');
+  await assert.rejects(
+    editModelConfig(root, 'test', 'jukebox', { kind: 'set', percent: 1 }),
+    (e: unknown) => e instanceof CanaryError && e.code === 'not-utf8',
+  );
   assert.deepEqual(readFileSync(file), latin1);
 });
 
@@ -132,12 +151,15 @@ test('an edit that would change another value is refused (unsafe-edit), the rest
   // `|+` keeps trailing blank lines: removing the canary line would glue the blank line
   // below it to the block scalar above, changing its value.
   const text = 'notes: |+\n  keep\ncanary: {trafficPercent: 5}\n\nchart_path: x\n';
-  assert.throws(() => applyCanaryAction(text, { kind: 'promote' }, 'c.yaml'), (e: unknown) => {
-    assert.ok(e instanceof CanaryError);
-    assert.equal(e.code, 'unsafe-edit');
-    assert.match(e.message, /^c\.yaml:3: .*another value would have changed/);
-    assert.match(e.hint ?? '', /by hand/);
-    return true;
-  });
+  assert.throws(
+    () => applyCanaryAction(text, { kind: 'promote' }, 'c.yaml'),
+    (e: unknown) => {
+      assert.ok(e instanceof CanaryError);
+      assert.equal(e.code, 'unsafe-edit');
+      assert.match(e.message, /^c\.yaml:3: .*another value would have changed/);
+      assert.match(e.hint ?? '', /by hand/);
+      return true;
+    },
+  );
   assert.equal(applyCanaryAction(text, { kind: 'set', percent: 6 }, 'c.yaml').text, text.replace('5}', '6}'));
 });

@@ -2,7 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  alignRange, commitEvents, configuredSeries, counterIncreases, createDashboardEventLog, desiredSeries, onSteps, rateWindowMs, sharesPerStep, sumBy,
+  alignRange,
+  commitEvents,
+  configuredSeries,
+  counterIncreases,
+  createDashboardEventLog,
+  desiredSeries,
+  onSteps,
+  rateWindowMs,
+  sharesPerStep,
+  sumBy,
   type CanaryCommit,
 } from '../../src/core/dashboard-series';
 import { DASHBOARD_WINDOWS } from '../../src/core/dashboard-model';
@@ -33,7 +42,22 @@ test('steps: aligned to multiples of the step, from = to − window, both ends i
 
 test('gaps: a step without a point, or with NaN / Inf, is null, never 0', () => {
   const times = [0, 10, 20, 30];
-  assert.deepEqual(onSteps([[0, 1], [20, 0], [30, Number.NaN]], times), [{ t: 0, v: 1 }, { t: 10, v: null }, { t: 20, v: 0 }, { t: 30, v: null }]);
+  assert.deepEqual(
+    onSteps(
+      [
+        [0, 1],
+        [20, 0],
+        [30, Number.NaN],
+      ],
+      times,
+    ),
+    [
+      { t: 0, v: 1 },
+      { t: 10, v: null },
+      { t: 20, v: 0 },
+      { t: 30, v: null },
+    ],
+  );
   assert.deepEqual(vals(onSteps([[10, Number.POSITIVE_INFINITY]], times)), [null, null, null, null]);
 });
 
@@ -50,17 +74,44 @@ test('counter increases: differences, a drop is a reset (counts from zero), a ne
 
 test('sumBy adds series per key, keeps null where none of them has a value', () => {
   const s = sumBy(
-    [{ k: 'b', p: [1, null, 2] }, { k: 'a', p: [null, null, 1] }, { k: 'b', p: [3, null, null] }, { k: undefined, p: [9, 9, 9] }],
+    [
+      { k: 'b', p: [1, null, 2] },
+      { k: 'a', p: [null, null, 1] },
+      { k: 'b', p: [3, null, null] },
+      { k: undefined, p: [9, 9, 9] },
+    ],
     (x) => x.k,
     (x) => x.p.map((v, t) => ({ t, v })),
   );
-  assert.deepEqual(s.map((x) => [x.revision, vals(x.points)]), [['a', [null, null, 1]], ['b', [4, null, 2]]]);
+  assert.deepEqual(
+    s.map((x) => [x.revision, vals(x.points)]),
+    [
+      ['a', [null, null, 1]],
+      ['b', [4, null, 2]],
+    ],
+  );
 });
 
-test('shares per step: percent of the step\'s counts; nothing served is null for every revision', () => {
+test("shares per step: percent of the step's counts; nothing served is null for every revision", () => {
   const counts = [
-    { revision: 'r1', points: [{ t: 0, v: 80 }, { t: 1, v: 0 }, { t: 2, v: null }, { t: 3, v: 3 }] },
-    { revision: 'r2', points: [{ t: 0, v: 20 }, { t: 1, v: 0 }, { t: 2, v: null }, { t: 3, v: null }] },
+    {
+      revision: 'r1',
+      points: [
+        { t: 0, v: 80 },
+        { t: 1, v: 0 },
+        { t: 2, v: null },
+        { t: 3, v: 3 },
+      ],
+    },
+    {
+      revision: 'r2',
+      points: [
+        { t: 0, v: 20 },
+        { t: 1, v: 0 },
+        { t: 2, v: null },
+        { t: 3, v: null },
+      ],
+    },
   ];
   const s = sharesPerStep(counts);
   assert.deepEqual(vals(s[0]!.points), [80, null, null, 100]);
@@ -69,7 +120,12 @@ test('shares per step: percent of the step\'s counts; nothing served is null for
 });
 
 const commit = (sha: string, min: number, percent: number | undefined, subject: string, extra: Partial<CanaryCommit> = {}): CanaryCommit => ({
-  sha: sha.repeat(40).slice(0, 40), t: T0 + min * 60_000, author: 'Ada', subject, percent, ...extra,
+  sha: sha.repeat(40).slice(0, 40),
+  t: T0 + min * 60_000,
+  author: 'Ada',
+  subject,
+  percent,
+  ...extra,
 });
 
 test('desired split over time: the percent in force at each step (100 without a canary), null before the first commit', () => {
@@ -90,7 +146,10 @@ test('commit markers: only commits that changed the canary, inside the window, w
     commit('e', -10, undefined, 'promote'),
   ];
   const ev = commitEvents(commits, T0 - 60 * 60_000, T0);
-  assert.deepEqual(ev.map((e) => e.message), ['canary 20%', 'canary 50%', 'promote']);
+  assert.deepEqual(
+    ev.map((e) => e.message),
+    ['canary 20%', 'canary 50%', 'promote'],
+  );
   assert.ok(ev.every((e) => e.kind === 'commit' && e.author === 'Ada' && e.sha!.length === 40));
   assert.equal(ev[1]!.t, T0 - 20 * 60_000);
   assert.match(ev[1]!.title, /^ddddddd canary 50% \(was 20%\): canary 50%$/);
@@ -102,12 +161,24 @@ test('commit markers: only commits that changed the canary, inside the window, w
 test('configured split from traffic snapshots: step function per revision, 0% once configured out, null before any snapshot', () => {
   const snaps = [
     { t: T0 - 300_000, revisions: [{ name: 'r1', percent: 100 }] },
-    { t: T0 - 120_000, revisions: [{ name: 'r1', percent: 80 }, { name: 'r2', percent: 20 }] },
+    {
+      t: T0 - 120_000,
+      revisions: [
+        { name: 'r1', percent: 80 },
+        { name: 'r2', percent: 20 },
+      ],
+    },
     { t: T0 - 60_000, revisions: [{ name: 'r2', percent: 100 }] },
   ];
   const times = [T0 - 400_000, T0 - 300_000, T0 - 120_000, T0];
   const c = configuredSeries(snaps, times);
-  assert.deepEqual(c.map((x) => [x.revision, vals(x.points)]), [['r1', [null, 100, 80, 0]], ['r2', [null, 0, 20, 100]]]);
+  assert.deepEqual(
+    c.map((x) => [x.revision, vals(x.points)]),
+    [
+      ['r1', [null, 100, 80, 0]],
+      ['r2', [null, 0, 20, 100]],
+    ],
+  );
 });
 
 test('rollout hook: live steps, rollbacks and decided gates become markers, per service, newest kept', () => {
@@ -121,10 +192,20 @@ test('rollout hook: live steps, rollbacks and decided gates become markers, per 
   log.record('test/jukebox', { kind: 'gates', step: 1, message: 'no traffic', reading, evaluation: { verdict: 'inconclusive', summary: '?' } });
   log.record('prod/jukebox', { kind: 'rollback', step: 2, message: 'Rolling back' });
   const ev = log.events('test/jukebox', T0 - 1, T0 + 5000);
-  assert.deepEqual(ev.map((e) => [e.kind, e.passed]), [['rollout-step', undefined], ['gate', true]]);
+  assert.deepEqual(
+    ev.map((e) => [e.kind, e.passed]),
+    [
+      ['rollout-step', undefined],
+      ['gate', true],
+    ],
+  );
   now += 1000;
   log.record('test/jukebox', { kind: 'gates', step: 2, message: 'Step 2/3: gate error-rate failed', reading, evaluation: { verdict: 'fail', summary: 'x' } });
-  assert.deepEqual(log.events('test/jukebox', T0 - 1, T0 + 5000).map((e) => e.passed), [true, false], 'only the newest 2 kept');
+  assert.deepEqual(
+    log.events('test/jukebox', T0 - 1, T0 + 5000).map((e) => e.passed),
+    [true, false],
+    'only the newest 2 kept',
+  );
   assert.equal(log.events('prod/jukebox', T0 - 1, T0 + 5000)[0]!.kind, 'rollout-step');
   assert.deepEqual(log.events('test/jukebox', T0 + 10_000, T0 + 20_000), []);
 });

@@ -5,8 +5,18 @@ import { describeDuration, parseDuration } from '../../src/core/duration';
 
 test('a bare number is seconds; units ms, s, m, h add up largest first', () => {
   const cases: [string, number][] = [
-    ['90', 90_000], ['0', 0], ['1.5', 1500], ['30s', 30_000], ['5m', 300_000], ['1h', 3_600_000],
-    ['1h30m', 5_400_000], ['2m30s', 150_000], ['500ms', 500], ['1s500ms', 1500], [' 10s ', 10_000], ['1.5m', 90_000],
+    ['90', 90_000],
+    ['0', 0],
+    ['1.5', 1500],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['2m30s', 150_000],
+    ['500ms', 500],
+    ['1s500ms', 1500],
+    [' 10s ', 10_000],
+    ['1.5m', 90_000],
   ];
   for (const [text, ms] of cases) assert.equal(parseDuration(text), ms, text);
 });

@@ -67,20 +67,28 @@ describe('forgeOf', () => {
 
 describe('newProposalUrl', () => {
   it('GitHub: compare with expand', () => {
-    assert.equal(newProposalUrl('github', parseRemoteUrl('git@github.com:acme/gitops.git')!, BRANCH, 'main'),
-      'https://github.com/acme/gitops/compare/main...canary/test-jukebox-35?expand=1');
+    assert.equal(
+      newProposalUrl('github', parseRemoteUrl('git@github.com:acme/gitops.git')!, BRANCH, 'main'),
+      'https://github.com/acme/gitops/compare/main...canary/test-jukebox-35?expand=1',
+    );
   });
   it('GitLab: subgroups kept, query encoded', () => {
-    assert.equal(newProposalUrl('gitlab', parseRemoteUrl('ssh://git@gitlab.example.com:2222/platform/ml/gitops.git')!, BRANCH, 'main'),
-      'https://gitlab.example.com/platform/ml/gitops/-/merge_requests/new?merge_request%5Bsource_branch%5D=canary%2Ftest-jukebox-35&merge_request%5Btarget_branch%5D=main');
+    assert.equal(
+      newProposalUrl('gitlab', parseRemoteUrl('ssh://git@gitlab.example.com:2222/platform/ml/gitops.git')!, BRANCH, 'main'),
+      'https://gitlab.example.com/platform/ml/gitops/-/merge_requests/new?merge_request%5Bsource_branch%5D=canary%2Ftest-jukebox-35&merge_request%5Btarget_branch%5D=main',
+    );
   });
   it('Gitea/Forgejo: compare, an https port kept', () => {
-    assert.equal(newProposalUrl('gitea', parseRemoteUrl('https://git.corp.example:3000/team/gitops.git')!, BRANCH, 'release/2.0'),
-      'https://git.corp.example:3000/team/gitops/compare/release/2.0...canary/test-jukebox-35');
+    assert.equal(
+      newProposalUrl('gitea', parseRemoteUrl('https://git.corp.example:3000/team/gitops.git')!, BRANCH, 'release/2.0'),
+      'https://git.corp.example:3000/team/gitops/compare/release/2.0...canary/test-jukebox-35',
+    );
   });
   it('Bitbucket: pull-requests/new with source and dest', () => {
-    assert.equal(newProposalUrl('bitbucket', parseRemoteUrl('git@bitbucket.org:ws/gitops.git')!, BRANCH, 'main'),
-      'https://bitbucket.org/ws/gitops/pull-requests/new?source=canary%2Ftest-jukebox-35&dest=main');
+    assert.equal(
+      newProposalUrl('bitbucket', parseRemoteUrl('git@bitbucket.org:ws/gitops.git')!, BRANCH, 'main'),
+      'https://bitbucket.org/ws/gitops/pull-requests/new?source=canary%2Ftest-jukebox-35&dest=main',
+    );
   });
   it('odd characters in the path and branch are percent-encoded', () => {
     const url = newProposalUrl('github', parseRemoteUrl('https://github.com/acme/git%20ops.git')!, 'canary/a#b', 'main');
@@ -109,7 +117,10 @@ describe('proposalLink', () => {
 
 describe('parseForgeHosts', () => {
   it('reads a JSON object of host (or host:port) to forge, lower-cased; blank is none', () => {
-    assert.deepEqual(parseForgeHosts('{" Git.Corp.Example ": "GitLab", "git.corp.example:8443": "forgejo"}'), { 'git.corp.example': 'gitlab', 'git.corp.example:8443': 'forgejo' });
+    assert.deepEqual(parseForgeHosts('{" Git.Corp.Example ": "GitLab", "git.corp.example:8443": "forgejo"}'), {
+      'git.corp.example': 'gitlab',
+      'git.corp.example:8443': 'forgejo',
+    });
     assert.equal(parseForgeHosts(undefined), undefined);
     assert.equal(parseForgeHosts('  '), undefined);
     const hosts = parseForgeHosts('{"git.corp.example": "forgejo"}');

@@ -10,7 +10,11 @@ import { CanaryError } from '../../src/core/errors';
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ksc-fsutil-'));
   t.after(() => {
-    try { chmodSync(dir, 0o755); } catch { /* already gone */ }
+    try {
+      chmodSync(dir, 0o755);
+    } catch {
+      /* already gone */
+    }
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;

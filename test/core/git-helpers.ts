@@ -59,7 +59,9 @@ export function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = testGi
  */
 export function gitAsync(cwd: string | undefined, args: string[], env: NodeJS.ProcessEnv = testGitEnv()): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim())));
+    execFile('git', args, { cwd, env, encoding: 'utf8' }, (err, stdout, stderr) =>
+      err ? reject(new Error(`git ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout.trim()),
+    );
   });
 }
 

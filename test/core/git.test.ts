@@ -8,7 +8,16 @@ import { head, makeSandbox, pushFromOther, testGitEnv, TEST_CONFIG_REL } from '.
 
 describe('gitEnvironment', () => {
   it('never prompts on a terminal, keeps askpass, drops variables that redirect git', () => {
-    const env = gitEnvironment({ PATH: '/bin', HOME: '/h', GIT_ASKPASS: '/askpass', GIT_DIR: '/elsewhere', GIT_INDEX_FILE: '/x', GIT_TERMINAL_PROMPT: '1', EDITOR: 'vim', LANG: 'de_DE.UTF-8' });
+    const env = gitEnvironment({
+      PATH: '/bin',
+      HOME: '/h',
+      GIT_ASKPASS: '/askpass',
+      GIT_DIR: '/elsewhere',
+      GIT_INDEX_FILE: '/x',
+      GIT_TERMINAL_PROMPT: '1',
+      EDITOR: 'vim',
+      LANG: 'de_DE.UTF-8',
+    });
     assert.equal(env.GIT_TERMINAL_PROMPT, '0');
     assert.equal(env.GIT_ASKPASS, '/askpass');
     assert.equal(env.GIT_DIR, undefined);
@@ -31,10 +40,16 @@ describe('classifyGitError', () => {
     ["remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://git.example/x.git/'", 'auth-failed'],
     ['git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.', 'auth-failed'],
     ["To x\n ! [rejected]        HEAD -> main (fetch first)\nerror: failed to push some refs to 'x'", 'push-rejected'],
-    ['! [remote rejected] HEAD -> main (cannot lock ref \'refs/heads/main\': is at 1 but expected 2)', 'push-rejected'],
+    ["! [remote rejected] HEAD -> main (cannot lock ref 'refs/heads/main': is at 1 but expected 2)", 'push-rejected'],
     ['! [remote rejected] HEAD -> main (pre-receive hook declined)', 'protected-branch'],
-    ['remote: error: GH006: Protected branch update failed for refs/heads/main.\n! [remote rejected] main -> main (protected branch hook declined)', 'protected-branch'],
-    ['remote: GitLab: You are not allowed to push code to protected branches on this project.\n! [remote rejected] main -> main (pre-receive hook declined)', 'protected-branch'],
+    [
+      'remote: error: GH006: Protected branch update failed for refs/heads/main.\n! [remote rejected] main -> main (protected branch hook declined)',
+      'protected-branch',
+    ],
+    [
+      'remote: GitLab: You are not allowed to push code to protected branches on this project.\n! [remote rejected] main -> main (pre-receive hook declined)',
+      'protected-branch',
+    ],
     ['remote: Gitea: Not allowed to push to protected branch main\n! [remote rejected] main -> main (pre-receive hook declined)', 'protected-branch'],
     ['! [remote rejected] HEAD -> main (shallow update not allowed)', 'push-refused'],
     ["fatal: unable to access 'https://git.example/': Could not resolve host: git.example", 'remote-unreachable'],
@@ -52,8 +67,12 @@ describe('classifyGitError', () => {
   }
 
   it("a protected-branch refusal quotes the forge's own line, even after git's porcelain summary", () => {
-    const porcelainFirst = '!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)\nremote: error: GH006: Protected branch update failed for refs/heads/main.';
-    assert.match(classifyGitError(new Error(porcelainFirst), ['push'], 'push', 30000).message, /protected \(GH006: Protected branch update failed for refs\/heads\/main\.\)\.$/);
+    const porcelainFirst =
+      '!\tHEAD:refs/heads/main\t[remote rejected] (protected branch hook declined)\nremote: error: GH006: Protected branch update failed for refs/heads/main.';
+    assert.match(
+      classifyGitError(new Error(porcelainFirst), ['push'], 'push', 30000).message,
+      /protected \(GH006: Protected branch update failed for refs\/heads\/main\.\)\.$/,
+    );
     const hookOnly = classifyGitError(new Error('!\tHEAD:refs/heads/main\t[remote rejected] (pre-receive hook declined)'), ['push'], 'push', 30000);
     assert.match(hookOnly.message, /protected \(! HEAD:refs\/heads\/main \[remote rejected\] \(pre-receive hook declined\)\)\.$/);
   });
@@ -66,7 +85,10 @@ describe('classifyGitError', () => {
   });
 
   it('credentials in URLs are redacted', () => {
-    assert.equal(redactUrls("fatal: Authentication failed for 'https://bob:hunter2@git.example/x.git/'"), "fatal: Authentication failed for 'https://***@git.example/x.git/'");
+    assert.equal(
+      redactUrls("fatal: Authentication failed for 'https://bob:hunter2@git.example/x.git/'"),
+      "fatal: Authentication failed for 'https://***@git.example/x.git/'",
+    );
     const e = classifyGitError(new Error("fatal: unable to access 'https://tok3n@git.example/': Could not resolve host"), ['fetch'], 'fetch', 1000);
     assert.ok(!e.message.includes('tok3n'));
   });
@@ -89,7 +111,15 @@ describe('parseStatusV2', () => {
     assert.equal(s.branch, 'main');
     assert.equal(s.upstream, 'origin/main');
     assert.deepEqual(s.ab, { ahead: 1, behind: 2 });
-    assert.deepEqual(s.entries.map((e) => [e.kind, e.path]), [['changed', 'dir/a file.txt'], ['renamed', 'new.txt'], ['renamed', 'old.txt'], ['untracked', 'notes.txt']]);
+    assert.deepEqual(
+      s.entries.map((e) => [e.kind, e.path]),
+      [
+        ['changed', 'dir/a file.txt'],
+        ['renamed', 'new.txt'],
+        ['renamed', 'old.txt'],
+        ['untracked', 'notes.txt'],
+      ],
+    );
     assert.equal(s.entries[0]!.indexOid, 'bbbb');
   });
 
@@ -133,7 +163,10 @@ describe('GitRunner (spawns git directly)', () => {
       assert.equal(blob, 'ce013625030ba8dba906f756967f9e9ca394464a');
       assert.equal(await git.probe(['merge-base', '--is-ancestor', 'HEAD', '4b825dc642cb6eb9a060e54bf8d69288fbee4904']), undefined);
       assert.equal(await git.probe(['config', '--get', 'no.such.key']), undefined);
-      await assert.rejects(git.run(['rev-parse', '--verify', '-q', 'refs/heads/nope']), (e: unknown) => e instanceof Error && /exited with status 1/.test(e.message));
+      await assert.rejects(
+        git.run(['rev-parse', '--verify', '-q', 'refs/heads/nope']),
+        (e: unknown) => e instanceof Error && /exited with status 1/.test(e.message),
+      );
       const indexBefore = await git.run(['ls-files', '--stage']);
       const tmp = new GitRunner({ cwd: c, env: testGitEnv(), timeoutMs: 10000, indexFile: path.join(sb.dir, 'tmp-index') });
       await tmp.run(['read-tree', '--empty']);

@@ -1,12 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  DEFAULT_DASHBOARD_UID,
-  checkExternalUrl,
-  dashboardUrl,
-  templateHost,
-  templatePlaceholders,
-} from '../../src/core/grafana';
+import { DEFAULT_DASHBOARD_UID, checkExternalUrl, dashboardUrl, templateHost, templatePlaceholders } from '../../src/core/grafana';
 import { CanaryError } from '../../src/core/errors';
 
 const route = { host: 'jukebox-grafana-route-user1-toolings.apps.example.com', url: 'https://jukebox-grafana-route-user1-toolings.apps.example.com' };
@@ -59,34 +53,68 @@ test('a template with its own host is allowed without any Route', () => {
 });
 
 test('the default template needs the Route: clear not-found error without one', () => {
-  assert.equal(code(() => dashboardUrl({ route: undefined, model: 'jukebox' })), 'no-grafana-route');
+  assert.equal(
+    code(() => dashboardUrl({ route: undefined, model: 'jukebox' })),
+    'no-grafana-route',
+  );
 });
 
 test('a Route whose URL is not http(s) is refused', () => {
-  assert.equal(code(() => dashboardUrl({ route: { host: 'x', url: 'javascript:alert(1)' }, model: 'jukebox' })), 'no-grafana-route');
+  assert.equal(
+    code(() => dashboardUrl({ route: { host: 'x', url: 'javascript:alert(1)' }, model: 'jukebox' })),
+    'no-grafana-route',
+  );
 });
 
 test('unknown placeholders in the template are refused (a typo would drop a value)', () => {
-  assert.equal(code(() => templatePlaceholders('${base}/d/${uidd}')), 'url-template');
+  assert.equal(
+    code(() => templatePlaceholders('${base}/d/${uidd}')),
+    'url-template',
+  );
   assert.deepEqual(templatePlaceholders('${base}/${model}/${model}'), ['base', 'model']);
 });
 
 test('templates with other schemes are refused', () => {
   for (const template of ['file:///etc/passwd?${model}', 'javascript:alert(1)//${model}', 'vscode://x/${model}', 'ftp://h/${model}']) {
-    assert.equal(code(() => dashboardUrl({ route, model: 'jukebox', template })), 'url-scheme', template);
+    assert.equal(
+      code(() => dashboardUrl({ route, model: 'jukebox', template })),
+      'url-scheme',
+      template,
+    );
   }
 });
 
 test('checkExternalUrl: only listed hosts, only http(s), no credentials', () => {
   assert.equal(checkExternalUrl('https://a.example/x', ['A.example']), 'https://a.example/x');
   assert.equal(checkExternalUrl('http://a.example:8080/x', ['a.example:8080']), 'http://a.example:8080/x');
-  assert.equal(code(() => checkExternalUrl('https://b.example/', ['a.example'])), 'url-host');
-  assert.equal(code(() => checkExternalUrl('https://a.example.evil.com/', ['a.example'])), 'url-host');
-  assert.equal(code(() => checkExternalUrl('https://a.example@evil.com/', ['a.example'])), 'url-credentials');
-  assert.equal(code(() => checkExternalUrl('https://u:p@a.example/', ['a.example'])), 'url-credentials');
-  assert.equal(code(() => checkExternalUrl('data:text/html,hi', ['a.example'])), 'url-scheme');
-  assert.equal(code(() => checkExternalUrl('not a url', ['a.example'])), 'url-scheme');
-  assert.equal(code(() => checkExternalUrl('https://a.example/', [])), 'url-host');
+  assert.equal(
+    code(() => checkExternalUrl('https://b.example/', ['a.example'])),
+    'url-host',
+  );
+  assert.equal(
+    code(() => checkExternalUrl('https://a.example.evil.com/', ['a.example'])),
+    'url-host',
+  );
+  assert.equal(
+    code(() => checkExternalUrl('https://a.example@evil.com/', ['a.example'])),
+    'url-credentials',
+  );
+  assert.equal(
+    code(() => checkExternalUrl('https://u:p@a.example/', ['a.example'])),
+    'url-credentials',
+  );
+  assert.equal(
+    code(() => checkExternalUrl('data:text/html,hi', ['a.example'])),
+    'url-scheme',
+  );
+  assert.equal(
+    code(() => checkExternalUrl('not a url', ['a.example'])),
+    'url-scheme',
+  );
+  assert.equal(
+    code(() => checkExternalUrl('https://a.example/', [])),
+    'url-host',
+  );
 });
 
 test('templateHost: literal hosts only, not through ${base} or a placeholder in the authority', () => {
@@ -97,7 +125,10 @@ test('templateHost: literal hosts only, not through ${base} or a placeholder in 
 });
 
 test('a template whose host comes from a model placeholder cannot open anywhere', () => {
-  assert.equal(code(() => dashboardUrl({ route, model: 'evil', template: 'https://${model}.example/d' })), 'url-host');
+  assert.equal(
+    code(() => dashboardUrl({ route, model: 'evil', template: 'https://${model}.example/d' })),
+    'url-host',
+  );
 });
 
 test('model names are encoded in the query', () => {

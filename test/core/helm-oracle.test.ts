@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PARSER_DIVERGENCES, helmVerdict } from './helm-oracle';
 
-const cases = (JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'helm-render.json'), 'utf8')) as { cases: { values: string; renders: string; value?: number }[] }).cases;
+const cases = (
+  JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'helm-render.json'), 'utf8')) as { cases: { values: string; renders: string; value?: number }[] }
+).cases;
 
 test(`the fuzz oracle agrees with Helm on all ${cases.length} rendered cases`, () => {
   const wrong: string[] = [];
@@ -19,7 +21,8 @@ test(`the fuzz oracle agrees with Helm on all ${cases.length} rendered cases`, (
     if (c.renders === 'error' && v.kind === 'unknown') continue;
     const want = c.renders === 'error' ? 'invalid' : c.renders;
     const got = v.kind === 'percent' ? `percent ${v.value}` : v.kind;
-    if (got !== (want === 'percent' ? `percent ${c.value}` : want)) wrong.push(`${JSON.stringify(c.values)}: Helm ${c.renders} ${c.value ?? ''}, oracle ${got} ${'why' in v ? v.why : ''}`);
+    if (got !== (want === 'percent' ? `percent ${c.value}` : want))
+      wrong.push(`${JSON.stringify(c.values)}: Helm ${c.renders} ${c.value ?? ''}, oracle ${got} ${'why' in v ? v.why : ''}`);
   }
   assert.deepEqual(wrong, []);
 });

@@ -133,7 +133,7 @@ function judge(doc: Document.Parsed, js: Record<string, unknown>): Verdict {
   if (typeof canary !== 'object' || Array.isArray(canary) || canary instanceof Date) return { kind: 'invalid', why: 'canary is not a map: the template fails' };
   const target = pair ? (isAlias(pair.value) ? pair.value.resolve(doc) : pair.value) : undefined;
   const pp = lastPair(target, 'trafficPercent');
-  const percent: Value = pp ? nodeValue(pp.value, doc) : (canary as Record<string, unknown>).trafficPercent ?? null;
+  const percent: Value = pp ? nodeValue(pp.value, doc) : ((canary as Record<string, unknown>).trafficPercent ?? null);
   if (percent === BAD) return { kind: 'invalid', why: 'Helm cannot read trafficPercent' };
   const m = manifestValue(percent);
   if (m === undefined) return { kind: 'none', key: true };
@@ -149,7 +149,11 @@ export function rendersFine(v: Verdict): boolean {
 function walk(node: unknown, fn: (n: Node) => void): void {
   if (node === null || node === undefined || typeof node !== 'object') return;
   fn(node as Node);
-  if (isMap(node)) for (const p of node.items) { walk(p.key, fn); walk(p.value, fn); }
+  if (isMap(node))
+    for (const p of node.items) {
+      walk(p.key, fn);
+      walk(p.value, fn);
+    }
   if (isSeq(node)) for (const i of node.items) walk(i, fn);
 }
 
@@ -177,11 +181,16 @@ export function unavoidableRefusal(text: string, action: 'set' | 'promote' | 'ro
   if (!last) return undefined;
   if (action !== 'promote' && isAlias(last.value)) return 'canary is an alias: setting it would change the block it names';
   const inside = new Set<string>();
-  for (const p of canaries) walk(p.value, (n) => { if ('anchor' in n && typeof n.anchor === 'string' && n.anchor) inside.add(n.anchor); });
+  for (const p of canaries)
+    walk(p.value, (n) => {
+      if ('anchor' in n && typeof n.anchor === 'string' && n.anchor) inside.add(n.anchor);
+    });
   let shared = false;
   for (const p of top.items) {
     if (isCanary(p)) continue;
-    walk(p.value, (n) => { if (isAlias(n) && inside.has(n.source)) shared = true; });
+    walk(p.value, (n) => {
+      if (isAlias(n) && inside.has(n.source)) shared = true;
+    });
   }
   return shared ? 'an alias elsewhere names (part of) the canary block' : undefined;
 }

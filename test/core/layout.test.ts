@@ -37,11 +37,14 @@ test('discoverLayout lists environments and models sorted, skipping strays witho
   const layout = await discoverLayout(root);
   assert.equal(layout.root, root);
   assert.equal(layout.deploymentsDir, DEFAULT_DEPLOYMENTS_DIR);
-  assert.deepEqual(layout.environments.map((e) => [e.name, e.models.map((m) => m.name)]), [
-    ['empty-env', []],
-    ['prod', ['jukebox']],
-    ['test', ['another', 'jukebox']],
-  ]);
+  assert.deepEqual(
+    layout.environments.map((e) => [e.name, e.models.map((m) => m.name)]),
+    [
+      ['empty-env', []],
+      ['prod', ['jukebox']],
+      ['test', ['another', 'jukebox']],
+    ],
+  );
   const jukebox = layout.environments[2]!.models[1]!;
   assert.equal(jukebox.configPath, path.join(root, 'model-deployments/test/jukebox/config.yaml'));
   assert.equal(layout.environments[2]!.dir, path.join(root, 'model-deployments/test'));
@@ -53,7 +56,10 @@ test('discoverLayout lists environments and models sorted, skipping strays witho
   assert.match(ignored[path.join('model-deployments', 'test', 'Bad_Name')]!, /DNS-1123/);
   assert.match(ignored[path.join('model-deployments', 'test', 'stray.txt')]!, /not a folder/);
   assert.match(ignored[path.join('model-deployments', 'test', 'dir-config')]!, /not a file/);
-  assert.ok(layout.ignored.every((i) => i.refused === undefined || i.path.endsWith('dir-config')), 'strays are not refusals');
+  assert.ok(
+    layout.ignored.every((i) => i.refused === undefined || i.path.endsWith('dir-config')),
+    'strays are not refusals',
+  );
 });
 
 test('discoverLayout honours a configured deployments folder and refuses one escaping the root', async (t) => {
@@ -61,10 +67,17 @@ test('discoverLayout honours a configured deployments folder and refuses one esc
   put(root, 'gitops/deploy/test/m/config.yaml');
   const layout = await discoverLayout(root, { deploymentsDir: 'gitops/deploy/' });
   assert.equal(layout.deploymentsDir, 'gitops/deploy');
-  assert.deepEqual(layout.environments.map((e) => e.name), ['test']);
+  assert.deepEqual(
+    layout.environments.map((e) => e.name),
+    ['test'],
+  );
   for (const bad of ['../elsewhere', '/etc', 'a/../../b', '', '.', '..']) {
     await assert.rejects(discoverLayout(root, { deploymentsDir: bad }), (e: unknown) => e instanceof CanaryError && e.code === 'invalid-deployments-dir', bad);
-    assert.throws(() => modelConfigPath(root, 'test', 'm', bad), (e: unknown) => e instanceof CanaryError && e.code === 'invalid-deployments-dir', bad);
+    assert.throws(
+      () => modelConfigPath(root, 'test', 'm', bad),
+      (e: unknown) => e instanceof CanaryError && e.code === 'invalid-deployments-dir',
+      bad,
+    );
   }
 });
 
@@ -95,11 +108,20 @@ test('symlinked folders leading outside the root are skipped and refused', async
   symlinkSync(path.join(outside, 'config.yaml'), path.join(root, 'model-deployments/test/linkedfile/config.yaml'));
 
   const layout = await discoverLayout(root);
-  assert.deepEqual(layout.environments[0]!.models.map((m) => m.name), ['alias', 'inside', 'jukebox']);
+  assert.deepEqual(
+    layout.environments[0]!.models.map((m) => m.name),
+    ['alias', 'inside', 'jukebox'],
+  );
   assert.ok(layout.ignored.some((i) => i.path.endsWith('evil') && /outside/.test(i.reason)));
   assert.ok(layout.ignored.some((i) => i.path.endsWith('linkedfile') && /outside/.test(i.reason)));
-  assert.throws(() => modelConfigPath(root, 'test', 'evil'), (e: unknown) => e instanceof CanaryError && e.code === 'outside-root');
-  assert.throws(() => modelConfigPath(root, 'test', 'linkedfile'), (e: unknown) => e instanceof CanaryError && e.code === 'outside-root');
+  assert.throws(
+    () => modelConfigPath(root, 'test', 'evil'),
+    (e: unknown) => e instanceof CanaryError && e.code === 'outside-root',
+  );
+  assert.throws(
+    () => modelConfigPath(root, 'test', 'linkedfile'),
+    (e: unknown) => e instanceof CanaryError && e.code === 'outside-root',
+  );
   assert.equal(modelConfigPath(root, 'test', 'alias'), path.join(root, 'model-deployments/test/alias/config.yaml'));
 });
 
@@ -107,8 +129,19 @@ test('modelConfigPath validates names before building a path', (t) => {
   const root = tempRoot(t);
   assert.equal(modelConfigPath(root, 'test', 'jukebox'), path.join(root, 'model-deployments', 'test', 'jukebox', 'config.yaml'));
   assert.equal(modelConfigPath('relative/root', 'test', 'm'), path.resolve('relative/root/model-deployments/test/m/config.yaml'));
-  for (const [env, model] of [['..', 'x'], ['test', '../../etc'], ['test', 'a/b'], ['Test', 'm'], ['test', ''], ['te st', 'm']]) {
-    assert.throws(() => modelConfigPath(root, env!, model!), (e: unknown) => e instanceof CanaryError && e.code === 'invalid-name', `${env}/${model}`);
+  for (const [env, model] of [
+    ['..', 'x'],
+    ['test', '../../etc'],
+    ['test', 'a/b'],
+    ['Test', 'm'],
+    ['test', ''],
+    ['te st', 'm'],
+  ]) {
+    assert.throws(
+      () => modelConfigPath(root, env!, model!),
+      (e: unknown) => e instanceof CanaryError && e.code === 'invalid-name',
+      `${env}/${model}`,
+    );
   }
 });
 
@@ -152,17 +185,31 @@ test('links into .git, FIFOs and oversized config.yaml files are listed as refus
   truncateSync(path.join(root, 'model-deployments/test/edge/config.yaml'), MAX_CONFIG_BYTES);
   mkdirSync(path.join(root, 'model-deployments/test/fifo'));
   let fifo = true;
-  try { execFileSync('mkfifo', [path.join(root, 'model-deployments/test/fifo/config.yaml')]); } catch { fifo = false; }
+  try {
+    execFileSync('mkfifo', [path.join(root, 'model-deployments/test/fifo/config.yaml')]);
+  } catch {
+    fifo = false;
+  }
 
   const layout = await discoverLayout(root);
-  assert.deepEqual(layout.environments[0]!.models.map((m) => m.name), ['edge', 'ok']);
+  assert.deepEqual(
+    layout.environments[0]!.models.map((m) => m.name),
+    ['edge', 'ok'],
+  );
   const reason = (m: string) => layout.ignored.find((i) => i.path === path.join('model-deployments', 'test', m))?.reason ?? '';
   assert.match(reason('head'), /model-deployments\/test\/head\/config\.yaml is a link to \.git\/HEAD, inside the git directory/);
   assert.match(reason('gitdir'), /model-deployments\/test\/gitdir is a link to \.git, inside the git directory/);
   assert.match(reason('big'), /is 1\.0 MB, over the 1 MiB limit/);
   const refused = Object.fromEntries(layout.ignored.map((i) => [path.basename(i.path), i.refused]));
   assert.deepEqual([refused.head, refused.gitdir, refused.big], ['link-into-git', 'link-into-git', 'config-too-large'], 'marked as refusals');
-  const code = (m: string) => { try { modelConfigPath(root, 'test', m); return 'accepted'; } catch (e) { return e instanceof CanaryError ? `${e.kind}/${e.code}` : String(e); } };
+  const code = (m: string) => {
+    try {
+      modelConfigPath(root, 'test', m);
+      return 'accepted';
+    } catch (e) {
+      return e instanceof CanaryError ? `${e.kind}/${e.code}` : String(e);
+    }
+  };
   assert.equal(code('head'), 'invalid-input/link-into-git');
   assert.equal(code('gitdir'), 'invalid-input/link-into-git');
   assert.equal(code('big'), 'invalid-config/config-too-large');

@@ -3,11 +3,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CanaryError } from '../../src/core/errors';
-import {
-  DEFAULT_PAYLOAD, checkPayload, describeTraffic, inferUrl, percentile, sendTraffic, type TrafficProgress,
-} from '../../src/core/loadgen';
+import { DEFAULT_PAYLOAD, checkPayload, describeTraffic, inferUrl, percentile, sendTraffic, type TrafficProgress } from '../../src/core/loadgen';
 
-interface Seen { method: string; path: string; body: string; contentType: string | undefined; auth: string | undefined }
+interface Seen {
+  method: string;
+  path: string;
+  body: string;
+  contentType: string | undefined;
+  auth: string | undefined;
+}
 
 /** A loopback model server: `answer(i)` decides the i-th answer (0-based). */
 async function fakeModel(answer: (i: number, res: http.ServerResponse) => void) {
@@ -17,7 +21,13 @@ async function fakeModel(answer: (i: number, res: http.ServerResponse) => void) 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const i = seen.length;
-      seen.push({ method: req.method ?? '', path: req.url ?? '', body: Buffer.concat(chunks).toString(), contentType: req.headers['content-type'], auth: req.headers.authorization });
+      seen.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        body: Buffer.concat(chunks).toString(),
+        contentType: req.headers['content-type'],
+        auth: req.headers.authorization,
+      });
       answer(i, res);
     });
   });
@@ -25,7 +35,11 @@ async function fakeModel(answer: (i: number, res: http.ServerResponse) => void) 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -36,7 +50,14 @@ test('sends round(rps × duration) V2 infer requests and counts the answers', as
   const srv = await fakeModel((i, res) => (i % 5 === 4 ? res.writeHead(500).end('boom') : ok(res)));
   t.after(srv.close);
   const progress: TrafficProgress[] = [];
-  const r = await sendTraffic({ url: srv.url, model: 'jukebox', rps: 200, durationMs: 100, onProgress: (p) => progress.push(p), headers: { authorization: 'Bearer t' } });
+  const r = await sendTraffic({
+    url: srv.url,
+    model: 'jukebox',
+    rps: 200,
+    durationMs: 100,
+    onProgress: (p) => progress.push(p),
+    headers: { authorization: 'Bearer t' },
+  });
   assert.equal(r.total, 20);
   assert.equal(r.sent, 20);
   assert.equal(r.skipped, 0);
@@ -69,7 +90,13 @@ test('the serving revision is read from the x-kserve-revision header, else model
     else ok(res, { 'x-kserve-revision': 'jukebox-predictor-00001' });
   });
   t.after(srv.close);
-  const r = await sendTraffic({ url: `${srv.url}/`, model: 'jukebox', rps: 400, durationMs: 100, payload: '{"inputs":[{"name":"x","shape":[1],"datatype":"INT32","data":[7]}]}' });
+  const r = await sendTraffic({
+    url: `${srv.url}/`,
+    model: 'jukebox',
+    rps: 400,
+    durationMs: 100,
+    payload: '{"inputs":[{"name":"x","shape":[1],"datatype":"INT32","data":[7]}]}',
+  });
   assert.deepEqual(r.byRevision, { 'jukebox-predictor-00002': 10, 'jukebox-predictor-00001': 30 });
   assert.equal(JSON.parse(srv.seen[0]!.body).inputs[0].data[0], 7);
   assert.match(describeTraffic(r).at(-1)!, /served by: jukebox-predictor-00001 30 \(75%\), jukebox-predictor-00002 10 \(25%\)/);
@@ -88,7 +115,11 @@ test('open loop with bounded concurrency: slots are skipped, not queued, while r
   });
   t.after(srv.close);
   const r = await sendTraffic({
-    url: srv.url, model: 'm', rps: 500, durationMs: 40, concurrency: 3,
+    url: srv.url,
+    model: 'm',
+    rps: 500,
+    durationMs: 40,
+    concurrency: 3,
     onProgress: (p) => {
       if (p.phase === 'draining') {
         draining = true;
@@ -108,8 +139,15 @@ test('stoppable at any time: in-flight requests are cancelled and the result say
   t.after(srv.close);
   const stop = new AbortController();
   const r = await sendTraffic({
-    url: srv.url, model: 'm', rps: 100, durationMs: 600000, signal: stop.signal, progressEveryMs: 0,
-    onProgress: (p) => { if (p.sent >= 5 && p.completed >= 3) stop.abort(); },
+    url: srv.url,
+    model: 'm',
+    rps: 100,
+    durationMs: 600000,
+    signal: stop.signal,
+    progressEveryMs: 0,
+    onProgress: (p) => {
+      if (p.sent >= 5 && p.completed >= 3) stop.abort();
+    },
   });
   assert.equal(r.aborted, true);
   assert.ok(r.sent >= 5 && r.sent < r.total, String(r.sent));
@@ -134,13 +172,25 @@ test('requests without an answer are counted by kind (timeout, refused)', async 
 });
 
 test('traffic goes only to the service URL or loopback, over http(s)', () => {
-  assert.equal(inferUrl('https://jukebox-user1-test.apps.example.com', 'jukebox', 'https://jukebox-user1-test.apps.example.com', { apiServer: 'https://api.example.com:6443' }).toString(),
-    'https://jukebox-user1-test.apps.example.com/v2/models/jukebox/infer');
+  assert.equal(
+    inferUrl('https://jukebox-user1-test.apps.example.com', 'jukebox', 'https://jukebox-user1-test.apps.example.com', {
+      apiServer: 'https://api.example.com:6443',
+    }).toString(),
+    'https://jukebox-user1-test.apps.example.com/v2/models/jukebox/infer',
+  );
   assert.equal(inferUrl('http://[::1]:8080/base/', 'a b').toString(), 'http://[::1]:8080/base/v2/models/a%20b/infer');
   assert.equal(inferUrl('http://localhost:1', 'm').hostname, 'localhost');
   const refused: [string, string | undefined, RegExp][] = [
-    ['https://evil.example.com', 'https://jukebox-user1-test.apps.example.com', /only go to the InferenceService's own URL \(https:\/\/jukebox-user1-test\.apps\.example\.com\)/],
-    ['https://jukebox-user1-test.apps.example.com:8443', 'https://jukebox-user1-test.apps.example.com', /not https:\/\/jukebox-user1-test\.apps\.example\.com:8443/],
+    [
+      'https://evil.example.com',
+      'https://jukebox-user1-test.apps.example.com',
+      /only go to the InferenceService's own URL \(https:\/\/jukebox-user1-test\.apps\.example\.com\)/,
+    ],
+    [
+      'https://jukebox-user1-test.apps.example.com:8443',
+      'https://jukebox-user1-test.apps.example.com',
+      /not https:\/\/jukebox-user1-test\.apps\.example\.com:8443/,
+    ],
     ['https://10.0.0.1', undefined, /loopback/],
     ['ftp://127.0.0.1/', undefined, /http or https only/],
     ['file:///etc/passwd', undefined, /http or https only/],
@@ -148,7 +198,11 @@ test('traffic goes only to the service URL or loopback, over http(s)', () => {
     ['nonsense', undefined, /is not a URL/],
   ];
   for (const [url, svc, why] of refused) {
-    assert.throws(() => inferUrl(url, 'm', svc), (e: unknown) => e instanceof CanaryError && e.kind === 'invalid-input' && why.test(e.message), url);
+    assert.throws(
+      () => inferUrl(url, 'm', svc),
+      (e: unknown) => e instanceof CanaryError && e.kind === 'invalid-input' && why.test(e.message),
+      url,
+    );
   }
 });
 
@@ -159,7 +213,10 @@ test('bad payloads and numbers are refused before anything is sent', async () =>
   await assert.rejects(sendTraffic({ url: 'http://127.0.0.1:1', model: 'm', rps: 0, durationMs: 1000 }), /rps 0 is outside/);
   await assert.rejects(sendTraffic({ url: 'http://127.0.0.1:1', model: 'm', rps: 5000, durationMs: 1000 }), /rps 5000 is outside/);
   await assert.rejects(sendTraffic({ url: 'http://127.0.0.1:1', model: 'm', rps: 1, durationMs: 7200000 }), /duration 7200000 is outside/);
-  await assert.rejects(sendTraffic({ url: 'http://127.0.0.1:1', model: 'm', rps: 1, durationMs: 1000, payload: 'nope' }), (e: unknown) => e instanceof CanaryError && e.code === 'bad-payload');
+  await assert.rejects(
+    sendTraffic({ url: 'http://127.0.0.1:1', model: 'm', rps: 1, durationMs: 1000, payload: 'nope' }),
+    (e: unknown) => e instanceof CanaryError && e.code === 'bad-payload',
+  );
 });
 
 test('nearest-rank percentiles', () => {

@@ -13,12 +13,15 @@ test('accepts DNS-1123 labels', () => {
 test('refuses traversal, separators, spaces, upper case and over-long names', () => {
   for (const bad of ['', '..', '../prod', 'a/b', 'a\\b', 'with space', 'Jukebox', '-x', 'x-', 'a.b', 'x'.repeat(64), 'é', 'a\n']) {
     assert.equal(isDnsLabel(bad), false, bad);
-    assert.throws(() => validateName('environment', bad), (e: unknown) => {
-      assert.ok(e instanceof CanaryError);
-      assert.equal(e.kind, 'invalid-input');
-      assert.match(e.message, /DNS-1123/);
-      assert.equal(exitCodeFor(e), 2);
-      return true;
-    });
+    assert.throws(
+      () => validateName('environment', bad),
+      (e: unknown) => {
+        assert.ok(e instanceof CanaryError);
+        assert.equal(e.kind, 'invalid-input');
+        assert.match(e.message, /DNS-1123/);
+        assert.equal(exitCodeFor(e), 2);
+        return true;
+      },
+    );
   }
 });

@@ -24,7 +24,10 @@ test('a namespace of no environment is refused with the known ones', () => {
     }
     assert.fail(`${ns} was mapped`);
   };
-  assert.match(refused('user1-staging', { pattern: '{user}-{env}' }), /"user1-staging" is not the namespace of any environment.*prod = <user>-prod, test = <user>-test/);
+  assert.match(
+    refused('user1-staging', { pattern: '{user}-{env}' }),
+    /"user1-staging" is not the namespace of any environment.*prod = <user>-prod, test = <user>-test/,
+  );
   assert.match(refused('user2-test', { pattern: '{user}-{env}', user: 'user1' }), /user user1.*test = user1-test/);
   assert.match(refused('default', { pattern: '{user}-{env}' }), /not the namespace of any environment/);
   assert.match(refused('user1-test', { pattern: 'team-{env}' }), /prod = team-prod, test = team-test/);

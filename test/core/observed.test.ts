@@ -1,13 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  describeObserved, formatConfiguredVsObserved, formatObserved, formatRps, humanWindow, type ObservedSplit,
-} from '../../src/core/observed';
+import { describeObserved, formatConfiguredVsObserved, formatObserved, formatRps, humanWindow, type ObservedSplit } from '../../src/core/observed';
 
-const seen = (prev: number | undefined, latest: number | undefined, byRevision: Record<string, number> = { a: 1 }): Extract<ObservedSplit, { kind: 'observed' }> => ({
-  kind: 'observed', window: '5m', byRevision, prevPercent: prev, latestPercent: latest, totalRps: Object.values(byRevision).reduce((x, y) => x + y, 0), source: 'knative', at: '2026-11-26T10:00:00.000Z',
+const seen = (
+  prev: number | undefined,
+  latest: number | undefined,
+  byRevision: Record<string, number> = { a: 1 },
+): Extract<ObservedSplit, { kind: 'observed' }> => ({
+  kind: 'observed',
+  window: '5m',
+  byRevision,
+  prevPercent: prev,
+  latestPercent: latest,
+  totalRps: Object.values(byRevision).reduce((x, y) => x + y, 0),
+  source: 'knative',
+  at: '2026-11-26T10:00:00.000Z',
 });
-const absent = (reason: Extract<ObservedSplit, { kind: 'absent' }>['reason'], message = 'why'): ObservedSplit => ({ kind: 'absent', window: '5m', reason, message, at: '' });
+const absent = (reason: Extract<ObservedSplit, { kind: 'absent' }>['reason'], message = 'why'): ObservedSplit => ({
+  kind: 'absent',
+  window: '5m',
+  reason,
+  message,
+  at: '',
+});
 
 test('formatObserved: prev/latest like the configured split, or why there is none', () => {
   assert.equal(formatObserved(seen(79, 21)), 'observed 79/21 over 5 min');
@@ -25,8 +40,14 @@ test('formatObserved: prev/latest like the configured split, or why there is non
 
 test('describeObserved: rates per revision and the source; the reason when absent', () => {
   const d = describeObserved({ ...seen(80, 20, { 'r-00001': 8, 'r-00002': 2 }), source: 'ovms' });
-  assert.equal(d, 'Observed split over 5 min: 80/20 (prev/latest), 10 req/s in total; r-00001 8 req/s, r-00002 2 req/s (OpenVINO ovms_requests_success per pod).');
-  assert.equal(describeObserved(absent('query-failed', 'Prometheus query failed: HTTP 503.')), 'Observed split over 5 min: none. Prometheus query failed: HTTP 503.');
+  assert.equal(
+    d,
+    'Observed split over 5 min: 80/20 (prev/latest), 10 req/s in total; r-00001 8 req/s, r-00002 2 req/s (OpenVINO ovms_requests_success per pod).',
+  );
+  assert.equal(
+    describeObserved(absent('query-failed', 'Prometheus query failed: HTTP 503.')),
+    'Observed split over 5 min: none. Prometheus query failed: HTTP 503.',
+  );
   assert.match(describeObserved(undefined), /no metrics/);
 });
 

@@ -5,8 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { CanaryError } from '../../src/core/errors';
 import {
-  describeGates, describePlan, formatDuration, parseDuration, parseInlineSteps, parsePlanFile, parseRate,
-  planFilePath, planFromDefaults, planHash, promRange, resolvePlan,
+  describeGates,
+  describePlan,
+  formatDuration,
+  parseDuration,
+  parseInlineSteps,
+  parsePlanFile,
+  parseRate,
+  planFilePath,
+  planFromDefaults,
+  planHash,
+  promRange,
+  resolvePlan,
 } from '../../src/core/plan';
 
 test('durations need a unit and add up', () => {
@@ -39,12 +49,17 @@ test('inline steps: percent[:pause|:manual], going up to 100; the last step has 
     { percent: 50, pauseMs: 0, manual: true },
     { percent: 100, pauseMs: 0, manual: false },
   ]);
-  const refuse = (text: string, why: RegExp) => assert.throws(() => parseInlineSteps(text, 1000), (e: unknown) => {
-    assert.ok(e instanceof CanaryError);
-    assert.equal(e.code, 'invalid-plan');
-    assert.match(e.message, why);
-    return true;
-  }, text);
+  const refuse = (text: string, why: RegExp) =>
+    assert.throws(
+      () => parseInlineSteps(text, 1000),
+      (e: unknown) => {
+        assert.ok(e instanceof CanaryError);
+        assert.equal(e.code, 'invalid-plan');
+        assert.match(e.message, why);
+        return true;
+      },
+      text,
+    );
   refuse('10,5,100', /step 2: percent 5 must be higher than the step before \(10\)/);
   refuse('10,50', /the last step is 50%, it must be 100/);
   refuse('0,100', /percent 0 must be a whole number from 1 to 100/);
@@ -114,14 +129,18 @@ test('plan file mistakes are reported as file:line with what is wrong', () => {
     ['steps: [10, 100]\nsteps: [20, 100]\n', /^f\.yaml:\d+: not valid YAML/],
   ];
   for (const [text, why] of cases) {
-    assert.throws(() => parsePlanFile(text, 'f.yaml'), (e: unknown) => {
-      assert.ok(e instanceof CanaryError, String(e));
-      assert.equal(e.kind, 'invalid-config');
-      assert.equal(e.code, 'invalid-plan');
-      assert.match(e.message, why);
-      assert.ok(e.hint);
-      return true;
-    }, text);
+    assert.throws(
+      () => parsePlanFile(text, 'f.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof CanaryError, String(e));
+        assert.equal(e.kind, 'invalid-config');
+        assert.equal(e.code, 'invalid-plan');
+        assert.match(e.message, why);
+        assert.ok(e.hint);
+        return true;
+      },
+      text,
+    );
   }
 });
 
@@ -139,13 +158,25 @@ test('resolvePlan: --plan list, --plan file, the model file next to config.yaml,
   writeFileSync(file, 'steps: [5, 100]\n');
   const own = await resolvePlan({ ...base, defaults: { pause: '10s' } });
   assert.equal(own.source, file);
-  assert.deepEqual(own.steps.map((s) => [s.percent, s.pauseMs]), [[5, 10000], [100, 0]]);
+  assert.deepEqual(
+    own.steps.map((s) => [s.percent, s.pauseMs]),
+    [
+      [5, 10000],
+      [100, 0],
+    ],
+  );
   const inline = await resolvePlan({ ...base, explicit: '20:manual,100' });
   assert.equal(inline.source, '--plan');
-  assert.deepEqual(inline.steps.map((s) => s.percent), [20, 100]);
+  assert.deepEqual(
+    inline.steps.map((s) => s.percent),
+    [20, 100],
+  );
   writeFileSync(path.join(root, 'other.yaml'), 'steps: [30, 100]\n');
   const other = await resolvePlan({ ...base, explicit: 'other.yaml', cwd: root });
-  assert.deepEqual(other.steps.map((s) => s.percent), [30, 100]);
+  assert.deepEqual(
+    other.steps.map((s) => s.percent),
+    [30, 100],
+  );
   await assert.rejects(resolvePlan({ ...base, explicit: 'missing.yaml', cwd: root }), (e: unknown) => e instanceof CanaryError && e.code === 'no-plan-file');
   writeFileSync(file, 'steps: [50, 10]\n');
   await assert.rejects(resolvePlan(base), (e: unknown) => e instanceof CanaryError && e.message.startsWith(`${file}:1:`));

@@ -74,12 +74,20 @@ describe('cancelling a publish', () => {
     const { sb, c, state } = setup();
     const before = state();
     const stop = new AbortController();
-    await rejectsAborted(publish(c, { signal: stop.signal, log: (l) => { if (l.startsWith('edited ')) stop.abort(); } }), /edit of .*config\.yaml was undone; nothing was committed or pushed/);
+    await rejectsAborted(
+      publish(c, {
+        signal: stop.signal,
+        log: (l) => {
+          if (l.startsWith('edited ')) stop.abort();
+        },
+      }),
+      /edit of .*config\.yaml was undone; nothing was committed or pushed/,
+    );
     assert.deepEqual(state(), before);
     await rerunPublishesOnce(sb, c, before.head);
   });
 
-  it('right before the push: the commit is taken back, the user\'s work untouched', async () => {
+  it("right before the push: the commit is taken back, the user's work untouched", async () => {
     const { sb, c, state } = setup();
     const before = state();
     const stop = new AbortController();
@@ -117,7 +125,7 @@ describe('cancelling a publish', () => {
       await rejectsAborted(publish(c, { signal: stop.signal, timeoutMs: 20_000 }), /^Cancelled: nothing was changed\.$/);
       // git is gone at once; its http helper ends by curl's low-speed limit (timeout + 5 s):
       // git offers no way to end it sooner
-      await until(() => sockets.size === 0, 'git\'s http helper to close its connection', 60_000);
+      await until(() => sockets.size === 0, "git's http helper to close its connection", 60_000);
       assert.deepEqual({ ...state(), remote: undefined }, before);
     } finally {
       for (const s of sockets) s.destroy();

@@ -22,9 +22,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { publishCanaryChange } from '../../src/core/publish';
-import {
-  changedLines, filesOf, git, head, makeSandbox, porcelain, readText, testGitEnv, TEST_CONFIG_REL, writeFile, type Sandbox,
-} from './git-helpers';
+import { changedLines, filesOf, git, head, makeSandbox, porcelain, readText, testGitEnv, TEST_CONFIG_REL, writeFile, type Sandbox } from './git-helpers';
 import { buildCliBundle } from '../cli/bundle';
 import { writeFigures } from '../figures';
 
@@ -41,13 +39,21 @@ before(async () => {
 });
 
 /** Runs the bundled CLI in a child process; resolves with its exit code or signal. */
-function cli(args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function cli(
+  args: string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bundle!.bin, ...args], {
-      cwd, env: testGitEnv(extraEnv), stdio: ['ignore', 'ignore', 'pipe'],
+      cwd,
+      env: testGitEnv(extraEnv),
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
   });
 }
@@ -99,7 +105,9 @@ const execFileP = promisify(execFile);
 /** Resolves when release() is called. */
 function gate(): { opened: Promise<void>; release(): void } {
   let release!: () => void;
-  const opened = new Promise<void>((r) => { release = r; });
+  const opened = new Promise<void>((r) => {
+    release = r;
+  });
   return { opened, release };
 }
 
@@ -150,7 +158,12 @@ describe('a CI pipeline pushing version changes at the same moment', () => {
       const ciRun = ciPush(ci, version, ciReady.release, go.opened);
       const [published, ciAttempts] = await Promise.all([
         publishCanaryChange({
-          root: c, env: 'test', model: 'jukebox', action: { kind: 'set', percent }, processEnv: testGitEnv(), timeoutMs: 20000,
+          root: c,
+          env: 'test',
+          model: 'jukebox',
+          action: { kind: 'set', percent },
+          processEnv: testGitEnv(),
+          timeoutMs: 20000,
           // both sides committed on the same base; release both pushes at once (or the pipeline's first)
           beforePush: async (attempt) => {
             if (attempt !== 1) return;

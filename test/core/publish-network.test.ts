@@ -75,7 +75,11 @@ function startAuthGitServer(projectRoot: string): Promise<{ url: string; close()
       const { port } = server.address() as net.AddressInfo;
       resolve({
         url: `http://127.0.0.1:${port}`,
-        close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
       });
     });
   });
@@ -84,13 +88,24 @@ function startAuthGitServer(projectRoot: string): Promise<{ url: string; close()
 /** An askpass program (a node script) answering git's Username/Password questions. */
 function writeAskpass(dir: string, password: string): string {
   const file = path.join(dir, 'askpass.js');
-  writeFileSync(file, `#!${process.execPath}\nconst q = process.argv[2] || '';\nprocess.stdout.write((/^Username/.test(q) ? ${JSON.stringify(USER)} : ${JSON.stringify(password)}) + '\\n');\n`);
+  writeFileSync(
+    file,
+    `#!${process.execPath}\nconst q = process.argv[2] || '';\nprocess.stdout.write((/^Username/.test(q) ? ${JSON.stringify(USER)} : ${JSON.stringify(password)}) + '\\n');\n`,
+  );
   chmodSync(file, 0o755);
   return file;
 }
 
 function publish(root: string, extra: Partial<PublishOptions> = {}) {
-  return publishCanaryChange({ root, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 20 }, processEnv: testGitEnv(), timeoutMs: 20000, ...extra });
+  return publishCanaryChange({
+    root,
+    env: 'test',
+    model: 'jukebox',
+    action: { kind: 'set', percent: 20 },
+    processEnv: testGitEnv(),
+    timeoutMs: 20000,
+    ...extra,
+  });
 }
 
 function allText(e: unknown): string {
@@ -142,7 +157,10 @@ describe('publish over http with credentials', () => {
   it('a wrong password from askpass: auth-failed', async () => {
     const c = httpClone('wrong-pw');
     const askpass = writeAskpass(path.join(sb.dir, 'wrong-pw'), 'wrong-password');
-    await assert.rejects(publish(c, { processEnv: testGitEnv({ GIT_ASKPASS: askpass }) }), (e: unknown) => e instanceof CanaryError && e.code === 'auth-failed');
+    await assert.rejects(
+      publish(c, { processEnv: testGitEnv({ GIT_ASKPASS: askpass }) }),
+      (e: unknown) => e instanceof CanaryError && e.code === 'auth-failed',
+    );
   });
 
   it('credentials embedded in the remote URL never appear in the error', async () => {

@@ -60,10 +60,13 @@ describe('listProposals', () => {
     await propose(c, 50);
     await propose(c, 35, 'jukebox-2'); // canary/test-jukebox-2-35: another model, same prefix
     const got = await list(c);
-    assert.deepEqual(got.map((p) => [p.branch, p.percent, p.label]), [
-      ['canary/test-jukebox-35', 35, 'proposed 35% · canary/test-jukebox-35'],
-      ['canary/test-jukebox-50', 50, 'proposed 50% · canary/test-jukebox-50'],
-    ]);
+    assert.deepEqual(
+      got.map((p) => [p.branch, p.percent, p.label]),
+      [
+        ['canary/test-jukebox-35', 35, 'proposed 35% · canary/test-jukebox-35'],
+        ['canary/test-jukebox-50', 50, 'proposed 50% · canary/test-jukebox-50'],
+      ],
+    );
     assert.equal(got[0]!.url, 'https://github.com/acme/gitops/compare/main...canary/test-jukebox-35?expand=1');
     assert.equal(got[0]!.base, 'main');
   });
@@ -78,7 +81,10 @@ describe('listProposals', () => {
     rv.merge('canary/test-jukebox-20');
     rv.remove('canary/test-jukebox-40');
     assert.equal((await list(c, false)).length, 3, 'not fetched yet');
-    assert.deepEqual((await list(c)).map((p) => p.branch), ['canary/test-jukebox-30']);
+    assert.deepEqual(
+      (await list(c)).map((p) => p.branch),
+      ['canary/test-jukebox-30'],
+    );
     rv.squash('canary/test-jukebox-30');
     assert.deepEqual(await list(c), []);
   });
@@ -115,8 +121,10 @@ describe('waitForMerge', () => {
   it('a branch deleted unmerged is proposal-closed; an unknown branch is proposal-not-found', async () => {
     const { sb, c } = setup();
     await propose(c, 55);
-    await assert.rejects(wait(c, 'canary/test-jukebox-55', { onPoll: () => reviewer(sb).remove('canary/test-jukebox-55') }),
-      (e: unknown) => e instanceof CanaryError && e.code === 'proposal-closed');
+    await assert.rejects(
+      wait(c, 'canary/test-jukebox-55', { onPoll: () => reviewer(sb).remove('canary/test-jukebox-55') }),
+      (e: unknown) => e instanceof CanaryError && e.code === 'proposal-closed',
+    );
     await assert.rejects(wait(c, 'canary/test-jukebox-99'), (e: unknown) => e instanceof CanaryError && e.code === 'proposal-not-found');
   });
 
@@ -124,9 +132,10 @@ describe('waitForMerge', () => {
     const { c } = setup();
     await propose(c, 65);
     const ac = new AbortController();
-    await assert.rejects(wait(c, 'canary/test-jukebox-65', { signal: ac.signal, intervalMs: 3_600_000, onPoll: () => ac.abort() }),
-      (e: unknown) => e instanceof CanaryError && e.code === 'aborted' && /left open/.test(e.message));
+    await assert.rejects(
+      wait(c, 'canary/test-jukebox-65', { signal: ac.signal, intervalMs: 3_600_000, onPoll: () => ac.abort() }),
+      (e: unknown) => e instanceof CanaryError && e.code === 'aborted' && /left open/.test(e.message),
+    );
     assert.equal((await list(c)).length, 1);
   });
 });
-

@@ -13,7 +13,19 @@ import path from 'node:path';
 import { publishCanaryChange, type PublishOptions } from '../../src/core/publish';
 import { CanaryError } from '../../src/core/errors';
 import {
-  changedLines, cloneState, filesOf, git, head, makeSandbox, pushFromOther, readText, remoteBranches as remoteHeads, testGitEnv, TEST_CONFIG_REL, writeFile, type Sandbox,
+  changedLines,
+  cloneState,
+  filesOf,
+  git,
+  head,
+  makeSandbox,
+  pushFromOther,
+  readText,
+  remoteBranches as remoteHeads,
+  testGitEnv,
+  TEST_CONFIG_REL,
+  writeFile,
+  type Sandbox,
 } from './git-helpers';
 
 const sandboxes: Sandbox[] = [];
@@ -33,7 +45,16 @@ function forgeClone(url: string, name = 'user'): { sb: Sandbox; c: string } {
 }
 
 function propose(root: string, extra: Partial<PublishOptions> = {}) {
-  return publishCanaryChange({ root, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 35 }, mode: 'pull-request', processEnv: testGitEnv(), timeoutMs: 20000, ...extra });
+  return publishCanaryChange({
+    root,
+    env: 'test',
+    model: 'jukebox',
+    action: { kind: 'set', percent: 35 },
+    mode: 'pull-request',
+    processEnv: testGitEnv(),
+    timeoutMs: 20000,
+    ...extra,
+  });
 }
 
 const remoteBranches = (sb: Sandbox) => remoteHeads(sb.remote);
@@ -44,7 +65,10 @@ function checkProposalBranch(sb: Sandbox, branch: string, mainBefore: string, pe
   assert.equal(git(sb.remote, ['rev-list', '--count', `main..${branch}`]).trim(), '1');
   assert.equal(head(sb.remote, `${branch}~1`), mainBefore, 'made on the upstream head');
   assert.deepEqual(filesOf(sb.remote, branch), [TEST_CONFIG_REL]);
-  assert.deepEqual(changedLines(sb.remote, branch), ['-  trafficPercent: 10 # share of the new revision', `+  trafficPercent: ${percent} # share of the new revision`]);
+  assert.deepEqual(changedLines(sb.remote, branch), [
+    '-  trafficPercent: 10 # share of the new revision',
+    `+  trafficPercent: ${percent} # share of the new revision`,
+  ]);
 }
 
 describe('pull-request mode: GitHub https remote rewritten by insteadOf', () => {
@@ -70,7 +94,9 @@ describe('pull-request mode: GitHub https remote rewritten by insteadOf', () => 
     assert.equal(r.pushed, true);
     assert.equal(r.branch, 'main');
     assert.deepEqual(r.proposal, {
-      branch: 'canary/test-jukebox-35', base: 'main', forge: 'github',
+      branch: 'canary/test-jukebox-35',
+      base: 'main',
+      forge: 'github',
       url: 'https://github.com/acme/gitops/compare/main...canary/test-jukebox-35?expand=1',
     });
     assert.equal(r.sha, head(sb.remote, 'canary/test-jukebox-35'));
@@ -107,7 +133,11 @@ describe('pull-request mode: GitHub https remote rewritten by insteadOf', () => 
     assert.match(again.steps.join('\n'), /already proposes this change/);
     // Someone else's branch of the same name with other content: never overwritten.
     const other = sb.clone('colleague');
-    writeFile(other, TEST_CONFIG_REL, readText(other, TEST_CONFIG_REL).replace('trafficPercent: 10', 'trafficPercent: 35').replace('version: 4562a17c17', 'version: 99'));
+    writeFile(
+      other,
+      TEST_CONFIG_REL,
+      readText(other, TEST_CONFIG_REL).replace('trafficPercent: 10', 'trafficPercent: 35').replace('version: 4562a17c17', 'version: 99'),
+    );
     git(other, ['commit', '-qam', 'colleague']);
     git(other, ['push', '-q', 'origin', 'HEAD:refs/heads/canary/test-jukebox-40']);
     const colleague = head(other);
@@ -128,8 +158,10 @@ describe('pull-request mode: GitLab ssh subgroup remote rewritten by insteadOf',
     const mainBefore = head(sb.remote, 'main');
     const r = await propose(c, { action: { kind: 'set', percent: 50 } });
     assert.equal(r.proposal?.forge, 'gitlab');
-    assert.equal(r.proposal?.url,
-      'https://gitlab.example.com/platform/ml/gitops/-/merge_requests/new?merge_request%5Bsource_branch%5D=canary%2Ftest-jukebox-50&merge_request%5Btarget_branch%5D=main');
+    assert.equal(
+      r.proposal?.url,
+      'https://gitlab.example.com/platform/ml/gitops/-/merge_requests/new?merge_request%5Bsource_branch%5D=canary%2Ftest-jukebox-50&merge_request%5Btarget_branch%5D=main',
+    );
     checkProposalBranch(sb, 'canary/test-jukebox-50', mainBefore, 50);
     assert.deepEqual(cloneState(c), before);
   });

@@ -9,8 +9,20 @@ import path from 'node:path';
 import { publishCanaryChange, type PublishOptions } from '../../src/core/publish';
 import { CanaryError } from '../../src/core/errors';
 import {
-  changedLines, filesOf, git, gitTry, head, makeSandbox, porcelain, pushFromOther, readText, snapshot, testGitEnv,
-  TEST_CONFIG_REL, writeFile, type Sandbox,
+  changedLines,
+  filesOf,
+  git,
+  gitTry,
+  head,
+  makeSandbox,
+  porcelain,
+  pushFromOther,
+  readText,
+  snapshot,
+  testGitEnv,
+  TEST_CONFIG_REL,
+  writeFile,
+  type Sandbox,
 } from './git-helpers';
 
 const sandboxes: Sandbox[] = [];
@@ -23,7 +35,15 @@ function sandbox(files?: Record<string, string>): Sandbox {
 }
 
 function publish(root: string, extra: Partial<PublishOptions> = {}) {
-  return publishCanaryChange({ root, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 20 }, processEnv: testGitEnv(), timeoutMs: 20000, ...extra });
+  return publishCanaryChange({
+    root,
+    env: 'test',
+    model: 'jukebox',
+    action: { kind: 'set', percent: 20 },
+    processEnv: testGitEnv(),
+    timeoutMs: 20000,
+    ...extra,
+  });
 }
 
 async function refusal(p: Promise<unknown>, code: string, pattern: RegExp): Promise<CanaryError> {
@@ -95,7 +115,10 @@ describe('publish: the normal path', () => {
     const r = await publish(c);
     assert.equal(head(c, 'HEAD~1'), theirs);
     assert.equal(head(sb.remote, 'main'), r.sha);
-    assert.ok(r.steps.some((s) => /pulled 1 new commit from origin\/main/.test(s)), r.steps.join('\n'));
+    assert.ok(
+      r.steps.some((s) => /pulled 1 new commit from origin\/main/.test(s)),
+      r.steps.join('\n'),
+    );
   });
 
   it("leaves the user's other changes (staged, unstaged, untracked) exactly as they were, uncommitted", async () => {
@@ -111,7 +134,10 @@ describe('publish: the normal path', () => {
     const r = await publish(c);
     const now = state(c);
     assert.deepEqual(filesOf(c, 'HEAD'), [TEST_CONFIG_REL]);
-    assert.deepEqual(now.status, before.status.filter((l) => !l.includes('docs/other.md')));
+    assert.deepEqual(
+      now.status,
+      before.status.filter((l) => !l.includes('docs/other.md')),
+    );
     for (const [f, bytes] of before.files) {
       if (f !== TEST_CONFIG_REL) assert.equal(now.files.get(f), bytes, `${f} unchanged`);
     }
@@ -284,7 +310,10 @@ describe('publish: races with the remote', () => {
       },
     });
     assert.equal(attempts, 2);
-    assert.ok(r.steps.some((s) => /push rejected/.test(s)), r.steps.join('\n'));
+    assert.ok(
+      r.steps.some((s) => /push rejected/.test(s)),
+      r.steps.join('\n'),
+    );
     assert.equal(head(sb.remote, 'main'), r.sha);
     const text = remoteFile(sb);
     assert.match(text, /version: abcdef0123 {2}# set by the pipeline/);
@@ -313,11 +342,15 @@ describe('publish: races with the remote', () => {
     writeFile(c, 'notes.txt', 'mine\n');
     const before = state(c);
     let theirs = '';
-    await refusal(publish(c, {
-      beforePush: (n) => {
-        if (n === 1) theirs = pushFromOther(sb, 'bob', TEST_CONFIG_REL, (t) => t.replace('trafficPercent: 10', 'trafficPercent: 50'), 'Bob: 50%');
-      },
-    }), 'conflict', /Someone else changed the canary of jukebox in test .*now 50%/);
+    await refusal(
+      publish(c, {
+        beforePush: (n) => {
+          if (n === 1) theirs = pushFromOther(sb, 'bob', TEST_CONFIG_REL, (t) => t.replace('trafficPercent: 10', 'trafficPercent: 50'), 'Bob: 50%');
+        },
+      }),
+      'conflict',
+      /Someone else changed the canary of jukebox in test .*now 50%/,
+    );
     assert.deepEqual(state(c), before, 'repository as the user had it');
     assert.equal(head(sb.remote, 'main'), theirs);
     assert.match(remoteFile(sb), /trafficPercent: 50/);
@@ -347,8 +380,14 @@ describe('publish: races with the remote', () => {
     pushFromOther(sb, 'other', 'docs/x.md', () => 'x\n', 'Docs');
     const statusBefore = porcelain(c);
     const r = await publish(c);
-    assert.ok(r.steps.some((s) => /rebased 1 local commit onto 1 new remote commit/.test(s)), r.steps.join('\n'));
-    assert.deepEqual(porcelain(c), statusBefore.filter((l) => !l.includes('docs/')));
+    assert.ok(
+      r.steps.some((s) => /rebased 1 local commit onto 1 new remote commit/.test(s)),
+      r.steps.join('\n'),
+    );
+    assert.deepEqual(
+      porcelain(c),
+      statusBefore.filter((l) => !l.includes('docs/')),
+    );
     assert.equal(git(c, ['show', ':README.md']), '# gitops\nstaged\n');
     assert.equal(readText(c, 'README.md'), '# gitops\nstaged\nunstaged\n');
     assert.equal(head(sb.remote, 'main'), r.sha);

@@ -27,7 +27,10 @@ test('token <value>, Bearer <value>, sha256~… anywhere', () => {
 });
 
 test('base64 and base64url forms of a token, a JWT, a PEM body line', () => {
-  const jwt = ['{"alg":"RS256","kid":"k1"}', `{"sub":"system:serviceaccount:x:y","iat":${Date.now()}}`].map((p) => Buffer.from(p).toString('base64url')).join('.') + '.' + randomBytes(64).toString('base64url');
+  const jwt =
+    ['{"alg":"RS256","kid":"k1"}', `{"sub":"system:serviceaccount:x:y","iat":${Date.now()}}`].map((p) => Buffer.from(p).toString('base64url')).join('.') +
+    '.' +
+    randomBytes(64).toString('base64url');
   const pemLine = randomBytes(48).toString('base64');
   const slashed = `/${randomBytes(30).toString('base64')}`.replace(/^\/[a-z0-9]*\//, '/Q/');
   for (const secret of [slashed, Buffer.from(ocToken).toString('base64'), Buffer.from(ocToken).toString('base64url'), jwt, pemLine]) {

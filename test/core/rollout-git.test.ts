@@ -35,13 +35,26 @@ function ports(root: string, errorRate: (percent: number | undefined) => number,
       // the commit it follows is on the remote
       return { namespace: 'user1-test', latestRevision: 'jukebox-predictor-00002' };
     },
-    gates: async (q): Promise<GateReading> => ({ revision: q.revision, window: '30s', rps: 4, errorRate: errorRate(seen.percent), p95Ms: 90, problem: undefined }),
-    sleep: async (ms) => { now += ms; },
+    gates: async (q): Promise<GateReading> => ({
+      revision: q.revision,
+      window: '30s',
+      rps: 4,
+      errorRate: errorRate(seen.percent),
+      p95Ms: 90,
+      problem: undefined,
+    }),
+    sleep: async (ms) => {
+      now += ms;
+    },
     now: () => now,
   };
 }
 
-const remoteLog = (sb: Sandbox, n: number) => git(sb.remote, ['log', `-${n}`, '--format=%s', 'main']).trim().split('\n').reverse();
+const remoteLog = (sb: Sandbox, n: number) =>
+  git(sb.remote, ['log', `-${n}`, '--format=%s', 'main'])
+    .trim()
+    .split('\n')
+    .reverse();
 const remoteConfig = (sb: Sandbox) => git(sb.remote, ['show', `main:${TEST_CONFIG_REL}`]);
 
 test('a healthy rollout pushes 10 → 25 → 50 → 100 as four commits, each with its trailer', async () => {
@@ -77,8 +90,14 @@ test('a rollout stopped on one machine resumes on another at the step git holds'
   const { sb, root } = await freshClone();
   const stop = new AbortController();
   const r1 = await startRollout({
-    env: 'test', model: 'jukebox', plan, ports: ports(root, () => 0, { percent: undefined }), signal: stop.signal,
-    onEvent: (e) => { if (e.kind === 'live' && e.step === 2) stop.abort(); },
+    env: 'test',
+    model: 'jukebox',
+    plan,
+    ports: ports(root, () => 0, { percent: undefined }),
+    signal: stop.signal,
+    onEvent: (e) => {
+      if (e.kind === 'live' && e.step === 2) stop.abort();
+    },
   }).result;
   assert.equal(r1.outcome, 'stopped');
   // another clone, made before the rollout's commits: it must fetch to see them
@@ -87,9 +106,18 @@ test('a rollout stopped on one machine resumes on another at the step git holds'
   const snap = await readGitSnapshot({ root: other, env: 'test', model: 'jukebox', processEnv: testGitEnv() });
   assert.equal(snap.percent, 25);
   const events: string[] = [];
-  const r2 = await startRollout({ env: 'test', model: 'jukebox', plan, ports: ports(other, () => 0, { percent: undefined }), onEvent: (e) => events.push(e.message) }).result;
+  const r2 = await startRollout({
+    env: 'test',
+    model: 'jukebox',
+    plan,
+    ports: ports(other, () => 0, { percent: undefined }),
+    onEvent: (e) => events.push(e.message),
+  }).result;
   assert.equal(r2.outcome, 'completed', r2.reason);
-  assert.ok(events.some((m) => /^Resuming at step 2\/4/.test(m)), events.join('\n'));
+  assert.ok(
+    events.some((m) => /^Resuming at step 2\/4/.test(m)),
+    events.join('\n'),
+  );
   assert.deepEqual(remoteLog(sb, 4), [
     'Progressive rollout of jukebox in test: step 1/4, 10%',
     'Progressive rollout of jukebox in test: step 2/4, 25%',
@@ -101,7 +129,11 @@ test('a rollout stopped on one machine resumes on another at the step git holds'
 test('the state is read from HEAD when a step commit is local only, and from upstream when it is ahead', async () => {
   const { sb, root } = await freshClone();
   const local = gitRolloutPorts({ root, env: 'test', model: 'jukebox', processEnv: testGitEnv(), push: false });
-  await local.publish({ kind: 'set', percent: 25 }, 'Progressive rollout of jukebox in test: step 2/4, 25%\n\nCanary-Rollout: step=2/4 plan=0123abcd', undefined);
+  await local.publish(
+    { kind: 'set', percent: 25 },
+    'Progressive rollout of jukebox in test: step 2/4, 25%\n\nCanary-Rollout: step=2/4 plan=0123abcd',
+    undefined,
+  );
   const mine = await readGitSnapshot({ root, env: 'test', model: 'jukebox', processEnv: testGitEnv() });
   assert.equal(mine.percent, 25);
   assert.equal(parseTrailer(mine.message)?.step, 2);

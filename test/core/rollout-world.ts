@@ -47,13 +47,14 @@ export class World {
         if (this.followImpl) await this.followImpl(req.sha, req.percent, signal);
         return { namespace: NS, latestRevision: LATEST };
       },
-      sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return reject(new Error('aborted'));
-        setImmediate(() => {
-          this.time += ms;
-          resolve();
-        });
-      }),
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve, reject) => {
+          if (signal.aborted) return reject(new Error('aborted'));
+          setImmediate(() => {
+            this.time += ms;
+            resolve();
+          });
+        }),
       now: () => this.time,
     };
     if (opts.gates !== false) {
@@ -62,7 +63,14 @@ export class World {
         assert.equal(q.namespace, NS);
         assert.equal(q.revision, LATEST);
         const rps = this.rpsAt(this.percent);
-        return { revision: q.revision, window: '1m', rps, errorRate: rps > 0 ? this.errorRateAt(this.percent) : undefined, p95Ms: rps > 0 ? this.p95At(this.percent) : undefined, problem: undefined };
+        return {
+          revision: q.revision,
+          window: '1m',
+          rps,
+          errorRate: rps > 0 ? this.errorRateAt(this.percent) : undefined,
+          p95Ms: rps > 0 ? this.p95At(this.percent) : undefined,
+          problem: undefined,
+        };
       };
     }
     if (opts.approve) {

@@ -7,8 +7,14 @@ import assert from 'node:assert/strict';
 import { CanaryError } from '../../src/core/errors';
 import { parseInlineSteps, planHash } from '../../src/core/plan';
 import {
-  evaluateGates, formatTrailer, parseTrailer, rolloutState, startPoint, startRollout,
-  type GateReading, type RolloutEvent,
+  evaluateGates,
+  formatTrailer,
+  parseTrailer,
+  rolloutState,
+  startPoint,
+  startRollout,
+  type GateReading,
+  type RolloutEvent,
 } from '../../src/core/rollout';
 import { firstLines, plan, World } from './rollout-world';
 
@@ -24,15 +30,27 @@ test('a healthy canary goes 10 → 25 → 50 → 100 in one commit per step, eac
     'Progressive rollout of jukebox in test: step 3/4, 50%',
     'Progressive rollout of jukebox in test: step 4/4, 100% (promote)',
   ]);
-  assert.deepEqual(w.commits.map((c) => c.action), [{ kind: 'set', percent: 10 }, { kind: 'set', percent: 25 }, { kind: 'set', percent: 50 }, { kind: 'promote' }]);
+  assert.deepEqual(
+    w.commits.map((c) => c.action),
+    [{ kind: 'set', percent: 10 }, { kind: 'set', percent: 25 }, { kind: 'set', percent: 50 }, { kind: 'promote' }],
+  );
   const hash = planHash(plan());
-  assert.deepEqual(w.commits.map((c) => parseTrailer(c.message)), [1, 2, 3, 4].map((step) => ({ kind: 'step', step, of: 4, plan: hash })));
-  assert.deepEqual(w.follows, w.commits.map((c, i) => ({ sha: c.sha, percent: [10, 25, 50, undefined][i] })));
+  assert.deepEqual(
+    w.commits.map((c) => parseTrailer(c.message)),
+    [1, 2, 3, 4].map((step) => ({ kind: 'step', step, of: 4, plan: hash })),
+  );
+  assert.deepEqual(
+    w.follows,
+    w.commits.map((c, i) => ({ sha: c.sha, percent: [10, 25, 50, undefined][i] })),
+  );
   assert.equal(w.percent, undefined);
   assert.equal(r.commits.length, 4);
   // three watched steps of 1 min, checked every 15 s
   assert.equal(w.gateCalls, 12);
-  assert.ok(events.some((e) => e.kind === 'gates' && /gates passed: error rate 1%, p95 120ms/.test(e.message)), events.map((e) => e.message).join('\n'));
+  assert.ok(
+    events.some((e) => e.kind === 'gates' && /gates passed: error rate 1%, p95 120ms/.test(e.message)),
+    events.map((e) => e.message).join('\n'),
+  );
 });
 
 test('a canary answering 23% errors is rolled back to 0% with a commit naming the failed gate', async () => {
@@ -67,8 +85,14 @@ test('a restart in the middle resumes at the step git holds, without a second co
   const w = new World();
   const stop = new AbortController();
   const run1 = startRollout({
-    env: 'test', model: 'jukebox', plan: plan(), ports: w.ports(), signal: stop.signal,
-    onEvent: (e) => { if (e.kind === 'live' && e.step === 2) stop.abort(); },
+    env: 'test',
+    model: 'jukebox',
+    plan: plan(),
+    ports: w.ports(),
+    signal: stop.signal,
+    onEvent: (e) => {
+      if (e.kind === 'live' && e.step === 2) stop.abort();
+    },
   });
   const r1 = await run1.result;
   assert.equal(r1.outcome, 'stopped');
@@ -80,7 +104,10 @@ test('a restart in the middle resumes at the step git holds, without a second co
   const events: RolloutEvent[] = [];
   const r2 = await startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports(), onEvent: (e) => events.push(e) }).result;
   assert.equal(r2.outcome, 'completed');
-  assert.ok(events.some((e) => e.kind === 'resume' && /Resuming at step 2\/4: git is at step 2\/4 \(25%\)/.test(e.message)), events.map((e) => e.message).join('\n'));
+  assert.ok(
+    events.some((e) => e.kind === 'resume' && /Resuming at step 2\/4: git is at step 2\/4 \(25%\)/.test(e.message)),
+    events.map((e) => e.message).join('\n'),
+  );
   assert.deepEqual(firstLines(w).slice(2), [
     'Progressive rollout of jukebox in test: step 3/4, 50%',
     'Progressive rollout of jukebox in test: step 4/4, 100% (promote)',
@@ -91,7 +118,13 @@ test('a restart in the middle resumes at the step git holds, without a second co
 
 test('a percent set by hand resumes at that step; one between steps goes on to the next step', async () => {
   const p = plan();
-  assert.deepEqual(startPoint(p, { percent: 50, message: 'manual', headSha: 'x' }), { index: 2, committed: true, completed: false, resumed: true, why: 'git already asks for 50%, which is step 3/4' });
+  assert.deepEqual(startPoint(p, { percent: 50, message: 'manual', headSha: 'x' }), {
+    index: 2,
+    committed: true,
+    completed: false,
+    resumed: true,
+    why: 'git already asks for 50%, which is step 3/4',
+  });
   const mid = startPoint(p, { percent: 30, message: undefined, headSha: 'x' });
   assert.equal(mid.index, 2);
   assert.equal(mid.committed, false);
@@ -148,8 +181,16 @@ test('a manual gate is approved in-process with run.approve() (the workbench but
   const p = { ...plan(), steps: parseInlineSteps('10:manual,100', 60000) };
   let waited = false;
   const run = startRollout({
-    env: 'test', model: 'jukebox', plan: p, ports: w.ports(),
-    onEvent: (e) => { if (e.kind === 'waiting' && /waits for approval/.test(e.message)) { waited = true; setImmediate(() => run.approve()); } },
+    env: 'test',
+    model: 'jukebox',
+    plan: p,
+    ports: w.ports(),
+    onEvent: (e) => {
+      if (e.kind === 'waiting' && /waits for approval/.test(e.message)) {
+        waited = true;
+        setImmediate(() => run.approve());
+      }
+    },
   });
   const r = await run.result;
   assert.ok(waited);
@@ -169,8 +210,13 @@ test('rejecting at approval rolls back', async () => {
 test('abort during a pause rolls back now, with a commit saying so', async () => {
   const w = new World();
   const run = startRollout({
-    env: 'test', model: 'jukebox', plan: plan(), ports: w.ports(),
-    onEvent: (e) => { if (e.kind === 'gates' && e.step === 2) run.abort(); },
+    env: 'test',
+    model: 'jukebox',
+    plan: plan(),
+    ports: w.ports(),
+    onEvent: (e) => {
+      if (e.kind === 'gates' && e.step === 2) run.abort();
+    },
   });
   const r = await run.result;
   assert.equal(r.outcome, 'aborted');
@@ -180,12 +226,16 @@ test('abort during a pause rolls back now, with a commit saying so', async () =>
 
 test('promote during a follow that never ends finishes the rollout now', async () => {
   const w = new World();
-  w.followImpl = (_sha, percent, signal) => percent === 25
-    ? new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped following'))))
-    : Promise.resolve();
+  w.followImpl = (_sha, percent, signal) =>
+    percent === 25 ? new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped following')))) : Promise.resolve();
   const run = startRollout({
-    env: 'test', model: 'jukebox', plan: plan(), ports: w.ports(),
-    onEvent: (e) => { if (e.kind === 'follow' && e.step === 2) setImmediate(() => run.promote()); },
+    env: 'test',
+    model: 'jukebox',
+    plan: plan(),
+    ports: w.ports(),
+    onEvent: (e) => {
+      if (e.kind === 'follow' && e.step === 2) setImmediate(() => run.promote());
+    },
   });
   const r = await run.result;
   assert.equal(r.outcome, 'promoted');
@@ -197,7 +247,8 @@ test('promote during a follow that never ends finishes the rollout now', async (
 test('a step that never goes live is rolled back, saying where it got stuck', async () => {
   const w = new World();
   w.followImpl = async (_sha, percent) => {
-    if (percent === 10) throw new CanaryError('timeout', 'rollout-timeout', 'Timed out after 300 s: KServe has not rolled out latest 10%: new revision not ready.');
+    if (percent === 10)
+      throw new CanaryError('timeout', 'rollout-timeout', 'Timed out after 300 s: KServe has not rolled out latest 10%: new revision not ready.');
   };
   const r = await startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports() }).result;
   assert.equal(r.outcome, 'rolled-back');
@@ -216,8 +267,10 @@ test('no traffic on the canary makes the gates inconclusive: it asks for approva
 
 test('gates without a metrics source are refused before anything is committed; --no-gates runs on time only', async () => {
   const w = new World();
-  await assert.rejects(startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports({ gates: false }) }).result,
-    (e: unknown) => e instanceof CanaryError && e.code === 'no-metrics' && /--no-gates/.test(e.hint ?? ''));
+  await assert.rejects(
+    startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports({ gates: false }) }).result,
+    (e: unknown) => e instanceof CanaryError && e.code === 'no-metrics' && /--no-gates/.test(e.hint ?? ''),
+  );
   assert.equal(w.commits.length, 0);
   const r = await startRollout({ env: 'test', model: 'jukebox', plan: plan(), ports: w.ports({ gates: false }), ignoreGates: true }).result;
   assert.equal(r.outcome, 'completed');
@@ -227,8 +280,13 @@ test('gates without a metrics source are refused before anything is committed; -
 test('someone changing the percent between steps stops the run without fighting it', async () => {
   const w = new World();
   const run = startRollout({
-    env: 'test', model: 'jukebox', plan: plan(), ports: w.ports(),
-    onEvent: (e) => { if (e.kind === 'live' && e.step === 1) w.percent = 0; },
+    env: 'test',
+    model: 'jukebox',
+    plan: plan(),
+    ports: w.ports(),
+    onEvent: (e) => {
+      if (e.kind === 'live' && e.step === 1) w.percent = 0;
+    },
   });
   const r = await run.result;
   assert.equal(r.outcome, 'changed-outside');
@@ -243,7 +301,10 @@ test('evaluateGates: fail names the gate, missing data is inconclusive, never a 
   assert.deepEqual(evaluateGates(g, { ...base, errorRate: 0.2 }).failed, { gate: 'error-rate', detail: '20% > 5%' });
   assert.deepEqual(evaluateGates(g, { ...base, p95Ms: 730 }).failed, { gate: 'p95-latency', detail: '730ms > 500ms' });
   assert.equal(evaluateGates(g, { ...base, rps: 0, errorRate: undefined, p95Ms: undefined }).verdict, 'inconclusive');
-  assert.equal(evaluateGates(g, { ...base, rps: undefined, errorRate: undefined, p95Ms: undefined, problem: 'Prometheus query failed' }).verdict, 'inconclusive');
+  assert.equal(
+    evaluateGates(g, { ...base, rps: undefined, errorRate: undefined, p95Ms: undefined, problem: 'Prometheus query failed' }).verdict,
+    'inconclusive',
+  );
   assert.equal(evaluateGates(g, { ...base, p95Ms: undefined }).verdict, 'inconclusive');
   assert.equal(evaluateGates({ maxErrorRate: 0.05 }, { ...base, p95Ms: undefined }).verdict, 'pass');
   // exactly at the threshold passes
@@ -251,7 +312,11 @@ test('evaluateGates: fail names the gate, missing data is inconclusive, never a 
 });
 
 test('trailers round-trip and only well-formed ones are read', () => {
-  for (const t of [{ kind: 'step', step: 2, of: 4, plan: 'a1b2c3d4' }, { kind: 'rollback', step: 1, of: 3, plan: '00000000' }, { kind: 'promote', step: 3, of: 5, plan: 'ffffffff' }] as const) {
+  for (const t of [
+    { kind: 'step', step: 2, of: 4, plan: 'a1b2c3d4' },
+    { kind: 'rollback', step: 1, of: 3, plan: '00000000' },
+    { kind: 'promote', step: 3, of: 5, plan: 'ffffffff' },
+  ] as const) {
     assert.deepEqual(parseTrailer(`subject\n\nbody\n\n${formatTrailer(t)}\n`), t);
   }
   assert.equal(formatTrailer({ kind: 'step', step: 2, of: 4, plan: 'a1b2c3d4' }), 'Canary-Rollout: step=2/4 plan=a1b2c3d4');
@@ -276,8 +341,14 @@ test('promote / abort at once (another terminal, a button): one commit, no gates
 test('an abort from another terminal during a pause stops this run instead of going on', async () => {
   const w = new World();
   const r = await startRollout({
-    env: 'test', model: 'jukebox', plan: plan('10,100'), ports: w.ports({ gates: false }), ignoreGates: true,
-    onEvent: (e) => { if (e.kind === 'waiting' && e.step === 1) w.percent = 0; },
+    env: 'test',
+    model: 'jukebox',
+    plan: plan('10,100'),
+    ports: w.ports({ gates: false }),
+    ignoreGates: true,
+    onEvent: (e) => {
+      if (e.kind === 'waiting' && e.step === 1) w.percent = 0;
+    },
   }).result;
   assert.equal(r.outcome, 'changed-outside');
   assert.equal(r.step, 1);
@@ -306,10 +377,20 @@ test('a rollback that cannot be pushed says so loudly, with what to do', async (
 test('rolloutState reads where a rollout stands from git alone', () => {
   const p = plan();
   const h = planHash(p);
-  const at = (percent: number | undefined, trailer?: string) => rolloutState(p, { percent, message: trailer ? `subject\n\n${trailer}` : 'Set canary traffic to 30%', headSha: 'x' });
+  const at = (percent: number | undefined, trailer?: string) =>
+    rolloutState(p, { percent, message: trailer ? `subject\n\n${trailer}` : 'Set canary traffic to 30%', headSha: 'x' });
   assert.deepEqual(at(30), { state: 'none', text: 'no rollout in git (canary at 30%)' });
-  assert.deepEqual(at(25, formatTrailer({ kind: 'step', step: 2, of: 4, plan: h })), { state: 'in-progress', step: 2, of: 4, samePlan: true, text: `in progress: step 2/4 at 25% (plan ${h})` });
+  assert.deepEqual(at(25, formatTrailer({ kind: 'step', step: 2, of: 4, plan: h })), {
+    state: 'in-progress',
+    step: 2,
+    of: 4,
+    samePlan: true,
+    text: `in progress: step 2/4 at 25% (plan ${h})`,
+  });
   assert.equal(at(undefined, formatTrailer({ kind: 'step', step: 4, of: 4, plan: h })).state, 'completed');
-  assert.equal(at(0, formatTrailer({ kind: 'rollback', step: 2, of: 4, plan: 'deadbeef' })).text, 'rolled back at step 2/4 (plan deadbeef, not the current plan); canary at 0%');
+  assert.equal(
+    at(0, formatTrailer({ kind: 'rollback', step: 2, of: 4, plan: 'deadbeef' })).text,
+    'rolled back at step 2/4 (plan deadbeef, not the current plan); canary at 0%',
+  );
   assert.equal(at(undefined, formatTrailer({ kind: 'promote', step: 3, of: 4, plan: h })).state, 'promoted');
 });

@@ -13,7 +13,17 @@ import {
 } from '../../src/core/traffic';
 
 test('parsePercent accepts whole numbers 0..100, trimmed, with an optional %', () => {
-  const ok: [string | number, number][] = [['0', 0], ['20', 20], ['100', 100], [' 20 ', 20], ['20%', 20], ['007', 7], [55, 55], [0, 0], [100, 100]];
+  const ok: [string | number, number][] = [
+    ['0', 0],
+    ['20', 20],
+    ['100', 100],
+    [' 20 ', 20],
+    ['20%', 20],
+    ['007', 7],
+    [55, 55],
+    [0, 0],
+    [100, 100],
+  ];
   for (const [input, want] of ok) {
     assert.equal(parsePercent(input), want, String(input));
     if (typeof input === 'string') assert.equal(percentInputError(input), undefined, input);
@@ -22,22 +32,37 @@ test('parsePercent accepts whole numbers 0..100, trimmed, with an optional %', (
 
 test('parsePercent refuses everything else with invalid-input naming the input and a hint', () => {
   const bad: [string | number, RegExp][] = [
-    ['abc', /not a number/], ['-1', /outside 0\.\.100/], ['101', /outside 0\.\.100/], ['12.5', /not a whole number/],
-    ['', /is empty/], ['   ', /is empty/], ['0x10', /not a number/], ['1e2', /not a number/], ['20 %', /not a number/],
-    ['2 0', /not a number/], ['1000', /outside/], [12.5, /not a whole number/], [-3, /outside/], [Number.NaN, /not a number/],
+    ['abc', /not a number/],
+    ['-1', /outside 0\.\.100/],
+    ['101', /outside 0\.\.100/],
+    ['12.5', /not a whole number/],
+    ['', /is empty/],
+    ['   ', /is empty/],
+    ['0x10', /not a number/],
+    ['1e2', /not a number/],
+    ['20 %', /not a number/],
+    ['2 0', /not a number/],
+    ['1000', /outside/],
+    [12.5, /not a whole number/],
+    [-3, /outside/],
+    [Number.NaN, /not a number/],
     [Number.POSITIVE_INFINITY, /not a number/],
   ];
   for (const [input, why] of bad) {
-    assert.throws(() => parsePercent(input), (e: unknown) => {
-      assert.ok(e instanceof CanaryError);
-      assert.equal(e.kind, 'invalid-input');
-      assert.equal(e.code, 'invalid-percent');
-      assert.match(e.message, why);
-      assert.ok(e.message.includes(JSON.stringify(String(input))), e.message);
-      assert.match(e.hint ?? '', /0 to 100/);
-      assert.equal(exitCodeFor(e), 2);
-      return true;
-    }, String(input));
+    assert.throws(
+      () => parsePercent(input),
+      (e: unknown) => {
+        assert.ok(e instanceof CanaryError);
+        assert.equal(e.kind, 'invalid-input');
+        assert.equal(e.code, 'invalid-percent');
+        assert.match(e.message, why);
+        assert.ok(e.message.includes(JSON.stringify(String(input))), e.message);
+        assert.match(e.hint ?? '', /0 to 100/);
+        assert.equal(exitCodeFor(e), 2);
+        return true;
+      },
+      String(input),
+    );
     if (typeof input === 'string') assert.match(percentInputError(input) ?? '', /0 to 100/);
   }
 });
@@ -57,7 +82,10 @@ test('renderCommitMessage fills placeholders, keeps unknown ones, stays one line
   assert.equal(renderCommitMessage(undefined, { kind: 'set', percent: 20 }, vars), 'Set canary traffic for jukebox in test to 20%');
   assert.equal(renderCommitMessage('', { kind: 'promote' }, vars), 'Promote canary of jukebox in test (100% to latest)');
   assert.equal(renderCommitMessage('  \n ', { kind: 'rollback' }, vars), 'Roll back canary of jukebox in test (0% to latest)');
-  assert.equal(renderCommitMessage('{action} {model}/{env}: {percent}% {user} {{model}}', { kind: 'rollback' }, vars), 'rollback jukebox/test: 0% {user} {jukebox}');
+  assert.equal(
+    renderCommitMessage('{action} {model}/{env}: {percent}% {user} {{model}}', { kind: 'rollback' }, vars),
+    'rollback jukebox/test: 0% {user} {jukebox}',
+  );
   assert.equal(renderCommitMessage('🦜 {model}\r\nsecond line\n', { kind: 'promote' }, vars), '🦜 jukebox second line');
   assert.equal(renderCommitMessage('{percent}', { kind: 'promote' }, vars), '100');
 });

@@ -148,7 +148,9 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     // The service is asked for unless the command knows it (jukebox is selected in the tree), and
     // the workbench may ask before it opens an outside link: answer whichever shows up.
     let opened = false;
-    const page = popup.finally(() => { opened = true; });
+    const page = popup.finally(() => {
+      opened = true;
+    });
     await wb.pickServiceUntil('jukebox', 'test', 'the dashboard to open', async () => {
       await wb.clickDialogButton(/^Open$/);
       return opened;
@@ -162,7 +164,10 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     assert.equal(url.hostname, route.spec.host, 'the dashboard is on the Route host');
     assert.match(url.pathname, /^\/d\/[^/]+/, `dashboard path in ${url}`);
     assert.equal(url.searchParams.get('var-model_name'), 'jukebox');
-    assert.ok(externalRequests.some((r) => r.startsWith(`${url.origin}/d/`)), 'the dashboard was requested (and stubbed)');
+    assert.ok(
+      externalRequests.some((r) => r.startsWith(`${url.origin}/d/`)),
+      'the dashboard was requested (and stubbed)',
+    );
     await wb.screenshot('grafana-opened');
     await dashboard.close();
   });
@@ -185,7 +190,12 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
 
   it('promotes: latest 100% in the tree and the status bar', { timeout: STEP_TIMEOUT_MS }, async () => {
     await wb.runCommand('KServe Canary: Promote canary');
-    await wb.pickServiceUntil('jukebox', 'test', 'jukebox in test at latest 100%', async () => (await wb.serviceRow('test', 'jukebox'))?.description === 'latest 100%');
+    await wb.pickServiceUntil(
+      'jukebox',
+      'test',
+      'jukebox in test at latest 100%',
+      async () => (await wb.serviceRow('test', 'jukebox'))?.description === 'latest 100%',
+    );
     await wb.waitForStatusBar(/jukebox · test latest 100%/);
     assert.doesNotMatch(await remoteConfig(), /trafficPercent/);
     await wb.screenshot('promoted');
@@ -201,12 +211,20 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     await inClone('push');
     // A known start: rolled back to 0%.
     await wb.runCommand('KServe Canary: Roll back canary');
-    await wb.pickServiceUntil('jukebox', 'test', 'jukebox in test at prev 100% · latest 0%', async () => (await wb.serviceRow('test', 'jukebox'))?.description === 'prev 100% · latest 0%');
+    await wb.pickServiceUntil(
+      'jukebox',
+      'test',
+      'jukebox in test at prev 100% · latest 0%',
+      async () => (await wb.serviceRow('test', 'jukebox'))?.description === 'prev 100% · latest 0%',
+    );
     const before = await remoteCommitCount();
     await wb.runCommand('KServe Canary: Start progressive rollout');
     let dialog = '';
     await wb.pickServiceUntil('jukebox', 'test', 'the rollout confirmation', async () => {
-      dialog = await wb.page.locator('.monaco-dialog-box').innerText().catch(() => '');
+      dialog = await wb.page
+        .locator('.monaco-dialog-box')
+        .innerText()
+        .catch(() => '');
       if (!/Start rollout/.test(dialog)) return false;
       await wb.screenshot('rollout-confirm');
       return wb.clickDialogButton(/^Start rollout$/);
@@ -229,7 +247,9 @@ describe('KServe Canary in code-server, in Chromium', { timeout: 15 * 60_000 }, 
     await terminal.waitFor({ timeout: 60_000 });
     await terminal.click();
     // Written under another name and renamed: the file appears complete or not at all.
-    await wb.page.keyboard.type(`${quote(process.execPath)} ${quote(path.join(root, 'bin', 'kserve-canary.js'))} status --gitops . > ${quote(`${out}.part`)} 2>&1; mv ${quote(`${out}.part`)} ${quote(out)}`);
+    await wb.page.keyboard.type(
+      `${quote(process.execPath)} ${quote(path.join(root, 'bin', 'kserve-canary.js'))} status --gitops . > ${quote(`${out}.part`)} 2>&1; mv ${quote(`${out}.part`)} ${quote(out)}`,
+    );
     await wb.page.keyboard.press('Enter');
     await poll('the status the terminal wrote', async () => existsSync(out));
     const text = readFileSync(out, 'utf8');

@@ -32,7 +32,17 @@ function userSettings(change: Record<string, unknown>): void {
 async function dashboard(): Promise<Frame> {
   return poll('the dashboard webview', async () => {
     for (const f of wb.page.frames()) {
-      if ((await f.locator('#charts').count().catch(() => 0)) > 0 && (await f.locator('#revisions').count().catch(() => 0)) > 0) return f;
+      if (
+        (await f
+          .locator('#charts')
+          .count()
+          .catch(() => 0)) > 0 &&
+        (await f
+          .locator('#revisions')
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return f;
     }
     return undefined;
   });
@@ -71,10 +81,13 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
     onShutdown(() => browser.close().catch(() => {}));
     // Nothing but loopback: the webview must not reach the network (its CSP forbids it too).
     const external: string[] = [];
-    await chromium.context.route((url) => !['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'vscode-webview:', (route) => {
-      external.push(route.request().url());
-      return route.abort();
-    });
+    await chromium.context.route(
+      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname) && url.protocol !== 'vscode-webview:',
+      (route) => {
+        external.push(route.request().url());
+        return route.abort();
+      },
+    );
     const page = await chromium.context.newPage();
     await page.setViewportSize({ width: 1400, height: 1000 });
     wb = new Workbench(page, chromium.context, screenshotDir);
@@ -103,7 +116,7 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
     assert.match(await text(f, '#events'), /commit [0-9a-f]{7}/);
   });
 
-  it('Send test traffic from the dashboard: both revisions\' series arrive', { timeout: STEP_TIMEOUT_MS }, async () => {
+  it("Send test traffic from the dashboard: both revisions' series arrive", { timeout: STEP_TIMEOUT_MS }, async () => {
     const f = await dashboard();
     await f.locator('button[data-command="kserveCanary.sendTraffic"]').click();
     await poll('the rate input box', () => wb.inputBoxShowing());
@@ -114,14 +127,18 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
     await wb.pressEnter();
     await poll('the confirmation, answered', () => wb.clickDialogButton(/^Send$/));
     await f.locator('#table-toggle').click();
-    const rates = await poll('request rates of both revisions', async () => {
-      const t = await table(f, 'Request rate');
-      const head = t[0] ?? [];
-      const cols = ['jukebox-predictor-00001', 'jukebox-predictor-00002'].map((r) => head.indexOf(r));
-      if (cols.some((c) => c < 0)) return undefined;
-      const positive = (c: number) => t.slice(1).some((r) => Number(r[c]) > 0);
-      return cols.every(positive) ? t : undefined;
-    }, 120_000);
+    const rates = await poll(
+      'request rates of both revisions',
+      async () => {
+        const t = await table(f, 'Request rate');
+        const head = t[0] ?? [];
+        const cols = ['jukebox-predictor-00001', 'jukebox-predictor-00002'].map((r) => head.indexOf(r));
+        if (cols.some((c) => c < 0)) return undefined;
+        const positive = (c: number) => t.slice(1).some((r) => Number(r[c]) > 0);
+        return cols.every(positive) ? t : undefined;
+      },
+      120_000,
+    );
     assert.ok(rates.length > 1);
     const split = await table(f, 'Traffic split');
     assert.ok(split[0]?.includes('jukebox-predictor-00001 observed') && split[0]?.includes('jukebox-predictor-00002 observed'), JSON.stringify(split[0]));
@@ -133,7 +150,10 @@ describe('the canary dashboard in code-server', { timeout: 15 * 60_000 }, () => 
   it('a commit marker shows the commit: config.yaml before and at it', { timeout: STEP_TIMEOUT_MS }, async () => {
     const f = await dashboard();
     await f.locator('#chart-split .marker-commit:not([hidden])').last().click();
-    await poll('the diff tab of the commit', async () => (await wb.page.locator('.tabs-container .tab', { hasText: /config\.yaml @ [0-9a-f]{7}/ }).count()) > 0);
+    await poll(
+      'the diff tab of the commit',
+      async () => (await wb.page.locator('.tabs-container .tab', { hasText: /config\.yaml @ [0-9a-f]{7}/ }).count()) > 0,
+    );
     await shot('dashboard-commit');
   });
 

@@ -55,7 +55,14 @@ export class Workbench {
     const item = this.page.locator('.part.activitybar [aria-label^="KServe Canary"]').first();
     await item.waitFor({ timeout: UI_TIMEOUT_MS });
     const title = this.page.locator(`${SIDEBAR} .composite.title`);
-    const open = (await title.count()) > 0 && /KServe Canary/i.test(await title.first().innerText().catch(() => ''));
+    const open =
+      (await title.count()) > 0 &&
+      /KServe Canary/i.test(
+        await title
+          .first()
+          .innerText()
+          .catch(() => ''),
+      );
     if (!open) await item.click();
     await poll('the KServe Canary side bar', async () => /KServe Canary|Canary Deployments/i.test(await this.sidebarText()));
   }
@@ -135,7 +142,9 @@ export class Workbench {
 
   /** Text of every status bar entry. */
   async statusBarItems(): Promise<string[]> {
-    return this.page.locator(`${STATUSBAR} .statusbar-item`).evaluateAll((items) => items.map((i) => (i.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean));
+    return this.page
+      .locator(`${STATUSBAR} .statusbar-item`)
+      .evaluateAll((items) => items.map((i) => (i.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean));
   }
 
   async waitForStatusBar(re: RegExp): Promise<string> {
@@ -158,8 +167,14 @@ export class Workbench {
   private async pickRows(): Promise<{ rows: Locator; labels: string[] }> {
     const rows = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`);
     // A closed quick input (or a list hidden behind an input box) keeps its last rows in the DOM.
-    if (!(await this.page.locator(QUICK_INPUT).isVisible().catch(() => false))) return { rows, labels: [] };
-    const labels = await rows.evaluateAll((els) => els.map((e) => (e.checkVisibility() ? e.getAttribute('aria-label') ?? e.textContent ?? '' : '')));
+    if (
+      !(await this.page
+        .locator(QUICK_INPUT)
+        .isVisible()
+        .catch(() => false))
+    )
+      return { rows, labels: [] };
+    const labels = await rows.evaluateAll((els) => els.map((e) => (e.checkVisibility() ? (e.getAttribute('aria-label') ?? e.textContent ?? '') : '')));
     return { rows, labels };
   }
 
@@ -189,7 +204,13 @@ export class Workbench {
 
   /** True when an input box (not a list) waits for text. */
   async inputBoxShowing(): Promise<boolean> {
-    if (!(await this.page.locator(QUICK_INPUT_BOX).isVisible().catch(() => false))) return false;
+    if (
+      !(await this.page
+        .locator(QUICK_INPUT_BOX)
+        .isVisible()
+        .catch(() => false))
+    )
+      return false;
     return (await this.pickRows()).labels.every((l) => l === '');
   }
 
@@ -208,8 +229,19 @@ export class Workbench {
 
   /** The input box's validation error, or '' while the value is accepted (the prompt shows then). */
   async validationError(): Promise<string> {
-    if (!(await this.page.locator(`${QUICK_INPUT} .quick-input-box .monaco-inputbox.error`).isVisible().catch(() => false))) return '';
-    return (await this.page.locator(`${QUICK_INPUT} .quick-input-message`).innerText().catch(() => '')).trim();
+    if (
+      !(await this.page
+        .locator(`${QUICK_INPUT} .quick-input-box .monaco-inputbox.error`)
+        .isVisible()
+        .catch(() => false))
+    )
+      return '';
+    return (
+      await this.page
+        .locator(`${QUICK_INPUT} .quick-input-message`)
+        .innerText()
+        .catch(() => '')
+    ).trim();
   }
 
   async pressEnter(): Promise<void> {
@@ -217,9 +249,17 @@ export class Workbench {
   }
 
   async closeQuickInput(): Promise<void> {
-    if (await this.page.locator(QUICK_INPUT).isVisible().catch(() => false)) {
+    if (
+      await this.page
+        .locator(QUICK_INPUT)
+        .isVisible()
+        .catch(() => false)
+    ) {
       await this.page.keyboard.press('Escape');
-      await this.page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+      await this.page
+        .locator(QUICK_INPUT)
+        .waitFor({ state: 'hidden', timeout: 10_000 })
+        .catch(() => {});
     }
   }
 

@@ -30,7 +30,16 @@ export async function kserveOverApi(namespace: string, options: Partial<KServeOp
   const store = new ObjectStore();
   store.create(NAMESPACES, { metadata: { name: namespace } });
   const admin = 'test-admin-token';
-  const api = new ApiServer({ tls, token: () => 'test-user-token', adminToken: () => admin, user: 'user1', store, faults: newFaultState(), access: { forbiddenNamespaces: new Set(), clusterWide: true }, bookmarkMs: 5000 });
+  const api = new ApiServer({
+    tls,
+    token: () => 'test-user-token',
+    adminToken: () => admin,
+    user: 'user1',
+    store,
+    faults: newFaultState(),
+    access: { forbiddenNamespaces: new Set(), clusterWide: true },
+    bookmarkMs: 5000,
+  });
   const port = await api.listen(0);
   const client = new KubeClient({ server: `https://127.0.0.1:${port}`, ca: tls.caCert, token: admin });
   const isvcs = new Informer(client, INFERENCE_SERVICES);

@@ -41,7 +41,7 @@ function appStatus(sb: TestSandbox, name: string) {
 }
 function traffic(sb: TestSandbox, ns = 'user1-test'): Array<{ tag?: string; percent: number; revisionName: string; latestRevision: boolean }> {
   const o = sb.controller.store.mustGet(INFERENCE_SERVICES, ns, 'jukebox');
-  return ((o.status as { components: { predictor: { traffic: never[] } } }).components.predictor.traffic);
+  return (o.status as { components: { predictor: { traffic: never[] } } }).components.predictor.traffic;
 }
 function split(sb: TestSandbox, ns = 'user1-test'): string {
   return traffic(sb, ns)
@@ -179,7 +179,17 @@ describe('Argo CD controller', () => {
   test('self-heal reverts a manual patch of the InferenceService spec', async () => {
     const sb = await openSandbox();
     try {
-      const p = await kubectl(sb, ['patch', 'isvc', 'jukebox', '-n', 'user1-test', '--type', 'merge', '-p', '{"spec":{"predictor":{"canaryTrafficPercent":90}}}']);
+      const p = await kubectl(sb, [
+        'patch',
+        'isvc',
+        'jukebox',
+        '-n',
+        'user1-test',
+        '--type',
+        'merge',
+        '-p',
+        '{"spec":{"predictor":{"canaryTrafficPercent":90}}}',
+      ]);
       assert.equal(p.code, 0, p.stderr);
       await waitFor('reverted to git', () => {
         const o = sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox');
@@ -247,10 +257,16 @@ describe('Argo CD controller', () => {
     try {
       const cfg = readFileSync(path.join(sb.gitopsClone, TEST_CONFIG), 'utf8').replace('name: jukebox', 'name: radio');
       push(sb, { 'model-deployments/test/radio/config.yaml': cfg });
-      await waitFor('radio app synced', () => sb.controller.store.get(APPLICATIONS, 'user1-toolings', 'radio-test')?.status && appStatus(sb, 'radio-test').sync.status === 'Synced');
+      await waitFor(
+        'radio app synced',
+        () => sb.controller.store.get(APPLICATIONS, 'user1-toolings', 'radio-test')?.status && appStatus(sb, 'radio-test').sync.status === 'Synced',
+      );
       await waitFor('radio ready', () => {
         const o = sb.controller.store.get(INFERENCE_SERVICES, 'user1-test', 'radio');
-        return (o?.status as { components?: { predictor?: { latestReadyRevision?: string } } } | undefined)?.components?.predictor?.latestReadyRevision === 'radio-predictor-00001';
+        return (
+          (o?.status as { components?: { predictor?: { latestReadyRevision?: string } } } | undefined)?.components?.predictor?.latestReadyRevision ===
+          'radio-predictor-00001'
+        );
       });
 
       const sha = push(sb, { [TEST_CONFIG]: 'canary: [unclosed\n' });

@@ -79,26 +79,35 @@ export const APP_PATH = (ns: string) => `/apis/argoproj.io/v1alpha1/namespaces/$
  * Opens a watch (`path` with `watch=1`) and collects its events until `enough(events)` or the
  * server ends the stream; the connection is closed then. Resolves with the HTTP status too.
  */
-export function watchEvents(sb: BackendSandbox, path: string, enough: (events: Array<{ type: string; object: Record<string, unknown> }>) => boolean, timeoutMs = 15000): Promise<{ status: number; events: Array<{ type: string; object: Record<string, unknown> }> }> {
+export function watchEvents(
+  sb: BackendSandbox,
+  path: string,
+  enough: (events: Array<{ type: string; object: Record<string, unknown> }>) => boolean,
+  timeoutMs = 15000,
+): Promise<{ status: number; events: Array<{ type: string; object: Record<string, unknown> }> }> {
   return new Promise((resolve, reject) => {
     const events: Array<{ type: string; object: Record<string, unknown> }> = [];
     let status = 0;
-    const req = https.request(new URL(path, sb.server), { method: 'GET', ca: readFileSync(sb.caFile), headers: { authorization: `Bearer ${sb.userToken()}`, accept: 'application/json' } }, (res) => {
-      status = res.statusCode ?? 0;
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        buf += d;
-        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (line) events.push(JSON.parse(line) as (typeof events)[number]);
-        }
-        if (status !== 200 || enough(events)) finish();
-      });
-      res.on('end', finish);
-      res.on('error', finish);
-    });
+    const req = https.request(
+      new URL(path, sb.server),
+      { method: 'GET', ca: readFileSync(sb.caFile), headers: { authorization: `Bearer ${sb.userToken()}`, accept: 'application/json' } },
+      (res) => {
+        status = res.statusCode ?? 0;
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          buf += d;
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            const line = buf.slice(0, i).trim();
+            buf = buf.slice(i + 1);
+            if (line) events.push(JSON.parse(line) as (typeof events)[number]);
+          }
+          if (status !== 200 || enough(events)) finish();
+        });
+        res.on('end', finish);
+        res.on('error', finish);
+      },
+    );
     const timer = setTimeout(finish, timeoutMs);
     function finish() {
       clearTimeout(timer);

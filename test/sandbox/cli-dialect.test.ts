@@ -39,7 +39,13 @@ test('--kserve-dialect current: status.deploymentMode says Knative', async () =>
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(info.kubeconfig);
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
-    const o = (await api.getNamespacedCustomObject({ group: 'serving.kserve.io', version: 'v1beta1', plural: 'inferenceservices', namespace: 'user1-test', name: 'jukebox' })) as { status: { deploymentMode: string } };
+    const o = (await api.getNamespacedCustomObject({
+      group: 'serving.kserve.io',
+      version: 'v1beta1',
+      plural: 'inferenceservices',
+      namespace: 'user1-test',
+      name: 'jukebox',
+    })) as { status: { deploymentMode: string } };
     assert.equal(o.status.deploymentMode, 'Knative');
     ac.abort();
     assert.equal(await running, 0);

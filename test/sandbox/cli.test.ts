@@ -72,7 +72,9 @@ test('kserve-canary set pushes to the sandbox remote; traffic and the sync revis
       return s.sync.status === 'Synced' && s.sync.revision === sha;
     });
     await waitFor('traffic 65/35', () => {
-      const st = store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox').status as { components: { predictor: { traffic: Array<{ percent: number; tag?: string }> } } };
+      const st = store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox').status as {
+        components: { predictor: { traffic: Array<{ percent: number; tag?: string }> } };
+      };
       const t = st.components.predictor.traffic;
       return t.find((x) => x.tag === 'prev')?.percent === 65 && t.find((x) => x.tag !== 'prev')?.percent === 35;
     });
@@ -87,10 +89,14 @@ test('sandbox command as a process: SIGTERM stops it cleanly with exit 0', async
   const root = path.resolve(__dirname, '..', '..');
   try {
     const ready = path.join(tmp, 'ready.json');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'sandbox', '--dir', path.join(tmp, 'data'), '--ready-file', ready], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src', 'cli', 'main.ts'), 'sandbox', '--dir', path.join(tmp, 'data'), '--ready-file', ready],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (out += String(d)));

@@ -38,7 +38,10 @@ describe('@kubernetes/client-node against the sandbox', () => {
     const { k8s, kc } = await client(sb);
     const api = kc.makeApiClient(k8s.CustomObjectsApi);
     const list = (await api.listNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P })) as { items: KObject[] };
-    assert.deepEqual(list.items.map((i) => i.metadata.name), ['jukebox']);
+    assert.deepEqual(
+      list.items.map((i) => i.metadata.name),
+      ['jukebox'],
+    );
     const all = (await api.listClusterCustomObject({ group: G, version: V, plural: P })) as { items: KObject[] };
     assert.equal(all.items.length, 2);
     const got = (await api.getNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P, name: 'jukebox' })) as KObject;
@@ -79,20 +82,27 @@ describe('@kubernetes/client-node against the sandbox', () => {
   test('401 without the token, 403 for a forbidden namespace', async () => {
     const { k8s, kc } = await client(sb);
     const bad = new k8s.KubeConfig();
-    bad.loadFromString(JSON.stringify({
-      apiVersion: 'v1',
-      clusters: [{ name: 's', cluster: { server: sb.server, 'certificate-authority-data': (kc.getCurrentCluster() as { caData?: string }).caData } }],
-      users: [{ name: 'u', user: { token: 'wrong' } }],
-      contexts: [{ name: 's', context: { cluster: 's', user: 'u' } }],
-      'current-context': 's',
-    }));
-    await assert.rejects(bad.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: G, version: V, plural: P }), (e: unknown) => (e as { code?: number }).code === 401);
+    bad.loadFromString(
+      JSON.stringify({
+        apiVersion: 'v1',
+        clusters: [{ name: 's', cluster: { server: sb.server, 'certificate-authority-data': (kc.getCurrentCluster() as { caData?: string }).caData } }],
+        users: [{ name: 'u', user: { token: 'wrong' } }],
+        contexts: [{ name: 's', context: { cluster: 's', user: 'u' } }],
+        'current-context': 's',
+      }),
+    );
+    await assert.rejects(
+      bad.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: G, version: V, plural: P }),
+      (e: unknown) => (e as { code?: number }).code === 401,
+    );
     sb.controller.forbid('user1-prod');
     try {
       const api = kc.makeApiClient(k8s.CustomObjectsApi);
       await assert.rejects(api.listNamespacedCustomObject({ group: G, version: V, namespace: 'user1-prod', plural: P }), (e: unknown) => {
         const body = JSON.parse(String((e as { body?: string }).body));
-        return (e as { code?: number }).code === 403 && body.reason === 'Forbidden' && /cannot list resource "inferenceservices".*"user1-prod"/.test(body.message);
+        return (
+          (e as { code?: number }).code === 403 && body.reason === 'Forbidden' && /cannot list resource "inferenceservices".*"user1-prod"/.test(body.message)
+        );
       });
       await api.listNamespacedCustomObject({ group: G, version: V, namespace: 'user1-test', plural: P });
       // no cluster-wide list either: RBAC cannot grant "all namespaces but one"
@@ -150,20 +160,32 @@ describe('@kubernetes/client-node against the sandbox', () => {
     sb.faults.expireResourceVersions();
     const seen: Array<{ type: string; obj: Record<string, unknown> }> = [];
     let done: unknown = 'pending';
-    await watch.watch(path, { resourceVersion: '1' }, (type, obj) => seen.push({ type, obj }), (err) => (done = err));
+    await watch.watch(
+      path,
+      { resourceVersion: '1' },
+      (type, obj) => seen.push({ type, obj }),
+      (err) => (done = err),
+    );
     await waitFor('410 event and end', () => done !== 'pending' && seen.length > 0);
     assert.equal(seen[0]!.type, 'ERROR');
     assert.equal(seen[0]!.obj.code, 410);
     assert.equal(seen[0]!.obj.reason, 'Expired');
 
-    const rv = (await kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: G, version: V, plural: P })) as { metadata: { resourceVersion: string } };
+    const rv = (await kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: G, version: V, plural: P })) as {
+      metadata: { resourceVersion: string };
+    };
     const sb2 = await openSandbox({ bookmarkMs: 50, seed: true });
     try {
       const kc2 = new k8s.KubeConfig();
       kc2.loadFromFile(sb2.kubeconfigPath);
       const types: string[] = [];
       let ended = false;
-      await new k8s.Watch(kc2).watch(path, { allowWatchBookmarks: true, timeoutSeconds: 1 }, (type) => types.push(type), () => (ended = true));
+      await new k8s.Watch(kc2).watch(
+        path,
+        { allowWatchBookmarks: true, timeoutSeconds: 1 },
+        (type) => types.push(type),
+        () => (ended = true),
+      );
       await waitFor('bookmark', () => types.includes('BOOKMARK'));
       assert.equal(types.filter((t) => t === 'ADDED').length, 2, 'synthetic ADDED for existing objects');
       await waitFor('stream ended by timeoutSeconds', () => ended);

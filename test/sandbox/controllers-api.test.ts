@@ -18,7 +18,10 @@ async function canaryReconciled(sb: TestSandbox, percent: number): Promise<void>
   (o.spec!.predictor as Record<string, unknown>).canaryTrafficPercent = percent;
   const updated = store.update(INFERENCE_SERVICES, o, NS);
   await waitFor(`status for ${percent}%`, () => {
-    const st = store.mustGet(INFERENCE_SERVICES, NS, 'jukebox').status as { observedGeneration?: number; components?: { predictor?: { traffic?: Array<{ percent: number }> } } };
+    const st = store.mustGet(INFERENCE_SERVICES, NS, 'jukebox').status as {
+      observedGeneration?: number;
+      components?: { predictor?: { traffic?: Array<{ percent: number }> } };
+    };
     return st.observedGeneration === updated.metadata.generation && st.components?.predictor?.traffic?.[0]?.percent === percent;
   });
 }
@@ -55,7 +58,10 @@ describe('controllers over the API', () => {
   test('modify: a write from a stale read gets 409, is re-applied on a fresh read', async () => {
     const h = await kserveOverApi(NS);
     try {
-      const created = h.store.create(INFERENCE_SERVICES, { metadata: { name: 'm', namespace: NS }, spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } } });
+      const created = h.store.create(INFERENCE_SERVICES, {
+        metadata: { name: 'm', namespace: NS },
+        spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } },
+      });
       h.store.update(INFERENCE_SERVICES, { ...created, metadata: { ...created.metadata, labels: { other: 'writer' } } }, NS);
       const seen: string[] = [];
       const written = await h.client.modify(

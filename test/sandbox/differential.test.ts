@@ -15,11 +15,16 @@ import { openSandbox, type BackendSandbox } from './helpers';
 /** Step → why the difference does not matter (mirrored in src/sandbox/README.md). */
 export const ACCEPTED: Record<string, string> = {
   'JSON patch whose test fails': 'same 422 Invalid; kube-apiserver adds an empty details object, which no client reads',
-  'PUT /status as the user (no right to)': 'the embedded server has no per-subresource RBAC: the workshop user may write /status; the product never writes status (only the controllers do, as admin)',
-  'PUT /status as admin': 'follows from the line above: the user\'s write went through on the embedded server, so the admin\'s write with the older resourceVersion conflicts',
-  'list isvc in default as the user (Forbidden)': 'the embedded server has one user and answers 403 only for the namespaces named in forbiddenNamespaces / controller.forbid(); the product\'s 403 handling is tested with those',
-  'list isvc cluster-wide as the user (Forbidden)': 'cluster-wide lists are allowed unless controller.allowClusterWide(false); the product\'s fallback to per-namespace lists is tested with it',
-  'watch from resourceVersion 1': 'both are valid answers to an old resourceVersion: the embedded server still holds it in its watch window and replays, the real one has compacted it (410 Expired); the product relists on 410 (tested with faults.expireResourceVersions)',
+  'PUT /status as the user (no right to)':
+    'the embedded server has no per-subresource RBAC: the workshop user may write /status; the product never writes status (only the controllers do, as admin)',
+  'PUT /status as admin':
+    "follows from the line above: the user's write went through on the embedded server, so the admin's write with the older resourceVersion conflicts",
+  'list isvc in default as the user (Forbidden)':
+    "the embedded server has one user and answers 403 only for the namespaces named in forbiddenNamespaces / controller.forbid(); the product's 403 handling is tested with those",
+  'list isvc cluster-wide as the user (Forbidden)':
+    "cluster-wide lists are allowed unless controller.allowClusterWide(false); the product's fallback to per-namespace lists is tested with it",
+  'watch from resourceVersion 1':
+    'both are valid answers to an old resourceVersion: the embedded server still holds it in its watch window and replays, the real one has compacted it (410 Expired); the product relists on 410 (tested with faults.expireResourceVersions)',
 };
 
 describe('differential: the embedded sandbox answers as kube-apiserver does', () => {
@@ -37,7 +42,10 @@ describe('differential: the embedded sandbox answers as kube-apiserver does', ()
   it('the same sequence runs on both', async () => {
     seq.embedded = await runSequence(sb.embedded!);
     seq['kube-apiserver'] = await runSequence(sb['kube-apiserver']!);
-    assert.deepEqual(seq.embedded.map(([n]) => n), seq['kube-apiserver'].map(([n]) => n));
+    assert.deepEqual(
+      seq.embedded.map(([n]) => n),
+      seq['kube-apiserver'].map(([n]) => n),
+    );
   });
 
   it('every answer the product or kubectl reads is the same, or an accepted difference', () => {
@@ -52,7 +60,8 @@ describe('differential: the embedded sandbox answers as kube-apiserver does', ()
       } catch {
         same = false;
       }
-      if (!same && !ACCEPTED[name]) differences.push(`${name}:\n  embedded:       ${JSON.stringify(view)}\n  kube-apiserver: ${JSON.stringify(real.get(name))}`);
+      if (!same && !ACCEPTED[name])
+        differences.push(`${name}:\n  embedded:       ${JSON.stringify(view)}\n  kube-apiserver: ${JSON.stringify(real.get(name))}`);
       if (same && ACCEPTED[name]) stale.push(name);
     }
     assert.deepEqual(stale, [], 'accepted differences that no longer differ: remove them from ACCEPTED and the README');

@@ -168,10 +168,12 @@ describe('sandbox faults', () => {
     assert.notEqual(fresh, old);
     assert.ok(readFileSync(sb.kubeconfigPath, 'utf8').includes(old), 'kubeconfig left stale');
     const denied = await new Promise<number>((resolve, reject) => {
-      https.get(`${sb.server}${ISVC}`, { ca: readFileSync(sb.caFile), headers: { Authorization: `Bearer ${old}` } }, (r) => {
-        r.resume();
-        resolve(r.statusCode ?? 0);
-      }).on('error', reject);
+      https
+        .get(`${sb.server}${ISVC}`, { ca: readFileSync(sb.caFile), headers: { Authorization: `Bearer ${old}` } }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        })
+        .on('error', reject);
     });
     assert.equal(denied, 401);
     assert.equal((await request(sb, ISVC)).status, 200, 'the token file has the new token');
@@ -197,6 +199,9 @@ describe('sandbox faults', () => {
       req.end();
     });
     assert.equal(res, 200);
-    assert.deepEqual(store.list(INFERENCE_SERVICES, 'user1-test').map((o) => o.metadata.name), ['jukebox']);
+    assert.deepEqual(
+      store.list(INFERENCE_SERVICES, 'user1-test').map((o) => o.metadata.name),
+      ['jukebox'],
+    );
   });
 });

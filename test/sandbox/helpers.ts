@@ -20,14 +20,20 @@ export type Backend = 'embedded' | 'kube-apiserver';
  * (`embedded`, `kube-apiserver`, or both comma-separated), by default both.
  */
 export const BACKENDS: readonly Backend[] = (() => {
-  const raw = (process.env.KSC_SANDBOX_BACKEND ?? 'embedded,kube-apiserver').split(',').map((s) => s.trim()).filter(Boolean);
+  const raw = (process.env.KSC_SANDBOX_BACKEND ?? 'embedded,kube-apiserver')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = raw.filter((b) => b !== 'embedded' && b !== 'kube-apiserver');
   if (bad.length || !raw.length) throw new Error(`KSC_SANDBOX_BACKEND: ${bad.join(', ') || '(empty)'} is not a backend (embedded, kube-apiserver)`);
   return raw as Backend[];
 })();
 
 /** What both backends give a test: files, endpoints and the two users' credentials. */
-export interface BackendSandbox extends Pick<Sandbox, 'server' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user' | 'prometheusUrl'> {
+export interface BackendSandbox extends Pick<
+  Sandbox,
+  'server' | 'dir' | 'kubeconfigPath' | 'tokenFile' | 'caFile' | 'gitopsRemote' | 'gitopsClone' | 'user' | 'prometheusUrl'
+> {
   backend: Backend;
   /** The workshop user's token (the kubeconfig's). */
   userToken(): string;
@@ -41,7 +47,10 @@ export interface BackendSandbox extends Pick<Sandbox, 'server' | 'dir' | 'kubeco
  * it can (a built binary, or Go to build it). The real-backend tests fail with it: no skip.
  */
 export function kubeApiserverMissing(): string | undefined {
-  if (process.env.KSC_KUBE_APISERVER_BIN) return existsSync(process.env.KSC_KUBE_APISERVER_BIN) ? undefined : `KSC_KUBE_APISERVER_BIN=${process.env.KSC_KUBE_APISERVER_BIN} does not exist: build it with node scripts/build-apiserver.mjs`;
+  if (process.env.KSC_KUBE_APISERVER_BIN)
+    return existsSync(process.env.KSC_KUBE_APISERVER_BIN)
+      ? undefined
+      : `KSC_KUBE_APISERVER_BIN=${process.env.KSC_KUBE_APISERVER_BIN} does not exist: build it with node scripts/build-apiserver.mjs`;
   const script = path.join(ROOT, 'scripts', 'build-apiserver.mjs');
   if (!existsSync(script)) return `the kube-apiserver backend is not on this branch (${script} is missing)`;
   if (spawnSync(process.execPath, [script, '--path'], { stdio: 'ignore' }).status === 0) return undefined;
@@ -49,7 +58,11 @@ export function kubeApiserverMissing(): string | undefined {
   return 'kube-apiserver backend: Go is not installed: install Go 1.26 (https://go.dev/dl/) with the Go module proxy reachable, then node scripts/build-apiserver.mjs';
 }
 
-type KubeStarted = Omit<BackendSandbox, 'backend' | 'userToken' | 'adminToken' | 'cleanup'> & { backend?: string; admin?: () => { token: string }; stop(): Promise<void> };
+type KubeStarted = Omit<BackendSandbox, 'backend' | 'userToken' | 'adminToken' | 'cleanup'> & {
+  backend?: string;
+  admin?: () => { token: string };
+  stop(): Promise<void>;
+};
 
 /**
  * The one sandbox starter of the tests: a seeded sandbox in its own temp dir (or `opts.dir`);
@@ -75,7 +88,13 @@ export async function openSandbox(opts: SandboxOptions & { backend?: Backend } =
       remove();
       throw new Error('startSandbox({ backend: "kube-apiserver" }) started something else: this branch has no kube-apiserver backend');
     }
-    return { ...kb, backend, userToken: token, adminToken: () => kb.admin?.().token ?? readFileSync(path.join(dir, 'admin-token'), 'utf8').trim(), cleanup: async () => (await kb.stop(), remove()) };
+    return {
+      ...kb,
+      backend,
+      userToken: token,
+      adminToken: () => kb.admin?.().token ?? readFileSync(path.join(dir, 'admin-token'), 'utf8').trim(),
+      cleanup: async () => (await kb.stop(), remove()),
+    };
   }
   const sb = await startSandbox({ syncDelayMs: 150, rolloutDelayMs: 100, pollMs: 50, ...sbOpts, dir });
   return Object.assign(sb, {

@@ -72,10 +72,14 @@ describe('sandbox control route for revision behavior', () => {
     const ca = readFileSync(sb.caFile, 'utf8');
     const call = (auth?: string) =>
       new Promise<number>((resolve, reject) => {
-        const req = https.request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = https.request(
+          url,
+          { method: 'POST', ca, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify({ latencyMs: 0 }));
       });
@@ -112,11 +116,13 @@ describe('sandbox control route for revision behavior', () => {
     const query = async () => {
       const q = encodeURIComponent('sum by (revision_name)(rate(revision_request_count{namespace_name="user1-prod"}[5m]))');
       const r = await new Promise<string>((resolve, reject) => {
-        https.get(`${sb.prometheusUrl}/api/v1/query?query=${q}`, { ca: readFileSync(sb.caFile, 'utf8'), headers: { authorization: `Bearer ${token}` } }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c));
-          res.on('end', () => resolve(text));
-        }).on('error', reject);
+        https
+          .get(`${sb.prometheusUrl}/api/v1/query?query=${q}`, { ca: readFileSync(sb.caFile, 'utf8'), headers: { authorization: `Bearer ${token}` } }, (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
       });
       return (JSON.parse(r) as { data: { result: unknown[] } }).data.result;
     };

@@ -50,7 +50,11 @@ describe('sandbox inference and Prometheus API', () => {
     const token = readFileSync(sb.tokenFile, 'utf8').trim();
     const client = createMetricsClient({ url, token, ca: readFileSync(sb.caFile) });
 
-    const split = await observedSplit(client, { namespace: 'user1-test', name: 'jukebox', prevRevision: 'jukebox-predictor-00001', latestRevision: 'jukebox-predictor-00002' }, { windowMs: 60_000 });
+    const split = await observedSplit(
+      client,
+      { namespace: 'user1-test', name: 'jukebox', prevRevision: 'jukebox-predictor-00001', latestRevision: 'jukebox-predictor-00002' },
+      { windowMs: 60_000 },
+    );
     assert.equal(split.kind, 'observed');
     if (split.kind === 'observed') {
       assert.equal(split.source, 'knative');
@@ -91,7 +95,9 @@ describe('sandbox inference and Prometheus API', () => {
 
   test('unsupported PromQL is a 400 bad_data', async () => {
     const token = readFileSync(sb.tokenFile, 'utf8').trim();
-    const r = await fetch(`${sb.prometheusHttpUrl}/api/v1/query?query=${encodeURIComponent('up{job="x"} offset 5m')}`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${sb.prometheusHttpUrl}/api/v1/query?query=${encodeURIComponent('up{job="x"} offset 5m')}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 400);
     const b = (await r.json()) as { status: string; errorType: string };
     assert.equal(b.status, 'error');
@@ -101,7 +107,10 @@ describe('sandbox inference and Prometheus API', () => {
   test('RawDeployment serves from the one predictor deployment', async () => {
     sb.controller.setDeploymentMode('user1-prod', 'jukebox', 'RawDeployment');
     const url = (sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-prod', 'jukebox').status as { url: string }).url;
-    await waitFor('raw mode', () => (sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-prod', 'jukebox').status as { deploymentMode: string }).deploymentMode === 'RawDeployment');
+    await waitFor(
+      'raw mode',
+      () => (sb.controller.store.mustGet(INFERENCE_SERVICES, 'user1-prod', 'jukebox').status as { deploymentMode: string }).deploymentMode === 'RawDeployment',
+    );
     const r = await infer(`${url}/v2/models/jukebox/infer`, payload);
     assert.equal(r.status, 200);
     assert.equal(r.revision, 'jukebox-predictor');

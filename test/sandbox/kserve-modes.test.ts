@@ -13,7 +13,13 @@ import type { KObject } from '../../src/sandbox/types';
 import { kserveOverApi, type KServeOverApi } from './api-harness';
 
 const NS = 'user1-test';
-type Status = { deploymentMode?: string; observedGeneration?: number; components: { predictor: Record<string, unknown> }; conditions: Array<Record<string, unknown>>; modelStatus: Record<string, unknown> };
+type Status = {
+  deploymentMode?: string;
+  observedGeneration?: number;
+  components: { predictor: Record<string, unknown> };
+  conditions: Array<Record<string, unknown>>;
+  modelStatus: Record<string, unknown>;
+};
 
 const open: KServeOverApi[] = [];
 after(async () => {
@@ -69,7 +75,15 @@ describe('dialects', () => {
     });
   }
   test('parseDeploymentMode: both spellings, any case; unknown is the default', () => {
-    assert.deepEqual(['Serverless', 'knative', 'RawDeployment', 'STANDARD', 'ModelMesh', '', undefined].map(parseDeploymentMode), ['knative', 'knative', 'standard', 'standard', 'modelmesh', 'knative', 'knative']);
+    assert.deepEqual(['Serverless', 'knative', 'RawDeployment', 'STANDARD', 'ModelMesh', '', undefined].map(parseDeploymentMode), [
+      'knative',
+      'knative',
+      'standard',
+      'standard',
+      'modelmesh',
+      'knative',
+      'knative',
+    ]);
   });
 });
 
@@ -92,7 +106,10 @@ describe('ModelMesh', () => {
   test('a model that never loaded: Ready False with the failure', async () => {
     const { store, kserve } = await harness('legacy');
     kserve.failRevisions(NS, 'jukebox', 'runtime not found');
-    store.create(INFERENCE_SERVICES, { metadata: { name: 'jukebox', namespace: NS, annotations: { 'serving.kserve.io/deploymentMode': 'ModelMesh' } }, spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } } });
+    store.create(INFERENCE_SERVICES, {
+      metadata: { name: 'jukebox', namespace: NS, annotations: { 'serving.kserve.io/deploymentMode': 'ModelMesh' } },
+      spec: { predictor: { model: { modelFormat: { name: 'onnx' } } } },
+    });
     await kserve.reconcile(NS, 'jukebox');
     const st = store.mustGet(INFERENCE_SERVICES, NS, 'jukebox').status as unknown as Status;
     assert.equal(st.conditions.find((c) => c.type === 'Ready')?.status, 'False');
@@ -101,24 +118,40 @@ describe('ModelMesh', () => {
 });
 
 describe("health: Argo CD's InferenceService health check", () => {
-  const isvc = (status: Record<string, unknown> | undefined): KObject => ({ metadata: { name: 'helloworld', namespace: 'default', generation: 3 }, ...(status ? { status } : {}) }) as KObject;
-  const c = (type: string, status: string, reason?: string, message?: string) => ({ type, status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+  const isvc = (status: Record<string, unknown> | undefined): KObject =>
+    ({ metadata: { name: 'helloworld', namespace: 'default', generation: 3 }, ...(status ? { status } : {}) }) as KObject;
+  const c = (type: string, status: string, reason?: string, message?: string) => ({
+    type,
+    status,
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  });
   test('the cases of its health_test.yaml', () => {
     assert.deepEqual(health(isvc({ conditions: [c('PredictorReady', 'False'), c('Ready', 'False')], modelStatus: { transitionStatus: 'InProgress' } })), {
       status: 'Progressing',
       message: '0: transitionStatus | InProgress | 1: PredictorReady | False | 2: Ready | False',
     });
-    assert.deepEqual(health(isvc({ conditions: [c('PredictorReady', 'True'), c('Ready', 'True')], modelStatus: { transitionStatus: 'BlockedByFailedLoad' } })), {
-      status: 'Degraded',
-      message: '0: transitionStatus | BlockedByFailedLoad',
-    });
+    assert.deepEqual(
+      health(isvc({ conditions: [c('PredictorReady', 'True'), c('Ready', 'True')], modelStatus: { transitionStatus: 'BlockedByFailedLoad' } })),
+      {
+        status: 'Degraded',
+        message: '0: transitionStatus | BlockedByFailedLoad',
+      },
+    );
     const waiting = 'Configuration "hello-world-predictor-default" is waiting for a Revision to become ready.';
     assert.deepEqual(health(isvc({ conditions: [c('PredictorConfigurationReady', 'Unknown'), c('PredictorReady', 'Unknown', 'RevisionMissing', waiting)] })), {
       status: 'Progressing',
       message: ` | 1: PredictorConfigurationReady | Unknown | 2: PredictorReady | Unknown | RevisionMissing | ${waiting}`,
     });
-    assert.deepEqual(health(isvc({ conditions: [c('PredictorReady', 'False', 'Stopped'), c('Stopped', 'True')] })), { status: 'Suspended', message: 'InferenceService is Stopped' });
-    assert.deepEqual(health(isvc({ conditions: [c('Ready', 'True'), c('Stopped', 'False')], observedGeneration: 1 })), { status: 'Healthy', message: 'InferenceService is healthy.' }, 'generations are not looked at');
+    assert.deepEqual(health(isvc({ conditions: [c('PredictorReady', 'False', 'Stopped'), c('Stopped', 'True')] })), {
+      status: 'Suspended',
+      message: 'InferenceService is Stopped',
+    });
+    assert.deepEqual(
+      health(isvc({ conditions: [c('Ready', 'True'), c('Stopped', 'False')], observedGeneration: 1 })),
+      { status: 'Healthy', message: 'InferenceService is healthy.' },
+      'generations are not looked at',
+    );
     assert.equal(health(isvc(undefined)).status, 'Progressing');
     assert.equal(health(undefined).status, 'Missing');
   });

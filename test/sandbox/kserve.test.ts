@@ -72,7 +72,16 @@ describe('KServe controller rules', () => {
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(1) });
     const st = f.get().status as Record<string, unknown>;
     const types = (st.conditions as Array<{ type: string; status: string }>).map((c) => c.type);
-    assert.deepEqual(types, ['PredictorReady', 'PredictorRouteReady', 'PredictorConfigurationReady', 'IngressReady', 'RoutesReady', 'LatestDeploymentReady', 'Stopped', 'Ready']);
+    assert.deepEqual(types, [
+      'PredictorReady',
+      'PredictorRouteReady',
+      'PredictorConfigurationReady',
+      'IngressReady',
+      'RoutesReady',
+      'LatestDeploymentReady',
+      'Stopped',
+      'Ready',
+    ]);
     assert.equal(st.url, 'https://jukebox-user1-test.apps.sandbox.example');
     assert.equal(st.deploymentMode, 'Serverless');
     assert.equal(st.observedGeneration, 1);
@@ -157,7 +166,10 @@ describe('KServe controller rules', () => {
     await f.set({ canaryTrafficPercent: 20 });
     assert.deepEqual(f.columns(), { ready: 'True', prev: null, latest: 100, prevRev: null, latestRev: rev(1) });
     const traffic = f.predictorStatus().traffic as Array<{ percent: number }>;
-    assert.deepEqual(traffic.map((t) => t.percent), [100]);
+    assert.deepEqual(
+      traffic.map((t) => t.percent),
+      [100],
+    );
   });
 
   test('a failing revision gets no traffic, Ready is False with a message, created != ready', async () => {
@@ -168,9 +180,15 @@ describe('KServe controller rules', () => {
     assert.equal(p.latestCreatedRevision, rev(2));
     assert.equal(p.latestReadyRevision, rev(1));
     const traffic = p.traffic as Array<{ revisionName: string; percent: number }>;
-    assert.ok(traffic.every((t) => t.revisionName === rev(1)), 'no traffic to the failed revision');
-    assert.equal(traffic.reduce((s, t) => s + t.percent, 0), 100);
-    const ready = ((f.get().status as { conditions: Array<Record<string, string>> }).conditions).find((c) => c.type === 'Ready')!;
+    assert.ok(
+      traffic.every((t) => t.revisionName === rev(1)),
+      'no traffic to the failed revision',
+    );
+    assert.equal(
+      traffic.reduce((s, t) => s + t.percent, 0),
+      100,
+    );
+    const ready = (f.get().status as { conditions: Array<Record<string, string>> }).conditions.find((c) => c.type === 'Ready')!;
     assert.equal(ready.status, 'False');
     assert.match(ready.message!, /Revision "jukebox-predictor-00002" failed with message: image pull back-off/);
     assert.equal(f.columns().ready, 'False');
@@ -211,7 +229,11 @@ describe('KServe controller rules', () => {
       const o = store.mustGet(INFERENCE_SERVICES, NS, 'jukebox');
       (o.spec!.predictor as Record<string, unknown>).canaryTrafficPercent = 60;
       const updated = store.update(INFERENCE_SERVICES, o, NS);
-      const st = () => store.mustGet(INFERENCE_SERVICES, NS, 'jukebox').status as { observedGeneration: number; components: { predictor: { traffic: Array<{ percent: number }> } } };
+      const st = () =>
+        store.mustGet(INFERENCE_SERVICES, NS, 'jukebox').status as {
+          observedGeneration: number;
+          components: { predictor: { traffic: Array<{ percent: number }> } };
+        };
       assert.ok(st().observedGeneration < updated.metadata.generation!, 'rolling out right after the change');
       assert.equal(st().components.predictor.traffic[0]!.percent, 20, 'old traffic shown while rolling out');
       await waitFor('caught up', () => st().observedGeneration === updated.metadata.generation);

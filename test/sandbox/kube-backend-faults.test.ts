@@ -48,7 +48,11 @@ describe('real-server faults (kube-apiserver backend)', () => {
    * a higher precedence and wins while it exists).
    */
   async function guaranteeUserSeat() {
-    await userPriority('workshop-users', 1000, { nominalConcurrencyShares: 20, lendablePercent: 0, limitResponse: { type: 'Queue', queuing: { queues: 16, handSize: 4, queueLengthLimit: 50 } } });
+    await userPriority('workshop-users', 1000, {
+      nominalConcurrencyShares: 20,
+      lendablePercent: 0,
+      limitResponse: { type: 'Queue', queuing: { queues: 16, handSize: 4, queueLengthLimit: 50 } },
+    });
   }
 
   /** A priority level `name` (spec.limited = `limited`) and the FlowSchema of that name sending all of user1's requests to it. */
@@ -60,7 +64,12 @@ describe('real-server faults (kube-apiserver backend)', () => {
         priorityLevelConfiguration: { name },
         matchingPrecedence,
         distinguisherMethod: { type: 'ByUser' },
-        rules: [{ subjects: [{ kind: 'User', user: { name: 'user1' } }], resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true }] }],
+        rules: [
+          {
+            subjects: [{ kind: 'User', user: { name: 'user1' } }],
+            resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true }],
+          },
+        ],
       },
     });
   }
@@ -91,7 +100,15 @@ describe('real-server faults (kube-apiserver backend)', () => {
       https
         .get(url, { ca: sb.asUser().ca, headers: { authorization: `Bearer ${sb.asUser().token}` } }, (res) => {
           res.on('data', (d: Buffer) => got.push(d.toString('utf8')));
-          res.on('end', () => resolve(got.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as never)));
+          res.on('end', () =>
+            resolve(
+              got
+                .join('')
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => JSON.parse(l) as never),
+            ),
+          );
         })
         .on('error', reject);
     });
@@ -163,5 +180,4 @@ describe('real-server faults (kube-apiserver backend)', () => {
     assert.equal(lines.filter((l) => /refused the credentials/.test(l)).length, 1, lines.join('\n'));
     assert.equal(store.get('user1-test/jukebox')?.specPercent, 65);
   });
-
 });

@@ -40,7 +40,10 @@ export async function openKube(opts: KubeSandboxOptions = {}): Promise<TestKube>
 /** kubectl with the given kubeconfig (the user's by default) and a private discovery cache. */
 export function kubectlOn(sb: KubeSandbox, args: string[], kubeconfig = sb.kubeconfigPath): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(KUBECTL, ['--cache-dir', path.join(sb.dir, '.kube-cache'), ...args], { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: sb.dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(KUBECTL, ['--cache-dir', path.join(sb.dir, '.kube-cache'), ...args], {
+      env: { ...process.env, KUBECONFIG: kubeconfig, HOME: sb.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -52,12 +55,24 @@ export function kubectlOn(sb: KubeSandbox, args: string[], kubeconfig = sb.kubec
 
 export async function storeOn(sb: KubeSandbox, tuning: Record<string, number> = {}): Promise<{ store: Store; log: RecordingLog }> {
   const log = recordingLog();
-  const store = await createClusterStore({ settings: { kubeconfigPath: sb.kubeconfigPath }, gitops: { root: sb.gitopsClone }, log, env: {}, tuning: { ...TEST_TUNING, ...tuning } });
+  const store = await createClusterStore({
+    settings: { kubeconfigPath: sb.kubeconfigPath },
+    gitops: { root: sb.gitopsClone },
+    log,
+    env: {},
+    tuning: { ...TEST_TUNING, ...tuning },
+  });
   return { store, log };
 }
 
 /** Sets spec.predictor.canaryTrafficPercent as the admin would with `kubectl patch --type merge`. */
 export async function patchPercent(sb: KubeSandbox, ns: string, name: string, percent: number | null): Promise<void> {
-  const a = await kubeRequest(sb.admin(), 'PATCH', `/apis/serving.kserve.io/v1beta1/namespaces/${ns}/inferenceservices/${name}`, { spec: { predictor: { canaryTrafficPercent: percent } } }, { contentType: 'application/merge-patch+json' });
+  const a = await kubeRequest(
+    sb.admin(),
+    'PATCH',
+    `/apis/serving.kserve.io/v1beta1/namespaces/${ns}/inferenceservices/${name}`,
+    { spec: { predictor: { canaryTrafficPercent: percent } } },
+    { contentType: 'application/merge-patch+json' },
+  );
   if (a.status !== 200) throw new Error(`patch ${ns}/${name}: ${a.status} ${a.text.slice(0, 200)}`);
 }

@@ -36,7 +36,10 @@ async function runSandbox(args: string[], ready: string) {
   const r = memoryIO();
   const running = main(['sandbox', ...args, '--ready-file', ready], { ...r.io, signal: ac.signal });
   const failed = running.then((code) => `sandbox exited ${code} before it was ready: ${r.err()}`);
-  const info = await Promise.race([waitFor('the ready file', (): ReadyFile | undefined => (existsSync(ready) ? (JSON.parse(readFileSync(ready, 'utf8')) as ReadyFile) : undefined), 180_000), failed]);
+  const info = await Promise.race([
+    waitFor('the ready file', (): ReadyFile | undefined => (existsSync(ready) ? (JSON.parse(readFileSync(ready, 'utf8')) as ReadyFile) : undefined), 180_000),
+    failed,
+  ]);
   if (typeof info === 'string') throw new Error(info);
   return {
     info,
@@ -75,7 +78,19 @@ describe('sandbox --backend kube-apiserver --inference', () => {
     await embedded.stop();
     assert.ok(embeddedKeys.includes('prometheusUrl'), embeddedKeys.join(', '));
 
-    const args = ['--backend', 'kube-apiserver', '--dir', path.join(tmp, 'kube'), '--inference', '--rollout-delay', '100ms', '--sync-delay', '200ms', '--poll', '100ms'];
+    const args = [
+      '--backend',
+      'kube-apiserver',
+      '--dir',
+      path.join(tmp, 'kube'),
+      '--inference',
+      '--rollout-delay',
+      '100ms',
+      '--sync-delay',
+      '200ms',
+      '--poll',
+      '100ms',
+    ];
     const readyFile = path.join(tmp, 'kube.json');
     const kube = await runSandbox(args, readyFile);
     stops.push(kube.stop);
@@ -87,7 +102,9 @@ describe('sandbox --backend kube-apiserver --inference', () => {
     const user: KubeClient = { ...admin, token };
 
     // status.url as the workshop user reads it from the real server
-    const isvc = (await kubeCall(user, 'GET', ISVC)).body as { status: { url: string; components: { predictor: { traffic: Array<{ revisionName: string; percent: number }> } } } };
+    const isvc = (await kubeCall(user, 'GET', ISVC)).body as {
+      status: { url: string; components: { predictor: { traffic: Array<{ revisionName: string; percent: number }> } } };
+    };
     const url = isvc.status.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/serving\/user1-test\/jukebox$/);
     const origin = new URL(url).origin;
@@ -104,7 +121,12 @@ describe('sandbox --backend kube-apiserver --inference', () => {
     });
 
     // the control routes: the user's token only
-    const post = (p: string, body?: unknown, auth = `Bearer ${token}`) => fetch(`${origin}${p}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const post = (p: string, body?: unknown, auth = `Bearer ${token}`) =>
+      fetch(`${origin}${p}`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     assert.equal((await post('/_sandbox/metrics/reset', undefined, 'Bearer not-the-token')).status, 401);
     assert.equal((await post('/_sandbox/metrics/reset')).status, 200);
     assert.equal((await post(`/_sandbox/revisions/user1-prod/${REV1}/behavior`, { errorRate: 1 })).status, 200);
@@ -127,6 +149,9 @@ describe('sandbox --backend kube-apiserver --inference', () => {
     stops.push(again.stop);
     assert.equal(again.info.prometheusUrl, info.prometheusUrl);
     assert.equal(((await kubeCall(user, 'GET', ISVC)).body as typeof isvc).status.url, url);
-    assert.equal(Object.values(await served(url, 10)).reduce((a, b) => a + b, 0), 10);
+    assert.equal(
+      Object.values(await served(url, 10)).reduce((a, b) => a + b, 0),
+      10,
+    );
   });
 });

@@ -43,12 +43,25 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
     assert.deepEqual(header!.trim().split(/\s+/), ['NAME', 'URL', 'READY', 'PREV', 'LATEST', 'PREVROLLEDOUTREVISION', 'LATESTREADYREVISION', 'AGE']);
     assert.deepEqual(rest, []);
     const cols = row!.trim().split(/\s+/);
-    assert.deepEqual(cols.slice(0, 7), ['jukebox', 'https://jukebox-user1-test.apps.sandbox.example', 'True', '80', '20', 'jukebox-predictor-00001', 'jukebox-predictor-00002']);
+    assert.deepEqual(cols.slice(0, 7), [
+      'jukebox',
+      'https://jukebox-user1-test.apps.sandbox.example',
+      'True',
+      '80',
+      '20',
+      'jukebox-predictor-00001',
+      'jukebox-predictor-00002',
+    ]);
     // the same columns come from the server's own Table for the CRD
-    const t = await kubeRequest(sb.asUser(), 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices', undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    const t = await kubeRequest(sb.asUser(), 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices', undefined, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
     const body = t.body as { kind: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
     assert.equal(body.kind, 'Table');
-    assert.deepEqual(body.columnDefinitions.map((c) => c.name), ['Name', 'URL', 'Ready', 'Prev', 'Latest', 'PrevRolledoutRevision', 'LatestReadyRevision', 'Age']);
+    assert.deepEqual(
+      body.columnDefinitions.map((c) => c.name),
+      ['Name', 'URL', 'Ready', 'Prev', 'Latest', 'PrevRolledoutRevision', 'LatestReadyRevision', 'Age'],
+    );
     assert.deepEqual(body.rows[0]!.cells.slice(3, 5), [80, 20]);
   });
 
@@ -78,7 +91,10 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
 
       await patchPercent(sb, 'user1-test', 'jukebox', 50);
       await until(async () => {
-        const o = (await kubeCall(sb.admin(), 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices/jukebox')).body as { status?: { observedGeneration?: number }; metadata: { generation: number } };
+        const o = (await kubeCall(sb.admin(), 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user1-test/inferenceservices/jukebox')).body as {
+          status?: { observedGeneration?: number };
+          metadata: { generation: number };
+        };
         return o.status?.observedGeneration === o.metadata.generation;
       }, 'KServe (the controller, an API client) to catch up');
       await converged(sb, store);
@@ -92,7 +108,10 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
       await store.refresh();
       const down = await until(() => (store.connection().problem?.kind === 'forbidden' ? store.connection().problem : undefined), 'a forbidden problem');
       assert.equal(down!.namespace, 'user1-prod');
-      await kubeCall(sb.admin(), 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/user1-prod/rolebindings', { ...saved, metadata: { name: saved.metadata.name, namespace: 'user1-prod' } });
+      await kubeCall(sb.admin(), 'POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/user1-prod/rolebindings', {
+        ...saved,
+        metadata: { name: saved.metadata.name, namespace: 'user1-prod' },
+      });
       await store.refresh();
       await until(() => store.connection().problem === undefined && episodeOver(log), 'the forbidden episode to end');
       await converged(sb, store);
@@ -105,9 +124,15 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
     }
   });
 
-  it('a follow as user1 (view in user1-toolings): the refresh is refused (403) once, then never sent; it waits for Argo CD\'s poll and goes live, no problem', async () => {
+  it("a follow as user1 (view in user1-toolings): the refresh is refused (403) once, then never sent; it waits for Argo CD's poll and goes live, no problem", async () => {
     const app = '/apis/argoproj.io/v1alpha1/namespaces/user1-toolings/applications/jukebox-test';
-    const direct = await kubeRequest(sb.asUser(), 'PATCH', app, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, { contentType: 'application/merge-patch+json' });
+    const direct = await kubeRequest(
+      sb.asUser(),
+      'PATCH',
+      app,
+      { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } },
+      { contentType: 'application/merge-patch+json' },
+    );
     assert.equal(direct.status, 403);
     const { store, log } = await storeOn(sb);
     try {
@@ -129,8 +154,14 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
         }
         const live = await following;
         assert.equal(live.latestPercent, percent);
-        assert.deepEqual(steps.map((st) => st.step), ['pushed', 'refresh', 'synced', 'rolled-out']);
-        assert.deepEqual([steps[1]!.message, steps[1]!.waiting], ["Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test", true]);
+        assert.deepEqual(
+          steps.map((st) => st.step),
+          ['pushed', 'refresh', 'synced', 'rolled-out'],
+        );
+        assert.deepEqual(
+          [steps[1]!.message, steps[1]!.waiting],
+          ["Waiting for Argo CD's own poll of git (up to 3 min by default): no right to refresh jukebox-test", true],
+        );
       }
       const refused = log.lines.filter((l) => /Not allowed to patch Applications in user1-toolings/.test(l.message));
       assert.equal(refused.length, 1, 'the right is learnt once per connection');
@@ -146,7 +177,14 @@ describe('sandbox --backend kube-apiserver (a real kube-apiserver + etcd)', () =
   it('sandbox --help names both backends; an unknown --backend is refused before anything starts', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), cwd: sb.dir, env: {}, signal: new AbortController().signal, isTTY: false };
+    const io = {
+      stdout: (t: string) => void out.push(t),
+      stderr: (t: string) => void err.push(t),
+      cwd: sb.dir,
+      env: {},
+      signal: new AbortController().signal,
+      isTTY: false,
+    };
     assert.equal(await main(['sandbox', '--help'], io), 0);
     assert.match(out.join(''), /--backend B\s+embedded \(default\)[\s\S]*kube-apiserver: a real Kubernetes API server/);
     const code = await main(['sandbox', '--backend', 'kind'], io);

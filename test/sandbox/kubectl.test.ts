@@ -34,7 +34,10 @@ describe('kubectl against the sandbox', () => {
     const r = await kubectl(sb, ['get', 'inferenceservices', '-A']);
     assert.equal(r.code, 0, r.stderr);
     const rows = tableRows(r.stdout);
-    assert.deepEqual(rows.map((x) => x.NAMESPACE), ['user1-prod', 'user1-test']);
+    assert.deepEqual(
+      rows.map((x) => x.NAMESPACE),
+      ['user1-prod', 'user1-test'],
+    );
     assert.equal(rows[0]!.PREV, '');
     assert.equal(rows[0]!.LATEST, '100');
     assert.equal(rows[0]!.LATESTREADYREVISION, 'jukebox-predictor-00001');
@@ -52,10 +55,13 @@ describe('kubectl against the sandbox', () => {
     const wide = await kubectl(sb, ['get', 'applications', '-n', 'user1-toolings', '-o', 'wide']);
     assert.equal(wide.code, 0, wide.stderr);
     const apps = tableRows(wide.stdout);
-    assert.deepEqual(apps.map((a) => [a.NAME, a['SYNC STATUS'], a['HEALTH STATUS'], a.PROJECT]), [
-      ['jukebox-prod', 'Synced', 'Healthy', 'default'],
-      ['jukebox-test', 'Synced', 'Healthy', 'default'],
-    ]);
+    assert.deepEqual(
+      apps.map((a) => [a.NAME, a['SYNC STATUS'], a['HEALTH STATUS'], a.PROJECT]),
+      [
+        ['jukebox-prod', 'Synced', 'Healthy', 'default'],
+        ['jukebox-test', 'Synced', 'Healthy', 'default'],
+      ],
+    );
     const head = (await kubectl(sb, ['get', 'app', 'jukebox-test', '-n', 'user1-toolings', '-o', 'jsonpath={.status.sync.revision}'])).stdout;
     assert.match(head, /^[0-9a-f]{40}$/);
     const route = await kubectl(sb, ['get', 'route', 'jukebox-grafana-route', '-n', 'user1-toolings', '-o', 'jsonpath={.spec.host} {.spec.tls.termination}']);
@@ -65,7 +71,15 @@ describe('kubectl against the sandbox', () => {
   test('label selectors filter lists', async () => {
     const yes = await kubectl(sb, ['get', 'isvc', '-A', '-l', 'app.kubernetes.io/instance in (jukebox-test)', '-o', 'name']);
     assert.equal(yes.stdout.trim(), 'inferenceservice.serving.kserve.io/jukebox');
-    const no = await kubectl(sb, ['get', 'isvc', '-A', '-l', 'app.kubernetes.io/instance!=jukebox-test,opendatahub.io/dashboard', '-o', 'jsonpath={.items[*].metadata.namespace}']);
+    const no = await kubectl(sb, [
+      'get',
+      'isvc',
+      '-A',
+      '-l',
+      'app.kubernetes.io/instance!=jukebox-test,opendatahub.io/dashboard',
+      '-o',
+      'jsonpath={.items[*].metadata.namespace}',
+    ]);
     assert.equal(no.stdout, 'user1-prod');
     const none = await kubectl(sb, ['get', 'isvc', '-A', '-l', '!opendatahub.io/dashboard', '-o', 'name']);
     assert.equal(none.stdout.trim(), '');
@@ -87,7 +101,11 @@ describe('kubectl against the sandbox', () => {
     const c = await kubectl(sb, ['create', '-f', '-', '-n', 'user1-test'], { input: manifest });
     assert.equal(c.code, 0, c.stderr);
     assert.match(c.stdout, /inferenceservice.serving.kserve.io\/demo created/);
-    await waitFor('demo ready', async () => (await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'jsonpath={.status.components.predictor.latestReadyRevision}'])).stdout === 'demo-predictor-00001');
+    await waitFor(
+      'demo ready',
+      async () =>
+        (await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'jsonpath={.status.components.predictor.latestReadyRevision}'])).stdout === 'demo-predictor-00001',
+    );
 
     const again = await kubectl(sb, ['create', '-f', '-', '-n', 'user1-test'], { input: manifest });
     assert.notEqual(again.code, 0);
@@ -100,7 +118,15 @@ describe('kubectl against the sandbox', () => {
 
     const merge = await kubectl(sb, ['patch', 'isvc', 'demo', '--type', 'merge', '-p', '{"spec":{"predictor":{"canaryTrafficPercent":10}}}']);
     assert.equal(merge.code, 0, merge.stderr);
-    const jp = await kubectl(sb, ['patch', 'isvc', 'demo', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/predictor/canaryTrafficPercent","value":15}]']);
+    const jp = await kubectl(sb, [
+      'patch',
+      'isvc',
+      'demo',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/predictor/canaryTrafficPercent","value":15}]',
+    ]);
     assert.equal(jp.code, 0, jp.stderr);
     const got = await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'json']);
     const obj = JSON.parse(got.stdout);
@@ -112,8 +138,20 @@ describe('kubectl against the sandbox', () => {
     assert.equal(ignored.code, 0, ignored.stderr);
     assert.notEqual((await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'jsonpath={.status.url}'])).stdout, 'https://ignored.example');
     // let the controller catch up first, so that it has no reason to rewrite status afterwards
-    await waitFor('observedGeneration 3', async () => (await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'jsonpath={.status.observedGeneration}'])).stdout === '3');
-    const status = await kubectl(sb, ['patch', 'isvc', 'demo', '--subresource=status', '--type', 'merge', '-p', '{"status":{"url":"https://patched.example"},"spec":{"predictor":{"canaryTrafficPercent":99}}}']);
+    await waitFor(
+      'observedGeneration 3',
+      async () => (await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'jsonpath={.status.observedGeneration}'])).stdout === '3',
+    );
+    const status = await kubectl(sb, [
+      'patch',
+      'isvc',
+      'demo',
+      '--subresource=status',
+      '--type',
+      'merge',
+      '-p',
+      '{"status":{"url":"https://patched.example"},"spec":{"predictor":{"canaryTrafficPercent":99}}}',
+    ]);
     assert.equal(status.code, 0, status.stderr);
     const after = JSON.parse((await kubectl(sb, ['get', 'isvc', 'demo', '-o', 'json'])).stdout);
     assert.equal(after.status.url, 'https://patched.example');
@@ -125,11 +163,26 @@ describe('kubectl against the sandbox', () => {
   });
 
   test('invalid objects get 422 with the field named', async () => {
-    const bad = JSON.stringify({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'bad' }, spec: { predictor: { canaryTrafficPercent: 120 } } });
+    const bad = JSON.stringify({
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: { name: 'bad' },
+      spec: { predictor: { canaryTrafficPercent: 120 } },
+    });
     const r = await kubectl(sb, ['create', '-f', '-', '-n', 'user1-test'], { input: bad });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /is invalid: spec.predictor.canaryTrafficPercent: Invalid value: 120/);
-    const p = await kubectl(sb, ['patch', 'isvc', 'jukebox', '-n', 'user1-test', '--type', 'merge', '-p', '{"spec":{"predictor":{"canaryTrafficPercent":-1}}}']);
+    const p = await kubectl(sb, [
+      'patch',
+      'isvc',
+      'jukebox',
+      '-n',
+      'user1-test',
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"predictor":{"canaryTrafficPercent":-1}}}',
+    ]);
     assert.notEqual(p.code, 0);
     assert.match(p.stderr, /greater than or equal to 0/);
   });

@@ -99,7 +99,8 @@ test('a push made while the sandbox was stopped is synced after the restart', as
         return s.sync.status === 'Synced' && s.sync.revision === sha;
       });
       await waitFor('traffic 30/70', () => {
-        const t = (store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox').status as { components: { predictor: { traffic: Array<{ percent: number }> } } }).components.predictor.traffic;
+        const t = (store.mustGet(INFERENCE_SERVICES, 'user1-test', 'jukebox').status as { components: { predictor: { traffic: Array<{ percent: number }> } } })
+          .components.predictor.traffic;
         return t.map((x) => x.percent).join('/') === '70/30';
       });
     } finally {

@@ -40,7 +40,15 @@ test('points at start + k·step ≤ end; a series is absent before its first req
   const r = p.range('revision_request_count', T0, T0 + 120_500, '30');
   assert.equal(r.resultType, 'matrix');
   assert.equal(r.result.length, 1);
-  assert.deepEqual(r.result[0]!.values, [[(T0 + 60_000) / 1000, '0'], [(T0 + 90_000) / 1000, '3'], [(T0 + 120_000) / 1000, '3']], 'appears at 0 on the scrape before its first request; no point after end');
+  assert.deepEqual(
+    r.result[0]!.values,
+    [
+      [(T0 + 60_000) / 1000, '0'],
+      [(T0 + 90_000) / 1000, '3'],
+      [(T0 + 120_000) / 1000, '3'],
+    ],
+    'appears at 0 on the scrape before its first request; no point after end',
+  );
   assert.equal(r.result[0]!.metric.pod_name?.startsWith('r1-deployment-'), true);
   // nothing matches: an empty matrix, not zeros
   assert.deepEqual(p.range('revision_request_count{revision_name="r9"}', T0, T0 + 120_000, '30s').result, []);
@@ -56,13 +64,25 @@ test('a restart is a counter reset: the raw counter drops, rate and increase cou
   p.send(30, 'r1');
   p.at(T0 + 60_000);
   const raw = p.range('revision_request_count', T0, T0 + 60_000, '10s').result[0]!.values;
-  assert.deepEqual(raw.map(([t, v]) => [(t * 1000 - T0) / 1000, Number(v)]), [[10, 100], [40, 0], [50, 30], [60, 30]],
-    'gone (stale) from the restart until the scrape before the next request, then back from zero');
+  assert.deepEqual(
+    raw.map(([t, v]) => [(t * 1000 - T0) / 1000, Number(v)]),
+    [
+      [10, 100],
+      [40, 0],
+      [50, 30],
+      [60, 30],
+    ],
+    'gone (stale) from the restart until the scrape before the next request, then back from zero',
+  );
   // increase over the minute: 100 before the restart + 30 after (no extrapolation: the series
   // starts at 0 at T0 + 5 s, inside the left-open window, and its last sample is at the evaluation time)
-  const inc = answer('query', new URLSearchParams({ query: 'sum(increase(revision_request_count[1m]))' }), p.m, T0 + 60_000) as { result: Array<{ value: [number, string] }> };
+  const inc = answer('query', new URLSearchParams({ query: 'sum(increase(revision_request_count[1m]))' }), p.m, T0 + 60_000) as {
+    result: Array<{ value: [number, string] }>;
+  };
   assert.equal(Number(inc.result[0]!.value[1]), 130);
-  const rate = answer('query', new URLSearchParams({ query: 'sum by (revision_name) (rate(revision_request_count[1m]))' }), p.m, T0 + 60_000) as { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  const rate = answer('query', new URLSearchParams({ query: 'sum by (revision_name) (rate(revision_request_count[1m]))' }), p.m, T0 + 60_000) as {
+    result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+  };
   assert.deepEqual(rate.result[0]!.metric, { revision_name: 'r1' });
   assert.ok(Math.abs(Number(rate.result[0]!.value[1]) - 130 / 60) < 1e-9);
 });
@@ -90,7 +110,10 @@ test('latency histogram per revision: buckets give the p95, NaN once nothing was
   assert.equal(byRev.r2, 147.5, 'inside (100, 150]: 100 + 50·0.95');
   p.at(T0 + 200_000);
   const later = p.range(q, T0 + 200_000, T0 + 200_000, '30s').result;
-  assert.ok(later.every((s) => s.values[0]![1] === 'NaN'), 'series exist, rates are 0');
+  assert.ok(
+    later.every((s) => s.values[0]![1] === 'NaN'),
+    'series exist, rates are 0',
+  );
 });
 
 test('query_range parameters are refused as Prometheus does', () => {
@@ -111,7 +134,12 @@ test('query_range parameters are refused as Prometheus does', () => {
   assert.match(bad({ start: '0', end: '10', step: 'abc' }), /invalid parameter "step": cannot parse "abc" to a valid duration/);
   assert.match(bad({ start: '0', end: '10', step: '1', query: 'up offset 5m' }), /unsupported query/);
   // RFC 3339 and durations are accepted
-  const ok = answer('query_range', new URLSearchParams({ query: 'revision_request_count', start: '2027-01-15T08:00:00Z', end: '2027-01-15T08:01:00.5Z', step: '1m' }), p.m, T0) as Matrix;
+  const ok = answer(
+    'query_range',
+    new URLSearchParams({ query: 'revision_request_count', start: '2027-01-15T08:00:00Z', end: '2027-01-15T08:01:00.5Z', step: '1m' }),
+    p.m,
+    T0,
+  ) as Matrix;
   assert.deepEqual(ok, { resultType: 'matrix', result: [] });
 });
 
@@ -136,7 +164,7 @@ describe('query_range against the sandbox after inference traffic', () => {
     await sb?.cleanup();
   });
 
-  test('the dashboard\'s queries see the 80/20 split, the 5xx of a failing revision, the latency and a restart', async () => {
+  test("the dashboard's queries see the 80/20 split, the 5xx of a failing revision, the latency and a restart", async () => {
     assert.equal((await control('metrics/reset')).status, 200);
     // The steps' grid is fixed before the traffic: it starts 10 s before it, every 2 s. The
     // restart waits for a step after the first 200 requests (else, on a fast machine, all of them
@@ -173,7 +201,8 @@ describe('query_range against the sandbox after inference traffic', () => {
     const m = await readDashboardMetrics(client, svc, range);
     assert.equal(m.source, 'knative');
     assert.ok(m.observed.ok && m.requestRate.ok && m.errorRate.ok && m.p95.ok);
-    const total = (rev: string, s: typeof m.requestRate) => s.ok ? s.data.find((x) => x.revision === rev)!.points.reduce((a, p) => a + (p.v ?? 0) * (stepMs / 1000), 0) : Number.NaN;
+    const total = (rev: string, s: typeof m.requestRate) =>
+      s.ok ? s.data.find((x) => x.revision === rev)!.points.reduce((a, p) => a + (p.v ?? 0) * (stepMs / 1000), 0) : Number.NaN;
     // smooth weighted round robin is exact: 250 requests → 200 / 50; every 4th of 00002's
     // 30 requests after the behavior change (20 + 10) failed → 7 5xx
     // 00001 restarted: what it served between the last step before the restart and the restart
@@ -206,7 +235,12 @@ describe('query_range against the sandbox after inference traffic', () => {
   test('the HTTP API: the token is required, POST forms work like GET, bad parameters are 400 bad_data', async () => {
     const url = `${sb.prometheusHttpUrl}/api/v1/query_range`;
     const now = Date.now() / 1000;
-    const form = new URLSearchParams({ query: 'sum by (revision_name) (rate(revision_request_count[1m]))', start: String(now - 60), end: String(now), step: '15s' });
+    const form = new URLSearchParams({
+      query: 'sum by (revision_name) (rate(revision_request_count[1m]))',
+      start: String(now - 60),
+      end: String(now),
+      step: '15s',
+    });
     assert.equal((await fetch(`${url}?${form}`)).status, 401);
     const auth = { authorization: `Bearer ${token}` };
     const get = await fetch(`${url}?${form}`, { headers: auth });
@@ -215,10 +249,17 @@ describe('query_range against the sandbox after inference traffic', () => {
     const [a, b] = [(await get.json()) as { data: Matrix }, (await post.json()) as { data: Matrix }];
     assert.equal(a.data.resultType, 'matrix');
     assert.deepEqual(a.data.result.map((x) => x.metric.revision_name).sort(), ['jukebox-predictor-00001', 'jukebox-predictor-00002']);
-    assert.deepEqual(b.data.result.map((x) => x.values.length), a.data.result.map((x) => x.values.length));
+    assert.deepEqual(
+      b.data.result.map((x) => x.values.length),
+      a.data.result.map((x) => x.values.length),
+    );
     form.set('step', '-1');
     const bad = await fetch(`${url}?${form}`, { headers: auth });
     assert.equal(bad.status, 400);
-    assert.deepEqual(await bad.json(), { status: 'error', errorType: 'bad_data', error: 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer' });
+    assert.deepEqual(await bad.json(), {
+      status: 'error',
+      errorType: 'bad_data',
+      error: 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer',
+    });
   });
 });

@@ -81,7 +81,10 @@ test('JSON patch (RFC 6902): add, remove, replace, move, copy, test; failures ar
 });
 
 test('merge patch with {} is the identity; any merge patch is idempotent', () => {
-  const json = fc.dictionary(fc.string({ maxLength: 3 }), fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 2 }), fc.integer())));
+  const json = fc.dictionary(
+    fc.string({ maxLength: 3 }),
+    fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 2 }), fc.integer())),
+  );
   fc.assert(
     fc.property(json, json, (a, p) => {
       const clean = mergePatch({}, a);
@@ -112,13 +115,21 @@ test('humanDuration follows the Kubernetes buckets', () => {
 });
 
 test('table: Name first, then printer columns; missing values are null cells; integers stay numbers', () => {
-  const o = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: 'jukebox', creationTimestamp: new Date(Date.now() - 3 * 60 * 1000).toISOString() }, ...doc };
+  const o = {
+    apiVersion: 'serving.kserve.io/v1beta1',
+    kind: 'InferenceService',
+    metadata: { name: 'jukebox', creationTimestamp: new Date(Date.now() - 3 * 60 * 1000).toISOString() },
+    ...doc,
+  };
   const t = toTable(INFERENCE_SERVICES, [o], '7', { version: 'v1', includeObject: 'Metadata' }) as {
     columnDefinitions: Array<{ name: string }>;
     rows: Array<{ cells: unknown[]; object: { kind: string } }>;
     metadata: { resourceVersion: string };
   };
-  assert.deepEqual(t.columnDefinitions.map((c) => c.name), ['Name', 'URL', 'Ready', 'Prev', 'Latest', 'PrevRolledoutRevision', 'LatestReadyRevision', 'Age']);
+  assert.deepEqual(
+    t.columnDefinitions.map((c) => c.name),
+    ['Name', 'URL', 'Ready', 'Prev', 'Latest', 'PrevRolledoutRevision', 'LatestReadyRevision', 'Age'],
+  );
   assert.deepEqual(t.rows[0]!.cells, ['jukebox', null, 'False', 80, 20, 'r1', 'r2', '3m']);
   assert.equal(t.rows[0]!.object.kind, 'PartialObjectMetadata');
   assert.equal(t.metadata.resourceVersion, '7');

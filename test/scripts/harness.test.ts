@@ -64,7 +64,9 @@ describe('scripts/lib/proc', () => {
   it('freePort() gives a port nothing listens on, portInUse() sees a listener', async () => {
     const port = await freePort();
     assert.equal(await portInUse(port), false);
-    const p = startProcess(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1', () => console.log('listening'))`], { name: 'listener' });
+    const p = startProcess(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1', () => console.log('listening'))`], {
+      name: 'listener',
+    });
     await p.waitFor(/listening/, 30_000);
     assert.equal(await portInUse(port), true);
     await p.stop();
@@ -73,7 +75,13 @@ describe('scripts/lib/proc', () => {
 
 describe('scripts/lib/browser workbenchUrl', () => {
   it('passes the folder, and the development and tests paths as vscode-remote URIs in the payload', () => {
-    const url = new URL(workbenchUrl('http://127.0.0.1:4567/', { folder: '/w s/gitops', extensionDevelopmentPath: '/repo', extensionTestsPath: '/repo/dist/test/exthost/index.js' }));
+    const url = new URL(
+      workbenchUrl('http://127.0.0.1:4567/', {
+        folder: '/w s/gitops',
+        extensionDevelopmentPath: '/repo',
+        extensionTestsPath: '/repo/dist/test/exthost/index.js',
+      }),
+    );
     assert.equal(url.origin, 'http://127.0.0.1:4567');
     assert.equal(url.searchParams.get('folder'), '/w s/gitops');
     assert.deepEqual(JSON.parse(url.searchParams.get('payload')!), [

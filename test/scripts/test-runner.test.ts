@@ -34,7 +34,12 @@ describe('scripts/test.mjs', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** `scripts`: more files of the fake scripts folder; `env`: `scriptsDir` replaces that folder. */
-  const testMjs = (name: string, args: string[], stages: Record<string, string> = {}, more: { scripts?: Record<string, string>; env?: Record<string, string>; scriptsDir?: string } = {}) => {
+  const testMjs = (
+    name: string,
+    args: string[],
+    stages: Record<string, string> = {},
+    more: { scripts?: Record<string, string>; env?: Record<string, string>; scriptsDir?: string } = {},
+  ) => {
     const results = path.join(tmp, name, 'results');
     const scripts = more.scriptsDir ?? path.join(tmp, name, 'scripts');
     mkdirSync(results, { recursive: true });
@@ -68,7 +73,7 @@ describe('scripts/test.mjs', () => {
     assert.match(r.out, /exthost ran no test \(and exited 0\)/);
   });
 
-  it('each run has its own id, given to the suites and recorded with the sha256 of each stage\'s results', () => {
+  it("each run has its own id, given to the suites and recorded with the sha256 of each stage's results", () => {
     const first = testMjs('ok', ['exthost'], { exthost: fakeStage(2) });
     assert.equal(first.code, 0, first.out);
     assert.match(first.out, /tests: 2 passed, 0 failed, 0 skipped/);
@@ -76,9 +81,14 @@ describe('scripts/test.mjs', () => {
     assert.equal(JSON.parse(results).runId, first.run.id, 'the stage saw KSC_RUN_ID');
     assert.ok(first.run.finishedAt);
     const { seconds, ...stage } = first.run.stages.exthost;
-    assert.equal(typeof seconds, 'number', 'the stage\'s time is recorded');
+    assert.equal(typeof seconds, 'number', "the stage's time is recorded");
     assert.deepEqual(stage, {
-      exit: 0, passed: 2, failed: 0, skipped: 0, resultFile: 'exthost-results.json', sha256: createHash('sha256').update(results).digest('hex'),
+      exit: 0,
+      passed: 2,
+      failed: 0,
+      skipped: 0,
+      resultFile: 'exthost-results.json',
+      sha256: createHash('sha256').update(results).digest('hex'),
     });
     const second = testMjs('ok', ['exthost'], { exthost: fakeStage(2) });
     assert.notEqual(second.run.id, first.run.id);
@@ -123,10 +133,15 @@ process.exit(1);
   it('with the real build-apiserver.mjs and no go on PATH (nothing cached), the stage fails with its one line on installing Go', () => {
     const emptyPath = path.join(tmp, 'no-go-bin');
     mkdirSync(emptyPath, { recursive: true });
-    const r = testMjs('no-go', ['unit', 'test/sandbox/differential.test.ts'], {}, {
-      scriptsDir: path.join(repoRoot, 'scripts'),
-      env: { PATH: emptyPath, KSC_KUBE_APISERVER_CACHE: path.join(tmp, 'empty-cache') },
-    });
+    const r = testMjs(
+      'no-go',
+      ['unit', 'test/sandbox/differential.test.ts'],
+      {},
+      {
+        scriptsDir: path.join(repoRoot, 'scripts'),
+        env: { PATH: emptyPath, KSC_KUBE_APISERVER_CACHE: path.join(tmp, 'empty-cache') },
+      },
+    );
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /^build-apiserver: Go is not installed or not on PATH: install Go 1\.26/m);
     assert.match(r.run.stages.unit.problem, /: build-apiserver: Go is not installed or not on PATH: install Go 1\.26/);
@@ -148,7 +163,12 @@ writeFileSync(process.env.KSC_TEST_SUMMARY, JSON.stringify({ passed: kube ? 3 : 
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /tests: 8 passed, 0 failed, 2 skipped/);
     const kube = readFileSync(path.join(r.results, 'exthost-kube-results.json'), 'utf8');
-    assert.deepEqual(JSON.parse(kube).args, ['--backend', 'kube-apiserver', '--files', 'canary-1-tree,canary-3-connection,canary-9-context,canary-14-backends']);
+    assert.deepEqual(JSON.parse(kube).args, [
+      '--backend',
+      'kube-apiserver',
+      '--files',
+      'canary-1-tree,canary-3-connection,canary-9-context,canary-14-backends',
+    ]);
     assert.deepEqual(JSON.parse(readFileSync(path.join(r.results, 'exthost-results.json'), 'utf8')).args, []);
     assert.equal(r.run.stages['exthost-kube'].resultFile, 'exthost-kube-results.json');
     assert.equal(r.run.stages['exthost-kube'].sha256, createHash('sha256').update(kube).digest('hex'));
@@ -157,17 +177,25 @@ writeFileSync(process.env.KSC_TEST_SUMMARY, JSON.stringify({ passed: kube ? 3 : 
     for (const f of JSON.parse(kube).args[3].split(',')) assert.ok(existsSync(path.join(repoRoot, 'test', 'ui', 'exthost', `${f}.test.ts`)), f);
   });
 
-  it('the real test-exthost.mjs --backend kube-apiserver with no go on PATH (nothing cached) fails the stage with the build\'s line, before building', () => {
+  it("the real test-exthost.mjs --backend kube-apiserver with no go on PATH (nothing cached) fails the stage with the build's line, before building", () => {
     const emptyPath = path.join(tmp, 'no-go-bin-exthost');
     mkdirSync(emptyPath, { recursive: true });
-    const r = testMjs('kube-no-go', ['exthost-kube'], {}, {
-      scriptsDir: path.join(repoRoot, 'scripts'),
-      env: { PATH: emptyPath, KSC_KUBE_APISERVER_CACHE: path.join(tmp, 'empty-cache-exthost') },
-    });
+    const r = testMjs(
+      'kube-no-go',
+      ['exthost-kube'],
+      {},
+      {
+        scriptsDir: path.join(repoRoot, 'scripts'),
+        env: { PATH: emptyPath, KSC_KUBE_APISERVER_CACHE: path.join(tmp, 'empty-cache-exthost') },
+      },
+    );
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, /^exthost: the real kube-apiserver is not available: build-apiserver: Go is not installed or not on PATH: install Go 1\.26/m);
     assert.doesNotMatch(r.out, /esbuild|built \d+ suite/, 'nothing was built');
-    assert.deepEqual({ ...r.run.stages['exthost-kube'], seconds: 0 }, { exit: 1, passed: 0, failed: 1, skipped: 0, resultFile: 'exthost-kube-results.json', sha256: null, seconds: 0 });
+    assert.deepEqual(
+      { ...r.run.stages['exthost-kube'], seconds: 0 },
+      { exit: 1, passed: 0, failed: 1, skipped: 0, resultFile: 'exthost-kube-results.json', sha256: null, seconds: 0 },
+    );
     assert.match(r.out, /tests: 0 passed, 1 failed/);
   });
 });

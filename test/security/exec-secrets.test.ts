@@ -33,7 +33,8 @@ describe('exec-plugin secrets never reach the output', () => {
   const kc: Record<PluginMode, string> = { ok: '', stderr: '', garbage: '', truncated: '' };
   const secret: Record<string, string> = {};
 
-  const cli = (label: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> => runScanned(scan, bundle.bin, label, args, { env: cliEnv(home, env), cwd: work });
+  const cli = (label: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+    runScanned(scan, bundle.bin, label, args, { env: cliEnv(home, env), cwd: work });
   const show = showRun;
 
   before(async () => {
@@ -77,7 +78,10 @@ describe('exec-plugin secrets never reach the output', () => {
     assert.equal(doc.services[0].observed.kind, 'observed');
     const seen = sb.prometheusAuthLog.slice(from);
     assert.ok(seen.length > 0);
-    assert.ok(seen.every((x) => x.scheme === 'https' && x.auth === 'valid'), JSON.stringify(seen));
+    assert.ok(
+      seen.every((x) => x.scheme === 'https' && x.auth === 'valid'),
+      JSON.stringify(seen),
+    );
   });
 
   it('plain http: the kubeconfig token is not sent; an explicit token is refused before any request', async () => {
@@ -89,7 +93,9 @@ describe('exec-plugin secrets never reach the output', () => {
     const seen = sb.prometheusAuthLog.slice(from);
     assert.ok(seen.length > 0 && seen.every((x) => x.scheme === 'http' && x.auth === 'none'), JSON.stringify(seen));
     const before = sb.prometheusAuthLog.length;
-    const refused = await cli('status (http Prometheus, explicit token)', ['status', ...cluster(kc.ok), '--prometheus', sb.prometheusHttpUrl!], { KSERVE_CANARY_PROMETHEUS_TOKEN: token });
+    const refused = await cli('status (http Prometheus, explicit token)', ['status', ...cluster(kc.ok), '--prometheus', sb.prometheusHttpUrl!], {
+      KSERVE_CANARY_PROMETHEUS_TOKEN: token,
+    });
     assert.equal(refused.code, 2, show(refused));
     assert.match(refused.stderr, /Refusing to send the Prometheus token over plain http/);
     assert.equal(sb.prometheusAuthLog.length, before, 'nothing reached Prometheus');
@@ -109,28 +115,35 @@ describe('exec-plugin secrets never reach the output', () => {
   }
 
   it('the cluster store: connection problem and log for each failing plugin', async () => {
-    await Promise.all(FAILING.map(async (mode) => {
-      const lines: string[] = [];
-      const log = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m), debug: (m: string) => void lines.push(m) };
-      const store = await createClusterStore({
-        settings: { kubeconfigPath: kc[mode] },
-        gitops: { root: sb.gitopsClone },
-        log,
-        env: { HOME: home },
-        tuning: { watchKubeconfig: false, backoffInitialMs: 100, backoffMaxMs: 500, requestTimeoutMs: 5000 },
-      });
-      try {
-        // generous: each attempt spawns node for the plugin, on a machine that may be busy
-        await until(() => store.connection().problem !== undefined, `${mode}: a connection problem`, 120_000);
-        const c = store.connection();
-        assert.match(c.problem!.message, /exec plugin "node"/);
-        scan.add(`store ${mode}: connection`, JSON.stringify(c));
-        scan.add(`store ${mode}: services`, JSON.stringify(store.services()));
-      } finally {
-        store.dispose();
-        scan.add(`store ${mode}: log`, lines.join('\n'));
-      }
-    }));
+    await Promise.all(
+      FAILING.map(async (mode) => {
+        const lines: string[] = [];
+        const log = {
+          info: (m: string) => void lines.push(m),
+          warn: (m: string) => void lines.push(m),
+          error: (m: string) => void lines.push(m),
+          debug: (m: string) => void lines.push(m),
+        };
+        const store = await createClusterStore({
+          settings: { kubeconfigPath: kc[mode] },
+          gitops: { root: sb.gitopsClone },
+          log,
+          env: { HOME: home },
+          tuning: { watchKubeconfig: false, backoffInitialMs: 100, backoffMaxMs: 500, requestTimeoutMs: 5000 },
+        });
+        try {
+          // generous: each attempt spawns node for the plugin, on a machine that may be busy
+          await until(() => store.connection().problem !== undefined, `${mode}: a connection problem`, 120_000);
+          const c = store.connection();
+          assert.match(c.problem!.message, /exec plugin "node"/);
+          scan.add(`store ${mode}: connection`, JSON.stringify(c));
+          scan.add(`store ${mode}: services`, JSON.stringify(store.services()));
+        } finally {
+          store.dispose();
+          scan.add(`store ${mode}: log`, lines.join('\n'));
+        }
+      }),
+    );
   });
 
   it('no secret, in any form, in any output', () => {

@@ -21,14 +21,7 @@ describe('a hostile upstream remote name is refused before it becomes a git argu
   writeFileSync(evil, `#!/bin/sh\necho "$0 $*" >> '${marker}'\nexit 1\n`);
   chmodSync(evil, 0o755);
 
-  const names = [
-    `--upload-pack=${evil}`,
-    `--upl=${evil}`,
-    `--receive-pack=${evil}`,
-    `--exec=${evil}`,
-    `--config=core.sshCommand=${evil}`,
-    `-u${evil}`,
-  ];
+  const names = [`--upload-pack=${evil}`, `--upl=${evil}`, `--receive-pack=${evil}`, `--exec=${evil}`, `--config=core.sshCommand=${evil}`, `-u${evil}`];
 
   for (const [i, name] of names.entries()) {
     it(`remote ${JSON.stringify(name.replace(evil, '<program>'))}: unsafe-remote, nothing run, nothing changed`, async () => {
@@ -48,7 +41,10 @@ describe('a hostile upstream remote name is refused before it becomes a git argu
         },
       );
       assert.equal(existsSync(marker), false, existsSync(marker) ? readFileSync(marker, 'utf8') : '');
-      assert.deepEqual({ head: head(clone), config: readFileSync(path.join(clone, TEST_CONFIG_REL), 'utf8'), status: git(clone, ['status', '--porcelain']) }, before);
+      assert.deepEqual(
+        { head: head(clone), config: readFileSync(path.join(clone, TEST_CONFIG_REL), 'utf8'), status: git(clone, ['status', '--porcelain']) },
+        before,
+      );
       rmSync(marker, { force: true });
     });
   }
@@ -57,7 +53,14 @@ describe('a hostile upstream remote name is refused before it becomes a git argu
     const clone = box.clone('hostile-commit-only');
     git(clone, ['config', `remote.${names[0]}.url`, box.remote]);
     git(clone, ['config', 'branch.main.remote', names[0]!]);
-    const r = await publishCanaryChange({ root: clone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 33 }, push: false, processEnv: testGitEnv() });
+    const r = await publishCanaryChange({
+      root: clone,
+      env: 'test',
+      model: 'jukebox',
+      action: { kind: 'set', percent: 33 },
+      push: false,
+      processEnv: testGitEnv(),
+    });
     assert.equal(r.changed, true);
     assert.equal(r.pushed, false);
     assert.equal(existsSync(marker), false);

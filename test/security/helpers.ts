@@ -184,7 +184,13 @@ export class LeakScanner {
 export const showRun = (r: CliRun): string => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 /** Runs the CLI (runCli) and hands its stdout and stderr to the scanner, labelled. */
-export async function runScanned(scan: LeakScanner, bin: string, label: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<CliRun> {
+export async function runScanned(
+  scan: LeakScanner,
+  bin: string,
+  label: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string },
+): Promise<CliRun> {
   const r = await runCli(bin, args, opts);
   scan.add(`cli ${label}: stdout`, r.stdout);
   scan.add(`cli ${label}: stderr`, r.stderr);

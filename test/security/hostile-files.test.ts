@@ -66,7 +66,10 @@ describe('hostile files: links and sizes are refused before anything is read or 
     assert.match(r.stderr, /hint: /);
     assert.equal(r.stdout, '');
     // The library says the same, with its stable code.
-    const e = await refusedBy(publishCanaryChange({ root: clone, env: 'test', model: 'x', action: { kind: 'set', percent: 20 }, processEnv: testGitEnv() }), 'link-into-git');
+    const e = await refusedBy(
+      publishCanaryChange({ root: clone, env: 'test', model: 'x', action: { kind: 'set', percent: 20 }, processEnv: testGitEnv() }),
+      'link-into-git',
+    );
     assert.equal(e.kind, 'invalid-input');
     assert.equal(readFileSync(path.join(clone, '.git/HEAD'), 'utf8'), headBefore);
     assert.deepEqual([...treeDigest(clone)], [...before], 'every file and link of the clone and its .git byte-identical');
@@ -88,7 +91,10 @@ describe('hostile files: links and sizes are refused before anything is read or 
     assert.match(g.stderr, /model-deployments\/test\/g is a link to \.git, inside the git directory/);
     const o = await cli(clone, ['rollback', 'o', '--env', 'test', '--no-push']);
     assert.equal(o.code, 2, o.stderr);
-    assert.match(o.stderr, new RegExp(`model-deployments/test/o is a link to ${outside.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, outside the gitops repository`));
+    assert.match(
+      o.stderr,
+      new RegExp(`model-deployments/test/o is a link to ${outside.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, outside the gitops repository`),
+    );
     await refusedBy(readModelConfig(clone, 'test', 'o'), 'outside-root');
 
     // Discovery lists both as refused, with the same reasons, instead of skipping them silently.
@@ -142,12 +148,19 @@ describe('hostile files: links and sizes are refused before anything is read or 
     const start = head(clone);
     const line = 'k: "' + 'x'.repeat(94) + '"\n';
     let theirs = '';
-    const e = await refusedBy(publishCanaryChange({
-      root: clone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 20 }, processEnv: testGitEnv(),
-      beforePush: (attempt) => {
-        if (attempt === 1) theirs = pushFromOther(sb, 'ci', TEST_CONFIG_REL, (t) => t + line.repeat(Math.ceil(40e6 / line.length)), 'CI: a huge config');
-      },
-    }), 'config-too-large');
+    const e = await refusedBy(
+      publishCanaryChange({
+        root: clone,
+        env: 'test',
+        model: 'jukebox',
+        action: { kind: 'set', percent: 20 },
+        processEnv: testGitEnv(),
+        beforePush: (attempt) => {
+          if (attempt === 1) theirs = pushFromOther(sb, 'ci', TEST_CONFIG_REL, (t) => t + line.repeat(Math.ceil(40e6 / line.length)), 'CI: a huge config');
+        },
+      }),
+      'config-too-large',
+    );
     assert.match(e.message, /on origin\/main is 40\.\d MB, over the 1 MiB limit/);
     assert.equal(head(clone), start, 'our commit was taken back');
     assert.equal(head(sb.remote, 'main'), theirs, 'the remote keeps theirs, ours was not pushed');

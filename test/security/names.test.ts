@@ -16,7 +16,24 @@ import { isCanaryError } from '../../src/core/errors';
 import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { cliEnv, runCli, runMain, treeDigest } from './helpers';
 
-const BAD_MODELS = ['../prod', 'a b', 'JUKEBOX', '..', '.', 'jukebox/../../x', '/etc/passwd', '-rf', '--upload-pack=touch /tmp/x', 'juke\nbox', 'jukebox;rm -rf ~', '$(id)', 'refs/heads/main', 'jukebox.', 'x'.repeat(64), ''];
+const BAD_MODELS = [
+  '../prod',
+  'a b',
+  'JUKEBOX',
+  '..',
+  '.',
+  'jukebox/../../x',
+  '/etc/passwd',
+  '-rf',
+  '--upload-pack=touch /tmp/x',
+  'juke\nbox',
+  'jukebox;rm -rf ~',
+  '$(id)',
+  'refs/heads/main',
+  'jukebox.',
+  'x'.repeat(64),
+  '',
+];
 const BAD_ENVS = ['../../etc', '..', 'Test', 'te st', 'test/..', '/tmp', 'test~1', 'test:main', '-e'];
 
 describe('names are validated before they touch the disk, git or a command line', () => {
@@ -85,9 +102,11 @@ describe('names are validated before they touch the disk, git or a command line'
     };
     const queue = [...cases];
     for (const [args] of cases) usedProcessCases.add(JSON.stringify(args.map((a) => (a === sb.kubeconfigPath ? '<kubeconfig>' : a))));
-    await Promise.all([1, 2, 3, 4].map(async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) await one(c);
-    }));
+    await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        for (let c = queue.shift(); c; c = queue.shift()) await one(c);
+      }),
+    );
     assertUntouched(cases.map(([a]) => a.join(' ')).join('; '));
   };
 
@@ -126,7 +145,14 @@ describe('names are validated before they touch the disk, git or a command line'
 
   it('the library refuses them as well, before reading anything', async () => {
     const missing = path.join(work, 'does-not-exist');
-    for (const [env, model] of [['test', '../prod'], ['../../etc', 'jukebox'], ['test', 'a b'], ['test', 'JUKEBOX'], ['prod\u0000', 'jukebox'], ['test', 'juke\u0000box']]) {
+    for (const [env, model] of [
+      ['test', '../prod'],
+      ['../../etc', 'jukebox'],
+      ['test', 'a b'],
+      ['test', 'JUKEBOX'],
+      ['prod\u0000', 'jukebox'],
+      ['test', 'juke\u0000box'],
+    ]) {
       await assert.rejects(
         publishCanaryChange({ root: missing, env: env!, model: model!, action: { kind: 'promote' }, processEnv: cliEnv(home) }),
         (e) => isCanaryError(e) && e.kind === 'invalid-input' && e.code === 'invalid-name',

@@ -45,7 +45,8 @@ function shellUses(text: string, fileName = 'probe.ts'): string[] {
   // Names bound to the whole child_process module: default/namespace import, require(), import().
   const moduleNames = new Set<string>();
   const isChildProcess = (e: ts.Node | undefined): boolean => !!e && ts.isStringLiteralLike(e) && CHILD_PROCESS.test(e.text);
-  const unwrap = (e: ts.Expression): ts.Expression => (ts.isAwaitExpression(e) ? unwrap(e.expression) : ts.isParenthesizedExpression(e) ? unwrap(e.expression) : e);
+  const unwrap = (e: ts.Expression): ts.Expression =>
+    ts.isAwaitExpression(e) ? unwrap(e.expression) : ts.isParenthesizedExpression(e) ? unwrap(e.expression) : e;
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n) && isChildProcess(n.moduleSpecifier) && n.importClause) {
       const c = n.importClause;
@@ -54,17 +55,27 @@ function shellUses(text: string, fileName = 'probe.ts'): string[] {
     }
     if (ts.isVariableDeclaration(n) && n.initializer && ts.isIdentifier(n.name)) {
       const init = unwrap(n.initializer);
-      if (ts.isCallExpression(init) && (init.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(init.expression) && init.expression.text === 'require')) && isChildProcess(init.arguments[0])) {
+      if (
+        ts.isCallExpression(init) &&
+        (init.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(init.expression) && init.expression.text === 'require')) &&
+        isChildProcess(init.arguments[0])
+      ) {
         moduleNames.add(n.name.text);
       }
     }
-    if (ts.isPropertyAssignment(n) && n.name.getText(sf) === 'shell' && n.initializer.kind !== ts.SyntaxKind.FalseKeyword) at(n, 'a shell option that is not false');
+    if (ts.isPropertyAssignment(n) && n.name.getText(sf) === 'shell' && n.initializer.kind !== ts.SyntaxKind.FalseKeyword)
+      at(n, 'a shell option that is not false');
     if (ts.isShorthandPropertyAssignment(n) && n.name.text === 'shell') at(n, 'a shell option given by shorthand');
     if (ts.isCallExpression(n)) {
       const callee = n.expression;
       const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
       if (ts.isIdentifier(callee) && (name === 'exec' || name === 'execSync')) at(n, 'exec()/execSync() run a command line through a shell');
-      if (ts.isPropertyAccessExpression(callee) && (name === 'exec' || name === 'execSync') && ts.isIdentifier(callee.expression) && moduleNames.has(callee.expression.text)) {
+      if (
+        ts.isPropertyAccessExpression(callee) &&
+        (name === 'exec' || name === 'execSync') &&
+        ts.isIdentifier(callee.expression) &&
+        moduleNames.has(callee.expression.text)
+      ) {
         at(n, `${callee.expression.text}.${name}() through the whole child_process module`);
       }
       const first = n.arguments[0];
@@ -85,25 +96,54 @@ function shellUses(text: string, fileName = 'probe.ts'): string[] {
 /** Probes that must each be reported, and the rule that reports them. */
 const BAD_PROBES: { name: string; code: string; rule: string }[] = [
   { name: 'shell: true', code: "import { spawn } from 'node:child_process';\nspawn('git', ['status'], { shell: true });\n", rule: 'no-restricted-syntax' },
-  { name: "shell: '/bin/sh'", code: "import { spawn } from 'node:child_process';\nspawn('git', ['status'], { shell: '/bin/sh' });\n", rule: 'no-restricted-syntax' },
-  { name: 'shell shorthand', code: "import { execFile } from 'node:child_process';\nconst shell = true;\nexecFile('git', ['status'], { shell });\n", rule: 'no-restricted-syntax' },
+  {
+    name: "shell: '/bin/sh'",
+    code: "import { spawn } from 'node:child_process';\nspawn('git', ['status'], { shell: '/bin/sh' });\n",
+    rule: 'no-restricted-syntax',
+  },
+  {
+    name: 'shell shorthand',
+    code: "import { execFile } from 'node:child_process';\nconst shell = true;\nexecFile('git', ['status'], { shell });\n",
+    rule: 'no-restricted-syntax',
+  },
   { name: 'exec import', code: "import { exec } from 'node:child_process';\nexec('git status');\n", rule: 'no-restricted-imports' },
   { name: 'execSync import (child_process)', code: "import { execSync } from 'child_process';\nexecSync('git status');\n", rule: 'no-restricted-imports' },
   { name: 'namespace import', code: "import * as cp from 'node:child_process';\ncp.exec('git status');\n", rule: 'no-restricted-imports' },
   { name: 'default import', code: "import cp from 'child_process';\ncp.execSync('git status');\n", rule: 'no-restricted-syntax' },
-  { name: 'whole module by dynamic import', code: "export async function f() {\n  const cp = await import('node:child_process');\n  cp.exec('ls');\n}\n", rule: 'no-restricted-syntax' },
-  { name: 'exec by dynamic import', code: "export async function f() {\n  const { exec } = await import('node:child_process');\n  exec('ls');\n}\n", rule: 'no-restricted-syntax' },
+  {
+    name: 'whole module by dynamic import',
+    code: "export async function f() {\n  const cp = await import('node:child_process');\n  cp.exec('ls');\n}\n",
+    rule: 'no-restricted-syntax',
+  },
+  {
+    name: 'exec by dynamic import',
+    code: "export async function f() {\n  const { exec } = await import('node:child_process');\n  exec('ls');\n}\n",
+    rule: 'no-restricted-syntax',
+  },
   { name: "spawn('sh', ['-c'])", code: "import { spawn } from 'node:child_process';\nspawn('sh', ['-c', 'git status']);\n", rule: 'no-restricted-syntax' },
-  { name: "execFile('/bin/bash')", code: "import { execFile } from 'node:child_process';\nexecFile('/bin/bash', ['-c', 'ls']);\n", rule: 'no-restricted-syntax' },
+  {
+    name: "execFile('/bin/bash')",
+    code: "import { execFile } from 'node:child_process';\nexecFile('/bin/bash', ['-c', 'ls']);\n",
+    rule: 'no-restricted-syntax',
+  },
 ];
 
-const GOOD_PROBE = "import { spawn, execFile } from 'node:child_process';\nspawn('git', ['status'], { shell: false });\nexecFile('ssh', ['-V']);\nexport const m = /a/.exec('a');\n";
+const GOOD_PROBE =
+  "import { spawn, execFile } from 'node:child_process';\nspawn('git', ['status'], { shell: false });\nexecFile('ssh', ['-V']);\nexport const m = /a/.exec('a');\n";
 
 /** A file of each place the rules must hold in (they are not written there). */
-const LAYERS = ['src/core/__probe.ts', 'src/cluster/__probe.ts', 'src/cli/__probe.ts', 'src/sandbox/__probe.ts', 'src/ui/__probe.ts', 'scripts/__probe.mjs', 'test/core/__probe.test.ts'];
+const LAYERS = [
+  'src/core/__probe.ts',
+  'src/cluster/__probe.ts',
+  'src/cli/__probe.ts',
+  'src/sandbox/__probe.ts',
+  'src/ui/__probe.ts',
+  'scripts/__probe.mjs',
+  'test/core/__probe.test.ts',
+];
 
 describe('no shell anywhere', () => {
-  it('the product\'s sources reach no shell (exec, shell option, sh -c, whole child_process module)', () => {
+  it("the product's sources reach no shell (exec, shell option, sh -c, whole child_process module)", () => {
     const files = sourceFiles();
     assert.ok(files.length > 50, `scanned ${files.length} files`);
     const problems = files.flatMap((f) => shellUses(readFileSync(f, 'utf8'), f).map((p) => `${path.relative(repoRoot, f)}:${p}`));
@@ -125,7 +165,10 @@ describe('no shell anywhere', () => {
     for (const c of cases) assert.notDeepEqual(shellUses(c), [], c);
     assert.deepEqual(shellUses(GOOD_PROBE), []);
     assert.deepEqual(shellUses("// never use exec('x') or shell: true\nconst r = /x/.exec(s);\nconst o = { shell: false };"), []);
-    assert.deepEqual(shellUses('interface O { shell: Shell }\nexport function boot(shell: Shell): void { shell.run(); }\nconst s = "no shell: true here";'), []);
+    assert.deepEqual(
+      shellUses('interface O { shell: Shell }\nexport function boot(shell: Shell): void { shell.run(); }\nconst s = "no shell: true here";'),
+      [],
+    );
   });
 
   it('eslint.config.mjs declares the rules (shell option, exec imports) for every layer', async () => {
@@ -138,7 +181,8 @@ describe('no shell anywhere', () => {
       const syntax = JSON.stringify(cfg.rules['no-restricted-syntax'] ?? []);
       const imports = JSON.stringify(cfg.rules['no-restricted-imports'] ?? []);
       assert.match(syntax, /key\.name='shell'/, `${file}: shell option rule`);
-      for (const mod of ['"child_process"', '"node:child_process"']) assert.ok(imports.includes(mod) && /"exec"/.test(imports) && /"execSync"/.test(imports), `${file}: exec imports from ${mod}`);
+      for (const mod of ['"child_process"', '"node:child_process"'])
+        assert.ok(imports.includes(mod) && /"exec"/.test(imports) && /"execSync"/.test(imports), `${file}: exec imports from ${mod}`);
     }
   });
 
@@ -155,7 +199,11 @@ describe('no shell anywhere', () => {
       }
       const [good] = await eslint.lintText(GOOD_PROBE, { filePath });
       const noisy = (good?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax' || m.ruleId === 'no-restricted-imports' || m.fatal);
-      assert.deepEqual(noisy.map((m) => `${m.ruleId}: ${m.message}`), [], `${file}: the allowed way stays allowed`);
+      assert.deepEqual(
+        noisy.map((m) => `${m.ruleId}: ${m.message}`),
+        [],
+        `${file}: the allowed way stays allowed`,
+      );
     }
     assert.deepEqual(misses, []);
   });

@@ -21,7 +21,10 @@ export function clientCertificate(): { cert: string; key: string } {
   cert.serialNumber = '01';
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
   cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-  const subject = [{ name: 'commonName', value: 'carol' }, { name: 'organizationName', value: 'system:authenticated' }];
+  const subject = [
+    { name: 'commonName', value: 'carol' },
+    { name: 'organizationName', value: 'system:authenticated' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.sign(forge.pki.privateKeyFromPem(key), forge.md.sha256.create());
@@ -64,10 +67,11 @@ export async function refusingGitServer(): Promise<{ port: number; authorization
   return {
     port,
     authorizations,
-    close: () => new Promise((r) => {
-      srv.closeAllConnections();
-      srv.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
   };
 }
 

@@ -50,10 +50,7 @@ describe('secrets never leak into anything the product prints', () => {
 
   before(async () => {
     ({ work, home } = securityWorkdir('ksc-secrets-'));
-    [bundle, sb] = await Promise.all([
-      buildCliBundle(),
-      openSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 }),
-    ]);
+    [bundle, sb] = await Promise.all([buildCliBundle(), openSandbox({ dir: path.join(work, 'sandbox'), syncDelayMs: 300, rolloutDelayMs: 200, pollMs: 100 })]);
     const token = readFileSync(sb.tokenFile, 'utf8').trim();
     scan.addSecret('sandbox token', token);
     const tlsDir = path.join(sb.dir, 'tls');
@@ -142,16 +139,31 @@ describe('secrets never leak into anything the product prints', () => {
       ['basic auth', kc.basic, /refused the credentials/],
     ] as const;
     // Read-only commands side by side; the ones that push (set --wait) one after the other.
-    await Promise.all(failing.map(async ([label, file, kind]) => {
-      const table = await cli(`status (${label})`, ['status', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
-      assert.equal(table.code, 1, `${label}: ${show(table)}`);
-      assert.match(table.stderr, kind, label);
-      const json = await cli(`status --json (${label})`, ['status', '--json', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
-      assert.equal(json.code, 1, `${label}: ${show(json)}`);
-      assert.ok(JSON.parse(json.stdout).connection.problem, label);
-    }));
+    await Promise.all(
+      failing.map(async ([label, file, kind]) => {
+        const table = await cli(`status (${label})`, ['status', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
+        assert.equal(table.code, 1, `${label}: ${show(table)}`);
+        assert.match(table.stderr, kind, label);
+        const json = await cli(`status --json (${label})`, ['status', '--json', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
+        assert.equal(json.code, 1, `${label}: ${show(json)}`);
+        assert.ok(JSON.parse(json.stdout).connection.problem, label);
+      }),
+    );
     for (const [label, file] of failing) {
-      const wait = await cli(`set --wait (${label})`, ['set', 'jukebox', '20', '--env', 'test', '--wait', '--timeout', '1', '--kubeconfig', file, '--gitops', sb.gitopsClone]);
+      const wait = await cli(`set --wait (${label})`, [
+        'set',
+        'jukebox',
+        '20',
+        '--env',
+        'test',
+        '--wait',
+        '--timeout',
+        '1',
+        '--kubeconfig',
+        file,
+        '--gitops',
+        sb.gitopsClone,
+      ]);
       assert.equal(wait.code, 1, `${label}: ${show(wait)}`);
     }
     sb.controller.forbid('user1-prod', true);
@@ -191,7 +203,10 @@ describe('secrets never leak into anything the product prints', () => {
     const dir = path.join(work, 'sandbox-cli');
     const ready = path.join(work, 'sandbox-cli.json');
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [bundle.bin, 'sandbox', '--dir', dir, '--ready-file', ready], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bundle.bin, 'sandbox', '--dir', dir, '--ready-file', ready], {
+      env: cliEnv(home),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -249,9 +264,17 @@ describe('secrets never leak into anything the product prints', () => {
     const connected = (s: ClusterStore) => s.connection().phase === 'connected' && s.services().length > 0;
     const problem = (s: ClusterStore) => s.connection().problem !== undefined;
     await storeFor('token', kc.token, connected);
-    for (const [label, file] of [['wrong token', kc.badToken], ['client certificate', kc.cert], ['basic auth', kc.basic], ['unreachable', kc.unreachable]] as const) {
+    for (const [label, file] of [
+      ['wrong token', kc.badToken],
+      ['client certificate', kc.cert],
+      ['basic auth', kc.basic],
+      ['unreachable', kc.unreachable],
+    ] as const) {
       const lines = await storeFor(label, file, problem);
-      assert.ok(lines.some((l) => l.startsWith('warn') || l.startsWith('error')), `${label}: a problem was logged: ${lines.join('\n')}`);
+      assert.ok(
+        lines.some((l) => l.startsWith('warn') || l.startsWith('error')),
+        `${label}: a problem was logged: ${lines.join('\n')}`,
+      );
     }
     sb.controller.forbid('user1-prod', true);
     try {
@@ -260,13 +283,21 @@ describe('secrets never leak into anything the product prints', () => {
       sb.controller.forbid('user1-prod', false);
     }
 
-    for (const [label, url] of [['401', pwUrl], ['down', deadUrl]] as const) {
+    for (const [label, url] of [
+      ['401', pwUrl],
+      ['down', deadUrl],
+    ] as const) {
       git(pwClone, ['remote', 'set-url', 'origin', url]);
       const lines: string[] = [];
       await assert.rejects(
         publishCanaryChange({
-          root: pwClone, env: 'test', model: 'jukebox', action: { kind: 'set', percent: 45 },
-          processEnv: cliEnv(home), log: (l) => void lines.push(l), timeoutMs: 10_000,
+          root: pwClone,
+          env: 'test',
+          model: 'jukebox',
+          action: { kind: 'set', percent: 45 },
+          processEnv: cliEnv(home),
+          log: (l) => void lines.push(l),
+          timeoutMs: 10_000,
         }),
         (e) => {
           assert.ok(isCanaryError(e), inspect(e));

@@ -29,7 +29,8 @@ function controlBytes(buf: Buffer): string[] {
     const b = buf[i]!;
     if ((b < 0x20 && b !== 0x0a && b !== 0x09) || b === 0x7f) found.push(`0x${b.toString(16)} at ${i}`);
     if (b === 0xc2 && buf[i + 1]! >= 0x80 && buf[i + 1]! <= 0x9f) found.push(`U+00${buf[i + 1]!.toString(16)} at ${i}`);
-    if (b === 0xe2 && buf[i + 1] === 0x80 && buf[i + 2]! >= 0xaa && buf[i + 2]! <= 0xae) found.push(`bidi U+20${(buf[i + 2]! - 0x80 + 0x20).toString(16)} at ${i}`);
+    if (b === 0xe2 && buf[i + 1] === 0x80 && buf[i + 2]! >= 0xaa && buf[i + 2]! <= 0xae)
+      found.push(`bidi U+20${(buf[i + 2]! - 0x80 + 0x20).toString(16)} at ${i}`);
   }
   return found;
 }
@@ -93,16 +94,28 @@ describe('no control character from the cluster reaches the terminal', () => {
   });
 
   it('`kserve-canary status` (the built CLI, raw bytes) prints none of it as control characters, and shows it visibly', async () => {
-    const r = await listing(async () => {
-      const x = await run(bundle.bin, ['status', ...common()], home);
-      return { ...x, raw: x.stdout, stdout: x.stdout.toString('utf8') };
-    }, (x) => x.stdout.includes('pwned'));
+    const r = await listing(
+      async () => {
+        const x = await run(bundle.bin, ['status', ...common()], home);
+        return { ...x, raw: x.stdout, stdout: x.stdout.toString('utf8') };
+      },
+      (x) => x.stdout.includes('pwned'),
+    );
     assert.equal(r.code, 0, r.stderr.toString());
     assert.deepEqual(controlBytes(r.raw), []);
     assert.deepEqual(controlBytes(r.stderr), []);
     const text = r.stdout;
     assert.match(text, /jukebox/);
-    for (const shown of ['\\u001b]8;;http://evil.example\\u0007click', '\\u001b[2J', '\\u001b]0;pwned\\u0007', 'fine\\u000dFAILED', '\\u009b31m', 'a\\u007fb', '\\u202eexe.txt', '\\u001b]0;title\\u0007\\u000d']) {
+    for (const shown of [
+      '\\u001b]8;;http://evil.example\\u0007click',
+      '\\u001b[2J',
+      '\\u001b]0;pwned\\u0007',
+      'fine\\u000dFAILED',
+      '\\u009b31m',
+      'a\\u007fb',
+      '\\u202eexe.txt',
+      '\\u001b]0;title\\u0007\\u000d',
+    ]) {
       assert.ok(text.includes(shown), `shows ${shown}`);
     }
   });
@@ -119,7 +132,7 @@ describe('no control character from the cluster reaches the terminal', () => {
     assert.equal(s.readyMessage, readyMessage);
   });
 
-  it('errors on stderr are guarded too; the CLI\'s own escapes pass only through writeControl', () => {
+  it("errors on stderr are guarded too; the CLI's own escapes pass only through writeControl", () => {
     const r = memoryIO();
     const io = terminalGuard(r.io);
     assert.equal(terminalGuard(io), io, 'guarding twice is once');

@@ -24,7 +24,6 @@ interface Logged {
   message: string;
 }
 
-
 describe('TLS to the cluster is verified unless the kubeconfig says otherwise', () => {
   let sb: TestSandbox;
   let work: string;
@@ -45,14 +44,18 @@ describe('TLS to the cluster is verified unless the kubeconfig says otherwise', 
   /** A kubeconfig for the sandbox's token with the given cluster entry. */
   const kubeconfig = (name: string, cluster: Record<string, unknown>): string => {
     const file = path.join(work, name);
-    writeFileSync(file, toYaml({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: sb.server, ...cluster } }],
-      users: [{ name: 'user1', user: { token } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'user1', namespace: 'user1-test' } }],
-      'current-context': 'c',
-    }), { mode: 0o600 });
+    writeFileSync(
+      file,
+      toYaml({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: sb.server, ...cluster } }],
+        users: [{ name: 'user1', user: { token } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'user1', namespace: 'user1-test' } }],
+        'current-context': 'c',
+      }),
+      { mode: 0o600 },
+    );
     return file;
   };
 
@@ -79,7 +82,11 @@ describe('TLS to the cluster is verified unless the kubeconfig says otherwise', 
     assert.match(c.problem?.message ?? '', code);
     assert.match(c.problem?.hint ?? '', /insecure-skip-tls-verify/);
     assert.notEqual(c.phase, 'connected');
-    assert.deepEqual(store.services().filter((s) => !s.missing), [], 'no data from a server that could not be verified');
+    assert.deepEqual(
+      store.services().filter((s) => !s.missing),
+      [],
+      'no data from a server that could not be verified',
+    );
     store.dispose();
   };
 
@@ -95,7 +102,10 @@ describe('TLS to the cluster is verified unless the kubeconfig says otherwise', 
 
   it('the right CA but another tls-server-name: the host name is checked too', async () => {
     await expectTlsRefusal(
-      kubeconfig('kc-server-name', { 'certificate-authority-data': Buffer.from(readFileSync(sb.caFile)).toString('base64'), 'tls-server-name': 'not-the-sandbox.example' }),
+      kubeconfig('kc-server-name', {
+        'certificate-authority-data': Buffer.from(readFileSync(sb.caFile)).toString('base64'),
+        'tls-server-name': 'not-the-sandbox.example',
+      }),
       /ALTNAME|could not be verified/,
     );
   });
@@ -153,7 +163,10 @@ describe('TLS to the cluster is verified unless the kubeconfig says otherwise', 
   it('a verified connection logs no such warning', async () => {
     const { store, log } = await open(sb.kubeconfigPath);
     await until(() => store.connection().phase === 'connected' && store.services().length > 0, 'connected');
-    assert.deepEqual(log.filter((l) => /TLS verification/i.test(l.message)), []);
+    assert.deepEqual(
+      log.filter((l) => /TLS verification/i.test(l.message)),
+      [],
+    );
     store.dispose();
   });
 });

@@ -13,7 +13,7 @@ import { openSandbox, type TestSandbox } from '../sandbox/helpers';
 import { INFERENCE_SERVICES } from '../../src/sandbox/resources';
 import { runMain } from './helpers';
 
-describe('test traffic goes only to the service on the cluster\'s apps domain', () => {
+describe("test traffic goes only to the service on the cluster's apps domain", () => {
   let sb: TestSandbox;
   let work: string;
   let home: string;
@@ -25,7 +25,12 @@ describe('test traffic goes only to the service on the cluster\'s apps domain', 
     delete o.metadata.resourceVersion;
     sb.controller.store.update(INFERENCE_SERVICES, o, 'user1-test', 'status');
   };
-  const traffic = () => runMain(['traffic', 'jukebox', '--env', 'test', '--rps', '20', '--duration', '500ms', '--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone], sb.gitopsClone, home);
+  const traffic = () =>
+    runMain(
+      ['traffic', 'jukebox', '--env', 'test', '--rps', '20', '--duration', '500ms', '--kubeconfig', sb.kubeconfigPath, '--gitops', sb.gitopsClone],
+      sb.gitopsClone,
+      home,
+    );
 
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'ksc-traffic-target-'));
@@ -40,7 +45,7 @@ describe('test traffic goes only to the service on the cluster\'s apps domain', 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('status.url at the metadata address or another company\'s site: exit 2 naming why, before any request', async () => {
+  it("status.url at the metadata address or another company's site: exit 2 naming why, before any request", async () => {
     setUrl('http://169.254.169.254/latest/meta-data/');
     const meta = await traffic();
     assert.equal(meta.code, 2, meta.stderr);
@@ -53,7 +58,7 @@ describe('test traffic goes only to the service on the cluster\'s apps domain', 
     assert.doesNotMatch(far.stdout, /Sending/);
   });
 
-  it('the sandbox\'s own loopback inference URL: sent, after a line naming the host and the rate', async () => {
+  it("the sandbox's own loopback inference URL: sent, after a line naming the host and the rate", async () => {
     setUrl(original);
     const r = await traffic();
     assert.equal(r.code, 0, r.stderr);

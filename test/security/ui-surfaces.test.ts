@@ -18,7 +18,10 @@ const BAD_PROBES: { name: string; code: string }[] = [
   { name: 'showErrorMessage', code: `${HEAD}export const f = (m: string) => vscode.window.showErrorMessage(m);\n` },
   { name: 'showWarningMessage (modal)', code: `${HEAD}export const f = (m: string) => vscode.window.showWarningMessage(m, { modal: true }, 'Go');\n` },
   { name: 'showInformationMessage', code: `${HEAD}export const f = (m: string) => vscode.window.showInformationMessage(m);\n` },
-  { name: 'withProgress', code: `${HEAD}export const f = () => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 't' }, async () => 1);\n` },
+  {
+    name: 'withProgress',
+    code: `${HEAD}export const f = () => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 't' }, async () => 1);\n`,
+  },
   { name: 'showQuickPick', code: `${HEAD}export const f = (l: string) => vscode.window.showQuickPick([{ label: l }]);\n` },
   { name: 'createQuickPick', code: `${HEAD}export const f = () => vscode.window.createQuickPick();\n` },
   { name: 'setStatusBarMessage', code: `${HEAD}export const f = (m: string) => vscode.window.setStatusBarMessage(m);\n` },
@@ -66,10 +69,14 @@ describe('UI surfaces only through src/ui/notify.ts', () => {
   it('the real src/ui sources pass it, and notify.ts sanitises every text it hands over', async () => {
     const eslint = new ESLint({ cwd: repoRoot });
     const dir = path.join(repoRoot, 'src', 'ui');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(dir, f));
     assert.ok(files.length > 10);
     const results = await eslint.lintFiles(files);
-    const problems = results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => `${path.relative(repoRoot, r.filePath)}:${m.line}: ${m.message}`));
+    const problems = results.flatMap((r) =>
+      r.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => `${path.relative(repoRoot, r.filePath)}:${m.line}: ${m.message}`),
+    );
     assert.deepEqual(problems, []);
     const notify = readFileSync(path.join(dir, 'notify.ts'), 'utf8');
     // Each workbench call in the wrapper takes a value that came out of the sanitiser.

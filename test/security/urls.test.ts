@@ -55,12 +55,20 @@ describe('only http(s) URLs on the Route or the setting are opened', () => {
       `//${ROUTE_HOST}/d/x`,
       'not a url',
     ]) {
-      assert.equal(verdict(() => checkExternalUrl(bad, [ROUTE_HOST])), 'url-scheme', bad);
-      assert.notEqual(verdict(() => dashboardUrl({ route, model: 'jukebox', template: bad })), 'opened', `template ${bad}`);
+      assert.equal(
+        verdict(() => checkExternalUrl(bad, [ROUTE_HOST])),
+        'url-scheme',
+        bad,
+      );
+      assert.notEqual(
+        verdict(() => dashboardUrl({ route, model: 'jukebox', template: bad })),
+        'opened',
+        `template ${bad}`,
+      );
     }
   });
 
-  it('hosts that are not the Route\'s (or the setting\'s) are refused, look-alikes included', () => {
+  it("hosts that are not the Route's (or the setting's) are refused, look-alikes included", () => {
     for (const bad of [
       'https://evil.example/d/x',
       `https://${ROUTE_HOST}.evil.example/`,
@@ -77,9 +85,17 @@ describe('only http(s) URLs on the Route or the setting are opened', () => {
       'http://[::1]/',
       'https://2130706433/',
     ]) {
-      assert.equal(verdict(() => checkExternalUrl(bad, [ROUTE_HOST])), 'url-host', bad);
+      assert.equal(
+        verdict(() => checkExternalUrl(bad, [ROUTE_HOST])),
+        'url-host',
+        bad,
+      );
     }
-    assert.equal(verdict(() => checkExternalUrl('https://grafana.apps.example/', [])), 'url-host', 'no allowed host at all');
+    assert.equal(
+      verdict(() => checkExternalUrl('https://grafana.apps.example/', [])),
+      'url-host',
+      'no allowed host at all',
+    );
   });
 
   it('userinfo tricks are refused: https://good@evil, ${base}@evil, credentials on the right host', () => {
@@ -89,10 +105,20 @@ describe('only http(s) URLs on the Route or the setting are opened', () => {
       `https://${ROUTE_HOST}%2F@evil.example/`,
       `https://user:secret@${ROUTE_HOST}/`,
     ]) {
-      assert.equal(verdict(() => checkExternalUrl(bad, [ROUTE_HOST, 'evil.example'])), 'url-credentials', bad);
+      assert.equal(
+        verdict(() => checkExternalUrl(bad, [ROUTE_HOST, 'evil.example'])),
+        'url-credentials',
+        bad,
+      );
     }
-    assert.equal(verdict(() => dashboardUrl({ route, model: 'jukebox', template: '${base}@evil.example/d/x' })), 'url-credentials');
-    assert.equal(verdict(() => dashboardUrl({ route, model: 'jukebox', template: `https://${ROUTE_HOST}@evil.example/` })), 'url-credentials');
+    assert.equal(
+      verdict(() => dashboardUrl({ route, model: 'jukebox', template: '${base}@evil.example/d/x' })),
+      'url-credentials',
+    );
+    assert.equal(
+      verdict(() => dashboardUrl({ route, model: 'jukebox', template: `https://${ROUTE_HOST}@evil.example/` })),
+      'url-credentials',
+    );
   });
 
   it('case and IDN spellings of the allowed host are the same host (and stay on it)', () => {
@@ -112,13 +138,19 @@ describe('only http(s) URLs on the Route or the setting are opened', () => {
       const url = dashboardUrl({ route, model });
       assert.equal(new URL(url).host, ROUTE_HOST, model);
     }
-    assert.equal(verdict(() => dashboardUrl({ route, model: 'evil.example', template: 'https://${model}/d/x' })), 'url-host');
+    assert.equal(
+      verdict(() => dashboardUrl({ route, model: 'evil.example', template: 'https://${model}/d/x' })),
+      'url-host',
+    );
   });
 
-  it('the user\'s template may name its own host; that host only', () => {
+  it("the user's template may name its own host; that host only", () => {
     const template = 'https://dashboards.corp.example/d/uid?var-model_name=${model}';
     assert.equal(new URL(dashboardUrl({ route: undefined, model: 'jukebox', template })).host, 'dashboards.corp.example');
-    assert.equal(verdict(() => checkExternalUrl('https://evil.example/', ['dashboards.corp.example'])), 'url-host');
+    assert.equal(
+      verdict(() => checkExternalUrl('https://evil.example/', ['dashboards.corp.example'])),
+      'url-host',
+    );
   });
 
   it('hostile Route objects give no URL rather than a dangerous one', () => {
@@ -160,7 +192,11 @@ describe('only http(s) URLs on the Route or the setting are opened', () => {
         const where = `${path.relative(repoRoot, f)}:${i + 1}`;
         assert.ok(m, `${where}: openExternal of something other than a checked variable: ${line.trim()}`);
         const before = lines.slice(Math.max(0, i - 20), i).join('\n');
-        assert.match(before, new RegExp(`(const|let)\\s+${m[1]}\\s*=\\s*(dashboardUrl|checkExternalUrl)\\(`), `${where}: ${m[1]} comes from dashboardUrl/checkExternalUrl`);
+        assert.match(
+          before,
+          new RegExp(`(const|let)\\s+${m[1]}\\s*=\\s*(dashboardUrl|checkExternalUrl)\\(`),
+          `${where}: ${m[1]} comes from dashboardUrl/checkExternalUrl`,
+        );
       });
     }
     assert.ok(calls >= 1, 'the Grafana command opens a URL');

@@ -56,12 +56,21 @@ describe('code-server and the sandbox listen on loopback only', () => {
       const tryConnect = (host: string) =>
         new Promise<string>((resolve) => {
           const s = net.connect({ host, port: sb.port });
-          s.setTimeout(5000, () => { s.destroy(); resolve('timeout'); });
-          s.on('connect', () => { s.destroy(); resolve('connected'); });
+          s.setTimeout(5000, () => {
+            s.destroy();
+            resolve('timeout');
+          });
+          s.on('connect', () => {
+            s.destroy();
+            resolve('connected');
+          });
           s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
         });
       assert.equal(await tryConnect('127.0.0.1'), 'connected');
-      const external = Object.values(os.networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
+      const external = Object.values(os.networkInterfaces())
+        .flat()
+        .filter((a) => a && !a.internal)
+        .map((a) => a!.address);
       for (const addr of external) assert.notEqual(await tryConnect(addr), 'connected', `reachable on ${addr}`);
     } finally {
       await sb.cleanup();
@@ -98,7 +107,7 @@ describe('untrusted workspaces are read-only', () => {
     }
   });
 
-  it('each writing command\'s handler checks trust first, and nothing else publishes', () => {
+  it("each writing command's handler checks trust first, and nothing else publishes", () => {
     const ui = path.join(repoRoot, 'src', 'ui');
     const read = (f: string) => readFileSync(path.join(ui, f), 'utf8');
     const registry = read('commands.ts');
@@ -119,11 +128,16 @@ describe('untrusted workspaces are read-only', () => {
       assert.ok(start >= 0, `factory ${name} in ${file}`);
       // The handler the factory returns: its first statement is the trust check.
       const handler = text.slice(text.indexOf('return async (arg) => {', start), text.indexOf('\n}\n', start));
-      const lines = handler.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('//'));
+      const lines = handler
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('//'));
       assert.match(lines[1] ?? '', /^if \(!ctx\.checkTrusted\(/, `${name}: the trust check is its first statement`);
     }
     // The publishing use cases are called from those handlers' files only, once each.
-    const sources = readdirSync(ui).filter((f) => f.endsWith('.ts')).map((f) => [f, read(f)] as const);
+    const sources = readdirSync(ui)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [f, read(f)] as const);
     const sites = (re: RegExp) => sources.flatMap(([f, t]) => (t.match(re) ?? []).map(() => f));
     assert.deepEqual(sites(/\.changeCanary\(/g), ['commands-change.ts'], 'one change call site');
     assert.deepEqual(sites(/\.runRollout\(/g), ['commands-rollout.ts'], 'one rollout call site');
@@ -153,7 +167,15 @@ describe('reading the desired state runs nothing a hostile repository configures
       writeFileSync(path.join(hooks, h), `#!/bin/sh\n'${evil}' hook-${h}\n`);
       chmodSync(path.join(hooks, h), 0o755);
     }
-    for (const [k, v] of [['core.fsmonitor', evil], ['core.pager', evil], ['core.hooksPath', hooks], ['core.sshCommand', evil], ['diff.external', evil], ['core.editor', evil], ['gc.auto', '1']]) {
+    for (const [k, v] of [
+      ['core.fsmonitor', evil],
+      ['core.pager', evil],
+      ['core.hooksPath', hooks],
+      ['core.sshCommand', evil],
+      ['diff.external', evil],
+      ['core.editor', evil],
+      ['gc.auto', '1'],
+    ]) {
       git(clone, ['config', k!, v!]);
     }
     const snap = await loadDesired({ root: clone });

@@ -13,7 +13,13 @@ test('the CSP allows no default source, scripts only by nonce, styles and images
 });
 
 test('the page: one script and one stylesheet, both with the nonce; the title escaped', () => {
-  const html = dashboardHtml({ cspSource: SOURCE, scriptUri: `${SOURCE}/dist/webview/dashboard.js`, styleUri: `${SOURCE}/dist/webview/dashboard.css`, title: '<img src=x onerror=alert(1)> · test', nonce: 'N0nce' });
+  const html = dashboardHtml({
+    cspSource: SOURCE,
+    scriptUri: `${SOURCE}/dist/webview/dashboard.js`,
+    styleUri: `${SOURCE}/dist/webview/dashboard.css`,
+    title: '<img src=x onerror=alert(1)> · test',
+    nonce: 'N0nce',
+  });
   const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
   assert.deepEqual(scripts, [`<script nonce="N0nce" src="${SOURCE}/dist/webview/dashboard.js">`]);
   assert.match(html, new RegExp(`<link rel="stylesheet" nonce="N0nce" href="${SOURCE}/dist/webview/dashboard.css">`));

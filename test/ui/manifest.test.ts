@@ -8,18 +8,46 @@ import { COMMAND_IDS, VIEW_ID } from '../../src/ui/ids';
 const root = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const c = pkg.contributes;
-const WRITE = ['kserveCanary.setTraffic', 'kserveCanary.promote', 'kserveCanary.rollback', 'kserveCanary.sendTraffic', 'kserveCanary.startRollout', 'kserveCanary.followProposal'];
+const WRITE = [
+  'kserveCanary.setTraffic',
+  'kserveCanary.promote',
+  'kserveCanary.rollback',
+  'kserveCanary.sendTraffic',
+  'kserveCanary.startRollout',
+  'kserveCanary.followProposal',
+];
 
 test('commands: exact titles, one category', () => {
   assert.deepEqual(
     c.commands.map((x: { title: string }) => x.title),
-    ['Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh', 'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic', 'Start progressive rollout', 'Open canary dashboard', 'Follow proposal'],
+    [
+      'Set canary traffic',
+      'Promote canary',
+      'Roll back canary',
+      'Open Grafana dashboard',
+      'Open config.yaml',
+      'Refresh',
+      'Select kubeconfig',
+      'Select context',
+      'Pin to status bar',
+      'Unpin from status bar',
+      'Start sandbox',
+      'Stop sandbox',
+      'Show log',
+      'Send test traffic',
+      'Start progressive rollout',
+      'Open canary dashboard',
+      'Follow proposal',
+    ],
   );
   for (const x of c.commands) assert.equal(x.category, 'KServe Canary', x.command);
 });
 
 test('the commands activate() registers are exactly the contributed ones; the view id matches', () => {
-  assert.deepEqual([...COMMAND_IDS], c.commands.map((x: { command: string }) => x.command));
+  assert.deepEqual(
+    [...COMMAND_IDS],
+    c.commands.map((x: { command: string }) => x.command),
+  );
   assert.equal(c.views.kserveCanary[0].id, VIEW_ID);
 });
 
@@ -35,11 +63,14 @@ test('menus name only contributed commands; writing commands need a trusted work
 test('row menus: promote only on split rows, roll back and set on every canary row', () => {
   const when = (cmd: string) => (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === cmd).map((i) => i.when);
   for (const w of when('kserveCanary.promote')) assert.match(w, /\\\.split/);
-  for (const cmd of ['kserveCanary.rollback', 'kserveCanary.setTraffic']) for (const w of when(cmd)) assert.ok(w.includes('viewItem =~ /^service\\.canary\\./'), `${cmd}: ${w}`);
+  for (const cmd of ['kserveCanary.rollback', 'kserveCanary.setTraffic'])
+    for (const w of when(cmd)) assert.ok(w.includes('viewItem =~ /^service\\.canary\\./'), `${cmd}: ${w}`);
 });
 
 test('"Follow proposal" is offered on a proposal row nothing follows yet, not on one being followed', () => {
-  const whens = (c.menus['view/item/context'] as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.followProposal').map((i) => i.when);
+  const whens = (c.menus['view/item/context'] as { command: string; when: string }[])
+    .filter((i) => i.command === 'kserveCanary.followProposal')
+    .map((i) => i.when);
   assert.ok(whens.length >= 1);
   for (const w of whens) assert.match(w, /viewItem == proposal &&/, w);
 });
@@ -51,14 +82,41 @@ test('welcome content for each state the view can be in without rows', () => {
     assert.equal(w.view, 'kserveCanary.deployments');
     for (const m of (w.contents as string).matchAll(/\(command:([a-zA-Z.]+)/g)) {
       const id = m[1]!;
-      assert.ok(id.startsWith('kserveCanary.') ? c.commands.some((x: { command: string }) => x.command === id) : ['vscode.openFolder', 'workbench.action.openSettings'].includes(id), id);
+      assert.ok(
+        id.startsWith('kserveCanary.')
+          ? c.commands.some((x: { command: string }) => x.command === id)
+          : ['vscode.openFolder', 'workbench.action.openSettings'].includes(id),
+        id,
+      );
     }
   }
 });
 
 test('every setting has a markdown description and a default', () => {
   const props = c.configuration.properties as Record<string, { markdownDescription?: string; default?: unknown }>;
-  for (const k of ['gitopsRoot', 'deploymentsDir', 'environments', 'namespacePattern', 'user', 'toolingsNamespace', 'kubeconfig', 'context', 'grafanaUrlTemplate', 'grafanaDashboardUid', 'commitMessageTemplate', 'pushMode', 'confirmEnvironments', 'followTimeoutSeconds', 'statusBar.visible', 'prometheus.url', 'prometheus.useKubeconfigToken', 'traffic.payload', 'rollout.steps', 'rollout.pause', 'rollout.maxErrorRate']) {
+  for (const k of [
+    'gitopsRoot',
+    'deploymentsDir',
+    'environments',
+    'namespacePattern',
+    'user',
+    'toolingsNamespace',
+    'kubeconfig',
+    'context',
+    'grafanaUrlTemplate',
+    'grafanaDashboardUid',
+    'commitMessageTemplate',
+    'pushMode',
+    'confirmEnvironments',
+    'followTimeoutSeconds',
+    'statusBar.visible',
+    'prometheus.url',
+    'prometheus.useKubeconfigToken',
+    'traffic.payload',
+    'rollout.steps',
+    'rollout.pause',
+    'rollout.maxErrorRate',
+  ]) {
     const p = props[`kserveCanary.${k}`];
     assert.ok(p, k);
     assert.ok(p.markdownDescription && p.markdownDescription.length > 20, k);
@@ -72,15 +130,29 @@ test('untrusted workspaces: limited support, connection and URL settings restric
   assert.equal(u.supported, 'limited');
   // Every setting that chooses the cluster, a namespace, a host or a URL (issue 12 §5).
   const CHOOSERS = [
-    'kubeconfig', 'context', 'gitopsRoot', 'environments', 'namespacePattern', 'user', 'toolingsNamespace',
-    'grafanaUrlTemplate', 'grafanaDashboardUid', 'prometheus.url', 'prometheus.useKubeconfigToken', 'traffic.payload', 'forgeHosts',
+    'kubeconfig',
+    'context',
+    'gitopsRoot',
+    'environments',
+    'namespacePattern',
+    'user',
+    'toolingsNamespace',
+    'grafanaUrlTemplate',
+    'grafanaDashboardUid',
+    'prometheus.url',
+    'prometheus.useKubeconfigToken',
+    'traffic.payload',
+    'forgeHosts',
   ].map((k) => `kserveCanary.${k}`);
   assert.deepEqual([...u.restrictedConfigurations].sort(), [...CHOOSERS].sort());
   const props = c.configuration.properties as Record<string, { markdownDescription: string }>;
   for (const k of u.restrictedConfigurations as string[]) assert.ok(props[k], `${k} is a contributed setting`);
   // Any setting whose description speaks of a namespace, host or URL is in the list.
   for (const [k, p] of Object.entries(props)) {
-    if (/namespace|\burl\b|host|kubeconfig|context/i.test(p.markdownDescription) && !['kserveCanary.deploymentsDir', 'kserveCanary.statusBar.visible', 'kserveCanary.rollout.maxErrorRate'].includes(k)) {
+    if (
+      /namespace|\burl\b|host|kubeconfig|context/i.test(p.markdownDescription) &&
+      !['kserveCanary.deploymentsDir', 'kserveCanary.statusBar.visible', 'kserveCanary.rollout.maxErrorRate'].includes(k)
+    ) {
       assert.ok(u.restrictedConfigurations.includes(k), `${k} speaks of a namespace/host/URL but is not restricted`);
     }
   }
@@ -146,7 +218,10 @@ test('Open canary dashboard: inline and in the context menu of service rows that
     assert.ok(!re.test('service.canary.unknown.missing'), `${r.when}: not on a row only git knows`);
     assert.ok(!re.test('traffic'), r.when);
   }
-  assert.deepEqual((c.menus.commandPalette as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.openDashboard').map((i) => i.when), ['kserveCanary.hasGitops']);
+  assert.deepEqual(
+    (c.menus.commandPalette as { command: string; when: string }[]).filter((i) => i.command === 'kserveCanary.openDashboard').map((i) => i.when),
+    ['kserveCanary.hasGitops'],
+  );
   assert.ok(pkg.activationEvents.includes('onWebviewPanel:kserveCanary.dashboard'));
   const ignore = readFileSync(path.join(root, '.vscodeignore'), 'utf8');
   assert.match(ignore, /^!dist\/webview\/dashboard\.js$/m, 'the webview bundle ships in the .vsix');

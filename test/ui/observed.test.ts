@@ -9,19 +9,46 @@ const fmt = { formatObserved, formatConfiguredVsObserved, describeObserved };
 
 function svc(over: Partial<ServiceState> = {}): ServiceState {
   return {
-    key: 'user1-test/jukebox', env: 'test', namespace: 'user1-test', name: 'jukebox', model: 'jukebox',
-    creationTimestamp: '2026-01-01T00:00:00Z', url: 'https://jukebox-user1-test.apps.example.com', ready: true, readyMessage: undefined,
-    prevPercent: 80, latestPercent: 20, prevRevision: 'jukebox-predictor-00002', latestRevision: 'jukebox-predictor-00003',
-    traffic: [], latestCreatedRevision: 'jukebox-predictor-00003', latestReadyRevision: 'jukebox-predictor-00003', newRevisionNotReady: false,
-    deploymentMode: 'Serverless', canarySupported: true, specPercent: 20, generation: 3, observedGeneration: 3, rollingOut: false,
-    application: undefined, desired: { percent: 20, version: undefined, commit: undefined }, verdict: 'live', verdictReason: 'git and the cluster agree.',
+    key: 'user1-test/jukebox',
+    env: 'test',
+    namespace: 'user1-test',
+    name: 'jukebox',
+    model: 'jukebox',
+    creationTimestamp: '2026-01-01T00:00:00Z',
+    url: 'https://jukebox-user1-test.apps.example.com',
+    ready: true,
+    readyMessage: undefined,
+    prevPercent: 80,
+    latestPercent: 20,
+    prevRevision: 'jukebox-predictor-00002',
+    latestRevision: 'jukebox-predictor-00003',
+    traffic: [],
+    latestCreatedRevision: 'jukebox-predictor-00003',
+    latestReadyRevision: 'jukebox-predictor-00003',
+    newRevisionNotReady: false,
+    deploymentMode: 'Serverless',
+    canarySupported: true,
+    specPercent: 20,
+    generation: 3,
+    observedGeneration: 3,
+    rollingOut: false,
+    application: undefined,
+    desired: { percent: 20, version: undefined, commit: undefined },
+    verdict: 'live',
+    verdictReason: 'git and the cluster agree.',
     ...over,
   };
 }
 
 const measured: ObservedSplit = {
-  kind: 'observed', window: '5m', source: 'knative', at: '2026-01-01T00:00:00Z', totalRps: 10,
-  byRevision: { 'jukebox-predictor-00002': 7.9, 'jukebox-predictor-00003': 2.1 }, prevPercent: 79, latestPercent: 21,
+  kind: 'observed',
+  window: '5m',
+  source: 'knative',
+  at: '2026-01-01T00:00:00Z',
+  totalRps: 10,
+  byRevision: { 'jukebox-predictor-00002': 7.9, 'jukebox-predictor-00003': 2.1 },
+  prevPercent: 79,
+  latestPercent: 21,
 };
 const absent: ObservedSplit = { kind: 'absent', window: '5m', reason: 'query-failed', message: 'Prometheus answered 503.', at: '2026-01-01T00:00:00Z' };
 

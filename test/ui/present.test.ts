@@ -50,8 +50,14 @@ function svc(over: Partial<ServiceState> = {}): ServiceState {
     observedGeneration: 3,
     rollingOut: false,
     application: {
-      name: 'jukebox-test', namespace: 'user1-toolings', syncStatus: 'Synced', revision: 'a1b2c3d4e5f6', healthStatus: 'Healthy',
-      healthMessage: undefined, operationPhase: 'Succeeded', operationMessage: undefined,
+      name: 'jukebox-test',
+      namespace: 'user1-toolings',
+      syncStatus: 'Synced',
+      revision: 'a1b2c3d4e5f6',
+      healthStatus: 'Healthy',
+      healthMessage: undefined,
+      operationPhase: 'Succeeded',
+      operationMessage: undefined,
     },
     desired: { percent: 20, version: '4562a17c17', commit: 'a1b2c3d4e5f6' },
     verdict: 'live',
@@ -62,10 +68,16 @@ function svc(over: Partial<ServiceState> = {}): ServiceState {
 
 test('description: the split as `oc get isvc` shows it', () => {
   assert.equal(serviceDescription(svc()), 'prev 80% · latest 20%');
-  assert.equal(serviceDescription(svc({ prevPercent: undefined, latestPercent: 100, desired: { percent: undefined, version: undefined, commit: undefined } })), 'latest 100%');
+  assert.equal(
+    serviceDescription(svc({ prevPercent: undefined, latestPercent: 100, desired: { percent: undefined, version: undefined, commit: undefined } })),
+    'latest 100%',
+  );
   // Some clusters report PREV 0 at 100%: same reading.
   assert.equal(serviceDescription(svc({ prevPercent: 0, latestPercent: 100, desired: undefined })), 'latest 100%');
-  assert.equal(serviceDescription(svc({ prevPercent: 100, latestPercent: 0, desired: { percent: 0, version: undefined, commit: undefined } })), 'prev 100% · latest 0%');
+  assert.equal(
+    serviceDescription(svc({ prevPercent: 100, latestPercent: 0, desired: { percent: 0, version: undefined, commit: undefined } })),
+    'prev 100% · latest 0%',
+  );
   assert.equal(serviceDescription(svc({ prevPercent: undefined, latestPercent: undefined, desired: undefined })), 'no traffic yet');
 });
 
@@ -73,7 +85,10 @@ test('description says where a change is going (syncing) or what git wants (drif
   const want50 = { percent: 50, version: undefined, commit: undefined };
   assert.equal(serviceDescription(svc({ verdict: 'syncing', desired: want50 })), 'prev 80% · latest 20% → 50%');
   assert.equal(serviceDescription(svc({ verdict: 'drift', desired: want50 })), 'prev 80% · latest 20% ≠ git 50%');
-  assert.equal(serviceDescription(svc({ verdict: 'syncing', desired: { percent: undefined, version: undefined, commit: undefined } })), 'prev 80% · latest 20% → 100%');
+  assert.equal(
+    serviceDescription(svc({ verdict: 'syncing', desired: { percent: undefined, version: undefined, commit: undefined } })),
+    'prev 80% · latest 20% → 100%',
+  );
 });
 
 test('description: RawDeployment says canary is ignored instead of a split that never happens', () => {
@@ -115,7 +130,10 @@ test('tooltip: revisions and shares, git vs cluster, Argo CD, URL; cluster text 
 });
 
 test('tooltip: syncing shows now vs wanted; RawDeployment explains; new revision not ready', () => {
-  assert.match(serviceTooltip(svc({ verdict: 'syncing', desired: { percent: 50, version: undefined, commit: undefined } })), /latest share: 20% now, 50% wanted/);
+  assert.match(
+    serviceTooltip(svc({ verdict: 'syncing', desired: { percent: 50, version: undefined, commit: undefined } })),
+    /latest share: 20% now, 50% wanted/,
+  );
   assert.match(serviceTooltip(svc({ canarySupported: false, deploymentMode: 'RawDeployment' })), /ignores canaryTrafficPercent/);
   assert.match(serviceTooltip(svc({ newRevisionNotReady: true, latestCreatedRevision: 'jukebox-predictor-00004' })), /00004 is not ready/);
 });
@@ -125,12 +143,14 @@ test('mdEscape neutralises markdown syntax and newlines', () => {
 });
 
 test('tooltip from a hostile cluster: no command link, no autolink, no line from \\r, no icon', () => {
-  const md = serviceTooltip(svc({
-    ready: false,
-    readyMessage: 'fine\rFAILED [Open the troubleshooting guide](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)',
-    url: 'https://evil.example/x',
-    verdictReason: '$(debug-alt) fake ops@evil.example www.evil.example',
-  }));
+  const md = serviceTooltip(
+    svc({
+      ready: false,
+      readyMessage: 'fine\rFAILED [Open the troubleshooting guide](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)',
+      url: 'https://evil.example/x',
+      verdictReason: '$(debug-alt) fake ops@evil.example www.evil.example',
+    }),
+  );
   assert.doesNotMatch(md, /(^|[^\\])\[[^\]]*(^|[^\\])\]\(/, 'no [label](target)');
   assert.doesNotMatch(md, /https?:\/\//, 'no autolinkable scheme');
   assert.doesNotMatch(md, /(^|[^\\])(www\.|@)/, 'no www. or e-mail autolink');
@@ -145,7 +165,10 @@ test('traffic target rows', () => {
     { label: 'r2', description: '80% · prev', tooltip: undefined },
   );
   assert.equal(trafficTargetRow({ revisionName: 'r3', percent: 20, tag: undefined, latestRevision: true, url: undefined }).description, '20% · latest');
-  assert.match(trafficTargetRow({ revisionName: 'r3', percent: 20, tag: 'latest', latestRevision: true, url: 'http://latest-x' }).tooltip, /tagged URL http:\/\/latest-x/);
+  assert.match(
+    trafficTargetRow({ revisionName: 'r3', percent: 20, tag: 'latest', latestRevision: true, url: 'http://latest-x' }).tooltip,
+    /tagged URL http:\/\/latest-x/,
+  );
 });
 
 test('status bar: `jukebox · test 80/20`, latest 100%, warnings, accessibility', () => {
@@ -173,7 +196,9 @@ test('connection text and welcome state', () => {
   const base: ConnectionState = { phase: 'connected', context: 'sandbox', server: 'https://127.0.0.1:1', since: '2026-11-26T10:00:00Z', problem: undefined };
   assert.equal(connectionText(base), 'connected to sandbox');
   const down: ConnectionState = {
-    ...base, phase: 'disconnected', disconnectedSince: '2026-11-26T10:02:03Z',
+    ...base,
+    phase: 'disconnected',
+    disconnectedSince: '2026-11-26T10:02:03Z',
     problem: { kind: 'unreachable', message: 'Cannot reach the cluster at https://127.0.0.1:1.', hint: 'Check VPN.' },
   };
   assert.equal(connectionText(down), 'disconnected since 10:02:03 UTC: Cannot reach the cluster at https://127.0.0.1:1.');
@@ -194,12 +219,20 @@ test('errorText: message and hint of a CanaryError; other errors point at the lo
   assert.match(errorText(new Error('boom')), /^Unexpected error: boom\. See the KServe Canary log/);
   // One made by another bundle's copy of the class (dist/backend.js → dist/ui.js): the same text.
   class OtherBundlesCanaryError extends Error {
-    constructor(readonly kind: string, readonly code: string, message: string, readonly hint?: string) {
+    constructor(
+      readonly kind: string,
+      readonly code: string,
+      message: string,
+      readonly hint?: string,
+    ) {
       super(message);
       this.name = 'CanaryError';
     }
   }
-  assert.equal(errorText(new OtherBundlesCanaryError('git', 'proposal-closed', 'The pull request was closed.', 'Publish it again.')), 'The pull request was closed. Publish it again.');
+  assert.equal(
+    errorText(new OtherBundlesCanaryError('git', 'proposal-closed', 'The pull request was closed.', 'Publish it again.')),
+    'The pull request was closed. Publish it again.',
+  );
   const named = new Error('not ours');
   named.name = 'CanaryError';
   assert.match(errorText(named), /^Unexpected error: not ours/, 'a name alone is not enough');
@@ -223,5 +256,8 @@ test('redact hides tokens, passwords, URL credentials and private keys', () => {
 });
 
 test('traffic rows read like the description: prev first, then latest', () => {
-  assert.deepEqual(orderedTraffic(svc()).map((t) => t.revisionName), ['jukebox-predictor-00002', 'jukebox-predictor-00003']);
+  assert.deepEqual(
+    orderedTraffic(svc()).map((t) => t.revisionName),
+    ['jukebox-predictor-00002', 'jukebox-predictor-00003'],
+  );
 });

@@ -5,7 +5,7 @@ import { PrometheusHostTrust, settingSource, TRUSTED_HOSTS_KEY } from '../../src
 
 const URL_A = 'https://thanos.apps.example.com';
 
-test('settingSource: workspace and folder values are the workspace\'s, unless the user settings hold the same', () => {
+test("settingSource: workspace and folder values are the workspace's, unless the user settings hold the same", () => {
   assert.equal(settingSource(undefined, ''), 'user');
   assert.equal(settingSource({ globalValue: URL_A }, URL_A), 'user');
   assert.equal(settingSource({ workspaceValue: URL_A }, URL_A), 'workspace');

@@ -11,7 +11,15 @@ import { ProposalCache } from '../../src/ui/proposals';
 
 function proposal(percent: number): Proposal {
   const branch = `canary/test-jukebox-${percent}`;
-  return { branch, sha: 'a'.repeat(40), base: 'main', percent, canary: { kind: 'percent', trafficPercent: percent } as Proposal['canary'], label: `proposed ${percent}% · ${branch}`, url: `https://github.com/acme/gitops/compare/main...${branch}?expand=1` };
+  return {
+    branch,
+    sha: 'a'.repeat(40),
+    base: 'main',
+    percent,
+    canary: { kind: 'percent', trafficPercent: percent } as Proposal['canary'],
+    label: `proposed ${percent}% · ${branch}`,
+    url: `https://github.com/acme/gitops/compare/main...${branch}?expand=1`,
+  };
 }
 
 /** A controller whose backend lists `remote` (what the remote holds now), recording each lookup's fetch choice. */
@@ -30,8 +38,14 @@ function setup(trusted = true) {
     }),
   };
   const ctl = {
-    backend, root: '/gitops', settings: { deploymentsDir: 'model-deployments', forgeHosts: {} }, trusted: () => trusted,
-    gitModels: () => [{ env: 'test', model: 'jukebox' }, { env: 'prod', model: 'broken' }],
+    backend,
+    root: '/gitops',
+    settings: { deploymentsDir: 'model-deployments', forgeHosts: {} },
+    trusted: () => trusted,
+    gitModels: () => [
+      { env: 'test', model: 'jukebox' },
+      { env: 'prod', model: 'broken' },
+    ],
   } as unknown as Controller;
   const log = { warn: (m: string) => warnings.push(m) } as unknown as Log;
   const cache = new ProposalCache(ctl, log);
@@ -77,7 +91,10 @@ test('loadAll: every model from the tracking refs, failures logged; nothing in a
   const trusted = setup();
   trusted.remote.list = [proposal(35), proposal(50)];
   await trusted.cache.loadAll();
-  assert.deepEqual(trusted.cache.all().map((x) => `${x.env}/${x.model} ${x.proposal.branch}`), ['test/jukebox canary/test-jukebox-35', 'test/jukebox canary/test-jukebox-50']);
+  assert.deepEqual(
+    trusted.cache.all().map((x) => `${x.env}/${x.model} ${x.proposal.branch}`),
+    ['test/jukebox canary/test-jukebox-35', 'test/jukebox canary/test-jukebox-50'],
+  );
   assert.deepEqual(trusted.warnings, ['proposals of prod/broken: bad ref']);
   const untrusted = setup(false);
   untrusted.remote.list = [proposal(35)];

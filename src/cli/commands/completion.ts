@@ -163,7 +163,10 @@ export const completionCommand: CliCommand = {
     }
     const shell = p.positionals[0];
     if (shell !== 'bash' && shell !== 'zsh') {
-      throw usageError(`completion: ${shell === undefined ? 'missing <shell>' : `unknown shell ${JSON.stringify(shell).slice(0, 40)}`}.`, 'Use `kserve-canary completion bash` or `kserve-canary completion zsh`.');
+      throw usageError(
+        `completion: ${shell === undefined ? 'missing <shell>' : `unknown shell ${JSON.stringify(shell).slice(0, 40)}`}.`,
+        'Use `kserve-canary completion bash` or `kserve-canary completion zsh`.',
+      );
     }
     const cmds = await commandOptions();
     io.stdout(shell === 'bash' ? bashScript(cmds) : zshScript(cmds));

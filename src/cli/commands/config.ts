@@ -85,8 +85,12 @@ Example:
     const layout = await discoverLayout(root, { deploymentsDir: scope.deploymentsDir });
     const envs = layout.environments.filter((e) => envFilter === undefined || e.name === envFilter);
     if (envFilter !== undefined && envs.length === 0) {
-      throw new CanaryError('not-found', 'no-such-environment', `No environment "${envFilter}" under ${layout.deploymentsDir}/ in ${layout.root}.`,
-        `Environments found: ${layout.environments.map((e) => e.name).join(', ') || 'none'}.`);
+      throw new CanaryError(
+        'not-found',
+        'no-such-environment',
+        `No environment "${envFilter}" under ${layout.deploymentsDir}/ in ${layout.root}.`,
+        `Environments found: ${layout.environments.map((e) => e.name).join(', ') || 'none'}.`,
+      );
     }
     const rows: Row[] = [];
     for (const e of envs) {
@@ -94,16 +98,37 @@ Example:
         if (modelFilter !== undefined && m.name !== modelFilter) continue;
         try {
           const c = await readModelConfig(layout.root, e.name, m.name, { deploymentsDir: layout.deploymentsDir });
-          rows.push({ env: e.name, model: m.name, name: c.name, version: c.version ?? null, canary: c.canary, desiredPercent: c.desiredPercent ?? null, file: c.file });
+          rows.push({
+            env: e.name,
+            model: m.name,
+            name: c.name,
+            version: c.version ?? null,
+            canary: c.canary,
+            desiredPercent: c.desiredPercent ?? null,
+            file: c.file,
+          });
         } catch (err) {
           if (!isCanaryError(err)) throw err;
-          rows.push({ env: e.name, model: m.name, name: m.name, version: null, canary: { kind: 'absent' }, desiredPercent: null, file: m.configPath, error: { code: err.code, message: err.message } });
+          rows.push({
+            env: e.name,
+            model: m.name,
+            name: m.name,
+            version: null,
+            canary: { kind: 'absent' },
+            desiredPercent: null,
+            file: m.configPath,
+            error: { code: err.code, message: err.message },
+          });
         }
       }
     }
     if (modelFilter !== undefined && rows.length === 0) {
-      throw new CanaryError('not-found', 'no-such-model', `No model "${modelFilter}"${envFilter ? ` in environment "${envFilter}"` : ''} under ${layout.deploymentsDir}/ in ${layout.root}.`,
-        'Run `kserve-canary config` to list the models.');
+      throw new CanaryError(
+        'not-found',
+        'no-such-model',
+        `No model "${modelFilter}"${envFilter ? ` in environment "${envFilter}"` : ''} under ${layout.deploymentsDir}/ in ${layout.root}.`,
+        'Run `kserve-canary config` to list the models.',
+      );
     }
     if (format === 'json' || format === 'yaml') {
       io.stdout(formatDocument(format, { root: layout.root, deploymentsDir: layout.deploymentsDir, models: rows }));
@@ -112,8 +137,19 @@ Example:
     } else {
       const wide = format === 'wide';
       // -o wide: the InferenceService name (when it differs from the folder) and the file
-      io.stdout(formatTable(['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED', ...(wide ? ['NAME', 'FILE'] : [])],
-        rows.map((r) => [r.env, r.model, r.version ?? '-', r.error ? 'invalid' : canaryCell(r.canary), desiredCell(r), ...(wide ? [r.name, path.relative(layout.root, r.file)] : [])])));
+      io.stdout(
+        formatTable(
+          ['ENV', 'MODEL', 'VERSION', 'CANARY', 'DESIRED', ...(wide ? ['NAME', 'FILE'] : [])],
+          rows.map((r) => [
+            r.env,
+            r.model,
+            r.version ?? '-',
+            r.error ? 'invalid' : canaryCell(r.canary),
+            desiredCell(r),
+            ...(wide ? [r.name, path.relative(layout.root, r.file)] : []),
+          ]),
+        ),
+      );
     }
     const bad = rows.filter((r) => r.error);
     for (const r of bad) io.stderr(`warning: ${r.error!.message}\n`);

@@ -16,7 +16,12 @@ export function printRolloutPreview(io: CliIO, p: RolloutPreview, env: string, m
     io.stdout(`Step ${next.step}/${next.of} would commit:\n`);
     io.stdout(next.preview.diff);
   }
-  io.stdout(`\nCommit message:\n${next.preview.message.split('\n').map((l) => `  ${l}`.trimEnd()).join('\n')}\n`);
+  io.stdout(
+    `\nCommit message:\n${next.preview.message
+      .split('\n')
+      .map((l) => `  ${l}`.trimEnd())
+      .join('\n')}\n`,
+  );
   if (!p.proposals.length) return;
   const base = p.proposals[0]!.base;
   io.stdout(`\nIn pull requests into ${base}, one at a time (each made from ${base} once the one before is merged, then followed until live):\n`);

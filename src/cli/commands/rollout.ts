@@ -18,7 +18,17 @@ import { rolloutDocument, rolloutPreviewDocument } from '../../app/result';
 import { COMMON_OPTIONS, parse, requirePositional, requireString, resolveGitopsRoot } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, PROMETHEUS_ENV, connectStore, prometheusFrom } from '../cluster';
 import { checkClusterOptions, checkPrometheusOptions } from '../cluster-options';
-import { durationOption, environmentOption, formatDocument, numberOption, outputOption, OUTPUT_OPTIONS, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
+import {
+  durationOption,
+  environmentOption,
+  formatDocument,
+  numberOption,
+  outputOption,
+  OUTPUT_OPTIONS,
+  readScope,
+  SCOPE_OPTIONS,
+  SCOPE_USAGE,
+} from '../options';
 import type { CliCommand, CliIO } from '../command';
 import { usageError } from '../output';
 import { printRolloutPreview } from './rollout-print';
@@ -38,7 +48,17 @@ const EXIT: Record<RolloutOutcome, number> = {
 
 /** `rollout --status -o json|yaml` (schemaVersion 1; absent values are null). */
 function statusDocument(env: string, model: string, st: RolloutState, percent: number | undefined): unknown {
-  return { schemaVersion: 1, env, model, state: st.state, step: st.step ?? null, of: st.of ?? null, samePlan: st.samePlan ?? null, desiredPercent: percent ?? null, text: st.text };
+  return {
+    schemaVersion: 1,
+    env,
+    model,
+    state: st.state,
+    step: st.step ?? null,
+    of: st.of ?? null,
+    samePlan: st.samePlan ?? null,
+    desiredPercent: percent ?? null,
+    text: st.text,
+  };
 }
 
 /** One question on the terminal; Ctrl-C at the prompt stops the command like anywhere else. */
@@ -62,7 +82,10 @@ export const rolloutCommand: CliCommand = {
   name: 'rollout',
   summary: SUMMARIES.rollout,
   options: {
-    ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SCOPE_OPTIONS, ...OUTPUT_OPTIONS,
+    ...COMMON_OPTIONS,
+    ...CLUSTER_OPTIONS,
+    ...SCOPE_OPTIONS,
+    ...OUTPUT_OPTIONS,
     env: { type: 'string', short: 'e' },
     plan: { type: 'string' },
     pause: { type: 'string' },
@@ -179,8 +202,10 @@ Examples:
       ...(window ? { window } : {}),
     };
     const trafficRps = numberOption('rollout', p.values, 'traffic', undefined, { min: 0.01, max: LIMITS.maxRps });
-    if (p.values['pull-request'] && p.values['no-push']) throw usageError('rollout: --pull-request and --no-push exclude each other.', 'Leave one of them out.');
-    if (p.values['no-push'] && !dryRun && !action) throw usageError('rollout: --no-push: each step must reach the cluster before the next one.', 'Use --no-push only with --dry-run, --promote or --abort.');
+    if (p.values['pull-request'] && p.values['no-push'])
+      throw usageError('rollout: --pull-request and --no-push exclude each other.', 'Leave one of them out.');
+    if (p.values['no-push'] && !dryRun && !action)
+      throw usageError('rollout: --no-push: each step must reach the cluster before the next one.', 'Use --no-push only with --dry-run, --promote or --abort.');
     if (!dryRun) {
       checkClusterOptions('rollout', p.values, io);
       if (!p.values['no-gates'] && !action) checkPrometheusOptions('rollout', p.values, io);
@@ -188,7 +213,15 @@ Examples:
     const root = resolveGitopsRoot(p.values, io, scope.deploymentsDir);
     const env = (await environmentOption('rollout', p.values, scope, root))!;
     const policy = publishPolicy({ env, pullRequest: p.values['pull-request'] === true, noPush: p.values['no-push'] === true });
-    const plan = await loadRolloutPlan({ root, env, model, cwd: io.cwd, defaults, deploymentsDir: scope.deploymentsDir, ...(s('plan') ? { explicit: s('plan')! } : {}) });
+    const plan = await loadRolloutPlan({
+      root,
+      env,
+      model,
+      cwd: io.cwd,
+      defaults,
+      deploymentsDir: scope.deploymentsDir,
+      ...(s('plan') ? { explicit: s('plan')! } : {}),
+    });
     const target = { root, env, model, deploymentsDir: scope.deploymentsDir, processEnv: io.env };
     const docCtx = { env, model, policy, plan };
     const pullRequest = policy === 'pull-request';
@@ -209,8 +242,10 @@ Examples:
     const noGates = !!p.values['no-gates'];
     const metrics = noGates || action ? undefined : await prometheusFrom(p.values, io);
     if (!action && !noGates && hasGates(plan.gates) && !metrics) {
-      throw usageError(`rollout: the plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured.`,
-        `Pass --prometheus <url> (or set $${PROMETHEUS_ENV.url}), or --no-gates to walk the plan on time only.`);
+      throw usageError(
+        `rollout: the plan has metric gates (${describeGates(plan.gates)}) but no Prometheus is configured.`,
+        `Pass --prometheus <url> (or set $${PROMETHEUS_ENV.url}), or --no-gates to walk the plan on time only.`,
+      );
     }
     const interactive = io.isTTY && !!process.stdin.isTTY && !doc;
     if (!action && !p.values.yes && interactive) {
@@ -245,7 +280,13 @@ Examples:
         if (!doc) io.stdout(`${line}\n`);
       };
       const { outcome } = runRollout({
-        ...target, plan, policy, store, metrics, followTimeoutMs, approve,
+        ...target,
+        plan,
+        policy,
+        store,
+        metrics,
+        followTimeoutMs,
+        approve,
         ignoreGates: noGates,
         restart: !!p.values.restart,
         signal: io.signal,
@@ -257,7 +298,10 @@ Examples:
         },
       });
       const { result, traffic, proposals } = await outcome;
-      if (traffic) say(`Test traffic during the rollout: ${traffic.sent} requests, answers ${formatStatusCounts(traffic.byStatus)}${traffic.errors ? `, no answer ${traffic.errors}` : ''}`);
+      if (traffic)
+        say(
+          `Test traffic during the rollout: ${traffic.sent} requests, answers ${formatStatusCounts(traffic.byStatus)}${traffic.errors ? `, no answer ${traffic.errors}` : ''}`,
+        );
       if (doc) io.stdout(formatDocument(doc, rolloutDocument(docCtx, result, events, proposals)));
       return EXIT[result.outcome];
     } finally {

@@ -51,7 +51,10 @@ function nonNegativeInt(values: Record<string, string | boolean | undefined>, na
   const v = values[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) > max) {
-    throw usageError(`sandbox: --${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}.`, 'Run `kserve-canary sandbox --help` for the options.');
+    throw usageError(
+      `sandbox: --${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(v)}.`,
+      'Run `kserve-canary sandbox --help` for the options.',
+    );
   }
   return Number(v);
 }
@@ -90,11 +93,17 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const readyFile = typeof values['ready-file'] === 'string' && values['ready-file'] ? path.resolve(io.cwd, values['ready-file']) : undefined;
   const dialect = values['kserve-dialect'];
   if (dialect !== undefined && dialect !== 'current' && dialect !== 'legacy') {
-    throw usageError(`sandbox: --kserve-dialect must be current or legacy, got ${JSON.stringify(dialect)}.`, 'Run `kserve-canary sandbox --help` for the options.');
+    throw usageError(
+      `sandbox: --kserve-dialect must be current or legacy, got ${JSON.stringify(dialect)}.`,
+      'Run `kserve-canary sandbox --help` for the options.',
+    );
   }
   const backend = values.backend ?? 'embedded';
   if (backend !== 'embedded' && backend !== 'kube-apiserver') {
-    throw usageError(`sandbox: --backend must be embedded or kube-apiserver, got ${JSON.stringify(backend)}.`, 'Run `kserve-canary sandbox --help` for the options.');
+    throw usageError(
+      `sandbox: --backend must be embedded or kube-apiserver, got ${JSON.stringify(backend)}.`,
+      'Run `kserve-canary sandbox --help` for the options.',
+    );
   }
   if (io.signal.aborted) return 0;
 
@@ -103,17 +112,45 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     sb =
       backend === 'kube-apiserver'
-        ? await startSandbox({ backend, dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) })
-        : await startSandbox({ dir, port, syncDelayMs, rolloutDelayMs, pollMs: pollMs === 0 ? 1 : pollMs, inference: values.inference === true, ...(dialect ? { kserveDialect: dialect } : {}) });
+        ? await startSandbox({
+            backend,
+            dir,
+            port,
+            syncDelayMs,
+            rolloutDelayMs,
+            pollMs: pollMs === 0 ? 1 : pollMs,
+            inference: values.inference === true,
+            ...(dialect ? { kserveDialect: dialect } : {}),
+          })
+        : await startSandbox({
+            dir,
+            port,
+            syncDelayMs,
+            rolloutDelayMs,
+            pollMs: pollMs === 0 ? 1 : pollMs,
+            inference: values.inference === true,
+            ...(dialect ? { kserveDialect: dialect } : {}),
+          });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SandboxBusyError) {
       throw new CanaryError('invalid-input', 'sandbox-busy', msg, `Stop that one first (kill ${e.pid}), or pass another --dir.`);
     }
     if (/EADDRINUSE/.test(msg)) {
-      throw new CanaryError('invalid-input', 'port-in-use', `Port ${port} on 127.0.0.1 is already in use.`, 'Pick another --port, or leave it out to use any free port.');
+      throw new CanaryError(
+        'invalid-input',
+        'port-in-use',
+        `Port ${port} on 127.0.0.1 is already in use.`,
+        'Pick another --port, or leave it out to use any free port.',
+      );
     }
-    throw new CanaryError('internal', 'sandbox-start', `The sandbox did not start: ${msg}`, 'Check that git is installed and that the --dir folder is writable.', { cause: e });
+    throw new CanaryError(
+      'internal',
+      'sandbox-start',
+      `The sandbox did not start: ${msg}`,
+      'Check that git is installed and that the --dir folder is writable.',
+      { cause: e },
+    );
   }
   const stopped = new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();

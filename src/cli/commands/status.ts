@@ -10,7 +10,17 @@ import { connectionError, observeSplit, whenListed } from '../../app/connection'
 import type { ObservedTracker } from '../../cluster/observed';
 import { cliLogger, openStore, prometheusFrom } from '../cluster';
 import { renderTable, statusJson, type ObservedOf } from '../status-view';
-import { durationOption, environmentOption, formatDocument, outputOption, OUTPUT_OPTIONS, OUTPUT_USAGE, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
+import {
+  durationOption,
+  environmentOption,
+  formatDocument,
+  outputOption,
+  OUTPUT_OPTIONS,
+  OUTPUT_USAGE,
+  readScope,
+  SCOPE_OPTIONS,
+  SCOPE_USAGE,
+} from '../options';
 import { COMMON_OPTIONS, parse } from '../args';
 import type { CliCommand, CliIO } from '../command';
 import { CLEAR_SCREEN, writeControl } from '../output';
@@ -81,9 +91,14 @@ export const statusCommand: CliCommand = {
   summary: SUMMARIES.status,
   usage: USAGE,
   options: {
-    ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SCOPE_OPTIONS, ...OUTPUT_OPTIONS,
-    env: { type: 'string', short: 'e' }, watch: { type: 'boolean', short: 'w' },
-    prometheus: { type: 'string' }, window: { type: 'string' },
+    ...COMMON_OPTIONS,
+    ...CLUSTER_OPTIONS,
+    ...SCOPE_OPTIONS,
+    ...OUTPUT_OPTIONS,
+    env: { type: 'string', short: 'e' },
+    watch: { type: 'boolean', short: 'w' },
+    prometheus: { type: 'string' },
+    window: { type: 'string' },
   },
   async run(argv: string[], io: CliIO): Promise<number> {
     const p = parse('status', argv, this.options, 1);
@@ -98,7 +113,8 @@ export const statusCommand: CliCommand = {
     const windowMs = durationOption('status', p.values, 'window', 300000, { min: 1000, max: 7 * 24 * 3_600_000 })!;
     checkClusterOptions('status', p.values, io);
     checkPrometheusOptions('status', p.values, io);
-    const gitops = typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd, scope.deploymentsDir);
+    const gitops =
+      typeof p.values.gitops === 'string' && p.values.gitops ? path.resolve(io.cwd, p.values.gitops) : findGitopsRoot(io.cwd, scope.deploymentsDir);
     const env = await environmentOption('status', p.values, scope, gitops);
     const doc = format === 'json' || format === 'yaml' ? format : undefined;
     const metrics = await prometheusFrom(p.values, io);
@@ -131,7 +147,12 @@ export const statusCommand: CliCommand = {
             'not-found',
             'no-service',
             model ? `No InferenceService or model named ${model}${where}.` : `No InferenceService found${where}.`,
-            `Watched namespaces: ${store.environments().map((e) => e.namespace).join(', ') || 'none'}. Check --env, --context, or the gitops checkout.`,
+            `Watched namespaces: ${
+              store
+                .environments()
+                .map((e) => e.namespace)
+                .join(', ') || 'none'
+            }. Check --env, --context, or the gitops checkout.`,
           );
         }
         draw();

@@ -12,7 +12,17 @@ import { validateName } from '../../core/names';
 import { COMMON_OPTIONS, parse, requirePositional, requireString } from '../args';
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, connectStore } from '../cluster';
 import { checkClusterOptions } from '../cluster-options';
-import { durationOption, environmentOption, formatDocument, numberOption, outputOption, OUTPUT_OPTIONS, readScope, SCOPE_OPTIONS, SCOPE_USAGE } from '../options';
+import {
+  durationOption,
+  environmentOption,
+  formatDocument,
+  numberOption,
+  outputOption,
+  OUTPUT_OPTIONS,
+  readScope,
+  SCOPE_OPTIONS,
+  SCOPE_USAGE,
+} from '../options';
 import type { CliCommand, CliIO } from '../command';
 import { CLEAR_LINE, usageError, writeControl } from '../output';
 import path from 'node:path';
@@ -29,7 +39,10 @@ export const trafficCommand: CliCommand = {
   name: 'traffic',
   summary: SUMMARIES.traffic,
   options: {
-    ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SCOPE_OPTIONS, ...OUTPUT_OPTIONS,
+    ...COMMON_OPTIONS,
+    ...CLUSTER_OPTIONS,
+    ...SCOPE_OPTIONS,
+    ...OUTPUT_OPTIONS,
     env: { type: 'string', short: 'e' },
     rps: { type: 'string' },
     duration: { type: 'string' },
@@ -121,18 +134,24 @@ Example:
     }
     if (format === 'text' || format === 'wide') io.stdout(`Sending ${describeTarget(plan.checked, rps, durationMs)}: ${plan.target}\n`);
     const result = await sendTestTraffic(plan, {
-      rps, durationMs, payload, timeoutMs,
+      rps,
+      durationMs,
+      payload,
+      timeoutMs,
       ...(concurrency !== undefined ? { concurrency } : {}),
       signal: io.signal,
       progressEveryMs: io.isTTY ? 500 : 5000,
-      onProgress: format === 'json' || format === 'yaml' ? undefined : (pr) => {
-        if (pr.phase === 'done') {
-          if (io.isTTY) writeControl(io, CLEAR_LINE);
-          return;
-        }
-        if (io.isTTY) writeControl(io, CLEAR_LINE);
-        io.stdout(io.isTTY ? progressLine(pr) : `${progressLine(pr)}\n`);
-      },
+      onProgress:
+        format === 'json' || format === 'yaml'
+          ? undefined
+          : (pr) => {
+              if (pr.phase === 'done') {
+                if (io.isTTY) writeControl(io, CLEAR_LINE);
+                return;
+              }
+              if (io.isTTY) writeControl(io, CLEAR_LINE);
+              io.stdout(io.isTTY ? progressLine(pr) : `${progressLine(pr)}\n`);
+            },
     });
     if (format === 'json' || format === 'yaml') io.stdout(formatDocument(format, result));
     else for (const line of describeTraffic(result)) io.stdout(`${line}\n`);

@@ -4,7 +4,6 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, atSeedSplit, keyOf, row, serviceRow, until, type Api } from './canary-helpers';
 
-
 describe('Canary Deployments tree', function () {
   // Each test waits on git, Argo CD and KServe round trips: generous on a loaded machine.
   this.timeout(150_000);
@@ -13,12 +12,21 @@ describe('Canary Deployments tree', function () {
     a = await api();
     await until('jukebox in test', async () => (await serviceRow(a, 'test', 'jukebox'))?.description);
     await atSeedSplit(a); // whatever the suites before left
-    await until('the jukebox rows', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 80% · latest 20%' && (await serviceRow(a, 'prod', 'jukebox')));
+    await until(
+      'the jukebox rows',
+      async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'prev 80% · latest 20%' && (await serviceRow(a, 'prod', 'jukebox')),
+    );
   });
 
   it('shows the test and prod environments with their namespaces', async () => {
     const roots = (await a.rows()).filter((r) => r.depth === 0);
-    assert.deepEqual(roots.map((r) => [r.label, r.description]), [['prod', 'user1-prod'], ['test', 'user1-test']]);
+    assert.deepEqual(
+      roots.map((r) => [r.label, r.description]),
+      [
+        ['prod', 'user1-prod'],
+        ['test', 'user1-test'],
+      ],
+    );
     assert.equal(a.state(), 'ok');
   });
 
@@ -39,12 +47,22 @@ describe('Canary Deployments tree', function () {
 
   it('lists traffic targets, URL, Argo CD Application and config.yaml under a service', async () => {
     const rows = await a.rows();
-    const svc = rows.findIndex((r) => r.label === 'jukebox' && rows.slice(0, rows.indexOf(r)).reverse().find((p) => p.depth === 0)?.label === 'test');
+    const svc = rows.findIndex(
+      (r) =>
+        r.label === 'jukebox' &&
+        rows
+          .slice(0, rows.indexOf(r))
+          .reverse()
+          .find((p) => p.depth === 0)?.label === 'test',
+    );
     const children: typeof rows = [];
     for (let i = svc + 1; i < rows.length && rows[i]!.depth > rows[svc]!.depth; i++) children.push(rows[i]!);
     const byDesc = (d: string) => children.find((c) => c.description === d);
     assert.equal(byDesc('80% · prev')?.label, 'jukebox-predictor-00001');
-    assert.ok(children.find((c) => c.description?.startsWith('20%') && c.label === 'jukebox-predictor-00002'), JSON.stringify(children));
+    assert.ok(
+      children.find((c) => c.description?.startsWith('20%') && c.label === 'jukebox-predictor-00002'),
+      JSON.stringify(children),
+    );
     assert.ok(children.find((c) => c.description === 'URL' && /^https?:\/\/.*jukebox/.test(c.label)));
     assert.equal(children.find((c) => c.label === 'Argo CD jukebox-test')?.description, 'Synced · Healthy');
     assert.equal(children.find((c) => c.label === 'config.yaml')?.description, 'canary 20%');
@@ -82,7 +100,9 @@ describe('Canary Deployments tree', function () {
 
   it('opens config.yaml at the canary line', async () => {
     await vscode.commands.executeCommand('kserveCanary.openConfig', keyOf(a, 'test', 'jukebox'));
-    const ed = await until('an editor on config.yaml', () => (vscode.window.activeTextEditor?.document.fileName.endsWith('config.yaml') ? vscode.window.activeTextEditor : undefined));
+    const ed = await until('an editor on config.yaml', () =>
+      vscode.window.activeTextEditor?.document.fileName.endsWith('config.yaml') ? vscode.window.activeTextEditor : undefined,
+    );
     assert.match(ed.document.fileName, /model-deployments[\\/]test[\\/]jukebox[\\/]config\.yaml$/);
     assert.match(ed.document.lineAt(ed.selection.active.line).text, /^canary:/);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -91,11 +111,27 @@ describe('Canary Deployments tree', function () {
   it('has a row-less palette for every command, all under the KServe Canary category', () => {
     const ext = vscode.extensions.getExtension('kserve-canary.kserve-canary')!;
     const cmds = ext.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
-    assert.deepEqual(cmds.map((c) => c.title), [
-      'Set canary traffic', 'Promote canary', 'Roll back canary', 'Open Grafana dashboard', 'Open config.yaml', 'Refresh',
-      'Select kubeconfig', 'Select context', 'Pin to status bar', 'Unpin from status bar', 'Start sandbox', 'Stop sandbox', 'Show log', 'Send test traffic',
-      'Start progressive rollout', 'Open canary dashboard',
-    ]);
+    assert.deepEqual(
+      cmds.map((c) => c.title),
+      [
+        'Set canary traffic',
+        'Promote canary',
+        'Roll back canary',
+        'Open Grafana dashboard',
+        'Open config.yaml',
+        'Refresh',
+        'Select kubeconfig',
+        'Select context',
+        'Pin to status bar',
+        'Unpin from status bar',
+        'Start sandbox',
+        'Stop sandbox',
+        'Show log',
+        'Send test traffic',
+        'Start progressive rollout',
+        'Open canary dashboard',
+      ],
+    );
     assert.ok(cmds.every((c) => c.category === 'KServe Canary'));
   });
 

@@ -36,7 +36,8 @@ describe('KServe Canary rollout: a failing metric gate rolls back', function () 
     stubs.restore();
     await healed?.();
     healed = undefined;
-    for (const k of ['rollout.steps', 'rollout.pause', 'rollout.maxErrorRate', 'prometheus.url']) await cfg().update(k, undefined, vscode.ConfigurationTarget.Global);
+    for (const k of ['rollout.steps', 'rollout.pause', 'rollout.maxErrorRate', 'prometheus.url'])
+      await cfg().update(k, undefined, vscode.ConfigurationTarget.Global);
   });
 
   // The suites share one sandbox: leave jukebox at the seed's 80/20 again (a courtesy; the
@@ -115,7 +116,9 @@ describe('KServe Canary rollout: a failing metric gate rolls back', function () 
 
     // The cluster follows, and the UI said so.
     // (with Prometheus configured the row also shows the observed split after the configured one)
-    await until('the tree back at 100/0', async () => /^prev 100% · latest 0%( · observed .*)?$/.test((await serviceRow(a, 'test', 'jukebox'))?.description ?? ''));
+    await until('the tree back at 100/0', async () =>
+      /^prev 100% · latest 0%( · observed .*)?$/.test((await serviceRow(a, 'test', 'jukebox'))?.description ?? ''),
+    );
     const warning = a.notices().find((n) => n.kind === 'warning' && n.text.startsWith('jukebox · test: rollout rolled-back'));
     assert.ok(warning, JSON.stringify(a.notices().slice(-8)));
     assert.match(warning.text, /at step 1\/2\. Rolled back jukebox in test to 0% \([0-9a-f]{10}\): gate error-rate failed \(\d+(\.\d+)?% > 5%\)/);

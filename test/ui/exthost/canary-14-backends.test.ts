@@ -76,8 +76,14 @@ function fromTree(rows: TreeRow[]): { environments: [string, string][]; services
     const desired = !config?.description ? 'no config' : config.description === 'no canary' ? null : Number(/^canary (\d+)%$/.exec(config.description)?.[1]);
     const argo = children.find((c) => c.label.startsWith('Argo CD '))?.description?.split(' · ');
     services.push({
-      env: env.label, namespace, name, model: r.label,
-      prev: pctOf(split?.[1]), latest: pctOf(split?.[2]), state: verdict, desired,
+      env: env.label,
+      namespace,
+      name,
+      model: r.label,
+      prev: pctOf(split?.[1]),
+      latest: pctOf(split?.[2]),
+      state: verdict,
+      desired,
       app: argo ? [argo[0]!, argo[1]!] : null,
     });
   }
@@ -91,8 +97,13 @@ function fromTree(rows: TreeRow[]): { environments: [string, string][]; services
 function fromStatus(doc: StatusDoc): Seen[] {
   return doc.services
     .map((s) => ({
-      env: s.env, namespace: s.namespace, name: s.name, model: s.model ?? s.name,
-      prev: s.prev === 0 && s.latest === 100 ? null : s.prev, latest: s.latest, state: s.state,
+      env: s.env,
+      namespace: s.namespace,
+      name: s.name,
+      model: s.model ?? s.name,
+      prev: s.prev === 0 && s.latest === 100 ? null : s.prev,
+      latest: s.latest,
+      state: s.state,
       desired: s.desired === null ? ('no config' as const) : s.desired.percent,
       app: s.application ? ([s.application.syncStatus ?? 'Unknown', s.application.healthStatus ?? 'Unknown'] as [string, string]) : null,
     }))
@@ -117,7 +128,10 @@ function statusJson(extra: string[] = []): Promise<{ code: number; doc: StatusDo
 
 /** GET with the kubeconfig's CA and token, as the extension connects. */
 function getJson(apiPath: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const kc = parseYaml(readFileSync(sandbox().kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { token: string } }[] };
+  const kc = parseYaml(readFileSync(sandbox().kubeconfig, 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { user: { token: string } }[];
+  };
   const ca = Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString('utf8');
   return new Promise((resolve, reject) => {
     const req = request(new URL(apiPath, kc.clusters[0]!.cluster.server), { ca, headers: { authorization: `Bearer ${kc.users[0]!.user.token}` } }, (res) => {
@@ -178,20 +192,27 @@ describe(`on the ${backend()} backend: the tree equals kserve-canary status --js
     assert.deepEqual(t.environments, [...new Set(cli.doc.services.map((s) => `${s.env}\0${s.namespace}`))].map((k) => k.split('\0')).sort());
     assert.deepEqual(t.services, fromStatus(cli.doc));
     // And it is the seed on every backend (the unit stage's backends.test.ts compares status --json across them).
-    assert.deepEqual(t.services.map((s) => [s.env, s.model, s.prev, s.latest, s.state, s.desired]), [
-      ['prod', 'jukebox', null, 100, 'live', null],
-      ['test', 'jukebox', 80, 20, 'live', 20],
-    ]);
+    assert.deepEqual(
+      t.services.map((s) => [s.env, s.model, s.prev, s.latest, s.state, s.desired]),
+      [
+        ['prod', 'jukebox', null, 100, 'live', null],
+        ['test', 'jukebox', 80, 20, 'live', 20],
+      ],
+    );
   });
 
   it('after Set canary traffic to 50 goes live, the tree and status --json agree on the new split', async () => {
     stubs.set(vscode.window, 'showInputBox', (async () => '50') as typeof vscode.window.showInputBox);
     await vscode.commands.executeCommand('kserveCanary.setTraffic', keyOf(a, 'test', 'jukebox'));
     stubs.restore();
-    await until('jukebox in test live at 50/50', async () => {
-      const s = (await tree()).services.find((x) => x.env === 'test');
-      return s?.state === 'live' && s.latest === 50;
-    }, 90_000);
+    await until(
+      'jukebox in test live at 50/50',
+      async () => {
+        const s = (await tree()).services.find((x) => x.env === 'test');
+        return s?.state === 'live' && s.latest === 50;
+      },
+      90_000,
+    );
     const { tree: t, cli } = await bothAtRest('after the change');
     assert.equal(cli.code, 0, cli.stderr);
     assert.deepEqual(t.services, fromStatus(cli.doc));
@@ -199,7 +220,7 @@ describe(`on the ${backend()} backend: the tree equals kserve-canary status --js
   });
 
   onlyOn('kube-apiserver', 'the embedded API server has no RBAC: user1 may read any namespace there').it(
-    'user2\'s namespaces (no RoleBinding for user1): 403, the tree and status --json show the same classified problem and services',
+    "user2's namespaces (no RoleBinding for user1): 403, the tree and status --json show the same classified problem and services",
     async () => {
       const cfg = vscode.workspace.getConfiguration('kserveCanary');
       await cfg.update('user', 'user2', vscode.ConfigurationTarget.Global);
@@ -207,11 +228,15 @@ describe(`on the ${backend()} backend: the tree equals kserve-canary status --js
         const unescape = (md: string | undefined) => (md ?? '').replace(/\\(.)/g, '$1');
         const forbidden = (ns: string) => `Forbidden: the current user may not watch this in namespace ${ns}.`;
         // Both services git knows are on the tree, each unknown with its namespace's 403 as the reason (in the tooltip).
-        const rows = await until('the 403 of both namespaces on the tree', async () => {
-          const r = await a.rows();
-          const svc = r.filter((x) => x.depth === 1);
-          return svc.length === 2 && svc.every((x) => unescape(x.tooltip).includes(`**Unknown**: ${forbidden(x.id.split(/[:/]/)[1]!)}`)) ? r : undefined;
-        }, 60_000);
+        const rows = await until(
+          'the 403 of both namespaces on the tree',
+          async () => {
+            const r = await a.rows();
+            const svc = r.filter((x) => x.depth === 1);
+            return svc.length === 2 && svc.every((x) => unescape(x.tooltip).includes(`**Unknown**: ${forbidden(x.id.split(/[:/]/)[1]!)}`)) ? r : undefined;
+          },
+          60_000,
+        );
         const problem = a.connection()?.problem;
         assert.ok(problem?.kind === 'forbidden', JSON.stringify(a.connection()));
         assert.match(problem.message, /^Forbidden: the current user may not watch this in namespace user2-(test|prod|toolings)\.$/);
@@ -221,9 +246,18 @@ describe(`on the ${backend()} backend: the tree equals kserve-canary status --js
         assert.ok(cliProblem?.kind === 'forbidden', JSON.stringify(cli.doc.connection));
         assert.match(cliProblem.message, /^Forbidden: the current user may not watch this in namespace user2-(test|prod|toolings)\.$/);
         const t = fromTree(rows);
-        assert.deepEqual(t.environments, [['prod', 'user2-prod'], ['test', 'user2-test']]);
+        assert.deepEqual(t.environments, [
+          ['prod', 'user2-prod'],
+          ['test', 'user2-test'],
+        ]);
         assert.deepEqual(t.services, fromStatus(cli.doc));
-        assert.deepEqual(t.services.map((s) => [s.namespace, s.state]), [['user2-prod', 'unknown'], ['user2-test', 'unknown']]);
+        assert.deepEqual(
+          t.services.map((s) => [s.namespace, s.state]),
+          [
+            ['user2-prod', 'unknown'],
+            ['user2-test', 'unknown'],
+          ],
+        );
         for (const s of cli.doc.services) assert.equal(s.reason, forbidden(s.namespace));
       } finally {
         await cfg.update('user', undefined, vscode.ConfigurationTarget.Global);

@@ -64,9 +64,21 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
     progress = [];
     opened = [];
     cts = new vscode.CancellationTokenSource();
-    stubs.set(vscode.window, 'withProgress', ((options: vscode.ProgressOptions, task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>) => {
+    stubs.set(vscode.window, 'withProgress', ((
+      options: vscode.ProgressOptions,
+      task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>,
+    ) => {
       assert.equal(options.cancellable, true, 'the wait is cancellable');
-      return Promise.resolve(task({ report: (u) => { if (u.message) progress.push(u.message); } }, cts.token));
+      return Promise.resolve(
+        task(
+          {
+            report: (u) => {
+              if (u.message) progress.push(u.message);
+            },
+          },
+          cts.token,
+        ),
+      );
     }) as typeof vscode.window.withProgress);
     stubs.set(vscode.window, 'showInformationMessage', (async (text: string, ...items: string[]) => {
       infos.push({ text, items });
@@ -114,9 +126,17 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
 
     await merge(branch);
     await run;
-    assert.ok(progress.some((m) => /^Merged into main at [0-9a-f]{7}; following…$/.test(m)), JSON.stringify(progress));
+    assert.ok(
+      progress.some((m) => /^Merged into main at [0-9a-f]{7}; following…$/.test(m)),
+      JSON.stringify(progress),
+    );
     // Live; the clone is as it was (pull-request mode never touches it), and the message says so.
-    assert.ok(infos.some((i) => i.text === 'jukebox · test is live: prev 65% · latest 35%. Your checkout\'s config.yaml still says 20%: pull main to have the merged change.'), JSON.stringify(infos));
+    assert.ok(
+      infos.some(
+        (i) => i.text === "jukebox · test is live: prev 65% · latest 35%. Your checkout's config.yaml still says 20%: pull main to have the merged change.",
+      ),
+      JSON.stringify(infos),
+    );
     assert.equal((await serviceRow(a, 'test', 'jukebox'))?.description, 'prev 65% · latest 35% ≠ git 20%');
     await until('the proposal row gone', async () => (await proposalRow(branch)) === undefined);
   });
@@ -127,7 +147,10 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
     await until('the proposal row, waiting for the merge', async () => (await proposalRow(branch))?.description === 'waiting for merge');
     cts.cancel();
     await run;
-    assert.ok(infos.some((i) => i.text.includes(`stopped waiting for the merge of ${branch}. The pull request stays open`)), JSON.stringify(infos));
+    assert.ok(
+      infos.some((i) => i.text.includes(`stopped waiting for the merge of ${branch}. The pull request stays open`)),
+      JSON.stringify(infos),
+    );
     assert.ok(await remoteGit(['rev-parse', '--verify', `refs/heads/${branch}`]), 'the branch is still on the remote');
     const open = await until('the row without a follow', async () => {
       const r = await proposalRow(branch);
@@ -144,7 +167,10 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
     await until('the row waiting again', async () => (await proposalRow(branch))?.description === 'waiting for merge');
     await merge(branch);
     await follow;
-    assert.ok(infos.some((i) => i.text.startsWith('jukebox · test is live: prev 55% · latest 45%.')), JSON.stringify(infos));
+    assert.ok(
+      infos.some((i) => i.text.startsWith('jukebox · test is live: prev 55% · latest 45%.')),
+      JSON.stringify(infos),
+    );
     assert.equal((await serviceRow(a, 'test', 'jukebox'))?.description, 'prev 55% · latest 45% ≠ git 20%');
     await until('the proposal row gone', async () => (await proposalRow(branch)) === undefined);
   });
@@ -171,7 +197,11 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
     await until('the setting cleared', () => !a.settings().pullRequestEnvironments.includes('test'));
     const hook = path.join(sandbox().gitopsRemote, 'hooks', 'pre-receive');
     // main takes pull requests only; proposal branches are accepted.
-    writeFileSync(hook, '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "protected branch: main takes pull requests only" >&2; exit 1; fi\ndone\nexit 0\n', { mode: 0o755 });
+    writeFileSync(
+      hook,
+      '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "protected branch: main takes pull requests only" >&2; exit 1; fi\ndone\nexit 0\n',
+      { mode: 0o755 },
+    );
     const errors: { message: string; items: string[] }[] = [];
     stubs.set(vscode.window, 'showErrorMessage', (async (message: string, ...items: string[]) => {
       errors.push({ message, items });
@@ -190,7 +220,10 @@ describe('pull-request mode: the UI waits for the merge, then follows', function
       rmSync(hook, { force: true });
     }
     assert.equal(errors.length, 1, JSON.stringify(errors));
-    assert.ok(infos.some((i) => i.text.startsWith('jukebox · test is live: prev 40% · latest 60%.')), JSON.stringify(infos));
+    assert.ok(
+      infos.some((i) => i.text.startsWith('jukebox · test is live: prev 40% · latest 60%.')),
+      JSON.stringify(infos),
+    );
     assert.match((await serviceRow(a, 'test', 'jukebox'))?.description ?? '', /^prev 40% · latest 60%/);
     await until('the proposal row gone', async () => (await proposalRow(branch)) === undefined);
   });

@@ -52,7 +52,10 @@ describe('KServe Canary dashboard panel', function () {
 
   it('a second open reveals the same panel; the palette takes the selected service', async () => {
     // Another editor in front of it, then open again: the same panel comes back.
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'in front' }), { viewColumn: vscode.ViewColumn.Active, preview: false });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'in front' }), {
+      viewColumn: vscode.ViewColumn.Active,
+      preview: false,
+    });
     await until('the panel hidden behind the editor', () => panel()?.visible === false);
     await vscode.commands.executeCommand('kserveCanary.openDashboard', key);
     await until('the panel revealed', () => panel()?.visible);
@@ -71,7 +74,13 @@ describe('KServe Canary dashboard panel', function () {
     // Another service: its own panel.
     const prod = keyOf(a, 'prod', 'jukebox');
     await vscode.commands.executeCommand('kserveCanary.openDashboard', prod);
-    assert.deepEqual(a.dashboards().map((d) => d.id).sort(), [`prod/${prod}`, id()].sort());
+    assert.deepEqual(
+      a
+        .dashboards()
+        .map((d) => d.id)
+        .sort(),
+      [`prod/${prod}`, id()].sort(),
+    );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -88,7 +97,10 @@ describe('KServe Canary dashboard panel', function () {
     await vscode.commands.executeCommand('kserveCanary.refresh');
     await until('a load on Refresh while visible', () => panel()!.loads > visibleBefore);
     // …but not a hidden one, and a hidden one has no refresh scheduled.
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'in front' }), { viewColumn: vscode.ViewColumn.Active, preview: false });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: 'in front' }), {
+      viewColumn: vscode.ViewColumn.Active,
+      preview: false,
+    });
     await until('hidden', () => panel()?.visible === false);
     await until('no refresh scheduled while hidden', () => panel()?.timer === false);
     const hidden = panel()!.loads;

@@ -36,8 +36,14 @@ describe('KServe Canary commands', function () {
     }) as typeof vscode.window.showInputBox);
     const refreshesBefore = a.refreshes().length;
     await vscode.commands.executeCommand('kserveCanary.setTraffic');
-    assert.ok(pickedFrom.some((i) => i.description === 'test · prev 80% · latest 20%'), JSON.stringify(pickedFrom));
-    assert.ok(pickedFrom.some((i) => i.description === 'prod · latest 100%'), JSON.stringify(pickedFrom));
+    assert.ok(
+      pickedFrom.some((i) => i.description === 'test · prev 80% · latest 20%'),
+      JSON.stringify(pickedFrom),
+    );
+    assert.ok(
+      pickedFrom.some((i) => i.description === 'prod · latest 100%'),
+      JSON.stringify(pickedFrom),
+    );
     assert.equal(inputOptions?.value, '20', 'prefilled with the current value');
     assert.equal(await remoteCommits(), before + 1, 'exactly one commit on the remote');
     assert.match(await remoteHeadMessage(), /jukebox.*test.*50%/);

@@ -71,7 +71,10 @@ describe('connection loss', function () {
     assert.deepEqual(await a.rows(), [], 'no rows: the welcome content shows');
     assert.equal(a.connection()?.phase, 'disconnected');
     await until('one warning about the cluster', () => warnings.length >= 1);
-    assert.ok(warnings.every((w) => !w.includes('not-a-real-token')), 'no token in notifications');
+    assert.ok(
+      warnings.every((w) => !w.includes('not-a-real-token')),
+      'no token in notifications',
+    );
 
     await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', '');
     await backToNormal();

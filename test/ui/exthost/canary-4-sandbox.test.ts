@@ -37,16 +37,29 @@ describe('Start sandbox', () => {
     assert.ok(info && info.pid > 0, 'the command returns the sandbox it started');
     pid = info.pid;
     assert.notEqual(info.server, sandbox().server, 'a second sandbox, not the harness one');
-    await until('the view on the new sandbox', async () => a.connection()?.server === info.server && a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description);
+    await until(
+      'the view on the new sandbox',
+      async () => a.connection()?.server === info.server && a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description,
+    );
     // A freshly seeded cluster; git is still the workspace's checkout (earlier suites may have
     // changed it), so the description may also say where git wants it to go.
     assert.match((await serviceRow(a, 'test', 'jukebox'))?.description ?? '', /^prev 80% · latest 20%/, 'a freshly seeded cluster');
-    assert.ok(infos.some((m) => m.includes(info.server)), JSON.stringify(infos));
+    assert.ok(
+      infos.some((m) => m.includes(info.server)),
+      JSON.stringify(infos),
+    );
 
     assert.equal(await vscode.commands.executeCommand('kserveCanary.stopSandbox'), true, 'Stop sandbox stopped one');
     assert.ok(!alive(info.pid), 'the process has exited when the command resolves');
-    assert.ok(infos.some((m) => /sandbox has stopped/.test(m)), JSON.stringify(infos));
+    assert.ok(
+      infos.some((m) => /sandbox has stopped/.test(m)),
+      JSON.stringify(infos),
+    );
     assert.equal(await vscode.commands.executeCommand('kserveCanary.stopSandbox'), false, 'nothing left to stop');
-    await until('the view back on the default kubeconfig', async () => a.connection()?.server === sandbox().server && a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
+    await until(
+      'the view back on the default kubeconfig',
+      async () => a.connection()?.server === sandbox().server && a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description,
+      60_000,
+    );
   });
 });

@@ -60,7 +60,10 @@ describe('publish failures', function () {
     }) as typeof vscode.window.showInformationMessage);
     answer('40');
     await vscode.commands.executeCommand('kserveCanary.setTraffic', keyOf(a, 'test', 'jukebox'));
-    assert.ok(infos.some((m) => /committed [0-9a-f]{7}.*Not pushed/.test(m)), JSON.stringify(infos));
+    assert.ok(
+      infos.some((m) => /committed [0-9a-f]{7}.*Not pushed/.test(m)),
+      JSON.stringify(infos),
+    );
     assert.equal(await remoteCommits(), before);
     assert.match(await git(['log', '-1', '--format=%s'], sandbox().gitopsClone), /40%/);
   });

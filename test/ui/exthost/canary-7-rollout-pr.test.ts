@@ -32,7 +32,8 @@ describe('KServe Canary progressive rollout through pull requests', function () 
   let originalUrl = '';
   const stubs = new Stubs();
   const clone = () => sandbox().gitopsClone;
-  const branches = async () => (await git(['--git-dir', sandbox().gitopsRemote, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/canary'])).split('\n').filter(Boolean);
+  const branches = async () =>
+    (await git(['--git-dir', sandbox().gitopsRemote, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/canary'])).split('\n').filter(Boolean);
   const state = async () => ({
     head: await git(['rev-parse', 'HEAD'], clone()),
     status: await git(['status', '--porcelain=v1', '--untracked-files=all'], clone()),
@@ -46,7 +47,10 @@ describe('KServe Canary progressive rollout through pull requests', function () 
       if (opts?.modal) details.push(opts.detail ?? '');
       return opts?.modal ? 'Start rollout' : undefined;
     }) as typeof vscode.window.showWarningMessage);
-    stubs.set(vscode.window, 'withProgress', ((o: vscode.ProgressOptions, task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>) => {
+    stubs.set(vscode.window, 'withProgress', ((
+      o: vscode.ProgressOptions,
+      task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>,
+    ) => {
       assert.equal(o.cancellable, true);
       return Promise.resolve(task({ report: (u) => void (u.message && progress.push(u.message)) }, cts.token));
     }) as typeof vscode.window.withProgress);
@@ -94,11 +98,20 @@ describe('KServe Canary progressive rollout through pull requests', function () 
     assert.equal(result?.outcome, 'completed', JSON.stringify(result));
     assert.match(details[0] ?? '', /Each step is a pull request/);
     const asks = offered.filter((o) => o.buttons.includes('Open pull request'));
-    assert.deepEqual(asks.map((o) => /proposed as (\S+)/.exec(o.message)?.[1]), ['canary/test-jukebox-40', 'canary/test-jukebox-promote']);
+    assert.deepEqual(
+      asks.map((o) => /proposed as (\S+)/.exec(o.message)?.[1]),
+      ['canary/test-jukebox-40', 'canary/test-jukebox-promote'],
+    );
     assert.ok(progress.includes('step 1/2: waiting for the merge of canary/test-jukebox-40 into main'), progress.join('\n'));
     await until('both pages opened', () => opened.length === 2);
-    assert.deepEqual(opened, ['canary/test-jukebox-40', 'canary/test-jukebox-promote'].map((b) => `https://github.com/acme/gitops/compare/main...${b}?expand=1`));
-    assert.deepEqual(await git(['--git-dir', sandbox().gitopsRemote, 'log', '-2', '--first-parent', '--format=%s', 'main']), 'Merge pull request from canary/test-jukebox-promote\nMerge pull request from canary/test-jukebox-40');
+    assert.deepEqual(
+      opened,
+      ['canary/test-jukebox-40', 'canary/test-jukebox-promote'].map((b) => `https://github.com/acme/gitops/compare/main...${b}?expand=1`),
+    );
+    assert.deepEqual(
+      await git(['--git-dir', sandbox().gitopsRemote, 'log', '-2', '--first-parent', '--format=%s', 'main']),
+      'Merge pull request from canary/test-jukebox-promote\nMerge pull request from canary/test-jukebox-40',
+    );
     assert.deepEqual(await state(), before, 'the workspace clone is as it was');
     // the tree reads the checkout: once the user pulls the merges, it says what the cluster serves
     await git(['pull', '-q', '--ff-only'], clone());
@@ -117,8 +130,14 @@ describe('KServe Canary progressive rollout through pull requests', function () 
     }) as typeof vscode.window.showInformationMessage);
     const result = await start(cts, [], []);
     assert.equal(result?.outcome, 'stopped', JSON.stringify(result));
-    assert.match(result?.reason ?? '', /while waiting for the merge of canary\/test-jukebox-30 \(https:\/\/github\.com\/acme\/gitops\/compare\/main\.\.\.canary\/test-jukebox-30\?expand=1\): that pull request is still open/);
-    assert.ok(infos.some((m) => m.includes('rollout stopped') && m.includes('canary/test-jukebox-30')), JSON.stringify(infos));
+    assert.match(
+      result?.reason ?? '',
+      /while waiting for the merge of canary\/test-jukebox-30 \(https:\/\/github\.com\/acme\/gitops\/compare\/main\.\.\.canary\/test-jukebox-30\?expand=1\): that pull request is still open/,
+    );
+    assert.ok(
+      infos.some((m) => m.includes('rollout stopped') && m.includes('canary/test-jukebox-30')),
+      JSON.stringify(infos),
+    );
     assert.deepEqual(await branches(), ['canary/test-jukebox-30']);
     assert.deepEqual(await state(), before);
     await git(['--git-dir', sandbox().gitopsRemote, 'branch', '-D', 'canary/test-jukebox-30']);

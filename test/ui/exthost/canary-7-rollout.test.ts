@@ -49,7 +49,8 @@ describe('KServe Canary progressive rollout', function () {
       asked.push({ message, modal, detail: modal ? (opts.detail ?? '') : '' });
       return modal ? 'Start rollout' : undefined;
     }) as typeof vscode.window.showWarningMessage);
-    const result = (await vscode.commands.executeCommand('kserveCanary.startRollout', keyOf(a, 'test', 'jukebox'))) as { outcome: string; commits: unknown[] } | undefined;
+    const result = (await vscode.commands.executeCommand('kserveCanary.startRollout', keyOf(a, 'test', 'jukebox'))) as
+      { outcome: string; commits: unknown[] } | undefined;
     assert.equal(asked.length, 1, JSON.stringify(asked));
     assert.equal(asked[0]!.modal, true);
     assert.match(asked[0]!.message, /jukebox in test/);
@@ -58,7 +59,10 @@ describe('KServe Canary progressive rollout', function () {
     assert.match(asked[0]!.detail, /No metric gates/);
     assert.equal(result?.outcome, 'completed', JSON.stringify(result));
     assert.equal(await remoteCommits(), before + 2, 'one commit per step on the remote');
-    const messages = (await git(['--git-dir', sandbox().gitopsRemote, 'log', '-2', '--format=%B%x00', 'main'])).split('\0').map((m) => m.trim()).filter(Boolean);
+    const messages = (await git(['--git-dir', sandbox().gitopsRemote, 'log', '-2', '--format=%B%x00', 'main']))
+      .split('\0')
+      .map((m) => m.trim())
+      .filter(Boolean);
     assert.equal(messages.length, 2);
     for (const m of messages) assert.match(m, /Canary-Rollout:/, m);
     await until('the tree at latest 100%', async () => (await serviceRow(a, 'test', 'jukebox'))?.description === 'latest 100%');
@@ -125,10 +129,11 @@ describe('KServe Canary progressive rollout', function () {
     const confirms: string[] = [];
     stubs.set(vscode.window, 'showWarningMessage', (async (_m: string, ...rest: unknown[]) => {
       const opts = rest[0] as vscode.MessageOptions | undefined;
-      confirms.push(opts?.modal ? opts.detail ?? '' : '');
+      confirms.push(opts?.modal ? (opts.detail ?? '') : '');
       return opts?.modal ? 'Send' : undefined;
     }) as typeof vscode.window.showWarningMessage);
-    const res = (await vscode.commands.executeCommand('kserveCanary.sendTraffic', keyOf(a, 'test', 'jukebox'))) as { sent: number; byStatus: Record<string, number> } | undefined;
+    const res = (await vscode.commands.executeCommand('kserveCanary.sendTraffic', keyOf(a, 'test', 'jukebox'))) as
+      { sent: number; byStatus: Record<string, number> } | undefined;
     assert.equal(confirms.length, 1, 'one modal confirmation');
     assert.match(confirms[0]!, /^20 req\/s for 2 s \(40 requests\) to 127\.0\.0\.1:\d+ — the local sandbox/, 'it names the rate and the host');
     assert.ok(res, 'the command returns its result');

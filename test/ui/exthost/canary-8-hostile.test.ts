@@ -29,12 +29,20 @@ function kube(method: string, urlPath: string, body?: unknown): Promise<Record<s
   const token = adminToken();
   const data = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(new URL(urlPath, info.server), { method, ca, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(data ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(text) as Record<string, unknown>) : reject(new Error(`${method} ${urlPath}: ${res.statusCode} ${text}`))));
-    });
+    const req = request(
+      new URL(urlPath, info.server),
+      { method, ca, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(data ? { 'content-type': 'application/json' } : {}) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () =>
+          (res.statusCode ?? 500) < 300
+            ? resolve(JSON.parse(text) as Record<string, unknown>)
+            : reject(new Error(`${method} ${urlPath}: ${res.statusCode} ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -70,7 +78,9 @@ describe('hostile text from the cluster and git', function () {
     isvcPath = `/apis/serving.kserve.io/v1beta1/namespaces/${s.namespace}/inferenceservices/${s.name}`;
     await putStatus(isvcPath, (o) => {
       original = o.status as Record<string, unknown>;
-      const conditions = ((original.conditions as Record<string, unknown>[]) ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'Hostile', message: HOSTILE } : c));
+      const conditions = ((original.conditions as Record<string, unknown>[]) ?? []).map((c) =>
+        c.type === 'Ready' ? { ...c, status: 'False', reason: 'Hostile', message: HOSTILE } : c,
+      );
       return { ...original, conditions, url: 'https://evil.example/x' };
     });
     await until('the hostile status in the view', () => a.services().some((x) => x.env === 'prod' && x.readyMessage?.includes('troubleshooting')));
@@ -130,7 +140,10 @@ describe('hostile text from the cluster and git', function () {
     assert.match(errors[0]!, /^Start progressive rollout: /);
     assert.ok(errors[0]!.includes('Open the troubleshooting guide'), errors[0]);
     assert.doesNotMatch(errors[0]!, NOTIFICATION_LINK, errors[0]);
-    const notice = a.notices().filter((n) => n.kind === 'error').pop();
+    const notice = a
+      .notices()
+      .filter((n) => n.kind === 'error')
+      .pop();
     assert.equal(notice?.text, errors[0], 'the record of the wrapper is what the workbench got');
     assert.ok(!existsSync(plan));
   });
@@ -183,6 +196,10 @@ describe('hostile text from the cluster and git', function () {
     }
     await until('the setting gone', () => a.settings().toolingsNamespace === '');
     await a.whenStarted();
-    await until('the view back on the default toolings namespace', async () => a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
+    await until(
+      'the view back on the default toolings namespace',
+      async () => a.state() === 'ok' && (await serviceRow(a, 'test', 'jukebox'))?.description,
+      60_000,
+    );
   });
 });

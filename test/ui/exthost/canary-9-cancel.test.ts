@@ -14,9 +14,21 @@ import { api, git, keyOf, remoteCommits, sandbox, serviceRow, Stubs, until, type
 /** Replaces withProgress: the task runs with `cts.token`; `onReport` sees every progress message. */
 function cancellableProgress(stubs: Stubs, cts: vscode.CancellationTokenSource, onReport: (message: string) => void): { cancellable: boolean[] } {
   const seen = { cancellable: [] as boolean[] };
-  stubs.set(vscode.window, 'withProgress', ((options: vscode.ProgressOptions, task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>) => {
+  stubs.set(vscode.window, 'withProgress', ((
+    options: vscode.ProgressOptions,
+    task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>,
+  ) => {
     seen.cancellable.push(options.cancellable === true);
-    return Promise.resolve(task({ report: (u) => { if (u.message) onReport(u.message); } }, cts.token));
+    return Promise.resolve(
+      task(
+        {
+          report: (u) => {
+            if (u.message) onReport(u.message);
+          },
+        },
+        cts.token,
+      ),
+    );
   }) as typeof vscode.window.withProgress);
   return seen;
 }
@@ -71,7 +83,7 @@ describe('cancelling from the progress notification', function () {
     assert.equal(errors.length, 1, JSON.stringify(errors));
     assert.match(errors[0]!, /Cancelled before pushing: the commit was taken back/);
     assert.equal(await remoteCommits(), remoteBefore, 'nothing reached the remote');
-    assert.equal(await git(['rev-parse', 'HEAD'], clone), headBefore, 'the clone\'s HEAD is where it was');
+    assert.equal(await git(['rev-parse', 'HEAD'], clone), headBefore, "the clone's HEAD is where it was");
     assert.equal(await git(['status', '--porcelain', '--', 'model-deployments'], clone), '', 'config.yaml as it was');
   });
 
@@ -93,7 +105,8 @@ describe('cancelling from the progress notification', function () {
       if (/step 1\/2: .*watching for/i.test(m)) cts.cancel();
     });
     try {
-      const result = (await vscode.commands.executeCommand('kserveCanary.startRollout', keyOf(a, 'test', 'jukebox'))) as { outcome: string; step: number } | undefined;
+      const result = (await vscode.commands.executeCommand('kserveCanary.startRollout', keyOf(a, 'test', 'jukebox'))) as
+        { outcome: string; step: number } | undefined;
       assert.deepEqual(seen.cancellable, [true], 'the rollout notification offers Cancel');
       assert.ok(cts.token.isCancellationRequested, `never reached the pause of step 1: ${JSON.stringify(messages)}`);
       assert.equal(result?.outcome, 'stopped', JSON.stringify(result));

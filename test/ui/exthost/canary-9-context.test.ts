@@ -54,10 +54,15 @@ async function post(kc: Kubeconfig, token: string, apiPath: string, body: unknow
  */
 async function user2Token(kc: Kubeconfig): Promise<string> {
   const admin = adminToken();
-  for (const ns of ['user2-test', 'user2-prod', 'user2-toolings']) await post(kc, admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const ns of ['user2-test', 'user2-prod', 'user2-toolings'])
+    await post(kc, admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   if (backend() === 'embedded') return admin;
   await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'user2' } });
-  for (const [ns, role] of [['user2-test', EDIT_ROLE], ['user2-prod', EDIT_ROLE], ['user2-toolings', VIEW_ROLE]] as const) {
+  for (const [ns, role] of [
+    ['user2-test', EDIT_ROLE],
+    ['user2-prod', EDIT_ROLE],
+    ['user2-toolings', VIEW_ROLE],
+  ] as const) {
     await post(kc, admin, `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -66,7 +71,11 @@ async function user2Token(kc: Kubeconfig): Promise<string> {
       subjects: [{ kind: 'ServiceAccount', name: 'user2', namespace: 'user2-test' }],
     });
   }
-  const tr = (await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts/user2/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })) as { status?: { token?: string } };
+  const tr = (await post(kc, admin, '/api/v1/namespaces/user2-test/serviceaccounts/user2/token', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  })) as { status?: { token?: string } };
   assert.ok(tr.status?.token, `a token for user2: ${JSON.stringify(tr)}`);
   const denied = await call(kc, kc.users[0]!.user.token, 'GET', '/apis/serving.kserve.io/v1beta1/namespaces/user2-test/inferenceservices');
   assert.equal(denied.status, 403, 'user1 may not read user2-test on the real server');
@@ -118,10 +127,10 @@ describe('Select context / Select kubeconfig with two contexts', function () {
     }) as unknown as typeof vscode.window.showQuickPick);
   };
 
-  it('Select context offers both contexts and picking `other` switches the tree to user2\'s objects; picking `sandbox` switches back', async () => {
+  it("Select context offers both contexts and picking `other` switches the tree to user2's objects; picking `sandbox` switches back", async () => {
     await vscode.commands.executeCommand('kserveCanary.selectKubeconfig', twoContexts);
     await until('connected through the two-context kubeconfig, still user1', user1Back, 60_000);
-    assert.equal(await user2Shown(), false, 'user2\'s InferenceService is not in user1\'s tree');
+    assert.equal(await user2Shown(), false, "user2's InferenceService is not in user1's tree");
 
     const offered: { items: readonly vscode.QuickPickItem[] }[] = [];
     pickLabel('other', offered);
@@ -131,14 +140,20 @@ describe('Select context / Select kubeconfig with two contexts', function () {
     assert.match(offered[0]!.items.find((i) => i.label === 'sandbox')!.description ?? '', /user1-test.*\(active\)/);
     assert.doesNotMatch(offered[0]!.items.find((i) => i.label === 'other')!.description ?? '', /active/);
     assert.equal(cfg().get('context'), 'other');
-    await until('the tree showing user2\'s InferenceService', user2Shown, 60_000);
+    await until("the tree showing user2's InferenceService", user2Shown, 60_000);
     assert.equal(a.connection()?.context, 'other');
-    assert.ok(a.services().every((s) => s.namespace.startsWith('user2-')), `only user2's namespaces: ${a.services().map((s) => s.key).join(', ')}`);
+    assert.ok(
+      a.services().every((s) => s.namespace.startsWith('user2-')),
+      `only user2's namespaces: ${a
+        .services()
+        .map((s) => s.key)
+        .join(', ')}`,
+    );
 
     pickLabel('sandbox', offered);
     await vscode.commands.executeCommand('kserveCanary.selectContext');
     assert.match(offered[1]!.items.find((i) => i.label === 'other')!.description ?? '', /user2-test.*\(active\)/);
-    await until('user1\'s tree back', user1Back, 60_000);
+    await until("user1's tree back", user1Back, 60_000);
   });
 
   it('Select kubeconfig → Browse… uses the file picked in the open dialog (its current-context), and → Use the default goes back', async () => {
@@ -157,7 +172,10 @@ describe('Select context / Select kubeconfig with two contexts', function () {
       return [vscode.Uri.file(browsed)];
     }) as typeof vscode.window.showOpenDialog);
     await vscode.commands.executeCommand('kserveCanary.selectKubeconfig');
-    assert.deepEqual(offered[0]!.items.map((i) => i.label), ['Browse…', 'Use the default']);
+    assert.deepEqual(
+      offered[0]!.items.map((i) => i.label),
+      ['Browse…', 'Use the default'],
+    );
     assert.equal(dialogs.length, 1, 'the open dialog was shown once');
     assert.equal(dialogs[0]!.canSelectMany, false);
     assert.equal(cfg().get('kubeconfig'), browsed);
@@ -172,7 +190,7 @@ describe('Select context / Select kubeconfig with two contexts', function () {
     pickLabel('Use the default', offered);
     await vscode.commands.executeCommand('kserveCanary.selectKubeconfig');
     assert.equal(cfg().inspect('kubeconfig')?.globalValue, undefined, 'the setting is cleared');
-    assert.equal(process.env.KUBECONFIG, sandbox().kubeconfig, 'the default is $KUBECONFIG: the sandbox\'s');
-    await until('user1\'s tree back through $KUBECONFIG', user1Back, 60_000);
+    assert.equal(process.env.KUBECONFIG, sandbox().kubeconfig, "the default is $KUBECONFIG: the sandbox's");
+    await until("user1's tree back through $KUBECONFIG", user1Back, 60_000);
   });
 });

@@ -52,12 +52,19 @@ describe('restricted mode (workspace not trusted by code-server)', function () {
     mkdirSync(dir, { recursive: true });
     const cfg = () => vscode.workspace.getConfiguration('kserveCanary');
     try {
-      writeFileSync(path.join(dir, 'settings.json'), `${JSON.stringify({
-        'kserveCanary.user': 'user2',
-        'kserveCanary.kubeconfig': '/nonexistent/kubeconfig',
-        'kserveCanary.context': 'elsewhere',
-        'kserveCanary.rollout.steps': '10,100',
-      }, null, 2)}\n`);
+      writeFileSync(
+        path.join(dir, 'settings.json'),
+        `${JSON.stringify(
+          {
+            'kserveCanary.user': 'user2',
+            'kserveCanary.kubeconfig': '/nonexistent/kubeconfig',
+            'kserveCanary.context': 'elsewhere',
+            'kserveCanary.rollout.steps': '10,100',
+          },
+          null,
+          2,
+        )}\n`,
+      );
       // The file is read: the unrestricted setting shows up.
       await until('the workspace settings read', () => cfg().inspect('rollout.steps')?.workspaceValue === '10,100');
       // VS Code itself leaves restricted values of an untrusted workspace out, even of inspect().
@@ -69,8 +76,18 @@ describe('restricted mode (workspace not trusted by code-server)', function () {
       assert.equal(s.context, '');
       assert.equal(s.rolloutSteps, '10,100');
       // The settings change makes the extension reconnect: wait for it, through the sandbox context still.
-      await until('reconnected through the sandbox context', async () => a.state() === 'ok' && a.connection()?.context === 'sandbox' && (await serviceRow(a, 'test', 'jukebox'))?.description, 60_000);
-      assert.ok(a.services().every((x) => x.namespace.startsWith('user1-')), a.services().map((x) => x.key).join(', '));
+      await until(
+        'reconnected through the sandbox context',
+        async () => a.state() === 'ok' && a.connection()?.context === 'sandbox' && (await serviceRow(a, 'test', 'jukebox'))?.description,
+        60_000,
+      );
+      assert.ok(
+        a.services().every((x) => x.namespace.startsWith('user1-')),
+        a
+          .services()
+          .map((x) => x.key)
+          .join(', '),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -32,7 +32,10 @@ export const SKIP_REASON = 'kscSkipReason';
  * inference, Prometheus and the /_sandbox/ controls): on another backend the suite or test is
  * registered as skipped, visibly, with `why` and the backend in the results (never silently).
  */
-export function onlyOn(wanted: Backend, why: string): { describe: (title: string, fn: (this: Mocha.Suite) => void) => void; it: (title: string, fn: Mocha.AsyncFunc) => void } {
+export function onlyOn(
+  wanted: Backend,
+  why: string,
+): { describe: (title: string, fn: (this: Mocha.Suite) => void) => void; it: (title: string, fn: Mocha.AsyncFunc) => void } {
   const here = backend() === wanted;
   const reason = `${wanted} backend only (running on ${backend()}): ${why}`;
   const mark = (r: Mocha.Suite | Mocha.Test | void) => {
@@ -122,7 +125,13 @@ export async function serviceRow(a: Api, env: string, model: string): Promise<Tr
 
 export function keyOf(a: Api, env: string, model: string): string {
   const s = a.services().find((x) => x.env === env && (x.model ?? x.name) === model);
-  assert.ok(s, `no service ${model} in ${env}; known: ${a.services().map((x) => x.key).join(', ')}`);
+  assert.ok(
+    s,
+    `no service ${model} in ${env}; known: ${a
+      .services()
+      .map((x) => x.key)
+      .join(', ')}`,
+  );
   return s.key;
 }
 
@@ -133,7 +142,11 @@ export function keyOf(a: Api, env: string, model: string): string {
  */
 export async function sandboxControl(origin: string, route: string, body: unknown = {}): Promise<unknown> {
   const token = readFileSync(sandbox().tokenFile, 'utf8').trim();
-  const r = await fetch(`${origin}/_sandbox/${route}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
+  const r = await fetch(`${origin}/_sandbox/${route}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  });
   const text = await r.text();
   if (r.status !== 200) throw new Error(`sandbox control ${route}: ${r.status} ${text}`);
   return JSON.parse(text) as unknown;

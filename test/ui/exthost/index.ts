@@ -100,7 +100,13 @@ export function run(): Promise<void> {
       runner.on('pending', (t) => record(t, 'skipped'));
     } catch (err) {
       results.failed += 1;
-      results.tests.push({ title: 'loading the suites', file: undefined, state: 'failed', durationMs: 0, error: { message: String((err as Error)?.message ?? err), stack: (err as Error)?.stack } });
+      results.tests.push({
+        title: 'loading the suites',
+        file: undefined,
+        state: 'failed',
+        durationMs: 0,
+        error: { message: String((err as Error)?.message ?? err), stack: (err as Error)?.stack },
+      });
       writeResults(results);
       reject(err);
     }
