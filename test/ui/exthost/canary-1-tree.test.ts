@@ -130,6 +130,7 @@ describe('Canary Deployments tree', function () {
         'Send test traffic',
         'Start progressive rollout',
         'Open canary dashboard',
+        'Follow proposal',
       ],
     );
     assert.ok(cmds.every((c) => c.category === 'KServe Canary'));
