@@ -291,8 +291,8 @@ function removeCanary(a: Analysis, pair: Pair<unknown, unknown>, text: string): 
   return splice(text, start, end, '');
 }
 
-/** Re-parses an edit and checks it did exactly what was asked; refuses otherwise. */
-function verify(a: Analysis, out: string, action: CanaryAction): void {
+/** Re-parses an edit and checks it did exactly what was asked; refuses otherwise. Returns the new text's analysis. */
+function verify(a: Analysis, out: string, action: CanaryAction): Analysis {
   const line = a.canaryPair ? lineOf(a.lines, rangeOf(a.canaryPair.key)![0]) : 1;
   const unsafe = (why: string): CanaryError =>
     refuse(
@@ -321,6 +321,7 @@ function verify(a: Analysis, out: string, action: CanaryAction): void {
     };
     if (!isDeepStrictEqual(others(a.canaryJs), others(b.canaryJs))) throw unsafe('another canary key would have changed');
   }
+  return b;
 }
 
 /**
@@ -329,19 +330,25 @@ function verify(a: Analysis, out: string, action: CanaryAction): void {
  * refuses.
  */
 export function applyCanaryAction(text: string, action: CanaryAction, file: string): { text: string; changed: boolean } {
+  const { text: out, changed } = planCanaryAction(text, action, file);
+  return { text: out, changed };
+}
+
+/** applyCanaryAction, with the analyses of the text before and after (the same one when unchanged), for callers that read both. */
+export function planCanaryAction(text: string, action: CanaryAction, file: string): { text: string; changed: boolean; before: Analysis; after: Analysis } {
   checkAction(action);
   const a = analyze(text, file);
   let out: string;
   if (action.kind === 'promote') {
-    if (!a.canaryPair) return { text, changed: false };
+    if (!a.canaryPair) return { text, changed: false, before: a, after: a };
     // A repeated canary key: every copy goes, or an earlier one would start to count.
     out = text;
     for (const pair of [...a.canaryPairs].reverse()) out = removeCanary(a, pair, out);
   } else {
     const n = action.kind === 'rollback' ? 0 : action.percent;
-    if (a.canary.kind === 'percent' && a.canary.trafficPercent === n) return { text, changed: false };
+    if (a.canary.kind === 'percent' && a.canary.trafficPercent === n) return { text, changed: false, before: a, after: a };
     out = setPercent(a, n);
   }
-  verify(a, out, action);
-  return { text: out, changed: out !== text };
+  const b = verify(a, out, action);
+  return out === text ? { text, changed: false, before: a, after: a } : { text: out, changed: true, before: a, after: b };
 }

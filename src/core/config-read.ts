@@ -218,7 +218,7 @@ function lastValue(top: YAMLMap<unknown, unknown>, key: string): unknown {
   return v;
 }
 
-function toModelConfig(a: Analysis, env: string, model: string): ModelConfig {
+export function toModelConfig(a: Analysis, env: string, model: string): ModelConfig {
   const nameNode = lastValue(a.top, 'name');
   const name = isScalar(nameNode) && nameNode.value !== null && nameNode.value !== '' ? scalarText(nameNode) : model;
   const versionNode = lastValue(a.top, 'version');

@@ -48,12 +48,12 @@
  * On disk also: `not-found`/`no-config`, `invalid-config`/`not-utf8`, `unreadable`,
  * `changed-on-disk`; names are checked first (`invalid-input`/`invalid-name`).
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { CanaryError } from './errors';
 import { writeFileAtomic } from './fsutil';
 import { checkDeploymentsDir, modelConfigPath } from './layout';
-import { applyCanaryAction, checkAction } from './config-edit';
-import { FIX_HINT, parseModelConfig } from './config-read';
+import { checkAction, planCanaryAction } from './config-edit';
+import { FIX_HINT, parseModelConfig, toModelConfig } from './config-read';
 import type { CanaryAction, ModelConfig } from './types';
 
 export { applyCanaryAction } from './config-edit';
@@ -63,23 +63,36 @@ export { parseModelConfig } from './config-read';
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** The file's text; missing, unreadable and not-UTF-8 files are CanaryErrors. */
 async function readConfigText(file: string, env: string, model: string): Promise<string> {
+  return configText(file, await fs.readFile(file).catch((e: unknown) => unreadable(file, env, model, e)));
+}
+
+function readConfigTextSync(file: string, env: string, model: string): string {
   let bytes: Buffer;
   try {
-    bytes = await fs.readFile(file);
+    bytes = readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new CanaryError(
-        'not-found',
-        'no-config',
-        `No config.yaml for model "${model}" in environment "${env}" (${file}).`,
-        'Check the model and environment names (`kserve-canary config` lists them).',
-        { cause: e },
-      );
-    }
-    throw new CanaryError('invalid-config', 'unreadable', `Cannot read ${file}: ${code ?? (e as Error).message}.`, 'Check the file permissions.', { cause: e });
+    unreadable(file, env, model, e);
   }
+  return configText(file, bytes);
+}
+
+function unreadable(file: string, env: string, model: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    throw new CanaryError(
+      'not-found',
+      'no-config',
+      `No config.yaml for model "${model}" in environment "${env}" (${file}).`,
+      'Check the model and environment names (`kserve-canary config` lists them).',
+      { cause: e },
+    );
+  }
+  throw new CanaryError('invalid-config', 'unreadable', `Cannot read ${file}: ${code ?? (e as Error).message}.`, 'Check the file permissions.', { cause: e });
+}
+
+function configText(file: string, bytes: Buffer): string {
   try {
     return decoder.decode(bytes);
   } catch (e) {
@@ -94,28 +107,60 @@ export async function readModelConfig(root: string, env: string, model: string, 
   return parseModelConfig(text, file, env, model);
 }
 
+/** An edit worked out in memory from the text it was read from (see draftModelEdit). */
+export interface EditDraft {
+  file: string;
+  action: CanaryAction;
+  text: string;
+  before: ModelConfig;
+  result: { changed: boolean; text: string };
+  after: ModelConfig;
+}
+
+function draftFrom(file: string, text: string, env: string, model: string, action: CanaryAction): EditDraft {
+  // One parse of each text: the edit's own analyses are the model configs before and after.
+  const plan = planCanaryAction(text, action, file);
+  const before = toModelConfig(plan.before, env, model);
+  const after = plan.changed ? toModelConfig(plan.after, env, model) : before;
+  return { file, action, text, before, result: { changed: plan.changed, text: plan.text }, after };
+}
+
+/**
+ * Works the edit out without writing: reads the file, parses it, applies the action and checks
+ * the result. Synchronous on purpose: publishing runs it right after starting git, and it is
+ * all the work this process has while git runs. The draft goes to editModelConfig, which uses
+ * it only when the file still holds exactly the text it was made from.
+ */
+export function draftModelEdit(root: string, env: string, model: string, action: CanaryAction, opts?: { deploymentsDir?: string }): EditDraft {
+  checkAction(action);
+  const file = modelConfigPath(root, env, model, checkDeploymentsDir(opts?.deploymentsDir));
+  return draftFrom(file, readConfigTextSync(file, env, model), env, model, action);
+}
+
 /**
  * Applies the action to the model's config.yaml on disk. Writes (atomically, keeping the
  * file mode, through a symlink to its target) only when the text changes; on refusal the
  * file is untouched. Refuses with `invalid-config`/`changed-on-disk` if the file changed while editing.
+ * `draft` (from draftModelEdit) saves the parsing when the file still reads as it did then.
  */
 export async function editModelConfig(
   root: string,
   env: string,
   model: string,
   action: CanaryAction,
-  opts?: { deploymentsDir?: string },
+  opts?: { deploymentsDir?: string; draft?: EditDraft },
 ): Promise<{ file: string; changed: boolean; before: ModelConfig; after: ModelConfig }> {
   checkAction(action);
   const file = modelConfigPath(root, env, model, checkDeploymentsDir(opts?.deploymentsDir));
   const text = await readConfigText(file, env, model);
-  const before = parseModelConfig(text, file, env, model);
-  const result = applyCanaryAction(text, action, file);
+  const d = opts?.draft;
+  const drafted = d !== undefined && d.file === file && d.action === action && d.text === text;
+  const { before, result, after } = drafted ? d : draftFrom(file, text, env, model, action);
   if (!result.changed) return { file, changed: false, before, after: before };
-  const after = parseModelConfig(result.text, file, env, model);
   const target = await fs.realpath(file);
-  const now = await readConfigText(file, env, model);
-  if (now !== text) {
+  // Parsing took a while: read again, and write nothing when the file changed meanwhile. (A draft
+  // was parsed before the read above, which found the text it was made from.)
+  if (!drafted && (await readConfigText(file, env, model)) !== text) {
     throw new CanaryError('invalid-config', 'changed-on-disk', `${file} changed on disk while it was being edited; nothing was written.`, 'Try again.');
   }
   await writeFileAtomic(target, result.text);

@@ -1,9 +1,14 @@
+/**
+ * src/core/config.ts on disk: reading a model's config.yaml, editing it atomically (mode, links,
+ * refusals that leave the file byte-identical), and the in-memory draft publishing makes while
+ * git runs (used only when the file still reads as it did).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyCanaryAction, editModelConfig, parseModelConfig, readModelConfig } from '../../src/core/config';
+import { applyCanaryAction, draftModelEdit, editModelConfig, parseModelConfig, readModelConfig } from '../../src/core/config';
 import { CanaryError } from '../../src/core/errors';
 
 const WORKSHOP = readFileSync(path.join(__dirname, 'fixtures', 'golden', 'workshop-canary', 'input.yaml'), 'utf8');
@@ -162,4 +167,50 @@ test('an edit that would change another value is refused (unsafe-edit), the rest
     },
   );
   assert.equal(applyCanaryAction(text, { kind: 'set', percent: 6 }, 'c.yaml').text, text.replace('5}', '6}'));
+});
+
+test('a draft is used only while the file reads as it did: a change made after it is kept, not overwritten', async (t) => {
+  const { root, file } = gitops(t, WORKSHOP);
+  const action = { kind: 'set', percent: 35 } as const;
+  const draft = draftModelEdit(root, 'test', 'jukebox', action);
+  assert.equal(readFileSync(file, 'utf8'), WORKSHOP, 'a draft writes nothing');
+  assert.equal(draft.after.desiredPercent, 35);
+  // Unchanged file: the draft's own results come back (nothing parsed again).
+  const same = await editModelConfig(root, 'test', 'jukebox', action, { draft });
+  assert.equal(same.before, draft.before);
+  assert.equal(same.after, draft.after);
+  assert.equal(readFileSync(file, 'utf8'), draft.result.text);
+
+  // Changed after the draft (someone added a line): the edit is made on what the file says now.
+  writeFileSync(file, WORKSHOP);
+  const stale = draftModelEdit(root, 'test', 'jukebox', action);
+  const edited = `${WORKSHOP}# owner: team-a\n`;
+  writeFileSync(file, edited);
+  const r = await editModelConfig(root, 'test', 'jukebox', action, { draft: stale });
+  assert.notEqual(r.before, stale.before);
+  assert.equal(readFileSync(file, 'utf8'), edited.replace('trafficPercent: 20 #', 'trafficPercent: 35 #'));
+
+  // A draft of another action is not used either.
+  writeFileSync(file, WORKSHOP);
+  const other = draftModelEdit(root, 'test', 'jukebox', { kind: 'rollback' });
+  const p = await editModelConfig(root, 'test', 'jukebox', { kind: 'promote' }, { draft: other });
+  assert.equal(p.after.canary.kind, 'absent');
+  assert.doesNotMatch(readFileSync(file, 'utf8'), /canary/);
+});
+
+test('draftModelEdit refuses what editModelConfig refuses, before anything is written', (t) => {
+  const { root, file } = gitops(t, 'chart_path: x\ncanary: 20\n');
+  assert.throws(
+    () => draftModelEdit(root, 'test', 'jukebox', { kind: 'set', percent: 5 }),
+    (e: unknown) => e instanceof CanaryError && e.code === 'bad-canary',
+  );
+  assert.throws(
+    () => draftModelEdit(root, 'test', 'nope', { kind: 'set', percent: 5 }),
+    (e: unknown) => e instanceof CanaryError && e.code === 'no-config',
+  );
+  assert.throws(
+    () => draftModelEdit(root, '../x', 'jukebox', { kind: 'set', percent: 5 }),
+    (e: unknown) => e instanceof CanaryError && e.code === 'invalid-name',
+  );
+  assert.equal(readFileSync(file, 'utf8'), 'chart_path: x\ncanary: 20\n');
 });
