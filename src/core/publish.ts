@@ -40,11 +40,24 @@
  * cancellation, commit) and publish-push.ts (push and retry).
  */
 import { CanaryError } from './errors';
-import { aheadBehind, branchSha, checkNotBusy, fetchUpstream, headBranchFromFile, readStatus, readUpstream, upstreamQuery } from './gitstate';
-import { editModelConfig } from './config';
+import {
+  aheadBehind,
+  branchSha,
+  checkNotBusy,
+  fetchUpstream,
+  headBranchFromFile,
+  readStatus,
+  readUpstream,
+  upstreamQuery,
+  type RepoStatus,
+  type Upstream,
+} from './gitstate';
+import { upstreamFromConfig } from './gitconfig';
+import { GitRunner } from './git';
+import { draftModelEdit, editModelConfig, type EditDraft } from './config';
 import { modelConfigPath } from './layout';
 import { describeAction, renderCommitMessage } from './traffic';
-import { killSelf, openTarget } from './publish-target';
+import { killSelf, openTarget, type Target } from './publish-target';
 import { proposeCanaryChange } from './proposal';
 import { Cancelled, cancelled, checkpoint, commitOnly, plural, protectedRefusal, step, type Ctx, type Progress } from './publish-context';
 import { checkLocalCommits, integrate, pendingEdit } from './publish-pull';
@@ -156,16 +169,85 @@ export async function publishCanaryChange(opts: PublishOptions): Promise<Publish
 async function publishSteps(opts: PublishOptions, progress: Progress): Promise<PublishResult> {
   const mode = publishMode(opts);
   const push = mode === 'push';
-  const { env, model, deploymentsDir, fault, log, info, git, top, file, rel, gitDirs } = await openTarget(opts);
+  const target = await openTarget(opts);
+  const { env, model, deploymentsDir, log, info, git, top, file, rel, gitDirs } = target;
   checkNotBusy(info.gitDir);
   const ctx: Ctx = { opts, git, top, file, rel, gitDirs, steps: [], log, progress };
   progress.ctx = ctx;
 
-  // The upstream is read beside `git status` (two read-only processes at once): it is needed right after.
+  // While git works, three things run at once: `git status`; the fetch of the upstream that
+  // .git/config names (checked against the one status reports below), or else git's own answer
+  // for the upstream (for-each-ref); and, in this process, the edit worked out in memory.
   const guess = push ? headBranchFromFile(info.gitDir) : undefined;
-  const early = guess ? upstreamQuery(git, guess) : undefined;
-  early?.catch(() => undefined);
-  const status = await readStatus(git);
+  const early = guess ? earlyUpstream(target, guess) : undefined;
+  const statusRead = readStatus(git);
+  statusRead.catch(() => undefined);
+  const draft = tryDraft(() => draftModelEdit(opts.root, env, model, opts.action, { deploymentsDir }));
+  try {
+    return await afterStatus(ctx, target, await statusRead, early, draft);
+  } catch (e) {
+    await early?.stop();
+    throw e;
+  }
+}
+
+/** What publishSteps started beside `git status` to learn the upstream (see earlyUpstream). */
+interface EarlyUpstream {
+  /** The branch HEAD named when it started. */
+  branch: string;
+  /** The fetch of the upstream .git/config names, when it names one git would read the same. */
+  fetch?: { upstream: Upstream; updated: Promise<boolean> };
+  /** Else git's answer (for-each-ref). */
+  query?: Promise<string>;
+  /** Stops the early fetch (a network operation: stopped at once) and waits for it. */
+  stop(): Promise<void>;
+}
+
+function earlyUpstream(target: Target, branch: string): EarlyUpstream {
+  const guessed = upstreamFromConfig(target.info.gitDir, branch);
+  if (!guessed) {
+    const query = upstreamQuery(target.git, branch);
+    query.catch(() => undefined);
+    return { branch, query, stop: () => query.then(noop, noop) };
+  }
+  const abort = new AbortController();
+  const signal = target.runnerOpts.signal ? AbortSignal.any([target.runnerOpts.signal, abort.signal]) : abort.signal;
+  const runner = new GitRunner({ cwd: target.top, ...target.runnerOpts, signal });
+  const updated = fetchUpstream(runner, guessed, target.info.gitDir);
+  updated.catch(() => undefined);
+  return {
+    branch,
+    fetch: { upstream: guessed, updated },
+    stop: () => {
+      abort.abort();
+      return updated.then(noop, noop);
+    },
+  };
+}
+
+const noop = () => undefined;
+
+/** The draft, or undefined when it fails: the edit itself then fails the same way, in its turn. */
+function tryDraft(make: () => EditDraft): EditDraft | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rest of publishSteps, once `git status` answered. */
+async function afterStatus(
+  ctx: Ctx,
+  target: Target,
+  status: RepoStatus,
+  early: EarlyUpstream | undefined,
+  draft: EditDraft | undefined,
+): Promise<PublishResult> {
+  const { opts, progress } = ctx;
+  const { env, model, deploymentsDir, fault, info, git, file, rel } = target;
+  const mode = publishMode(opts);
+  const push = mode === 'push';
   if (!status.branch) {
     throw new CanaryError(
       'git',
@@ -192,14 +274,24 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
     );
   }
   const branch = status.branch;
-  const upstream = push ? await readUpstream(git, branch, guess === branch ? early : undefined) : undefined;
+  let upstream: Upstream | undefined;
+  let fetched: Promise<boolean> | undefined;
+  const guessed = early?.branch === branch ? early.fetch : undefined;
+  if (push && guessed && status.upstream === guessed.upstream.short) {
+    upstream = guessed.upstream;
+    fetched = guessed.updated;
+  } else if (push) {
+    // .git/config and git disagree (or .git/config was not plain): git's answer, and a fetch of it.
+    if (early?.fetch) await early.stop();
+    upstream = await readUpstream(git, branch, early?.branch === branch ? early.query : undefined);
+  }
 
   // The target file: dirty with exactly this change (an interrupted run) or refused.
   let pending = await pendingEdit(ctx, status);
 
   let localAhead = 0;
   if (upstream) {
-    const updated = await fetchUpstream(git, upstream, info.gitDir);
+    const updated = await (fetched ?? fetchUpstream(git, upstream, info.gitDir));
     const ab = !updated && status.ab ? status.ab : await aheadBehind(git, upstream.trackingRef);
     localAhead = ab.ahead;
     if (ab.ahead > 0) await checkLocalCommits(ctx, upstream, deploymentsDir);
@@ -222,7 +314,7 @@ async function publishSteps(opts: PublishOptions, progress: Progress): Promise<P
     Object.assign(progress, { stage: 'edited', keepEdit: true });
   } else {
     modelConfigPath(opts.root, env, model, deploymentsDir, { gitDirs: ctx.gitDirs });
-    const edit = await editModelConfig(opts.root, env, model, opts.action, { deploymentsDir });
+    const edit = await editModelConfig(opts.root, env, model, opts.action, { deploymentsDir, draft });
     changed = edit.changed;
     before = edit.before;
     after = edit.after;
