@@ -5,9 +5,13 @@
 //   cli-cluster.js  status, sandbox, traffic, rollout, and --wait's following (src/cli/groups/cluster.ts)
 //   cli-errors.js   CanaryError (src/core/errors.ts), one class for all of them, so an error
 //                   thrown in a group is still a CanaryError where the dispatcher reports it
+//   cli-yaml.js     the yaml package (about 60% of the git group), loaded on first use: the first
+//                   use of any of its exports, not the import. `set` starts git before it parses
+//                   config.yaml (src/core/publish.ts), so loading yaml overlaps git's work.
 // An import of one of these modules from another file becomes a loadBundle(<dir>/cli-<x>.js)
 // (src/cli/bundle-cache.ts: require with a V8 code cache) evaluated when reached (src/cli/commands/index.ts loads the group of the command that runs),
 // so `set` never parses the cluster, sandbox or Kubernetes client code.
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** Source (relative to the repository, no extension) → bundle name, for the shared modules. */
@@ -20,10 +24,24 @@ const SPLIT_IMPORT = /(^|\/)(groups\/git|groups\/cluster|errors)$/;
 const SPLIT_FILE = /^\.\/cli-[a-z]+\.js$/;
 const BUNDLE_CACHE = './src/cli/bundle-cache.ts';
 
+/**
+ * The shim that stands for the yaml package in the other bundles: an object with one getter per
+ * export of yaml (the list taken from the package at build time), the first of which to be read
+ * loads dist/cli-yaml.js. esbuild's import interop reads an export only where the code uses it.
+ */
+function lazyYamlShim(root) {
+  const names = Object.keys(createRequire(path.join(root, 'package.json'))('yaml')).sort();
+  return `let yaml;
+const load = () => (yaml ??= require(${JSON.stringify(BUNDLE_CACHE)}).loadBundle(require('node:path').join(__dirname, 'cli-yaml.js')));
+module.exports = Object.defineProperties({}, Object.fromEntries(${JSON.stringify(names)}.map((k) => [k, { enumerable: true, get: () => load()[k] }])));
+`;
+}
+
 function splitModules(root) {
   return {
     name: 'kserve-canary-cli-split',
     setup(build) {
+      build.onResolve({ filter: /^yaml$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: 'cli-yaml', namespace: 'cli-split' }));
       build.onResolve({ filter: SPLIT_IMPORT }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         const rel = path.relative(root, path.resolve(args.resolveDir, args.path)).split(path.sep).join('/');
@@ -35,9 +53,11 @@ function splitModules(root) {
       // (src/cli/bundle-cache.ts); cli-errors (2 KB) is a plain require().
       build.onLoad({ filter: /.*/, namespace: 'cli-split' }, (args) => ({
         contents:
-          args.path === 'cli-errors'
-            ? `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`
-            : `module.exports = require(${JSON.stringify(BUNDLE_CACHE)}).loadBundle(require('node:path').join(__dirname, ${JSON.stringify(`${args.path}.js`)}));`,
+          args.path === 'cli-yaml'
+            ? lazyYamlShim(root)
+            : args.path === 'cli-errors'
+              ? `module.exports = require(${JSON.stringify(`./${args.path}.js`)});`
+              : `module.exports = require(${JSON.stringify(BUNDLE_CACHE)}).loadBundle(require('node:path').join(__dirname, ${JSON.stringify(`${args.path}.js`)}));`,
         loader: 'js',
         resolveDir: root,
       }));
@@ -61,7 +81,11 @@ export function cliBuildOptions(where, base = {}) {
     ...base,
     absWorkingDir: where.absWorkingDir,
     outdir: where.outdir,
-    entryPoints: [{ in: 'src/cli/main.ts', out: 'cli' }, ...Object.entries(SPLIT).map(([src, out]) => ({ in: `${src}.ts`, out }))],
+    entryPoints: [
+      { in: 'src/cli/main.ts', out: 'cli' },
+      ...Object.entries(SPLIT).map(([src, out]) => ({ in: `${src}.ts`, out })),
+      { in: createRequire(path.join(where.absWorkingDir, 'package.json')).resolve('yaml'), out: 'cli-yaml' },
+    ],
     // The CLI is an npm package with its dependencies installed next to it, so its bundles leave
     // the big ones out: @kubernetes/client-node (14 MB, ESM-only, reached only through `await
     // import()` by the commands that talk to a cluster) and node-forge (the sandbox's certificates).

@@ -1,7 +1,7 @@
 /**
  * What the bundled CLI loads when it starts, and its code cache (src/cli/bundle-cache.ts):
  * `set` loads the git group's bundle and never the cluster group's (the Kubernetes client, the
- * sandbox); the cache is written once, used as it is, replaced when V8 refuses it or the bundle
+ * sandbox), and the yaml bundle only when it parses YAML (not for help); the cache is written once, used as it is, replaced when V8 refuses it or the bundle
  * changes, never written when turned off or by a run that only prints help, and changes nothing
  * the commands print.
  * Built into a temporary folder (test/cli/bundle.ts), run as real processes.
@@ -54,7 +54,13 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     assert.equal(set.status, 0, set.stderr);
     const setLoads = loaded(set.stderr);
     assert.ok(setLoads.includes('cli-git.js'), setLoads.join(' '));
+    assert.ok(setLoads.includes('cli-yaml.js'), setLoads.join(' '));
     assert.ok(!setLoads.includes('cli-cluster.js'), `set loaded the cluster bundle: ${setLoads.join(' ')}`);
+    // yaml loads on first use, not with the group: help parses no YAML and does not load it.
+    const help = exec(['set', '--help'], c, env, ['--require', probe]);
+    assert.equal(help.status, 0, help.stderr);
+    assert.ok(loaded(help.stderr).includes('cli-git.js'), help.stderr);
+    assert.ok(!loaded(help.stderr).includes('cli-yaml.js'), help.stderr);
     // The probe does see the cluster bundle when a command needs it.
     const status = exec(['status', '--env', 'test', '--kubeconfig', path.join(tmp, 'missing-kubeconfig')], c, env, ['--require', probe]);
     assert.match(status.stderr, /^error: status: --kubeconfig .*: no such file\./);
@@ -67,7 +73,9 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     const env = { KSC_COMPILE_CACHE: dir };
     const first = exec(['set', 'jukebox', '31', '--env', 'test'], c, env);
     assert.equal(first.status, 0, first.stderr);
-    const [name, ...more] = cacheFiles(dir);
+    // One cache per bundle loaded: the git group's and yaml's.
+    assert.equal(cacheFiles(dir).filter((f) => f.startsWith('cli-yaml-')).length, 1, cacheFiles(dir).join(' '));
+    const [name, ...more] = cacheFiles(dir).filter((f) => f.startsWith('cli-git-'));
     assert.deepEqual(more, []);
     assert.match(name!, new RegExp(`^cli-git-[0-9a-f]{8}-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.bin$`));
     const file = path.join(dir, name!);
@@ -78,7 +86,10 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     // Accepted: not written again.
     const second = exec(['set', 'jukebox', '32', '--env', 'test'], c, env);
     assert.equal(second.status, 0, second.stderr);
-    assert.deepEqual(cacheFiles(dir), [name]);
+    assert.deepEqual(
+      cacheFiles(dir).filter((f) => f.startsWith('cli-git-')),
+      [name],
+    );
     assert.equal(statSync(file).mtimeMs, mtime);
     assert.deepEqual(readFileSync(file), written);
 
@@ -102,7 +113,7 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     writeFileSync(bundleFile, readFileSync(bundleFile));
     const fourth = exec(['set', 'jukebox', '34', '--env', 'test'], c, env);
     assert.equal(fourth.status, 0, fourth.stderr);
-    const now = cacheFiles(dir).filter((f) => f !== otherInstall);
+    const now = cacheFiles(dir).filter((f) => f !== otherInstall && f.startsWith('cli-git-'));
     assert.ok(cacheFiles(dir).includes(otherInstall));
     assert.equal(now.length, 1, now.join(' '));
     assert.notEqual(now[0], name);
@@ -145,7 +156,12 @@ describe('cli bundles: what a command loads, and the code cache', () => {
     }
     const on = exec(['set', 'jukebox', '41', '--env', 'test'], c, { KSC_COMPILE_CACHE: '', XDG_CACHE_HOME: xdg, HOME: home });
     assert.equal(on.status, 0, on.stderr);
-    assert.equal(cacheFiles(path.join(xdg, 'kserve-canary', 'v8')).length, 1);
+    assert.deepEqual(
+      cacheFiles(path.join(xdg, 'kserve-canary', 'v8'))
+        .map((f) => f.split('-').slice(0, 2).join('-'))
+        .sort(),
+      ['cli-git', 'cli-yaml'],
+    );
   });
 });
 
