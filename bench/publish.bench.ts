@@ -17,7 +17,9 @@
  * The breakdown (medians, ms): node's start (node -e 0), the dispatcher's load (--version - node -e 0),
  * the set group's load (set --help - --version), each git process of the CLI and of the in-process
  * publish, their git wall times (overlapping processes counted once) and the rest of the CLI
- * (CLI - node -e 0 - set group load - dispatcher - git wall: parsing, checks, the edit, output).
+ * (CLI - node -e 0 - set group load - dispatcher - git wall: parsing, checks, the edit, output;
+ * small, even below 0, since the CLI loads yaml and parses config.yaml while its first git
+ * processes run, src/core/publish.ts).
  * The differences are paired: the median over rounds of the difference within each round.
  * KSC_BENCH_CLI_BEFORE=<dir>/cli.js: also run that build's `set` (e.g. one of an earlier commit), for
  * before/after figures from one run (before_median_ms, before_cli_ratio).
@@ -85,7 +87,7 @@ interface Probe {
   end: number;
 }
 
-/** Time covered by at least one of the processes (git status and for-each-ref run at once). */
+/** Time covered by at least one of the processes (overlapping ones, e.g. the fetch beside git status, counted once). */
 function unionMs(spans: Span[]): number {
   let total = 0;
   let until = -Infinity;
