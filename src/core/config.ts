@@ -53,6 +53,7 @@ import { CanaryError } from './errors';
 import { writeFileAtomic } from './fsutil';
 import { checkDeploymentsDir, modelConfigPath } from './layout';
 import { checkAction, planCanaryAction } from './config-edit';
+import { fastCanaryEdit } from './config-fast';
 import { FIX_HINT, parseModelConfig, toModelConfig } from './config-read';
 import type { CanaryAction, ModelConfig } from './types';
 
@@ -118,7 +119,10 @@ export interface EditDraft {
 }
 
 function draftFrom(file: string, text: string, env: string, model: string, action: CanaryAction): EditDraft {
-  // One parse of each text: the edit's own analyses are the model configs before and after.
+  // The workshop's simple files are edited line by line, without the yaml library (config-fast.ts).
+  const fast = fastCanaryEdit(text, action, file, env, model);
+  if (fast) return { file, action, text, before: fast.before, result: { changed: fast.changed, text: fast.text }, after: fast.after };
+  // Else one parse of each text: the edit's own analyses are the model configs before and after.
   const plan = planCanaryAction(text, action, file);
   const before = toModelConfig(plan.before, env, model);
   const after = plan.changed ? toModelConfig(plan.after, env, model) : before;
