@@ -60,6 +60,9 @@ export type { KubeSandbox, KubeSandboxOptions } from './kube-backend';
  */
 export function startSandbox(opts?: SandboxOptions & { backend?: 'embedded' }): Promise<Sandbox>;
 export function startSandbox(opts: KubeSandboxOptions & { backend: 'kube-apiserver' }): Promise<KubeSandbox>;
+export function startSandbox(
+  opts: (SandboxOptions & { backend?: 'embedded' }) | (KubeSandboxOptions & { backend: 'kube-apiserver' }),
+): Promise<Sandbox | KubeSandbox>;
 export async function startSandbox(
   opts: (SandboxOptions & { backend?: 'embedded' }) | (KubeSandboxOptions & { backend: 'kube-apiserver' }) = {},
 ): Promise<Sandbox | KubeSandbox> {

@@ -110,27 +110,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const { startSandbox, SandboxBusyError } = await import('../../sandbox/index');
   let sb: Sandbox | KubeSandbox;
   try {
-    sb =
-      backend === 'kube-apiserver'
-        ? await startSandbox({
-            backend,
-            dir,
-            port,
-            syncDelayMs,
-            rolloutDelayMs,
-            pollMs: pollMs === 0 ? 1 : pollMs,
-            inference: values.inference === true,
-            ...(dialect ? { kserveDialect: dialect } : {}),
-          })
-        : await startSandbox({
-            dir,
-            port,
-            syncDelayMs,
-            rolloutDelayMs,
-            pollMs: pollMs === 0 ? 1 : pollMs,
-            inference: values.inference === true,
-            ...(dialect ? { kserveDialect: dialect } : {}),
-          });
+    const common = {
+      dir,
+      port,
+      syncDelayMs,
+      rolloutDelayMs,
+      pollMs: pollMs === 0 ? 1 : pollMs,
+      inference: values.inference === true,
+      ...(dialect ? ({ kserveDialect: dialect } as const) : {}),
+    };
+    sb = await startSandbox(backend === 'kube-apiserver' ? { ...common, backend } : common);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SandboxBusyError) {
