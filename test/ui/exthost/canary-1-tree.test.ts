@@ -108,30 +108,16 @@ describe('Canary Deployments tree', function () {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
-  it('has a row-less palette for every command, all under the KServe Canary category', () => {
+  it('registers every command it contributes, all under the KServe Canary category', async () => {
+    // The titles themselves are test/ui/manifest.test.ts's; here: the running extension has a
+    // handler for each contributed command (a command only in package.json fails when run).
     const ext = vscode.extensions.getExtension('kserve-canary.kserve-canary')!;
     const cmds = ext.packageJSON.contributes.commands as { command: string; title: string; category: string }[];
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.ok(cmds.length > 10, `${cmds.length} commands`);
     assert.deepEqual(
-      cmds.map((c) => c.title),
-      [
-        'Set canary traffic',
-        'Promote canary',
-        'Roll back canary',
-        'Open Grafana dashboard',
-        'Open config.yaml',
-        'Refresh',
-        'Select kubeconfig',
-        'Select context',
-        'Pin to status bar',
-        'Unpin from status bar',
-        'Start sandbox',
-        'Stop sandbox',
-        'Show log',
-        'Send test traffic',
-        'Start progressive rollout',
-        'Open canary dashboard',
-        'Follow proposal',
-      ],
+      cmds.filter((c) => !registered.has(c.command)).map((c) => c.command),
+      [],
     );
     assert.ok(cmds.every((c) => c.category === 'KServe Canary'));
   });
