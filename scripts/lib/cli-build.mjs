@@ -5,9 +5,10 @@
 //   cli-cluster.js  status, sandbox, traffic, rollout, and --wait's following (src/cli/groups/cluster.ts)
 //   cli-errors.js   CanaryError (src/core/errors.ts), one class for all of them, so an error
 //                   thrown in a group is still a CanaryError where the dispatcher reports it
-//   cli-yaml.js     the yaml package (about 60% of the git group), loaded on first use: the first
-//                   use of any of its exports, not the import. `set` starts git before it parses
-//                   config.yaml (src/core/publish.ts), so loading yaml overlaps git's work.
+//   cli-yaml.js     the yaml package (260 KB, more than the git group itself), loaded on the first
+//                   use of one of its exports, not by the import: `set` parses config.yaml while
+//                   git runs (src/core/publish.ts), and a simple one without yaml at all
+//                   (src/core/config-fast.ts); help never loads it.
 // An import of one of these modules from another file becomes a loadBundle(<dir>/cli-<x>.js)
 // (src/cli/bundle-cache.ts: require with a V8 code cache) evaluated when reached (src/cli/commands/index.ts loads the group of the command that runs),
 // so `set` never parses the cluster, sandbox or Kubernetes client code.
